@@ -5,6 +5,13 @@ BIN := $(VENV)/bin
 PROMPT ?= Write a 400-word story about a lighthouse keeper who finds a message in a bottle.
 WORDS ?= 400
 
+# llama-cpp-python compiles llama.cpp. A native build turns on AMX kernels on CPUs that
+# advertise AMX, and those crash in VMs that do not grant AMX state (seen on our CI
+# machines). So on x86-64 we build for AVX2 explicitly, which every recent x86 CPU runs.
+ifeq ($(shell uname -m),x86_64)
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+endif
+
 .PHONY: run test lint install dev clean
 
 $(BIN)/python:

@@ -1,0 +1,1 @@
+"""The ``longform`` command line (typer), one module per command group."""

@@ -1,0 +1,62 @@
+"""Entry point: ``longform``. User errors print one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agents.errors import AgentError
+from app.cli import works, write
+from app.cli.context import make_context
+from app.config import ConfigError
+from engines import EngineError
+from storage import StorageError
+
+cli = typer.Typer(
+    name="longform",
+    help=(
+        "Write long texts (500 to 50,000 words) with a local model: plan an outline, "
+        "write it section by section on target length, and keep everything in SQLite."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+@cli.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Database file (default: $LONGFORM_HOME/longform.db).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Config file (default: $LONGFORM_HOME/config.toml).")
+    ] = None,
+) -> None:
+    ctx.obj = make_context(config, db)
+
+
+write.register(cli)
+works.register(cli)
+
+USER_ERRORS = (AgentError, ConfigError, EngineError, StorageError)
+
+
+def main() -> None:
+    try:
+        cli()
+    except USER_ERRORS as exc:
+        print(f"longform: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("longform: interrupted; `longform resume WORK` continues", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

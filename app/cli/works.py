@@ -1,0 +1,156 @@
+"""Looking at stored works: ``works``, ``show``, ``export``, ``logs``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from app.cli.context import Context
+from app.cli.output import out, print_json
+from storage.calls import list_calls
+from storage.outline import list_nodes
+from storage.passages import current_passages, work_text
+from storage.works import get_work, list_works, word_totals
+
+WorkArg = Annotated[int, typer.Argument(help="The work's id (see `longform works`).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+class Format(StrEnum):
+    md = "md"
+    txt = "txt"
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("works")(works)
+    cli.command("show")(show)
+    cli.command("export")(export)
+    cli.command("logs")(logs)
+
+
+def works(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List the stored works."""
+    c: Context = ctx.obj
+    with c.db.transaction() as s:
+        rows = list_works(s)
+        totals = word_totals(s)
+    if as_json:
+        print_json([{**asdict(w), "words": totals.get(w.id, 0)} for w in rows])
+        return
+    table = Table("id", "title", "mode", "status", "words", "target", "updated")
+    for w in rows:
+        table.add_row(
+            str(w.id),
+            w.title[:48],
+            w.mode,
+            w.status,
+            str(totals.get(w.id, 0)),
+            str(w.target_words),
+            w.updated_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    out.print(table)
+
+
+def show(ctx: typer.Context, work: WorkArg, as_json: JsonOpt = False) -> None:
+    """Show a work: its instruction, and its outline with target and actual words."""
+    c: Context = ctx.obj
+    with c.db.transaction() as s:
+        w = get_work(s, work)
+        nodes = list_nodes(s, work)
+        texts = current_passages(s, work)
+    actual = {node_id: p.words for node_id, p in texts.items()}
+    total = sum(actual.values())
+    if as_json:
+        print_json(
+            {
+                **asdict(w),
+                "words": total,
+                "outline": [{**asdict(n), "words": actual.get(n.id, 0)} for n in nodes],
+            }
+        )
+        return
+    out.print(f"[bold]#{w.id} {w.title}[/bold]", markup=True)
+    out.print(f"{w.mode} · {w.status} · {total} / {w.target_words} words · {w.engine} {w.model}")
+    out.print(w.instruction, markup=False)
+    table = Table("node", "level", "title", "status", "target", "words")
+    for n in nodes:
+        words = actual.get(n.id)
+        table.add_row(
+            str(n.id),
+            n.level,
+            "  " * n.depth + (n.title or n.goal)[:50],
+            n.status,
+            str(n.target_words),
+            "" if words is None else str(words),
+        )
+    out.print(table)
+
+
+def export(
+    ctx: typer.Context,
+    work: WorkArg,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="md or txt.")] = Format.md,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write to a file.")] = None,
+) -> None:
+    """Print (or save) a work's current text."""
+    c: Context = ctx.obj
+    with c.db.transaction() as s:
+        w = get_work(s, work)
+        body = work_text(s, work, headings=fmt is Format.md)
+    text = f"# {w.title}\n\n{body}\n" if fmt is Format.md else body + "\n"
+    if out_file is None:
+        typer.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        typer.echo(str(out_file))
+
+
+def logs(
+    ctx: typer.Context,
+    work: WorkArg,
+    as_json: JsonOpt = False,
+    full: Annotated[bool, typer.Option("--full", help="Print prompts and responses.")] = False,
+) -> None:
+    """Show the model calls made for a work, with their token counts."""
+    c: Context = ctx.obj
+    with c.db.transaction() as s:
+        get_work(s, work)
+        calls = list_calls(s, work)
+    if as_json:
+        print_json([asdict(call) for call in calls])
+        return
+    if full:
+        for call in calls:
+            out.rule(f"call {call.id} · {call.agent} · {call.model}")
+            out.print(call.prompt, markup=False)
+            out.rule("response", style="dim")
+            out.print(call.response, markup=False)
+        return
+    table = Table("call", "agent", "engine", "prompt", "cached", "completion", "seconds", "end")
+    for call in calls:
+        table.add_row(
+            str(call.id),
+            call.agent,
+            call.engine,
+            str(call.prompt_tokens),
+            str(call.cached_tokens),
+            str(call.completion_tokens),
+            f"{call.seconds:.1f}",
+            call.finish_reason,
+        )
+    out.print(table)
+    totals = (
+        sum(c.prompt_tokens for c in calls),
+        sum(c.cached_tokens for c in calls),
+        sum(c.completion_tokens for c in calls),
+        sum(c.seconds for c in calls),
+    )
+    out.print(
+        f"{len(calls)} calls: {totals[0]} prompt tokens ({totals[1]} cached), "
+        f"{totals[2]} completion tokens, {totals[3]:.1f} s"
+    )

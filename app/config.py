@@ -1,0 +1,65 @@
+"""Settings: built-in defaults < config.toml < LONGFORM_* variables < typed CLI flags."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from app import locations
+
+
+class ConfigError(Exception):
+    pass
+
+
+class Settings(BaseSettings):
+    """longform's settings. Each can be set in ``config.toml`` (same name) or as
+    ``LONGFORM_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="LONGFORM_", extra="forbid")
+
+    engine: str = Field("embedded", description="'embedded' or the URL of an OpenAI-compatible server")
+    model: str | None = Field(None, description="GGUF path (embedded) or served model name")
+    api_key: str | None = Field(None, description="API key for the server (LONGFORM_API_KEY)")
+    context_length: int | None = Field(None, description="override the engine's context window")
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    seed: int = Field(1234, description="sampling seed of the embedded engine")
+    db: Path | None = Field(None, description="database file (default: in LONGFORM_HOME)")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+def load_settings(path: Path | None = None, **flags: Any) -> Settings:
+    """Read the config file and environment; ``flags`` that are not None win."""
+    path = path or locations.config_path()
+    from_file: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            from_file = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    try:
+        env_only = Settings()
+        values = {**from_file}
+        # Environment beats the file: keep only what the environment set.
+        for name in env_only.model_fields_set:
+            values[name] = getattr(env_only, name)
+        values.update({k: v for k, v in flags.items() if v is not None})
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"bad setting {where!r} ({path} or LONGFORM_*): {first['msg']}") from exc

@@ -1,0 +1,29 @@
+"""Where longform keeps its files. ``LONGFORM_HOME`` moves all of them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+
+def home() -> Path:
+    override = os.environ.get("LONGFORM_HOME")
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_data_path("longform", appauthor=False)
+
+
+def db_path() -> Path:
+    return home() / "longform.db"
+
+
+def config_path() -> Path:
+    override = os.environ.get("LONGFORM_CONFIG")
+    return Path(override).expanduser() if override else home() / "config.toml"
+
+
+def prompts_dir() -> Path:
+    """Templates here override the built-in ones of the same name."""
+    return home() / "prompts"

@@ -1,0 +1,35 @@
+"""Model engines behind one interface (``engines.base.Engine``).
+
+``open_engine("embedded")`` runs llama.cpp in process; ``open_engine("http://...")``
+talks to an OpenAI-compatible server such as vLLM.
+"""
+
+from __future__ import annotations
+
+from engines.base import Completion, Engine, Message, Usage
+from engines.errors import ContextOverflow, EngineError, EngineUnavailable
+
+
+def open_engine(spec: str = "embedded", *, model: str | None = None, **options: object) -> Engine:
+    """``spec`` is ``embedded`` or the base URL of an OpenAI-compatible server."""
+    if spec == "embedded":
+        from engines.embedded import EmbeddedEngine
+
+        return EmbeddedEngine(model, **options)  # type: ignore[arg-type]
+    if spec.startswith(("http://", "https://")):
+        from engines.openai_compat import OpenAIEngine
+
+        return OpenAIEngine(spec, model=model, **options)  # type: ignore[arg-type]
+    raise EngineError(f"unknown engine {spec!r}: use 'embedded' or a server URL (http://...)")
+
+
+__all__ = [
+    "Completion",
+    "ContextOverflow",
+    "Engine",
+    "EngineError",
+    "EngineUnavailable",
+    "Message",
+    "Usage",
+    "open_engine",
+]

@@ -1,0 +1,92 @@
+"""The one interface every model backend implements."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from engines.errors import ContextOverflow
+
+
+class Message(TypedDict):
+    role: str  # system | user | assistant
+    content: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    usage: Usage
+    # stop (model ended or a stop sequence), length (max_tokens), cancelled, halted (on_token)
+    finish_reason: str
+    engine: str
+    model: str
+    prompt: str  # what was sent, for the call log
+
+
+# Called with each piece of streamed text; returning True halts the generation.
+OnToken = Callable[[str], bool | None]
+
+# Keep a few tokens of the window free: chat templates add markers the estimate misses.
+WINDOW_MARGIN = 16
+
+
+class Engine(ABC):
+    name: str = "engine"
+    model: str = ""
+
+    @property
+    @abstractmethod
+    def context_length(self) -> int:
+        """Tokens the model can attend to (prompt plus completion)."""
+
+    @abstractmethod
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` (exact where the engine has its tokenizer)."""
+
+    @abstractmethod
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        schema: dict[str, Any] | None = None,
+        stop: Sequence[str] | None = None,
+        temperature: float = 0.7,
+        repeat_penalty: float = 1.1,
+        continue_final: bool = False,
+        on_token: OnToken | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Completion:
+        """Answer ``messages``.
+
+        ``schema``: a JSON schema the answer must follow. ``continue_final``: the last
+        message is the assistant's unfinished turn, to be continued rather than answered.
+        """
+
+    def messages_tokens(self, messages: Sequence[Message]) -> int:
+        return sum(self.count_tokens(m["content"]) + 4 for m in messages)
+
+    def fit_max_tokens(self, prompt_tokens: int, max_tokens: int) -> int:
+        """Clamp ``max_tokens`` to the room the window leaves; fail if there is none."""
+        room = self.context_length - prompt_tokens - WINDOW_MARGIN
+        if room < 1:
+            raise ContextOverflow(
+                f"prompt of {prompt_tokens} tokens does not fit the "
+                f"{self.context_length}-token window of {self.model}"
+            )
+        return max(1, min(max_tokens, room))
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the model or connection."""

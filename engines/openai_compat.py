@@ -1,0 +1,171 @@
+"""The OpenAI-compatible engine: vLLM, llama.cpp's server, or any server that speaks
+the OpenAI chat API, through langchain-openai."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from engines.base import Completion, Engine, Message, OnToken, Usage
+from engines.errors import ContextOverflow, EngineError, EngineUnavailable
+from engines.tokens import estimate_tokens
+
+DEFAULT_CONTEXT = 8192
+API_KEY_ENV = "LONGFORM_API_KEY"
+
+
+def normalize_base_url(url: str) -> str:
+    url = url.rstrip("/")
+    return url if url.endswith("/v1") else url + "/v1"
+
+
+class OpenAIEngine(Engine):
+    name = "openai"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        model: str | None = None,
+        api_key: str | None = None,
+        context_length: int | None = None,
+        timeout: float = 600.0,
+        max_retries: int = 2,
+    ) -> None:
+        self.base_url = normalize_base_url(base_url)
+        self._api_key = api_key or os.environ.get(API_KEY_ENV) or "EMPTY"
+        listed = self._list_models()
+        if model is None:
+            if not listed:
+                raise EngineUnavailable(f"{self.base_url} serves no model; pass --model")
+            model = str(listed[0]["id"])
+        self.model = model
+        served = next((m for m in listed if m.get("id") == model), {})
+        # vLLM reports the window it was started with; other servers may not.
+        self._context_length = int(
+            context_length or served.get("max_model_len") or DEFAULT_CONTEXT
+        )
+        from langchain_openai import ChatOpenAI
+
+        self._client = ChatOpenAI(
+            model=model,
+            base_url=self.base_url,
+            api_key=self._api_key,  # type: ignore[arg-type]
+            timeout=timeout,
+            max_retries=max_retries,
+            stream_usage=True,
+        )
+
+    def _list_models(self) -> list[dict[str, Any]]:
+        try:
+            response = httpx.get(
+                f"{self.base_url}/models",
+                headers={"Authorization": f"Bearer {self._api_key}"},
+                timeout=10.0,
+            )
+            response.raise_for_status()
+        except httpx.HTTPStatusError as exc:
+            raise EngineUnavailable(
+                f"{self.base_url} answered {exc.response.status_code} to /models"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise EngineUnavailable(f"cannot reach {self.base_url}: {exc}") from exc
+        data = response.json().get("data", [])
+        return [m for m in data if isinstance(m, dict)]
+
+    @property
+    def context_length(self) -> int:
+        return self._context_length
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        schema: dict[str, Any] | None = None,
+        stop: Sequence[str] | None = None,
+        temperature: float = 0.7,
+        repeat_penalty: float = 1.1,
+        continue_final: bool = False,
+        on_token: OnToken | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Completion:
+        from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+        kinds: dict[str, type[BaseMessage]] = {
+            "system": SystemMessage,
+            "user": HumanMessage,
+            "assistant": AIMessage,
+        }
+        lc_messages = [kinds[m["role"]](content=m["content"]) for m in messages]
+        max_tokens = self.fit_max_tokens(self.messages_tokens(messages), max_tokens)
+        # max_tokens goes in the body as well: langchain renames it to
+        # max_completion_tokens, which some servers (llama.cpp's) ignore.
+        extra_body: dict[str, Any] = {"max_tokens": max_tokens, "repetition_penalty": repeat_penalty}
+        if continue_final and messages and messages[-1]["role"] == "assistant":
+            extra_body.update(continue_final_message=True, add_generation_prompt=False)
+        kwargs: dict[str, Any] = {
+            "stop": list(stop) if stop else None,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "extra_body": extra_body,
+        }
+        if schema is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": schema, "strict": True},
+            }
+        pieces: list[str] = []
+        finish = "stop"
+        usage_meta: dict[str, Any] = {}
+        started = time.perf_counter()
+        try:
+            for chunk in self._client.stream(lc_messages, **kwargs):
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                if piece:
+                    pieces.append(piece)
+                reason = chunk.response_metadata.get("finish_reason")
+                if reason:
+                    finish = str(reason)
+                if chunk.usage_metadata:
+                    usage_meta = dict(chunk.usage_metadata)
+                if cancel is not None and cancel.is_set():
+                    finish = "cancelled"
+                    break
+                if piece and on_token is not None and on_token(piece):
+                    finish = "halted"
+                    break
+        except Exception as exc:  # the openai client raises many types
+            raise _engine_error(exc, self.base_url) from exc
+        seconds = time.perf_counter() - started
+        text = "".join(pieces)
+        details = usage_meta.get("input_token_details") or {}
+        usage = Usage(
+            prompt_tokens=int(usage_meta.get("input_tokens") or self.messages_tokens(messages)),
+            cached_tokens=int(details.get("cache_read") or 0),
+            completion_tokens=int(usage_meta.get("output_tokens") or estimate_tokens(text)),
+            seconds=seconds,
+        )
+        prompt = json.dumps(list(messages), ensure_ascii=False)
+        return Completion(text, usage, finish, self.name, self.model, prompt)
+
+
+def _engine_error(exc: Exception, base_url: str) -> EngineError:
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):
+        return EngineUnavailable(f"cannot reach {base_url}: {exc}")
+    if isinstance(exc, openai.BadRequestError) and "context" in str(exc).lower():
+        return ContextOverflow(f"the server refused the prompt as too long: {exc}")
+    if isinstance(exc, openai.APIStatusError):
+        return EngineError(f"{base_url} answered {exc.status_code}: {exc.message}")
+    return EngineError(f"{base_url}: {exc}")

@@ -1,0 +1,128 @@
+"""Tables. Changing one means writing an Alembic migration (tests compare the two)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Work(Base):
+    __tablename__ = "works"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    instruction: Mapped[str] = mapped_column(Text)
+    target_words: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    mode: Mapped[str] = mapped_column(String(16), default="draft")
+    engine: Mapped[str] = mapped_column(String(300), default="embedded")
+    model: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OutlineNode(Base):
+    """One node of the outline: a part, chapter or section, in order under its parent."""
+
+    __tablename__ = "outline_nodes"
+    __table_args__ = (Index("ix_outline_work_parent", "work_id", "parent_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outline_nodes.id", ondelete="CASCADE"), nullable=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(16))  # part | chapter | section
+    title: Mapped[str] = mapped_column(String(300), default="")
+    goal: Mapped[str] = mapped_column(Text, default="")
+    target_words: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+
+
+class Passage(Base):
+    """A version of the text of one outline node (a section, or a recurrent step).
+    Never overwritten: an edit or a rewrite adds the next version."""
+
+    __tablename__ = "passages"
+    __table_args__ = (
+        UniqueConstraint("work_id", "node_id", "version", name="uq_passage_version"),
+        Index("ix_passage_work", "work_id", "node_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    node_id: Mapped[int] = mapped_column(ForeignKey("outline_nodes.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    content: Mapped[str] = mapped_column(Text)
+    words: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(32), default="model")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Memory(Base):
+    """A memory entry; its text lives in versions. ``valid_from`` is the position
+    (section or step) from which the memory is true."""
+
+    __tablename__ = "memories"
+    __table_args__ = (Index("ix_memory_work_kind", "work_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # summary | fact | character | place | ...
+    source_passage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("passages.id", ondelete="SET NULL"), nullable=True
+    )
+    valid_from: Mapped[int] = mapped_column(Integer, default=0)
+    stale: Mapped[bool] = mapped_column(default=False)
+    deleted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MemoryVersion(Base):
+    __tablename__ = "memory_versions"
+    __table_args__ = (UniqueConstraint("memory_id", "version", name="uq_memory_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    memory_id: Mapped[int] = mapped_column(ForeignKey("memories.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64), default="model")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Call(Base):
+    """One model call, as sent and as answered."""
+
+    __tablename__ = "calls"
+    __table_args__ = (Index("ix_call_work", "work_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int | None] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), nullable=True
+    )
+    node_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outline_nodes.id", ondelete="SET NULL"), nullable=True
+    )
+    agent: Mapped[str] = mapped_column(String(32))
+    engine: Mapped[str] = mapped_column(String(300))
+    model: Mapped[str] = mapped_column(String(300))
+    prompt: Mapped[str] = mapped_column(Text)
+    response: Mapped[str] = mapped_column(Text)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cached_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    finish_reason: Mapped[str] = mapped_column(String(16), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,70 @@
+"""A scripted engine for unit tests of agent logic (integration tests use the real model)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from engines.base import Completion, Engine, Message, OnToken, Usage
+
+Script = Callable[[Sequence[Message], dict[str, Any]], str]
+
+
+class ScriptedEngine(Engine):
+    """Answers each call with the next scripted reply (a string, or a function of the
+    messages and options). Streams word by word so guards and cancels are exercised."""
+
+    name = "scripted"
+    model = "scripted-1"
+
+    def __init__(self, replies: Sequence[str | Script], *, context_length: int = 8192) -> None:
+        self._replies = list(replies)
+        self._context = context_length
+        self.calls: list[tuple[list[Message], dict[str, Any]]] = []
+
+    @property
+    def context_length(self) -> int:
+        return self._context
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text.split())) if text else 0
+
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        schema: dict[str, Any] | None = None,
+        stop: Sequence[str] | None = None,
+        temperature: float = 0.7,
+        repeat_penalty: float = 1.1,
+        continue_final: bool = False,
+        on_token: OnToken | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Completion:
+        options = {"max_tokens": max_tokens, "schema": schema, "continue_final": continue_final}
+        self.calls.append((list(messages), options))
+        if not self._replies:
+            raise AssertionError("the scripted engine ran out of replies")
+        reply = self._replies.pop(0)
+        text = reply(messages, options) if callable(reply) else reply
+        pieces: list[str] = []
+        finish = "stop"
+        for word in text.split(" "):
+            piece = word if not pieces else " " + word
+            if len(pieces) >= max_tokens:
+                finish = "length"
+                break
+            pieces.append(piece)
+            if cancel is not None and cancel.is_set():
+                finish = "cancelled"
+                break
+            if on_token is not None and on_token(piece):
+                finish = "halted"
+                break
+        out = "".join(pieces)
+        prompt = json.dumps(list(messages))
+        usage = Usage(self.messages_tokens(messages), 0, self.count_tokens(out), 0.0)
+        return Completion(out, usage, finish, self.name, self.model, prompt)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from storage import NotFoundError, open_database
+from storage.models import Base
+from storage.outline import add_node, delete_node, leaves, list_nodes, move_node
+from storage.passages import add_passage, current_passage, passage_versions, work_text
+from storage.memories import (
+    add_memory,
+    delete_memory,
+    list_memories,
+    memory_history,
+    revert_memory,
+    set_memory,
+)
+from storage.works import create_work, delete_work, get_work, list_works, word_totals
+
+
+def test_migrations_build_the_models_schema_from_a_blank_file(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "blank.db")
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_database_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "x.db")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_reopening_a_migrated_database_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "keep.db"
+    db = open_database(path)
+    with db.transaction() as s:
+        create_work(s, instruction="Keep me", target_words=500)
+    db.close()
+    with open_database(path).transaction() as s:
+        assert [w.instruction for w in list_works(s)] == ["Keep me"]
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    from storage import StorageError
+
+    with pytest.raises(StorageError, match="cannot open database"):
+        open_database(path)
+
+
+def test_outline_is_kept_in_document_order(db) -> None:  # type: ignore[no-untyped-def]
+    with db.transaction() as s:
+        w = create_work(s, instruction="A novel", target_words=3000)
+        ch1 = add_node(s, w.id, level="chapter", title="One")
+        ch2 = add_node(s, w.id, level="chapter", title="Two")
+        add_node(s, w.id, level="section", title="1.1", parent_id=ch1.id, target_words=500)
+        add_node(s, w.id, level="section", title="2.1", parent_id=ch2.id, target_words=500)
+        add_node(s, w.id, level="section", title="1.0", parent_id=ch1.id, position=0)
+        titles = [(n.title, n.depth) for n in list_nodes(s, w.id)]
+        assert titles == [("One", 0), ("1.0", 1), ("1.1", 1), ("Two", 0), ("2.1", 1)]
+        assert [n.title for n in leaves(s, w.id)] == ["1.0", "1.1", "2.1"]
+        move_node(s, ch2.id, 0)
+        assert [n.title for n in leaves(s, w.id)] == ["2.1", "1.0", "1.1"]
+        delete_node(s, ch1.id)  # its sections go with it
+        assert [n.title for n in list_nodes(s, w.id)] == ["Two", "2.1"]
+
+
+def test_passages_are_versioned_never_overwritten(db) -> None:  # type: ignore[no-untyped-def]
+    with db.transaction() as s:
+        w = create_work(s, instruction="x", target_words=100)
+        node = add_node(s, w.id, level="section", title="S")
+        add_passage(s, node.id, "First try.")
+        add_passage(s, node.id, "Second try, longer.", author="user")
+    with db.transaction() as s:
+        assert current_passage(s, node.id).content == "Second try, longer."  # type: ignore[union-attr]
+        assert [p.version for p in passage_versions(s, node.id)] == [1, 2]
+        assert work_text(s, w.id) == "Second try, longer."
+        assert word_totals(s) == {w.id: 3}
+
+
+def test_memory_edits_are_new_versions_with_authors(db) -> None:  # type: ignore[no-untyped-def]
+    with db.transaction() as s:
+        w = create_work(s, instruction="x", target_words=100)
+        m = add_memory(s, w.id, kind="fact", content="Ana has a scar.", valid_from=10)
+        set_memory(s, m.id, "Ana has two scars.", author="user")
+        assert [h.author for h in memory_history(s, m.id)] == ["model", "user"]
+        reverted = revert_memory(s, m.id, 1, author="user")
+        assert (reverted.content, reverted.version) == ("Ana has a scar.", 3)
+        assert list_memories(s, w.id, valid_at=3) == []
+        assert [x.id for x in list_memories(s, w.id, valid_at=10)] == [m.id]
+        delete_memory(s, m.id)
+        assert list_memories(s, w.id) == []
+        with pytest.raises(NotFoundError):
+            memory_history(s, m.id)
+    conn = sqlite3.connect(db.path)  # deleting hides a memory; its versions stay
+    assert conn.execute("select count(*) from memory_versions").fetchone()[0] == 3
+
+
+def test_unknown_ids_raise_not_found(db) -> None:  # type: ignore[no-untyped-def]
+    with db.transaction() as s, pytest.raises(NotFoundError, match="no work with id 42"):
+        get_work(s, 42)
+
+
+def test_deleting_a_work_removes_everything_under_it(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with db.transaction() as s:
+        w = create_work(s, instruction="x", target_words=100)
+        node = add_node(s, w.id, level="section")
+        add_passage(s, node.id, "Text.")
+        add_memory(s, w.id, kind="summary", content="Sum.")
+    with db.transaction() as s:
+        delete_work(s, w.id)
+    conn = sqlite3.connect(db.path)
+    for table in ("outline_nodes", "passages", "memories", "memory_versions"):
+        assert conn.execute(f"select count(*) from {table}").fetchone()[0] == 0, table
