@@ -10,7 +10,13 @@ import time
 
 from agents.calls import Caller
 from agents.events import Emit, SectionDone, SectionStarted, TokenStream, WorkDone, ignore
-from agents.length_control import HIGH, LOW, drop_unfinished_sentence, token_budget, trim_to_sentence
+from agents.length_control import (
+    HIGH,
+    LOW,
+    drop_unfinished_sentence,
+    token_budget,
+    trim_to_sentence,
+)
 from engines import Engine, Message
 from prompts import render
 from storage import Database
@@ -28,8 +34,12 @@ def write_draft(db: Database, engine: Engine, work_id: int, *, emit: Emit = igno
     with db.transaction() as s:
         work = get_work(s, work_id)
         nodes = leaves(s, work_id)
-        node = nodes[0] if nodes else add_node(
-            s, work_id, level="section", title="Draft", target_words=work.target_words
+        node = (
+            nodes[0]
+            if nodes
+            else add_node(
+                s, work_id, level="section", title="Draft", target_words=work.target_words
+            )
         )
         update_node(s, node.id, status="writing")
         set_work_status(s, work_id, "writing")
@@ -59,7 +69,7 @@ def write_draft(db: Database, engine: Engine, work_id: int, *, emit: Emit = igno
         # after a model that stopped at the end of a sentence.
         if text:
             text = text.rstrip() + "\n\n"
-        messages = [*head, {"role": "assistant", "content": text}] if text else head
+        messages: list[Message] = [*head, {"role": "assistant", "content": text}] if text else head
         completion = caller.chat(
             "draft",
             messages,

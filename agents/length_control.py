@@ -45,7 +45,5 @@ def drop_unfinished_sentence(text: str) -> str:
     """Cut a trailing half sentence (a generation stopped by max_tokens)."""
     if ends_cleanly(text):
         return text.rstrip()
-    last = None
-    for last in _SENTENCE_END.finditer(text):
-        pass
-    return text[: last.end()].rstrip() if last else text.rstrip()
+    ends = list(_SENTENCE_END.finditer(text))
+    return text[: ends[-1].end()].rstrip() if ends else text.rstrip()

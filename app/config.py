@@ -22,7 +22,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LONGFORM_", extra="forbid")
 
-    engine: str = Field("embedded", description="'embedded' or the URL of an OpenAI-compatible server")
+    engine: str = Field(
+        "embedded", description="'embedded' or the URL of an OpenAI-compatible server"
+    )
     model: str | None = Field(None, description="GGUF path (embedded) or served model name")
     api_key: str | None = Field(None, description="API key for the server (LONGFORM_API_KEY)")
     context_length: int | None = Field(None, description="override the engine's context window")

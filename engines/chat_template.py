@@ -35,9 +35,11 @@ class ChatTemplate:
         self._specials: dict[str, Any] = {"bos_token": bos_token, "eos_token": eos_token}
 
     def render(self, messages: Sequence[Message], *, continue_final: bool = False) -> str:
-        msgs = [dict(m) for m in messages]
+        msgs = [{"role": m["role"], "content": m["content"]} for m in messages]
         if not continue_final or not msgs or msgs[-1]["role"] != "assistant":
-            return self._template.render(messages=msgs, add_generation_prompt=True, **self._specials)
+            return self._template.render(
+                messages=msgs, add_generation_prompt=True, **self._specials
+            )
         # Render the unfinished turn with a marker after its text and cut there, so
         # whatever closing tokens the template adds after a message are dropped.
         msgs[-1]["content"] = msgs[-1]["content"] + _CUT

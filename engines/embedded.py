@@ -91,7 +91,7 @@ class EmbeddedEngine(Engine):
         return self._template.render(messages, continue_final=continue_final)
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
-        from llama_cpp import LlamaGrammar
+        from llama_cpp.llama_grammar import LlamaGrammar
 
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
@@ -132,7 +132,7 @@ class EmbeddedEngine(Engine):
             started = time.perf_counter()
             cached = self._cached_prefix(tokens) if self._llm.n_tokens else 0
             try:
-                stream = self._llm.create_completion(
+                stream: Any = self._llm.create_completion(
                     tokens,
                     max_tokens=max_tokens,
                     temperature=temperature,

@@ -48,9 +48,7 @@ class OpenAIEngine(Engine):
         self.model = model
         served = next((m for m in listed if m.get("id") == model), {})
         # vLLM reports the window it was started with; other servers may not.
-        self._context_length = int(
-            context_length or served.get("max_model_len") or DEFAULT_CONTEXT
-        )
+        self._context_length = int(context_length or served.get("max_model_len") or DEFAULT_CONTEXT)
         from langchain_openai import ChatOpenAI
 
         self._client = ChatOpenAI(
@@ -110,7 +108,10 @@ class OpenAIEngine(Engine):
         max_tokens = self.fit_max_tokens(self.messages_tokens(messages), max_tokens)
         # max_tokens goes in the body as well: langchain renames it to
         # max_completion_tokens, which some servers (llama.cpp's) ignore.
-        extra_body: dict[str, Any] = {"max_tokens": max_tokens, "repetition_penalty": repeat_penalty}
+        extra_body: dict[str, Any] = {
+            "max_tokens": max_tokens,
+            "repetition_penalty": repeat_penalty,
+        }
         if continue_final and messages and messages[-1]["role"] == "assistant":
             extra_body.update(continue_final_message=True, add_generation_prompt=False)
         kwargs: dict[str, Any] = {

@@ -25,7 +25,9 @@ def _record(row: Passage) -> PassageRecord:
     )
 
 
-def add_passage(session: Session, node_id: int, content: str, *, author: str = "model") -> PassageRecord:
+def add_passage(
+    session: Session, node_id: int, content: str, *, author: str = "model"
+) -> PassageRecord:
     """Store the next version of a node's text; earlier versions stay."""
     node = session.get(OutlineNode, node_id)
     if node is None:

@@ -8,9 +8,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from storage import NotFoundError, open_database
-from storage.models import Base
-from storage.outline import add_node, delete_node, leaves, list_nodes, move_node
-from storage.passages import add_passage, current_passage, passage_versions, work_text
 from storage.memories import (
     add_memory,
     delete_memory,
@@ -19,6 +16,9 @@ from storage.memories import (
     revert_memory,
     set_memory,
 )
+from storage.models import Base
+from storage.outline import add_node, delete_node, leaves, list_nodes, move_node
+from storage.passages import add_passage, current_passage, passage_versions, work_text
 from storage.works import create_work, delete_work, get_work, list_works, word_totals
 
 

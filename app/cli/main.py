@@ -32,10 +32,12 @@ cli = typer.Typer(
 def root(
     ctx: typer.Context,
     db: Annotated[
-        Path | None, typer.Option("--db", help="Database file (default: $LONGFORM_HOME/longform.db).")
+        Path | None,
+        typer.Option("--db", help="Database file (default: $LONGFORM_HOME/longform.db)."),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", help="Config file (default: $LONGFORM_HOME/config.toml).")
+        Path | None,
+        typer.Option("--config", help="Config file (default: $LONGFORM_HOME/config.toml)."),
     ] = None,
 ) -> None:
     ctx.obj = make_context(config, db)

@@ -22,7 +22,9 @@ EngineOpt = Annotated[
 ]
 ModelOpt = Annotated[
     str | None,
-    typer.Option("--model", help="A GGUF file for the embedded engine, or the server's model name."),
+    typer.Option(
+        "--model", help="A GGUF file for the embedded engine, or the server's model name."
+    ),
 ]
 
 

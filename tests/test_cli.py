@@ -1,0 +1,126 @@
+"""The command line as a user runs it: a real process, a real database file."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storage.wordcount import count_words
+
+
+def longform(*args: str, home: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LONGFORM_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_help_lists_the_commands(longform_home: Path) -> None:
+    r = longform("--help", home=longform_home)
+    assert r.returncode == 0
+    for command in ("write", "works", "show", "export", "logs"):
+        assert command in r.stdout
+
+
+@pytest.mark.model
+def test_write_then_export_show_and_logs(longform_home: Path, tmp_path: Path) -> None:
+    r = longform(
+        "write",
+        "Write a 300-word story about a lighthouse keeper",
+        "--words",
+        "300",
+        "--json",
+        home=longform_home,
+    )
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    work_id = summary["work_id"]
+    assert summary["target_words"] == 300
+    assert summary["words"] >= 150
+
+    exported = longform("export", str(work_id), "--format", "txt", home=longform_home)
+    assert exported.returncode == 0
+    assert count_words(exported.stdout) == summary["words"]
+    md = longform(
+        "export", str(work_id), "--format", "md", "-o", str(tmp_path / "s.md"), home=longform_home
+    )
+    assert md.returncode == 0 and (tmp_path / "s.md").read_text().startswith("# Write a 300-word")
+
+    listed = json.loads(longform("works", "--json", home=longform_home).stdout)
+    assert [(w["id"], w["words"], w["status"]) for w in listed] == [
+        (work_id, summary["words"], "done")
+    ]
+    shown = json.loads(longform("show", str(work_id), "--json", home=longform_home).stdout)
+    assert shown["outline"][0]["words"] == summary["words"]
+
+    calls = json.loads(longform("logs", str(work_id), "--json", home=longform_home).stdout)
+    assert calls and all(c["prompt_tokens"] > 0 and c["engine"] == "embedded" for c in calls)
+    assert sum(c["completion_tokens"] for c in calls) > 150
+    table = longform("logs", str(work_id), home=longform_home)
+    assert "completion tokens" in table.stdout
+
+
+def test_unknown_work_is_one_line_and_exit_2(longform_home: Path) -> None:
+    line = one_line_error(longform("show", "99", home=longform_home))
+    assert "no work with id 99" in line
+
+
+def test_unreachable_server_is_one_line_and_exit_2(longform_home: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = longform(
+        "write",
+        "A poem",
+        "--words",
+        "100",
+        "--engine",
+        f"http://127.0.0.1:{port}",
+        home=longform_home,
+        timeout=60,
+    )
+    assert "cannot reach" in one_line_error(r)
+
+
+def test_missing_model_file_is_one_line_and_exit_2(longform_home: Path, tmp_path: Path) -> None:
+    r = longform(
+        "write", "A poem", "--words", "100", "--model", str(tmp_path / "x.gguf"), home=longform_home
+    )
+    assert "model file not found" in one_line_error(r)
+
+
+def test_an_unknown_engine_is_one_line_and_exit_2(longform_home: Path) -> None:
+    r = longform("write", "A poem", "--words", "100", "--engine", "gpt", home=longform_home)
+    assert "unknown engine" in one_line_error(r)
+
+
+def test_bad_flags_exit_2(longform_home: Path) -> None:
+    r = longform("write", "A poem", "--words", "5", home=longform_home)
+    assert r.returncode == 2 and "--words" in r.stderr
+    r = longform("export", "1", "--format", "pdf", home=longform_home)
+    assert r.returncode == 2 and "--format" in r.stderr
+
+
+def test_a_broken_config_file_is_one_line_and_exit_2(longform_home: Path) -> None:
+    longform_home.mkdir(parents=True, exist_ok=True)
+    (longform_home / "config.toml").write_text("engine = [unclosed")
+    line = one_line_error(longform("works", home=longform_home))
+    assert "config.toml" in line

@@ -1,0 +1,94 @@
+"""The embedded engine on the real SmolLM2 model."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from engines import ContextOverflow, EngineUnavailable
+from engines.embedded import EmbeddedEngine
+
+pytestmark = pytest.mark.model
+
+STORY = [{"role": "user", "content": "Write a short story about a fox."}]
+
+
+def test_uses_the_models_trained_context_not_512(embedded: EmbeddedEngine) -> None:
+    assert embedded.context_length == 8192
+
+
+def test_chat_streams_text_and_reports_usage(embedded: EmbeddedEngine) -> None:
+    pieces: list[str] = []
+    c = embedded.chat(STORY, max_tokens=30, on_token=pieces.append, temperature=0.0)
+    assert c.text and "".join(pieces) == c.text
+    assert c.usage.prompt_tokens > 10
+    assert 0 < c.usage.completion_tokens <= 32
+    assert c.finish_reason in {"stop", "length"}
+    assert "<|im_start|>user\nWrite a short story about a fox." in c.prompt
+
+
+def test_continuing_a_turn_reuses_the_cached_prefix(embedded: EmbeddedEngine) -> None:
+    first = embedded.chat(STORY, max_tokens=40, temperature=0.0)
+    cont = [*STORY, {"role": "assistant", "content": first.text}]
+    second = embedded.chat(cont, max_tokens=20, continue_final=True, temperature=0.0)
+    # Everything but the last few tokens of prompt + completion was already computed.
+    assert (
+        second.usage.cached_tokens >= first.usage.prompt_tokens + first.usage.completion_tokens - 3
+    )
+    assert second.prompt.startswith(first.prompt)
+
+
+def test_schema_constrains_the_answer_to_valid_json(embedded: EmbeddedEngine) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"title": {"type": "string"}, "words": {"type": "integer"}},
+        "required": ["title", "words"],
+    }
+    c = embedded.chat(
+        [{"role": "user", "content": "Give a title and a length for an essay on rivers, as JSON."}],
+        schema=schema,
+        max_tokens=80,
+    )
+    data = json.loads(c.text)
+    assert isinstance(data["title"], str) and isinstance(data["words"], int)
+
+
+def test_stop_sequences_end_the_answer(embedded: EmbeddedEngine) -> None:
+    c = embedded.chat(
+        [{"role": "user", "content": "Count from one to ten in words, separated by commas."}],
+        stop=[","],
+        max_tokens=40,
+        temperature=0.0,
+    )
+    assert "," not in c.text
+
+
+def test_on_token_can_halt_and_cancel_stops(embedded: EmbeddedEngine) -> None:
+    seen: list[str] = []
+
+    def halt_after_three(piece: str) -> bool:
+        seen.append(piece)
+        return len(seen) >= 3
+
+    c = embedded.chat(STORY, max_tokens=100, on_token=halt_after_three)
+    assert c.finish_reason == "halted" and len(seen) == 3
+    cancel = threading.Event()
+    cancel.set()
+    c = embedded.chat(STORY, max_tokens=100, cancel=cancel)
+    assert c.finish_reason == "cancelled" and c.usage.completion_tokens <= 2
+
+
+def test_max_tokens_is_clamped_to_the_window_and_overflow_is_refused(
+    embedded: EmbeddedEngine,
+) -> None:
+    assert embedded.fit_max_tokens(8000, 4000) == 8192 - 8000 - 16
+    with pytest.raises(ContextOverflow, match="does not fit"):
+        embedded.chat([{"role": "user", "content": "word " * 9000}], max_tokens=10)
+
+
+def test_a_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EngineUnavailable, match="model file not found"):
+        EmbeddedEngine(tmp_path / "nope.gguf")
