@@ -47,3 +47,18 @@ def drop_unfinished_sentence(text: str) -> str:
         return text.rstrip()
     ends = list(_SENTENCE_END.finditer(text))
     return text[: ends[-1].end()].rstrip() if ends else text.rstrip()
+
+
+def rebalance(planned: list[int], words_left: int, *, floor: float = 0.3) -> list[int]:
+    """New targets for the sections still to write, so the whole lands on its target.
+
+    Keeps the planned proportions; no section drops below ``floor`` of its plan (a
+    text that ran long early is pulled back over several sections, not one).
+    """
+    if not planned:
+        return []
+    total = sum(planned)
+    if total <= 0:
+        return [max(1, words_left // len(planned))] * len(planned)
+    scaled = [max(round(p * words_left / total), round(p * floor), 1) for p in planned]
+    return scaled

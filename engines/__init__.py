@@ -6,7 +6,7 @@ talks to an OpenAI-compatible server such as vLLM.
 
 from __future__ import annotations
 
-from engines.base import Completion, Engine, Message, Usage
+from engines.base import Completion, Engine, Message, ProseRule, Usage
 from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 
 
@@ -30,6 +30,7 @@ __all__ = [
     "EngineError",
     "EngineUnavailable",
     "Message",
+    "ProseRule",
     "Usage",
     "open_engine",
 ]

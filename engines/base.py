@@ -35,6 +35,18 @@ class Completion:
     prompt: str  # what was sent, for the call log
 
 
+@dataclass(frozen=True)
+class ProseRule:
+    """Constrains an answer to prose: no line opens with one of ``banned`` (headings,
+    list and table markers, indentation), the first line also not with one of
+    ``banned_first``, and there is at most one blank line in a row. A small model that
+    sees a plan otherwise slides into numbered lists. Engines that cannot constrain
+    decoding ignore it; a strong model has no need of it."""
+
+    banned: str = "#0123456789*-•|<> \t"
+    banned_first: str = ""
+
+
 # Called with each piece of streamed text; returning True halts the generation.
 OnToken = Callable[[str], bool | None]
 
@@ -62,6 +74,7 @@ class Engine(ABC):
         *,
         max_tokens: int = 512,
         schema: dict[str, Any] | None = None,
+        prose: ProseRule | None = None,
         stop: Sequence[str] | None = None,
         temperature: float = 0.7,
         repeat_penalty: float = 1.1,
@@ -71,7 +84,8 @@ class Engine(ABC):
     ) -> Completion:
         """Answer ``messages``.
 
-        ``schema``: a JSON schema the answer must follow. ``continue_final``: the last
+        ``schema``: a JSON schema the answer must follow. ``prose``: see ``ProseRule``.
+        ``continue_final``: the last
         message is the assistant's unfinished turn, to be continued rather than answered.
         """
 

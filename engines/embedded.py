@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engines.base import Completion, Engine, Message, OnToken, Usage
+from engines.base import Completion, Engine, Message, OnToken, ProseRule, Usage
 from engines.chat_template import ChatTemplate
 from engines.errors import EngineError, EngineUnavailable
+from engines.prose import TokenTable, prose_processor
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -55,6 +56,8 @@ class EmbeddedEngine(Engine):
                 n_threads=n_threads or os.cpu_count() or 1,
                 n_batch=512,
                 seed=seed,
+                # Penalise repeats over a few sentences, not llama.cpp's default 64 tokens.
+                last_n_tokens_size=256,
                 verbose=False,
                 **(llama_kwargs or {}),
             )
@@ -71,6 +74,12 @@ class EmbeddedEngine(Engine):
         self._add_bos = meta.get("tokenizer.ggml.add_bos_token", "false") == "true"
         self._lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
+        self._tokens: TokenTable | None = None
+        # The tokens the KV cache holds and their text: a prompt that extends this text
+        # reuses these tokens as they are, so the cache matches even where tokenizing
+        # the whole string again would split a boundary differently.
+        self._held_tokens: list[int] = []
+        self._held_text = ""
 
     def _token_text(self, token: int) -> str:
         if token < 0:
@@ -93,10 +102,36 @@ class EmbeddedEngine(Engine):
     def _grammar(self, schema: dict[str, Any]) -> Any:
         from llama_cpp.llama_grammar import LlamaGrammar
 
-        key = json.dumps(schema, sort_keys=True)
+        # Key order matters: the grammar emits properties in the schema's order.
+        key = json.dumps(schema)
         if key not in self._grammars:
             self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
         return self._grammars[key]
+
+    def _token_table(self) -> TokenTable:
+        if self._tokens is None:
+            texts = [
+                self._llm.detokenize([i]).decode("utf-8", errors="ignore")
+                for i in range(self._llm.n_vocab())
+            ]
+            self._tokens = TokenTable(texts)
+        return self._tokens
+
+    def _prompt_tokens(self, prompt: str) -> list[int]:
+        bos = [self._llm.token_bos()] if self._add_bos else []
+        if self._held_text and prompt.startswith(self._held_text):
+            rest = prompt[len(self._held_text) :]
+            return bos + self._held_tokens + (self.tokenize(rest, special=True) if rest else [])
+        return bos + self.tokenize(prompt, special=True)
+
+    def _remember(self, evaluated: list[int]) -> None:
+        if self._add_bos and evaluated[:1] == [self._llm.token_bos()]:
+            evaluated = evaluated[1:]
+        try:
+            text = self._llm.detokenize(evaluated, special=True).decode("utf-8")
+        except UnicodeDecodeError:  # the cache ends inside a character
+            evaluated, text = [], ""
+        self._held_tokens, self._held_text = evaluated, text
 
     def _cached_prefix(self, tokens: list[int]) -> int:
         """Tokens at the start of ``tokens`` that the KV cache already holds."""
@@ -114,6 +149,7 @@ class EmbeddedEngine(Engine):
         *,
         max_tokens: int = 512,
         schema: dict[str, Any] | None = None,
+        prose: ProseRule | None = None,
         stop: Sequence[str] | None = None,
         temperature: float = 0.7,
         repeat_penalty: float = 1.1,
@@ -122,15 +158,20 @@ class EmbeddedEngine(Engine):
         cancel: threading.Event | None = None,
     ) -> Completion:
         prompt = self.render(messages, continue_final=continue_final)
-        tokens = self.tokenize(prompt, special=True)
-        if self._add_bos:
-            tokens = [self._llm.token_bos(), *tokens]
-        max_tokens = self.fit_max_tokens(len(tokens), max_tokens)
+        max_tokens = self.fit_max_tokens(len(self._prompt_tokens(prompt)), max_tokens)
         pieces: list[str] = []
         finish = "stop"
         with self._lock:
             started = time.perf_counter()
+            tokens = self._prompt_tokens(prompt)
             cached = self._cached_prefix(tokens) if self._llm.n_tokens else 0
+            processors = None
+            if prose is not None and schema is None:
+                from llama_cpp import LogitsProcessorList
+
+                processors = LogitsProcessorList(
+                    [prose_processor(self._token_table(), prose, len(tokens))]
+                )
             try:
                 stream: Any = self._llm.create_completion(
                     tokens,
@@ -138,7 +179,8 @@ class EmbeddedEngine(Engine):
                     temperature=temperature,
                     repeat_penalty=repeat_penalty,
                     stop=list(stop or []),
-                    grammar=self._grammar(schema) if schema else None,
+                    grammar=self._grammar(schema) if schema is not None else None,
+                    logits_processor=processors,
                     stream=True,
                 )
                 for chunk in stream:
@@ -155,8 +197,10 @@ class EmbeddedEngine(Engine):
                         finish = "halted"
                         break
             except (RuntimeError, ValueError) as exc:
+                self._remember([])
                 raise EngineError(f"embedded model failed: {exc}") from exc
             seconds = time.perf_counter() - started
+            self._remember(list(self._llm.input_ids[: self._llm.n_tokens]))
         text = "".join(pieces)
         usage = Usage(
             prompt_tokens=len(tokens),

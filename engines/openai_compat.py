@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from engines.base import Completion, Engine, Message, OnToken, Usage
+from engines.base import Completion, Engine, Message, OnToken, ProseRule, Usage
 from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 from engines.tokens import estimate_tokens
 
@@ -59,6 +59,9 @@ class OpenAIEngine(Engine):
             max_retries=max_retries,
             stream_usage=True,
         )
+        # How a schema is sent: OpenAI's json_schema form (vLLM, llama.cpp's llama-server)
+        # until the server refuses it; llama-cpp-python's server only takes json_object.
+        self._schema_form = "json_schema"
 
     def _list_models(self) -> list[dict[str, Any]]:
         try:
@@ -90,6 +93,7 @@ class OpenAIEngine(Engine):
         *,
         max_tokens: int = 512,
         schema: dict[str, Any] | None = None,
+        prose: ProseRule | None = None,
         stop: Sequence[str] | None = None,
         temperature: float = 0.7,
         repeat_penalty: float = 1.1,
@@ -108,9 +112,11 @@ class OpenAIEngine(Engine):
         max_tokens = self.fit_max_tokens(self.messages_tokens(messages), max_tokens)
         # max_tokens goes in the body as well: langchain renames it to
         # max_completion_tokens, which some servers (llama.cpp's) ignore.
+        # repetition_penalty is vLLM's name, repeat_penalty llama.cpp's.
         extra_body: dict[str, Any] = {
             "max_tokens": max_tokens,
             "repetition_penalty": repeat_penalty,
+            "repeat_penalty": repeat_penalty,
         }
         if continue_final and messages and messages[-1]["role"] == "assistant":
             extra_body.update(continue_final_message=True, add_generation_prompt=False)
@@ -121,30 +127,20 @@ class OpenAIEngine(Engine):
             "extra_body": extra_body,
         }
         if schema is not None:
-            kwargs["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "answer", "schema": schema, "strict": True},
-            }
+            kwargs["response_format"] = self._response_format(schema)
         pieces: list[str] = []
         finish = "stop"
         usage_meta: dict[str, Any] = {}
         started = time.perf_counter()
         try:
-            for chunk in self._client.stream(lc_messages, **kwargs):
-                piece = chunk.content if isinstance(chunk.content, str) else ""
-                if piece:
-                    pieces.append(piece)
-                reason = chunk.response_metadata.get("finish_reason")
-                if reason:
-                    finish = str(reason)
-                if chunk.usage_metadata:
-                    usage_meta = dict(chunk.usage_metadata)
-                if cancel is not None and cancel.is_set():
-                    finish = "cancelled"
-                    break
-                if piece and on_token is not None and on_token(piece):
-                    finish = "halted"
-                    break
+            try:
+                finish = self._stream(lc_messages, kwargs, pieces, usage_meta, on_token, cancel)
+            except Exception as exc:
+                if schema is None or pieces or not self._refused_schema_form(exc):
+                    raise
+                self._schema_form = "json_object"
+                kwargs["response_format"] = self._response_format(schema)
+                finish = self._stream(lc_messages, kwargs, pieces, usage_meta, on_token, cancel)
         except Exception as exc:  # the openai client raises many types
             raise _engine_error(exc, self.base_url) from exc
         seconds = time.perf_counter() - started
@@ -153,20 +149,85 @@ class OpenAIEngine(Engine):
         usage = Usage(
             prompt_tokens=int(usage_meta.get("input_tokens") or self.messages_tokens(messages)),
             cached_tokens=int(details.get("cache_read") or 0),
-            completion_tokens=int(usage_meta.get("output_tokens") or estimate_tokens(text)),
+            completion_tokens=int(
+                usage_meta.get("output_tokens") or _completion_estimate(text, finish, max_tokens)
+            ),
             seconds=seconds,
         )
         prompt = json.dumps(list(messages), ensure_ascii=False)
         return Completion(text, usage, finish, self.name, self.model, prompt)
 
+    def _stream(
+        self,
+        lc_messages: list[Any],
+        kwargs: dict[str, Any],
+        pieces: list[str],
+        usage_meta: dict[str, Any],
+        on_token: OnToken | None,
+        cancel: threading.Event | None,
+    ) -> str:
+        """Stream one request into ``pieces`` and ``usage_meta``; return the finish reason."""
+        finish = "stop"
+        for chunk in self._client.stream(lc_messages, **kwargs):
+            piece = chunk.content if isinstance(chunk.content, str) else ""
+            if piece:
+                pieces.append(piece)
+            reason = chunk.response_metadata.get("finish_reason")
+            if reason:
+                finish = str(reason)
+            if chunk.usage_metadata:
+                usage_meta.update(chunk.usage_metadata)
+            if cancel is not None and cancel.is_set():
+                return "cancelled"
+            if piece and on_token is not None and on_token(piece):
+                return "halted"
+        return finish
+
+    def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if self._schema_form == "json_object":
+            return {"type": "json_object", "schema": schema}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "schema": schema, "strict": True},
+        }
+
+    def _refused_schema_form(self, exc: Exception) -> bool:
+        """Whether the server rejected the json_schema response_format itself
+        (llama-cpp-python's answers 500: "Input should be 'text' or 'json_object'")."""
+        import openai
+
+        message = str(exc)
+        return (
+            self._schema_form == "json_schema"
+            and isinstance(exc, openai.APIStatusError)
+            and "response_format" in message
+            and "json_object" in message
+        )
+
+
+def _completion_estimate(text: str, finish: str, max_tokens: int) -> int:
+    """Completion tokens for servers that stream no usage (llama-cpp-python's)."""
+    if finish == "length":
+        return max_tokens
+    return min(max_tokens, estimate_tokens(text))
+
 
 def _engine_error(exc: Exception, base_url: str) -> EngineError:
     import openai
 
+    detail = " ".join(str(exc).split())  # error messages are one line
     if isinstance(exc, openai.APIConnectionError):
-        return EngineUnavailable(f"cannot reach {base_url}: {exc}")
-    if isinstance(exc, openai.BadRequestError) and "context" in str(exc).lower():
-        return ContextOverflow(f"the server refused the prompt as too long: {exc}")
+        return EngineUnavailable(f"cannot reach {base_url}: {detail}")
+    if isinstance(exc, openai.BadRequestError) and "context" in detail.lower():
+        return ContextOverflow(f"the server refused the prompt as too long: {detail}")
     if isinstance(exc, openai.APIStatusError):
-        return EngineError(f"{base_url} answered {exc.status_code}: {exc.message}")
-    return EngineError(f"{base_url}: {exc}")
+        message = " ".join(exc.message.split())
+        return EngineError(f"{base_url} answered {exc.status_code}: {message}")
+    if "No generation chunks" in detail:
+        # llama-cpp-python's server fails inside an already started stream, e.g. on a
+        # prompt longer than its window (which its /models does not report).
+        return EngineError(
+            f"{base_url} sent an empty answer stream; its log says why "
+            "(a prompt longer than the server's window does this: pass its context length)"
+        )
+    return EngineError(f"{base_url}: {detail}")

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from engines.base import Completion, Engine, Message, OnToken, Usage
+from engines.base import Completion, Engine, Message, OnToken, ProseRule, Usage
 
 Script = Callable[[Sequence[Message], dict[str, Any]], str]
 
@@ -37,6 +37,7 @@ class ScriptedEngine(Engine):
         *,
         max_tokens: int = 512,
         schema: dict[str, Any] | None = None,
+        prose: ProseRule | None = None,
         stop: Sequence[str] | None = None,
         temperature: float = 0.7,
         repeat_penalty: float = 1.1,

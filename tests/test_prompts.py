@@ -1,36 +1,77 @@
 from pathlib import Path
 
 import pytest
-from jinja2 import UndefinedError
+from jinja2 import Environment, UndefinedError
 
 import prompts
+from agents.layouts import PlanItem
+
+PLAN = [
+    PlanItem(1, "The keeper", "Introduce Elias and his lamp.", 300),
+    PlanItem(2, "The storm", "A boat is lost; the light guides it home.", 300),
+]
 
 
 def test_a_missing_variable_is_an_error() -> None:
     with pytest.raises(UndefinedError):
-        prompts.render("draft_user", instruction="Write a poem")
+        prompts.render("plan_user", instruction="Write a poem")
 
 
-def test_draft_prompt_in_english_and_chinese() -> None:
-    en = prompts.render("draft_user", instruction="Write a poem.", target_words=300, language="en")
-    assert en == "Write a poem.\n\nThe text should be about 300 words long."
-    zh = prompts.render("draft_user", instruction="写一首诗。", target_words=300, language="zh")
-    assert zh == "写一首诗。\n\n全文约 300 字。"
+def test_writer_plan_in_english() -> None:
+    text = prompts.render(
+        "writer_plan",
+        instruction="Write a story.",
+        target_words=600,
+        plan=PLAN,
+        summary="",
+        language="en",
+    )
+    assert text == (
+        "Write a story.\n\n"
+        "About 600 words of flowing prose, in 2 parts. "
+        'Part 1, under the heading "The keeper" (about 300 words): Introduce Elias and his lamp. '
+        'Part 2, under the heading "The storm" (about 300 words): '
+        "A boat is lost; the light guides it home."
+    )
+
+
+def test_writer_plan_in_chinese_with_a_summary_of_cut_text() -> None:
+    text = prompts.render(
+        "writer_plan",
+        instruction="写一个故事。",
+        target_words=600,
+        plan=PLAN[:1],
+        summary="- 开头：灯塔。",
+        language="zh",
+    )
+    assert text == (
+        "写一个故事。\n\n"
+        "全文约 600 字，用连贯的段落写成，共 1 个部分。"
+        "第 1 部分，标题“The keeper”（约 300 字）：Introduce Elias and his lamp.\n\n"
+        "前面的部分已经写好，要点如下：\n- 开头：灯塔。"
+    )
+
+
+def test_planner_prompt() -> None:
+    text = prompts.render(
+        "plan_user", instruction="Write an essay.", target_words=2000, sections=5,
+        context="", language="en",
+    )
+    assert text == "Task: Write an essay.\nLength: 2000 words\nParts: 5"
 
 
 def test_a_users_template_overrides_the_builtin(tmp_path: Path) -> None:
-    (tmp_path / "draft_user.j2").write_text("Mine: {{ instruction }}")
+    (tmp_path / "plan_user.j2").write_text("Mine: {{ instruction }}")
     prompts.use_override_dir(tmp_path)
     try:
-        text = prompts.render("draft_user", instruction="X", target_words=1, language="en")
-        assert text == "Mine: X"
+        assert prompts.render("plan_user", instruction="X") == "Mine: X"
     finally:
         prompts.use_override_dir(None)
 
 
 def test_every_template_parses() -> None:
-    from jinja2 import Environment
-
     env = Environment()
-    for name in prompts.template_names():
+    names = prompts.template_names()
+    assert "writer_plan" in names and "plan_user" in names
+    for name in names:
         env.parse((prompts.TEMPLATES / f"{name}.j2").read_text())

@@ -1,20 +1,28 @@
-"""``longform write``: create a work and write it."""
+"""Writing: ``write``, ``plan``, ``resume``."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from agents.draft import write_draft
+from agents.runner import Runner, RunResult
 from app.cli.context import Context
 from app.cli.output import ProgressPrinter, err, print_json
+from storage.outline import list_nodes
 from storage.passages import work_text
 from storage.wordcount import is_cjk_heavy
-from storage.works import create_work
+from storage.works import create_work, get_work
 
 MIN_WORDS, MAX_WORDS = 50, 50_000
+
+
+class Mode(StrEnum):
+    agentwrite = "agentwrite"
+    draft = "draft"
+
 
 EngineOpt = Annotated[
     str | None,
@@ -26,53 +34,137 @@ ModelOpt = Annotated[
         "--model", help="A GGUF file for the embedded engine, or the server's model name."
     ),
 ]
+WordsOpt = Annotated[
+    int | None,
+    typer.Option("--words", "-w", min=MIN_WORDS, max=MAX_WORDS, help="Target length in words."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 
 def register(cli: typer.Typer) -> None:
     cli.command("write")(write)
+    cli.command("plan")(plan)
+    cli.command("resume")(resume)
+
+
+def _new_work(
+    c: Context, prompt: str, words: int, mode: Mode, engine: str | None, model: str
+) -> int:
+    with c.db.transaction() as s:
+        return create_work(
+            s,
+            instruction=prompt,
+            target_words=words,
+            language="zh" if is_cjk_heavy(prompt) else "en",
+            mode=mode.value,
+            engine=engine or c.settings.engine,
+            model=model,
+        ).id
 
 
 def write(
     ctx: typer.Context,
-    prompt: Annotated[str, typer.Argument(help="What to write (the instruction).")],
-    words: Annotated[
-        int,
-        typer.Option("--words", "-w", min=MIN_WORDS, max=MAX_WORDS, help="Target length in words."),
-    ],
+    prompt: Annotated[str | None, typer.Argument(help="What to write (the instruction).")] = None,
+    words: WordsOpt = None,
+    work: Annotated[
+        int | None, typer.Option("--work", help="Write an existing work (e.g. an edited plan).")
+    ] = None,
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            "--mode", help="agentwrite: plan, then write section by section; draft: one section."
+        ),
+    ] = Mode.agentwrite,
     engine: EngineOpt = None,
     model: ModelOpt = None,
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Also write the text to this file.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Write a new text of about WORDS words and store it as a work."""
+    """Write a text of about WORDS words (or finish the plan of --work)."""
+    c: Context = ctx.obj
+    if work is None and (prompt is None or words is None):
+        raise typer.BadParameter("give PROMPT and --words, or --work ID", param_hint="PROMPT")
+    if work is not None and prompt is not None:
+        raise typer.BadParameter("give either PROMPT or --work, not both", param_hint="--work")
+    eng = c.engine(engine, model)
+    if work is None:
+        assert prompt is not None and words is not None
+        work = _new_work(c, prompt, words, mode, engine, eng.model)
+    _run(c, Runner(c.db, eng), work, out_file=out_file, as_json=as_json, quiet=quiet)
+
+
+def plan(
+    ctx: typer.Context,
+    prompt: Annotated[str, typer.Argument(help="What to write (the instruction).")],
+    words: Annotated[
+        int, typer.Option("--words", "-w", min=MIN_WORDS, max=MAX_WORDS, help="Target length.")
+    ],
+    engine: EngineOpt = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan a work and stop: edit the outline, then `longform write --work ID`."""
     c: Context = ctx.obj
     eng = c.engine(engine, model)
+    work_id = _new_work(c, prompt, words, Mode.agentwrite, engine, eng.model)
+    Runner(c.db, eng).plan(work_id)
     with c.db.transaction() as s:
-        work = create_work(
-            s,
-            instruction=prompt,
-            target_words=words,
-            language="zh" if is_cjk_heavy(prompt) else "en",
-            mode="draft",
-            engine=engine or c.settings.engine,
-            model=eng.model,
-        )
-    with ProgressPrinter(words, enabled=not quiet and not as_json) as progress:
-        written = write_draft(c.db, eng, work.id, emit=progress)
+        nodes = list_nodes(s, work_id)
+    if as_json:
+        print_json({"work_id": work_id, "sections": [n.__dict__ for n in nodes]})
+        return
+    for n in nodes:
+        typer.echo(f"{'  ' * n.depth}[{n.id}] {n.title} ({n.target_words} words): {n.goal}")
+    err.print(
+        f"work {work_id} planned; edit with `longform outline`, write with "
+        f"`longform write --work {work_id}`"
+    )
+
+
+def resume(
+    ctx: typer.Context,
+    work: Annotated[int, typer.Argument(help="The work's id.")],
+    engine: EngineOpt = None,
+    model: ModelOpt = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also write the text here.")
+    ] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Finish a work that was interrupted: only unwritten sections are written."""
+    c: Context = ctx.obj
     with c.db.transaction() as s:
-        text = work_text(s, work.id)
+        w = get_work(s, work)
+    eng = c.engine(engine or w.engine, model or (w.model if w.engine != "embedded" else None))
+    _run(c, Runner(c.db, eng), work, out_file=out_file, as_json=as_json, quiet=quiet)
+
+
+def _run(
+    c: Context, runner: Runner, work_id: int, *, out_file: Path | None, as_json: bool, quiet: bool
+) -> None:
+    with c.db.transaction() as s:
+        target = get_work(s, work_id).target_words
+    with ProgressPrinter(target, enabled=not quiet and not as_json) as progress:
+        runner.emit = progress
+        result: RunResult = runner.run(work_id)
+    with c.db.transaction() as s:
+        text = work_text(s, work_id)
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(text + "\n", encoding="utf-8")
     if as_json:
         print_json(
             {
-                "work_id": work.id,
-                "words": written,
-                "target_words": words,
+                "work_id": work_id,
+                "words": result.words,
+                "target_words": target,
+                "sections": result.sections,
+                "seconds": round(result.seconds, 1),
                 "db": str(c.db_path),
                 "out": str(out_file) if out_file else None,
             }
@@ -80,4 +172,6 @@ def write(
         return
     typer.echo(text)
     where = f" and {out_file}" if out_file else ""
-    err.print(f"work {work.id}: {written} words (target {words}), saved in {c.db_path}{where}")
+    err.print(
+        f"work {work_id}: {result.words} words (target {target}), saved in {c.db_path}{where}"
+    )

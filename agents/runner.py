@@ -1,0 +1,157 @@
+"""The resumable runner: plan if needed, then write every unwritten section in order.
+
+Each finished section is one transaction (its passage, its status, the new targets of
+the sections after it, and the calls that produced it), so a run killed at any moment
+resumes from the last finished section with nothing lost or written twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from agents.calls import Caller
+from agents.events import (
+    Emit,
+    Notice,
+    PlanReady,
+    SectionDone,
+    SectionStarted,
+    TokenStream,
+    WorkDone,
+    WorkStarted,
+    ignore,
+)
+from agents.layouts import PlanItem, SectionTask
+from agents.length_control import rebalance
+from agents.planner import SINGLE_SECTION_MAX, Planner
+from agents.writer import Cancelled, SectionWriter
+from engines import Engine
+from memory.context import WrittenSection
+from storage import Database
+from storage.outline import add_node, count_nodes, leaves, update_node
+from storage.passages import add_passage, current_passages
+from storage.records import NodeRecord, WorkRecord
+from storage.works import get_work, set_work_status
+
+
+@dataclass(frozen=True)
+class RunResult:
+    work_id: int
+    words: int
+    sections: int
+    seconds: float
+    cancelled: bool = False
+
+
+class Runner:
+    def __init__(
+        self,
+        db: Database,
+        engine: Engine,
+        *,
+        emit: Emit = ignore,
+        layout: str = "continuation",
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.db = db
+        self.engine = engine
+        self.emit = emit
+        self.layout = layout
+        self.cancel = cancel or threading.Event()
+
+    def plan(self, work_id: int) -> int:
+        """Store an outline for the work if it has none; return its section count."""
+        with self.db.transaction() as s:
+            work = get_work(s, work_id)
+            if count_nodes(s, work_id):
+                return len(leaves(s, work_id))
+            if work.mode == "draft" or work.target_words <= SINGLE_SECTION_MAX:
+                add_node(
+                    s,
+                    work_id,
+                    level="section",
+                    title=work.title,
+                    goal=work.instruction,
+                    target_words=work.target_words,
+                )
+                set_work_status(s, work_id, "planned")
+                n = 1
+        if work.mode != "draft" and work.target_words > SINGLE_SECTION_MAX:
+            n = Planner(self.engine).plan(self.db, work_id)
+        self.emit(PlanReady(work_id, n))
+        return n
+
+    def run(self, work_id: int) -> RunResult:
+        """Plan if needed, then write what is not written yet."""
+        started = time.perf_counter()
+        self.plan(work_id)
+        with self.db.transaction() as s:
+            work = get_work(s, work_id)
+            nodes = leaves(s, work_id)
+            texts = current_passages(s, work_id)
+            set_work_status(s, work_id, "writing")
+        self.emit(WorkStarted(work_id, work.target_words, len(nodes)))
+        written = {n.id: texts[n.id].content for n in nodes if n.id in texts and n.status == "done"}
+        try:
+            for index, node in enumerate(nodes):
+                if node.id in written:
+                    continue
+                words = self._write_section(work, nodes, index, written)
+                self.emit(
+                    SectionDone(work_id, node.id, words, node.target_words, self._total(written))
+                )
+        except Cancelled:
+            self.emit(Notice(work_id, "cancelled; `longform resume` continues"))
+            return RunResult(
+                work_id, self._total(written), len(written), time.perf_counter() - started, True
+            )
+        with self.db.transaction() as s:
+            set_work_status(s, work_id, "done")
+        total = self._total(written)
+        seconds = time.perf_counter() - started
+        self.emit(WorkDone(work_id, total, seconds))
+        return RunResult(work_id, total, len(nodes), seconds)
+
+    @staticmethod
+    def _total(written: dict[int, str]) -> int:
+        from storage.wordcount import count_words
+
+        return sum(count_words(t) for t in written.values())
+
+    def _write_section(
+        self, work: WorkRecord, nodes: list[NodeRecord], index: int, written: dict[int, str]
+    ) -> int:
+        node = nodes[index]
+        with self.db.transaction() as s:
+            update_node(s, node.id, status="writing")
+        plan = [PlanItem(i + 1, n.title, n.goal, n.target_words) for i, n in enumerate(nodes)]
+        # The stored targets are the plan; what this section aims for is derived from what
+        # is written, so the whole lands on the work's target (the plan in the prompt stays
+        # the same from step to step, and so does the engine's cached prefix).
+        unwritten = [n.target_words for n in nodes[index:] if n.id not in written]
+        target = rebalance(unwritten, work.target_words - self._total(written))[0]
+        self.emit(SectionStarted(work.id, node.id, index, len(nodes), node.title, target))
+        task = SectionTask(
+            instruction=work.instruction,
+            language=work.language,
+            target_words=work.target_words,
+            plan=plan,
+            index=index,
+            written=[
+                WrittenSection(n.title, written[n.id]) for n in nodes[:index] if n.id in written
+            ],
+        )
+        caller = Caller(self.engine, cancel=self.cancel)
+        stream = TokenStream(self.emit, work.id, node.id)
+        result = SectionWriter(caller, layout=self.layout).write(task, target, stream)
+        stream.flush()
+        if result.loops:
+            self.emit(Notice(work.id, f"section {index + 1}: stopped {result.loops} loop(s)"))
+        with self.db.transaction() as s:
+            passage = add_passage(s, node.id, result.text)
+            update_node(s, node.id, status="done")
+            caller.log.flush(s, work_id=work.id, node_id=node.id)
+        written[node.id] = result.text
+        return passage.words
