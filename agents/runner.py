@@ -93,6 +93,7 @@ class Runner:
             texts = current_passages(s, work_id)
             set_work_status(s, work_id, "writing")
         self.emit(WorkStarted(work_id, work.target_words, len(nodes)))
+        # Sections marked stale (or never finished) are written again, as new versions.
         written = {n.id: texts[n.id].content for n in nodes if n.id in texts and n.status == "done"}
         try:
             for index, node in enumerate(nodes):

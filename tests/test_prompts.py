@@ -54,8 +54,12 @@ def test_writer_plan_in_chinese_with_a_summary_of_cut_text() -> None:
 
 def test_planner_prompt() -> None:
     text = prompts.render(
-        "plan_user", instruction="Write an essay.", target_words=2000, sections=5,
-        context="", language="en",
+        "plan_user",
+        instruction="Write an essay.",
+        target_words=2000,
+        sections=5,
+        context="",
+        language="en",
     )
     assert text == "Task: Write an essay.\nLength: 2000 words\nParts: 5"
 

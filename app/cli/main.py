@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from agents.errors import AgentError
-from app.cli import works, write
+from app.cli import evaluate, outline, works, write
 from app.cli.context import make_context
 from app.config import ConfigError
 from engines import EngineError
@@ -45,6 +45,8 @@ def root(
 
 write.register(cli)
 works.register(cli)
+evaluate.register(cli)
+outline.register(cli)
 
 USER_ERRORS = (AgentError, ConfigError, EngineError, StorageError)
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from agents.revision import mark_stale_from
 from agents.runner import Runner, RunResult
 from app.cli.context import Context
 from app.cli.output import ProgressPrinter, err, print_json
@@ -46,9 +47,10 @@ def register(cli: typer.Typer) -> None:
     cli.command("write")(write)
     cli.command("plan")(plan)
     cli.command("resume")(resume)
+    cli.command("regenerate")(regenerate)
 
 
-def _new_work(
+def new_work(
     c: Context, prompt: str, words: int, mode: Mode, engine: str | None, model: str
 ) -> int:
     with c.db.transaction() as s:
@@ -93,7 +95,7 @@ def write(
     eng = c.engine(engine, model)
     if work is None:
         assert prompt is not None and words is not None
-        work = _new_work(c, prompt, words, mode, engine, eng.model)
+        work = new_work(c, prompt, words, mode, engine, eng.model)
     _run(c, Runner(c.db, eng), work, out_file=out_file, as_json=as_json, quiet=quiet)
 
 
@@ -110,7 +112,7 @@ def plan(
     """Plan a work and stop: edit the outline, then `longform write --work ID`."""
     c: Context = ctx.obj
     eng = c.engine(engine, model)
-    work_id = _new_work(c, prompt, words, Mode.agentwrite, engine, eng.model)
+    work_id = new_work(c, prompt, words, Mode.agentwrite, engine, eng.model)
     Runner(c.db, eng).plan(work_id)
     with c.db.transaction() as s:
         nodes = list_nodes(s, work_id)
@@ -142,6 +144,26 @@ def resume(
         w = get_work(s, work)
     eng = c.engine(engine or w.engine, model or (w.model if w.engine != "embedded" else None))
     _run(c, Runner(c.db, eng), work, out_file=out_file, as_json=as_json, quiet=quiet)
+
+
+def regenerate(
+    ctx: typer.Context,
+    work: Annotated[int, typer.Argument(help="The work's id.")],
+    from_node: Annotated[
+        int, typer.Option("--from", help="The section to rewrite from (see `longform show`).")
+    ],
+    engine: EngineOpt = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Rewrite a section and everything after it (earlier versions are kept)."""
+    c: Context = ctx.obj
+    with c.db.transaction() as s:
+        w = get_work(s, work)
+        mark_stale_from(s, work, from_node)
+    eng = c.engine(engine or w.engine, model or (w.model if w.engine != "embedded" else None))
+    _run(c, Runner(c.db, eng), work, out_file=None, as_json=as_json, quiet=quiet)
 
 
 def _run(

@@ -1,0 +1,44 @@
+"""Revising a work: what a hand edit or a rewrite makes stale, and rewriting from a point.
+
+Text after an edited point was written from the old text, so it is marked stale;
+the runner rewrites stale sections (as new versions) the next time it runs.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from storage.errors import NotFoundError
+from storage.outline import get_node, leaves, update_node
+from storage.passages import add_passage
+from storage.records import NodeRecord, PassageRecord
+
+
+def later_sections(session: Session, work_id: int, node_id: int) -> list[NodeRecord]:
+    """The sections after ``node_id`` in document order."""
+    nodes = leaves(session, work_id)
+    ids = [n.id for n in nodes]
+    if node_id not in ids:
+        raise NotFoundError(f"work {work_id} has no section {node_id}")
+    return nodes[ids.index(node_id) + 1 :]
+
+
+def mark_stale_from(session: Session, work_id: int, node_id: int, *, inclusive: bool = True) -> int:
+    """Mark a section (if ``inclusive``) and every section after it stale; return how many."""
+    targets = later_sections(session, work_id, node_id)
+    if inclusive:
+        targets = [get_node(session, node_id), *targets]
+    for node in targets:
+        update_node(session, node.id, status="stale")
+    return len(targets)
+
+
+def edit_passage(
+    session: Session, node_id: int, text: str, *, author: str = "user"
+) -> PassageRecord:
+    """Store a hand edit of a section as its next version; what follows becomes stale."""
+    node = get_node(session, node_id)
+    passage = add_passage(session, node_id, text, author=author)
+    update_node(session, node_id, status="done")
+    mark_stale_from(session, node.work_id, node_id, inclusive=False)
+    return passage

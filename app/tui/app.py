@@ -1,0 +1,108 @@
+"""The Textual app: holds the settings, the database and the open engines.
+
+Screens do the rest; every database or model call runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from agents.errors import AgentError
+from app.cli.context import Context, make_context
+from app.config import ConfigError
+from engines import Engine, EngineError
+from storage import Database, StorageError
+from storage.records import WorkRecord
+
+USER_ERRORS: tuple[type[Exception], ...] = (AgentError, ConfigError, EngineError, StorageError)
+EngineFactory = Callable[[WorkRecord], Engine]
+
+
+def screen_actions(screen: Screen[object]) -> list[Binding]:
+    """The screen's own key bindings that name an action (for the palette and help)."""
+    return [
+        b
+        for b in getattr(type(screen), "BINDINGS", [])
+        if isinstance(b, Binding) and b.description and not b.system
+    ]
+
+
+class LongformApp(App[None]):
+    TITLE = "longform"
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", tooltip="Keys of this screen"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        context: Context | None = None,
+        *,
+        engine_factory: EngineFactory | None = None,
+        work_id: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.context = context or make_context()
+        self._engine_factory = engine_factory
+        self._engines: dict[tuple[str, str | None], Engine] = {}
+        self._db_lock = threading.Lock()
+        self._engine_lock = threading.Lock()
+        self._open_work = work_id
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        """The database (opened and migrated on first use, which is in a worker)."""
+        with self._db_lock:
+            if self._db is None:
+                self._db = self.context.db
+            return self._db
+
+    def engine_for(self, work: WorkRecord) -> Engine:
+        """The engine a work was created with, opened once; call from a worker."""
+        if self._engine_factory is not None:
+            return self._engine_factory(work)
+        # As `longform resume`: a server's model name is stored; a GGUF comes from settings.
+        model = work.model if work.engine != "embedded" and work.model else None
+        key = (work.engine, model)
+        with self._engine_lock:
+            if key not in self._engines:
+                self._engines[key] = self.context.engine(work.engine, model)
+            return self._engines[key]
+
+    def on_mount(self) -> None:
+        from app.tui.screens.library import LibraryScreen
+
+        self.push_screen(LibraryScreen())
+        if self._open_work is not None:
+            from app.tui.screens.work import WorkScreen
+
+            self.push_screen(WorkScreen(self._open_work))
+
+    def on_unmount(self) -> None:
+        for engine in self._engines.values():
+            engine.close()
+        if self._db is not None:
+            self._db.close()
+
+    def action_help(self) -> None:
+        from app.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in screen_actions(screen):
+            keys = self.get_key_display(binding)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip or binding.description} ({keys})",
+                partial(screen.run_action, binding.action),
+            )

@@ -1,0 +1,47 @@
+"""Messages that workers post to screens (``post_message`` is thread-safe)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from agents.events import Event
+from agents.runner import RunResult
+from app.tui.store import LibraryRow, WorkView
+
+
+class LibraryLoaded(Message):
+    def __init__(self, rows: list[LibraryRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class WorkLoaded(Message):
+    def __init__(self, view: WorkView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class RunEvent(Message):
+    """A runner event; ``tokens`` estimates the tokens of a ``TokensWritten``."""
+
+    def __init__(self, event: Event, tokens: int = 0) -> None:
+        super().__init__()
+        self.event = event
+        self.tokens = tokens
+
+
+class RunFinished(Message):
+    """The run returned (``result``) or failed with a user-facing ``error``."""
+
+    def __init__(self, result: RunResult | None, error: str | None = None) -> None:
+        super().__init__()
+        self.result = result
+        self.error = error
+
+
+class Failed(Message):
+    """A background action failed with an error a user can act on."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error

@@ -1,0 +1,171 @@
+"""Every database read and write the TUI makes, each one transaction.
+
+These run in worker threads only (never on the UI thread). They call the same core
+functions as the CLI and hold no writing logic of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agents.revision import edit_passage, mark_stale_from
+from app.cli.context import Context
+from app.cli.write import Mode, new_work
+from storage import Database
+from storage.calls import list_calls
+from storage.memories import list_memories, set_memory
+from storage.outline import (
+    add_node,
+    delete_node,
+    get_node,
+    leaves,
+    list_nodes,
+    move_node,
+    update_node,
+)
+from storage.passages import current_passages
+from storage.records import (
+    CallRecord,
+    MemoryRecord,
+    NodeRecord,
+    PassageRecord,
+    WorkRecord,
+)
+from storage.works import delete_work, get_work, list_works, word_totals
+
+
+@dataclass(frozen=True)
+class LibraryRow:
+    work: WorkRecord
+    words: int
+
+
+@dataclass(frozen=True)
+class NewWork:
+    """What the new-work form returns."""
+
+    instruction: str
+    words: int
+    mode: str = "agentwrite"
+    engine: str = "embedded"
+
+
+@dataclass(frozen=True)
+class SectionFields:
+    """What the section form returns."""
+
+    title: str
+    goal: str
+    target_words: int
+
+
+@dataclass(frozen=True)
+class WorkView:
+    """Everything the work screen shows, read in one transaction."""
+
+    work: WorkRecord
+    nodes: list[NodeRecord]
+    leaf_ids: list[int]
+    passages: dict[int, PassageRecord]
+    memories: list[MemoryRecord] = field(default_factory=list)
+    calls: list[CallRecord] = field(default_factory=list)
+
+    @property
+    def words(self) -> int:
+        return sum(p.words for p in self.passages.values())
+
+    def node(self, node_id: int) -> NodeRecord | None:
+        return next((n for n in self.nodes if n.id == node_id), None)
+
+
+def library(db: Database) -> list[LibraryRow]:
+    with db.transaction() as s:
+        totals = word_totals(s)
+        return [LibraryRow(w, totals.get(w.id, 0)) for w in list_works(s)]
+
+
+def create(context: Context, request: NewWork) -> int:
+    """Create a work the way ``longform write`` does (language, engine, mode)."""
+    return new_work(
+        context, request.instruction, request.words, Mode(request.mode), request.engine, ""
+    )
+
+
+def delete(db: Database, work_id: int) -> None:
+    with db.transaction() as s:
+        delete_work(s, work_id)
+
+
+def work_view(db: Database, work_id: int) -> WorkView:
+    with db.transaction() as s:
+        return WorkView(
+            work=get_work(s, work_id),
+            nodes=list_nodes(s, work_id),
+            leaf_ids=[n.id for n in leaves(s, work_id)],
+            passages=current_passages(s, work_id),
+            memories=list_memories(s, work_id),
+            calls=list_calls(s, work_id),
+        )
+
+
+def work_record(db: Database, work_id: int) -> WorkRecord:
+    with db.transaction() as s:
+        return get_work(s, work_id)
+
+
+def save_passage(db: Database, node_id: int, text: str) -> PassageRecord:
+    """A hand edit: a new version; the sections after it become stale."""
+    with db.transaction() as s:
+        return edit_passage(s, node_id, text)
+
+
+def save_memory(db: Database, memory_id: int, text: str) -> MemoryRecord:
+    with db.transaction() as s:
+        return set_memory(s, memory_id, text, author="user")
+
+
+def mark_stale(db: Database, work_id: int, node_id: int, *, following: bool) -> int:
+    """Make a section (and, if ``following``, every section after it) be rewritten."""
+    with db.transaction() as s:
+        if following:
+            return mark_stale_from(s, work_id, node_id)
+        update_node(s, node_id, status="stale")
+        return 1
+
+
+def add_section(db: Database, work_id: int, after: int | None, fields: SectionFields) -> NodeRecord:
+    """Add a section after node ``after`` (at its level), or at the end of the outline."""
+    with db.transaction() as s:
+        parent_id: int | None = None
+        position: int | None = None
+        if after is not None:
+            anchor = get_node(s, after)
+            parent_id, position = anchor.parent_id, anchor.position + 1
+        return add_node(
+            s,
+            work_id,
+            level="section",
+            title=fields.title,
+            goal=fields.goal,
+            target_words=fields.target_words,
+            parent_id=parent_id,
+            position=position,
+        )
+
+
+def edit_section(db: Database, node_id: int, fields: SectionFields) -> NodeRecord:
+    with db.transaction() as s:
+        return update_node(
+            s, node_id, title=fields.title, goal=fields.goal, target_words=fields.target_words
+        )
+
+
+def delete_section(db: Database, node_id: int) -> None:
+    with db.transaction() as s:
+        delete_node(s, node_id)
+
+
+def move_section(db: Database, node_id: int, delta: int) -> None:
+    with db.transaction() as s:
+        node = get_node(s, node_id)
+        move_node(s, node_id, max(0, node.position + delta))

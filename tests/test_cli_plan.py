@@ -1,0 +1,66 @@
+"""Planning, editing the outline and writing the edited plan, as a user does it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import longform, one_line_error
+
+pytestmark = pytest.mark.model
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Write a 1200-word essay on why libraries still matter.",
+        "写一篇1000字的文章，介绍长城的历史。",
+    ],
+)
+def test_the_embedded_planner_always_gives_a_parsed_plan(longform_home: Path, prompt: str) -> None:
+    r = longform("plan", prompt, "--words", "1200", "--json", home=longform_home)
+    assert r.returncode == 0, r.stderr
+    sections = json.loads(r.stdout)["sections"]
+    assert len(sections) == 3
+    assert all(s["goal"].strip() and s["title"].strip() for s in sections)
+    assert abs(sum(s["target_words"] for s in sections) - 1200) <= 60
+
+
+def test_edit_the_plan_then_write_it_then_regenerate(longform_home: Path) -> None:
+    planned = longform("plan", "Write a story about two rival bakers.", "--words", "900",
+                       "--json", home=longform_home)
+    assert planned.returncode == 0, planned.stderr
+    data = json.loads(planned.stdout)
+    work_id = data["work_id"]
+    first, second = (s["id"] for s in data["sections"])
+    assert longform("outline", "set", str(first), "--title", "The first loaf", "--words", "80",
+                    home=longform_home).returncode == 0
+    assert longform("outline", "remove", str(second), home=longform_home).returncode == 0
+    added = longform("outline", "add", str(work_id), "--title", "The contest", "--goal",
+                     "The bakers face each other at the town fair.", "--words", "80",
+                     home=longform_home)
+    assert added.returncode == 0, added.stderr
+    outline = json.loads(longform("outline", "show", str(work_id), "--json",
+                                  home=longform_home).stdout)
+    assert [(n["title"], n["target_words"]) for n in outline] == [
+        ("The first loaf", 80), ("The contest", 80)
+    ]
+
+    written = longform("write", "--work", str(work_id), "--json", home=longform_home)
+    assert written.returncode == 0, written.stderr
+    assert json.loads(written.stdout)["sections"] == 2
+    shown = json.loads(longform("show", str(work_id), "--json", home=longform_home).stdout)
+    assert [n["status"] for n in shown["outline"]] == ["done", "done"]
+    assert all(n["words"] > 0 for n in shown["outline"])
+
+    contest = outline[1]["id"]
+    again = longform("regenerate", str(work_id), "--from", str(contest), "--json",
+                     home=longform_home)
+    assert again.returncode == 0, again.stderr
+    after = json.loads(longform("show", str(work_id), "--json", home=longform_home).stdout)
+    assert [n["status"] for n in after["outline"]] == ["done", "done"]
+
+    bad = longform("regenerate", str(work_id), "--from", "9999", home=longform_home)
+    assert "no section 9999" in one_line_error(bad)

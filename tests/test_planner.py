@@ -1,0 +1,128 @@
+"""The planner with a scripted engine: parsing, repair, bounded retries."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from agents.errors import AgentError
+from agents.planner import MAX_ATTEMPTS, Planner, parse_plan, section_count
+from engines import Message
+from storage import Database
+from storage.outline import leaves, list_nodes
+from storage.works import create_work
+from tests.fakes import ScriptedEngine
+
+
+def plan_json(n: int, words: int = 300) -> str:
+    return json.dumps(
+        {
+            "sections": [
+                {"title": f"Part {i}", "goal": f"Goal number {i} of the text.", "words": words}
+                for i in range(n)
+            ]
+        }
+    )
+
+
+def test_lengths_are_repaired_to_sum_to_the_target() -> None:
+    raw = json.dumps(
+        {
+            "sections": [
+                {"title": "A", "goal": "First goal here.", "words": 17},
+                {"title": "B", "goal": "Second goal here.", "words": 3025169784},
+                {"title": "C", "goal": "Third goal here.", "words": 300},
+            ]
+        }
+    )
+    sections = parse_plan(raw, 3, 1200)
+    assert sum(s.words for s in sections) == 1200
+    # A wild number neither starves nor bloats a section: the proposals are clamped to
+    # half and twice the mean before scaling, so the spread is at most 4x.
+    words = [s.words for s in sections]
+    assert min(words) > 0 and max(words) / min(words) <= 4
+
+
+@pytest.mark.parametrize(
+    "raw, problem",
+    [
+        ("not json", "not JSON"),
+        ('{"parts": []}', "no 'sections'"),
+        ('{"sections": [1, 2]}', "not an object"),
+        (plan_json(2), "2 sections instead of 3"),
+        (json.dumps({"sections": [{"title": "A", "goal": "", "words": 5}] * 3}), "empty goal"),
+        (
+            json.dumps({"sections": [{"title": "A", "goal": "Same goal.", "words": 5}] * 3}),
+            "same goal",
+        ),
+    ],
+)
+def test_bad_plans_say_what_is_wrong(raw: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        parse_plan(raw, 3, 900)
+
+
+def test_fuzzed_answers_either_parse_to_a_valid_plan_or_raise() -> None:
+    rng = random.Random(7)
+    good = plan_json(4)
+    for _ in range(500):
+        cut = rng.randrange(len(good))
+        junk = list(good)
+        for _ in range(rng.randrange(1, 4)):
+            junk[rng.randrange(len(junk))] = rng.choice('{}[]",:0a \n')
+        for text in (good[:cut], "".join(junk)):
+            try:
+                sections = parse_plan(text, 4, 1000)
+            except ValueError:
+                continue
+            assert len(sections) == 4 and sum(s.words for s in sections) == 1000
+            assert all(s.goal for s in sections)
+
+
+def _work(db: Database, words: int) -> int:
+    with db.transaction() as s:
+        return create_work(s, instruction="Write an essay on rivers.", target_words=words).id
+
+
+def test_bounded_retries_end_in_a_clear_error(db: Database) -> None:
+    engine = ScriptedEngine(["{oops", "[]", '{"sections": 5}', plan_json(3)])
+    work_id = _work(db, 1200)
+    with pytest.raises(AgentError, match=f"no usable plan in {MAX_ATTEMPTS} tries"):
+        Planner(engine).plan(db, work_id)
+    assert len(engine.calls) == MAX_ATTEMPTS
+    with db.transaction() as s:
+        assert list_nodes(s, work_id) == []  # nothing half-stored
+
+
+def test_a_retry_after_a_bad_answer_stores_the_plan(db: Database) -> None:
+    n = section_count(1200)
+    engine = ScriptedEngine(["garbage", plan_json(n)])
+    work_id = _work(db, 1200)
+    assert Planner(engine).plan(db, work_id) == n
+    with db.transaction() as s:
+        sections = leaves(s, work_id)
+    assert [x.title for x in sections] == [f"Part {i}" for i in range(n)]
+    assert abs(sum(x.target_words for x in sections) - 1200) <= 1200 * 0.05
+    # The request was schema-constrained to exactly n sections.
+    schema = engine.calls[0][1]["schema"]
+    assert schema["properties"]["sections"]["minItems"] == n
+
+
+def test_long_targets_get_chapters_then_sections(db: Database) -> None:
+    def by_schema(_messages: Sequence[Message], options: dict[str, Any]) -> str:
+        return plan_json(options["schema"]["properties"]["sections"]["minItems"])
+
+    engine = ScriptedEngine([by_schema] * 20)
+    work_id = _work(db, 12_000)
+    total = Planner(engine).plan(db, work_id)
+    with db.transaction() as s:
+        nodes = list_nodes(s, work_id)
+        sections = leaves(s, work_id)
+    chapters = [n for n in nodes if n.level == "chapter"]
+    assert len(chapters) >= 2 and total == len(sections) >= 20
+    assert all(n.depth == 1 for n in sections)
+    assert abs(sum(x.target_words for x in sections) - 12_000) <= 600

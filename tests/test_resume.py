@@ -1,0 +1,87 @@
+"""Killing a real run (kill -9) mid-section and resuming it loses and repeats nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from storage import open_database
+from storage.outline import add_node, leaves
+from storage.passages import current_passages, passage_versions, work_text
+from storage.works import create_work
+
+pytestmark = pytest.mark.model
+
+
+def longform(home: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "app.cli.main", *args]
+
+
+def test_kill_9_mid_section_then_resume(longform_home: Path) -> None:
+    db = open_database(longform_home / "longform.db")
+    with db.transaction() as s:
+        work = create_work(
+            s, instruction="Write a story about a lighthouse keeper.", target_words=450
+        )
+        for i, title in enumerate(("Dusk", "The storm", "Morning")):
+            add_node(
+                s,
+                work.id,
+                level="section",
+                title=title,
+                position=i,
+                goal=f"Part {i + 1} of the story.",
+                target_words=150,
+            )
+    env = {**os.environ, "LONGFORM_HOME": str(longform_home)}
+    proc = subprocess.Popen(
+        longform(longform_home, "write", "--work", str(work.id), "-q"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        # Wait until the first section is stored and the second is being written.
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            with db.transaction() as s:
+                statuses = [n.status for n in leaves(s, work.id)]
+            if statuses[:2] == ["done", "writing"]:
+                break
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"the run never reached section 2: {statuses}")
+        time.sleep(0.5)  # mid-section: tokens are streaming
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    with db.transaction() as s:
+        nodes = leaves(s, work.id)
+        assert [n.status for n in nodes] == ["done", "writing", "planned"]
+        assert len(current_passages(s, work.id)) == 1  # nothing half-written was stored
+
+    resumed = subprocess.run(
+        longform(longform_home, "resume", str(work.id), "-q"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    with db.transaction() as s:
+        nodes = leaves(s, work.id)
+        assert [n.status for n in nodes] == ["done"] * 3
+        assert [len(passage_versions(s, n.id)) for n in nodes] == [1, 1, 1]
+        texts = current_passages(s, work.id)
+        full = work_text(s, work.id)
+    for node in nodes:
+        assert full.count(texts[node.id].content) == 1
+    assert resumed.stdout.strip() == full.strip()
+    db.close()

@@ -1,0 +1,119 @@
+"""The section writer's length control, cleaning and loop handling (scripted engine)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from agents.calls import Caller
+from agents.layouts import PlanItem, SectionTask
+from agents.length_control import HIGH, LOW, rebalance
+from agents.writer import SectionWriter, clean
+from engines import Message
+from storage.wordcount import count_words
+from tests.fakes import ScriptedEngine
+
+SENTENCE = "The tide came in over the black rocks below the tower. "
+
+
+def words_of(n_sentences: int) -> str:
+    return "\n" + SENTENCE * n_sentences
+
+
+def task(target: int = 100) -> SectionTask:
+    plan = [PlanItem(1, "Dusk", "The keeper lights the lamp.", target)]
+    return SectionTask("Write a story.", "en", target, plan, 0, [])
+
+
+def varied(n: int, start: int = 0) -> str:
+    """n distinct sentences (so the repetition guard has nothing to find)."""
+    names = _names(start + n)[start:]
+    return "\n" + " ".join(f"Wave number {w} broke on stone {w} tonight." for w in names)
+
+
+class Varied:
+    """A reply script: each call answers with the next n distinct sentences."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.used = n, 0
+
+    def __call__(self, _messages: Sequence[Message], _options: dict[str, Any]) -> str:
+        self.used += self.n
+        return varied(self.n, self.used - self.n)
+
+
+def _names(n: int) -> list[str]:
+    words = [
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+    ]
+    return [f"{a}{b}" for a in words for b in words][:n]
+
+
+def test_a_short_answer_is_continued_until_it_reaches_the_band() -> None:
+    engine = ScriptedEngine([Varied(4)] * 10)
+    result = SectionWriter(Caller(engine)).write(task(100), 100, lambda _p: None)
+    words = count_words(result.text)
+    assert LOW * 100 <= words <= HIGH * 100, words
+    assert result.rounds >= 2
+    # Later rounds continue the same assistant turn, which holds the text so far.
+    messages, options = engine.calls[1]
+    assert options["continue_final"] is True
+    assert messages[-1]["content"].endswith(result.text.split("\n")[0][-40:] + "\n")
+
+
+def test_a_long_answer_is_cut_at_a_sentence_end() -> None:
+    engine = ScriptedEngine([varied(60)])
+    result = SectionWriter(Caller(engine)).write(task(100), 100, lambda _p: None)
+    assert count_words(result.text) <= HIGH * 100
+    assert result.text.endswith(".")
+
+
+def test_a_loop_is_stopped_and_kept_out_of_the_text() -> None:
+    looping = "\nThe lamp was lit. " + "And the light kept burning on through the long night. " * 30
+
+    fresh = Varied(12)
+    engine = ScriptedEngine([looping, fresh, fresh, fresh])
+    result = SectionWriter(Caller(engine)).write(task(100), 100, lambda _p: None)
+    assert result.loops == 1
+    assert engine.calls and len(engine.calls) >= 2
+    assert result.text.count("kept burning on through the long night") == 1
+    # The looping call was halted early, not run to its end.
+    assert result.text.count("Wave number") > 0
+
+
+def test_notes_about_the_task_are_removed() -> None:
+    text = (
+        "\nIt rained.\nWord count: 120\n## Part 2\nThe text should be about 300 words long.\nEnd."
+    )
+    assert clean(text) == "\nIt rained.\nEnd."
+    assert clean("\nPlain text stays as it is.\n") == "\nPlain text stays as it is.\n"
+
+
+def test_rebalance_lands_the_remaining_sections_on_what_is_left() -> None:
+    assert rebalance([300, 300, 600], 1200) == [300, 300, 600]
+    assert sum(rebalance([300, 300, 600], 900)) == 900
+    # A text that ran long is pulled back over several sections, never below 30%.
+    assert rebalance([300, 300], 100) == [90, 90]
