@@ -9,9 +9,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from storage.errors import NotFoundError
+from storage.memories import get_memory, mark_memories_stale, set_memory
 from storage.outline import get_node, leaves, update_node
 from storage.passages import add_passage
-from storage.records import NodeRecord, PassageRecord
+from storage.records import MemoryRecord, NodeRecord, PassageRecord
 
 
 def later_sections(session: Session, work_id: int, node_id: int) -> list[NodeRecord]:
@@ -26,10 +27,13 @@ def later_sections(session: Session, work_id: int, node_id: int) -> list[NodeRec
 def mark_stale_from(session: Session, work_id: int, node_id: int, *, inclusive: bool = True) -> int:
     """Mark a section (if ``inclusive``) and every section after it stale; return how many."""
     targets = later_sections(session, work_id, node_id)
+    position = [n.id for n in leaves(session, work_id)].index(node_id)
     if inclusive:
         targets = [get_node(session, node_id), *targets]
     for node in targets:
         update_node(session, node.id, status="stale")
+    # Memories drawn from the text that is now stale go stale with it.
+    mark_memories_stale(session, work_id, after=position - 1)
     return len(targets)
 
 
@@ -42,3 +46,15 @@ def edit_passage(
     update_node(session, node_id, status="done")
     mark_stale_from(session, node.work_id, node_id, inclusive=False)
     return passage
+
+
+def edit_memory(
+    session: Session, memory_id: int, text: str, *, author: str = "user"
+) -> MemoryRecord:
+    """Store a hand edit of a memory as its next version. It is what the very next model
+    call sees; sections written after the point the memory is true from go stale."""
+    memory = set_memory(session, memory_id, text, author=author)
+    nodes = leaves(session, memory.work_id)
+    if memory.valid_from < len(nodes) - 1:
+        mark_stale_from(session, memory.work_id, nodes[memory.valid_from + 1].id)
+    return get_memory(session, memory_id)

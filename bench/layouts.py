@@ -57,6 +57,7 @@ class LayoutFigures:
     computed_tokens: int  # sent - cached: the prefill actually done
     completion_tokens: int
     words: int
+    computed_per_1k_words: float  # the same, for runs that wrote different lengths
     decode_seconds: float  # completion tokens at the raw decode rate
     wall_over_decode: float
 
@@ -146,6 +147,9 @@ def run_layout(
         computed_tokens=sent - cached,
         completion_tokens=completion,
         words=result.words,
+        computed_per_1k_words=round((sent - cached) * 1000 / result.words, 1)
+        if result.words
+        else 0.0,
         decode_seconds=round(decode, 1),
         wall_over_decode=round(wall / decode, 2) if decode else 0.0,
     )
@@ -160,6 +164,7 @@ def table(figures: list[LayoutFigures]) -> str:
         ("prompt tokens computed", "computed_tokens"),
         ("completion tokens", "completion_tokens"),
         ("words written", "words"),
+        ("prompt tokens computed per 1,000 words", "computed_per_1k_words"),
         ("raw decode time for those tokens (s)", "decode_seconds"),
         ("wall / raw decode", "wall_over_decode"),
     ]
@@ -208,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     by = {f.layout: f for f in figures}
     cont, naive = by["continuation"].computed_tokens, by["agentwrite"].computed_tokens
     ratio = naive / cont if cont else float("inf")
+    per_word = by["agentwrite"].computed_per_1k_words / by["continuation"].computed_per_1k_words
     report = {
         "engine": engine.name,
         "model": engine.model,
@@ -220,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         "decode_tokens_per_second": round(rate, 1),
         "layouts": {f.layout: asdict(f) for f in figures},
         "computed_ratio_agentwrite_over_continuation": round(ratio, 2),
+        "computed_per_word_ratio_agentwrite_over_continuation": round(per_word, 2),
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -233,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(figures))
     print()
     print(f"prompt tokens computed, agentwrite / continuation: {ratio:.2f}x")
+    print(f"the same per word written, agentwrite / continuation: {per_word:.2f}x")
     return 0
 
 

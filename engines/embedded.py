@@ -6,18 +6,22 @@ The default model is SmolLM2-135M-Instruct, shipped as a GGUF inside the
 
 from __future__ import annotations
 
+import codecs
 import importlib.util
 import json
 import os
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engines.base import Completion, Engine, Message, OnToken, ProseRule, Usage
+from engines.base import WINDOW_MARGIN, Completion, Engine, Message, OnToken, ProseRule, Usage
 from engines.chat_template import ChatTemplate
 from engines.errors import EngineError, EngineUnavailable
+from engines.profiles import DEFAULT_SINK_TOKENS, get_profile, trained_context
+from engines.profiles import llama_kwargs as profile_kwargs
 from engines.prose import TokenTable, prose_processor
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -42,24 +46,28 @@ class EmbeddedEngine(Engine):
         n_threads: int | None = None,
         seed: int = 1234,
         llama_kwargs: dict[str, Any] | None = None,
+        profile: str = "native",
+        sink_tokens: int = DEFAULT_SINK_TOKENS,
     ) -> None:
         path = Path(model_path) if model_path else default_model_path()
         if not path.is_file():
             raise EngineUnavailable(f"model file not found: {path}")
         from llama_cpp import Llama
 
+        self.profile = get_profile(profile, "embedded")
+        self._sink_tokens = max(0, sink_tokens)
+        trained = trained_context(path) if self.profile.kind == "yarn" else 0
         try:
             # n_ctx=0 takes the model's trained context instead of the 512 default.
             self._llm = Llama(
                 model_path=str(path),
-                n_ctx=n_ctx,
                 n_threads=n_threads or os.cpu_count() or 1,
                 n_batch=512,
                 seed=seed,
                 # Penalise repeats over a few sentences, not llama.cpp's default 64 tokens.
                 last_n_tokens_size=256,
                 verbose=False,
-                **(llama_kwargs or {}),
+                **{**profile_kwargs(self.profile, trained, n_ctx), **(llama_kwargs or {})},
             )
         except (ValueError, RuntimeError) as exc:
             raise EngineUnavailable(f"cannot load model {path}: {exc}") from exc
@@ -74,6 +82,7 @@ class EmbeddedEngine(Engine):
         self._add_bos = meta.get("tokenizer.ggml.add_bos_token", "false") == "true"
         self._lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
+        self._eog: list[int] | None = None
         self._tokens: TokenTable | None = None
         # The tokens the KV cache holds and their text: a prompt that extends this text
         # reuses these tokens as they are, so the cache matches even where tokenizing
@@ -156,52 +165,39 @@ class EmbeddedEngine(Engine):
         continue_final: bool = False,
         on_token: OnToken | None = None,
         cancel: threading.Event | None = None,
+        min_tokens: int = 0,
     ) -> Completion:
+        """See ``Engine.chat``. ``min_tokens``: no end of turn before that many tokens.
+        Under ``sink-window`` a call that would pass the window slides it instead."""
         prompt = self.render(messages, continue_final=continue_final)
-        max_tokens = self.fit_max_tokens(len(self._prompt_tokens(prompt)), max_tokens)
-        pieces: list[str] = []
-        finish = "stop"
+        n_prompt = len(self._prompt_tokens(prompt))
+        sliding = self.profile.kind == "sink" and (
+            n_prompt + max_tokens + WINDOW_MARGIN > self.context_length
+        )
+        if not sliding:
+            max_tokens = self.fit_max_tokens(n_prompt, max_tokens)
         with self._lock:
             started = time.perf_counter()
             tokens = self._prompt_tokens(prompt)
+            if sliding:
+                tokens = self._fit_sinks(tokens, max_tokens)
             cached = self._cached_prefix(tokens) if self._llm.n_tokens else 0
-            processors = None
-            if prose is not None and schema is None:
-                from llama_cpp import LogitsProcessorList
-
-                processors = LogitsProcessorList(
-                    [prose_processor(self._token_table(), prose, len(tokens))]
-                )
+            call = _Call(
+                max_tokens, temperature, repeat_penalty, list(stop or []), on_token, cancel
+            )
+            call.grammar = self._grammar(schema) if schema is not None else None
+            call.processors = self._processors(len(tokens), prose, schema, min_tokens, call)
             try:
-                stream: Any = self._llm.create_completion(
-                    tokens,
-                    max_tokens=max_tokens,
-                    temperature=temperature,
-                    repeat_penalty=repeat_penalty,
-                    stop=list(stop or []),
-                    grammar=self._grammar(schema) if schema is not None else None,
-                    logits_processor=processors,
-                    stream=True,
-                )
-                for chunk in stream:
-                    choice = chunk["choices"][0]
-                    piece = choice["text"]
-                    if piece:
-                        pieces.append(piece)
-                    if choice.get("finish_reason"):
-                        finish = str(choice["finish_reason"])
-                    if cancel is not None and cancel.is_set():
-                        finish = "cancelled"
-                        break
-                    if piece and on_token is not None and on_token(piece):
-                        finish = "halted"
-                        break
+                if sliding:
+                    finish = self._decode_sliding(tokens, cached, call)
+                else:
+                    finish = self._decode(tokens, call)
             except (RuntimeError, ValueError) as exc:
                 self._remember([])
                 raise EngineError(f"embedded model failed: {exc}") from exc
             seconds = time.perf_counter() - started
             self._remember(list(self._llm.input_ids[: self._llm.n_tokens]))
-        text = "".join(pieces)
+        text = "".join(call.pieces)
         usage = Usage(
             prompt_tokens=len(tokens),
             cached_tokens=cached,
@@ -210,5 +206,182 @@ class EmbeddedEngine(Engine):
         )
         return Completion(text, usage, finish, self.name, self.model, prompt)
 
+    def _processors(
+        self,
+        n_prompt: int,
+        prose: ProseRule | None,
+        schema: dict[str, Any] | None,
+        min_tokens: int,
+        call: _Call,
+    ) -> Any:
+        from llama_cpp import LogitsProcessorList
+
+        found: list[Any] = []
+        if prose is not None and schema is None:
+            found.append(prose_processor(self._token_table(), prose, n_prompt))
+        if min_tokens > 0:
+            found.append(_hold_end(self._end_tokens(), min_tokens, call))
+        return LogitsProcessorList(found) if found else None
+
+    def _decode(self, tokens: list[int], call: _Call) -> str:
+        """llama-cpp-python's own completion loop (the window is not passed)."""
+        finish = "stop"
+        stream: Any = self._llm.create_completion(
+            tokens,
+            max_tokens=call.max_tokens,
+            temperature=call.temperature,
+            repeat_penalty=call.repeat_penalty,
+            stop=call.stop,
+            grammar=call.grammar,
+            logits_processor=call.processors,
+            stream=True,
+        )
+        for chunk in stream:
+            choice = chunk["choices"][0]
+            piece = choice["text"]
+            call.produced += 1
+            if piece:
+                call.pieces.append(piece)
+            if choice.get("finish_reason"):
+                finish = str(choice["finish_reason"])
+            if call.cancel is not None and call.cancel.is_set():
+                return "cancelled"
+            if piece and call.on_token is not None and call.on_token(piece):
+                return "halted"
+        return finish
+
+    def _fit_sinks(self, tokens: list[int], max_tokens: int) -> list[int]:
+        """A prompt longer than the window keeps its sinks and its latest tokens (the
+        model sees the same as after a shift), leaving a quarter of the window free."""
+        n_ctx = self.context_length
+        if len(tokens) + min(max_tokens, n_ctx // 4) <= n_ctx:
+            return tokens
+        keep = min(self._sink_tokens, self.context_length // 4)
+        return tokens[:keep] + tokens[-(n_ctx - n_ctx // 4 - keep) :]
+
+    def _decode_sliding(self, tokens: list[int], cached: int, call: _Call) -> str:
+        """Our own decode loop: sample with llama-cpp-python's sampler, and whenever the
+        KV cache is full drop the older half of what follows the sinks and shift the
+        rest back (llama.cpp's context shift, which llama-cpp-python does not do)."""
+        import llama_cpp
+
+        llm = self._llm
+        llm.n_tokens = cached
+        llm._sampler = llm._init_sampler(
+            temp=call.temperature,
+            repeat_penalty=call.repeat_penalty,
+            logits_processor=call.processors,
+            grammar=call.grammar,
+        )
+        llm.eval(tokens[cached:])
+        out = _StopText(call.stop, call.pieces)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        finish = "length"
+        while call.produced < call.max_tokens:
+            token = llm.sample(idx=llm.n_tokens - 1)
+            if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+                finish = "stop"
+                break
+            call.produced += 1
+            piece, stopped = out.add(decoder.decode(llm.detokenize([token])))
+            if call.cancel is not None and call.cancel.is_set():
+                return "cancelled"
+            if piece and call.on_token is not None and call.on_token(piece):
+                return "halted"
+            if stopped:
+                return "stop"
+            if llm.n_tokens >= self.context_length:
+                self._shift()
+            llm.eval([token])
+        rest = out.flush()
+        if rest and call.on_token is not None and call.on_token(rest):
+            finish = "halted"
+        return finish
+
+    def _shift(self) -> None:
+        """Drop the older half of the tokens after the sinks; shift the rest back."""
+        llm = self._llm
+        keep, n_past = min(self._sink_tokens, self.context_length // 4), llm.n_tokens
+        discard = (n_past - keep) // 2
+        llm._ctx.kv_cache_seq_rm(0, keep, keep + discard)
+        llm._ctx.kv_cache_seq_shift(0, keep + discard, n_past, -discard)
+        llm.input_ids[keep : n_past - discard] = llm.input_ids[keep + discard : n_past].copy()
+        llm.n_tokens = n_past - discard
+
+    def _end_tokens(self) -> list[int]:
+        if self._eog is None:
+            import llama_cpp
+
+            vocab = self._llm._model.vocab
+            self._eog = [
+                t for t in range(self._llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, t)
+            ]
+        return self._eog
+
     def close(self) -> None:
         self._llm.close()
+
+
+@dataclass
+class _Call:
+    """One call's settings and what it has produced so far."""
+
+    max_tokens: int
+    temperature: float
+    repeat_penalty: float
+    stop: list[str]
+    on_token: OnToken | None
+    cancel: threading.Event | None
+    grammar: Any = None
+    processors: Any = None
+    produced: int = 0
+    pieces: list[str] = field(default_factory=list)
+
+
+def _hold_end(end_tokens: list[int], min_tokens: int, call: _Call) -> Any:
+    """A logits processor that forbids ending the turn before ``min_tokens``."""
+    import numpy as np
+
+    def process(_input_ids: Any, scores: Any) -> Any:
+        if call.produced < min_tokens:
+            scores[end_tokens] = -np.inf
+        return scores
+
+    return process
+
+
+class _StopText:
+    """Streamed text cut at the first stop sequence; a tail that could be the start
+    of one is held back until it cannot."""
+
+    def __init__(self, stop: list[str], pieces: list[str]) -> None:
+        self.stop = [s for s in stop if s]
+        self.text = ""
+        self.sent = 0
+        self.pieces = pieces
+
+    def add(self, piece: str) -> tuple[str, bool]:
+        self.text += piece
+        cut = min((i for i in (self.text.find(s) for s in self.stop) if i >= 0), default=-1)
+        if cut >= 0:
+            self.text = self.text[:cut]
+        held = 0 if cut >= 0 else max((_overlap(self.text, s) for s in self.stop), default=0)
+        return self._send(len(self.text) - held), cut >= 0
+
+    def flush(self) -> str:
+        return self._send(len(self.text))
+
+    def _send(self, upto: int) -> str:
+        piece = self.text[self.sent : upto]
+        if piece:
+            self.pieces.append(piece)
+            self.sent = upto
+        return piece
+
+
+def _overlap(text: str, stop: str) -> int:
+    """Length of the longest end of ``text`` that begins ``stop``."""
+    for n in range(min(len(stop) - 1, len(text)), 0, -1):
+        if stop.startswith(text[-n:]):
+            return n
+    return 0

@@ -69,9 +69,18 @@ def get_memory(session: Session, memory_id: int) -> MemoryRecord:
     return _record(session, _row(session, memory_id))
 
 
-def set_memory(session: Session, memory_id: int, content: str, *, author: str) -> MemoryRecord:
+def set_memory(
+    session: Session,
+    memory_id: int,
+    content: str,
+    *,
+    author: str,
+    valid_from: int | None = None,
+) -> MemoryRecord:
     """Store a new version of a memory's text (the old one stays in its history)."""
     row = _row(session, memory_id)
+    if valid_from is not None:
+        row.valid_from = valid_from
     last = session.scalar(
         select(func.max(MemoryVersion.version)).where(MemoryVersion.memory_id == memory_id)
     )
@@ -101,6 +110,18 @@ def revert_memory(session: Session, memory_id: int, version: int, *, author: str
         if old.version == version:
             return set_memory(session, memory_id, old.content, author=author)
     raise NotFoundError(f"memory {memory_id} has no version {version}")
+
+
+def mark_memories_stale(session: Session, work_id: int, *, after: int) -> int:
+    """Mark memories true only from after ``after`` stale (their source was rewritten)."""
+    rows = session.scalars(
+        select(Memory).where(
+            Memory.work_id == work_id, Memory.valid_from > after, Memory.deleted.is_(False)
+        )
+    ).all()
+    for row in rows:
+        row.stale = True
+    return len(rows)
 
 
 def delete_memory(session: Session, memory_id: int) -> None:

@@ -126,3 +126,31 @@ class Call(Base):
     seconds: Mapped[float] = mapped_column(default=0.0)
     finish_reason: Mapped[str] = mapped_column(String(16), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContextItem(Base):
+    """What a step was given: the memory, passages and facts that went into its prompt."""
+
+    __tablename__ = "context_items"
+    __table_args__ = (Index("ix_context_node", "node_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    node_id: Mapped[int] = mapped_column(ForeignKey("outline_nodes.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # summary | passage | fact | instruction
+    ref_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # memory or passage id
+    content: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(default=0.0)
+
+
+class StepOption(Base):
+    """A proposed next step (recurrent mode), offered after the step ``node_id``."""
+
+    __tablename__ = "step_options"
+    __table_args__ = (UniqueConstraint("node_id", "number", name="uq_step_option"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    node_id: Mapped[int] = mapped_column(ForeignKey("outline_nodes.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)

@@ -9,6 +9,7 @@ from storage.errors import NotFoundError
 from storage.models import OutlineNode, Passage
 from storage.outline import leaves
 from storage.records import PassageRecord
+from storage.search import index_passage
 from storage.wordcount import count_words
 
 
@@ -43,6 +44,7 @@ def add_passage(
     )
     session.add(row)
     session.flush()
+    index_passage(session, work_id=row.work_id, node_id=node_id, passage_id=row.id, content=content)
     return _record(row)
 
 

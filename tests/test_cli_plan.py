@@ -29,23 +29,51 @@ def test_the_embedded_planner_always_gives_a_parsed_plan(longform_home: Path, pr
 
 
 def test_edit_the_plan_then_write_it_then_regenerate(longform_home: Path) -> None:
-    planned = longform("plan", "Write a story about two rival bakers.", "--words", "900",
-                       "--json", home=longform_home)
+    planned = longform(
+        "plan",
+        "Write a story about two rival bakers.",
+        "--words",
+        "900",
+        "--json",
+        home=longform_home,
+    )
     assert planned.returncode == 0, planned.stderr
     data = json.loads(planned.stdout)
     work_id = data["work_id"]
     first, second = (s["id"] for s in data["sections"])
-    assert longform("outline", "set", str(first), "--title", "The first loaf", "--words", "80",
-                    home=longform_home).returncode == 0
+    assert (
+        longform(
+            "outline",
+            "set",
+            str(first),
+            "--title",
+            "The first loaf",
+            "--words",
+            "80",
+            home=longform_home,
+        ).returncode
+        == 0
+    )
     assert longform("outline", "remove", str(second), home=longform_home).returncode == 0
-    added = longform("outline", "add", str(work_id), "--title", "The contest", "--goal",
-                     "The bakers face each other at the town fair.", "--words", "80",
-                     home=longform_home)
+    added = longform(
+        "outline",
+        "add",
+        str(work_id),
+        "--title",
+        "The contest",
+        "--goal",
+        "The bakers face each other at the town fair.",
+        "--words",
+        "80",
+        home=longform_home,
+    )
     assert added.returncode == 0, added.stderr
-    outline = json.loads(longform("outline", "show", str(work_id), "--json",
-                                  home=longform_home).stdout)
+    outline = json.loads(
+        longform("outline", "show", str(work_id), "--json", home=longform_home).stdout
+    )
     assert [(n["title"], n["target_words"]) for n in outline] == [
-        ("The first loaf", 80), ("The contest", 80)
+        ("The first loaf", 80),
+        ("The contest", 80),
     ]
 
     written = longform("write", "--work", str(work_id), "--json", home=longform_home)
@@ -56,8 +84,9 @@ def test_edit_the_plan_then_write_it_then_regenerate(longform_home: Path) -> Non
     assert all(n["words"] > 0 for n in shown["outline"])
 
     contest = outline[1]["id"]
-    again = longform("regenerate", str(work_id), "--from", str(contest), "--json",
-                     home=longform_home)
+    again = longform(
+        "regenerate", str(work_id), "--from", str(contest), "--json", home=longform_home
+    )
     assert again.returncode == 0, again.stderr
     after = json.loads(longform("show", str(work_id), "--json", home=longform_home).stdout)
     assert [n["status"] for n in after["outline"]] == ["done", "done"]

@@ -19,13 +19,15 @@ from storage.memories import (
 from storage.models import Base
 from storage.outline import add_node, delete_node, leaves, list_nodes, move_node
 from storage.passages import add_passage, current_passage, passage_versions, work_text
+from storage.search import made_by_hand, search_passages
 from storage.works import create_work, delete_work, get_work, list_works, word_totals
 
 
 def test_migrations_build_the_models_schema_from_a_blank_file(tmp_path: Path) -> None:
     db = open_database(tmp_path / "blank.db")
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": made_by_hand})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == [], f"models and migrations differ: {diff}"
 
 
@@ -120,3 +122,53 @@ def test_deleting_a_work_removes_everything_under_it(db, tmp_path: Path) -> None
     conn = sqlite3.connect(db.path)
     for table in ("outline_nodes", "passages", "memories", "memory_versions"):
         assert conn.execute(f"select count(*) from {table}").fetchone()[0] == 0, table
+
+
+def test_full_text_search_finds_current_passages_best_first(db) -> None:  # type: ignore[no-untyped-def]
+    with db.transaction() as s:
+        w = create_work(s, instruction="x", target_words=100)
+        a = add_node(s, w.id, level="step")
+        b = add_node(s, w.id, level="step")
+        c = add_node(s, w.id, level="step")
+        add_passage(s, a.id, "The lighthouse keeper polished the brass lamp every evening.")
+        add_passage(s, b.id, "A storm broke the mast of the fishing boat near the reef.")
+        add_passage(s, c.id, "长城是中国古代的军事防御工程。")
+        add_passage(s, b.id, "Gulls circled the harbour at dawn.")  # replaces b's text
+        hits = search_passages(s, w.id, "Who polished the lamp of the lighthouse?")
+        assert [h.node_id for h in hits] == [a.id]
+        assert search_passages(s, w.id, "storm mast reef") == []  # b's old text is gone
+        assert [h.node_id for h in search_passages(s, w.id, "长城的历史")] == [c.id]
+        assert search_passages(s, w.id, "lamp", exclude_nodes=(a.id,)) == []
+        delete_node(s, a.id)
+        assert search_passages(s, w.id, "lamp") == []
+
+
+def test_upgrading_an_old_database_indexes_its_passages(tmp_path: Path) -> None:
+    from alembic import command
+
+    from storage.database import alembic_config, make_engine
+
+    path = tmp_path / "old.db"
+    engine = make_engine(path)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.exec_driver_sql(
+            "INSERT INTO works (id, title, instruction, target_words, language, mode, engine,"
+            " model, status, created_at, updated_at) VALUES (1, 't', 'i', 100, 'en', 'draft',"
+            " 'embedded', '', 'done', '2026-01-01', '2026-01-01')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO outline_nodes (id, work_id, position, level, title, goal, target_words,"
+            " status) VALUES (1, 1, 0, 'section', 'S', 'g', 100, 'done')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO passages (work_id, node_id, version, content, words, author,"
+            " created_at) VALUES (1, 1, 1, 'An old tale of a copper kettle.', 6, 'model',"
+            " '2026-01-01')"
+        )
+    engine.dispose()
+    db = open_database(path)  # migrates to head on open
+    with db.transaction() as s:
+        assert [h.node_id for h in search_passages(s, 1, "copper kettle")] == [1]

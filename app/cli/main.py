@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from agents.errors import AgentError
-from app.cli import evaluate, outline, works, write
+from app.cli import batch, evaluate, memory, outline, serve, steps, works, write
 from app.cli.context import make_context
 from app.config import ConfigError
 from engines import EngineError
@@ -19,16 +19,17 @@ cli = typer.Typer(
     name="longform",
     help=(
         "Write long texts (500 to 50,000 words) with a local model: plan an outline, "
-        "write it section by section on target length, and keep everything in SQLite."
+        "write it section by section on target length, and keep everything in SQLite. "
+        "With no command, opens the terminal UI."
     ),
-    no_args_is_help=True,
+    no_args_is_help=False,
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode=None,
 )
 
 
-@cli.callback()
+@cli.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
     db: Annotated[
@@ -41,12 +42,26 @@ def root(
     ] = None,
 ) -> None:
     ctx.obj = make_context(config, db)
+    if ctx.invoked_subcommand is None:
+        tui(ctx)
+
+
+@cli.command("tui")
+def tui(ctx: typer.Context) -> None:
+    """Open the terminal UI (what `longform` with no command does)."""
+    from app.tui import run  # Textual is imported only here
+
+    run(ctx.obj)
 
 
 write.register(cli)
 works.register(cli)
 evaluate.register(cli)
 outline.register(cli)
+batch.register(cli)
+serve.register(cli)
+steps.register(cli)
+memory.register(cli)
 
 USER_ERRORS = (AgentError, ConfigError, EngineError, StorageError)
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from agents.recurrent import RecurrentWriter
 from agents.revision import mark_stale_from
 from agents.runner import Runner, RunResult
 from app.cli.context import Context
 from app.cli.output import ProgressPrinter, err, print_json
-from storage.outline import list_nodes
+from storage.outline import leaves, list_nodes
 from storage.passages import work_text
 from storage.wordcount import is_cjk_heavy
 from storage.works import create_work, get_work
@@ -22,7 +24,14 @@ MIN_WORDS, MAX_WORDS = 50, 50_000
 
 class Mode(StrEnum):
     agentwrite = "agentwrite"
+    recurrent = "recurrent"
     draft = "draft"
+
+
+class Chooser(StrEnum):
+    first = "first"
+    random = "random"
+    judge = "judge"
 
 
 EngineOpt = Annotated[
@@ -75,9 +84,17 @@ def write(
     mode: Annotated[
         Mode,
         typer.Option(
-            "--mode", help="agentwrite: plan, then write section by section; draft: one section."
+            "--mode",
+            help="agentwrite: plan, then write section by section; recurrent: passage by "
+            "passage with a rolling memory and three options per step; draft: one section.",
         ),
     ] = Mode.agentwrite,
+    steps: Annotated[
+        int | None, typer.Option("--steps", min=1, help="Recurrent mode: stop after K steps.")
+    ] = None,
+    chooser: Annotated[
+        Chooser, typer.Option("--chooser", help="Recurrent mode: how the next step is picked.")
+    ] = Chooser.first,
     engine: EngineOpt = None,
     model: ModelOpt = None,
     out_file: Annotated[
@@ -96,7 +113,36 @@ def write(
     if work is None:
         assert prompt is not None and words is not None
         work = new_work(c, prompt, words, mode, engine, eng.model)
+    with c.db.transaction() as s:
+        work_mode = get_work(s, work).mode
+    if work_mode == Mode.recurrent:
+        writer = RecurrentWriter(c.db, eng, chooser=chooser.value)
+        _run_recurrent(
+            c, writer, work, steps=steps, out_file=out_file, as_json=as_json, quiet=quiet
+        )
+        return
     _run(c, Runner(c.db, eng), work, out_file=out_file, as_json=as_json, quiet=quiet)
+
+
+def _run_recurrent(
+    c: Context,
+    writer: RecurrentWriter,
+    work_id: int,
+    *,
+    steps: int | None,
+    out_file: Path | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    with c.db.transaction() as s:
+        target = get_work(s, work_id).target_words
+    started = time.perf_counter()
+    with ProgressPrinter(target, enabled=not quiet and not as_json) as progress:
+        writer.emit = progress
+        words = writer.run(work_id, steps=steps)
+    _finish(
+        c, work_id, words, target, time.perf_counter() - started, out_file=out_file, as_json=as_json
+    )
 
 
 def plan(
@@ -174,8 +220,23 @@ def _run(
     with ProgressPrinter(target, enabled=not quiet and not as_json) as progress:
         runner.emit = progress
         result: RunResult = runner.run(work_id)
+    _finish(c, work_id, result.words, target, result.seconds, out_file=out_file, as_json=as_json)
+
+
+def _finish(
+    c: Context,
+    work_id: int,
+    words: int,
+    target: int,
+    seconds: float,
+    *,
+    out_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Print the text (or a JSON summary) and where it is stored."""
     with c.db.transaction() as s:
         text = work_text(s, work_id)
+        sections = len(leaves(s, work_id))
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(text + "\n", encoding="utf-8")
@@ -183,10 +244,10 @@ def _run(
         print_json(
             {
                 "work_id": work_id,
-                "words": result.words,
+                "words": words,
                 "target_words": target,
-                "sections": result.sections,
-                "seconds": round(result.seconds, 1),
+                "sections": sections,
+                "seconds": round(seconds, 1),
                 "db": str(c.db_path),
                 "out": str(out_file) if out_file else None,
             }
@@ -194,6 +255,4 @@ def _run(
         return
     typer.echo(text)
     where = f" and {out_file}" if out_file else ""
-    err.print(
-        f"work {work_id}: {result.words} words (target {target}), saved in {c.db_path}{where}"
-    )
+    err.print(f"work {work_id}: {words} words (target {target}), saved in {c.db_path}{where}")

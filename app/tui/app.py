@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import partial
 
 from textual.app import App, SystemCommand
@@ -22,6 +23,14 @@ from storage.records import WorkRecord
 
 USER_ERRORS: tuple[type[Exception], ...] = (AgentError, ConfigError, EngineError, StorageError)
 EngineFactory = Callable[[WorkRecord], Engine]
+
+
+@dataclass
+class RunHandle:
+    """A run in a worker: ``cancel`` stops it, ``finished`` is set when its thread ends."""
+
+    cancel: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
 
 
 def screen_actions(screen: Screen[object]) -> list[Binding]:
@@ -55,6 +64,7 @@ class LongformApp(App[None]):
         self._engine_lock = threading.Lock()
         self._open_work = work_id
         self._db: Database | None = None
+        self._runs: list[RunHandle] = []
 
     @property
     def db(self) -> Database:
@@ -76,6 +86,12 @@ class LongformApp(App[None]):
                 self._engines[key] = self.context.engine(work.engine, model)
             return self._engines[key]
 
+    def new_run(self) -> RunHandle:
+        """Register a run, so that quitting stops it before its engine is closed."""
+        handle = RunHandle()
+        self._runs = [r for r in self._runs if not r.finished.is_set()] + [handle]
+        return handle
+
     def on_mount(self) -> None:
         from app.tui.screens.library import LibraryScreen
 
@@ -86,8 +102,13 @@ class LongformApp(App[None]):
             self.push_screen(WorkScreen(self._open_work))
 
     def on_unmount(self) -> None:
-        for engine in self._engines.values():
-            engine.close()
+        for run in self._runs:
+            run.cancel.set()
+        # A run stops at its next token; closing the model under a decode would crash.
+        stopped = all(run.finished.wait(timeout=30) for run in self._runs)
+        if stopped:
+            for engine in self._engines.values():
+                engine.close()
         if self._db is not None:
             self._db.close()
 

@@ -74,6 +74,19 @@ class WorkView:
     def words(self) -> int:
         return sum(p.words for p in self.passages.values())
 
+    def done(self) -> list[int]:
+        """The sections that are written and not stale."""
+        status = {n.id: n.status for n in self.nodes}
+        return [i for i in self.leaf_ids if status.get(i) == "done"]
+
+    @property
+    def done_sections(self) -> int:
+        return len(self.done())
+
+    @property
+    def done_words(self) -> int:
+        return sum(self.passages[i].words for i in self.done() if i in self.passages)
+
     def node(self, node_id: int) -> NodeRecord | None:
         return next((n for n in self.nodes if n.id == node_id), None)
 
@@ -146,7 +159,7 @@ def add_section(db: Database, work_id: int, after: int | None, fields: SectionFi
             work_id,
             level="section",
             title=fields.title,
-            goal=fields.goal,
+            goal=fields.goal or fields.title,  # as `longform outline add`
             target_words=fields.target_words,
             parent_id=parent_id,
             position=position,

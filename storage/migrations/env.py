@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from storage.models import Base
+from storage.search import made_by_hand
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,7 +22,12 @@ def run() -> None:
     # Used by `alembic revision --autogenerate` during development.
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite://")
     with engine.begin() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            connection=conn,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_name=made_by_hand,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

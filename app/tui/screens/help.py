@@ -10,10 +10,7 @@ from textual.widgets import DataTable, Static
 
 from app.tui.app import screen_actions
 
-INTRO = (
-    "ctrl+p opens the command palette (every action is there); tab moves between "
-    "panes; esc or q closes this help."
-)
+INTRO = "ctrl+p: every action by name · tab: next pane · esc: close"
 
 
 class HelpScreen(ModalScreen[None]):
@@ -23,8 +20,8 @@ class HelpScreen(ModalScreen[None]):
         width: 76; height: auto; max-height: 22; border: round $accent;
         background: $surface; padding: 0 1;
     }
-    HelpScreen DataTable { height: auto; max-height: 16; }
-    HelpScreen Static { margin-bottom: 1; }
+    HelpScreen DataTable { height: auto; max-height: 19; }
+    HelpScreen Static { color: $text-muted; }
     """
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", show=False)]
 
@@ -34,7 +31,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = f"Help: {self.origin.title or self.app.title}"
+            box.border_title = f"Keys: {type(self.origin).__name__.removesuffix('Screen')}"
             yield Static(INTRO)
             yield DataTable(cursor_type="row", zebra_stripes=True)
 
@@ -45,8 +42,7 @@ class HelpScreen(ModalScreen[None]):
             if not isinstance(binding, Binding):
                 continue
             keys = ", ".join(
-                self.app.get_key_display(Binding(k, binding.action))
-                for k in binding.key.split(",")
+                self.app.get_key_display(Binding(k, binding.action)) for k in binding.key.split(",")
             )
             table.add_row(keys, binding.description, binding.tooltip or "")
         table.focus()

@@ -1,0 +1,239 @@
+"""``longform batch FILE.jsonl``: write many works at once, resumably."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agents.batch import (
+    MODES,
+    BatchItemDone,
+    BatchItemStarted,
+    BatchRunner,
+    BatchSummary,
+    EnginePool,
+    load_batch,
+)
+from agents.events import Event, SectionDone, TokensWritten
+from app.cli.context import Context
+from app.cli.output import err, out, print_json
+from app.cli.write import EngineOpt, Mode, ModelOpt
+from engines import Engine, open_engine
+from engines.metrics import metrics_url
+from engines.tokens import estimate_tokens
+from storage.wordcount import count_words
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("batch")(batch)
+
+
+def batch(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help="JSONL: 'prompt', 'length' per line."),
+    ],
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-k", min=1, max=64, help="Works written at once.")
+    ] = 4,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder of the texts (default: FILE-stem.batch).")
+    ] = None,
+    results: Annotated[
+        Path | None, typer.Option("--results", help="Results JSONL (default: OUT/results.jsonl).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="The first N items.")] = None,
+    mode: Annotated[
+        Mode, typer.Option("--mode", help="For items that name no mode.")
+    ] = Mode.agentwrite,
+    engine: EngineOpt = None,
+    model: ModelOpt = None,
+    profile: Annotated[
+        str, typer.Option("--profile", help="Embedded engine's long-context profile.")
+    ] = "native",
+    retries: Annotated[
+        int, typer.Option("--retries", min=0, help="Retries of a work after a server error.")
+    ] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Write every item of FILE, K at a time; run it again to resume."""
+    c: Context = ctx.obj
+    if mode.value not in MODES:
+        raise typer.BadParameter(f"batch writes {' or '.join(MODES)} works", param_hint="--mode")
+    items, problems = load_batch(file, default_mode=mode.value)
+    for problem in problems:
+        err.print(f"skipped {problem}", markup=False, soft_wrap=True)
+    items = items[:limit] if limit else items
+    if not items:
+        raise typer.BadParameter(f"{file} has no usable items", param_hint="FILE")
+    out_dir = out_dir or Path(f"{file.stem}.batch")
+    spec = engine or c.settings.engine
+    pool, name = _engines(c, spec, model, profile, concurrency)
+    runner = BatchRunner(
+        c.db,
+        pool,
+        source=file,
+        out_dir=out_dir,
+        results_path=results or out_dir / "results.jsonl",
+        engine_name=spec,
+        model_name=name,
+        concurrency=concurrency,
+        retries=retries,
+        metrics_url=None if spec == "embedded" else metrics_url(spec),
+    )
+    try:
+        with BatchProgress(len(items), enabled=not quiet and not as_json) as progress:
+            runner.emit = progress
+            summary = runner.run(items)
+    except KeyboardInterrupt:
+        err.print("longform: interrupted; run the same command again to resume", markup=False)
+        raise typer.Exit(130) from None
+    finally:
+        pool.close()
+    _report(summary, runner, as_json=as_json)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+def _engines(
+    c: Context, spec: str, model: str | None, profile: str, concurrency: int
+) -> tuple[EnginePool, str]:
+    """A server's engine is shared by every worker (the server batches their requests).
+    In process, each worker gets its own model (llama.cpp generates one sequence at a
+    time per model), at most one per core, on its share of the cores: measured on 2
+    busy cores, two 1-thread engines wrote 25.7 tokens/s together where one 2-thread
+    engine managed 1.3."""
+    s = c.settings
+    if spec != "embedded":
+        shared = c.engine(spec, model)
+        return EnginePool(lambda: shared, concurrency), shared.model
+    cores = os.cpu_count() or 1
+    size = min(concurrency, cores)  # more engines than cores only fight for them
+    threads = max(1, cores // size)
+
+    def make() -> Engine:
+        return open_engine(
+            "embedded",
+            model=model or s.model,
+            n_ctx=s.context_length or 0,
+            seed=s.seed,
+            n_threads=threads,
+            profile=profile,
+        )
+
+    first = make()  # a missing model fails here, as one line, before any work starts
+    made = [first]
+
+    def factory() -> Engine:
+        return made.pop() if made else make()
+
+    return EnginePool(factory, size), first.model
+
+
+class BatchProgress:
+    """One bar per running work (words against its target) and one for the batch
+    (works finished, failures, tokens/s)."""
+
+    def __init__(self, total: int, *, enabled: bool = True) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:>6.0f}/{task.total:<6.0f}"),
+            TextColumn("{task.fields[note]}"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not enabled,
+        )
+        self._overall = self._progress.add_task("works", total=total, note="")
+        self._tasks: dict[int, TaskID] = {}
+        self._words: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._tokens = 0
+        self._failed = 0
+
+    def __enter__(self) -> BatchProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self._handle(event)
+
+    def _handle(self, event: Event) -> None:
+        p, work = self._progress, event.work_id
+        if isinstance(event, BatchItemStarted):
+            label = f"{event.item_id[:12]:<12} work {work}"
+            self._tasks[work] = p.add_task(label, total=event.target_words, note="")
+            self._words[work] = 0
+        elif isinstance(event, TokensWritten) and work in self._tasks:
+            self._tokens += estimate_tokens(event.text)
+            self._words[work] += count_words(event.text)
+            p.update(self._tasks[work], completed=self._words[work])
+        elif isinstance(event, SectionDone) and work in self._tasks:
+            self._words[work] = event.total_words
+            p.update(self._tasks[work], completed=event.total_words)
+        elif isinstance(event, BatchItemDone):
+            if work in self._tasks:
+                p.remove_task(self._tasks.pop(work))
+            self._failed += event.result.status == "failed"
+        else:
+            return
+        rate = self._tokens / max(1e-6, time.monotonic() - self._started)
+        done = p.tasks[self._overall].completed + isinstance(event, BatchItemDone)
+        note = f"{self._failed} failed, {rate:.1f} tokens/s"
+        p.update(self._overall, completed=done, note=note)
+
+
+def _report(summary: BatchSummary, runner: BatchRunner, *, as_json: bool) -> None:
+    server = summary.server
+    if as_json:
+        print_json(
+            {
+                "results": str(runner.results_path),
+                "out": str(runner.out_dir),
+                **summary.as_dict(),
+            }
+        )
+        return
+    table = Table("id", "work", "status", "required", "words", "S_l", "tokens", "seconds")
+    for r in summary.results:
+        table.add_row(
+            r.id,
+            str(r.work_id),
+            r.status if r.error is None else f"failed: {r.error[:60]}",
+            str(r.required),
+            str(r.words),
+            f"{r.s_l:.1f}",
+            str(r.tokens),
+            f"{r.seconds:.1f}",
+        )
+    out.print(table)
+    lines = [
+        f"{summary.done} written, {summary.skipped} already done, {summary.failed} failed"
+        + (f", {summary.unfinished} unfinished" if summary.unfinished else ""),
+        f"{summary.completion_tokens} tokens in {summary.seconds:.1f} s "
+        f"({summary.tokens_per_second:.1f} tokens/s); prompt {summary.prompt_tokens}, "
+        f"cached {summary.cached_tokens}",
+    ]
+    if server is not None:
+        rate = f"{server.hit_rate:.0%}" if server.hit_rate is not None else "n/a"
+        lines.append(
+            f"server: prompt {server.prompt:.0f}, cached {server.cached:.0f} "
+            f"(prefix-cache hit rate {rate}), generated {server.generation:.0f}"
+        )
+    lines.append(f"results: {runner.results_path}; texts: {runner.out_dir}")
+    for line in lines:
+        err.print(line, markup=False, soft_wrap=True)

@@ -1,0 +1,137 @@
+"""``longform serve``: an OpenAI-compatible server for the batch and the TUI to share."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.cli.context import Context
+from app.cli.output import err
+from engines.embedded import default_model_path
+from engines.errors import EngineUnavailable
+from engines.profiles import PROFILES
+from engines.serving import ServeCommand, embedded_command, run, vllm_command
+
+
+class ServeEngine(StrEnum):
+    embedded = "embedded"
+    vllm = "vllm"
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("serve")(serve)
+
+
+def serve(
+    ctx: typer.Context,
+    engine: Annotated[
+        ServeEngine,
+        typer.Option("--engine", help="embedded (llama-cpp-python's server) or vllm."),
+    ] = ServeEngine.embedded,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", help="A GGUF file (embedded), or a Hugging Face name or folder (vllm)."
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    profile: Annotated[
+        str,
+        typer.Option("--profile", help=f"Long-context profile: {', '.join(PROFILES)}."),
+    ] = "native",
+    max_model_len: Annotated[
+        int | None,
+        typer.Option("--max-model-len", min=1, help="The served window (default: the profile's)."),
+    ] = None,
+    original_len: Annotated[
+        int | None,
+        typer.Option(
+            "--original-len", min=1, help="vllm: the model's trained window, if not readable."
+        ),
+    ] = None,
+    kv_cache_gib: Annotated[
+        float | None,
+        typer.Option("--kv-cache-gib", min=0.1, help="vllm: KV cache size (CPU: keep it small)."),
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="embedded: decode threads.")
+    ] = None,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python", help="vllm: a Python that can import vllm ($LONGFORM_VLLM_PYTHON)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the command instead of running it.")
+    ] = False,
+) -> None:
+    """Serve a model as an OpenAI-compatible server (Ctrl-C stops it)."""
+    c: Context = ctx.obj
+    command = _command(
+        c,
+        engine,
+        model,
+        host=host,
+        port=port,
+        profile=profile,
+        max_model_len=max_model_len,
+        original_len=original_len,
+        kv_cache_gib=kv_cache_gib,
+        threads=threads,
+        python=python,
+    )
+    if dry_run:
+        typer.echo(command.shell())
+        return
+    err.print(f"serving on http://{host}:{port}/v1 (Ctrl-C stops)", markup=False)
+    err.print(command.shell(), markup=False, soft_wrap=True)
+    status = run(command)
+    if status not in (0, -2, -15, 130, 143):
+        raise typer.Exit(status)
+
+
+def _command(
+    c: Context,
+    engine: ServeEngine,
+    model: str | None,
+    *,
+    host: str,
+    port: int,
+    profile: str,
+    max_model_len: int | None,
+    original_len: int | None,
+    kv_cache_gib: float | None,
+    threads: int | None,
+    python: str | None,
+) -> ServeCommand:
+    if engine is ServeEngine.vllm:
+        if not model:
+            raise typer.BadParameter("vllm needs --model NAME", param_hint="--model")
+        return vllm_command(
+            model,
+            host=host,
+            port=port,
+            profile=profile,
+            max_model_len=max_model_len,
+            original_len=original_len,
+            kv_cache_bytes=int(kv_cache_gib * 2**30) if kv_cache_gib else None,
+            python=python,
+        )
+    model = model or c.settings.model
+    path = Path(model).expanduser() if model else default_model_path()
+    if not path.is_file():
+        raise EngineUnavailable(f"model file not found: {path}")
+    return embedded_command(
+        path,
+        host=host,
+        port=port,
+        profile=profile,
+        n_ctx=max_model_len or c.settings.context_length or 0,
+        threads=threads,
+        python=python,
+    )

@@ -1,0 +1,89 @@
+"""Recurrent mode, one step at a time: ``step`` and ``options``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agents.errors import AgentError
+from agents.recurrent import RecurrentWriter, offered_options
+from app.cli.context import Context
+from app.cli.output import err, print_json
+from app.cli.write import EngineOpt, ModelOpt
+from storage.passages import current_passage
+from storage.works import get_work
+
+WorkArg = Annotated[int, typer.Argument(help="The work's id (a recurrent-mode work).")]
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("step")(step)
+    cli.command("options")(options)
+
+
+def _writer(c: Context, work: int, engine: str | None, model: str | None) -> RecurrentWriter:
+    with c.db.transaction() as s:
+        w = get_work(s, work)
+    if w.mode != "recurrent":
+        raise AgentError(f"work {work} is written in {w.mode} mode, not recurrent")
+    eng = c.engine(engine or w.engine, model or (w.model if w.engine != "embedded" else None))
+    return RecurrentWriter(c.db, eng)
+
+
+def step(
+    ctx: typer.Context,
+    work: WorkArg,
+    choose: Annotated[
+        int | None, typer.Option("--choose", min=1, max=3, help="Take option 1, 2 or 3.")
+    ] = None,
+    instruction: Annotated[
+        str | None, typer.Option("--instruction", help="Your own next step.")
+    ] = None,
+    engine: EngineOpt = None,
+    model: ModelOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Write one more passage: an option, your own instruction, or the first option."""
+    c: Context = ctx.obj
+    if choose is not None and instruction is not None:
+        raise typer.BadParameter("give --choose or --instruction, not both", param_hint="--choose")
+    writer = _writer(c, work, engine, model)
+    if choose is not None:
+        offered = writer.options(work)
+        if not offered:
+            raise typer.BadParameter("this work has no options yet", param_hint="--choose")
+        instruction = offered[choose - 1]
+    result = writer.step(work, instruction)
+    with c.db.transaction() as s:
+        passage = current_passage(s, result.node_id)
+    if as_json:
+        print_json(
+            {
+                "work_id": work,
+                "node_id": result.node_id,
+                "words": result.words,
+                "total_words": result.total_words,
+                "options": result.options,
+            }
+        )
+        return
+    typer.echo(passage.content if passage else "")
+    err.print("next: " + " | ".join(f"{i}. {o}" for i, o in enumerate(result.options, 1)))
+
+
+def options(
+    ctx: typer.Context,
+    work: WorkArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the three options for the next step."""
+    c: Context = ctx.obj
+    with c.db.transaction() as s:
+        get_work(s, work)
+        found = offered_options(s, work)
+    if as_json:
+        print_json(found)
+        return
+    for number, option in enumerate(found, start=1):
+        typer.echo(f"{number}. {option}")

@@ -1,0 +1,89 @@
+"""The new-work form: instruction, length, mode, engine; returns a ``NewWork``."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, TextArea
+
+from app.cli.write import MAX_WORDS, MIN_WORDS, Mode
+from app.tui.store import NewWork
+
+MODES = [
+    ("agentwrite (plan, then sections)", Mode.agentwrite.value),
+    ("draft (one section)", Mode.draft.value),
+]
+
+
+class NewWorkScreen(ModalScreen[NewWork | None]):
+    DEFAULT_CSS = """
+    NewWorkScreen { align: center middle; }
+    NewWorkScreen > Vertical {
+        width: 76; height: auto; max-height: 24; border: round $accent;
+        background: $surface; padding: 0 1;
+    }
+    NewWorkScreen TextArea { height: 5; }
+    NewWorkScreen .row { height: auto; }
+    NewWorkScreen .row > Vertical { height: auto; width: 1fr; }
+    NewWorkScreen #words-box { width: 20; }
+    NewWorkScreen #words { width: 16; }
+    NewWorkScreen #error { color: $error; height: auto; }
+    NewWorkScreen .buttons { height: auto; align-horizontal: right; }
+    NewWorkScreen Button { margin-left: 1; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "create", "Create", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, engine: str = "embedded") -> None:
+        super().__init__()
+        self.default_engine = engine
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "New work"
+            yield Label("What to write (the instruction)")
+            yield TextArea(id="instruction", soft_wrap=True)
+            with Horizontal(classes="row"):
+                with Vertical(id="words-box"):
+                    yield Label("Words")
+                    yield Input("600", id="words", type="integer", max_length=5)
+                with Vertical():
+                    yield Label("Mode")
+                    yield Select(MODES, value=Mode.agentwrite.value, allow_blank=False, id="mode")
+            yield Label("Engine ('embedded' or a server URL)")
+            yield Input(self.default_engine, id="engine")
+            yield Label("", id="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Create (ctrl+s)", variant="primary", id="create")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#instruction", TextArea).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "create":
+            self.action_create()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_create(self) -> None:
+        instruction = self.query_one("#instruction", TextArea).text.strip()
+        words_text = self.query_one("#words", Input).value.strip()
+        engine = self.query_one("#engine", Input).value.strip() or self.default_engine
+        mode = self.query_one("#mode", Select).value
+        error = self.query_one("#error", Label)
+        if not instruction:
+            error.update("Write an instruction first.")
+            return
+        words = int(words_text) if words_text.isdigit() else 0
+        if not MIN_WORDS <= words <= MAX_WORDS:
+            error.update(f"Words must be between {MIN_WORDS} and {MAX_WORDS}.")
+            return
+        self.dismiss(NewWork(instruction, words, str(mode), engine))

@@ -1,0 +1,269 @@
+"""A work: its outline, the selected section's text, memories, calls and the run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs, TextArea, Tree
+from textual.worker import get_current_worker
+
+from app.tui import store
+from app.tui.app import USER_ERRORS
+from app.tui.messages import Failed, WorkLoaded
+from app.tui.screens.confirm import ConfirmScreen
+from app.tui.screens.section_form import SectionFormScreen
+from app.tui.screens.work_run import WorkRunScreen
+from app.tui.store import SectionFields
+from app.tui.widgets.call_log import CallLog
+from app.tui.widgets.memory_panel import MemoryPanel
+from app.tui.widgets.outline_tree import OutlineTree
+from app.tui.widgets.passage_editor import PassageEditor
+from app.tui.widgets.progress import RunProgress
+from storage import Database
+
+Change = Callable[[Database], Any]
+NOT_WRITTEN = "Not written yet: w writes it, or type it here and press ctrl+s."
+NO_OUTLINE = "No outline yet: w plans the work and writes it, or a adds a section."
+
+
+class WorkScreen(WorkRunScreen):
+    TITLE = "longform"
+    DEFAULT_CSS = """
+    WorkScreen #body { height: 1fr; }
+    WorkScreen TabbedContent { width: 1fr; }
+    WorkScreen TabPane { padding: 0; }
+    """
+    BINDINGS = [
+        Binding("w", "write", "Write", tooltip="Write every section not written yet (resumes)"),
+        Binding("p", "pause", "Pause", tooltip="Stop after the section being written"),
+        Binding("c", "cancel", "Cancel", tooltip="Stop now; the section being written is dropped"),
+        Binding("r", "regenerate", "Regen", tooltip="Rewrite this section and all after it"),
+        Binding("R", "regenerate_one", "Regen one", show=False, tooltip="Rewrite only this"),
+        Binding("ctrl+s", "save", "Save", tooltip="Save the passage or memory as a new version"),
+        Binding("a", "add_section", "Add section", show=False, tooltip="Add a section after this"),
+        Binding("e", "edit_section", "Edit section", show=False, tooltip="Title, goal, target"),
+        Binding("x", "delete_section", "Delete section", show=False, tooltip="Remove it"),
+        Binding("left_square_bracket", "move(-1)", "Move up", show=False, tooltip="Move earlier"),
+        Binding("right_square_bracket", "move(1)", "Move down", show=False, tooltip="Move later"),
+        Binding("t", "tab('text')", "Text", show=False, tooltip="The section's text"),
+        Binding("m", "tab('memory')", "Memory", show=False, tooltip="The work's memories"),
+        Binding("l", "tab('calls')", "Calls", show=False, tooltip="The model calls made"),
+        Binding("escape", "back", "Back", tooltip="Leave the editor, then the work"),
+    ]
+
+    def __init__(self, work_id: int) -> None:
+        super().__init__(work_id)
+        self._drafts: dict[int, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield OutlineTree(id="outline")
+            with TabbedContent(initial="text"):
+                with TabPane("Text", id="text"):
+                    yield PassageEditor(id="editor")
+                with TabPane("Memory", id="memory"):
+                    yield MemoryPanel(id="memories")
+                with TabPane("Calls", id="calls"):
+                    yield CallLog(id="call-log")
+        yield RunProgress(id="progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # t, m and l switch tabs, so tab goes straight from the outline to the tab's content.
+        self.query_one(TabbedContent).query_one(Tabs).can_focus = False
+        self.outline.focus()
+        self.load()
+
+    def on_unmount(self) -> None:
+        self.cancel_run()
+
+    # Reading -----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load")
+    def load(self) -> None:
+        try:
+            view = store.work_view(self.lf.db, self.work_id)
+        except USER_ERRORS as exc:
+            self.post_message(Failed(str(exc)))
+            return
+        if not get_current_worker().is_cancelled:  # a newer load is on its way
+            self.post_message(WorkLoaded(view))
+
+    def on_work_loaded(self, message: WorkLoaded) -> None:
+        view = self.view = message.view
+        self.sub_title = f"{view.work.id}: {view.work.title}"
+        words = {node_id: p.words for node_id, p in view.passages.items()}
+        self.outline.show(view.nodes, words, live=self.live_node)
+        self.query_one(MemoryPanel).show(view.memories)
+        self.query_one(CallLog).show(view.calls)
+        if not self.running:
+            self.progress.idle(
+                view.words,
+                view.work.target_words,
+                len(view.leaf_ids),
+                view.done_sections,
+                view.work.status,
+            )
+        self.editor.placeholder = NOT_WRITTEN if view.nodes else NO_OUTLINE
+        selected = self.outline.selected_id
+        if selected is not None and not self.editor.dirty:
+            self.show_node(selected)
+        elif not view.nodes:
+            self.editor.show(None, "")
+
+    def on_failed(self, message: Failed) -> None:
+        self.notify(message.error, severity="error", timeout=8)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[int]) -> None:
+        if event.node.data is not None:
+            self.show_node(event.node.data)
+
+    def show_node(self, node_id: int) -> None:
+        """Put a node's text (a kept draft, the live stream, or the stored text) in the editor."""
+        editor = self.editor
+        if editor.node_id == node_id and editor.dirty:
+            return
+        if editor.dirty and editor.node_id is not None:
+            self._drafts[editor.node_id] = editor.text
+        if node_id == self.live_node:
+            editor.stream(node_id, self.live_text)
+            return
+        view = self.view
+        if view is None or node_id not in view.leaf_ids:
+            node = view.node(node_id) if view else None
+            editor.show(None, node.goal if node else "")
+            return
+        passage = view.passages.get(node_id)
+        stored = passage.content if passage else ""
+        editor.show(node_id, self._drafts.pop(node_id, stored), saved=stored)
+
+    # Changing ------------------------------------------------------------------
+
+    @work(thread=True, group="edit")
+    def apply(self, change: Change, then: Callable[[Any], None] | None = None) -> None:
+        """Run one storage change in a worker, then ``then(result)`` and a reload."""
+        try:
+            result = change(self.lf.db)
+        except USER_ERRORS as exc:
+            self.post_message(Failed(str(exc)))
+            return
+        self.app.call_from_thread(self._applied, result, then)
+
+    def _applied(self, result: Any, then: Callable[[Any], None] | None) -> None:
+        if then is not None:
+            then(result)
+        self.load()
+
+    def _idle(self, doing: str) -> bool:
+        if self.running:
+            self.notify(f"Pause or cancel the run before you {doing}.", severity="warning")
+        return not self.running
+
+    def selected_section(self) -> int | None:
+        node_id = self.outline.selected_id
+        if node_id is None or self.view is None or node_id not in self.view.leaf_ids:
+            self.notify("Select a section first.", severity="warning")
+            return None
+        return node_id
+
+    def action_tab(self, name: str) -> None:
+        self.query_one(TabbedContent).active = name
+
+    def action_save(self) -> None:
+        if self.query_one(TabbedContent).active == "memory":
+            edited = self.query_one(MemoryPanel).edited()
+            if edited is None:
+                self.notify("No memory was changed.")
+                return
+            memory_id, text = edited
+            self.apply(
+                lambda db: store.save_memory(db, memory_id, text),
+                lambda m: self.notify(f"Memory {m.id} saved as version {m.version}."),
+            )
+            return
+        editor = self.editor
+        if not self._idle("edit a passage"):
+            return
+        if editor.node_id is None or not editor.dirty:
+            self.notify("No text was changed.")
+            return
+        node_id, text = editor.node_id, editor.text
+
+        def saved(p: Any) -> None:
+            if editor.node_id == node_id:
+                editor.saved = text
+            self._drafts.pop(node_id, None)
+            self.notify(f"Saved version {p.version} ({p.words} words); later sections are stale.")
+
+        self.apply(lambda db: store.save_passage(db, node_id, text), saved)
+
+    def action_add_section(self) -> None:
+        if not self._idle("change the outline"):
+            return
+        after = self.outline.selected_id
+
+        def add(fields: SectionFields | None) -> None:
+            if fields is not None:
+                self.apply(
+                    lambda db: store.add_section(db, self.work_id, after, fields),
+                    lambda node: self.outline.select_id(node.id),
+                )
+
+        self.app.push_screen(SectionFormScreen("Add section"), add)
+
+    def action_edit_section(self) -> None:
+        node_id = self.outline.selected_id
+        node = self.view.node(node_id) if self.view and node_id is not None else None
+        if node is None or not self._idle("change the outline"):
+            return
+
+        def edit(fields: SectionFields | None) -> None:
+            if fields is not None:
+                self.apply(lambda db: store.edit_section(db, node.id, fields))
+
+        initial = SectionFields(node.title, node.goal, node.target_words)
+        self.app.push_screen(SectionFormScreen("Edit section", initial), edit)
+
+    def action_delete_section(self) -> None:
+        node_id = self.outline.selected_id
+        node = self.view.node(node_id) if self.view and node_id is not None else None
+        if node is None or not self._idle("change the outline"):
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.apply(lambda db: store.delete_section(db, node.id))
+
+        question = f"Delete “{node.title}” (and its text and sub-sections) from the outline?"
+        self.app.push_screen(ConfirmScreen(question), answer)
+
+    def action_move(self, delta: int) -> None:
+        node_id = self.outline.selected_id
+        if node_id is None or not self._idle("change the outline"):
+            return
+        self.apply(lambda db: store.move_section(db, node_id, delta))
+
+    def action_back(self) -> None:
+        focused = self.focused
+        if isinstance(focused, TextArea):
+            self.outline.focus()
+            return
+        unsaved = self.editor.dirty or bool(self._drafts) or self.query_one(MemoryPanel).dirty
+        if not self.running and not unsaved:
+            self.app.pop_screen()
+            return
+        what = "A run is writing; it will be cancelled." if self.running else ""
+        what += " Unsaved edits will be lost." if unsaved else ""
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.cancel_run()
+                self.app.pop_screen()
+
+        self.app.push_screen(ConfirmScreen(f"{what.strip()} Leave this work?", yes="Leave"), answer)

@@ -1,0 +1,207 @@
+"""The work screen's run: start, pause, cancel, regenerate; runner events to widgets.
+
+The runner works in a thread; its events come back as messages (``post_message`` is
+thread-safe), and only the handlers here change what the screen shows.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from textual import work
+from textual.screen import Screen
+
+from agents.events import Event as RunnerEvent
+from agents.events import (
+    Notice,
+    PlanReady,
+    SectionDone,
+    SectionStarted,
+    TokensWritten,
+    WorkDone,
+    WorkStarted,
+)
+from agents.runner import Runner
+from app.tui import store
+from app.tui.app import USER_ERRORS, LongformApp, RunHandle
+from app.tui.messages import RunEvent, RunFinished
+from app.tui.store import WorkView
+from app.tui.widgets.outline_tree import OutlineTree
+from app.tui.widgets.passage_editor import PassageEditor
+from app.tui.widgets.progress import RunProgress
+from engines.tokens import estimate_tokens
+from storage.wordcount import count_words
+
+
+class WorkRunScreen(Screen[None]):
+    """The part of ``WorkScreen`` that runs the writer (kept apart to keep files small)."""
+
+    def __init__(self, work_id: int) -> None:
+        super().__init__()
+        self.work_id = work_id
+        self.view: WorkView | None = None
+        self.running = False
+        self.live_node: int | None = None
+        self.live_text = ""
+        self._done_words = 0
+        self._run: RunHandle | None = None
+        self._pause = threading.Event()
+
+    @property
+    def lf(self) -> LongformApp:
+        assert isinstance(self.app, LongformApp)
+        return self.app
+
+    @property
+    def outline(self) -> OutlineTree:
+        return self.query_one(OutlineTree)
+
+    @property
+    def editor(self) -> PassageEditor:
+        return self.query_one(PassageEditor)
+
+    @property
+    def progress(self) -> RunProgress:
+        return self.query_one(RunProgress)
+
+    def load(self) -> Any:
+        """Read the work again (a worker, in ``WorkScreen``)."""
+        raise NotImplementedError
+
+    def selected_section(self) -> int | None:
+        raise NotImplementedError
+
+    # Actions -------------------------------------------------------------------
+
+    def action_write(self) -> None:
+        self.start_run(None)
+
+    def action_regenerate(self) -> None:
+        node_id = self.selected_section()
+        if node_id is not None:
+            self.start_run((node_id, True))
+
+    def action_regenerate_one(self) -> None:
+        node_id = self.selected_section()
+        if node_id is not None:
+            self.start_run((node_id, False))
+
+    def action_pause(self) -> None:
+        if not self.running:
+            self.notify("Nothing is being written.")
+            return
+        self._pause.set()
+        self.progress.stop("pausing after this section")
+
+    def action_cancel(self) -> None:
+        if not self.running:
+            self.notify("Nothing is being written.")
+            return
+        self.cancel_run()
+        self.progress.stop("cancelling")
+
+    def cancel_run(self) -> None:
+        if self._run is not None:
+            self._run.cancel.set()
+
+    def start_run(self, stale: tuple[int, bool] | None) -> None:
+        """Write what is unwritten; ``stale`` = (section, and those after it) to redo first."""
+        if self.running:
+            self.notify("A run is already writing.", severity="warning")
+            return
+        if self.editor.dirty:
+            self.notify("Save (ctrl+s) or undo your edit first.", severity="warning")
+            return
+        self.running = True
+        self._run = self.lf.new_run()
+        self._pause = threading.Event()
+        self.progress.stop("opening the engine")
+        self.run_work(self._run, stale)
+
+    # The worker ------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="run")
+    def run_work(self, run: RunHandle, stale: tuple[int, bool] | None) -> None:
+        db = self.lf.db
+        try:
+            engine = self.lf.engine_for(store.work_record(db, self.work_id))
+            if stale is not None:
+                store.mark_stale(db, self.work_id, stale[0], following=stale[1])
+            runner = Runner(db, engine, emit=self._emit, cancel=run.cancel)
+            result = runner.run(self.work_id)
+        except USER_ERRORS as exc:
+            self.post_message(RunFinished(None, str(exc)))
+            return
+        finally:
+            run.finished.set()
+        self.post_message(RunFinished(result))
+
+    def _emit(self, event: RunnerEvent) -> None:
+        """The runner's callback, in the worker thread."""
+        tokens = estimate_tokens(event.text) if isinstance(event, TokensWritten) else 0
+        if isinstance(event, SectionDone) and self._pause.is_set():
+            self.cancel_run()  # the runner stops as the next section begins
+        self.post_message(RunEvent(event, tokens))
+
+    # Handlers (UI thread) ---------------------------------------------------------
+
+    def on_run_event(self, message: RunEvent) -> None:
+        event = message.event
+        if isinstance(event, TokensWritten):
+            self._streamed(event, message.tokens)
+        elif isinstance(event, SectionStarted):
+            self._section_started(event)
+        elif isinstance(event, SectionDone):
+            self.live_node, self.live_text = None, ""
+            self._done_words = event.total_words
+            self.progress.update(words=event.total_words)
+            self.load()
+        elif isinstance(event, WorkStarted):
+            self._done_words = self.view.done_words if self.view else 0
+            self.progress.start(event.target_words, event.sections)
+            if self._pause.is_set():
+                self.progress.stop("pausing after this section")
+        elif isinstance(event, PlanReady):
+            self.load()
+        elif isinstance(event, Notice):
+            self.notify(event.message)
+        elif isinstance(event, WorkDone):
+            self.notify(f"Done: {event.words} words in {event.seconds:.0f} s.")
+
+    def _section_started(self, event: SectionStarted) -> None:
+        self.live_node, self.live_text = event.node_id, ""
+        self.progress.section_started(event.index + 1)
+        node = self.view.node(event.node_id) if self.view else None
+        if node is not None:
+            self.outline.relabel(node, None, live=True)
+        if self.editor.dirty:
+            return  # the writer's edit stays in view; the stream is kept for later
+        if self.outline.selected_id == event.node_id:
+            self.editor.stream(event.node_id, "")
+        else:
+            self.outline.select_id(event.node_id)
+
+    def _streamed(self, event: TokensWritten, tokens: int) -> None:
+        if event.node_id != self.live_node:
+            return
+        self.live_text += event.text
+        editor = self.editor
+        if editor.streaming and editor.node_id == event.node_id:
+            editor.append(event.text)
+        self.progress.update(words=self._done_words + count_words(self.live_text), tokens=tokens)
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        self.running = False
+        self.live_node, self.live_text = None, ""
+        result = message.result
+        if message.error is not None:
+            self.notify(message.error, severity="error", timeout=10)
+            self.progress.stop("failed")
+        elif result is not None and result.cancelled:
+            paused = self._pause.is_set()
+            self.progress.stop("paused" if paused else "cancelled")
+            self.notify("Paused: w resumes." if paused else "Cancelled: w resumes.")
+        else:
+            self.progress.stop("done")
+        self.load()

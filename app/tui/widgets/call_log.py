@@ -1,0 +1,42 @@
+"""The model calls made for a work: agent, tokens (cached), seconds."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from storage.records import CallRecord
+
+
+class CallLog(Vertical):
+    DEFAULT_CSS = """
+    CallLog DataTable { height: 1fr; }
+    CallLog #call-totals { color: $text-muted; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="call-table")
+        yield Static("", id="call-totals")
+
+    def show(self, calls: list[CallRecord]) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns("agent", "node", "prompt", "cached", "out", "sec", "end")
+        for c in calls:
+            table.add_row(
+                c.agent,
+                str(c.node_id or "-"),
+                str(c.prompt_tokens),
+                str(c.cached_tokens),
+                str(c.completion_tokens),
+                f"{c.seconds:.1f}",
+                c.finish_reason,
+            )
+        prompt = sum(c.prompt_tokens for c in calls)
+        cached = sum(c.cached_tokens for c in calls)
+        out = sum(c.completion_tokens for c in calls)
+        seconds = sum(c.seconds for c in calls)
+        self.query_one("#call-totals", Static).update(
+            f"{len(calls)} calls · {prompt} prompt ({cached} cached) · {out} out · {seconds:.1f} s"
+        )

@@ -1,0 +1,90 @@
+"""The work's memories: a list, and the selected one's text to edit in place."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static, TextArea
+
+from storage.records import MemoryRecord
+
+
+def preview(text: str, width: int = 22) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+class MemoryPanel(Vertical):
+    DEFAULT_CSS = """
+    MemoryPanel DataTable { height: 1fr; min-height: 4; }
+    MemoryPanel #memory-text { height: 1fr; min-height: 4; }
+    MemoryPanel #no-memories { color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.memories: list[MemoryRecord] = []
+        self.memory_id: int | None = None
+        self.saved = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "No memories yet: they appear as the work is written.",
+            id="no-memories",
+        )
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="memory-list")
+        yield TextArea("", id="memory-text", soft_wrap=True, read_only=True)
+
+    @property
+    def editor(self) -> TextArea:
+        return self.query_one("#memory-text", TextArea)
+
+    def show(self, memories: list[MemoryRecord]) -> None:
+        """List ``memories``; an edit in progress on one that is still there is kept."""
+        table = self.query_one(DataTable)
+        keep = self.memory_id
+        self.memories = memories
+        table.clear(columns=True)
+        table.add_columns("id", "kind", "§", "v", "by", "text")
+        for m in memories:
+            kind = f"!{m.kind}" if m.stale else m.kind  # its source text was rewritten
+            row = (str(m.id), kind, str(m.valid_from), str(m.version), m.author, preview(m.content))
+            table.add_row(*row, key=str(m.id))
+        self.query_one("#no-memories").display = not memories
+        table.display = bool(memories)
+        self.editor.display = bool(memories)
+        ids = [m.id for m in memories]
+        if keep in ids and self.dirty and self.editor.text != memories[ids.index(keep)].content:
+            table.move_cursor(row=ids.index(keep))  # an unsaved edit stays
+            return
+        if memories:
+            index = ids.index(keep) if keep in ids else 0
+            table.move_cursor(row=index)
+            self._load(memories[index])
+
+    def _load(self, memory: MemoryRecord) -> None:
+        self.memory_id = memory.id
+        self.saved = memory.content
+        self.editor.read_only = False
+        self.editor.load_text(memory.content)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if 0 <= event.cursor_row < len(self.memories):
+            memory = self.memories[event.cursor_row]
+            if memory.id != self.memory_id:
+                self._load(memory)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.editor.focus()
+
+    @property
+    def dirty(self) -> bool:
+        return self.memory_id is not None and self.editor.text != self.saved
+
+    def edited(self) -> tuple[int, str] | None:
+        """The memory being edited and its new text, if it changed."""
+        if self.memory_id is None or not self.dirty:
+            return None
+        return self.memory_id, self.editor.text

@@ -1,0 +1,101 @@
+"""The outline as a tree: each node with its target and actual words and status."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from storage.records import NodeRecord
+
+STATUS_STYLE = {
+    "planned": ("·", "dim"),
+    "writing": ("✎", "bold yellow"),
+    "done": ("✓", "green"),
+    "stale": ("!", "bold red"),
+}
+
+
+def node_label(node: NodeRecord, words: int | None, *, live: bool = False) -> Text:
+    status = "writing" if live else node.status
+    mark, style = STATUS_STYLE.get(status, ("?", ""))
+    label = Text()
+    label.append(f"{mark} ", style=style)
+    label.append(node.title or f"({node.level})")
+    got = "-" if words is None else str(words)
+    label.append(f" {got}/{node.target_words}", style="dim")
+    return label
+
+
+class OutlineTree(Tree[int]):
+    """Node data is the outline node's id; the root is the work."""
+
+    BINDINGS = [
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+    ]
+    DEFAULT_CSS = """
+    OutlineTree { width: 30; border-right: solid $panel-lighten-2; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("outline", id=id)
+        self.show_root = False
+        self.guide_depth = 2
+        self._by_id: dict[int, TreeNode[int]] = {}
+        self._pending: int | None = None
+
+    def show(
+        self, nodes: list[NodeRecord], words: dict[int, int], *, live: int | None = None
+    ) -> None:
+        """Rebuild from ``nodes`` (pre-order with depths), keeping the cursor's node."""
+        keep = self.selected_id
+        self.clear()
+        self._by_id.clear()
+        parents: dict[int | None, TreeNode[int]] = {None: self.root}
+        ids_with_children = {n.parent_id for n in nodes}
+        for n in nodes:
+            parent = parents.get(n.parent_id, self.root)
+            label = node_label(n, words.get(n.id), live=n.id == live)
+            if n.id in ids_with_children:
+                branch = parent.add(label, data=n.id, expand=True)
+                parents[n.id] = branch
+                self._by_id[n.id] = branch
+            else:
+                self._by_id[n.id] = parent.add_leaf(label, data=n.id)
+        target = keep if keep in self._by_id else None
+        if target is None and nodes:
+            target = next((n.id for n in nodes if n.id not in ids_with_children), nodes[0].id)
+        if target is not None:
+            self.select_id(target)
+
+    @property
+    def selected_id(self) -> int | None:
+        if self._pending is not None:
+            return self._pending
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    def select_id(self, node_id: int) -> None:
+        # Tree lines are laid out on the next refresh, and the cursor needs them.
+        self._pending = node_id
+        self.call_after_refresh(self._move_to_pending)
+
+    def _move_to_pending(self) -> None:
+        # A node not in the tree yet (just added) stays pending until the next ``show``.
+        node = self._by_id.get(self._pending) if self._pending is not None else None
+        if node is not None:
+            self._pending = None
+            self.move_cursor(node)
+
+    def action_first(self) -> None:
+        self.move_cursor_to_line(0)
+
+    def action_last(self) -> None:
+        self.move_cursor_to_line(self.last_line)
+
+    def relabel(self, node: NodeRecord, words: int | None, *, live: bool) -> None:
+        tree_node = self._by_id.get(node.id)
+        if tree_node is not None:
+            tree_node.set_label(node_label(node, words, live=live))

@@ -1,0 +1,59 @@
+"""The selected section's text: editable when written, read-only while it streams."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import TextArea
+
+
+class PassageEditor(TextArea):
+    BINDINGS = [
+        Binding("ctrl+home", "document_start", "Start of text", show=False),
+        Binding("ctrl+end", "document_end", "End of text", show=False),
+    ]
+    DEFAULT_CSS = """
+    PassageEditor { border: none; padding: 0 1; }
+    PassageEditor.streaming { background: $boost; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id, soft_wrap=True, show_line_numbers=False)
+        self.node_id: int | None = None
+        self.saved = ""
+
+    def show(self, node_id: int | None, text: str, *, saved: str | None = None) -> None:
+        """Show ``text`` for a node; ``saved`` is the stored text (for ``dirty``)."""
+        self.node_id = node_id
+        self.saved = text if saved is None else saved
+        self.read_only = node_id is None
+        self.set_class(False, "streaming")
+        self.load_text(text)
+
+    def stream(self, node_id: int, text: str) -> None:
+        """Show a section being written, read-only until it is stored."""
+        self.node_id = node_id
+        self.saved = text
+        self.read_only = True
+        self.set_class(True, "streaming")
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    def append(self, text: str) -> None:
+        """Add streamed text at the end (the document is read-only meanwhile)."""
+        self.insert(text, self.document.end)
+        self.saved += text
+        self.scroll_end(animate=False)
+
+    def action_document_start(self) -> None:
+        self.move_cursor((0, 0))
+
+    def action_document_end(self) -> None:
+        self.move_cursor(self.document.end)
+
+    @property
+    def streaming(self) -> bool:
+        return self.has_class("streaming")
+
+    @property
+    def dirty(self) -> bool:
+        return not self.read_only and self.text != self.saved

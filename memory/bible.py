@@ -1,0 +1,68 @@
+"""The story bible: characters, places and facts, each true from a point of the text on.
+
+Facts are append-only entries with ``valid_from`` (the index of the section or step
+that established them), so what the writer is told at a point is only what was true
+there: a scar got in chapter 10 is not known in chapter 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from storage.memories import add_memory, list_memories
+from storage.records import MemoryRecord
+
+KINDS = ("character", "place", "fact")
+
+
+@dataclass(frozen=True)
+class Fact:
+    kind: str
+    name: str
+    text: str
+
+    def line(self) -> str:
+        return f"{self.name}: {self.text}" if self.name else self.text
+
+
+def facts_at(session: Session, work_id: int, position: int) -> list[MemoryRecord]:
+    """Bible entries already true at ``position`` (and not marked stale)."""
+    found: list[MemoryRecord] = []
+    for kind in KINDS:
+        found += list_memories(session, work_id, kind=kind, valid_at=position)
+    return sorted((m for m in found if not m.stale), key=lambda m: (m.valid_from, m.id))
+
+
+def store_facts(
+    session: Session,
+    work_id: int,
+    facts: list[Fact],
+    *,
+    position: int,
+    source_passage_id: int | None,
+) -> list[MemoryRecord]:
+    """Add the facts not already in the bible (same text), true from ``position`` on."""
+    known = {m.content.strip().lower() for m in facts_at(session, work_id, position)}
+    added: list[MemoryRecord] = []
+    for fact in facts:
+        content = fact.line().strip()
+        if fact.kind not in KINDS or not content or content.lower() in known:
+            continue
+        known.add(content.lower())
+        added.append(
+            add_memory(
+                session,
+                work_id,
+                kind=fact.kind,
+                content=content,
+                valid_from=position,
+                source_passage_id=source_passage_id,
+            )
+        )
+    return added
+
+
+def format_facts(facts: list[MemoryRecord], limit: int = 30) -> str:
+    return "\n".join(f"- ({m.kind}) {m.content}" for m in facts[-limit:])

@@ -1,0 +1,168 @@
+"""Memories as a file a person edits in bulk: YAML or Markdown, checked line by line.
+
+A file is read whole and checked before anything is stored: a bad entry names its line
+and changes nothing.
+
+YAML: a list of entries ``{id?, kind, valid_from?, text}``.
+Markdown: one ``## <id|new> <kind> [from <n>]`` heading per entry, its text below.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from storage.errors import NotFoundError
+from storage.memories import add_memory, get_memory, set_memory
+from storage.records import MemoryRecord
+
+FORMATS = ("yaml", "md")
+_HEADING = re.compile(r"^## +(?P<id>\d+|new) +(?P<kind>[a-z_]+)(?: +from +(?P<pos>\d+))? *$")
+
+
+class MemoryFileError(ValueError):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+
+
+@dataclass(frozen=True)
+class MemoryEntry:
+    line: int
+    id: int | None  # None: a new memory
+    kind: str
+    text: str
+    valid_from: int | None
+
+
+def dump(memories: list[MemoryRecord], fmt: str) -> str:
+    if fmt == "yaml":
+        data = [
+            {"id": m.id, "kind": m.kind, "valid_from": m.valid_from, "text": m.content}
+            for m in memories
+        ]
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    return "".join(
+        f"## {m.id} {m.kind} from {m.valid_from}\n\n{m.content.strip()}\n\n" for m in memories
+    )
+
+
+def parse(text: str, fmt: str) -> list[MemoryEntry]:
+    if fmt == "yaml":
+        return _parse_yaml(text)
+    if fmt == "md":
+        return _parse_markdown(text)
+    raise ValueError(f"unknown format {fmt!r}: use {' or '.join(FORMATS)}")
+
+
+def _parse_markdown(text: str) -> list[MemoryEntry]:
+    entries: list[MemoryEntry] = []
+    current: dict[str, Any] | None = None
+    body: list[str] = []
+
+    def close() -> None:
+        if current is not None:
+            content = "\n".join(body).strip()
+            if not content:
+                raise MemoryFileError(current["line"], "the entry has no text")
+            entries.append(MemoryEntry(text=content, **current))
+
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("## "):
+            match = _HEADING.match(line)
+            if not match:
+                raise MemoryFileError(number, "expected '## <id|new> <kind> [from <n>]'")
+            close()
+            body = []
+            current = {
+                "line": number,
+                "id": None if match["id"] == "new" else int(match["id"]),
+                "kind": match["kind"],
+                "valid_from": int(match["pos"]) if match["pos"] else None,
+            }
+        elif current is None:
+            if line.strip():
+                raise MemoryFileError(number, "text before the first '## ' heading")
+        else:
+            body.append(line)
+    close()
+    return entries
+
+
+def _parse_yaml(text: str) -> list[MemoryEntry]:
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise MemoryFileError(mark.line + 1 if mark else 1, f"not YAML: {exc}") from exc
+    if root is None:
+        return []
+    if not isinstance(root, yaml.SequenceNode):
+        raise MemoryFileError(root.start_mark.line + 1, "expected a list of entries")
+    entries: list[MemoryEntry] = []
+    for node in root.value:
+        line = node.start_mark.line + 1
+        if not isinstance(node, yaml.MappingNode):
+            raise MemoryFileError(line, "an entry must be a mapping (id, kind, text)")
+        fields = {k.value: v for k, v in node.value}
+        unknown = set(fields) - {"id", "kind", "text", "valid_from"}
+        if unknown:
+            raise MemoryFileError(line, f"unknown field(s): {', '.join(sorted(unknown))}")
+        data = yaml.safe_load(yaml.serialize(node))
+        entries.append(_entry(line, data))
+    return entries
+
+
+def _entry(line: int, data: dict[str, Any]) -> MemoryEntry:
+    memory_id, kind, body, valid_from = (
+        data.get("id"),
+        data.get("kind"),
+        data.get("text"),
+        data.get("valid_from"),
+    )
+    if memory_id is not None and (not isinstance(memory_id, int) or isinstance(memory_id, bool)):
+        raise MemoryFileError(line, "'id' must be a number (or left out for a new memory)")
+    if not isinstance(kind, str) or not re.fullmatch(r"[a-z_]+", kind):
+        raise MemoryFileError(line, "'kind' must be a word such as fact or character")
+    if not isinstance(body, str) or not body.strip():
+        raise MemoryFileError(line, "'text' is missing or empty")
+    if valid_from is not None and (not isinstance(valid_from, int) or valid_from < 0):
+        raise MemoryFileError(line, "'valid_from' must be a number >= 0")
+    return MemoryEntry(line, memory_id, kind, body.strip(), valid_from)
+
+
+def apply(
+    session: Session, work_id: int, entries: list[MemoryEntry], *, author: str = "user"
+) -> tuple[int, int]:
+    """Store the entries (checked first: an unknown id fails before anything changes).
+    Returns (added, changed); entries whose text is unchanged are skipped."""
+    existing: dict[int, MemoryRecord] = {}
+    for entry in entries:
+        if entry.id is not None:
+            try:
+                memory = get_memory(session, entry.id)
+            except NotFoundError as exc:
+                raise MemoryFileError(entry.line, str(exc)) from exc
+            if memory.work_id != work_id:
+                raise MemoryFileError(entry.line, f"memory {entry.id} belongs to another work")
+            existing[entry.id] = memory
+    added = changed = 0
+    for entry in entries:
+        if entry.id is None:
+            add_memory(
+                session,
+                work_id,
+                kind=entry.kind,
+                content=entry.text,
+                author=author,
+                valid_from=entry.valid_from or 0,
+            )
+            added += 1
+        elif existing[entry.id].content.strip() != entry.text:
+            set_memory(session, entry.id, entry.text, author=author, valid_from=entry.valid_from)
+            changed += 1
+    return added, changed

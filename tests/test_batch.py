@@ -1,0 +1,335 @@
+"""The batch runner: bad lines, results, resume, failures and server metrics with a
+scripted engine; then ``longform batch`` end to end on the embedded model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from agents.batch import (
+    BatchItemDone,
+    BatchItemStarted,
+    BatchRunner,
+    EnginePool,
+    load_batch,
+)
+from agents.events import Event, TokensWritten
+from engines import ContextOverflow, EngineError, Message
+from engines.metrics import ServerTokens, metrics_url, parse
+from storage import Database
+from storage.outline import leaves
+from storage.passages import passage_versions, work_text
+from storage.works import list_works
+from tests.fakes import ScriptedEngine
+from tests.test_writer import Varied
+
+LINES = [
+    {"prompt": "Write about waves.", "length": 60, "id": "waves"},
+    {"prompt": "Write about stones.", "length": 80, "id": "stones", "mode": "draft"},
+    {"prompt": "Write about gulls.", "length": 70},
+]
+
+
+def write_jsonl(path: Path, rows: Sequence[object]) -> Path:
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def make_runner(db: Database, tmp_path: Path, engine: Any, **options: Any) -> BatchRunner:
+    options.setdefault("concurrency", 2)
+    return BatchRunner(
+        db,
+        EnginePool(lambda: engine, options.pop("concurrency")),
+        source=tmp_path / "batch.jsonl",
+        out_dir=tmp_path / "out",
+        results_path=tmp_path / "out" / "results.jsonl",
+        sleep=lambda _s: None,
+        **options,
+    )
+
+
+def results(tmp_path: Path) -> list[dict[str, Any]]:
+    text = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_malformed_lines_are_reported_with_their_numbers(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "batch.jsonl",
+        [
+            LINES[0],
+            "{not json",
+            {"prompt": "No length."},
+            "",
+            "[1, 2]",
+            {"prompt": "Bad mode.", "length": 50, "mode": "poem"},
+            {"prompt": "Same id.", "length": 50, "id": "waves"},
+            {"prompt": "Zero.", "length": 0},
+            LINES[1],
+        ],
+    )
+    items, problems = load_batch(path)
+    assert [(i.line, i.id, i.mode) for i in items] == [
+        (1, "waves", "agentwrite"),
+        (9, "stones", "draft"),
+    ]
+    assert problems == [
+        f"{path}:2: not JSON (Expecting property name enclosed in double quotes)",
+        f"{path}:3: 'length' must be a positive integer",
+        f"{path}:5: not a JSON object",
+        f"{path}:6: 'mode' must be one of agentwrite, draft",
+        f"{path}:7: id 'waves' is used by an earlier line",
+        f"{path}:8: 'length' must be a positive integer",
+    ]
+
+
+def test_results_and_texts_of_a_batch(db: Database, tmp_path: Path) -> None:
+    items, _ = load_batch(write_jsonl(tmp_path / "batch.jsonl", LINES))
+    events: list[Event] = []
+    summary = make_runner(db, tmp_path, ScriptedEngine([Varied(5)] * 200), emit=events.append).run(
+        items
+    )
+    assert (summary.done, summary.failed, summary.skipped) == (3, 0, 0)
+    rows = results(tmp_path)
+    assert [r["id"] for r in rows] == ["waves", "stones", "3"]
+    with db.transaction() as s:
+        works = {w.id: w for w in list_works(s)}
+        for row in rows:
+            assert row["status"] == "done" and row["error"] is None
+            work = works[row["work_id"]]
+            assert (work.target_words, work.engine) == (row["required"], "embedded")
+            text = Path(row["path"]).read_text(encoding="utf-8")
+            assert text == work_text(s, row["work_id"]) + "\n"
+            assert abs(row["words"] - row["required"]) <= row["required"] * 0.3
+            assert 0 < row["s_l"] <= 100 and row["tokens"] > 0 and row["prompt_tokens"] > 0
+    assert works[rows[1]["work_id"]].mode == "draft"
+    assert summary.completion_tokens == sum(r["tokens"] for r in rows)
+    assert sum(isinstance(e, BatchItemStarted) for e in events) == 3
+    assert sum(isinstance(e, BatchItemDone) for e in events) == 3
+    state = json.loads((tmp_path / "out" / "results.state.json").read_text())
+    assert sorted(state["works"].values()) == sorted(r["work_id"] for r in rows)
+    assert state["runs"][-1]["done"] == 3
+
+
+def test_a_rerun_skips_finished_works_and_resumes_the_unfinished(
+    db: Database, tmp_path: Path
+) -> None:
+    items, _ = load_batch(write_jsonl(tmp_path / "batch.jsonl", LINES))
+    engine = ScriptedEngine([Varied(5)] * 300)
+    cancel = threading.Event()
+    finished: list[int] = []
+
+    def stop_in_the_second(event: Event) -> None:
+        if isinstance(event, BatchItemDone):
+            finished.append(event.work_id)
+        if finished and isinstance(event, TokensWritten) and event.work_id not in finished:
+            cancel.set()  # as a kill would, in the middle of the second work
+
+    first = make_runner(
+        db, tmp_path, engine, concurrency=1, emit=stop_in_the_second, cancel=cancel
+    ).run(items)
+    assert (first.done, first.unfinished) == (1, 2)
+    assert [r["id"] for r in results(tmp_path)] == ["waves"]
+    done_text = (tmp_path / "out" / "waves.txt").read_text()
+
+    events: list[Event] = []
+    second = make_runner(db, tmp_path, engine, emit=events.append).run(items)
+    assert (second.skipped, second.done, second.failed) == (1, 2, 0)
+    started = {e.item_id: e.resumed for e in events if isinstance(e, BatchItemStarted)}
+    assert started == {"stones": True, "3": False}
+    rows = results(tmp_path)
+    assert [r["status"] for r in rows] == ["done"] * 3
+    assert rows[0]["work_id"] == finished[0]
+    assert (tmp_path / "out" / "waves.txt").read_text() == done_text
+    with db.transaction() as s:
+        assert len(list_works(s)) == 3  # nothing written twice
+        for row in rows:
+            assert all(len(passage_versions(s, n.id)) == 1 for n in leaves(s, row["work_id"]))
+
+
+def failing_on(word: str, error: Exception) -> Any:
+    """A reply script that raises ``error`` for prompts mentioning ``word``."""
+    varied = Varied(5)
+
+    def reply(messages: Sequence[Message], options: dict[str, Any]) -> str:
+        if any(word in m["content"] for m in messages):
+            raise error
+        return varied(messages, options)
+
+    return reply
+
+
+def test_a_failing_work_is_retried_then_recorded_and_the_others_finish(
+    db: Database, tmp_path: Path
+) -> None:
+    items, _ = load_batch(write_jsonl(tmp_path / "batch.jsonl", LINES))
+    engine = ScriptedEngine([failing_on("stones", EngineError("server answered 503"))] * 300)
+    waits: list[float] = []
+    runner = make_runner(db, tmp_path, engine, retries=2, backoff=0.5)
+    runner.sleep = waits.append
+    summary = runner.run(items)
+    assert (summary.done, summary.failed) == (2, 1)
+    assert waits == [0.5, 1.0]
+    rows = {r["id"]: r for r in results(tmp_path)}
+    assert rows["stones"]["status"] == "failed"
+    assert rows["stones"]["error"] == "server answered 503"
+    assert rows["stones"]["attempts"] == 3
+    assert rows["waves"]["status"] == rows["3"]["status"] == "done"
+    # The failed work is tried again by the next run; it now succeeds.
+    ok = make_runner(db, tmp_path, ScriptedEngine([Varied(5)] * 100)).run(items)
+    assert (ok.skipped, ok.done, ok.failed) == (2, 1, 0)
+    assert {r["id"]: r["work_id"] for r in results(tmp_path)} == {
+        k: r["work_id"] for k, r in rows.items()
+    }
+
+
+def test_a_context_overflow_is_retried_and_recorded(db: Database, tmp_path: Path) -> None:
+    items, _ = load_batch(write_jsonl(tmp_path / "batch.jsonl", LINES[:1]))
+    overflow = ContextOverflow("the server refused the prompt as too long: 400")
+    engine = ScriptedEngine([failing_on("waves", overflow)] * 10)
+    summary = make_runner(db, tmp_path, engine, retries=1).run(items)
+    assert summary.failed == 1
+    assert results(tmp_path)[0]["error"].startswith("the server refused the prompt")
+
+
+class Metrics(BaseHTTPRequestHandler):
+    """A /metrics in vLLM's format whose counters grow with every scrape."""
+
+    scrapes = 0
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path != "/metrics":
+            self.send_error(404)
+            return
+        n = Metrics.scrapes = Metrics.scrapes + 1
+        body = (
+            "# HELP vllm:prompt_tokens_total Number of prefill tokens processed.\n"
+            "# TYPE vllm:prompt_tokens_total counter\n"
+            f'vllm:prompt_tokens_total{{engine="0",model_name="m"}} {1000.0 * n}\n'
+            f'vllm:prompt_tokens_cached_total{{engine="0",model_name="m"}} {750.0 * n}\n'
+            f'vllm:generation_tokens_total{{engine="0",model_name="m"}} {300.0 * n}\n'
+            'vllm:prompt_tokens_created{engine="0",model_name="m"} 1.7e+09\n'
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def metrics_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Metrics)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_server_metrics_give_the_runs_tokens_and_hit_rate(
+    db: Database, tmp_path: Path, metrics_server: str
+) -> None:
+    items, _ = load_batch(write_jsonl(tmp_path / "batch.jsonl", LINES[:1]))
+    url = metrics_url(metrics_server)
+    assert url.endswith("/metrics") and "/v1" not in url
+    engine = ScriptedEngine([Varied(5)] * 50)
+    summary = make_runner(db, tmp_path, engine, metrics_url=url).run(items)
+    assert summary.server == ServerTokens(1000.0, 750.0, 300.0)
+    assert summary.as_dict()["server"]["hit_rate"] == 0.75
+    # No /metrics (llama-cpp-python's server): skipped quietly.
+    quiet = make_runner(db, tmp_path, engine, metrics_url=url.replace("metrics", "none"))
+    assert quiet.run(items).server is None
+
+
+def test_parse_sums_labelled_samples() -> None:
+    text = 'a_total{x="1"} 2\na_total{x="2",y="}"} 3.5\n# comment\nb 1e3\nbad line\n'
+    assert parse(text) == {"a_total": 5.5, "b": 1000.0}
+
+
+def test_the_batch_command_reports_bad_lines_and_writes_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.cli.batch as batch_cli
+    from app.cli.main import cli
+
+    engine = ScriptedEngine([Varied(5)] * 200)
+    monkeypatch.setattr(
+        batch_cli, "_engines", lambda *_a: (EnginePool(lambda: engine, 2), engine.model)
+    )
+    path = write_jsonl(tmp_path / "batch.jsonl", [LINES[0], "oops", LINES[1], LINES[2]])
+    out = tmp_path / "texts"
+    result = CliRunner().invoke(
+        cli, ["batch", str(path), "--limit", "2", "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"skipped {path}:2: not JSON" in result.output
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
+    assert summary["done"] == 2 and summary["results"] == str(out / "results.jsonl")
+    assert sorted(p.name for p in out.glob("*.txt")) == ["stones.txt", "waves.txt"]
+
+
+def longform(home: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "app.cli.main", *args]
+
+
+@pytest.mark.model
+def test_batch_on_the_embedded_engine_killed_and_rerun(longform_home: Path, tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "batch.jsonl",
+        [
+            {"prompt": "Write a short story about a fox.", "length": 60, "id": "fox"},
+            "not json",
+            {"prompt": "Write a short poem-like text about rain.", "length": 80, "id": "rain"},
+            {"prompt": "Never written: beyond --limit.", "length": 60, "id": "late"},
+        ],
+    )
+    out = tmp_path / "out"
+    command = longform(longform_home, "batch", str(path), "--limit", "2", "--concurrency", "2")
+    command += ["--out", str(out), "-q"]
+    env = {**os.environ, "LONGFORM_HOME": str(longform_home)}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    killed = False
+    try:
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and time.monotonic() < deadline:
+            rows = out / "results.jsonl"
+            if rows.is_file() and rows.read_text().strip():
+                proc.send_signal(signal.SIGKILL)  # one work done, the other mid-way
+                killed = True
+                break
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None and not killed:
+            proc.kill()
+        proc.wait(timeout=30)
+    first = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    again = subprocess.run(command + ["--json"], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "batch.jsonl:2: not JSON" in again.stderr
+    rows = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["fox", "rain"]
+    assert all(r["status"] == "done" and r["words"] > 20 for r in rows)
+    finished = {r["id"]: r["work_id"] for r in first}
+    assert all({r["id"]: r["work_id"] for r in rows}[k] == v for k, v in finished.items())
+    for r in rows:
+        assert Path(r["path"]).read_text().strip()
+    works = subprocess.run(longform(longform_home, "works", "--json"), env=env, capture_output=True)
+    assert len(json.loads(works.stdout)) == 2  # the killed work was resumed, not redone
+    summary = json.loads(again.stdout)
+    assert summary["done"] + summary["skipped"] == 2 and summary["failed"] == 0
