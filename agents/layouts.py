@@ -99,6 +99,13 @@ def _continuation(
         summary=window.summary,
         language=task.language,
     )
+    if len(task.plan) == 1:
+        # One section: no heading (it would only echo the instruction back).
+        return [
+            system,
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": partial},
+        ]
     text = render_text(window.kept) + heading(task.step) + ("\n" + partial if partial else "")
     return [system, {"role": "user", "content": user}, {"role": "assistant", "content": text}]
 
