@@ -97,8 +97,10 @@ def _parse_yaml(text: str) -> list[MemoryEntry]:
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise MemoryFileError(mark.line + 1 if mark else 1, f"not YAML: {exc}") from exc
+        # Where the broken construct starts, else where the parser gave up.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "cannot parse"
+        raise MemoryFileError(mark.line + 1 if mark else 1, f"not YAML ({problem})") from exc
     if root is None:
         return []
     if not isinstance(root, yaml.SequenceNode):

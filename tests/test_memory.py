@@ -1,0 +1,177 @@
+"""Memories a person edits by hand, and what the next model call is given."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.recurrent import RecurrentWriter
+from agents.revision import edit_memory, edit_passage
+from engines import Message
+from memory import files
+from memory.bible import facts_at
+from memory.short_term import current_summary
+from storage import Database
+from storage.calls import list_calls
+from storage.memories import add_memory, list_memories, memory_history
+from storage.outline import leaves
+from storage.steps import step_context
+from storage.works import create_work
+from tests.fakes import ScriptedEngine
+
+
+def step_answer(n: int) -> str:
+    return json.dumps({
+        "passage": f"Step {n}: Mira walked to the old mill number {n} and found a lantern.",
+        "memory": f"Mira has visited {n} mills.",
+        "options": [f"Option A{n}", f"Option B{n}", f"Option C{n}"],
+    })
+
+
+def facts_answer(_m: Sequence[Message], _o: dict[str, Any]) -> str:
+    return json.dumps({"facts": [{"kind": "character", "name": "Mira", "text": "Mira is brave."}]})
+
+
+def replies(steps: int) -> list[Any]:
+    out: list[Any] = []
+    for n in range(1, steps + 1):
+        out += [step_answer(n), facts_answer]
+    return out
+
+
+def recurrent_work(db: Database) -> int:
+    with db.transaction() as s:
+        return create_work(s, instruction="A story about Mira.", target_words=1000,
+                           mode="recurrent").id
+
+
+def last_prompt(db: Database, work_id: int, agent: str = "recurrent") -> str:
+    with db.transaction() as s:
+        return [c for c in list_calls(s, work_id) if c.agent == agent][-1].prompt
+
+
+def test_steps_store_passage_summary_options_facts_and_what_they_were_given(
+    db: Database,
+) -> None:
+    work_id = recurrent_work(db)
+    writer = RecurrentWriter(db, ScriptedEngine(replies(2)))
+    first = writer.step(work_id)
+    assert first.options == ["Option A1", "Option B1", "Option C1"]
+    second = writer.step(work_id)  # the chooser takes the first option
+    with db.transaction() as s:
+        nodes = leaves(s, work_id)
+        assert [n.goal for n in nodes] == ["A story about Mira.", "Option A1"]
+        assert current_summary(s, work_id).content == "Mira has visited 2 mills."  # type: ignore[union-attr]
+        given = {c.kind for c in step_context(s, nodes[1].id)}
+        assert {"instruction", "summary", "last", "fact"} <= given
+        assert len(facts_at(s, work_id, 1)) == 1  # the same fact is not stored twice
+    assert second.total_words > first.words
+
+
+@pytest.mark.parametrize("kind", ["summary", "fact", "passage"])
+def test_an_edit_is_in_the_very_next_prompt_and_the_old_text_is_not(
+    db: Database, kind: str
+) -> None:
+    work_id = recurrent_work(db)
+    writer = RecurrentWriter(db, ScriptedEngine(replies(3)))
+    writer.step(work_id)
+    writer.step(work_id)
+    with db.transaction() as s:
+        if kind == "summary":
+            memory = current_summary(s, work_id)
+            assert memory is not None
+            old = memory.content
+            edit_memory(s, memory.id, "Mira secretly owns a red kite.")
+        elif kind == "fact":
+            fact = list_memories(s, work_id, kind="character")[0]
+            old = fact.content
+            edit_memory(s, fact.id, "Mira: she is afraid of owls.")
+        else:
+            first, second = leaves(s, work_id)
+            old = "mill number 2"
+            edit_passage(s, second.id, "Step 2: Mira rowed across the grey lake.")
+    writer.step(work_id, "Mira goes home.")
+    prompt = last_prompt(db, work_id)
+    new = {"summary": "Mira secretly owns a red kite.", "fact": "afraid of owls",
+           "passage": "rowed across the grey lake"}[kind]
+    assert new in prompt
+    assert old not in prompt
+
+
+def test_memory_versions_keep_who_changed_what(db: Database) -> None:
+    work_id = recurrent_work(db)
+    with db.transaction() as s:
+        m = add_memory(s, work_id, kind="fact", content="The mill is red.")
+        edit_memory(s, m.id, "The mill is blue.", author="user:ana")
+        assert [(h.version, h.author, h.content) for h in memory_history(s, m.id)] == [
+            (1, "model", "The mill is red."), (2, "user:ana", "The mill is blue.")
+        ]
+
+
+def test_export_then_import_round_trips_and_applies_edits(db: Database) -> None:
+    work_id = recurrent_work(db)
+    with db.transaction() as s:
+        a = add_memory(s, work_id, kind="fact", content="Owls live in the mill.")
+        add_memory(s, work_id, kind="place", content="The mill by the lake.", valid_from=2)
+        for fmt in files.FORMATS:
+            text = files.dump(list_memories(s, work_id), fmt)
+            assert files.apply(s, work_id, files.parse(text, fmt)) == (0, 0)
+        edited = files.dump(list_memories(s, work_id), "md").replace(
+            "Owls live in the mill.", "Bats live in the mill."
+        ) + "## new character\n\nOld Tomas, the miller.\n"
+        assert files.apply(s, work_id, files.parse(edited, "md")) == (1, 1)
+        contents = {m.content for m in list_memories(s, work_id)}
+    assert {"Bats live in the mill.", "Old Tomas, the miller."} <= contents
+    assert "Owls live in the mill." not in contents
+    with db.transaction() as s:
+        assert [h.content for h in memory_history(s, a.id)] == [
+            "Owls live in the mill.", "Bats live in the mill."
+        ]
+
+
+@pytest.mark.parametrize(
+    "fmt, text, line",
+    [
+        ("yaml", "- kind: fact\n  text: ok\n- kind: fact\n  txt: typo\n", 3),
+        ("yaml", "- kind: fact\n  text: ok\n- kind: fact\n  text: [unclosed\n", 4),
+        ("yaml", "- kind: fact\n  text: ok\n- id: 999\n  kind: fact\n  text: x\n", 3),
+        ("md", "## new fact\n\nGood.\n\n## oops\n\nBad heading.\n", 5),
+        ("md", "## new fact\n\n## new place\n\nText.\n", 1),
+    ],
+)
+def test_a_malformed_import_changes_nothing_and_names_the_line(
+    db: Database, fmt: str, text: str, line: int
+) -> None:
+    work_id = recurrent_work(db)
+    with db.transaction() as s:
+        add_memory(s, work_id, kind="fact", content="Kept as it is.")
+    with pytest.raises(files.MemoryFileError, match=f"line {line}:"):
+        with db.transaction() as s:
+            files.apply(s, work_id, files.parse(text, fmt))
+    with db.transaction() as s:
+        assert [m.content for m in list_memories(s, work_id)] == ["Kept as it is."]
+
+
+def test_the_cli_import_names_the_line_and_exits_2(longform_home: Path, tmp_path: Path) -> None:
+    from tests.test_cli import longform, one_line_error
+
+    db_path = longform_home / "longform.db"
+    from storage import open_database
+
+    db = open_database(db_path)
+    work_id = recurrent_work(db)
+    db.close()
+    bad = tmp_path / "m.yaml"
+    bad.write_text("- kind: fact\n  text: fine\n- kind: 7\n  text: bad kind\n")
+    r = longform("memory", "import", str(work_id), str(bad), home=longform_home)
+    assert r.returncode == 2
+    assert "line 3" in r.stderr and "nothing was changed" in r.stderr
+    listed = longform("memory", "list", str(work_id), "--json", home=longform_home)
+    assert json.loads(listed.stdout) == []
+    assert "no memory with id 42" in one_line_error(
+        longform("memory", "show", "42", home=longform_home)
+    )
