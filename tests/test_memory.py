@@ -25,11 +25,13 @@ from tests.fakes import ScriptedEngine
 
 
 def step_answer(n: int) -> str:
-    return json.dumps({
-        "passage": f"Step {n}: Mira walked to the old mill number {n} and found a lantern.",
-        "memory": f"Mira has visited {n} mills.",
-        "options": [f"Option A{n}", f"Option B{n}", f"Option C{n}"],
-    })
+    return json.dumps(
+        {
+            "passage": f"Step {n}: Mira walked to the old mill number {n} and found a lantern.",
+            "memory": f"Mira has visited {n} mills.",
+            "options": [f"Option A{n}", f"Option B{n}", f"Option C{n}"],
+        }
+    )
 
 
 def facts_answer(_m: Sequence[Message], _o: dict[str, Any]) -> str:
@@ -45,8 +47,9 @@ def replies(steps: int) -> list[Any]:
 
 def recurrent_work(db: Database) -> int:
     with db.transaction() as s:
-        return create_work(s, instruction="A story about Mira.", target_words=1000,
-                           mode="recurrent").id
+        return create_work(
+            s, instruction="A story about Mira.", target_words=1000, mode="recurrent"
+        ).id
 
 
 def last_prompt(db: Database, work_id: int, agent: str = "recurrent") -> str:
@@ -96,8 +99,11 @@ def test_an_edit_is_in_the_very_next_prompt_and_the_old_text_is_not(
             edit_passage(s, second.id, "Step 2: Mira rowed across the grey lake.")
     writer.step(work_id, "Mira goes home.")
     prompt = last_prompt(db, work_id)
-    new = {"summary": "Mira secretly owns a red kite.", "fact": "afraid of owls",
-           "passage": "rowed across the grey lake"}[kind]
+    new = {
+        "summary": "Mira secretly owns a red kite.",
+        "fact": "afraid of owls",
+        "passage": "rowed across the grey lake",
+    }[kind]
     assert new in prompt
     assert old not in prompt
 
@@ -108,7 +114,8 @@ def test_memory_versions_keep_who_changed_what(db: Database) -> None:
         m = add_memory(s, work_id, kind="fact", content="The mill is red.")
         edit_memory(s, m.id, "The mill is blue.", author="user:ana")
         assert [(h.version, h.author, h.content) for h in memory_history(s, m.id)] == [
-            (1, "model", "The mill is red."), (2, "user:ana", "The mill is blue.")
+            (1, "model", "The mill is red."),
+            (2, "user:ana", "The mill is blue."),
         ]
 
 
@@ -120,16 +127,20 @@ def test_export_then_import_round_trips_and_applies_edits(db: Database) -> None:
         for fmt in files.FORMATS:
             text = files.dump(list_memories(s, work_id), fmt)
             assert files.apply(s, work_id, files.parse(text, fmt)) == (0, 0)
-        edited = files.dump(list_memories(s, work_id), "md").replace(
-            "Owls live in the mill.", "Bats live in the mill."
-        ) + "## new character\n\nOld Tomas, the miller.\n"
+        edited = (
+            files.dump(list_memories(s, work_id), "md").replace(
+                "Owls live in the mill.", "Bats live in the mill."
+            )
+            + "## new character\n\nOld Tomas, the miller.\n"
+        )
         assert files.apply(s, work_id, files.parse(edited, "md")) == (1, 1)
         contents = {m.content for m in list_memories(s, work_id)}
     assert {"Bats live in the mill.", "Old Tomas, the miller."} <= contents
     assert "Owls live in the mill." not in contents
     with db.transaction() as s:
         assert [h.content for h in memory_history(s, a.id)] == [
-            "Owls live in the mill.", "Bats live in the mill."
+            "Owls live in the mill.",
+            "Bats live in the mill.",
         ]
 
 
@@ -149,9 +160,8 @@ def test_a_malformed_import_changes_nothing_and_names_the_line(
     work_id = recurrent_work(db)
     with db.transaction() as s:
         add_memory(s, work_id, kind="fact", content="Kept as it is.")
-    with pytest.raises(files.MemoryFileError, match=f"line {line}:"):
-        with db.transaction() as s:
-            files.apply(s, work_id, files.parse(text, fmt))
+    with pytest.raises(files.MemoryFileError, match=f"line {line}:"), db.transaction() as s:
+        files.apply(s, work_id, files.parse(text, fmt))
     with db.transaction() as s:
         assert [m.content for m in list_memories(s, work_id)] == ["Kept as it is."]
 
