@@ -104,11 +104,6 @@ class Runner:
                     SectionDone(work_id, node.id, words, node.target_words, self._total(written))
                 )
         except Cancelled:
-            with self.db.transaction() as s:
-                for node in nodes:
-                    if node.id not in written:
-                        # Back to what it was: the cancelled section stored nothing.
-                        update_node(s, node.id, status="stale" if node.id in texts else "planned")
             self.emit(Notice(work_id, "cancelled; `longform resume` continues"))
             return RunResult(
                 work_id, self._total(written), len(written), time.perf_counter() - started, True

@@ -127,7 +127,7 @@ def wait_until_serving(
         time.sleep(0.5)
 
 
-def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
+def stop(process: subprocess.Popen[bytes], timeout: float = 8.0) -> int:
     """Stop a server started by ``start``: SIGTERM, then SIGKILL if it lingers."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)

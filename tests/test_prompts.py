@@ -40,16 +40,25 @@ def test_writer_plan_in_chinese_with_a_summary_of_cut_text() -> None:
         "writer_plan",
         instruction="写一个故事。",
         target_words=600,
-        plan=PLAN[:1],
+        plan=PLAN,
         summary="- 开头：灯塔。",
         language="zh",
     )
     assert text == (
         "写一个故事。\n\n"
-        "全文约 600 字，用连贯的段落写成，共 1 个部分。"
-        "第 1 部分，标题“The keeper”（约 300 字）：Introduce Elias and his lamp.\n\n"
+        "全文约 600 字，用连贯的段落写成，共 2 个部分。"
+        "第 1 部分，标题“The keeper”（约 300 字）：Introduce Elias and his lamp."
+        "第 2 部分，标题“The storm”（约 300 字）：A boat is lost; the light guides it home.\n\n"
         "前面的部分已经写好，要点如下：\n- 开头：灯塔。"
     )
+
+
+def test_a_single_section_gets_no_parts_listing() -> None:
+    text = prompts.render(
+        "writer_plan", instruction="Write a poem.", target_words=150, plan=PLAN[:1],
+        summary="", language="en",
+    )
+    assert text == "Write a poem.\n\nAbout 150 words."
 
 
 def test_planner_prompt() -> None:
