@@ -55,8 +55,12 @@ def test_writer_plan_in_chinese_with_a_summary_of_cut_text() -> None:
 
 def test_a_single_section_gets_no_parts_listing() -> None:
     text = prompts.render(
-        "writer_plan", instruction="Write a poem.", target_words=150, plan=PLAN[:1],
-        summary="", language="en",
+        "writer_plan",
+        instruction="Write a poem.",
+        target_words=150,
+        plan=PLAN[:1],
+        summary="",
+        language="en",
     )
     assert text == "Write a poem.\n\nAbout 150 words."
 
