@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     context_length: int | None = Field(None, description="override the engine's context window")
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     seed: int = Field(1234, description="sampling seed of the embedded engine")
+    threads: int | None = Field(
+        None, ge=1, description="decode threads of the embedded engine (default: all cores)"
+    )
     db: Path | None = Field(None, description="database file (default: in LONGFORM_HOME)")
 
     @classmethod

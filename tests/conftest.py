@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def embedded() -> Iterator[object]:
     """The real embedded model, loaded once for the session."""
     from engines.embedded import EmbeddedEngine
 
-    engine = EmbeddedEngine(seed=7)
+    # LONGFORM_THREADS=1 keeps a test run from starving other model work on the machine
+    # (llama.cpp threads that share busy cores slow down many times over).
+    threads = os.environ.get("LONGFORM_THREADS")
+    engine = EmbeddedEngine(seed=7, n_threads=int(threads) if threads else None)
     yield engine
     engine.close()

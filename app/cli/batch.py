@@ -118,7 +118,7 @@ def _engines(
         return EnginePool(lambda: shared, concurrency), shared.model
     cores = os.cpu_count() or 1
     size = min(concurrency, cores)  # more engines than cores only fight for them
-    threads = max(1, cores // size)
+    threads = s.threads or max(1, cores // size)
 
     def make() -> Engine:
         return open_engine(

@@ -33,7 +33,9 @@ class Context:
         spec = spec or s.engine
         model = model or s.model
         if spec == "embedded":
-            return open_engine(spec, model=model, n_ctx=s.context_length or 0, seed=s.seed)
+            return open_engine(
+                spec, model=model, n_ctx=s.context_length or 0, seed=s.seed, n_threads=s.threads
+            )
         return open_engine(spec, model=model, api_key=s.api_key, context_length=s.context_length)
 
 
