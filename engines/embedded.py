@@ -6,6 +6,7 @@ The default model is SmolLM2-135M-Instruct, shipped as a GGUF inside the
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import importlib.util
 import json
@@ -25,6 +26,7 @@ from engines.profiles import llama_kwargs as profile_kwargs
 from engines.prose import TokenTable, prose_processor
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_SPACE = (b" ", b"\n", b"\t")
 
 
 def default_model_path() -> Path:
@@ -88,7 +90,9 @@ class EmbeddedEngine(Engine):
         # reuses these tokens as they are, so the cache matches even where tokenizing
         # the whole string again would split a boundary differently.
         self._held_tokens: list[int] = []
-        self._held_text = ""
+        # Byte offset in the held text where each held token ends.
+        self._held_ends: list[int] = []
+        self._held_bytes = b""
 
     def _token_text(self, token: int) -> str:
         if token < 0:
@@ -127,20 +131,43 @@ class EmbeddedEngine(Engine):
         return self._tokens
 
     def _prompt_tokens(self, prompt: str) -> list[int]:
+        """The prompt's tokens, reusing the held tokens as far as the prompt's text
+        agrees with the held text (the longest common prefix, not all or nothing): a
+        writer that trims or tidies the end of its text still hits the cache up to the
+        change, and the text the model generated keeps the tokens it was generated as."""
         bos = [self._llm.token_bos()] if self._add_bos else []
-        if self._held_text and prompt.startswith(self._held_text):
-            rest = prompt[len(self._held_text) :]
-            return bos + self._held_tokens + (self.tokenize(rest, special=True) if rest else [])
-        return bos + self.tokenize(prompt, special=True)
+        data = prompt.encode("utf-8")
+        agree = _common_prefix(self._held_bytes, data)
+        n = bisect.bisect_right(self._held_ends, agree)  # held tokens within the agreement
+        if agree < len(self._held_bytes):
+            # The texts part ways: go back to a token end where the prompt goes on with
+            # white space, so the rest tokenizes as it would have in the whole prompt
+            # (not "a" + "n essay" for "an essay").
+            while n and data[self._held_ends[n - 1] : self._held_ends[n - 1] + 1] not in _SPACE:
+                n -= 1
+        start = self._held_ends[n - 1] if n else 0
+        rest = data[start:].decode("utf-8")
+        return bos + self._held_tokens[:n] + (self.tokenize(rest, special=True) if rest else [])
 
     def _remember(self, evaluated: list[int]) -> None:
         if self._add_bos and evaluated[:1] == [self._llm.token_bos()]:
             evaluated = evaluated[1:]
-        try:
-            text = self._llm.detokenize(evaluated, special=True).decode("utf-8")
-        except UnicodeDecodeError:  # the cache ends inside a character
-            evaluated, text = [], ""
-        self._held_tokens, self._held_text = evaluated, text
+        # Token pieces of the part that is unchanged since the last call are known.
+        same = 0
+        for a, b in zip(self._held_tokens, evaluated, strict=False):
+            if a != b:
+                break
+            same += 1
+        ends = self._held_ends[:same]
+        pieces = [self._held_bytes[: ends[-1]]] if ends else []
+        size = ends[-1] if ends else 0
+        for token in evaluated[same:]:
+            piece = self._llm.detokenize([token], special=True)
+            pieces.append(piece)
+            size += len(piece)
+            ends.append(size)
+        self._held_tokens, self._held_ends = list(evaluated), ends
+        self._held_bytes = b"".join(pieces)
 
     def _cached_prefix(self, tokens: list[int]) -> int:
         """Tokens at the start of ``tokens`` that the KV cache already holds."""
@@ -385,3 +412,18 @@ def _overlap(text: str, stop: str) -> int:
         if stop.startswith(text[-n:]):
             return n
     return 0
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the longest common prefix of two byte strings."""
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    lo, hi = 0, n  # a[:lo] == b[:lo], a[:hi] != b[:hi]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo

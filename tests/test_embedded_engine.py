@@ -92,3 +92,31 @@ def test_max_tokens_is_clamped_to_the_window_and_overflow_is_refused(
 def test_a_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EngineUnavailable, match="model file not found"):
         EmbeddedEngine(tmp_path / "nope.gguf")
+
+
+def test_a_prompt_that_changes_the_end_of_the_text_reuses_the_cache_up_to_the_change(
+    embedded: EmbeddedEngine,
+) -> None:
+    # The turn stops inside a word, so the model's tokens ("shin" + "in'") are not the
+    # ones the whole text tokenizes to: a prompt tokenized afresh misses the cache there.
+    opening = "The sun was shin"
+    turn = [*STORY, {"role": "assistant", "content": opening}]
+    first = embedded.chat(turn, max_tokens=60, continue_final=True, temperature=0.0)
+    words = (opening + first.text).split(" ")
+    assert len(words) > 12
+    # A writer that tidies its text (drops the last words, starts a new line) sends a
+    # prompt that no longer extends the held text; all before the change is reused.
+    tidied = " ".join(words[:-4])
+    cont = [*STORY, {"role": "assistant", "content": tidied + "\nThen"}]
+    second = embedded.chat(cont, max_tokens=5, continue_final=True, temperature=0.0)
+    computed = second.usage.prompt_tokens - second.usage.cached_tokens
+    assert computed <= 6, f"computed {computed} of {second.usage.prompt_tokens} prompt tokens"
+
+
+def test_chinese_text_is_reused_across_calls(embedded: EmbeddedEngine) -> None:
+    story = [{"role": "user", "content": "写一个关于狐狸的小故事。"}]
+    first = embedded.chat(story, max_tokens=40, temperature=0.0)
+    cont = [*story, {"role": "assistant", "content": first.text[:-2] + "。"}]
+    second = embedded.chat(cont, max_tokens=5, continue_final=True, temperature=0.0)
+    assert second.usage.cached_tokens >= first.usage.prompt_tokens
+    assert second.prompt.endswith(first.text[:-2] + "。")
