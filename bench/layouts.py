@@ -183,12 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--engine", default="embedded", help="'embedded' or a server URL")
     p.add_argument("--model", default=None, help="a GGUF path, or the server's model name")
     p.add_argument("--db", type=Path, default=None, help="keep the works here (default: temp)")
+    p.add_argument("--threads", type=int, default=None, help="embedded: decode threads")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = p.parse_args(argv)
     if args.words < 1 or args.sections < 1:
         p.error("--words and --sections must be positive")
 
-    engine = open_engine(args.engine, model=args.model)
+    options = {"n_threads": args.threads} if args.engine == "embedded" else {}
+    engine = open_engine(args.engine, model=args.model, **options)
     tmp = None
     if args.db is None:
         tmp = tempfile.TemporaryDirectory(prefix="longform-bench-")
