@@ -216,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     cont, naive = by["continuation"].computed_tokens, by["agentwrite"].computed_tokens
     ratio = naive / cont if cont else float("inf")
     per_word = by["agentwrite"].computed_per_1k_words / by["continuation"].computed_per_1k_words
+    # An engine without prefix caching (AgentWrite as published, on plain HF generate)
+    # computes every prompt token it is sent.
+    uncached = by["agentwrite"].prompt_tokens / cont if cont else float("inf")
     report = {
         "engine": engine.name,
         "model": engine.model,
@@ -229,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         "layouts": {f.layout: asdict(f) for f in figures},
         "computed_ratio_agentwrite_over_continuation": round(ratio, 2),
         "computed_per_word_ratio_agentwrite_over_continuation": round(per_word, 2),
+        "ratio_agentwrite_without_prefix_cache_over_continuation": round(uncached, 2),
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -243,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"prompt tokens computed, agentwrite / continuation: {ratio:.2f}x")
     print(f"the same per word written, agentwrite / continuation: {per_word:.2f}x")
+    print(f"agentwrite on an engine without prefix caching / continuation: {uncached:.2f}x")
     return 0
 
 
