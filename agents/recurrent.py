@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from agents.bible import extract_facts
 from agents.calls import Caller
 from agents.errors import AgentError
-from agents.events import Emit, SectionDone, SectionStarted, WorkDone, ignore
+from agents.events import Emit, SectionDone, SectionStarted, TokenStream, WorkDone, ignore
+from agents.json_stream import FieldStream
 from agents.planner import text_field
 from engines import Engine, Message
 from memory.bible import facts_at, store_facts
@@ -158,7 +159,8 @@ class RecurrentWriter:
         self.emit(
             SectionStarted(work_id, node.id, position, position + 1, node.title, self.step_words)
         )
-        answer = self._ask(caller, work.instruction, work.language, node.goal, context)
+        stream = TokenStream(self.emit, work_id, node.id)
+        answer = self._ask(caller, work.instruction, work.language, node.goal, context, stream)
         facts = extract_facts(caller, answer.passage, work.language)
         with self.db.transaction() as s:
             passage = add_passage(s, node.id, answer.passage)
@@ -228,6 +230,7 @@ class RecurrentWriter:
         language: str,
         step: str,
         context: list[ContextRecord],
+        stream: TokenStream | None = None,
     ) -> StepAnswer:
         def of(kind: str) -> list[str]:
             return [c.content for c in context if c.kind == kind]
@@ -254,7 +257,12 @@ class RecurrentWriter:
                 schema=step_schema(self.step_words, self.memory_words),
                 max_tokens=int(self.step_words * 1.6) + self.memory_words * 2 + 200,
                 temperature=0.7 + 0.1 * attempt,
+                # The passage streams to a front end (the first try only: a retry would
+                # append a second passage to the one shown).
+                on_token=FieldStream("passage", stream) if stream and attempt == 0 else None,
             )
+            if stream is not None:
+                stream.flush()
             if completion.finish_reason == "cancelled":
                 raise AgentError("cancelled")
             try:

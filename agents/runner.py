@@ -43,6 +43,8 @@ class RunResult:
     sections: int
     seconds: float
     cancelled: bool = False
+    # Stopped by ``pause`` between two sections: every finished section is stored.
+    paused: bool = False
 
 
 class Runner:
@@ -54,12 +56,15 @@ class Runner:
         emit: Emit = ignore,
         layout: str = "continuation",
         cancel: threading.Event | None = None,
+        pause: threading.Event | None = None,
     ) -> None:
         self.db = db
         self.engine = engine
         self.emit = emit
         self.layout = layout
         self.cancel = cancel or threading.Event()
+        # Checked between sections: set it to stop after the section being written.
+        self.pause = pause or threading.Event()
 
     def plan(self, work_id: int) -> int:
         """Store an outline for the work if it has none; return its section count."""
@@ -99,6 +104,8 @@ class Runner:
             for index, node in enumerate(nodes):
                 if node.id in written:
                     continue
+                if self.pause.is_set():
+                    return self._paused(work_id, written, started)
                 words = self._write_section(work, nodes, index, written)
                 self.emit(
                     SectionDone(work_id, node.id, words, node.target_words, self._total(written))
@@ -114,6 +121,14 @@ class Runner:
         seconds = time.perf_counter() - started
         self.emit(WorkDone(work_id, total, seconds))
         return RunResult(work_id, total, len(nodes), seconds)
+
+    def _paused(self, work_id: int, written: dict[int, str], started: float) -> RunResult:
+        """Stop between two sections: nothing is half-written, `resume` goes on."""
+        with self.db.transaction() as s:
+            set_work_status(s, work_id, "paused")
+        self.emit(Notice(work_id, "paused; `longform resume` continues"))
+        total = self._total(written)
+        return RunResult(work_id, total, len(written), time.perf_counter() - started, paused=True)
 
     @staticmethod
     def _total(written: dict[int, str]) -> int:

@@ -12,14 +12,13 @@ import typer
 from agents.recurrent import RecurrentWriter
 from agents.revision import mark_stale_from
 from agents.runner import Runner, RunResult
+from agents.works import MAX_WORDS, MIN_WORDS
+from agents.works import new_work as create_new_work
 from app.cli.context import Context
 from app.cli.output import ProgressPrinter, err, print_json
 from storage.outline import leaves, list_nodes
 from storage.passages import work_text
-from storage.wordcount import is_cjk_heavy
-from storage.works import create_work, get_work
-
-MIN_WORDS, MAX_WORDS = 50, 50_000
+from storage.works import get_work
 
 
 class Mode(StrEnum):
@@ -62,12 +61,12 @@ def register(cli: typer.Typer) -> None:
 def new_work(
     c: Context, prompt: str, words: int, mode: Mode, engine: str | None, model: str
 ) -> int:
+    """Store a new work (the core's ``new_work``) with the settings' engine by default."""
     with c.db.transaction() as s:
-        return create_work(
+        return create_new_work(
             s,
             instruction=prompt,
             target_words=words,
-            language="zh" if is_cjk_heavy(prompt) else "en",
             mode=mode.value,
             engine=engine or c.settings.engine,
             model=model,
