@@ -1,10 +1,11 @@
 """Recurrent mode (RecurrentGPT): one passage per step, with language memory.
 
 Each step gets the short-term memory (a rolling summary), the last passage, the
-chosen next instruction, the long-term passages most relevant to it (FTS5/BM25) and
-the bible facts true at this point; it answers, in one schema-constrained JSON, the
-passage, the updated summary and three options for the next step. A step is one
-transaction: passage, summary, options, bible facts, what it was given, its calls.
+chosen next instruction, the long-term passages most relevant to it (FTS5/BM25, fused
+with dense similarity when the engine offers embeddings) and the bible facts true at
+this point; it answers, in one schema-constrained JSON, the passage, the updated
+summary and three options for the next step. A step is one transaction: passage (and
+its vector), summary, options, bible facts, what it was given, its calls.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from agents.json_stream import FieldStream
 from agents.planner import text_field
 from engines import Engine, Message
 from memory.bible import facts_at, store_facts
-from memory.retrieval import relevant_passages
+from memory.retrieval import embed_passage, relevant_passages, store_passage_vector
 from memory.short_term import DEFAULT_CAP, current_summary, save_summary
 from prompts import render
 from storage import Database
@@ -162,8 +163,11 @@ class RecurrentWriter:
         stream = TokenStream(self.emit, work_id, node.id)
         answer = self._ask(caller, work.instruction, work.language, node.goal, context, stream)
         facts = extract_facts(caller, answer.passage, work.language)
+        vector = embed_passage(self.engine, answer.passage)  # None: the engine has none
         with self.db.transaction() as s:
             passage = add_passage(s, node.id, answer.passage)
+            if vector is not None:
+                store_passage_vector(s, passage.id, self.engine.model, vector)
             save_summary(
                 s,
                 work_id,
@@ -214,7 +218,11 @@ class RecurrentWriter:
             items.append(ContextRecord(node_id, "last", last.id, last.content, 0.0))
             query = instruction + " " + (summary.content if summary else "")
             for hit in relevant_passages(
-                session, work_id, query, exclude_nodes=(written[-1].id, node_id)
+                session,
+                work_id,
+                query,
+                exclude_nodes=(written[-1].id, node_id),
+                engine=self.engine,
             ):
                 items.append(
                     ContextRecord(node_id, "passage", hit.passage_id, hit.content, hit.score)

@@ -102,5 +102,17 @@ class Engine(ABC):
             )
         return max(1, min(max_tokens, room))
 
+    def embed(self, texts: Sequence[str]) -> list[list[float]] | None:
+        """One dense vector per text from the engine's embeddings endpoint, or None
+        when it offers none (the default: retrieval then stays lexical)."""
+        return None
+
+    def side_engine(self) -> Engine:
+        """The engine for short side jobs (fact extraction) between the main calls.
+        An engine that caches many prefixes (a server) is its own side engine; one that
+        keeps a single sequence (llama.cpp in process) returns a second one, so a side
+        call does not evict the main prompt's cached prefix."""
+        return self
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the model or connection."""

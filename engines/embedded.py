@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from engines.base import WINDOW_MARGIN, Completion, Engine, Message, OnToken, ProseRule, Usage
 from engines.chat_template import ChatTemplate
@@ -26,6 +26,8 @@ from engines.profiles import llama_kwargs as profile_kwargs
 from engines.prose import TokenTable, prose_processor
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Window of the side engine: a passage and its extracted facts fit in it.
+SIDE_CONTEXT = 2048
 _SPACE = (b" ", b"\n", b"\t")
 
 
@@ -347,6 +349,33 @@ class EmbeddedEngine(Engine):
 
     def close(self) -> None:
         self._llm.close()
+        side, self._side = self._side, None
+        if side is not None and side is not self:
+            side.close()
+
+    # A second model for side jobs (bible extraction), made on first use. llama.cpp keeps
+    # one sequence in the KV cache: a side call on this model would evict the writer's
+    # cached prefix and the next section's prompt would be computed in full again.
+    _side: EmbeddedEngine | None = None
+    _side_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def side_engine(self) -> Engine:
+        """A second engine on the same GGUF (mmap shares the weights; it adds only a
+        small KV cache), with the same threads: side jobs run between the main calls."""
+        with self._side_lock:
+            if self._side is None:
+                self._side = EmbeddedEngine(
+                    self.path,
+                    n_ctx=SIDE_CONTEXT,
+                    n_threads=self._llm.n_threads,
+                    seed=self._llm._seed,
+                    llama_kwargs={"n_threads_batch": self._llm.n_threads_batch},
+                )
+            return self._side
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]] | None:
+        # A generative model (SmolLM2) has no embedding head: offer none, fake none.
+        return None
 
 
 @dataclass

@@ -62,6 +62,11 @@ class OpenAIEngine(Engine):
         # How a schema is sent: OpenAI's json_schema form (vLLM, llama.cpp's llama-server)
         # until the server refuses it; llama-cpp-python's server only takes json_object.
         self._schema_form = "json_schema"
+        # Whether the server has an embeddings endpoint for this model: unknown until the
+        # first call, then remembered (a refusal is not asked again at every passage).
+        self._embeddings: bool | None = None
+        # Send one text per request (see ``embed``).
+        self._embed_singly = False
 
     def _list_models(self) -> list[dict[str, Any]]:
         try:
@@ -183,6 +188,51 @@ class OpenAIEngine(Engine):
                 return "halted"
         return finish
 
+    def embed(self, texts: Sequence[str]) -> list[list[float]] | None:
+        """Vectors from the server's ``/v1/embeddings``; None when it has none (refusals
+        are remembered) or when a request fails (retrieval then stays lexical)."""
+        if self._embeddings is False or not texts:
+            return None
+        if self._embed_singly:
+            found = [self._embed_request([t]) for t in texts]
+            if any(v is None for v in found):
+                return None
+            return [v[0] for v in found if v is not None]
+        vectors = self._embed_request(list(texts))
+        if vectors is None or len(texts) == 1 or not self._embed_singly:
+            return vectors
+        # The first answer was per token: llama-cpp-python's server mixes up the
+        # sequences of a batch for a model without pooling (every text but the first
+        # came back unrelated to its text), so ask again one text at a time.
+        return self.embed(texts)
+
+    def _embed_request(self, texts: list[str]) -> list[list[float]] | None:
+        import openai
+
+        # No retries: a refusal is final, and a passage without a vector is still found
+        # by its words.
+        client: Any = self._client.root_client.with_options(max_retries=0)
+        try:
+            answer = client.embeddings.create(
+                model=self.model, input=texts, encoding_format="float"
+            )
+        except openai.APIStatusError as exc:
+            if _embeddings_refused(exc):
+                self._embeddings = False
+            return None
+        except openai.OpenAIError:
+            return None
+        self._embeddings = True
+        vectors: list[list[float]] = []
+        for item in sorted(answer.data, key=lambda d: d.index):
+            data: Any = item.embedding
+            if data and isinstance(data[0], list):
+                # One vector per token (a model without pooling): their mean.
+                self._embed_singly = True
+                data = [sum(column) / len(data) for column in zip(*data, strict=True)]
+            vectors.append([float(x) for x in data])
+        return vectors if len(vectors) == len(texts) else None
+
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
         if self._schema_form == "json_object":
             return {"type": "json_object", "schema": schema}
@@ -210,6 +260,21 @@ def _completion_estimate(text: str, finish: str, max_tokens: int) -> int:
     if finish == "length":
         return max_tokens
     return min(max_tokens, estimate_tokens(text))
+
+
+def _embeddings_refused(exc: Exception) -> bool:
+    """Whether an error says the server has no embeddings for this model (not a passing
+    failure): no such route, or the model cannot embed (vLLM serving a generative model
+    answers 400 or 404, llama-cpp-python's server 500 "must be created with embedding=True")."""
+    import openai
+
+    if not isinstance(exc, openai.APIStatusError):
+        return False
+    if exc.status_code in (404, 405, 501):
+        return True
+    message = str(exc).lower()
+    said = "embedding=true" in message or ("support" in message and "embed" in message)
+    return exc.status_code in (400, 500) and said
 
 
 def _engine_error(exc: Exception, base_url: str) -> EngineError:
