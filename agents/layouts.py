@@ -8,15 +8,19 @@ of the next prompt, so an engine with prefix caching computes only the new headi
 ``agentwrite`` (the LongWriter baseline): instruction, plan, the text so far and the
 step's instruction, all in one user turn. The step instruction after the text means
 each newly written section is computed again at the next step.
+
+Story-bible facts go in the note that replaces cut text (``memory.context``), not next
+to the heading: a note that changed at every section would change the prompt before
+the text so far, and the engine would compute all of that text again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engines import Message
-from memory.context import Window, WrittenSection, fit_window, stable_chunk
+from memory.context import KnownFact, Window, WrittenSection, fit_window, stable_chunk
 from prompts import render
 
 LAYOUTS = ("continuation", "agentwrite")
@@ -41,6 +45,8 @@ class SectionTask:
     plan: list[PlanItem]
     index: int  # of the section being written, in ``plan``
     written: list[WrittenSection]  # the sections before it, in order
+    # Bible facts true at this section (the window's note shows those it needs).
+    facts: list[KnownFact] = field(default_factory=list)
 
     @property
     def step(self) -> PlanItem:
@@ -63,29 +69,48 @@ def build_messages(
     *,
     budget: int,
     count_tokens: Callable[[str], int],
+    window: Window | None = None,
 ) -> tuple[list[Message], bool]:
     """The messages for the next call and whether they continue the assistant turn.
 
     ``partial`` is the text of this section written so far (empty at its start).
-    ``budget`` is the room, in tokens, for the text of the earlier sections.
+    ``budget`` is the room, in tokens, for the text of the earlier sections (and the
+    note that replaces what is cut). ``window``: ``window_for``'s, if already made.
     """
     system: Message = {
         "role": "system",
         "content": render("writer_system", language=task.language),
     }
-    # From the plan, not from the text, so the chunk size (and so the cut point) is stable.
-    section_tokens = round(sum(p.words for p in task.plan) / len(task.plan) * 1.4)
-    window = fit_window(
-        task.written,
-        budget=budget,
-        count_tokens=count_tokens,
-        chunk=stable_chunk(section_tokens, budget),
-    )
+    if window is None:
+        window = window_for(task, budget=budget, count_tokens=count_tokens)
     if layout == "continuation":
         return _continuation(system, task, window, partial), True
     if layout == "agentwrite":
         return _agentwrite(system, task, window, partial)
     raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+
+
+def window_for(task: SectionTask, *, budget: int, count_tokens: Callable[[str], int]) -> Window:
+    """The earlier sections kept in full, and the note (gist, facts) for those cut."""
+    # From the plan, not from the text, so the chunk size (and so the cut point) is stable.
+    section_tokens = round(sum(p.words for p in task.plan) / len(task.plan) * 1.4)
+    return fit_window(
+        task.written,
+        budget=budget,
+        count_tokens=count_tokens,
+        chunk=stable_chunk(section_tokens, budget),
+        facts=task.facts,
+    )
+
+
+def note(window: Window, language: str) -> str:
+    """What stands for the cut text: its gist, then the bible facts the window carries."""
+    parts = [window.summary] if window.summary else []
+    if window.facts:
+        parts.append(
+            render("writer_facts", facts=[f.text for f in window.facts], language=language)
+        )
+    return "\n\n".join(parts)
 
 
 def _continuation(
@@ -96,7 +121,7 @@ def _continuation(
         instruction=task.instruction,
         target_words=task.target_words,
         plan=task.plan,
-        summary=window.summary,
+        summary=note(window, task.language),
         language=task.language,
     )
     if len(task.plan) == 1:
@@ -113,7 +138,8 @@ def _continuation(
 def _agentwrite(
     system: Message, task: SectionTask, window: Window, partial: str
 ) -> tuple[list[Message], bool]:
-    written = (window.summary + "\n\n" if window.summary else "") + render_text(window.kept)
+    head = note(window, task.language)
+    written = (head + "\n\n" if head else "") + render_text(window.kept)
     user = render(
         "agentwrite_step",
         instruction=task.instruction,

@@ -1,8 +1,9 @@
 """The resumable runner: plan if needed, then write every unwritten section in order.
 
 Each finished section is one transaction (its passage, its status, the new targets of
-the sections after it, and the calls that produced it), so a run killed at any moment
-resumes from the last finished section with nothing lost or written twice.
+the sections after it, the story-bible facts it established, what it was given, and the
+calls that produced it), so a run killed at any moment resumes from the last finished
+section with nothing lost or written twice.
 """
 
 from __future__ import annotations
@@ -26,13 +27,16 @@ from agents.events import (
 from agents.layouts import PlanItem, SectionTask
 from agents.length_control import rebalance
 from agents.planner import SINGLE_SECTION_MAX, Planner
+from agents.section_bible import extract_section_facts, given, known_facts
 from agents.writer import Cancelled, SectionWriter
 from engines import Engine
+from memory.bible import Fact, store_facts
 from memory.context import WrittenSection
 from storage import Database
 from storage.outline import add_node, count_nodes, leaves, update_node
 from storage.passages import add_passage, current_passages
 from storage.records import NodeRecord, WorkRecord
+from storage.steps import record_context
 from storage.works import get_work, set_work_status
 
 
@@ -57,9 +61,13 @@ class Runner:
         layout: str = "continuation",
         cancel: threading.Event | None = None,
         pause: threading.Event | None = None,
+        bible: bool | None = None,
     ) -> None:
         self.db = db
         self.engine = engine
+        # Extract story-bible facts after each section and tell later sections the ones
+        # true there. None: on for works in agentwrite mode.
+        self.bible = bible
         self.emit = emit
         self.layout = layout
         self.cancel = cancel or threading.Event()
@@ -140,8 +148,11 @@ class Runner:
         self, work: WorkRecord, nodes: list[NodeRecord], index: int, written: dict[int, str]
     ) -> int:
         node = nodes[index]
+        bible = self.bible if self.bible is not None else work.mode == "agentwrite"
         with self.db.transaction() as s:
             update_node(s, node.id, status="writing")
+            # Read as the section starts, so a hand edit made since the run began counts.
+            facts = known_facts(s, work.id, index) if bible else []
         plan = [PlanItem(i + 1, n.title, n.goal, n.target_words) for i, n in enumerate(nodes)]
         # The stored targets are the plan; what this section aims for is derived from what
         # is written, so the whole lands on the work's target (the plan in the prompt stays
@@ -158,6 +169,7 @@ class Runner:
             written=[
                 WrittenSection(n.title, written[n.id]) for n in nodes[:index] if n.id in written
             ],
+            facts=facts,
         )
         caller = Caller(self.engine, cancel=self.cancel)
         stream = TokenStream(self.emit, work.id, node.id)
@@ -165,9 +177,19 @@ class Runner:
         stream.flush()
         if result.loops:
             self.emit(Notice(work.id, f"section {index + 1}: stopped {result.loops} loop(s)"))
+        found: list[Fact] = []
+        if bible and index < len(nodes) - 1 and result.text:  # the last one informs none
+            # On the side engine: an extraction on the writer's engine would evict the
+            # prefix the next section's prompt extends (llama.cpp holds one sequence).
+            side = Caller(self.engine.side_engine(), log=caller.log, cancel=self.cancel)
+            found = extract_section_facts(side, result.text, work.language)
+            if self.cancel.is_set():
+                raise Cancelled()  # a section is stored with its facts or not at all
         with self.db.transaction() as s:
             passage = add_passage(s, node.id, result.text)
             update_node(s, node.id, status="done")
+            store_facts(s, work.id, found, position=index, source_passage_id=passage.id)
+            record_context(s, work.id, node.id, given(node.id, result.window))
             caller.log.flush(s, work_id=work.id, node_id=node.id)
         written[node.id] = result.text
         return passage.words

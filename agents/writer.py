@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents.calls import Caller
-from agents.layouts import HEADING_STOP, SectionTask, build_messages
+from agents.layouts import HEADING_STOP, SectionTask, build_messages, window_for
 from agents.length_control import (
     HIGH,
     LOW,
@@ -23,6 +23,7 @@ from agents.length_control import (
 )
 from agents.repetition_guard import RepetitionGuard, drop_repeated_paragraphs, loop_start
 from engines import ProseRule
+from memory.context import Window
 from storage.wordcount import count_words
 
 MAX_STALLS = 3
@@ -57,6 +58,9 @@ class SectionResult:
     text: str
     rounds: int
     loops: int
+    # The last call's window: what stood for the cut text (gist, bible facts). The cut
+    # only grows within a section, so it holds all the facts any call was given.
+    window: Window | None = None
 
 
 def clean(piece: str) -> str:
@@ -90,6 +94,7 @@ class SectionWriter:
         penalty, temperature = BASE_PENALTY, BASE_TEMPERATURE
         avoid = ""  # first letters that led straight into a loop
         before = "\n\n".join(s.text for s in task.written)[-LOOKBACK_CHARS:]
+        window: Window | None = None
         while rounds < max_rounds(target):
             missing = target - count_words(text)
             if missing <= target * (1 - LOW):
@@ -99,8 +104,14 @@ class SectionWriter:
                 text = text.rstrip() + "\n"  # the model's own newline then opens a paragraph
             max_tokens = token_budget(missing)
             budget = self._budget(task, max_tokens) - engine.count_tokens(text)
+            window = window_for(task, budget=budget, count_tokens=engine.count_tokens)
             messages, continuing = build_messages(
-                self.layout, task, text, budget=budget, count_tokens=engine.count_tokens
+                self.layout,
+                task,
+                text,
+                budget=budget,
+                count_tokens=engine.count_tokens,
+                window=window,
             )
             guard = RepetitionGuard(before + "\n\n" + text)
 
@@ -145,7 +156,7 @@ class SectionWriter:
         tidy = drop_unfinished_sentence(text)
         if count_words(tidy) >= count_words(text) * 0.8:
             text = tidy
-        return SectionResult(text.strip(), rounds, loops)
+        return SectionResult(text.strip(), rounds, loops, window)
 
     def _budget(self, task: SectionTask, max_tokens: int) -> int:
         """Tokens left for the earlier text once the fixed head and the answer fit."""

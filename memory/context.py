@@ -3,7 +3,9 @@
 The fixed head (instruction, plan) always stays. Of the text written so far, the
 most recent sections stay and the oldest are cut — in large, stable chunks, so that
 from one step to the next the kept text only grows and the engine's prefix cache
-stays warm. What was cut is replaced by a short note of what happened there.
+stays warm. What was cut is replaced by a short note of what happened there, with the
+story-bible facts the cut text established and those a person wrote (see
+``note_facts``): the note changes only when the cut moves, never at every section.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _SENTENCE = re.compile(r"[^.!?。！？]*[.!?。！？]")
 
@@ -23,10 +25,45 @@ class WrittenSection:
 
 
 @dataclass(frozen=True)
+class KnownFact:
+    """A story-bible entry already true where the writer is."""
+
+    memory_id: int
+    text: str
+    valid_from: int  # the position (section) from which it is true
+    by_hand: bool  # written or edited by a person: in no text the model has seen
+
+
+@dataclass(frozen=True)
 class Window:
     kept: list[WrittenSection]  # the most recent sections, in order
     cut: int  # how many of the first sections were left out
     summary: str  # a note of what the cut sections held ("" when none was cut)
+    facts: list[KnownFact] = field(default_factory=list)  # bible facts for the note
+
+
+# Bible facts a note carries at most (those by hand always come first in the choice).
+MAX_NOTE_FACTS = 30
+# Tokens of the facts' heading and list markers.
+FACTS_OVERHEAD = 12
+
+
+def note_facts(facts: Sequence[KnownFact], cut: int) -> list[KnownFact]:
+    """The facts the note carries when the first ``cut`` sections are left out: those
+    the cut text established (the kept text shows the others itself) and those a
+    person wrote. Both change only when the cut moves or a person edits, so the note,
+    and the cached prompt prefix after it, stays the same from one section to the next."""
+    hand = [f for f in facts if f.by_hand]
+    drawn = [f for f in facts if not f.by_hand and f.valid_from < cut]
+    drawn = drawn[max(0, len(drawn) - max(0, MAX_NOTE_FACTS - len(hand))) :]
+    chosen = {f.memory_id for f in hand[:MAX_NOTE_FACTS] + drawn}
+    return [f for f in facts if f.memory_id in chosen]
+
+
+def facts_tokens(facts: Sequence[KnownFact], count_tokens: Callable[[str], int]) -> int:
+    if not facts:
+        return 0
+    return FACTS_OVERHEAD + sum(count_tokens(f.text) + 2 for f in facts)
 
 
 def gist(text: str, limit: int = 220) -> str:
@@ -44,15 +81,19 @@ def fit_window(
     budget: int,
     count_tokens: Callable[[str], int],
     chunk: int,
+    facts: Sequence[KnownFact] = (),
 ) -> Window:
     """Keep as many recent sections as fit ``budget`` tokens, cutting in steps of
-    ``chunk`` sections from the start (so the cut point moves rarely)."""
+    ``chunk`` sections from the start (so the cut point moves rarely). ``facts``: the
+    bible entries true here; the note carries those ``note_facts`` picks."""
     costs = [count_tokens(s.title) + count_tokens(s.text) + 8 for s in sections]
     chunk = max(1, chunk)
     for cut in range(0, len(sections) + 1, chunk):
         summary = _summary(sections[:cut])
-        if sum(costs[cut:]) + count_tokens(summary) <= budget:
-            return Window(list(sections[cut:]), cut, summary)
+        shown = note_facts(facts, cut)
+        note = count_tokens(summary) + facts_tokens(shown, count_tokens)
+        if sum(costs[cut:]) + note <= budget:
+            return Window(list(sections[cut:]), cut, summary, shown)
     # Even the newest chunk is too big: keep what fits of the newest sections.
     kept: list[WrittenSection] = []
     used = 0
@@ -62,7 +103,11 @@ def fit_window(
         kept.insert(0, section)
         used += cost
     cut = len(sections) - len(kept)
-    return Window(kept, cut, _summary(sections[:cut], limit=max(0, budget - used)))
+    shown = note_facts(facts, cut)
+    while shown and facts_tokens(shown, count_tokens) > (budget - used) // 2:
+        shown = shown[1:]  # the oldest go first; half the room stays for the gist
+    room = max(0, budget - used - facts_tokens(shown, count_tokens))
+    return Window(kept, cut, _summary(sections[:cut], limit=room), shown)
 
 
 def _summary(cut: Sequence[WrittenSection], limit: int | None = None) -> str:

@@ -101,6 +101,14 @@ def write(
     ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    bible: Annotated[
+        bool | None,
+        typer.Option(
+            "--bible/--no-bible",
+            help="Agentwrite mode: extract characters, places and facts after each section "
+            "and tell later sections those true there (default: on).",
+        ),
+    ] = None,
 ) -> None:
     """Write a text of about WORDS words (or finish the plan of --work)."""
     c: Context = ctx.obj
@@ -120,7 +128,8 @@ def write(
             c, writer, work, steps=steps, out_file=out_file, as_json=as_json, quiet=quiet
         )
         return
-    _run(c, Runner(c.db, eng), work, out_file=out_file, as_json=as_json, quiet=quiet)
+    runner = Runner(c.db, eng, bible=bible)
+    _run(c, runner, work, out_file=out_file, as_json=as_json, quiet=quiet)
 
 
 def _run_recurrent(

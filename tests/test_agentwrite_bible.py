@@ -1,0 +1,191 @@
+"""The story bible in AgentWrite mode (scripted engine): facts are extracted after each
+section in its transaction, later sections are told the facts valid there without
+changing the cached prompt prefix, and hand edits reach the very next prompt."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from agents.events import Event, SectionStarted
+from agents.revision import edit_memory
+from agents.runner import Runner
+from engines import Message
+from memory.bible import facts_at
+from storage import Database
+from storage.calls import list_calls
+from storage.memories import add_memory, list_memories
+from storage.outline import add_node, leaves
+from storage.passages import current_passages, passage_versions
+from storage.steps import step_context
+from storage.works import create_work
+from tests.fakes import ScriptedEngine
+from tests.test_writer import Varied
+
+
+class Story:
+    """Writer calls get fresh prose; each bible call (the one with a schema) finds one
+    new clue."""
+
+    def __init__(self) -> None:
+        self.prose = Varied(5)
+        self.clues = 0
+
+    def __call__(self, messages: Sequence[Message], options: dict[str, Any]) -> str:
+        if options["schema"] is None:
+            return self.prose(messages, options)
+        self.clues += 1
+        fact = {"kind": "fact", "name": "", "text": f"Clue {self.clues} was found."}
+        return json.dumps({"facts": [fact]})
+
+
+def engine(context_length: int = 8192) -> ScriptedEngine:
+    return ScriptedEngine([Story()] * 200, context_length=context_length)
+
+
+def agentwrite_work(db: Database, sections: int = 4, words: int = 60) -> int:
+    with db.transaction() as s:
+        work = create_work(
+            s, instruction="Write about a keeper.", target_words=sections * words, mode="agentwrite"
+        )
+        for i in range(sections):
+            add_node(
+                s, work.id, level="section", title=f"S{i}", goal=f"Goal {i}.", target_words=words
+            )
+    return work.id
+
+
+def writer_prompts(db: Database, work_id: int) -> list[tuple[int | None, list[Message]]]:
+    with db.transaction() as s:
+        calls = [c for c in list_calls(s, work_id) if c.agent == "writer"]
+    return [(c.node_id, json.loads(c.prompt)) for c in calls]
+
+
+def test_each_section_stores_the_facts_it_established_with_its_position(db: Database) -> None:
+    work_id = agentwrite_work(db)
+    Runner(db, engine()).run(work_id)
+    with db.transaction() as s:
+        nodes = leaves(s, work_id)
+        texts = current_passages(s, work_id)
+        facts = list_memories(s, work_id, kind="fact")
+        bible_calls = [c for c in list_calls(s, work_id) if c.agent == "bible"]
+    # The last section informs no later one: it is not read for facts.
+    assert [(f.content, f.valid_from) for f in facts] == [
+        ("Clue 1 was found.", 0),
+        ("Clue 2 was found.", 1),
+        ("Clue 3 was found.", 2),
+    ]
+    assert [f.source_passage_id for f in facts] == [texts[n.id].id for n in nodes[:3]]
+    assert [c.node_id for c in bible_calls] == [n.id for n in nodes[:3]]
+
+
+def test_facts_never_enter_the_prompt_prefix_while_the_text_fits(db: Database) -> None:
+    work_id = agentwrite_work(db)
+    Runner(db, engine()).run(work_id)
+    prompts = writer_prompts(db, work_id)
+    heads = {json.dumps(p[:2]) for _, p in prompts}
+    assert len(heads) == 1 and "Clue" not in heads.pop()  # system and user turns: the same
+    for (_, before), (_, after) in zip(prompts, prompts[1:], strict=False):
+        assert after[2]["content"].startswith(before[2]["content"].rstrip())  # a prefix
+
+
+def test_a_cut_window_carries_the_facts_of_the_cut_text_and_the_note_is_recorded(
+    db: Database,
+) -> None:
+    work_id = agentwrite_work(db, sections=6)
+    Runner(db, engine(context_length=420)).run(work_id)
+    with db.transaction() as s:
+        nodes = leaves(s, work_id)
+        given = {n.id: step_context(s, n.id) for n in nodes}
+    cut_ones = [n for n in nodes if any(c.kind == "summary" for c in given[n.id])]
+    assert cut_ones, "the window never cut: lower the context length"
+    by_node: dict[int | None, list[str]] = {}
+    for node_id, prompt in writer_prompts(db, work_id):
+        by_node.setdefault(node_id, []).append(json.dumps(prompt))
+    for index, node in enumerate(nodes):
+        shown = [c.content for c in given[node.id] if c.kind == "fact"]
+        # Only facts of sections before this one (a clue k comes from section k - 1).
+        assert all(int(text.split()[1]) <= index for text in shown), (index, shown)
+        for text in shown:
+            assert text in by_node[node.id][-1]
+    assert any(c.kind == "fact" for n in cut_ones for c in given[n.id])
+
+
+def test_a_fact_valid_from_section_3_is_not_given_to_section_2(db: Database) -> None:
+    work_id = agentwrite_work(db)
+    with db.transaction() as s:
+        add_memory(
+            s, work_id, kind="fact", content="The lamp is green.", valid_from=2, author="user"
+        )
+    Runner(db, engine()).run(work_id)
+    with db.transaction() as s:
+        nodes = leaves(s, work_id)
+        given = {n.id: [c.content for c in step_context(s, n.id)] for n in nodes}
+    prompts = writer_prompts(db, work_id)
+    for index, node in enumerate(nodes):
+        told = [json.dumps(p) for node_id, p in prompts if node_id == node.id]
+        assert told, index
+        expected = index >= 2
+        assert all(("The lamp is green." in p) == expected for p in told), index
+        assert ("The lamp is green." in given[node.id]) == expected
+
+
+def test_an_edited_fact_is_in_the_very_next_prompt_and_the_old_text_is_not(
+    db: Database,
+) -> None:
+    work_id = agentwrite_work(db)
+    eng = engine()
+    Runner(db, eng).run(work_id)
+    with db.transaction() as s:
+        first_fact = next(f for f in facts_at(s, work_id, 0))
+        assert first_fact.content == "Clue 1 was found."
+        edit_memory(s, first_fact.id, "The keeper lost his only key.")
+        assert [n.status for n in leaves(s, work_id)] == ["done", "stale", "stale", "stale"]
+    before = len(writer_prompts(db, work_id))
+    Runner(db, eng).run(work_id)
+    _, prompt = writer_prompts(db, work_id)[before]  # the very next writer call
+    text = json.dumps(prompt)
+    assert "The keeper lost his only key." in text
+    assert "Clue 1 was found." not in text
+    with db.transaction() as s:
+        second = leaves(s, work_id)[1]
+        shown = [c.content for c in step_context(s, second.id) if c.kind == "fact"]
+    assert shown == ["The keeper lost his only key."]
+
+
+def test_a_cancel_during_extraction_stores_neither_the_section_nor_its_facts(
+    db: Database,
+) -> None:
+    work_id = agentwrite_work(db, sections=3)
+    cancel = threading.Event()
+    story = Story()
+
+    def cancel_on_second_bible_call(messages: Sequence[Message], options: dict[str, Any]) -> str:
+        answer = story(messages, options)
+        if options["schema"] is not None and story.clues == 2:
+            cancel.set()
+        return answer
+
+    eng = ScriptedEngine([cancel_on_second_bible_call] * 200)
+    first = Runner(db, eng, cancel=cancel).run(work_id)
+    assert first.cancelled
+    with db.transaction() as s:
+        assert len(current_passages(s, work_id)) == 1
+        assert [f.content for f in list_memories(s, work_id, kind="fact")] == ["Clue 1 was found."]
+    Runner(db, eng).run(work_id)
+    with db.transaction() as s:
+        nodes = leaves(s, work_id)
+        assert [len(passage_versions(s, n.id)) for n in nodes] == [1, 1, 1]
+        assert [f.valid_from for f in list_memories(s, work_id, kind="fact")] == [0, 1]
+
+
+def test_the_bible_can_be_switched_off(db: Database) -> None:
+    work_id = agentwrite_work(db, sections=3)
+    events: list[Event] = []
+    Runner(db, engine(), emit=events.append, bible=False).run(work_id)
+    with db.transaction() as s:
+        assert list_memories(s, work_id) == []
+        assert {c.agent for c in list_calls(s, work_id)} == {"writer"}
+    assert [type(e) for e in events].count(SectionStarted) == 3
