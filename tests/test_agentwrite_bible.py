@@ -14,6 +14,7 @@ from agents.revision import edit_memory
 from agents.runner import Runner
 from engines import Message
 from memory.bible import facts_at
+from memory.context import KnownFact, Window, WrittenSection, fit_window, note_facts
 from storage import Database
 from storage.calls import list_calls
 from storage.memories import add_memory, list_memories
@@ -189,3 +190,25 @@ def test_the_bible_can_be_switched_off(db: Database) -> None:
         assert list_memories(s, work_id) == []
         assert {c.agent for c in list_calls(s, work_id)} == {"writer"}
     assert [type(e) for e in events].count(SectionStarted) == 3
+
+
+def test_the_note_changes_only_when_the_cut_moves_not_with_each_new_fact() -> None:
+    sections = [WrittenSection(f"S{i}", "It rained. " * 25) for i in range(6)]
+    facts = [KnownFact(i, f"Fact {i}.", i, False) for i in range(6)]
+
+    def window(n: int) -> Window:  # the window for section n: n sections and their facts
+        return fit_window(
+            sections[:n],
+            budget=220,
+            count_tokens=lambda t: len(t.split()),
+            chunk=2,
+            facts=facts[:n],
+        )
+
+    four, five = window(4), window(5)
+    assert four.cut == five.cut == 2
+    assert (four.summary, four.facts) == (five.summary, five.facts)  # the same note
+    assert [f.text for f in five.facts] == ["Fact 0.", "Fact 1."]  # of the cut text only
+    assert window(6).cut == 4  # the cut moves: the note changes once
+    hand = KnownFact(9, "A fact by hand.", 4, True)
+    assert hand in note_facts([*facts[:5], hand], cut=0)
