@@ -151,6 +151,14 @@ class SectionWriter:
                     break
                 continue
             text = _join(text, piece)
+        if count_words(text) < target * LOW:
+            # The continuation stalled or ran out of rounds: lengthen what there is by
+            # rewriting and continuing it (Self-Lengthen) rather than leave it short.
+            from agents.extender import Extender  # here: the extender uses clean() above
+
+            text = Extender(self.caller).extend(
+                text, target, instruction=task.step.goal, language=task.language
+            )
         text = drop_repeated_paragraphs(text.strip(), before)
         text = trim_to_sentence(text, int(target * HIGH))
         tidy = drop_unfinished_sentence(text)

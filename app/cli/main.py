@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from agents.errors import AgentError
-from app.cli import batch, evaluate, memory, outline, serve, steps, works, write
+from app.cli import batch, evaluate, extend, memory, outline, serve, steps, works, write
 from app.cli.context import make_context
 from app.config import ConfigError
 from engines import EngineError
@@ -62,6 +62,7 @@ batch.register(cli)
 serve.register(cli)
 steps.register(cli)
 memory.register(cli)
+extend.register(cli)
 
 USER_ERRORS = (AgentError, ConfigError, EngineError, StorageError)
 

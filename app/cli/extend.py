@@ -1,0 +1,230 @@
+"""``longform extend``: lengthen a stored work or a text file (Self-Lengthen)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from agents.calls import Caller
+from agents.extender import Extender, ExtendError, Extension
+from app.cli.context import Context
+from app.cli.output import err, print_json
+from app.cli.write import EngineOpt, JsonOpt, ModelOpt, QuietOpt
+from engines import Engine
+from storage.outline import leaves, update_node
+from storage.passages import add_passage, current_passages, work_text
+from storage.wordcount import count_words
+from storage.works import get_work, update_work
+
+MAX_WORDS = 50_000
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("extend")(extend)
+
+
+def extend(
+    ctx: typer.Context,
+    target: Annotated[
+        str, typer.Argument(metavar="WORK|FILE", help="A work's id, or a text file (UTF-8).")
+    ],
+    to: Annotated[
+        int, typer.Option("--to", min=1, max=MAX_WORDS, help="The length to reach, in words.")
+    ],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the text here (default: stdout).")
+    ] = None,
+    engine: EngineOpt = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Lengthen a text to about --to words: each round rewrites the first half longer
+    and continues from it with the whole draft in view. A work's sections are each
+    lengthened in proportion and stored as new versions (the old ones are kept)."""
+    c: Context = ctx.obj
+    path = Path(target)
+    if path.is_file():
+        _extend_file(c, path, to, out_file, engine, model, as_json=as_json, quiet=quiet)
+    elif target.isdigit():
+        _extend_work(c, int(target), to, out_file, engine, model, as_json=as_json, quiet=quiet)
+    else:
+        raise ExtendError(f"no such file or work: {target}")
+
+
+def _check_length(have: int, to: int, what: str) -> None:
+    if have == 0:
+        raise ExtendError(f"{what} has no text to extend")
+    if to <= have:
+        raise ExtendError(f"{what} is already {have} words; --to must be more than that")
+
+
+class _Bar:
+    """Words of the text being built against the target, on stderr."""
+
+    def __init__(self, to: int, *, enabled: bool) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("words"),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not enabled,
+        )
+        self.task = self.progress.add_task("extending", total=to)
+
+    def show(self, words: int, label: str = "extending") -> None:
+        self.progress.update(self.task, completed=words, description=label)
+
+
+def _usage(caller: Caller) -> dict[str, float]:
+    calls = [c for _, c in caller.log.pending]
+    return {
+        "prompt_tokens": sum(c.usage.prompt_tokens for c in calls),
+        "cached_tokens": sum(c.usage.cached_tokens for c in calls),
+        "completion_tokens": sum(c.usage.completion_tokens for c in calls),
+        "model_seconds": round(sum(c.usage.seconds for c in calls), 1),
+    }
+
+
+def _extend_file(
+    c: Context,
+    path: Path,
+    to: int,
+    out_file: Path | None,
+    engine: str | None,
+    model: str | None,
+    *,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    text = path.read_text(encoding="utf-8")
+    before = count_words(text)
+    _check_length(before, to, str(path))
+    eng = c.engine(engine, model)
+    caller = Caller(eng)
+    started = time.perf_counter()
+    bar = _Bar(to, enabled=not quiet)
+    with bar.progress:
+        result = Extender(caller).lengthen(text, to, on_length=bar.show)
+        bar.show(count_words(result.text), "done")
+    seconds = time.perf_counter() - started
+    words = count_words(result.text)
+    if out_file is not None:
+        _write(out_file, result.text)
+    summary: dict[str, object] = {
+        "file": str(path),
+        "words_before": before,
+        "words": words,
+        "target_words": to,
+        **_counts(result),
+        **_usage(caller),
+        "seconds": round(seconds, 1),
+        "out": str(out_file) if out_file else None,
+    }
+    if as_json:
+        print_json(summary if out_file else {**summary, "text": result.text})
+        return
+    if out_file is None:
+        typer.echo(result.text)
+    err.print(
+        f"{path}: {before} -> {words} words (target {to}) in {result.rounds} round(s), "
+        f"{result.calls} model calls, {seconds:.0f} s"
+        + (f"; written to {out_file}" if out_file else ""),
+        markup=False,
+    )
+
+
+def _extend_work(
+    c: Context,
+    work_id: int,
+    to: int,
+    out_file: Path | None,
+    engine: str | None,
+    model: str | None,
+    *,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    with c.db.transaction() as s:
+        work = get_work(s, work_id)
+        texts = current_passages(s, work_id)
+        nodes = [n for n in leaves(s, work_id) if n.id in texts and texts[n.id].content.strip()]
+    before = sum(texts[n.id].words for n in nodes)
+    _check_length(before, to, f"work {work_id}")
+    eng: Engine = c.engine(
+        engine or work.engine, model or (work.model if work.engine != "embedded" else None)
+    )
+    started = time.perf_counter()
+    rounds = calls = 0
+    done_words = 0
+    bar = _Bar(to, enabled=not quiet)
+    with bar.progress:
+        for index, node in enumerate(nodes):
+            passage = texts[node.id]
+            # Each section grows in proportion, so the whole lands on --to.
+            goal = round(passage.words * to / before)
+            label = f"{index + 1}/{len(nodes)} {node.title[:30]}"
+            caller = Caller(eng)
+            result = Extender(caller).lengthen(
+                passage.content,
+                goal,
+                instruction=node.goal,
+                language=work.language,
+                on_length=lambda w, d=done_words, lb=label: bar.show(d + w, lb),
+            )
+            longer = count_words(result.text) > passage.words
+            with c.db.transaction() as s:  # the section's new version and its calls
+                if longer:
+                    add_passage(s, node.id, result.text, author="extender")
+                    update_node(s, node.id, target_words=goal)
+                caller.log.flush(s, work_id=work_id, node_id=node.id)
+            done_words += count_words(result.text) if longer else passage.words
+            rounds, calls = rounds + result.rounds, calls + result.calls
+            bar.show(done_words, label)
+        with c.db.transaction() as s:
+            update_work(s, work_id, target_words=to)
+            text = work_text(s, work_id)
+        bar.show(count_words(text), "done")
+    seconds = time.perf_counter() - started
+    words = count_words(text)
+    if out_file is not None:
+        _write(out_file, text)
+    if as_json:
+        print_json(
+            {
+                "work_id": work_id,
+                "words_before": before,
+                "words": words,
+                "target_words": to,
+                "sections": len(nodes),
+                "rounds": rounds,
+                "calls": calls,
+                "seconds": round(seconds, 1),
+                "db": str(c.db_path),
+                "out": str(out_file) if out_file else None,
+            }
+        )
+        return
+    if out_file is None:
+        typer.echo(text)
+    err.print(
+        f"work {work_id}: {before} -> {words} words (target {to}) in {rounds} round(s), "
+        f"{calls} model calls, {seconds:.0f} s; new versions saved in {c.db_path}"
+        + (f" and {out_file}" if out_file else ""),
+        markup=False,
+    )
+
+
+def _counts(result: Extension) -> dict[str, int]:
+    return {"rounds": result.rounds, "accepted": result.accepted, "calls": result.calls}
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n", encoding="utf-8")
