@@ -39,6 +39,29 @@ class RunFinished(Message):
         self.error = error
 
 
+class StepsFinished(Message):
+    """A recurrent run stopped; ``options`` are those offered after the last written
+    step (``after``, its title)."""
+
+    def __init__(
+        self,
+        options: list[str],
+        after: str = "",
+        *,
+        paused: bool = False,
+        cancelled: bool = False,
+        reached: bool = False,
+        error: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.options = options
+        self.after = after
+        self.paused = paused
+        self.cancelled = cancelled
+        self.reached = reached
+        self.error = error
+
+
 class Failed(Message):
     """A background action failed with an error a user can act on."""
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agents.recurrent import offered_options, written_steps
 from agents.revision import edit_passage, mark_stale_from
-from app.cli.context import Context
-from app.cli.write import Mode, new_work
+from agents.works import new_work
 from storage import Database
 from storage.calls import list_calls
 from storage.memories import list_memories, set_memory
@@ -31,7 +31,8 @@ from storage.records import (
     PassageRecord,
     WorkRecord,
 )
-from storage.works import delete_work, get_work, list_works, word_totals
+from storage.steps import ContextRecord, step_context, step_options
+from storage.works import delete_work, get_work, list_works, set_work_status, word_totals
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,10 @@ class WorkView:
     passages: dict[int, PassageRecord]
     memories: list[MemoryRecord] = field(default_factory=list)
     calls: list[CallRecord] = field(default_factory=list)
+    # What each written section or step was given (recorded by recurrent steps).
+    contexts: dict[int, list[ContextRecord]] = field(default_factory=dict)
+    # The next-step options offered after the last written step (recurrent mode).
+    options: list[str] = field(default_factory=list)
 
     @property
     def words(self) -> int:
@@ -90,6 +95,16 @@ class WorkView:
     def node(self, node_id: int) -> NodeRecord | None:
         return next((n for n in self.nodes if n.id == node_id), None)
 
+    @property
+    def recurrent(self) -> bool:
+        return self.work.mode == "recurrent"
+
+    @property
+    def pending(self) -> list[int]:
+        """Sections or steps not written, or stale (a run writes these first)."""
+        done = set(self.done())
+        return [i for i in self.leaf_ids if i not in done]
+
 
 def library(db: Database) -> list[LibraryRow]:
     with db.transaction() as s:
@@ -97,11 +112,16 @@ def library(db: Database) -> list[LibraryRow]:
         return [LibraryRow(w, totals.get(w.id, 0)) for w in list_works(s)]
 
 
-def create(context: Context, request: NewWork) -> int:
-    """Create a work the way ``longform write`` does (language, engine, mode)."""
-    return new_work(
-        context, request.instruction, request.words, Mode(request.mode), request.engine, ""
-    )
+def create(db: Database, request: NewWork) -> int:
+    """Create a work the way ``longform write`` does (the core's ``new_work``)."""
+    with db.transaction() as s:
+        return new_work(
+            s,
+            instruction=request.instruction,
+            target_words=request.words,
+            mode=request.mode,
+            engine=request.engine,
+        ).id
 
 
 def delete(db: Database, work_id: int) -> None:
@@ -111,14 +131,46 @@ def delete(db: Database, work_id: int) -> None:
 
 def work_view(db: Database, work_id: int) -> WorkView:
     with db.transaction() as s:
+        work = get_work(s, work_id)
+        sections = leaves(s, work_id)
+        passages = current_passages(s, work_id)
+        written = [n for n in sections if n.id in passages and n.status == "done"]
+        recurrent = work.mode == "recurrent"
         return WorkView(
-            work=get_work(s, work_id),
+            work=work,
             nodes=list_nodes(s, work_id),
-            leaf_ids=[n.id for n in leaves(s, work_id)],
-            passages=current_passages(s, work_id),
+            leaf_ids=[n.id for n in sections],
+            passages=passages,
             memories=list_memories(s, work_id),
             calls=list_calls(s, work_id),
+            contexts={n.id: step_context(s, n.id) for n in sections if n.id in passages},
+            options=step_options(s, written[-1].id) if recurrent and written else [],
         )
+
+
+def pending_steps(db: Database, work_id: int) -> bool:
+    """Whether a recurrent work has a step to (re)write before a new one is chosen."""
+    with db.transaction() as s:
+        passages = current_passages(s, work_id)
+        return any(n.id not in passages or n.status != "done" for n in leaves(s, work_id))
+
+
+def last_step(db: Database, work_id: int) -> tuple[str, list[str]]:
+    """The title of a recurrent work's last written step and the options it offered."""
+    with db.transaction() as s:
+        written = written_steps(s, work_id)
+        return (written[-1].title, offered_options(s, work_id)) if written else ("", [])
+
+
+def finish_if_reached(db: Database, work_id: int) -> bool:
+    """Mark a recurrent work done once its text reaches the target, as ``write`` does."""
+    with db.transaction() as s:
+        work = get_work(s, work_id)
+        words = sum(p.words for p in current_passages(s, work_id).values())
+        if words < work.target_words:
+            return False
+        set_work_status(s, work_id, "done")
+        return True
 
 
 def work_record(db: Database, work_id: int) -> WorkRecord:

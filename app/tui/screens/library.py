@@ -121,8 +121,7 @@ class LibraryScreen(Screen[None]):
     @work(thread=True, group="library-write")
     def create(self, request: NewWork) -> None:
         try:
-            _ = self.lf.db  # opened under the app's lock before new_work uses it
-            work_id = store.create(self.lf.context, request)
+            work_id = store.create(self.lf.db, request)
         except USER_ERRORS as exc:
             self.post_message(Failed(str(exc)))
             return

@@ -8,12 +8,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, TextArea
 
-from app.cli.write import MAX_WORDS, MIN_WORDS, Mode
+from agents.works import MAX_WORDS, MIN_WORDS
 from app.tui.store import NewWork
 
 MODES = [
-    ("agentwrite (plan, then sections)", Mode.agentwrite.value),
-    ("draft (one section)", Mode.draft.value),
+    ("agentwrite (plan, then sections)", "agentwrite"),
+    ("recurrent (you pick each next step)", "recurrent"),
+    ("draft (one section)", "draft"),
 ]
 
 
@@ -53,7 +54,7 @@ class NewWorkScreen(ModalScreen[NewWork | None]):
                     yield Input("600", id="words", type="integer", max_length=5)
                 with Vertical():
                     yield Label("Mode")
-                    yield Select(MODES, value=Mode.agentwrite.value, allow_blank=False, id="mode")
+                    yield Select(MODES, value="agentwrite", allow_blank=False, id="mode")
             yield Label("Engine ('embedded' or a server URL)")
             yield Input(self.default_engine, id="engine")
             yield Label("", id="error")

@@ -39,7 +39,7 @@ class WorkScreen(WorkRunScreen):
     WorkScreen TabPane { padding: 0; }
     """
     BINDINGS = [
-        Binding("w", "write", "Write", tooltip="Write every section not written yet (resumes)"),
+        Binding("w", "write", "Write", tooltip="Write what is not written (recurrent: next step)"),
         Binding("p", "pause", "Pause", tooltip="Stop after the section being written"),
         Binding("c", "cancel", "Cancel", tooltip="Stop now; the section being written is dropped"),
         Binding("r", "regenerate", "Regen", tooltip="Rewrite this section and all after it"),
@@ -116,6 +116,7 @@ class WorkScreen(WorkRunScreen):
             self.show_node(selected)
         elif not view.nodes:
             self.editor.show(None, "")
+        self.show_given(selected)
 
     def on_failed(self, message: Failed) -> None:
         self.notify(message.error, severity="error", timeout=8)
@@ -123,6 +124,20 @@ class WorkScreen(WorkRunScreen):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[int]) -> None:
         if event.node.data is not None:
             self.show_node(event.node.data)
+            self.show_given(event.node.data)
+
+    def show_given(self, node_id: int | None) -> None:
+        """What the section (or step) at the cursor was given, in the memory panel."""
+        view, panel = self.view, self.query_one(MemoryPanel)
+        node = view.node(node_id) if view is not None and node_id is not None else None
+        if view is None or node is None:
+            panel.show_given("", None, "Select a section in the outline.")
+        elif node.id not in view.leaf_ids:
+            panel.show_given(node.title, None, "Select one of its sections.")
+        elif node.id == self.live_node:
+            panel.show_given(node.title, None, "Being written: stored once it is done.")
+        else:
+            panel.show_given(node.title, view.contexts.get(node.id))
 
     def show_node(self, node_id: int) -> None:
         """Put a node's text (a kept draft, the live stream, or the stored text) in the editor."""

@@ -1,7 +1,9 @@
-"""The work screen's run: start, pause, cancel, regenerate; runner events to widgets.
+"""The work screen's run: write, pause, cancel, regenerate; recurrent steps and their
+options; runner events to widgets.
 
-The runner works in a thread; its events come back as messages (``post_message`` is
-thread-safe), and only the handlers here change what the screen shows.
+The runner (or the recurrent writer) works in a thread; its events come back as
+messages (``post_message`` is thread-safe), and only the handlers here change what the
+screen shows.
 """
 
 from __future__ import annotations
@@ -22,16 +24,21 @@ from agents.events import (
     WorkDone,
     WorkStarted,
 )
+from agents.recurrent import RecurrentWriter
 from agents.runner import Runner
 from app.tui import store
 from app.tui.app import USER_ERRORS, LongformApp, RunHandle
-from app.tui.messages import RunEvent, RunFinished
+from app.tui.messages import RunEvent, RunFinished, StepsFinished
+from app.tui.screens.options import OptionsScreen
 from app.tui.store import WorkView
+from app.tui.widgets.options import StepChoice
 from app.tui.widgets.outline_tree import OutlineTree
 from app.tui.widgets.passage_editor import PassageEditor
 from app.tui.widgets.progress import RunProgress
 from engines.tokens import estimate_tokens
 from storage.wordcount import count_words
+
+Stale = tuple[int, bool]  # (section, and the ones after it) to write again
 
 
 class WorkRunScreen(Screen[None]):
@@ -65,6 +72,15 @@ class WorkRunScreen(Screen[None]):
     def progress(self) -> RunProgress:
         return self.query_one(RunProgress)
 
+    @property
+    def run_handle(self) -> RunHandle | None:
+        """The latest run (started by the last w, r or R that was not refused)."""
+        return self._run
+
+    @property
+    def recurrent(self) -> bool:
+        return self.view is not None and self.view.recurrent
+
     def load(self) -> Any:
         """Read the work again (a worker, in ``WorkScreen``)."""
         raise NotImplementedError
@@ -75,7 +91,16 @@ class WorkRunScreen(Screen[None]):
     # Actions -------------------------------------------------------------------
 
     def action_write(self) -> None:
-        self.start_run(None)
+        view = self.view
+        if view is None:
+            self.notify("The work is still loading.")
+        elif not view.recurrent or view.pending or not view.done():
+            self.start_run(None)  # recurrent: the first step, or one not finished
+        elif not self.running:
+            last = view.node(view.done()[-1])
+            self.offer_options(view.options, last.title if last else "")
+        else:
+            self.start_run(None)  # refused, with the reason
 
     def action_regenerate(self) -> None:
         node_id = self.selected_section()
@@ -105,8 +130,9 @@ class WorkRunScreen(Screen[None]):
         if self._run is not None:
             self._run.cancel.set()
 
-    def start_run(self, stale: tuple[int, bool] | None) -> None:
-        """Write what is unwritten; ``stale`` = (section, and those after it) to redo first."""
+    def start_run(self, stale: Stale | None, instruction: str | None = None) -> None:
+        """Write what is unwritten, ``stale`` first made so; recurrent mode writes the
+        pending steps, or one new step given ``instruction``."""
         if self.running:
             self.notify("A run is already writing.", severity="warning")
             return
@@ -116,19 +142,38 @@ class WorkRunScreen(Screen[None]):
         self.running = True
         self._run = self.lf.new_run()
         self._pause = threading.Event()
+        self._done_words = self.view.done_words if self.view else 0
         self.progress.stop("opening the engine")
-        self.run_work(self._run, stale)
+        if self.recurrent:
+            self.run_steps(self._run, self._pause, stale, instruction)
+        else:
+            self.run_work(self._run, self._pause, stale)
 
-    # The worker ------------------------------------------------------------------
+    def offer_options(self, options: list[str], after: str) -> None:
+        """Recurrent mode: the writer picks, edits or writes the next step's instruction."""
+        if not options:
+            self.start_run(None)  # no options stored: the writer continues on its own
+            return
+
+        def chosen(choice: StepChoice | None) -> None:
+            if choice is None:
+                self.progress.stop("w shows the options again")
+                return
+            self.start_run(None, choice.instruction)
+
+        self.progress.stop("choose the next step")
+        self.app.push_screen(OptionsScreen(options, step=f"after {after}" if after else ""), chosen)
+
+    # The workers -------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="run")
-    def run_work(self, run: RunHandle, stale: tuple[int, bool] | None) -> None:
+    def run_work(self, run: RunHandle, pause: threading.Event, stale: Stale | None) -> None:
         db = self.lf.db
         try:
             engine = self.lf.engine_for(store.work_record(db, self.work_id))
             if stale is not None:
                 store.mark_stale(db, self.work_id, stale[0], following=stale[1])
-            runner = Runner(db, engine, emit=self._emit, cancel=run.cancel)
+            runner = Runner(db, engine, emit=self._emit, cancel=run.cancel, pause=pause)
             result = runner.run(self.work_id)
         except USER_ERRORS as exc:
             self.post_message(RunFinished(None, str(exc)))
@@ -137,11 +182,42 @@ class WorkRunScreen(Screen[None]):
             run.finished.set()
         self.post_message(RunFinished(result))
 
+    @work(thread=True, exclusive=True, group="run")
+    def run_steps(
+        self,
+        run: RunHandle,
+        pause: threading.Event,
+        stale: Stale | None,
+        instruction: str | None,
+    ) -> None:
+        """Recurrent mode: write the pending steps (or the one new step), then stop."""
+        db = self.lf.db
+        try:
+            engine = self.lf.engine_for(store.work_record(db, self.work_id))
+            if stale is not None:
+                store.mark_stale(db, self.work_id, stale[0], following=stale[1])
+            writer = RecurrentWriter(db, engine, emit=self._emit, cancel=run.cancel)
+            while True:
+                writer.step(self.work_id, instruction)
+                instruction = None
+                stop = run.cancel.is_set() or pause.is_set()
+                if stop or not store.pending_steps(db, self.work_id):
+                    break
+            reached = store.finish_if_reached(db, self.work_id)
+            after, options = store.last_step(db, self.work_id)
+        except USER_ERRORS as exc:
+            cancelled = run.cancel.is_set()  # a cancelled call ends the step with an error
+            error = None if cancelled else str(exc)
+            self.post_message(StepsFinished([], cancelled=cancelled, error=error))
+            return
+        finally:
+            run.finished.set()
+        stopped = {"paused": pause.is_set(), "cancelled": run.cancel.is_set()}
+        self.post_message(StepsFinished(options, after, reached=reached, **stopped))
+
     def _emit(self, event: RunnerEvent) -> None:
-        """The runner's callback, in the worker thread."""
+        """The writer's callback, in the worker thread."""
         tokens = estimate_tokens(event.text) if isinstance(event, TokensWritten) else 0
-        if isinstance(event, SectionDone) and self._pause.is_set():
-            self.cancel_run()  # the runner stops as the next section begins
         self.post_message(RunEvent(event, tokens))
 
     # Handlers (UI thread) ---------------------------------------------------------
@@ -158,7 +234,6 @@ class WorkRunScreen(Screen[None]):
             self.progress.update(words=event.total_words)
             self.load()
         elif isinstance(event, WorkStarted):
-            self._done_words = self.view.done_words if self.view else 0
             self.progress.start(event.target_words, event.sections)
             if self._pause.is_set():
                 self.progress.stop("pausing after this section")
@@ -171,10 +246,16 @@ class WorkRunScreen(Screen[None]):
 
     def _section_started(self, event: SectionStarted) -> None:
         self.live_node, self.live_text = event.node_id, ""
+        if self.recurrent and self.view is not None:  # no WorkStarted: steps are open-ended
+            self.progress.start(self.view.work.target_words, event.total)
         self.progress.section_started(event.index + 1)
+        if self._pause.is_set():
+            self.progress.stop("pausing after this section")
         node = self.view.node(event.node_id) if self.view else None
         if node is not None:
             self.outline.relabel(node, None, live=True)
+        else:
+            self.load()  # a new recurrent step: the outline shows it once it is read
         if self.editor.dirty:
             return  # the writer's edit stays in view; the stream is kept for later
         if self.outline.selected_id == event.node_id:
@@ -191,17 +272,40 @@ class WorkRunScreen(Screen[None]):
             editor.append(event.text)
         self.progress.update(words=self._done_words + count_words(self.live_text), tokens=tokens)
 
-    def on_run_finished(self, message: RunFinished) -> None:
+    def _stopped(self) -> None:
         self.running = False
         self.live_node, self.live_text = None, ""
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        self._stopped()
         result = message.result
         if message.error is not None:
             self.notify(message.error, severity="error", timeout=10)
             self.progress.stop("failed")
+        elif result is not None and result.paused:
+            self.progress.stop("paused")
+            self.notify("Paused: w resumes.")
         elif result is not None and result.cancelled:
-            paused = self._pause.is_set()
-            self.progress.stop("paused" if paused else "cancelled")
-            self.notify("Paused: w resumes." if paused else "Cancelled: w resumes.")
+            self.progress.stop("cancelled")
+            self.notify("Cancelled: w resumes.")
         else:
             self.progress.stop("done")
+        self.load()
+
+    def on_steps_finished(self, message: StepsFinished) -> None:
+        self._stopped()
+        if message.error is not None:
+            self.notify(message.error, severity="error", timeout=10)
+            self.progress.stop("failed")
+        elif message.cancelled:
+            self.progress.stop("cancelled")
+            self.notify("Cancelled: w goes on.")
+        elif message.paused:
+            self.progress.stop("paused")
+            self.notify("Paused: w shows the next-step options.")
+        elif message.reached:
+            self.progress.stop("done")
+            self.notify("The target is reached: w offers more steps.")
+        else:
+            self.offer_options(message.options, message.after)
         self.load()

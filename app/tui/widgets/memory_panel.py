@@ -1,12 +1,47 @@
-"""The work's memories: a list, and the selected one's text to edit in place."""
+"""The work's memories (a list, and the selected one's text to edit in place), and
+what the selected section or step was given: its instruction, the summary, the last
+passage, the retrieved passages and the bible facts, as stored with it."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TextArea
 
 from storage.records import MemoryRecord
+from storage.steps import ContextRecord
+
+# The order a step's prompt is read in, and how each kind is named.
+GIVEN_KINDS = {
+    "instruction": "instruction",
+    "summary": "summary",
+    "fact": "fact",
+    "last": "last passage",
+    "passage": "retrieved",
+}
+GIVEN_CHARS = 240
+
+
+class MemoryText(TextArea):
+    """The selected memory's text (a memory may span several wrapped lines)."""
+
+    BINDINGS = [
+        Binding("ctrl+home", "document_start", "Start of text", show=False),
+        Binding("ctrl+end", "document_end", "End of text", show=False),
+    ]
+
+    def action_document_start(self) -> None:
+        self.move_cursor((0, 0))
+
+    def action_document_end(self) -> None:
+        self.move_cursor(self.document.end)
+
+
+def _reading_order(item: ContextRecord) -> int:
+    kinds = list(GIVEN_KINDS)
+    return kinds.index(item.kind) if item.kind in kinds else len(kinds)
 
 
 def preview(text: str, width: int = 22) -> str:
@@ -16,9 +51,11 @@ def preview(text: str, width: int = 22) -> str:
 
 class MemoryPanel(Vertical):
     DEFAULT_CSS = """
-    MemoryPanel DataTable { height: 1fr; min-height: 4; }
-    MemoryPanel #memory-text { height: 1fr; min-height: 4; }
+    MemoryPanel DataTable { height: 1fr; min-height: 3; }
+    MemoryPanel #memory-text { height: 1fr; min-height: 3; }
     MemoryPanel #no-memories { color: $text-muted; padding: 0 1; }
+    MemoryPanel #given-title { background: $panel; padding: 0 1; }
+    MemoryPanel #given { height: 1fr; min-height: 3; padding: 0 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -33,7 +70,10 @@ class MemoryPanel(Vertical):
             id="no-memories",
         )
         yield DataTable(cursor_type="row", zebra_stripes=True, id="memory-list")
-        yield TextArea("", id="memory-text", soft_wrap=True, read_only=True)
+        yield MemoryText("", id="memory-text", soft_wrap=True, read_only=True)
+        yield Static("Given to the selected section", id="given-title")
+        with VerticalScroll(id="given"):
+            yield Static("", id="given-text")
 
     @property
     def editor(self) -> TextArea:
@@ -78,6 +118,29 @@ class MemoryPanel(Vertical):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.editor.focus()
+
+    def show_given(self, title: str, items: list[ContextRecord] | None, why: str = "") -> None:
+        """What section ``title`` was given, or ``why`` there is nothing to show."""
+        self.query_one("#given-title", Static).update(f"Given to {title}" if title else "Given")
+        text = Text()
+        if items is None:
+            text.append(why or "Not written yet.", style="dim")
+        elif not items:
+            text.append(
+                "Nothing recorded: a planned section is given the plan and the text so far.",
+                style="dim",
+            )
+        rank = 0
+        for item in sorted(items or [], key=_reading_order):
+            if text:
+                text.append("\n")
+            label = GIVEN_KINDS.get(item.kind, item.kind)
+            if item.kind == "passage":  # best match first
+                rank += 1
+                label += f" #{rank}"
+            text.append(f"{label}: ", style="bold")
+            text.append(preview(item.content, GIVEN_CHARS))
+        self.query_one("#given-text", Static).update(text)
 
     @property
     def dirty(self) -> bool:

@@ -1,4 +1,9 @@
-"""The selected section's text: editable when written, read-only while it streams."""
+"""The selected section's text: editable when written, read-only while it streams.
+
+``dirty`` means a person changed the text: every change made by the program (showing a
+section, streamed text) also moves ``saved`` to what the document then holds, which
+may differ from the text given (the document normalises line breaks).
+"""
 
 from __future__ import annotations
 
@@ -22,26 +27,30 @@ class PassageEditor(TextArea):
         self.saved = ""
 
     def show(self, node_id: int | None, text: str, *, saved: str | None = None) -> None:
-        """Show ``text`` for a node; ``saved`` is the stored text (for ``dirty``)."""
+        """Show ``text`` for a node; ``saved`` is the stored text, when ``text`` is a draft."""
         self.node_id = node_id
-        self.saved = text if saved is None else saved
         self.read_only = node_id is None
         self.set_class(False, "streaming")
+        if saved is not None and saved != text:
+            self.load_text(saved)
+            self.saved = self.text
         self.load_text(text)
+        if saved is None or saved == text:
+            self.saved = self.text
 
     def stream(self, node_id: int, text: str) -> None:
         """Show a section being written, read-only until it is stored."""
         self.node_id = node_id
-        self.saved = text
         self.read_only = True
         self.set_class(True, "streaming")
         self.load_text(text)
+        self.saved = self.text
         self.move_cursor(self.document.end)
 
     def append(self, text: str) -> None:
         """Add streamed text at the end (the document is read-only meanwhile)."""
         self.insert(text, self.document.end)
-        self.saved += text
+        self.saved = self.text
         self.scroll_end(animate=False)
 
     def action_document_start(self) -> None:

@@ -1,0 +1,124 @@
+"""The library screen: list, create (the form checks what it is given), delete; help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Label
+
+from app.tui.app import LongformApp
+from app.tui.screens.help import HelpScreen
+from app.tui.screens.library import LibraryScreen
+from app.tui.screens.new_work import NewWorkScreen
+from app.tui.screens.work import WorkScreen
+from storage import Database
+from storage.works import list_works
+from tests.tui_helpers import home_db, run_app, seed_library, settle
+
+__all__ = ["home_db"]
+
+
+def test_library_lists_works_with_words_and_status(home_db: Database) -> None:
+    seed_library(home_db)
+    rows: list[list[str]] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        table = pilot.app.screen.query_one(DataTable)
+        rows.extend([str(c) for c in table.get_row_at(i)] for i in range(table.row_count))
+
+    run_app(LongformApp(), scenario)
+    assert [r[2:] for r in rows] == [
+        ["agentwrite", "50", "600", "new"],
+        ["draft", "0", "1500", "new"],
+        ["draft", "0", "800", "new"],
+    ]
+
+
+def test_library_create_and_delete(home_db: Database) -> None:
+    seed_library(home_db)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.press(*"A poem about rain")
+        await pilot.press("tab", "ctrl+a", "ctrl+k", *"200")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, WorkScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, LibraryScreen)
+        await pilot.press("home", "d")  # the first work
+        await pilot.press("y")
+        await settle(pilot)
+
+    run_app(LongformApp(), scenario)
+    with home_db.transaction() as s:
+        works = list_works(s)
+    assert [w.instruction for w in works] == [
+        "An essay on tides",
+        "写一个关于灯塔的故事",
+        "A poem about rain",
+    ]
+    assert (works[-1].target_words, works[-1].mode, works[-1].status) == (200, "agentwrite", "new")
+    assert works[-1].language == "en"
+
+
+def test_a_chinese_instruction_makes_a_chinese_recurrent_work(home_db: Database) -> None:
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("n")
+        pilot.app.screen.query_one("#instruction").insert("写一个关于狐狸的故事")
+        pilot.app.screen.query_one("#mode").value = "recurrent"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    run_app(LongformApp(), scenario)
+    with home_db.transaction() as s:
+        (work,) = list_works(s)
+    assert (work.language, work.mode, work.target_words) == ("zh", "recurrent", 600)
+
+
+def test_the_form_refuses_what_cannot_be_written(home_db: Database) -> None:
+    shown: list[str] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("n", "ctrl+s")  # no instruction
+        await pilot.pause()
+        form = pilot.app.screen
+        assert isinstance(form, NewWorkScreen)
+        shown.append(str(form.query_one("#error", Label).render()))
+        await pilot.press(*"A poem", "tab", "ctrl+a", "ctrl+k", *"10", "ctrl+s")  # too short
+        await pilot.pause()
+        shown.append(str(form.query_one("#error", Label).render()))
+        assert pilot.app.screen is form
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, LibraryScreen)
+
+    run_app(LongformApp(), scenario)
+    assert shown == ["Write an instruction first.", "Words must be between 50 and 50000."]
+    with home_db.transaction() as s:
+        assert list_works(s) == []
+
+
+def test_help_lists_the_keys_of_the_screen(home_db: Database) -> None:
+    rows: list[list[str]] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, HelpScreen)
+        table = pilot.app.screen.query_one(DataTable)
+        rows.extend([str(c) for c in table.get_row_at(i)] for i in range(table.row_count))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, LibraryScreen)
+
+    run_app(LongformApp(), scenario)
+    assert ["n", "New", "Create a work"] in rows
+    assert ["d, del", "Delete", "Delete the highlighted work"] in rows

@@ -1,0 +1,56 @@
+"""The look of each screen at 80x24, pinned as SVG snapshots (seeded data, no model).
+
+After an intended change: ``.venv/bin/pytest tests/test_tui_snapshots.py
+--snapshot-update``, then look at the SVGs in ``tests/__snapshots__/``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from app.tui.app import LongformApp
+from storage import Database
+from tests.tui_helpers import SIZE, home_db, seed_library, seed_recurrent_work, seed_work, settle
+
+__all__ = ["home_db"]
+
+
+def test_library_snapshot(home_db: Database, snap_compare: Any) -> None:
+    seed_library(home_db)
+    assert snap_compare(LongformApp(), run_before=settle, terminal_size=SIZE)
+
+
+def test_work_snapshot(home_db: Database, snap_compare: Any) -> None:
+    work_id = seed_work(home_db)
+    assert snap_compare(LongformApp(work_id=work_id), run_before=settle, terminal_size=SIZE)
+
+
+def test_memory_snapshot(home_db: Database, snap_compare: Any) -> None:
+    """The memories, and what the selected step was given (summary, last passage,
+    retrieved passage, fact)."""
+    work_id = seed_recurrent_work(home_db)
+
+    async def open_memory(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("end", "m")
+        await settle(pilot)
+
+    app = LongformApp(work_id=work_id)
+    assert snap_compare(app, run_before=open_memory, terminal_size=SIZE)
+
+
+def test_options_snapshot(home_db: Database, snap_compare: Any) -> None:
+    """w on a recurrent work offers the options stored after its last step."""
+    work_id = seed_recurrent_work(home_db)
+
+    async def show_options(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        await pilot.press("down")
+        await pilot.pause()
+
+    app = LongformApp(work_id=work_id)
+    assert snap_compare(app, run_before=show_options, terminal_size=SIZE)

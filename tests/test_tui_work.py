@@ -1,0 +1,235 @@
+"""The work screen without the model: outline editing, memories edited in place, what
+a section was given, the command palette, errors; and a run on a scripted engine that
+is paused mid-section (the engine waits until the test lets it answer)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Static, TabbedContent
+
+from app.tui.app import LongformApp
+from engines import Message
+from storage import Database
+from storage.memories import list_memories, memory_history
+from storage.outline import add_node, leaves, update_node
+from storage.passages import add_passage, current_passages, passage_versions
+from storage.works import create_work, get_work
+from tests.fakes import ScriptedEngine
+from tests.test_writer import Varied
+from tests.tui_helpers import (
+    home_db,
+    notifications,
+    run_app,
+    run_keys,
+    seed_recurrent_work,
+    seed_work,
+    settle,
+    wait_until,
+    work_screen,
+)
+
+__all__ = ["home_db"]
+
+
+def test_every_action_is_in_the_command_palette(home_db: Database) -> None:
+    work_id = seed_work(home_db)
+    titles: dict[str, set[str]] = {}
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        app = pilot.app
+        titles["work"] = {c.title for c in app.get_system_commands(app.screen)}
+        await pilot.press("ctrl+p", *"Calls")
+        await pilot.pause(0.5)  # the palette searches in the background
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one(TabbedContent).active == "calls"
+        await pilot.press("escape")
+        await settle(pilot)
+        titles["library"] = {c.title for c in app.get_system_commands(app.screen)}
+
+    run_app(LongformApp(work_id=work_id), scenario)
+    assert {"New", "Open", "Delete", "Refresh", "Quit"} <= titles["library"]
+    assert {
+        "Write",
+        "Pause",
+        "Cancel",
+        "Regen",
+        "Regen one",
+        "Save",
+        "Add section",
+        "Edit section",
+        "Delete section",
+        "Move up",
+        "Move down",
+        "Text",
+        "Memory",
+        "Calls",
+        "Back",
+    } <= titles["work"]
+    assert "Write" not in titles["library"]
+
+
+def test_outline_editing(home_db: Database) -> None:
+    work_id = seed_work(home_db)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("a", *"Dawn", "tab", *"The keeper sleeps", "tab")
+        await pilot.press("ctrl+a", "ctrl+k", *"80", "enter")  # a new section after the first
+        await settle(pilot)
+        await pilot.press("right_square_bracket")  # ...moved after "The storm"
+        await settle(pilot)
+        await pilot.press("end", "e", "tab", "tab", "ctrl+a", "ctrl+k", *"90", "enter")
+        await settle(pilot)
+        await pilot.press("home", "x", "y")  # "Night watch" removed
+        await settle(pilot)
+
+    run_app(LongformApp(work_id=work_id), scenario)
+    with home_db.transaction() as s:
+        nodes = leaves(s, work_id)
+    assert [(n.title, n.goal, n.target_words) for n in nodes] == [
+        ("The storm", "", 150),
+        ("Dawn", "The keeper sleeps", 80),
+        ("Morning", "", 90),
+    ]
+
+
+def test_memory_edited_in_place(home_db: Database) -> None:
+    work_id = seed_work(home_db)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("m", "tab", "down", "enter")  # the second memory's text
+        await pilot.press("ctrl+e", *" Its lamp is red.", "ctrl+s")
+        await settle(pilot)
+
+    run_app(LongformApp(work_id=work_id), scenario)
+    with home_db.transaction() as s:
+        memories = list_memories(s, work_id)
+        history = memory_history(s, memories[1].id)
+    assert memories[1].content == "The lighthouse stands on Skerry Rock. Its lamp is red."
+    assert [(h.version, h.author) for h in history] == [(1, "model"), (2, "user")]
+    assert memories[0].version == 1
+
+
+def test_the_memory_panel_shows_what_the_selected_step_was_given(home_db: Database) -> None:
+    work_id = seed_recurrent_work(home_db)
+    shown: dict[str, str] = {}
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = work_screen(pilot)
+        given = screen.query_one("#given-text", Static)
+        title = screen.query_one("#given-title", Static)
+        await pilot.press("m")
+        await pilot.pause()
+        shown["first"] = f"{title.render()}\n{given.render()}"
+        await pilot.press("end")
+        await pilot.pause()
+        shown["second"] = f"{title.render()}\n{given.render()}"
+
+    run_app(LongformApp(work_id=work_id), scenario)
+    assert shown["first"].startswith("Given to Step 1\nNothing recorded")
+    assert shown["second"].splitlines() == [
+        "Given to Step 2",
+        "instruction: The keeper hears a knock.",
+        "summary: The keeper is alone.",
+        "fact: The lighthouse stands on Skerry Rock.",
+        "last passage: The keeper lit the lamp at dusk, alone on the rock.",
+        "retrieved #1: The lamp turned all night.",
+    ]
+
+
+def test_a_shown_section_is_not_an_edit(home_db: Database) -> None:
+    """Text whose line breaks the editor normalises (a model may write any) is shown
+    without counting as a change, so a run is not refused."""
+    with home_db.transaction() as s:
+        w = create_work(s, instruction="x", target_words=100)
+        node = add_node(s, w.id, level="section", title="A", target_words=100)
+        add_passage(s, node.id, "One line.\u2028Two lines.\r\nThree.\rFour.")
+        update_node(s, node.id, status="done")
+    dirty: list[bool] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = work_screen(pilot)
+        assert "Two lines." in screen.editor.text
+        dirty.append(screen.editor.dirty)
+        await pilot.press("tab", "ctrl+end", *" Five.")
+        dirty.append(screen.editor.dirty)
+
+    run_app(LongformApp(work_id=w.id), scenario)
+    assert dirty == [False, True]
+
+
+def test_unreachable_engine_is_reported_and_changes_nothing(home_db: Database) -> None:
+    with home_db.transaction() as s:
+        w = create_work(
+            s, instruction="x", target_words=100, engine="http://127.0.0.1:9", model="m"
+        )
+        add_node(s, w.id, level="section", title="A", target_words=50)
+        add_node(s, w.id, level="section", title="B", target_words=50)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = work_screen(pilot)
+        await pilot.press("down", "R")  # regenerate only "B"
+        await wait_until(pilot, lambda: not screen.running, 60)
+        await settle(pilot)
+        assert screen.progress.state == "failed"
+        assert any("127.0.0.1:9" in n for n in notifications(pilot))
+
+    run_app(LongformApp(work_id=w.id), scenario)
+    with home_db.transaction() as s:
+        assert [n.status for n in leaves(s, w.id)] == ["planned", "planned"]
+        assert current_passages(s, w.id) == {}
+
+
+def test_pause_stops_after_the_section_being_written(home_db: Database) -> None:
+    """p while a section is written: it is finished and stored, the next is not begun,
+    and w goes on from there."""
+    with home_db.transaction() as s:
+        w = create_work(s, instruction="Write about waves.", target_words=360, mode="draft")
+        for i in range(3):
+            add_node(s, w.id, level="section", title=f"S{i}", goal=f"Goal {i}.", target_words=120)
+    writing, release = threading.Event(), threading.Event()
+    varied = Varied(5)
+
+    def first_answer(messages: Sequence[Message], options: dict[str, Any]) -> str:
+        writing.set()
+        assert release.wait(30), "the test never let the engine answer"
+        return varied(messages, options)
+
+    engine = ScriptedEngine([first_answer] + [varied] * 100)
+    states: list[str] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = work_screen(pilot)
+        await pilot.press("w")
+        await wait_until(pilot, writing.is_set, 10)
+        await pilot.press("p")
+        states.append(screen.progress.state)
+        release.set()
+        await wait_until(pilot, lambda: not screen.running, 30)
+        await settle(pilot)
+        states.append(screen.progress.state)
+        with home_db.transaction() as s:
+            assert [n.status for n in leaves(s, w.id)] == ["done", "planned", "planned"]
+            assert get_work(s, w.id).status == "paused"
+        assert not screen.editor.dirty
+        await run_keys(pilot, "w")  # resumes
+        states.append(screen.progress.state)
+
+    run_app(LongformApp(work_id=w.id, engine_factory=lambda _work: engine), scenario)
+    assert states == ["pausing after this section", "paused", "done"]
+    with home_db.transaction() as s:
+        nodes = leaves(s, w.id)
+        assert [n.status for n in nodes] == ["done"] * 3
+        assert [len(passage_versions(s, n.id)) for n in nodes] == [1, 1, 1]
+        assert get_work(s, w.id).status == "done"

@@ -1,0 +1,222 @@
+"""What the TUI tests share: the app's database, seeded works, and Pilot helpers.
+
+A test module takes the ``home_db`` fixture by importing it (``from tests.tui_helpers
+import home_db``); pytest finds fixtures among a module's names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
+
+from app import locations
+from app.tui.app import LongformApp
+from app.tui.screens.work import WorkScreen
+from engines import Message
+from storage import Database, open_database
+from storage.calls import add_call
+from storage.memories import add_memory
+from storage.outline import add_node, update_node
+from storage.passages import add_passage
+from storage.steps import ContextRecord, record_context, set_options
+from storage.works import create_work
+
+SIZE = (80, 24)
+RUN_TIMEOUT = 300.0
+OPTIONS = [
+    "The keeper finds a message in a bottle and decides to answer it.",
+    "A storm cuts the power; the keeper climbs the tower with an oil lamp.",
+    "A ship's horn sounds in the fog, though no ship is on the schedule.",
+]
+
+
+@pytest.fixture
+def home_db() -> Iterator[Database]:
+    """The database the app opens (in the test's LONGFORM_HOME)."""
+    db = open_database(locations.db_path())
+    yield db
+    db.close()
+
+
+# Seeded works (no model) -------------------------------------------------------------
+
+
+def seed_library(db: Database) -> None:
+    with db.transaction() as s:
+        a = create_work(
+            s,
+            instruction="Write a story about a lighthouse keeper",
+            target_words=600,
+            mode="agentwrite",
+        )
+        node = add_node(s, a.id, level="section", title="The light", target_words=600)
+        add_passage(s, node.id, "The keeper climbed the stairs. " * 10)
+        create_work(s, instruction="An essay on tides", target_words=1500, mode="draft")
+        create_work(s, instruction="写一个关于灯塔的故事", target_words=800, language="zh")
+
+
+def seed_work(db: Database) -> int:
+    """A work with two written sections, one stale, a memory and two logged calls."""
+    with db.transaction() as s:
+        w = create_work(
+            s, instruction="Write about a lighthouse keeper", target_words=300, mode="agentwrite"
+        )
+        one = add_node(s, w.id, level="section", title="Night watch", target_words=150)
+        two = add_node(s, w.id, level="section", title="The storm", target_words=150)
+        add_node(s, w.id, level="section", title="Morning", target_words=100)
+        add_passage(
+            s,
+            one.id,
+            "The keeper lit the lamp at dusk and watched the sea turn grey.\n\n"
+            "Ships passed far out, their lights small and steady.",
+        )
+        add_passage(s, two.id, "Wind rose after midnight and rattled the glass.")
+        s.flush()
+        update_node(s, one.id, status="done")
+        update_node(s, two.id, status="stale")
+        add_memory(s, w.id, kind="summary", content="The keeper is alone; a storm is coming.")
+        add_memory(
+            s, w.id, kind="fact", content="The lighthouse stands on Skerry Rock.", valid_from=1
+        )
+        for node_id, prompt, cached, out in ((one.id, 120, 0, 80), (two.id, 210, 190, 40)):
+            add_call(
+                s,
+                work_id=w.id,
+                node_id=node_id,
+                agent="writer",
+                engine="embedded",
+                model="test.gguf",
+                prompt="...",
+                response="...",
+                prompt_tokens=prompt,
+                cached_tokens=cached,
+                completion_tokens=out,
+                seconds=1.5,
+                finish_reason="stop",
+            )
+        return w.id
+
+
+def seed_recurrent_work(db: Database) -> int:
+    """A recurrent work with two written steps; the second was given a summary, the
+    last passage, a retrieved passage and a fact, and offers ``OPTIONS``."""
+    with db.transaction() as s:
+        w = create_work(
+            s, instruction="A story about a lighthouse keeper", target_words=1000, mode="recurrent"
+        )
+        one = add_node(s, w.id, level="step", title="Step 1", goal=w.instruction, target_words=200)
+        two = add_node(
+            s,
+            w.id,
+            level="step",
+            title="Step 2",
+            goal="The keeper hears a knock.",
+            target_words=200,
+        )
+        first = add_passage(s, one.id, "The keeper lit the lamp at dusk, alone on the rock.")
+        add_passage(s, two.id, "A knock came at the door, though no boat had landed.")
+        for node in (one, two):
+            update_node(s, node.id, status="done")
+        summary = add_memory(
+            s, w.id, kind="summary", content="The keeper is alone; someone knocks at night."
+        )
+        fact = add_memory(
+            s, w.id, kind="fact", content="The lighthouse stands on Skerry Rock.", valid_from=0
+        )
+        record_context(
+            s,
+            w.id,
+            two.id,
+            [
+                ContextRecord(two.id, "instruction", None, two.goal, 0.0),
+                ContextRecord(two.id, "summary", summary.id, "The keeper is alone.", 0.0),
+                ContextRecord(two.id, "last", first.id, first.content, 0.0),
+                ContextRecord(two.id, "passage", first.id, "The lamp turned all night.", 0.03),
+                ContextRecord(two.id, "fact", fact.id, fact.content, 0.0),
+            ],
+        )
+        set_options(s, w.id, one.id, ["Someone knocks.", "A gull cries.", "The lamp fails."])
+        set_options(s, w.id, two.id, OPTIONS)
+        return w.id
+
+
+# Scripted model answers for recurrent steps (tests of the wiring, not of the model) ----
+
+
+def step_answer(n: int) -> str:
+    return json.dumps(
+        {
+            "passage": f"Step {n}: the keeper climbed to lamp room number {n} and waited.",
+            "memory": f"The keeper has climbed {n} times.",
+            "options": [f"Option A{n}.", f"Option B{n}.", f"Option C{n}."],
+        }
+    )
+
+
+def facts_answer(_m: Sequence[Message], _o: dict[str, Any]) -> str:
+    return json.dumps({"facts": [{"kind": "character", "name": "Ada", "text": "Ada keeps it."}]})
+
+
+def step_replies(steps: int, first: int = 1) -> list[Any]:
+    out: list[Any] = []
+    for n in range(first, first + steps):
+        out += [step_answer(n), facts_answer]
+    return out
+
+
+# Pilot ---------------------------------------------------------------------------------
+
+
+async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
+    """Let workers finish and their messages be handled (a reload may start another)."""
+    for _ in range(rounds):
+        with contextlib.suppress(WorkerCancelled):  # a load replaced by a newer one
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def wait_until(pilot: Pilot[Any], done: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            stats = pilot.app.screen.query("#run-stats")
+            shown = stats.first().render() if stats else ""
+            raise AssertionError(f"timed out after {timeout} s (progress: {shown})")
+        await pilot.pause(0.05)
+
+
+def run_app(app: LongformApp, scenario: Callable[[Pilot[Any]], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await scenario(pilot)
+
+    asyncio.run(main())
+
+
+def work_screen(pilot: Pilot[Any]) -> WorkScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, WorkScreen), type(screen).__name__
+    return screen
+
+
+async def run_keys(pilot: Pilot[Any], *keys: str, timeout: float = RUN_TIMEOUT) -> None:
+    """Press ``keys`` that start a run on the work screen (under a modal, maybe); wait
+    until it has ended."""
+    screen = next(s for s in reversed(pilot.app.screen_stack) if isinstance(s, WorkScreen))
+    before = screen.run_handle
+    await pilot.press(*keys)
+    await wait_until(pilot, lambda: screen.run_handle is not before, 5)
+    await wait_until(pilot, lambda: not screen.running, timeout)
+    await settle(pilot)
+
+
+def notifications(pilot: Pilot[Any]) -> list[str]:
+    return [n.message for n in pilot.app._notifications]
