@@ -9,6 +9,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 from app.tui.app import screen_actions
+from app.tui.widgets.tables import fill_table
 
 INTRO = "ctrl+p: every action by name · tab: next pane · esc: close"
 
@@ -37,12 +38,13 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("key", "action", "what it does")
+        rows: list[tuple[str, str, str]] = []
         for binding in [*screen_actions(self.origin), *self.app.BINDINGS]:
             if not isinstance(binding, Binding):
                 continue
             keys = ", ".join(
                 self.app.get_key_display(Binding(k, binding.action)) for k in binding.key.split(",")
             )
-            table.add_row(keys, binding.description, binding.tooltip or "")
+            rows.append((keys, binding.description, binding.tooltip or ""))
+        fill_table(table, ("key", "action", "what it does"), rows)
         table.focus()

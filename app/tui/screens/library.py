@@ -15,6 +15,7 @@ from app.tui.messages import Failed, LibraryLoaded
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.new_work import NewWorkScreen
 from app.tui.store import LibraryRow, NewWork
+from app.tui.widgets.tables import fill_table
 
 COLUMNS = ("id", "title", "mode", "words", "target", "status")
 
@@ -69,19 +70,12 @@ class LibraryScreen(Screen[None]):
         table = self.query_one(DataTable)
         keep = self.selected()
         self.rows = message.rows
-        table.clear(columns=True)  # columns are sized again to what they now hold
-        table.add_columns(*COLUMNS)
-        for row in self.rows:
-            w = row.work
-            table.add_row(
-                str(w.id),
-                w.title[:36],
-                w.mode,
-                str(row.words),
-                str(w.target_words),
-                w.status,
-                key=str(w.id),
-            )
+        cells = [
+            (str(r.work.id), r.work.title[:36], r.work.mode, str(r.words))
+            + (str(r.work.target_words), r.work.status)
+            for r in self.rows
+        ]
+        fill_table(table, COLUMNS, cells, [str(r.work.id) for r in self.rows])
         self.query_one("#empty").display = not self.rows
         table.display = bool(self.rows)
         if keep is not None and any(r.work.id == keep for r in self.rows):

@@ -110,7 +110,9 @@ class WorkScreen(WorkRunScreen):
                 view.done_sections,
                 view.work.status,
             )
-        self.editor.placeholder = NOT_WRITTEN if view.nodes else NO_OUTLINE
+        self.editor.idle_placeholder = NOT_WRITTEN if view.nodes else NO_OUTLINE
+        if not self.editor.streaming:
+            self.editor.placeholder = self.editor.idle_placeholder
         selected = self.outline.selected_id
         if selected is not None and not self.editor.dirty:
             self.show_node(selected)

@@ -88,6 +88,10 @@ class WorkRunScreen(Screen[None]):
     def selected_section(self) -> int | None:
         raise NotImplementedError
 
+    def show_given(self, node_id: int | None) -> None:
+        """Show what a section was given (in ``WorkScreen``)."""
+        raise NotImplementedError
+
     # Actions -------------------------------------------------------------------
 
     def action_write(self) -> None:
@@ -142,12 +146,23 @@ class WorkRunScreen(Screen[None]):
         self.running = True
         self._run = self.lf.new_run()
         self._pause = threading.Event()
-        self._done_words = self.view.done_words if self.view else 0
+        self._done_words = self._kept_words(stale)
         self.progress.stop("opening the engine")
         if self.recurrent:
             self.run_steps(self._run, self._pause, stale, instruction)
         else:
             self.run_work(self._run, self._pause, stale)
+
+    def _kept_words(self, stale: Stale | None) -> int:
+        """Words of the written sections a run keeps (not those it writes again)."""
+        view = self.view
+        if view is None:
+            return 0
+        redo: set[int] = set()
+        if stale is not None and stale[0] in view.leaf_ids:
+            at = view.leaf_ids.index(stale[0])
+            redo = set(view.leaf_ids[at:] if stale[1] else [stale[0]])
+        return sum(view.passages[i].words for i in view.done() if i not in redo)
 
     def offer_options(self, options: list[str], after: str) -> None:
         """Recurrent mode: the writer picks, edits or writes the next step's instruction."""
@@ -240,7 +255,10 @@ class WorkRunScreen(Screen[None]):
         elif isinstance(event, PlanReady):
             self.load()
         elif isinstance(event, Notice):
-            self.notify(event.message)
+            # A stop the writer asked for is told once, with this screen's keys, when the
+            # run finishes; the core's wording names the CLI.
+            if not event.message.startswith(("paused", "cancelled")):
+                self.notify(event.message)
         elif isinstance(event, WorkDone):
             self.notify(f"Done: {event.words} words in {event.seconds:.0f} s.")
 
@@ -260,16 +278,18 @@ class WorkRunScreen(Screen[None]):
             return  # the writer's edit stays in view; the stream is kept for later
         if self.outline.selected_id == event.node_id:
             self.editor.stream(event.node_id, "")
+            self.show_given(event.node_id)
         else:
             self.outline.select_id(event.node_id)
 
     def _streamed(self, event: TokensWritten, tokens: int) -> None:
-        if event.node_id != self.live_node:
+        text = event.text if self.live_text else event.text.lstrip()  # as it will be stored
+        if event.node_id != self.live_node or not text:
             return
-        self.live_text += event.text
+        self.live_text += text
         editor = self.editor
         if editor.streaming and editor.node_id == event.node_id:
-            editor.append(event.text)
+            editor.append(text)
         self.progress.update(words=self._done_words + count_words(self.live_text), tokens=tokens)
 
     def _stopped(self) -> None:

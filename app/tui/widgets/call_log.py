@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from app.tui.widgets.tables import fill_table
 from storage.records import CallRecord
 
 
@@ -21,22 +22,16 @@ class CallLog(Vertical):
 
     def show(self, calls: list[CallRecord]) -> None:
         table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_columns("agent", "node", "prompt", "cached", "out", "sec", "end")
-        for c in calls:
-            table.add_row(
-                c.agent,
-                str(c.node_id or "-"),
-                str(c.prompt_tokens),
-                str(c.cached_tokens),
-                str(c.completion_tokens),
-                f"{c.seconds:.1f}",
-                c.finish_reason,
-            )
+        rows = [
+            (c.agent, str(c.node_id or "-"), str(c.prompt_tokens), str(c.cached_tokens))
+            + (str(c.completion_tokens), f"{c.seconds:.1f}", c.finish_reason)
+            for c in calls
+        ]
+        fill_table(table, ("agent", "node", "prompt", "cached", "out", "sec", "end"), rows)
         prompt = sum(c.prompt_tokens for c in calls)
         cached = sum(c.cached_tokens for c in calls)
         out = sum(c.completion_tokens for c in calls)
         seconds = sum(c.seconds for c in calls)
         self.query_one("#call-totals", Static).update(
-            f"{len(calls)} calls · {prompt} prompt ({cached} cached) · {out} out · {seconds:.1f} s"
+            f"{len(calls)} calls · {prompt} in ({cached} cached) · {out} out · {seconds:.1f} s"
         )

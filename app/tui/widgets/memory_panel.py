@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TextArea
 
+from app.tui.widgets.tables import fill_table
 from storage.records import MemoryRecord
 from storage.steps import ContextRecord
 
@@ -84,12 +85,15 @@ class MemoryPanel(Vertical):
         table = self.query_one(DataTable)
         keep = self.memory_id
         self.memories = memories
-        table.clear(columns=True)
-        table.add_columns("id", "kind", "§", "v", "by", "text")
-        for m in memories:
-            kind = f"!{m.kind}" if m.stale else m.kind  # its source text was rewritten
-            row = (str(m.id), kind, str(m.valid_from), str(m.version), m.author, preview(m.content))
-            table.add_row(*row, key=str(m.id))
+        rows = [
+            # "!kind": the text it was drawn from was rewritten since.
+            (str(m.id), f"!{m.kind}" if m.stale else m.kind, str(m.valid_from), str(m.version))
+            + (m.author, preview(m.content))
+            for m in memories
+        ]
+        fill_table(
+            table, ("id", "kind", "§", "v", "by", "text"), rows, [str(m.id) for m in memories]
+        )
         self.query_one("#no-memories").display = not memories
         table.display = bool(memories)
         self.editor.display = bool(memories)

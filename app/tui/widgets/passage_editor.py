@@ -25,12 +25,14 @@ class PassageEditor(TextArea):
         super().__init__("", id=id, soft_wrap=True, show_line_numbers=False)
         self.node_id: int | None = None
         self.saved = ""
+        self.idle_placeholder = ""
 
     def show(self, node_id: int | None, text: str, *, saved: str | None = None) -> None:
         """Show ``text`` for a node; ``saved`` is the stored text, when ``text`` is a draft."""
         self.node_id = node_id
         self.read_only = node_id is None
         self.set_class(False, "streaming")
+        self.placeholder = self.idle_placeholder
         if saved is not None and saved != text:
             self.load_text(saved)
             self.saved = self.text
@@ -43,6 +45,7 @@ class PassageEditor(TextArea):
         self.node_id = node_id
         self.read_only = True
         self.set_class(True, "streaming")
+        self.placeholder = "Writing… (the model reads its prompt first)"
         self.load_text(text)
         self.saved = self.text
         self.move_cursor(self.document.end)
