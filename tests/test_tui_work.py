@@ -8,6 +8,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine as SAEngine
 from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent
 
@@ -233,3 +235,36 @@ def test_pause_stops_after_the_section_being_written(home_db: Database) -> None:
         assert [n.status for n in nodes] == ["done"] * 3
         assert [len(passage_versions(s, n.id)) for n in nodes] == [1, 1, 1]
         assert get_work(s, w.id).status == "done"
+
+
+def test_the_ui_thread_never_touches_the_database(home_db: Database) -> None:
+    """Every statement the app runs (reading, editing, writing) runs in a worker."""
+    work_id = seed_work(home_db)
+    threads: list[str] = []
+
+    def record(conn: Any, *_args: Any) -> None:
+        if conn.engine is not home_db.engine:  # the test's own reads run where it runs
+            threads.append(threading.current_thread().name)
+
+    engine = ScriptedEngine([Varied(5)] * 100)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("m", "tab", "enter", "ctrl+e", *" Rain.", "ctrl+s")  # a memory
+        await settle(pilot)
+        await pilot.press("escape", "t", "a", *"Dusk", "enter")  # a section
+        await settle(pilot)
+        await run_keys(pilot, "w")  # the stale and unwritten sections
+        await pilot.press("escape")  # to the library
+        await settle(pilot)
+
+    event.listen(SAEngine, "before_cursor_execute", record)
+    try:
+        run_app(LongformApp(work_id=work_id, engine_factory=lambda _work: engine), scenario)
+    finally:
+        event.remove(SAEngine, "before_cursor_execute", record)
+    main = threading.main_thread().name
+    assert len(threads) > 20 and main not in threads
+    with home_db.transaction() as s:
+        assert [n.status for n in leaves(s, work_id)] == ["done"] * 4
+        assert list_memories(s, work_id)[0].content.endswith(" Rain.")
