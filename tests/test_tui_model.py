@@ -157,3 +157,47 @@ def test_key_press_while_streaming(
     with home_db.transaction() as s:
         assert current_passages(s, w.id) == {}  # the cancelled section was not stored
         assert get_work(s, w.id).status != "done"
+
+
+def test_plan_then_edit_the_outline_before_writing(home_db: Database) -> None:
+    """w then p at once: the model plans the work and nothing is written; the plan is
+    then edited (a target changed, a section added, the last removed)."""
+    ids: dict[str, int] = {}
+    planned: list[tuple[str, int]] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("n", *"Write a report on the history of the bicycle")
+        await pilot.press("tab", "ctrl+a", "ctrl+k", *"1200", "ctrl+s")
+        await settle(pilot)
+        screen = work_screen(pilot)
+        ids["work"] = screen.work_id
+        await run_keys(pilot, "w", "p")
+        assert screen.progress.state == "paused"
+        with home_db.transaction() as s:
+            planned.extend((n.title, n.target_words) for n in leaves(s, ids["work"]))
+        await pilot.press("home", "e", "tab", "tab", "ctrl+a", "ctrl+k", *"123", "enter")
+        await settle(pilot)
+        await pilot.press("a", *"Bicycles today", "tab", *"Bikes in cities now.", "enter")
+        await settle(pilot)
+        await pilot.press("end", "x", "y")
+        await settle(pilot)
+
+    run_app(LongformApp(), scenario)
+    with home_db.transaction() as s:
+        work = get_work(s, ids["work"])
+        nodes = leaves(s, ids["work"])
+        texts = current_passages(s, ids["work"])
+        calls = list_calls(s, ids["work"])
+    assert len(planned) >= 2 and texts == {}
+    assert (work.mode, work.status) == ("agentwrite", "paused")
+    assert [c.agent for c in calls] == ["planner"] * len(calls) and calls
+    assert (
+        [(n.title, n.target_words) for n in nodes]
+        == [
+            (planned[0][0], 123),
+            ("Bicycles today", 200),  # the form's default target
+            *planned[1:-1],
+        ]
+    )
+    assert nodes[1].goal == "Bikes in cities now."
