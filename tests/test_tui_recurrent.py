@@ -5,6 +5,8 @@ one test runs the real embedded model."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from textual.pilot import Pilot
 from app.tui.app import LongformApp
 from app.tui.screens.options import OptionsScreen
 from app.tui.widgets.options import StepChoice
+from engines import Message
 from storage import Database
 from storage.calls import list_calls
 from storage.memories import list_memories, memory_history
@@ -202,3 +205,40 @@ def test_recurrent_steps_on_the_model(home_db: Database) -> None:
         f"\nmodel: {len(calls)} calls, {sum(c.completion_tokens for c in calls)} tokens "
         f"in {sum(c.seconds for c in calls):.1f} s"
     )
+
+
+def test_pause_during_a_step_holds_the_options_back(home_db: Database) -> None:
+    """p while a step is written: the step is stored, no options are shown; w shows
+    them."""
+    with home_db.transaction() as s:
+        work_id = create_work(s, instruction="A keeper.", target_words=1000, mode="recurrent").id
+    writing, release = threading.Event(), threading.Event()
+    first, facts = step_replies(1)
+
+    def held(_messages: Sequence[Message], _options: dict[str, Any]) -> str:
+        writing.set()
+        assert release.wait(30), "the test never let the engine answer"
+        return str(first)
+
+    engine = ScriptedEngine([held, facts])
+    seen: list[Any] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = work_screen(pilot)
+        await pilot.press("w")
+        await wait_until(pilot, writing.is_set, 10)
+        await pilot.press("p")
+        release.set()
+        await wait_until(pilot, lambda: not screen.running, 30)
+        await settle(pilot)
+        seen.append((screen.progress.state, type(pilot.app.screen).__name__))
+        await pilot.press("w")
+        seen.append(await options_shown(pilot))
+        await pilot.press("escape")
+        await settle(pilot)
+
+    run_app(LongformApp(work_id=work_id, engine_factory=lambda _work: engine), scenario)
+    assert seen == [("paused", "WorkScreen"), ["Option A1.", "Option B1.", "Option C1."]]
+    with home_db.transaction() as s:
+        assert [n.status for n in leaves(s, work_id)] == ["done"]
