@@ -27,7 +27,7 @@ from agents.events import (
 from agents.layouts import PlanItem, SectionTask
 from agents.length_control import rebalance
 from agents.planner import SINGLE_SECTION_MAX, Planner
-from agents.section_bible import facts_after_writing, given, known_facts
+from agents.section_bible import extract_section_facts, given, known_facts
 from agents.writer import Cancelled, SectionWriter
 from engines import Engine
 from memory.bible import Fact, store_facts
@@ -179,9 +179,10 @@ class Runner:
             self.emit(Notice(work.id, f"section {index + 1}: stopped {result.loops} loop(s)"))
         found: list[Fact] = []
         if bible and index < len(nodes) - 1 and result.text:  # the last one informs none
-            # A turn after the writer's own prompt and text: it reuses their cached prefix
-            # and leaves it for the next section (see facts_after_writing).
-            found = facts_after_writing(caller, task, result, layout=self.layout)
+            # On the side engine: an extraction on the writer's engine would evict the
+            # prefix the next section's prompt extends (llama.cpp holds one sequence).
+            side = Caller(self.engine.side_engine(), log=caller.log, cancel=self.cancel)
+            found = extract_section_facts(side, result.text, work.language)
             if self.cancel.is_set():
                 raise Cancelled()  # a section is stored with its facts or not at all
         with self.db.transaction() as s:

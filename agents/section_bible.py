@@ -1,9 +1,8 @@
 """The story bible in AgentWrite mode: what a section is told, and what it establishes.
 
 The facts true at a section are read when it starts (so a hand edit counts at once);
-the facts a finished section establishes are asked for right after it is written, as a
-new turn of the writer's own conversation (see ``facts_after_writing``), and stored in
-the section's own transaction.
+the facts a finished section establishes are extracted on the engine's side engine
+(so the writer's cached prefix survives) and stored in the section's own transaction.
 """
 
 from __future__ import annotations
@@ -12,15 +11,10 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from agents.bible import MAX_FACTS, extract_facts, facts_schema, parse_facts
+from agents.bible import MAX_FACTS, extract_facts
 from agents.calls import Caller
-from agents.layouts import SectionTask, build_messages
-from agents.writer import SectionResult
-from engines import Message
-from engines.base import WINDOW_MARGIN
 from memory.bible import Fact, facts_at
 from memory.context import KnownFact, Window
-from prompts import render
 from storage.steps import ContextRecord
 
 # The extraction's answer (see ``agents.bible``) and its prompt around the passage.
@@ -37,40 +31,8 @@ def known_facts(session: Session, work_id: int, position: int) -> list[KnownFact
     ]
 
 
-def facts_after_writing(
-    caller: Caller, task: SectionTask, result: SectionResult, *, layout: str
-) -> list[Fact]:
-    """The facts a section just written establishes, asked on the writer's engine as a
-    new user turn after the writer's own prompt and the section's text. That prefix is
-    in the engine's cache (llama.cpp's one sequence, a server's prefix cache), so only
-    the short request is computed; and the next section's prompt still shares all of it
-    up to the end of this text (the engine reuses the longest common prefix), so the
-    writer's cache stays warm too. When the conversation would not fit the window, the
-    passage alone goes to the engine's side engine (a second model on the embedded
-    engine, so the writer's cached sequence is not evicted)."""
-    engine = caller.engine
-    if result.window is not None:
-        messages, _ = build_messages(
-            layout,
-            task,
-            result.text,
-            budget=0,
-            count_tokens=engine.count_tokens,
-            window=result.window,  # the writer's last window: the prompt it extended
-        )
-        request = render("bible_extract_part", title=task.step.title, language=task.language)
-        asked: list[Message] = [*messages, {"role": "user", "content": request}]
-        if engine.messages_tokens(asked) + ANSWER_TOKENS + WINDOW_MARGIN <= engine.context_length:
-            completion = caller.chat(
-                "bible", asked, schema=facts_schema(), max_tokens=ANSWER_TOKENS, temperature=0.2
-            )
-            return parse_facts(completion.text)
-    side = Caller(engine.side_engine(), log=caller.log, cancel=caller.cancel)
-    return extract_section_facts(side, result.text, task.language)
-
-
 def extract_section_facts(caller: Caller, text: str, language: str) -> list[Fact]:
-    """The facts of a passage given alone, read in pieces that fit the engine's window
+    """The facts a section establishes, read in pieces that fit the engine's window
     (duplicates are dropped when they are stored)."""
     room = max(64, caller.engine.context_length - ANSWER_TOKENS - PROMPT_TOKENS)
     found: list[Fact] = []

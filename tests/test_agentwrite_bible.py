@@ -9,12 +9,10 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-import pytest
-
 from agents.events import Event, SectionStarted
 from agents.revision import edit_memory
 from agents.runner import Runner
-from engines import Engine, Message
+from engines import Message
 from memory.bible import facts_at
 from memory.context import KnownFact, Window, WrittenSection, fit_window, note_facts
 from storage import Database
@@ -214,64 +212,3 @@ def test_the_note_changes_only_when_the_cut_moves_not_with_each_new_fact() -> No
     assert window(6).cut == 4  # the cut moves: the note changes once
     hand = KnownFact(9, "A fact by hand.", 4, True)
     assert hand in note_facts([*facts[:5], hand], cut=0)
-
-
-@pytest.mark.model
-def test_on_the_embedded_model_extraction_leaves_the_writers_cache_warm(
-    db: Database, embedded: Engine
-) -> None:
-    work_id = agentwrite_work(db, sections=3, words=40)
-    Runner(db, embedded).run(work_id)
-    with db.transaction() as s:
-        nodes = leaves(s, work_id)
-        calls = list_calls(s, work_id)
-        facts = list_memories(s, work_id)
-    assert [c.agent for c in calls].count("bible") >= 2
-    assert {f.valid_from for f in facts} <= {0, 1}
-    for node in nodes[1:]:
-        # The first call of a section follows the extraction of the one before: had
-        # that run on the writer's engine, the prefix would be gone.
-        first = next(c for c in calls if c.node_id == node.id and c.agent == "writer")
-        assert first.prompt_tokens - first.cached_tokens <= 24, first
-
-
-def test_extraction_is_a_turn_after_the_writers_own_prompt_and_text(db: Database) -> None:
-    work_id = agentwrite_work(db, sections=3)
-    Runner(db, engine()).run(work_id)
-    with db.transaction() as s:
-        calls = list_calls(s, work_id)
-        texts = current_passages(s, work_id)
-    for node_id in [c.node_id for c in calls if c.agent == "bible"]:
-        writer = [
-            json.loads(c.prompt) for c in calls if c.agent == "writer" and c.node_id == node_id
-        ]
-        (asked,) = [
-            json.loads(c.prompt) for c in calls if c.agent == "bible" and c.node_id == node_id
-        ]
-        assert asked[:2] == writer[-1][:2]  # the same system and user turns: a cached prefix
-        assert asked[2]["content"].startswith(writer[-1][2]["content"][:40])
-        assert asked[2]["content"].endswith(texts[node_id].content)  # type: ignore[index]
-        assert asked[3]["role"] == "user" and '"S' in asked[3]["content"]
-
-
-class WithSide(ScriptedEngine):
-    """A small-window engine with a separate side engine, like the embedded one."""
-
-    def __init__(self) -> None:
-        super().__init__([Story()] * 200, context_length=560)
-        self.side = ScriptedEngine([Story()] * 50)
-
-    def side_engine(self) -> Engine:
-        return self.side
-
-
-def test_when_the_conversation_would_not_fit_the_passage_goes_to_the_side_engine(
-    db: Database,
-) -> None:
-    work_id = agentwrite_work(db, sections=3)
-    main = WithSide()
-    Runner(db, main).run(work_id)
-    assert all(options["schema"] is None for _, options in main.calls)
-    assert [options["schema"] is not None for _, options in main.side.calls] == [True, True]
-    with db.transaction() as s:
-        assert [f.valid_from for f in list_memories(s, work_id, kind="fact")] == [0, 1]
