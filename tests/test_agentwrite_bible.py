@@ -9,10 +9,12 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
 from agents.events import Event, SectionStarted
 from agents.revision import edit_memory
 from agents.runner import Runner
-from engines import Message
+from engines import Engine, Message
 from memory.bible import facts_at
 from memory.context import KnownFact, Window, WrittenSection, fit_window, note_facts
 from storage import Database
@@ -212,3 +214,46 @@ def test_the_note_changes_only_when_the_cut_moves_not_with_each_new_fact() -> No
     assert window(6).cut == 4  # the cut moves: the note changes once
     hand = KnownFact(9, "A fact by hand.", 4, True)
     assert hand in note_facts([*facts[:5], hand], cut=0)
+
+
+class WithSide(ScriptedEngine):
+    """An engine with a separate side engine, like the embedded one."""
+
+    def __init__(self) -> None:
+        super().__init__([Story()] * 200)
+        self.side = ScriptedEngine([Story()] * 50)
+
+    def side_engine(self) -> Engine:
+        return self.side
+
+
+def test_extraction_runs_on_the_side_engine_with_the_passage_alone(db: Database) -> None:
+    work_id = agentwrite_work(db, sections=3)
+    main = WithSide()
+    Runner(db, main).run(work_id)
+    assert all(options["schema"] is None for _, options in main.calls)  # the writer's only
+    assert [options["schema"] is not None for _, options in main.side.calls] == [True, True]
+    with db.transaction() as s:
+        texts = current_passages(s, work_id)
+        nodes = leaves(s, work_id)
+        assert [f.valid_from for f in list_memories(s, work_id, kind="fact")] == [0, 1]
+    for (messages, _), node in zip(main.side.calls, nodes, strict=False):
+        (only,) = messages
+        assert texts[node.id].content in only["content"] and "Goal" not in only["content"]
+
+
+@pytest.mark.model
+def test_on_the_embedded_model_extraction_leaves_the_writers_cache_warm(
+    db: Database, embedded: Engine
+) -> None:
+    work_id = agentwrite_work(db, sections=3, words=40)
+    Runner(db, embedded).run(work_id)
+    with db.transaction() as s:
+        nodes = leaves(s, work_id)
+        calls = list_calls(s, work_id)
+    assert [c.agent for c in calls].count("bible") == 2
+    for node in nodes[1:]:
+        # The first call of a section follows the extraction of the one before: had
+        # that run on the writer's model, the cached prefix would be gone.
+        first = next(c for c in calls if c.node_id == node.id and c.agent == "writer")
+        assert first.prompt_tokens - first.cached_tokens <= 24, first
