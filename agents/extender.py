@@ -55,6 +55,9 @@ WORDS_PER_CALL = 60
 MAX_REPETITION = 0.05
 # How far the share of CJK characters may move from the draft's (see same_language).
 MAX_LANGUAGE_DRIFT = 0.2
+# Tokens kept free in the window beyond the estimate (chat template markers), and the
+# least room worth a call.
+WINDOW_SLACK, MIN_ANSWER_TOKENS = 64, 48
 # Words of the text so far a stream is checked against (a sentence copied from far
 # back is a loop too).
 GUARD_WINDOW = 2500
@@ -201,8 +204,10 @@ class Extender:
         rounds = accepted = 0
         sampling = _Sampling()
         while count_words(draft) < to_words * LOW and rounds < self.max_rounds:
+            goal = min(to_words, int(count_words(draft) * MAX_GROWTH), self._fits(draft, job))
+            if goal <= count_words(draft):
+                break  # no longer text fits the window beside this draft
             rounds += 1
-            goal = min(to_words, int(count_words(draft) * MAX_GROWTH))
             candidate = self._round(draft, goal, sampling, job)
             if acceptable(candidate, draft):
                 draft, accepted = candidate, accepted + 1
@@ -234,6 +239,7 @@ class Extender:
             sampling=sampling,
             job=job,
         )
+        expanded = expanded or ""
         if count_words(expanded) <= count_words(first) or not same_language(expanded, draft):
             expanded = first  # no usable rewrite: go on from the draft's own words
         text = trim_to_sentence(expanded, int(count_words(expanded) * KEEP))
@@ -247,9 +253,11 @@ class Extender:
             instruction=job.instruction,
             language=job.language,
         )
-        start, calls = count_words(text), 0
+        start, calls, full = count_words(text), 0, False
         limit = 2 * len(marks) + 3 + goal // WORDS_PER_CALL
         for i, mark in enumerate(marks or [""]):
+            if full:
+                break
             if mark and not already_told(mark, text):
                 text = drop_unfinished_sentence(text) + "\n\n" + mark
             until = start + (goal - start) * (i + 1) // max(1, len(marks))
@@ -268,6 +276,9 @@ class Extender:
                     job=job,
                     continuing=True,
                 )
+                if piece is None:
+                    full = True  # no room left in the window: the round ends here
+                    break
                 # A piece in another language is as good as nothing.
                 useless = count_words(piece) < 3 or not same_language(piece, draft)
                 stalls = stalls + 1 if useless else 0
@@ -287,9 +298,15 @@ class Extender:
         sampling: _Sampling,
         job: _Job,
         continuing: bool = False,
-    ) -> str:
-        """One call for about ``words`` words, cut where it fell into a loop."""
+    ) -> str | None:
+        """One call for about ``words`` words, cut where it fell into a loop; None when
+        the prompt leaves no room for an answer in the engine's window."""
         engine = self.caller.engine
+        # The generated text may take more tokens per word than the draft did (a small
+        # model's symbol soup), so the room is checked at every call.
+        room = engine.context_length - engine.messages_tokens(messages) - WINDOW_SLACK
+        if room < MIN_ANSWER_TOKENS:
+            return None
         guard = RepetitionGuard(context, window=GUARD_WINDOW)
 
         def on_token(piece: str) -> bool:
@@ -304,7 +321,7 @@ class Extender:
         completion = self.caller.chat(
             AGENT,
             messages,
-            max_tokens=int(max(words, 20) * per_word * 1.2) + 24,
+            max_tokens=min(room, int(max(words, 20) * per_word * 1.2) + 24),
             prose=ProseRule(banned_first=sampling.avoid),
             continue_final=continuing,
             repeat_penalty=sampling.penalty,
@@ -329,11 +346,24 @@ class Extender:
     def _chunk_words(self, text: str, to_words: int, language: str, instruction: str) -> int:
         """Words of draft that fit the window together with their extension."""
         engine = self.caller.engine
-        head = render(
-            "extend_continue", draft="", words=to_words, instruction=instruction, language=language
-        )
-        room = engine.context_length - engine.count_tokens(head) - 200
+        room = engine.context_length - self._head_tokens(language, instruction)
         per_word = max(1.0, engine.count_tokens(text) / max(1, count_words(text)))
         growth = to_words / max(1, count_words(text))
-        # The draft, the text built from it, and the answer's room share the window.
-        return max(50, int(room / (per_word * (1 + growth * 1.25))))
+        # The draft, the text built from it, and the last answer share the window.
+        return max(50, int(room / (per_word * (1 + growth * 1.15))))
+
+    def _fits(self, draft: str, job: _Job) -> int:
+        """The longest text the window holds beside ``draft`` in a continuation prompt."""
+        engine = self.caller.engine
+        tokens = engine.count_tokens(draft)
+        room = engine.context_length - self._head_tokens(job.language, job.instruction) - tokens
+        per_word = max(1.0, tokens / max(1, count_words(draft)))
+        return int(room / (per_word * 1.15))
+
+    def _head_tokens(self, language: str, instruction: str) -> int:
+        """Tokens of a continuation prompt without its draft and text, with slack."""
+        head = render(
+            "extend_continue", draft="", words=0, instruction=instruction, language=language
+        )
+        system = render("writer_system", language=language)
+        return self.caller.engine.count_tokens(head + system) + 2 * WINDOW_SLACK

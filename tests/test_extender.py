@@ -185,6 +185,22 @@ def test_a_text_too_long_for_the_window_is_extended_chunk_by_chunk() -> None:
     assert all(draft not in m[1]["content"] for m, _ in engine.calls)
 
 
+def test_no_call_overflows_the_window_when_the_text_takes_more_tokens_than_the_draft() -> None:
+    draft = draft_en(paragraphs=4)
+    window = 900
+    model = Model()
+
+    def soup(messages: Sequence[Message], options: dict[str, Any]) -> str:
+        # Dashes are tokens but not words: the text outgrows its share of the window.
+        return model(messages, options).replace(" at dawn.", " at dawn - - - - - - - -.")
+
+    engine = engine_for(soup, context_length=window)
+    result = Extender(Caller(engine)).lengthen(draft, 400)
+    assert count_words(result.text) > count_words(draft)
+    for messages, options in engine.calls:
+        assert engine.messages_tokens(messages) + options["max_tokens"] <= window
+
+
 def _writer_task(target: int) -> SectionTask:
     plan = [PlanItem(1, "Dusk", "The keeper lights the lamp.", target)]
     return SectionTask("Write a story.", "en", target, plan, 0, [])
