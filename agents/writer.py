@@ -49,6 +49,20 @@ _META = re.compile(
 )
 
 
+def meta_line_start(stream: str) -> int | None:
+    """Where the stream's last finished line starts, if that line is a note about the
+    task following some text. Halting there and keeping only the text before it leaves
+    that text exactly as the model wrote it, so the next round's prompt is a cached
+    prefix instead of diverging mid-piece."""
+    end = stream.rfind("\n")
+    if end <= 0:
+        return None
+    start = stream.rfind("\n", 0, end) + 1
+    if not _META.match(stream[start:end]) or count_words(clean(stream[:start])) < 3:
+        return None
+    return start
+
+
 class Cancelled(Exception):
     """The run was cancelled mid-section; nothing of the section was stored."""
 
@@ -90,12 +104,13 @@ class SectionWriter:
     ) -> SectionResult:
         engine = self.caller.engine
         text = ""
-        stalls = loops = rounds = 0
+        stalls = loops = rounds = meta_halts = 0
         penalty, temperature = BASE_PENALTY, BASE_TEMPERATURE
         avoid = ""  # first letters that led straight into a loop
         before = "\n\n".join(s.text for s in task.written)[-LOOKBACK_CHARS:]
         window: Window | None = None
-        while rounds < max_rounds(target):
+        # A round halted at a note about the task is not held against the section.
+        while rounds < max_rounds(target) + meta_halts:
             missing = target - count_words(text)
             if missing <= target * (1 - LOW):
                 break
@@ -117,7 +132,7 @@ class SectionWriter:
 
             def on_token(piece: str, guard: RepetitionGuard = guard) -> bool:
                 on_text(piece)
-                return guard.feed(piece)
+                return guard.feed(piece) or meta_line_start(guard.stream) is not None
 
             completion = self.caller.chat(
                 "writer",
@@ -144,6 +159,10 @@ class SectionWriter:
                     opening = piece.strip()[0]
                     avoid += opening.lower() + opening.upper()
                 piece = drop_unfinished_sentence(piece[: max(0, keep)])
+            elif completion.finish_reason == "halted":
+                cut = meta_line_start(piece)
+                piece = piece if cut is None else piece[:cut]
+                meta_halts = min(meta_halts + 1, MAX_STALLS)
             piece = clean(piece)
             if count_words(piece) < 3:
                 stalls += 1

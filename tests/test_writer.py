@@ -112,6 +112,20 @@ def test_notes_about_the_task_are_removed() -> None:
     assert clean("\nPlain text stays as it is.\n") == "\nPlain text stays as it is.\n"
 
 
+def test_a_note_mid_answer_halts_the_call_and_the_text_before_it_is_sent_unchanged() -> None:
+    first = varied(6, 300) + "\nPart 2: The storm arrives\nAfter the note the model went on."
+    fresh = Varied(12)
+    engine = ScriptedEngine([first] + [fresh] * 6)
+    result = SectionWriter(Caller(engine)).write(task(100), 100, lambda _p: None)
+    assert "Part 2" not in result.text and "After the note" not in result.text
+    # Halted at the note: the call ended there, not at the end of the scripted answer.
+    assert len(engine.calls) >= 2
+    # The next call continues the model's own words exactly (a cached prefix).
+    messages, options = engine.calls[1]
+    assert options["continue_final"] is True
+    assert messages[-1]["content"] == varied(6, 300).strip() + "\n"
+
+
 def test_rebalance_lands_the_remaining_sections_on_what_is_left() -> None:
     assert rebalance([300, 300, 600], 1200) == [300, 300, 600]
     assert sum(rebalance([300, 300, 600], 900)) == 900
