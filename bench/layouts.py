@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -60,6 +61,7 @@ class LayoutFigures:
     computed_per_1k_words: float  # the same, for runs that wrote different lengths
     decode_seconds: float  # completion tokens at the raw decode rate
     wall_over_decode: float
+    calls_by_agent: dict[str, int]  # writer, extender, bible
 
 
 def say(message: str) -> None:
@@ -125,12 +127,13 @@ def run_layout(
     words: int,
     plan: list[tuple[str, str, int]],
     rate: float,
+    bible: bool,
 ) -> LayoutFigures:
     work_id = new_work(db, engine, instruction, words, plan)
     flush_cache(engine)
     say(f"{layout}: writing work {work_id}")
     started = time.perf_counter()
-    result = Runner(db, engine, emit=progress(layout), layout=layout).run(work_id)
+    result = Runner(db, engine, emit=progress(layout), layout=layout, bible=bible).run(work_id)
     wall = time.perf_counter() - started
     with db.transaction() as s:
         calls = list_calls(s, work_id)
@@ -152,6 +155,7 @@ def run_layout(
         else 0.0,
         decode_seconds=round(decode, 1),
         wall_over_decode=round(wall / decode, 2) if decode else 0.0,
+        calls_by_agent=dict(Counter(c.agent for c in calls)),
     )
 
 
@@ -184,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=None, help="a GGUF path, or the server's model name")
     p.add_argument("--db", type=Path, default=None, help="keep the works here (default: temp)")
     p.add_argument("--threads", type=int, default=None, help="embedded: decode threads")
+    p.add_argument(
+        "--bible",
+        action="store_true",
+        help="extract story-bible facts after each section (the same side calls in both runs;"
+        " off by default so the figures are the writer's alone)",
+    )
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = p.parse_args(argv)
     if args.words < 1 or args.sections < 1:
@@ -204,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         rate = tokens / seconds if seconds else 0.0
         say(f"{engine.name} {engine.model}: raw decode {tokens} tokens in {seconds:.2f} s")
         figures = [
-            run_layout(db, engine, layout, instruction, args.words, plan, rate)
+            run_layout(db, engine, layout, instruction, args.words, plan, rate, args.bible)
             for layout in LAYOUTS
         ]
     finally:
@@ -224,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": engine.model,
         "words": args.words,
         "sections": args.sections,
+        "bible": args.bible,
         "load_average_1min_at_start": round(load, 2),
         "cache_reset": "an unrelated 8-token chat before each layout's run, same engine",
         "decode_tokens": tokens,
@@ -238,12 +249,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
         return 0
     plan_line = f"{args.words} words in {args.sections} sections"
+    plan_line += ", story bible on" if args.bible else ", no story bible"
     print(f"engine: {engine.name} {engine.model}; plan: {plan_line}")
     print(f"raw decode: {tokens} tokens in {seconds:.2f} s = {rate:.1f} tokens/s")
     print(f"cache reset: {report['cache_reset']}")
     print(f"machine load (1 min average) at start: {load:.2f} on {os.cpu_count()} cores")
     print()
     print(table(figures))
+    for f in figures:
+        agents = ", ".join(f"{agent} {n}" for agent, n in sorted(f.calls_by_agent.items()))
+        print(f"calls by agent, {f.layout}: {agents}")
     print()
     print(f"prompt tokens computed, agentwrite / continuation: {ratio:.2f}x")
     print(f"the same per word written, agentwrite / continuation: {per_word:.2f}x")
