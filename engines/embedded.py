@@ -29,6 +29,8 @@ DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Window of the side engine: a passage and its extracted facts fit in it.
 SIDE_CONTEXT = 2048
 _SPACE = (b" ", b"\n", b"\t")
+# Prompt tokens evaluated between two looks at the cancel flag (about 0.3 s here).
+PREFILL_CHUNK = 256
 
 
 def default_model_path() -> Path:
@@ -217,8 +219,10 @@ class EmbeddedEngine(Engine):
             call.grammar = self._grammar(schema) if schema is not None else None
             call.processors = self._processors(len(tokens), prose, schema, min_tokens, call)
             try:
-                if sliding:
-                    finish = self._decode_sliding(tokens, cached, call)
+                if not self._prefill(tokens, cached, call):
+                    finish = "cancelled"
+                elif sliding:
+                    finish = self._decode_sliding(tokens, call)
                 else:
                     finish = self._decode(tokens, call)
             except (RuntimeError, ValueError) as exc:
@@ -251,6 +255,21 @@ class EmbeddedEngine(Engine):
         if min_tokens > 0:
             found.append(_hold_end(self._end_tokens(), min_tokens, call))
         return LogitsProcessorList(found) if found else None
+
+    def _prefill(self, tokens: list[int], cached: int, call: _Call) -> bool:
+        """Evaluate a long uncached prompt (but its last token) a chunk at a time, so a
+        cancel is seen after one chunk, not after the whole prompt; False if cancelled.
+        The completion that follows then finds all but the last token in the cache."""
+        llm = self._llm
+        end = len(tokens) - 1
+        llm.n_tokens = cached
+        if call.cancel is None or end - cached <= PREFILL_CHUNK:
+            return True
+        for start in range(cached, end, PREFILL_CHUNK):
+            if call.cancel.is_set():
+                return False
+            llm.eval(tokens[start : min(end, start + PREFILL_CHUNK)])
+        return not call.cancel.is_set()
 
     def _decode(self, tokens: list[int], call: _Call) -> str:
         """llama-cpp-python's own completion loop (the window is not passed)."""
@@ -288,21 +307,20 @@ class EmbeddedEngine(Engine):
         keep = min(self._sink_tokens, self.context_length // 4)
         return tokens[:keep] + tokens[-(n_ctx - n_ctx // 4 - keep) :]
 
-    def _decode_sliding(self, tokens: list[int], cached: int, call: _Call) -> str:
+    def _decode_sliding(self, tokens: list[int], call: _Call) -> str:
         """Our own decode loop: sample with llama-cpp-python's sampler, and whenever the
         KV cache is full drop the older half of what follows the sinks and shift the
         rest back (llama.cpp's context shift, which llama-cpp-python does not do)."""
         import llama_cpp
 
         llm = self._llm
-        llm.n_tokens = cached
         llm._sampler = llm._init_sampler(
             temp=call.temperature,
             repeat_penalty=call.repeat_penalty,
             logits_processor=call.processors,
             grammar=call.grammar,
         )
-        llm.eval(tokens[cached:])
+        llm.eval(tokens[llm.n_tokens :])
         out = _StopText(call.stop, call.pieces)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         finish = "length"

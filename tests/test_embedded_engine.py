@@ -120,3 +120,18 @@ def test_chinese_text_is_reused_across_calls(embedded: EmbeddedEngine) -> None:
     second = embedded.chat(cont, max_tokens=5, continue_final=True, temperature=0.0)
     assert second.usage.cached_tokens >= first.usage.prompt_tokens
     assert second.prompt.endswith(first.text[:-2] + "。")
+
+
+def test_a_cancel_is_seen_before_a_long_prompt_is_evaluated(embedded: EmbeddedEngine) -> None:
+    # A fresh topic, so the cache holds none of it (each sentence differs).
+    text = " ".join(f"Stone {i} of the old wall was grey and cold." for i in range(300))
+    messages = [{"role": "user", "content": f"Read this and sum it up.\n\n{text}"}]
+    embedded.chat(STORY, max_tokens=2)  # the cache holds something else
+    cancel = threading.Event()
+    cancel.set()
+    c = embedded.chat(messages, max_tokens=20, cancel=cancel)
+    assert c.finish_reason == "cancelled" and c.text == ""
+    # The prompt was not evaluated: the same prompt again finds little of it cached.
+    again = embedded.chat(messages, max_tokens=2)
+    assert again.usage.prompt_tokens > 3000
+    assert again.usage.cached_tokens < 300, again.usage
