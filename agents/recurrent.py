@@ -3,9 +3,12 @@
 Each step gets the short-term memory (a rolling summary), the last passage, the
 chosen next instruction, the long-term passages most relevant to it (FTS5/BM25, fused
 with dense similarity when the engine offers embeddings) and the bible facts true at
-this point; it answers, in one schema-constrained JSON, the passage, the updated
-summary and three options for the next step. A step is one transaction: passage (and
-its vector), summary, options, bible facts, what it was given, its calls.
+this point. It writes the passage in plain prose (continued while it is short, loops
+cut off), then answers, in one schema-constrained JSON in a second turn after the
+passage, the updated summary and three options for the next step. (Asked for all three
+in one JSON object, SmolLM2-135M closed the passage string after 7-40 words and failed
+outright by the fifth step.) A step is one transaction: passage (and its vector),
+summary, options, bible facts, what it was given, its calls.
 """
 
 from __future__ import annotations
@@ -22,8 +25,18 @@ from agents.bible import extract_facts
 from agents.calls import Caller
 from agents.errors import AgentError
 from agents.events import Emit, SectionDone, SectionStarted, TokenStream, WorkDone, ignore
-from agents.json_stream import FieldStream
+from agents.layouts import HEADING_STOP
+from agents.length_control import (
+    HIGH,
+    LOW,
+    drop_unfinished_sentence,
+    ends_cleanly,
+    token_budget,
+    trim_to_sentence,
+)
 from agents.planner import text_field
+from agents.repetition_guard import RepetitionGuard, loop_start
+from agents.writer import clean
 from engines import Engine, Message
 from memory.bible import facts_at, store_facts
 from memory.retrieval import embed_passage, relevant_passages, store_passage_vector
@@ -39,6 +52,9 @@ from storage.works import get_work, set_work_status
 
 STEP_WORDS = 200
 MAX_ATTEMPTS = 3
+# Calls that may go into one passage (the first, then continuations while it is short).
+PASSAGE_ROUNDS = 3
+MIN_PASSAGE_WORDS = 5
 CHOOSERS = ("first", "random", "judge")
 
 
@@ -68,12 +84,10 @@ def offered_options(session: Session, work_id: int) -> list[str]:
     return step_options(session, written[-1].id) if written else []
 
 
-def step_schema(step_words: int, memory_words: int) -> dict[str, Any]:
-    chars = max(400, step_words * 12)
+def memory_schema(memory_words: int) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "passage": text_field(step_words * 3, chars),
             "memory": text_field(20, memory_words * 8),
             "options": {
                 "type": "array",
@@ -82,27 +96,26 @@ def step_schema(step_words: int, memory_words: int) -> dict[str, Any]:
                 "maxItems": 3,
             },
         },
-        "required": ["passage", "memory", "options"],
+        "required": ["memory", "options"],
     }
 
 
-def parse_step(text: str) -> StepAnswer:
+def parse_memory(text: str) -> tuple[str, list[str]]:
+    """The updated summary and the three options of a step's second answer."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg})") from exc
     if not isinstance(data, dict):
         raise ValueError("not an object")
-    passage, memory, options = data.get("passage"), data.get("memory"), data.get("options")
-    if not isinstance(passage, str) or count_words(passage) < 5:
-        raise ValueError("no passage")
+    memory, options = data.get("memory"), data.get("options")
     if not isinstance(memory, str) or not memory.strip():
         raise ValueError("no memory")
     if not isinstance(options, list) or len(options) != 3:
         raise ValueError("not three options")
     if not all(isinstance(o, str) and o.strip() for o in options):
         raise ValueError("an empty option")
-    return StepAnswer(passage.strip(), memory.strip(), [o.strip() for o in options])
+    return memory.strip(), [o.strip() for o in options]
 
 
 class RecurrentWriter:
@@ -257,29 +270,90 @@ class RecurrentWriter:
             language=language,
         )
         messages: list[Message] = [{"role": "user", "content": prompt}]
+        passage = ""
+        for _ in range(MAX_ATTEMPTS):
+            passage = self._write_passage(caller, messages, stream)
+            if count_words(passage) >= MIN_PASSAGE_WORDS:
+                break
+        else:
+            raise AgentError(f"the model wrote no passage in {MAX_ATTEMPTS} tries")
+        # The summary and the options: a second turn after the passage, so the prompt
+        # and the passage are a cached prefix and the answer is a small JSON object.
+        follow: list[Message] = [
+            *messages,
+            {"role": "assistant", "content": passage},
+            {
+                "role": "user",
+                "content": render(
+                    "recurrent_memory", memory_words=self.memory_words, language=language
+                ),
+            },
+        ]
         problems: list[str] = []
         for attempt in range(MAX_ATTEMPTS):
             completion = caller.chat(
-                "recurrent",
-                messages,
-                schema=step_schema(self.step_words, self.memory_words),
-                max_tokens=int(self.step_words * 1.6) + self.memory_words * 2 + 200,
+                "memory",
+                follow,
+                schema=memory_schema(self.memory_words),
+                max_tokens=self.memory_words * 2 + 200,
                 temperature=0.7 + 0.1 * attempt,
-                # The passage streams to a front end (the first try only: a retry would
-                # append a second passage to the one shown).
-                on_token=FieldStream("passage", stream) if stream and attempt == 0 else None,
+            )
+            if completion.finish_reason == "cancelled":
+                raise AgentError("cancelled")
+            try:
+                memory, options = parse_memory(completion.text)
+            except ValueError as exc:
+                problems.append(str(exc))
+                continue
+            return StepAnswer(passage, memory, options)
+        raise AgentError(
+            f"the model gave no usable memory and options in {MAX_ATTEMPTS} tries: "
+            + "; ".join(problems)
+        )
+
+    def _write_passage(
+        self, caller: Caller, messages: list[Message], stream: TokenStream | None
+    ) -> str:
+        """The passage in plain prose, continued (the same assistant turn, so the
+        prompt stays cached) while it is short; a loop is cut off where it began."""
+        text = ""
+        for _ in range(PASSAGE_ROUNDS):
+            missing = self.step_words - count_words(text)
+            if missing <= self.step_words * (1 - LOW):
+                break
+            if text and ends_cleanly(text):
+                text = text.rstrip() + "\n"
+            turn: list[Message] = (
+                [*messages, {"role": "assistant", "content": text}] if text else messages
+            )
+            guard = RepetitionGuard(text)
+
+            def on_token(piece: str, guard: RepetitionGuard = guard) -> bool:
+                if stream is not None:
+                    stream(piece)
+                return guard.feed(piece)
+
+            completion = caller.chat(
+                "recurrent",
+                turn,
+                max_tokens=token_budget(missing),
+                continue_final=bool(text),
+                stop=HEADING_STOP,
+                on_token=on_token,
             )
             if stream is not None:
                 stream.flush()
             if completion.finish_reason == "cancelled":
                 raise AgentError("cancelled")
-            try:
-                return parse_step(completion.text)
-            except ValueError as exc:
-                problems.append(str(exc))
-        raise AgentError(
-            f"the model gave no usable step in {MAX_ATTEMPTS} tries: " + "; ".join(problems)
-        )
+            piece = completion.text
+            if guard.tripped:
+                keep = loop_start(text + piece, after=len(text)) - len(text)
+                piece = drop_unfinished_sentence(piece[: max(0, keep)])
+            piece = clean(piece)
+            if count_words(piece) < 3:
+                break
+            text = piece.strip() if not text else text + piece.rstrip()
+        return trim_to_sentence(text.strip(), int(self.step_words * HIGH))
 
     def _choose(self, caller: Caller, session: Any, nodes: list[Any], texts: dict[int, Any]) -> str:
         options = step_options(session, nodes[-1].id)

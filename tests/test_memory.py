@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from agents.recurrent import RecurrentWriter
+from agents.errors import AgentError
+from agents.recurrent import MAX_ATTEMPTS, RecurrentWriter
 from agents.revision import edit_memory, edit_passage
 from engines import Message
 from memory import files
@@ -19,15 +20,22 @@ from storage import Database
 from storage.calls import list_calls
 from storage.memories import add_memory, list_memories, memory_history
 from storage.outline import leaves
+from storage.passages import current_passages
 from storage.steps import step_context
+from storage.wordcount import count_words
 from storage.works import create_work
 from tests.fakes import ScriptedEngine
 
 
-def step_answer(n: int) -> str:
+def step_passage(n: int) -> str:
+    """A scripted passage of about 190 words: long enough that it is not continued."""
+    counting = " ".join(f"She counted stone {n}{i:02d} of the wall." for i in range(30))
+    return f"Step {n}: Mira walked to the old mill number {n} and found a lantern. {counting}"
+
+
+def memory_answer(n: int) -> str:
     return json.dumps(
         {
-            "passage": f"Step {n}: Mira walked to the old mill number {n} and found a lantern.",
             "memory": f"Mira has visited {n} mills.",
             "options": [f"Option A{n}", f"Option B{n}", f"Option C{n}"],
         }
@@ -39,9 +47,10 @@ def facts_answer(_m: Sequence[Message], _o: dict[str, Any]) -> str:
 
 
 def replies(steps: int) -> list[Any]:
+    """A step's calls: its passage, its memory and options, the bible facts."""
     out: list[Any] = []
     for n in range(1, steps + 1):
-        out += [step_answer(n), facts_answer]
+        out += [step_passage(n), memory_answer(n), facts_answer]
     return out
 
 
@@ -185,3 +194,30 @@ def test_the_cli_import_names_the_line_and_exits_2(longform_home: Path, tmp_path
     assert "no memory with id 42" in one_line_error(
         longform("memory", "show", "42", home=longform_home)
     )
+
+
+def test_a_short_passage_is_continued_in_the_same_turn(db: Database) -> None:
+    work_id = recurrent_work(db)
+    short = "Mira opened the barn door and saw something glint in the straw."
+    engine = ScriptedEngine([short, step_passage(1), memory_answer(1), facts_answer])
+    result = RecurrentWriter(db, engine).step(work_id)
+    assert result.words > count_words(short) + 150
+    messages, options = engine.calls[1]
+    assert options["continue_final"] is True
+    assert messages[-1] == {"role": "assistant", "content": short + "\n"}
+    # The memory call is a second turn after the whole passage.
+    messages, options = engine.calls[2]
+    assert options["schema"] is not None
+    assert messages[-2]["content"].startswith(short) and "counted stone" in messages[-2]["content"]
+
+
+def test_bad_memory_answers_end_in_a_clear_error_and_store_nothing(db: Database) -> None:
+    work_id = recurrent_work(db)
+    bad = ["not json", json.dumps({"memory": "x"}), json.dumps({"memory": "", "options": []})]
+    engine = ScriptedEngine([step_passage(1), *bad])
+    with pytest.raises(AgentError, match="no usable memory and options in 3 tries"):
+        RecurrentWriter(db, engine).step(work_id)
+    assert len(engine.calls) == 1 + MAX_ATTEMPTS
+    with db.transaction() as s:
+        assert current_passages(s, work_id) == {}
+        assert current_summary(s, work_id) is None

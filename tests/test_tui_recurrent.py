@@ -213,14 +213,14 @@ def test_pause_during_a_step_holds_the_options_back(home_db: Database) -> None:
     with home_db.transaction() as s:
         work_id = create_work(s, instruction="A keeper.", target_words=1000, mode="recurrent").id
     writing, release = threading.Event(), threading.Event()
-    first, facts = step_replies(1)
+    first, memory, facts = step_replies(1)
 
     def held(_messages: Sequence[Message], _options: dict[str, Any]) -> str:
         writing.set()
         assert release.wait(30), "the test never let the engine answer"
         return str(first)
 
-    engine = ScriptedEngine([held, facts])
+    engine = ScriptedEngine([held, memory, facts])
     seen: list[Any] = []
 
     async def scenario(pilot: Pilot[Any]) -> None:

@@ -151,10 +151,15 @@ def seed_recurrent_work(db: Database) -> int:
 # Scripted model answers for recurrent steps (tests of the wiring, not of the model) ----
 
 
-def step_answer(n: int) -> str:
+def step_passage(n: int) -> str:
+    """A scripted passage of about 190 words: long enough that it is not continued."""
+    counting = " ".join(f"He counted step {n}{i:02d} of the stair." for i in range(30))
+    return f"Step {n}: the keeper climbed to lamp room number {n} and waited. {counting}"
+
+
+def memory_answer(n: int) -> str:
     return json.dumps(
         {
-            "passage": f"Step {n}: the keeper climbed to lamp room number {n} and waited.",
             "memory": f"The keeper has climbed {n} times.",
             "options": [f"Option A{n}.", f"Option B{n}.", f"Option C{n}."],
         }
@@ -166,9 +171,10 @@ def facts_answer(_m: Sequence[Message], _o: dict[str, Any]) -> str:
 
 
 def step_replies(steps: int, first: int = 1) -> list[Any]:
+    """A step's calls: its passage, its memory and options, the bible facts."""
     out: list[Any] = []
     for n in range(first, first + steps):
-        out += [step_answer(n), facts_answer]
+        out += [step_passage(n), memory_answer(n), facts_answer]
     return out
 
 
