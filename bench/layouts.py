@@ -56,6 +56,7 @@ class LayoutFigures:
     prompt_tokens: int  # sent
     cached_tokens: int  # reused from the engine's prefix cache
     computed_tokens: int  # sent - cached: the prefill actually done
+    writer_computed_tokens: int  # the same, of the section writer's calls alone
     completion_tokens: int
     words: int
     computed_per_1k_words: float  # the same, for runs that wrote different lengths
@@ -148,6 +149,9 @@ def run_layout(
         prompt_tokens=sent,
         cached_tokens=cached,
         computed_tokens=sent - cached,
+        writer_computed_tokens=sum(
+            c.prompt_tokens - c.cached_tokens for c in calls if c.agent == "writer"
+        ),
         completion_tokens=completion,
         words=result.words,
         computed_per_1k_words=round((sent - cached) * 1000 / result.words, 1)
@@ -166,6 +170,7 @@ def table(figures: list[LayoutFigures]) -> str:
         ("prompt tokens sent", "prompt_tokens"),
         ("prompt tokens reused (cached)", "cached_tokens"),
         ("prompt tokens computed", "computed_tokens"),
+        ("  of which by the section writer", "writer_computed_tokens"),
         ("completion tokens", "completion_tokens"),
         ("words written", "words"),
         ("prompt tokens computed per 1,000 words", "computed_per_1k_words"),
@@ -225,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     by = {f.layout: f for f in figures}
     cont, naive = by["continuation"].computed_tokens, by["agentwrite"].computed_tokens
     ratio = naive / cont if cont else float("inf")
+    writers = by["continuation"].writer_computed_tokens, by["agentwrite"].writer_computed_tokens
+    writer_ratio = writers[1] / writers[0] if writers[0] else float("inf")
     per_word = by["agentwrite"].computed_per_1k_words / by["continuation"].computed_per_1k_words
     # An engine without prefix caching (AgentWrite as published, on plain HF generate)
     # computes every prompt token it is sent.
@@ -242,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "decode_tokens_per_second": round(rate, 1),
         "layouts": {f.layout: asdict(f) for f in figures},
         "computed_ratio_agentwrite_over_continuation": round(ratio, 2),
+        "writer_computed_ratio_agentwrite_over_continuation": round(writer_ratio, 2),
         "computed_per_word_ratio_agentwrite_over_continuation": round(per_word, 2),
         "ratio_agentwrite_without_prefix_cache_over_continuation": round(uncached, 2),
     }
@@ -261,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"calls by agent, {f.layout}: {agents}")
     print()
     print(f"prompt tokens computed, agentwrite / continuation: {ratio:.2f}x")
+    print(f"the same, the section writer's calls alone: {writer_ratio:.2f}x")
     print(f"the same per word written, agentwrite / continuation: {per_word:.2f}x")
     print(f"agentwrite on an engine without prefix caching / continuation: {uncached:.2f}x")
     return 0
