@@ -38,7 +38,7 @@ from agents.planner import text_field
 from agents.repetition_guard import RepetitionGuard, loop_start
 from agents.writer import clean
 from engines import Engine, Message
-from memory.bible import facts_at, store_facts
+from memory.bible import facts_at, relevant_facts, store_facts
 from memory.retrieval import embed_passage, relevant_passages, store_passage_vector
 from memory.short_term import DEFAULT_CAP, current_summary, save_summary
 from prompts import render
@@ -226,10 +226,10 @@ class RecurrentWriter:
             items.append(ContextRecord(node_id, "summary", summary.id, summary.content, 0.0))
         written = [n for n in self._written(session, work_id) if n.id != node_id]
         texts = current_passages(session, work_id)
+        query = instruction + " " + (summary.content if summary else "")
         if written:
             last = texts[written[-1].id]
             items.append(ContextRecord(node_id, "last", last.id, last.content, 0.0))
-            query = instruction + " " + (summary.content if summary else "")
             for hit in relevant_passages(
                 session,
                 work_id,
@@ -240,7 +240,9 @@ class RecurrentWriter:
                 items.append(
                     ContextRecord(node_id, "passage", hit.passage_id, hit.content, hit.score)
                 )
-        for fact in facts_at(session, work_id, position):
+        # The bible grows with every step; the prompt does not (the facts that matter most).
+        about = query + " " + (texts[written[-1].id].content if written else "")
+        for fact in relevant_facts(facts_at(session, work_id, position), about):
             items.append(ContextRecord(node_id, "fact", fact.id, fact.content, 0.0))
         return items
 

@@ -7,6 +7,7 @@ there: a scar got in chapter 10 is not known in chapter 3.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,9 @@ from storage.memories import add_memory, list_memories
 from storage.records import MemoryRecord
 
 KINDS = ("character", "place", "fact")
+# Bible entries a recurrent step is given at most (about 400 tokens on SmolLM2).
+FACT_LIMIT = 12
+_WORD = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,29 @@ def facts_at(session: Session, work_id: int, position: int) -> list[MemoryRecord
     for kind in KINDS:
         found += list_memories(session, work_id, kind=kind, valid_at=position)
     return sorted((m for m in found if not m.stale), key=lambda m: (m.valid_from, m.id))
+
+
+def relevant_facts(
+    facts: list[MemoryRecord], query: str, *, limit: int = FACT_LIMIT
+) -> list[MemoryRecord]:
+    """At most ``limit`` of ``facts`` for a step about ``query``: first every one a
+    person wrote or edited last, then those sharing the most words with the query, the
+    newer first on a tie; in story order."""
+    if len(facts) <= limit:
+        return facts
+    wanted = _content_words(query)
+
+    def rank(m: MemoryRecord) -> tuple[bool, int, int, int]:
+        shared = len(wanted & _content_words(m.content))
+        return (m.author != "model", shared, m.valid_from, m.id)
+
+    chosen = sorted(facts, key=rank, reverse=True)[:limit]
+    return sorted(chosen, key=lambda m: (m.valid_from, m.id))
+
+
+def _content_words(text: str) -> set[str]:
+    """Lower-cased words of four letters or more, and CJK characters."""
+    return {w.lower() for w in _WORD.findall(text) if len(w) >= 4 or "\u4e00" <= w <= "\u9fff"}
 
 
 def store_facts(

@@ -14,7 +14,7 @@ from agents.recurrent import MAX_ATTEMPTS, RecurrentWriter
 from agents.revision import edit_memory, edit_passage
 from engines import Message
 from memory import files
-from memory.bible import facts_at
+from memory.bible import FACT_LIMIT, facts_at
 from memory.short_term import current_summary
 from storage import Database
 from storage.calls import list_calls
@@ -221,3 +221,25 @@ def test_bad_memory_answers_end_in_a_clear_error_and_store_nothing(db: Database)
     with db.transaction() as s:
         assert current_passages(s, work_id) == {}
         assert current_summary(s, work_id) is None
+
+
+def test_a_step_is_given_a_bounded_set_of_facts_the_relevant_and_hand_written_first(
+    db: Database,
+) -> None:
+    work_id = recurrent_work(db)
+    with db.transaction() as s:
+        for i in range(FACT_LIMIT + 8):
+            add_memory(s, work_id, kind="fact", content=f"Pebble {i} lies in the brook.")
+        add_memory(s, work_id, kind="fact", content="The lantern belongs to Orla.", author="model")
+        mine = add_memory(s, work_id, kind="fact", content="Mira fears deep water.", author="user")
+    engine = ScriptedEngine(replies(1))
+    RecurrentWriter(db, engine).step(work_id, "Mira gives the lantern back.")
+    with db.transaction() as s:
+        (node,) = leaves(s, work_id)
+        given = [c for c in step_context(s, node.id) if c.kind == "fact"]
+    assert len(given) == FACT_LIMIT
+    texts = [c.content for c in given]
+    assert "The lantern belongs to Orla." in texts  # shares "lantern" with the step
+    assert mine.content in texts  # written by hand
+    prompt = last_prompt(db, work_id)
+    assert "Pebble 0 lies" not in prompt  # the oldest unrelated ones are left out
