@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from agents.calls import Caller
 from agents.layouts import HEADING_STOP, SectionTask, build_messages, window_for
 from agents.length_control import (
+    AIM,
     HIGH,
     LOW,
     drop_unfinished_sentence,
@@ -112,7 +113,7 @@ class SectionWriter:
         # A round halted at a note about the task is not held against the section.
         while rounds < max_rounds(target) + meta_halts:
             missing = target - count_words(text)
-            if missing <= target * (1 - LOW):
+            if missing <= target * (1 - AIM):
                 break
             rounds += 1
             if text and ends_cleanly(text):

@@ -7,7 +7,7 @@ from typing import Any
 
 from agents.calls import Caller
 from agents.layouts import PlanItem, SectionTask
-from agents.length_control import HIGH, LOW, rebalance
+from agents.length_control import AIM, HIGH, LOW, rebalance
 from agents.writer import SectionWriter, clean
 from engines import Message
 from storage.wordcount import count_words
@@ -82,6 +82,13 @@ def test_a_short_answer_is_continued_until_it_reaches_the_band() -> None:
     messages, options = engine.calls[1]
     assert options["continue_final"] is True
     assert messages[-1]["content"].endswith(result.text.split("\n")[0][-40:] + "\n")
+
+
+def test_a_section_inside_the_band_but_short_of_its_aim_is_continued() -> None:
+    engine = ScriptedEngine([varied(12), varied(2, 12)])  # 96 words, then 16 more
+    result = SectionWriter(Caller(engine)).write(task(100), 100, lambda _p: None)
+    assert len(engine.calls) == 2
+    assert AIM * 100 <= count_words(result.text) <= HIGH * 100
 
 
 def test_a_long_answer_is_cut_at_a_sentence_end() -> None:
