@@ -14,13 +14,13 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from engines.base import WINDOW_MARGIN, Completion, Engine, Message, OnToken, ProseRule, Usage
 from engines.chat_template import ChatTemplate
 from engines.errors import EngineError, EngineUnavailable
+from engines.llama_call import Call, StopText, common_prefix, hold_end
 from engines.profiles import DEFAULT_SINK_TOKENS, get_profile, trained_context
 from engines.profiles import llama_kwargs as profile_kwargs
 from engines.prose import TokenTable, prose_processor
@@ -141,7 +141,7 @@ class EmbeddedEngine(Engine):
         change, and the text the model generated keeps the tokens it was generated as."""
         bos = [self._llm.token_bos()] if self._add_bos else []
         data = prompt.encode("utf-8")
-        agree = _common_prefix(self._held_bytes, data)
+        agree = common_prefix(self._held_bytes, data)
         n = bisect.bisect_right(self._held_ends, agree)  # held tokens within the agreement
         if agree < len(self._held_bytes):
             # The texts part ways: go back to a token end where the prompt goes on with
@@ -213,9 +213,7 @@ class EmbeddedEngine(Engine):
             if sliding:
                 tokens = self._fit_sinks(tokens, max_tokens)
             cached = self._cached_prefix(tokens) if self._llm.n_tokens else 0
-            call = _Call(
-                max_tokens, temperature, repeat_penalty, list(stop or []), on_token, cancel
-            )
+            call = Call(max_tokens, temperature, repeat_penalty, list(stop or []), on_token, cancel)
             call.grammar = self._grammar(schema) if schema is not None else None
             call.processors = self._processors(len(tokens), prose, schema, min_tokens, call)
             try:
@@ -245,7 +243,7 @@ class EmbeddedEngine(Engine):
         prose: ProseRule | None,
         schema: dict[str, Any] | None,
         min_tokens: int,
-        call: _Call,
+        call: Call,
     ) -> Any:
         from llama_cpp import LogitsProcessorList
 
@@ -253,10 +251,10 @@ class EmbeddedEngine(Engine):
         if prose is not None and schema is None:
             found.append(prose_processor(self._token_table(), prose, n_prompt))
         if min_tokens > 0:
-            found.append(_hold_end(self._end_tokens(), min_tokens, call))
+            found.append(hold_end(self._end_tokens(), min_tokens, call))
         return LogitsProcessorList(found) if found else None
 
-    def _prefill(self, tokens: list[int], cached: int, call: _Call) -> bool:
+    def _prefill(self, tokens: list[int], cached: int, call: Call) -> bool:
         """Evaluate a long uncached prompt (but its last token) a chunk at a time, so a
         cancel is seen after one chunk, not after the whole prompt; False if cancelled.
         The completion that follows then finds all but the last token in the cache."""
@@ -271,7 +269,7 @@ class EmbeddedEngine(Engine):
             llm.eval(tokens[start : min(end, start + PREFILL_CHUNK)])
         return not call.cancel.is_set()
 
-    def _decode(self, tokens: list[int], call: _Call) -> str:
+    def _decode(self, tokens: list[int], call: Call) -> str:
         """llama-cpp-python's own completion loop (the window is not passed)."""
         finish = "stop"
         stream: Any = self._llm.create_completion(
@@ -307,7 +305,7 @@ class EmbeddedEngine(Engine):
         keep = min(self._sink_tokens, self.context_length // 4)
         return tokens[:keep] + tokens[-(n_ctx - n_ctx // 4 - keep) :]
 
-    def _decode_sliding(self, tokens: list[int], call: _Call) -> str:
+    def _decode_sliding(self, tokens: list[int], call: Call) -> str:
         """Our own decode loop: sample with llama-cpp-python's sampler, and whenever the
         KV cache is full drop the older half of what follows the sinks and shift the
         rest back (llama.cpp's context shift, which llama-cpp-python does not do)."""
@@ -321,7 +319,7 @@ class EmbeddedEngine(Engine):
             grammar=call.grammar,
         )
         llm.eval(tokens[llm.n_tokens :])
-        out = _StopText(call.stop, call.pieces)
+        out = StopText(call.stop, call.pieces)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         finish = "length"
         while call.produced < call.max_tokens:
@@ -394,83 +392,3 @@ class EmbeddedEngine(Engine):
     def embed(self, texts: Sequence[str]) -> list[list[float]] | None:
         # A generative model (SmolLM2) has no embedding head: offer none, fake none.
         return None
-
-
-@dataclass
-class _Call:
-    """One call's settings and what it has produced so far."""
-
-    max_tokens: int
-    temperature: float
-    repeat_penalty: float
-    stop: list[str]
-    on_token: OnToken | None
-    cancel: threading.Event | None
-    grammar: Any = None
-    processors: Any = None
-    produced: int = 0
-    pieces: list[str] = field(default_factory=list)
-
-
-def _hold_end(end_tokens: list[int], min_tokens: int, call: _Call) -> Any:
-    """A logits processor that forbids ending the turn before ``min_tokens``."""
-    import numpy as np
-
-    def process(_input_ids: Any, scores: Any) -> Any:
-        if call.produced < min_tokens:
-            scores[end_tokens] = -np.inf
-        return scores
-
-    return process
-
-
-class _StopText:
-    """Streamed text cut at the first stop sequence; a tail that could be the start
-    of one is held back until it cannot."""
-
-    def __init__(self, stop: list[str], pieces: list[str]) -> None:
-        self.stop = [s for s in stop if s]
-        self.text = ""
-        self.sent = 0
-        self.pieces = pieces
-
-    def add(self, piece: str) -> tuple[str, bool]:
-        self.text += piece
-        cut = min((i for i in (self.text.find(s) for s in self.stop) if i >= 0), default=-1)
-        if cut >= 0:
-            self.text = self.text[:cut]
-        held = 0 if cut >= 0 else max((_overlap(self.text, s) for s in self.stop), default=0)
-        return self._send(len(self.text) - held), cut >= 0
-
-    def flush(self) -> str:
-        return self._send(len(self.text))
-
-    def _send(self, upto: int) -> str:
-        piece = self.text[self.sent : upto]
-        if piece:
-            self.pieces.append(piece)
-            self.sent = upto
-        return piece
-
-
-def _overlap(text: str, stop: str) -> int:
-    """Length of the longest end of ``text`` that begins ``stop``."""
-    for n in range(min(len(stop) - 1, len(text)), 0, -1):
-        if stop.startswith(text[-n:]):
-            return n
-    return 0
-
-
-def _common_prefix(a: bytes, b: bytes) -> int:
-    """Length of the longest common prefix of two byte strings."""
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:
-        return n
-    lo, hi = 0, n  # a[:lo] == b[:lo], a[:hi] != b[:hi]
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
