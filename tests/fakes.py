@@ -69,3 +69,41 @@ class ScriptedEngine(Engine):
         prompt = json.dumps(list(messages))
         usage = Usage(self.messages_tokens(messages), 0, self.count_tokens(out), 0.0)
         return Completion(out, usage, finish, self.name, self.model, prompt)
+
+
+class HeldEngine(Engine):
+    """A real engine whose first streamed piece is held until ``release`` is set, so a
+    test can act while a section is being written (press pause, say) however fast or
+    slow the machine is. Everything else is the wrapped engine's."""
+
+    def __init__(self, inner: Engine, *, deadline: float = 300.0) -> None:
+        self.inner = inner
+        self.name, self.model = inner.name, inner.model
+        self.deadline = deadline
+        self.streaming = threading.Event()  # the first piece has been streamed
+        self.release = threading.Event()
+
+    @property
+    def context_length(self) -> int:
+        return self.inner.context_length
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def messages_tokens(self, messages: Sequence[Message]) -> int:
+        return self.inner.messages_tokens(messages)
+
+    def side_engine(self) -> Engine:
+        return self.inner.side_engine()
+
+    def chat(  # type: ignore[override]
+        self, messages: Sequence[Message], *, on_token: OnToken | None = None, **options: Any
+    ) -> Completion:
+        def held(piece: str) -> bool | None:
+            halt = on_token(piece) if on_token is not None else None
+            if not self.streaming.is_set():
+                self.streaming.set()
+                assert self.release.wait(self.deadline), "the test never released the engine"
+            return halt
+
+        return self.inner.chat(messages, on_token=held, **options)

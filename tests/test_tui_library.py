@@ -14,7 +14,7 @@ from app.tui.screens.new_work import NewWorkScreen
 from app.tui.screens.work import WorkScreen
 from storage import Database
 from storage.works import list_works
-from tests.tui_helpers import home_db, run_app, seed_library, settle
+from tests.tui_helpers import drain, home_db, press, run_app, seed_library, settle
 
 __all__ = ["home_db"]
 
@@ -41,17 +41,17 @@ def test_library_create_and_delete(home_db: Database) -> None:
 
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("n")
-        await pilot.press(*"A poem about rain")
-        await pilot.press("tab", "ctrl+a", "ctrl+k", *"200")
-        await pilot.press("ctrl+s")
+        await press(pilot, "n")
+        await press(pilot, *"A poem about rain")
+        await press(pilot, "tab", "ctrl+a", "ctrl+k", *"200")
+        await press(pilot, "ctrl+s")
         await settle(pilot)
         assert isinstance(pilot.app.screen, WorkScreen)
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await settle(pilot)
         assert isinstance(pilot.app.screen, LibraryScreen)
-        await pilot.press("home", "d")  # the first work
-        await pilot.press("y")
+        await press(pilot, "home", "d")  # the first work
+        await press(pilot, "y")
         await settle(pilot)
 
     run_app(LongformApp(), scenario)
@@ -69,10 +69,10 @@ def test_library_create_and_delete(home_db: Database) -> None:
 def test_a_chinese_instruction_makes_a_chinese_recurrent_work(home_db: Database) -> None:
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("n")
+        await press(pilot, "n")
         pilot.app.screen.query_one("#instruction").insert("写一个关于狐狸的故事")
         pilot.app.screen.query_one("#mode").value = "recurrent"
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await settle(pilot)
 
     run_app(LongformApp(), scenario)
@@ -86,16 +86,16 @@ def test_the_form_refuses_what_cannot_be_written(home_db: Database) -> None:
 
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("n", "ctrl+s")  # no instruction
-        await pilot.pause()
+        await press(pilot, "n", "ctrl+s")  # no instruction
+        await drain(pilot)
         form = pilot.app.screen
         assert isinstance(form, NewWorkScreen)
         shown.append(str(form.query_one("#error", Label).render()))
-        await pilot.press(*"A poem", "tab", "ctrl+a", "ctrl+k", *"10", "ctrl+s")  # too short
-        await pilot.pause()
+        await press(pilot, *"A poem", "tab", "ctrl+a", "ctrl+k", *"10", "ctrl+s")  # too short
+        await drain(pilot)
         shown.append(str(form.query_one("#error", Label).render()))
         assert pilot.app.screen is form
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await settle(pilot)
         assert isinstance(pilot.app.screen, LibraryScreen)
 
@@ -110,13 +110,13 @@ def test_help_lists_the_keys_of_the_screen(home_db: Database) -> None:
 
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("f1")
-        await pilot.pause()
+        await press(pilot, "f1")
+        await drain(pilot)
         assert isinstance(pilot.app.screen, HelpScreen)
         table = pilot.app.screen.query_one(DataTable)
         rows.extend([str(c) for c in table.get_row_at(i)] for i in range(table.row_count))
-        await pilot.press("escape")
-        await pilot.pause()
+        await press(pilot, "escape")
+        await drain(pilot)
         assert isinstance(pilot.app.screen, LibraryScreen)
 
     run_app(LongformApp(), scenario)

@@ -26,7 +26,9 @@ from storage.works import create_work, get_work
 from tests.fakes import ScriptedEngine
 from tests.tui_helpers import (
     OPTIONS,
+    drain,
     home_db,
+    press,
     run_app,
     run_keys,
     seed_recurrent_work,
@@ -45,8 +47,8 @@ def given(db: Database, node_id: int, kind: str) -> list[str]:
 
 
 async def options_shown(pilot: Pilot[Any]) -> list[str]:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, OptionsScreen), 10)
-    await pilot.pause()
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, OptionsScreen))
+    await drain(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, OptionsScreen)
     return screen.options
@@ -59,13 +61,13 @@ def test_options_pick_edit_or_write_own() -> None:
         await settle(pilot)
         for keys in (["2"], ["down", "e", "end", *" Then dawn.", "ctrl+s"], ["o", *"Go", "ctrl+s"]):
             pilot.app.push_screen(OptionsScreen(OPTIONS), results.append)
-            await pilot.pause()
-            await pilot.press(*keys)
-            await pilot.pause()
+            await drain(pilot)
+            await press(pilot, *keys)
+            await drain(pilot)
         pilot.app.push_screen(OptionsScreen(OPTIONS), results.append)
-        await pilot.pause()
-        await pilot.press("escape")
-        await pilot.pause()
+        await drain(pilot)
+        await press(pilot, "escape")
+        await drain(pilot)
 
     run_app(LongformApp(), scenario)
     assert results == [
@@ -96,12 +98,12 @@ def test_the_chosen_option_is_what_the_next_step_is_given(home_db: Database) -> 
         offered.append(await options_shown(pilot))
         await run_keys(pilot, "o", *"The keeper sleeps.", "ctrl+s")  # the writer's own
         offered.append(await options_shown(pilot))
-        await pilot.press("escape")  # no next step for now
+        await press(pilot, "escape")  # no next step for now
         await settle(pilot)
         states.append(screen.progress.state)
-        await pilot.press("w")  # the same options again
+        await press(pilot, "w")  # the same options again
         offered.append(await options_shown(pilot))
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await settle(pilot)
 
     run_app(LongformApp(work_id=work_id, engine_factory=lambda _work: engine), scenario)
@@ -132,11 +134,11 @@ def test_regenerate_rewrites_the_steps_and_offers_the_last_ones_options(
         await settle(pilot)
         await run_keys(pilot, "home", "R")  # only Step 1
         offered.append(await options_shown(pilot))
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await settle(pilot)
         await run_keys(pilot, "home", "r")  # Step 1 and all after it
         offered.append(await options_shown(pilot))
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await settle(pilot)
 
     run_app(LongformApp(work_id=work_id, engine_factory=lambda _work: engine), scenario)
@@ -160,28 +162,28 @@ def test_recurrent_steps_on_the_model(home_db: Database) -> None:
 
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("n", *"Write a short story about a fox in the snow")
+        await press(pilot, "n", *"Write a short story about a fox in the snow")
         pilot.app.screen.query_one("#mode").value = "recurrent"
-        await pilot.press("tab", "ctrl+a", "ctrl+k", *"400", "ctrl+s")
+        await press(pilot, "tab", "ctrl+a", "ctrl+k", *"400", "ctrl+s")
         await settle(pilot)
         screen = work_screen(pilot)
         ids["work"] = screen.work_id
-        await pilot.press("w")
-        await wait_until(pilot, lambda: screen.running, 5)
+        await press(pilot, "w")
+        await wait_until(pilot, lambda: screen.running)
         while screen.running:
             streamed.append(len(screen.live_text))
             await pilot.pause(0.05)
         first = await options_shown(pilot)
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await settle(pilot)
-        await pilot.press("m", "tab", "enter", "ctrl+end", *" The fox is hungry.", "ctrl+s")
+        await press(pilot, "m", "tab", "enter", "ctrl+end", *" The fox is hungry.", "ctrl+s")
         await settle(pilot)
-        await pilot.press("escape", "w")  # out of the editor; w: the same options again
+        await press(pilot, "escape", "w")  # out of the editor; w: the same options again
         assert await options_shown(pilot) == first
         await run_keys(pilot, "2")
         ids["options"] = len(first)
         if isinstance(pilot.app.screen, OptionsScreen):
-            await pilot.press("escape")
+            await press(pilot, "escape")
         await settle(pilot)
 
     run_app(LongformApp(), scenario)
@@ -226,16 +228,16 @@ def test_pause_during_a_step_holds_the_options_back(home_db: Database) -> None:
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         screen = work_screen(pilot)
-        await pilot.press("w")
-        await wait_until(pilot, writing.is_set, 10)
-        await pilot.press("p")
+        await press(pilot, "w")
+        await wait_until(pilot, writing.is_set)
+        await press(pilot, "p")
         release.set()
-        await wait_until(pilot, lambda: not screen.running, 30)
+        await wait_until(pilot, lambda: not screen.running)
         await settle(pilot)
         seen.append((screen.progress.state, type(pilot.app.screen).__name__))
-        await pilot.press("w")
+        await press(pilot, "w")
         seen.append(await options_shown(pilot))
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await settle(pilot)
 
     run_app(LongformApp(work_id=work_id, engine_factory=lambda _work: engine), scenario)

@@ -12,7 +12,16 @@ from textual.pilot import Pilot
 
 from app.tui.app import LongformApp
 from storage import Database
-from tests.tui_helpers import SIZE, home_db, seed_library, seed_recurrent_work, seed_work, settle
+from tests.tui_helpers import (
+    SIZE,
+    drain,
+    home_db,
+    press,
+    seed_library,
+    seed_recurrent_work,
+    seed_work,
+    settle,
+)
 
 __all__ = ["home_db"]
 
@@ -34,7 +43,7 @@ def test_memory_snapshot(home_db: Database, snap_compare: Any) -> None:
 
     async def open_memory(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("end", "m")
+        await press(pilot, "end", "m")
         await settle(pilot)
 
     app = LongformApp(work_id=work_id)
@@ -47,10 +56,10 @@ def test_options_snapshot(home_db: Database, snap_compare: Any) -> None:
 
     async def show_options(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("w")
+        await press(pilot, "w")
         await settle(pilot)
-        await pilot.press("down")
-        await pilot.pause()
+        await press(pilot, "down")
+        await drain(pilot)
 
     app = LongformApp(work_id=work_id)
     assert snap_compare(app, run_before=show_options, terminal_size=SIZE)

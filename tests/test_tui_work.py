@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine as SAEngine
+from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent
 
@@ -23,8 +24,10 @@ from storage.works import create_work, get_work
 from tests.fakes import ScriptedEngine
 from tests.test_writer import Varied
 from tests.tui_helpers import (
+    drain,
     home_db,
     notifications,
+    press,
     run_app,
     run_keys,
     seed_recurrent_work,
@@ -45,12 +48,13 @@ def test_every_action_is_in_the_command_palette(home_db: Database) -> None:
         await settle(pilot)
         app = pilot.app
         titles["work"] = {c.title for c in app.get_system_commands(app.screen)}
-        await pilot.press("ctrl+p", *"Calls")
-        await pilot.pause(0.5)  # the palette searches in the background
-        await pilot.press("enter")
-        await pilot.pause()
+        await press(pilot, "ctrl+p", *"Calls")
+        # The palette searches in the background: wait until it shows a match.
+        await wait_until(pilot, lambda: any(c.option_count for c in app.screen.query(CommandList)))
+        await press(pilot, "enter")
+        await drain(pilot)
         assert app.screen.query_one(TabbedContent).active == "calls"
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await settle(pilot)
         titles["library"] = {c.title for c in app.get_system_commands(app.screen)}
 
@@ -81,14 +85,14 @@ def test_outline_editing(home_db: Database) -> None:
 
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("a", *"Dawn", "tab", *"The keeper sleeps", "tab")
-        await pilot.press("ctrl+a", "ctrl+k", *"80", "enter")  # a new section after the first
+        await press(pilot, "a", *"Dawn", "tab", *"The keeper sleeps", "tab")
+        await press(pilot, "ctrl+a", "ctrl+k", *"80", "enter")  # a new section after the first
         await settle(pilot)
-        await pilot.press("right_square_bracket")  # ...moved after "The storm"
+        await press(pilot, "right_square_bracket")  # ...moved after "The storm"
         await settle(pilot)
-        await pilot.press("end", "e", "tab", "tab", "ctrl+a", "ctrl+k", *"90", "enter")
+        await press(pilot, "end", "e", "tab", "tab", "ctrl+a", "ctrl+k", *"90", "enter")
         await settle(pilot)
-        await pilot.press("home", "x", "y")  # "Night watch" removed
+        await press(pilot, "home", "x", "y")  # "Night watch" removed
         await settle(pilot)
 
     run_app(LongformApp(work_id=work_id), scenario)
@@ -106,8 +110,8 @@ def test_memory_edited_in_place(home_db: Database) -> None:
 
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("m", "tab", "down", "enter")  # the second memory's text
-        await pilot.press("ctrl+e", *" Its lamp is red.", "ctrl+s")
+        await press(pilot, "m", "tab", "down", "enter")  # the second memory's text
+        await press(pilot, "ctrl+e", *" Its lamp is red.", "ctrl+s")
         await settle(pilot)
 
     run_app(LongformApp(work_id=work_id), scenario)
@@ -128,11 +132,11 @@ def test_the_memory_panel_shows_what_the_selected_step_was_given(home_db: Databa
         screen = work_screen(pilot)
         given = screen.query_one("#given-text", Static)
         title = screen.query_one("#given-title", Static)
-        await pilot.press("m")
-        await pilot.pause()
+        await press(pilot, "m")
+        await drain(pilot)
         shown["first"] = f"{title.render()}\n{given.render()}"
-        await pilot.press("end")
-        await pilot.pause()
+        await press(pilot, "end")
+        await drain(pilot)
         shown["second"] = f"{title.render()}\n{given.render()}"
 
     run_app(LongformApp(work_id=work_id), scenario)
@@ -162,7 +166,7 @@ def test_a_shown_section_is_not_an_edit(home_db: Database) -> None:
         screen = work_screen(pilot)
         assert "Two lines." in screen.editor.text
         dirty.append(screen.editor.dirty)
-        await pilot.press("tab", "ctrl+end", *" Five.")
+        await press(pilot, "tab", "ctrl+end", *" Five.")
         dirty.append(screen.editor.dirty)
 
     run_app(LongformApp(work_id=w.id), scenario)
@@ -180,8 +184,8 @@ def test_unreachable_engine_is_reported_and_changes_nothing(home_db: Database) -
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         screen = work_screen(pilot)
-        await pilot.press("down", "R")  # regenerate only "B"
-        await wait_until(pilot, lambda: not screen.running, 60)
+        await press(pilot, "down", "R")  # regenerate only "B"
+        await wait_until(pilot, lambda: not screen.running)
         await settle(pilot)
         assert screen.progress.state == "failed"
         assert any("127.0.0.1:9" in n for n in notifications(pilot))
@@ -213,12 +217,12 @@ def test_pause_stops_after_the_section_being_written(home_db: Database) -> None:
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         screen = work_screen(pilot)
-        await pilot.press("w")
-        await wait_until(pilot, writing.is_set, 10)
-        await pilot.press("p")
+        await press(pilot, "w")
+        await wait_until(pilot, writing.is_set)
+        await press(pilot, "p")
         states.append(screen.progress.state)
         release.set()
-        await wait_until(pilot, lambda: not screen.running, 30)
+        await wait_until(pilot, lambda: not screen.running)
         await settle(pilot)
         states.append(screen.progress.state)
         with home_db.transaction() as s:
@@ -250,12 +254,12 @@ def test_the_ui_thread_never_touches_the_database(home_db: Database) -> None:
 
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("m", "tab", "enter", "ctrl+e", *" Rain.", "ctrl+s")  # a memory
+        await press(pilot, "m", "tab", "enter", "ctrl+e", *" Rain.", "ctrl+s")  # a memory
         await settle(pilot)
-        await pilot.press("escape", "t", "a", *"Dusk", "enter")  # a section
+        await press(pilot, "escape", "t", "a", *"Dusk", "enter")  # a section
         await settle(pilot)
         await run_keys(pilot, "w")  # the stale and unwritten sections
-        await pilot.press("escape")  # to the library
+        await press(pilot, "escape")  # to the library
         await settle(pilot)
 
     event.listen(SAEngine, "before_cursor_execute", record)

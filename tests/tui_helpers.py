@@ -30,7 +30,9 @@ from storage.steps import ContextRecord, record_context, set_options
 from storage.works import create_work
 
 SIZE = (80, 24)
-RUN_TIMEOUT = 300.0
+RUN_TIMEOUT = 300.0  # a run on the real model
+DEADLINE = 120.0  # anything else the app is waited for
+DRAIN_ROUNDS = 8
 OPTIONS = [
     "The keeper finds a message in a bottle and decides to answer it.",
     "A storm cuts the power; the keeper climbs the tower with an oil lamp.",
@@ -186,10 +188,36 @@ async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
     for _ in range(rounds):
         with contextlib.suppress(WorkerCancelled):  # a load replaced by a newer one
             await pilot.app.workers.wait_for_complete()
+        await drain(pilot)
+
+
+async def drain(pilot: Pilot[Any]) -> None:
+    """Wait until the app and the widgets of the screen on top have handled their
+    messages, and those that handling posted: a pushed modal mounts, then takes focus,
+    a round each. Textual's own wait between keys is a guess from CPU time, wrong on a
+    busy machine; this waits on the queues. A streaming run posts all the time, so the
+    queues may never be empty: each round still handles all that was queued when it
+    began, which is what moves focus. (``_message_queue`` is Textual's; it is pinned.)"""
+    for _ in range(DRAIN_ROUNDS):
         await pilot.pause()
+        app = pilot.app
+        pumps = [app, *app.screen.walk_children(with_self=True)]
+        if all(p._message_queue.empty() for p in pumps):
+            return
 
 
-async def wait_until(pilot: Pilot[Any], done: Callable[[], bool], timeout: float) -> None:
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    """Press keys one at a time, each handled with all it set off before the next, so a
+    key never reaches the widget that had focus before the previous key moved it."""
+    for key in keys:
+        await pilot.press(key)
+        await drain(pilot)
+
+
+async def wait_until(
+    pilot: Pilot[Any], done: Callable[[], bool], timeout: float = DEADLINE
+) -> None:
+    """Poll ``done`` until it holds; ``timeout`` is a generous deadline, not a measure."""
     deadline = time.monotonic() + timeout
     while not done():
         if time.monotonic() > deadline:
@@ -218,8 +246,8 @@ async def run_keys(pilot: Pilot[Any], *keys: str, timeout: float = RUN_TIMEOUT) 
     until it has ended."""
     screen = next(s for s in reversed(pilot.app.screen_stack) if isinstance(s, WorkScreen))
     before = screen.run_handle
-    await pilot.press(*keys)
-    await wait_until(pilot, lambda: screen.run_handle is not before, 5)
+    await press(pilot, *keys)
+    await wait_until(pilot, lambda: screen.run_handle is not before)
     await wait_until(pilot, lambda: not screen.running, timeout)
     await settle(pilot)
 
