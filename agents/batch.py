@@ -24,6 +24,7 @@ from typing import Any
 from agents.evaluation import length_score
 from agents.events import Emit, Event, ignore
 from agents.runner import Runner
+from agents.runs import RunControl
 from engines import Engine, EngineError
 from engines.metrics import ServerTokens, scrape
 from storage import Database, NotFoundError
@@ -277,7 +278,8 @@ class BatchRunner:
             attempts += 1
             engine = self.engines.take()
             try:
-                ran = Runner(self.db, engine, emit=self.emit, cancel=self.cancel).run(work_id)
+                control = RunControl(cancel=self.cancel)
+                ran = Runner(self.db, engine, emit=self.emit, control=control).run(work_id)
             except EngineError as exc:  # timeouts, 5xx, context overflows: retry
                 error: str | None = str(exc)
             except Exception as exc:  # a bad plan, a bug: not the server's, no retry

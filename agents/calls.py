@@ -1,7 +1,13 @@
-"""Model calls made on behalf of an agent, kept until their step commits."""
+"""Model calls made on behalf of an agent, kept until their step commits.
+
+Every call is logged, failed ones too (an engine error is recorded, then raised), with
+the options it was sent with, so any call can be replayed; what a gate cut from an
+answer is noted on that call.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -9,26 +15,41 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engines import Completion, Engine, Message
+from engines import Completion, Engine, Message, Usage
 from storage.calls import add_call
+
+
+@dataclass
+class LoggedCall:
+    agent: str
+    completion: Completion
+    options: str  # JSON, as sent
+    note: str = ""
 
 
 @dataclass
 class CallLog:
     """Completions of one step, written with the step's artifact (one transaction)."""
 
-    pending: list[tuple[str, Completion]] = field(default_factory=list)
+    pending: list[LoggedCall] = field(default_factory=list)
 
-    def record(self, agent: str, completion: Completion) -> None:
-        self.pending.append((agent, completion))
+    def record(self, agent: str, completion: Completion, options: str = "", note: str = "") -> None:
+        self.pending.append(LoggedCall(agent, completion, options, note))
+
+    def note(self, text: str) -> None:
+        """Add to the note of the last call (what was cut from its answer, and why)."""
+        if self.pending and text:
+            last = self.pending[-1]
+            last.note = f"{last.note}; {text}" if last.note else text
 
     def flush(self, session: Session, *, work_id: int, node_id: int | None) -> None:
-        for agent, c in self.pending:
+        for call in self.pending:
+            c = call.completion
             add_call(
                 session,
                 work_id=work_id,
                 node_id=node_id,
-                agent=agent,
+                agent=call.agent,
                 engine=c.engine,
                 model=c.model,
                 prompt=c.prompt,
@@ -38,6 +59,8 @@ class CallLog:
                 completion_tokens=c.usage.completion_tokens,
                 seconds=c.usage.seconds,
                 finish_reason=c.finish_reason,
+                options=call.options,
+                note=call.note,
             )
         self.pending.clear()
 
@@ -51,6 +74,25 @@ class Caller:
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def chat(self, agent: str, messages: Sequence[Message], **options: Any) -> Completion:
-        completion = self.engine.chat(messages, cancel=self.cancel, **options)
-        self.log.record(agent, completion)
+        sent = _options_json(options)
+        try:
+            completion = self.engine.chat(messages, cancel=self.cancel, **options)
+        except Exception as exc:
+            failed = Completion(
+                "",
+                Usage(),
+                "error",
+                self.engine.name,
+                self.engine.model,
+                json.dumps(list(messages), ensure_ascii=False),
+            )
+            self.log.record(agent, failed, sent, note=" ".join(str(exc).split()))
+            raise
+        self.log.record(agent, completion, sent)
         return completion
+
+
+def _options_json(options: dict[str, Any]) -> str:
+    """The options of a call that say what was asked (callbacks left out)."""
+    kept = {k: v for k, v in options.items() if k != "on_token"}
+    return json.dumps(kept, ensure_ascii=False, default=lambda o: getattr(o, "__dict__", str(o)))

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from agents.calls import Caller
 from agents.draft_parts import already_told, chunks, split_half, waypoints
-from agents.errors import AgentError
+from agents.errors import AgentError, Cancelled
+from agents.generation import clean
 from agents.length_control import (
     HIGH,
     LOW,
@@ -36,7 +37,6 @@ from agents.repetition_guard import (
     loop_start,
     repetition_ratio,
 )
-from agents.writer import Cancelled, clean
 from engines import Message, ProseRule
 from prompts import render
 from storage.wordcount import count_words, is_cjk_heavy

@@ -1,24 +1,32 @@
-"""The planner: instruction + target words -> an outline stored as rows.
+"""The planner: instruction + target words -> an outline.
 
 The model proposes titles, goals and lengths through schema-constrained JSON; the
-plan is then checked (count, non-empty goals, lengths summing to the target) and
-repaired or re-asked a bounded number of times.
+plan is then checked (count, goals present and distinct, lengths summing to the
+target). A plan that is mostly right keeps its good sections and only the others are
+asked for again; a model that gives no plan at all gets a plain one. Either way the
+work is planned, and ``Planner.notes`` says what was repaired.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from agents.calls import Caller
-from agents.errors import AgentError
-from engines import Engine, Message
+from agents.plan_repair import (
+    PlannedSection,
+    faults,
+    fit,
+    patch,
+    plain_sections,
+    read_sections,
+)
+from engines import Message
 from prompts import render
-from storage import Database
-from storage.outline import add_node, count_nodes
-from storage.works import get_work, set_work_status
+from storage.outline import add_node
+from storage.vocabulary import Level
 
 # Words per section the writer handles well; AgentWrite uses 200 to 1,000.
 SECTION_WORDS = 400
@@ -28,16 +36,13 @@ SINGLE_SECTION_MAX = 500
 FLAT_MAX_SECTIONS = 16
 SECTIONS_PER_CHAPTER = 8
 MAX_ATTEMPTS = 3
+# Asking again for the sections at fault only.
+REPAIR_ATTEMPTS = 2
+TITLE_CHARS, GOAL_CHARS = 60, 200
+# Keys, quotes and the length of one section's JSON.
+SECTION_OVERHEAD_TOKENS = 24
 BOUNDED_MAX = 300
 SUM_TOLERANCE = 0.05
-
-
-@dataclass
-class PlannedSection:
-    title: str
-    goal: str
-    words: int
-    children: list[PlannedSection] = field(default_factory=list)
 
 
 def section_count(target_words: int, section_words: int = SECTION_WORDS) -> int:
@@ -61,8 +66,8 @@ def plan_schema(count: int) -> dict[str, Any]:
     item = {
         "type": "object",
         "properties": {
-            "title": text_field(2, 60),
-            "goal": text_field(10, 200),
+            "title": text_field(2, TITLE_CHARS),
+            "goal": text_field(10, GOAL_CHARS),
             "words": {"type": "integer"},
         },
         "required": ["title", "goal", "words"],
@@ -77,34 +82,17 @@ def plan_schema(count: int) -> dict[str, Any]:
 
 
 def parse_plan(text: str, count: int, target_words: int) -> list[PlannedSection]:
-    """Parse and repair a plan; raise ``ValueError`` saying what is wrong."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg} at {exc.pos})") from exc
-    items = data.get("sections") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise ValueError("no 'sections' list")
-    sections: list[PlannedSection] = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ValueError(f"section {i + 1} is not an object")
-        goal = str(item.get("goal") or "").strip()
-        title = str(item.get("title") or "").strip()
-        if len(goal) < 3:
-            raise ValueError(f"section {i + 1} has an empty goal")
-        words = item.get("words")
-        sections.append(
-            PlannedSection(
-                title=title or goal[:60],
-                goal=goal,
-                words=words if isinstance(words, int) and not isinstance(words, bool) else 0,
-            )
-        )
+    """A plan read strictly (``count`` sections, each with its own goal), its lengths
+    made to sum to the target; ``ValueError`` says what is wrong."""
+    sections = read_sections(text)
     if len(sections) != count:
         raise ValueError(f"{len(sections)} sections instead of {count}")
-    if len({s.goal.lower() for s in sections}) < len(sections):
-        raise ValueError("two sections have the same goal")
+    bad = faults(sections)
+    if bad:
+        reason = next(iter(bad.values()))
+        raise ValueError(
+            "two sections have the same goal" if "same" in reason else f"a section has {reason}"
+        )
     return rebalance_plan(sections, target_words)
 
 
@@ -129,63 +117,33 @@ def split_evenly(total: int, n: int) -> list[int]:
 
 
 class Planner:
-    """``plan(work_id)`` stores the outline of a work that has none."""
+    """``outline(...)``: the plan of a work, from its instruction and target (data in,
+    data out; storing it is the caller's)."""
 
-    def __init__(self, engine: Engine, *, section_words: int = SECTION_WORDS) -> None:
-        self.engine = engine
+    def __init__(self, caller: Caller, *, section_words: int = SECTION_WORDS) -> None:
+        self.caller = caller
         self.section_words = section_words
+        # What was repaired or replaced, for the front end to say.
+        self.notes: list[str] = []
 
-    def plan(self, db: Database, work_id: int) -> int:
-        """Plan and store the outline; return the number of sections."""
-        with db.transaction() as s:
-            work = get_work(s, work_id)
-            if count_nodes(s, work_id):
-                raise AgentError(f"work {work_id} already has an outline")
-        caller = Caller(self.engine)
-        n = section_count(work.target_words, self.section_words)
-        lang = work.language
+    def outline(
+        self, instruction: str, language: str, target_words: int, title: str = ""
+    ) -> list[PlannedSection]:
+        caller = self.caller
+        n = section_count(target_words, self.section_words)
         if n == 1:
-            outline = [PlannedSection(work.title, work.instruction, work.target_words)]
-        elif n <= FLAT_MAX_SECTIONS:
-            outline = self._ask(caller, work.instruction, lang, work.target_words, n, "section")
-        else:
-            chapters = math.ceil(n / SECTIONS_PER_CHAPTER)
-            outline = self._ask(
-                caller, work.instruction, lang, work.target_words, chapters, "chapter"
+            return [PlannedSection(title or instruction[:60], instruction, target_words)]
+        if n <= FLAT_MAX_SECTIONS:
+            return self._ask(caller, instruction, language, target_words, n, "section")
+        chapters = math.ceil(n / SECTIONS_PER_CHAPTER)
+        outline = self._ask(caller, instruction, language, target_words, chapters, "chapter")
+        for chapter in outline:
+            count = max(2, round(chapter.words / self.section_words))
+            context = _chapter_context(outline, chapter, language)
+            chapter.children = self._ask(
+                caller, instruction, language, chapter.words, count, "section", context
             )
-            for chapter in outline:
-                count = max(2, round(chapter.words / self.section_words))
-                context = _chapter_context(outline, chapter, lang)
-                chapter.children = self._ask(
-                    caller, work.instruction, lang, chapter.words, count, "section", context
-                )
-        with db.transaction() as s:
-            total = 0
-            for position, part in enumerate(outline):
-                level = "chapter" if part.children else "section"
-                node = add_node(
-                    s,
-                    work_id,
-                    level=level,
-                    title=part.title,
-                    goal=part.goal,
-                    target_words=part.words,
-                    position=position,
-                )
-                for child in part.children:
-                    add_node(
-                        s,
-                        work_id,
-                        level="section",
-                        title=child.title,
-                        goal=child.goal,
-                        target_words=child.words,
-                        parent_id=node.id,
-                    )
-                total += len(part.children) or 1
-            caller.log.flush(s, work_id=work_id, node_id=None)
-            set_work_status(s, work_id, "planned")
-        return total
+        return outline
 
     def _ask(
         self,
@@ -214,22 +172,128 @@ class Planner:
                 ),
             },
         ]
+        best: list[PlannedSection] | None = None
+        bad: dict[int, str] = {}
         problems: list[str] = []
         for attempt in range(MAX_ATTEMPTS):
             completion = caller.chat(
                 "planner",
                 messages,
                 schema=plan_schema(count),
-                max_tokens=100 * count + 64,
+                max_tokens=self._budget(count, instruction),
                 temperature=0.6 + 0.15 * attempt,
             )
             try:
-                return parse_plan(completion.text, count, target_words)
+                sections = fit(read_sections(completion.text), count)
             except ValueError as exc:
                 problems.append(str(exc))
-        raise AgentError(
-            f"the model gave no usable plan in {MAX_ATTEMPTS} tries: {'; '.join(problems)}"
+                continue
+            found = faults(sections)
+            if best is None or len(found) < len(bad):
+                best, bad = sections, found
+            if not bad:
+                return rebalance_plan(best, target_words)
+            problems.append(f"{len(found)} of {count} sections at fault")
+            if len(found) < count:
+                break  # most of it is usable: ask again for the rest only
+        if best is None:
+            self.notes.append(
+                f"the model gave no usable {unit} plan in {MAX_ATTEMPTS} tries "
+                f"({'; '.join(problems)}); a plain plan is used"
+            )
+            return rebalance_plan(plain_sections(count, language), target_words)
+        self._repair(caller, best, bad, instruction, language, context)
+        return rebalance_plan(best, target_words)
+
+    def _repair(
+        self,
+        caller: Caller,
+        sections: list[PlannedSection],
+        bad: dict[int, str],
+        instruction: str,
+        language: str,
+        context: str,
+    ) -> None:
+        """Ask again for the sections at fault only; what is still wrong gets the plain
+        plan's goal (in place). Said in ``notes``."""
+        first = dict(bad)
+        for attempt in range(REPAIR_ATTEMPTS):
+            wanted = sorted(bad)
+            kept = [s for i, s in enumerate(sections) if i not in bad]
+            ask = render(
+                "plan_repair",
+                instruction=instruction,
+                context=context,
+                kept=kept,
+                sections=len(wanted),
+                replace=", ".join(str(i + 1) for i in wanted),
+                language=language,
+            )
+            messages: list[Message] = [
+                {"role": "system", "content": render("plan_system", language=language)},
+                {"role": "user", "content": ask},
+            ]
+            completion = caller.chat(
+                "planner",
+                messages,
+                schema=plan_schema(len(wanted)),
+                max_tokens=self._budget(len(wanted), instruction),
+                temperature=0.7 + 0.15 * attempt,
+            )
+            try:
+                fresh = fit(read_sections(completion.text), len(wanted))
+            except ValueError:
+                continue
+            for i, section in zip(wanted, fresh, strict=True):
+                section.words = sections[i].words
+                sections[i] = section
+            bad = faults(sections)
+            if not bad:
+                break
+        asked = ", ".join(f"section {i + 1} ({why})" for i, why in first.items())
+        if bad:
+            patch(sections, bad, language)
+            self.notes.append(f"planned again: {asked}; plain goals for {len(bad)} of them")
+        else:
+            self.notes.append(f"planned again: {asked}")
+
+    def _budget(self, count: int, instruction: str) -> int:
+        """Tokens for a plan of ``count`` sections with every field at its longest, in
+        the instruction's script (a model without Chinese in its vocabulary spends
+        several tokens on a character), so the JSON always closes."""
+        engine = self.caller.engine
+        per_char = max(0.3, engine.count_tokens(instruction) / max(1, len(instruction)))
+        per_section = (TITLE_CHARS + GOAL_CHARS) * per_char + SECTION_OVERHEAD_TOKENS
+        return int(count * per_section) + 64
+
+
+def store_outline(session: Session, work_id: int, outline: list[PlannedSection]) -> int:
+    """Store a plan as the work's outline (chapters with their sections, or sections);
+    return the number of sections."""
+    total = 0
+    for position, part in enumerate(outline):
+        level = Level.CHAPTER if part.children else Level.SECTION
+        node = add_node(
+            session,
+            work_id,
+            level=level,
+            title=part.title,
+            goal=part.goal,
+            target_words=part.words,
+            position=position,
         )
+        for child in part.children:
+            add_node(
+                session,
+                work_id,
+                level=Level.SECTION,
+                title=child.title,
+                goal=child.goal,
+                target_words=child.words,
+                parent_id=node.id,
+            )
+        total += len(part.children) or 1
+    return total
 
 
 def _chapter_context(outline: list[PlannedSection], chapter: PlannedSection, language: str) -> str:

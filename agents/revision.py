@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from storage.errors import NotFoundError
 from storage.memories import get_memory, mark_memories_stale, set_memory
+from storage.memories import revert_memory as storage_revert_memory
 from storage.outline import get_node, leaves, update_node
-from storage.passages import add_passage
+from storage.passages import add_passage, passage_versions
 from storage.records import MemoryRecord, NodeRecord, PassageRecord
+from storage.vocabulary import NodeStatus
 
 
 def later_sections(session: Session, work_id: int, node_id: int) -> list[NodeRecord]:
@@ -31,7 +33,7 @@ def mark_stale_from(session: Session, work_id: int, node_id: int, *, inclusive: 
     if inclusive:
         targets = [get_node(session, node_id), *targets]
     for node in targets:
-        update_node(session, node.id, status="stale")
+        update_node(session, node.id, status=NodeStatus.STALE)
     # Memories drawn from the text that is now stale go stale with it.
     mark_memories_stale(session, work_id, after=position - 1)
     return len(targets)
@@ -43,18 +45,38 @@ def edit_passage(
     """Store a hand edit of a section as its next version; what follows becomes stale."""
     node = get_node(session, node_id)
     passage = add_passage(session, node_id, text, author=author)
-    update_node(session, node_id, status="done")
+    update_node(session, node_id, status=NodeStatus.DONE)
     mark_stale_from(session, node.work_id, node_id, inclusive=False)
     return passage
+
+
+def memory_changed(session: Session, memory: MemoryRecord) -> int:
+    """A memory's text changed (edited, reverted, imported): it is what the very next
+    model call sees, and the sections written after the point it is true from were
+    written without it, so they go stale. Returns how many."""
+    nodes = leaves(session, memory.work_id)
+    if memory.valid_from < len(nodes) - 1:
+        return mark_stale_from(session, memory.work_id, nodes[memory.valid_from + 1].id)
+    return 0
 
 
 def edit_memory(
     session: Session, memory_id: int, text: str, *, author: str = "user"
 ) -> MemoryRecord:
-    """Store a hand edit of a memory as its next version. It is what the very next model
-    call sees; sections written after the point the memory is true from go stale."""
-    memory = set_memory(session, memory_id, text, author=author)
-    nodes = leaves(session, memory.work_id)
-    if memory.valid_from < len(nodes) - 1:
-        mark_stale_from(session, memory.work_id, nodes[memory.valid_from + 1].id)
+    """Store a hand edit of a memory as its next version (see ``memory_changed``)."""
+    memory_changed(session, set_memory(session, memory_id, text, author=author))
     return get_memory(session, memory_id)
+
+
+def revert_memory(session: Session, memory_id: int, version: int, *, author: str) -> MemoryRecord:
+    """Make an old version of a memory current again, as a new version."""
+    memory_changed(session, storage_revert_memory(session, memory_id, version, author=author))
+    return get_memory(session, memory_id)
+
+
+def revert_passage(session: Session, node_id: int, version: int, *, author: str) -> PassageRecord:
+    """Make an old version of a section's text current again, as a new version."""
+    versions = {p.version: p for p in passage_versions(session, node_id)}
+    if version not in versions:
+        raise NotFoundError(f"section {node_id} has no version {version}")
+    return edit_passage(session, node_id, versions[version].content, author=author)

@@ -8,11 +8,10 @@ section with nothing lost or written twice.
 
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass
 
 from agents.calls import Caller
+from agents.errors import Cancelled
 from agents.events import (
     Emit,
     Notice,
@@ -26,32 +25,29 @@ from agents.events import (
 )
 from agents.layouts import PlanItem, SectionTask
 from agents.length_control import rebalance
-from agents.planner import SINGLE_SECTION_MAX, Planner
+from agents.plan_repair import PlannedSection
+from agents.planner import SINGLE_SECTION_MAX, Planner, store_outline
+from agents.runs import RunControl, RunResult
 from agents.section_bible import extract_section_facts, given, known_facts
-from agents.writer import Cancelled, SectionWriter
+from agents.writer import SectionResult, SectionWriter
 from engines import Engine
 from memory.bible import Fact, store_facts
 from memory.context import WrittenSection
 from storage import Database
-from storage.outline import add_node, count_nodes, leaves, update_node
+from storage.outline import count_nodes, leaves, update_node
 from storage.passages import add_passage, current_passages
 from storage.records import NodeRecord, WorkRecord
 from storage.steps import record_context
+from storage.vocabulary import Mode, NodeStatus, WorkStatus
+from storage.wordcount import count_words
 from storage.works import get_work, set_work_status
 
-
-@dataclass(frozen=True)
-class RunResult:
-    work_id: int
-    words: int
-    sections: int
-    seconds: float
-    cancelled: bool = False
-    # Stopped by ``pause`` between two sections: every finished section is stored.
-    paused: bool = False
+__all__ = ["RunControl", "RunResult", "Runner"]
 
 
 class Runner:
+    """AgentWrite and draft modes: plan if needed, then write every unwritten section."""
+
     def __init__(
         self,
         db: Database,
@@ -59,20 +55,19 @@ class Runner:
         *,
         emit: Emit = ignore,
         layout: str = "continuation",
-        cancel: threading.Event | None = None,
-        pause: threading.Event | None = None,
+        control: RunControl | None = None,
         bible: bool | None = None,
+        planner: Engine | None = None,
     ) -> None:
         self.db = db
         self.engine = engine
+        self.planner = planner or engine
         # Extract story-bible facts after each section and tell later sections the ones
         # true there. None: on for works in agentwrite mode.
         self.bible = bible
         self.emit = emit
         self.layout = layout
-        self.cancel = cancel or threading.Event()
-        # Checked between sections: set it to stop after the section being written.
-        self.pause = pause or threading.Event()
+        self.control = control or RunControl()
 
     def plan(self, work_id: int) -> int:
         """Store an outline for the work if it has none; return its section count."""
@@ -80,19 +75,27 @@ class Runner:
             work = get_work(s, work_id)
             if count_nodes(s, work_id):
                 return len(leaves(s, work_id))
-            if work.mode == "draft" or work.target_words <= SINGLE_SECTION_MAX:
-                add_node(
-                    s,
-                    work_id,
-                    level="section",
-                    title=work.title,
-                    goal=work.instruction,
-                    target_words=work.target_words,
+        caller = Caller(self.planner, cancel=self.control.cancel)
+        if work.mode == Mode.DRAFT or work.target_words <= SINGLE_SECTION_MAX:
+            outline = [PlannedSection(work.title, work.instruction, work.target_words)]
+        else:
+            planner = Planner(caller)
+            try:
+                outline = planner.outline(
+                    work.instruction, work.language, work.target_words, work.title
                 )
-                set_work_status(s, work_id, "planned")
-                n = 1
-        if work.mode != "draft" and work.target_words > SINGLE_SECTION_MAX:
-            n = Planner(self.engine).plan(self.db, work_id)
+                for note in planner.notes:
+                    self.emit(Notice(work_id, f"plan: {note}"))
+            except BaseException:
+                with self.db.transaction() as s:  # the failed calls are kept
+                    caller.log.flush(s, work_id=work_id, node_id=None)
+                raise
+        with self.db.transaction() as s:
+            if count_nodes(s, work_id):  # planned meanwhile (another process)
+                return len(leaves(s, work_id))
+            n = store_outline(s, work_id, outline)
+            caller.log.flush(s, work_id=work_id, node_id=None)
+            set_work_status(s, work_id, WorkStatus.PLANNED)
         self.emit(PlanReady(work_id, n))
         return n
 
@@ -104,27 +107,36 @@ class Runner:
             work = get_work(s, work_id)
             nodes = leaves(s, work_id)
             texts = current_passages(s, work_id)
-            set_work_status(s, work_id, "writing")
-        self.emit(WorkStarted(work_id, work.target_words, len(nodes)))
         # Sections marked stale (or never finished) are written again, as new versions.
-        written = {n.id: texts[n.id].content for n in nodes if n.id in texts and n.status == "done"}
+        written = {
+            n.id: texts[n.id].content
+            for n in nodes
+            if n.id in texts and n.status == NodeStatus.DONE
+        }
+        if self.control.pause.is_set() and len(written) < len(nodes):
+            return self._paused(work_id, written, started)  # planned, nothing begun
+        with self.db.transaction() as s:
+            set_work_status(s, work_id, WorkStatus.WRITING)
+        self.emit(WorkStarted(work_id, work.target_words, len(nodes)))
         try:
             for index, node in enumerate(nodes):
                 if node.id in written:
                     continue
-                if self.pause.is_set():
+                if self.control.pause.is_set():
                     return self._paused(work_id, written, started)
                 words = self._write_section(work, nodes, index, written)
                 self.emit(
                     SectionDone(work_id, node.id, words, node.target_words, self._total(written))
                 )
         except Cancelled:
+            with self.db.transaction() as s:
+                set_work_status(s, work_id, WorkStatus.PAUSED)
             self.emit(Notice(work_id, "cancelled; `longform resume` continues"))
             return RunResult(
                 work_id, self._total(written), len(written), time.perf_counter() - started, True
             )
         with self.db.transaction() as s:
-            set_work_status(s, work_id, "done")
+            set_work_status(s, work_id, WorkStatus.DONE)
         total = self._total(written)
         seconds = time.perf_counter() - started
         self.emit(WorkDone(work_id, total, seconds))
@@ -133,24 +145,22 @@ class Runner:
     def _paused(self, work_id: int, written: dict[int, str], started: float) -> RunResult:
         """Stop between two sections: nothing is half-written, `resume` goes on."""
         with self.db.transaction() as s:
-            set_work_status(s, work_id, "paused")
+            set_work_status(s, work_id, WorkStatus.PAUSED)
         self.emit(Notice(work_id, "paused; `longform resume` continues"))
         total = self._total(written)
         return RunResult(work_id, total, len(written), time.perf_counter() - started, paused=True)
 
     @staticmethod
     def _total(written: dict[int, str]) -> int:
-        from storage.wordcount import count_words
-
         return sum(count_words(t) for t in written.values())
 
     def _write_section(
         self, work: WorkRecord, nodes: list[NodeRecord], index: int, written: dict[int, str]
     ) -> int:
         node = nodes[index]
-        bible = self.bible if self.bible is not None else work.mode == "agentwrite"
+        bible = self.bible if self.bible is not None else work.mode == Mode.AGENTWRITE
         with self.db.transaction() as s:
-            update_node(s, node.id, status="writing")
+            update_node(s, node.id, status=NodeStatus.WRITING)
             # Read as the section starts, so a hand edit made since the run began counts.
             facts = known_facts(s, work.id, index) if bible else []
         plan = [PlanItem(i + 1, n.title, n.goal, n.target_words) for i, n in enumerate(nodes)]
@@ -171,25 +181,49 @@ class Runner:
             ],
             facts=facts,
         )
-        caller = Caller(self.engine, cancel=self.cancel)
-        stream = TokenStream(self.emit, work.id, node.id)
-        result = SectionWriter(caller, layout=self.layout).write(task, target, stream)
-        stream.flush()
-        if result.loops:
-            self.emit(Notice(work.id, f"section {index + 1}: stopped {result.loops} loop(s)"))
-        found: list[Fact] = []
-        if bible and index < len(nodes) - 1 and result.text:  # the last one informs none
-            # On the side engine: an extraction on the writer's engine would evict the
-            # prefix the next section's prompt extends (llama.cpp holds one sequence).
-            side = Caller(self.engine.side_engine(), log=caller.log, cancel=self.cancel)
-            found = extract_section_facts(side, result.text, work.language)
-            if self.cancel.is_set():
-                raise Cancelled()  # a section is stored with its facts or not at all
+        caller = Caller(self.engine, cancel=self.control.cancel)
+        try:
+            last = index == len(nodes) - 1
+            result, found = self._compose(
+                work, node.id, task, target, caller, bible=bible, last=last
+            )
+        except BaseException:
+            with self.db.transaction() as s:  # back as it was; the calls made are kept
+                update_node(s, node.id, status=node.status)
+                caller.log.flush(s, work_id=work.id, node_id=node.id)
+            raise
         with self.db.transaction() as s:
             passage = add_passage(s, node.id, result.text)
-            update_node(s, node.id, status="done")
+            update_node(s, node.id, status=NodeStatus.DONE)
             store_facts(s, work.id, found, position=index, source_passage_id=passage.id)
             record_context(s, work.id, node.id, given(node.id, result.window))
             caller.log.flush(s, work_id=work.id, node_id=node.id)
         written[node.id] = result.text
         return passage.words
+
+    def _compose(
+        self,
+        work: WorkRecord,
+        node_id: int,
+        task: SectionTask,
+        target: int,
+        caller: Caller,
+        *,
+        bible: bool,
+        last: bool,
+    ) -> tuple[SectionResult, list[Fact]]:
+        """The section's text and the facts it establishes (model calls only)."""
+        stream = TokenStream(self.emit, work.id, node_id)
+        result = SectionWriter(caller, layout=self.layout).write(task, target, stream)
+        stream.flush()
+        if result.loops:
+            self.emit(Notice(work.id, f"section {task.index + 1}: stopped {result.loops} loop(s)"))
+        found: list[Fact] = []
+        if bible and not last and result.text:  # the last one informs none
+            # On the side engine: an extraction on the writer's engine would evict the
+            # prefix the next section's prompt extends (llama.cpp holds one sequence).
+            side = Caller(self.engine.side_engine(), log=caller.log, cancel=caller.cancel)
+            found = extract_section_facts(side, result.text, work.language)
+        if caller.cancel.is_set():
+            raise Cancelled()  # a section is stored with its facts or not at all
+        return result, found

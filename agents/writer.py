@@ -7,11 +7,13 @@ loop is stopped while streaming, cut off, and written again with a higher penalt
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents.calls import Caller
+from agents.errors import Cancelled
+from agents.extender import Extender
+from agents.generation import clean, meta_line_start
 from agents.layouts import HEADING_STOP, SectionTask, build_messages, window_for
 from agents.length_control import (
     AIM,
@@ -41,33 +43,6 @@ def max_rounds(target: int) -> int:
     return 4 + target // 150
 
 
-# Lines a small model adds about the task instead of writing it.
-_META = re.compile(
-    r"^\s*(\(?\s*(word count|words?)\s*:|.*\b\d+\s*-?\s*words?\b.*(long|count|total|section)"
-    r"|.*字数|#+|(title|story|original text|text|summary|note)\s*:"
-    r"|(part|section|chapter)\s+\d+\s*[:.]|第.{1,3}[部章节]分?\s*[:：])",
-    re.IGNORECASE,
-)
-
-
-def meta_line_start(stream: str) -> int | None:
-    """Where the stream's last finished line starts, if that line is a note about the
-    task following some text. Halting there and keeping only the text before it leaves
-    that text exactly as the model wrote it, so the next round's prompt is a cached
-    prefix instead of diverging mid-piece."""
-    end = stream.rfind("\n")
-    if end <= 0:
-        return None
-    start = stream.rfind("\n", 0, end) + 1
-    if not _META.match(stream[start:end]) or count_words(clean(stream[:start])) < 3:
-        return None
-    return start
-
-
-class Cancelled(Exception):
-    """The run was cancelled mid-section; nothing of the section was stored."""
-
-
 @dataclass
 class SectionResult:
     text: str
@@ -76,15 +51,6 @@ class SectionResult:
     # The last call's window: what stood for the cut text (gist, bible facts). The cut
     # only grows within a section, so it holds all the facts any call was given.
     window: Window | None = None
-
-
-def clean(piece: str) -> str:
-    """Drop headings and notes about word counts the model wrote into the text."""
-    lines = piece.split("\n")
-    kept = [line for line in lines if not _META.match(line)]
-    if len(kept) == len(lines):
-        return piece  # unchanged, so the engine's cache still matches it
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept))
 
 
 def _join(text: str, piece: str) -> str:
@@ -174,8 +140,6 @@ class SectionWriter:
         if count_words(text) < target * LOW:
             # The continuation stalled or ran out of rounds: lengthen what there is by
             # rewriting and continuing it (Self-Lengthen) rather than leave it short.
-            from agents.extender import Extender  # here: the extender uses clean() above
-
             text = Extender(self.caller).extend(
                 text, target, instruction=task.step.goal, language=task.language
             )

@@ -54,7 +54,7 @@ class OpenAIEngine(Engine):
         self._client = ChatOpenAI(
             model=model,
             base_url=self.base_url,
-            api_key=self._api_key,  # type: ignore[arg-type]
+            api_key=self._api_key,
             timeout=timeout,
             max_retries=max_retries,
             stream_usage=True,

@@ -137,11 +137,19 @@ def _entry(line: int, data: dict[str, Any]) -> MemoryEntry:
     return MemoryEntry(line, memory_id, kind, body.strip(), valid_from)
 
 
+@dataclass(frozen=True)
+class Applied:
+    """What an import stored: the memories added and those whose text changed."""
+
+    added: list[MemoryRecord]
+    changed: list[MemoryRecord]
+
+
 def apply(
     session: Session, work_id: int, entries: list[MemoryEntry], *, author: str = "user"
-) -> tuple[int, int]:
+) -> Applied:
     """Store the entries (checked first: an unknown id fails before anything changes).
-    Returns (added, changed); entries whose text is unchanged are skipped."""
+    Entries whose text is unchanged are skipped."""
     existing: dict[int, MemoryRecord] = {}
     for entry in entries:
         if entry.id is not None:
@@ -152,19 +160,24 @@ def apply(
             if memory.work_id != work_id:
                 raise MemoryFileError(entry.line, f"memory {entry.id} belongs to another work")
             existing[entry.id] = memory
-    added = changed = 0
+    added: list[MemoryRecord] = []
+    changed: list[MemoryRecord] = []
     for entry in entries:
         if entry.id is None:
-            add_memory(
-                session,
-                work_id,
-                kind=entry.kind,
-                content=entry.text,
-                author=author,
-                valid_from=entry.valid_from or 0,
+            added.append(
+                add_memory(
+                    session,
+                    work_id,
+                    kind=entry.kind,
+                    content=entry.text,
+                    author=author,
+                    valid_from=entry.valid_from or 0,
+                )
             )
-            added += 1
         elif existing[entry.id].content.strip() != entry.text:
-            set_memory(session, entry.id, entry.text, author=author, valid_from=entry.valid_from)
-            changed += 1
-    return added, changed
+            changed.append(
+                set_memory(
+                    session, entry.id, entry.text, author=author, valid_from=entry.valid_from
+                )
+            )
+    return Applied(added, changed)

@@ -9,6 +9,8 @@ passage either ranking misses (no shared words; an edit not embedded yet) still 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from sqlalchemy.orm import Session
 
@@ -29,38 +31,54 @@ def relevant_passages(
     *,
     exclude_nodes: tuple[int, ...],
     k: int = 2,
-    engine: Engine | None = None,
+    query_vector: QueryVector | None = None,
 ) -> list[Hit]:
     """The ``k`` passages best matching ``query``: BM25, fused with dense similarity
-    when ``engine`` embeds and the work has vectors from it."""
+    when ``query_vector`` is given and the work has vectors from its model."""
     lexical = search_passages(
         session, work_id, query, limit=max(k, CANDIDATES), exclude_nodes=exclude_nodes
     )
-    dense = dense_passages(session, work_id, query, engine, exclude_nodes) if engine else []
+    dense = dense_passages(session, work_id, query_vector, exclude_nodes) if query_vector else []
     if not dense:
         return lexical[:k]
     return fuse([lexical, dense])[:k]
 
 
+@dataclass(frozen=True)
+class QueryVector:
+    """A query embedded by ``model`` (asked before the transaction that reads with it:
+    a server call must not hold the database)."""
+
+    model: str
+    vector: list[float]
+
+
+def wants_query_vector(session: Session, work_id: int, engine: Engine) -> bool:
+    """Whether a query is worth embedding: the work has passage vectors from this engine
+    (no request to an engine for a work it never embedded)."""
+    return has_vectors(session, work_id, engine.model)
+
+
+def embed_query(engine: Engine, query: str) -> QueryVector | None:
+    if not query.strip():
+        return None
+    answer = engine.embed([query])
+    return QueryVector(engine.model, answer[0]) if answer else None
+
+
 def dense_passages(
     session: Session,
     work_id: int,
-    query: str,
-    engine: Engine,
+    query: QueryVector,
     exclude_nodes: tuple[int, ...] = (),
     limit: int = CANDIDATES,
 ) -> list[Hit]:
     """Passages by cosine similarity to the query's vector (score: the cosine); none
-    when the work has no vectors from this engine or the engine gives no query vector."""
-    if not query.strip() or not has_vectors(session, work_id, engine.model):
-        return []  # no request to the engine for a work it never embedded
-    answer = engine.embed([query])
-    if not answer:
-        return []
-    q = np.asarray(answer[0], dtype=np.float32)
+    when the work has no vectors from the query's model."""
+    q = np.asarray(query.vector, dtype=np.float32)
     stored = [
         v
-        for v in current_vectors(session, work_id, engine.model)
+        for v in current_vectors(session, work_id, query.model)
         if v.dim == q.size and v.node_id not in exclude_nodes
     ]
     if not stored or not np.any(q):

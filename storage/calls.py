@@ -24,6 +24,8 @@ def _record(row: Call) -> CallRecord:
         completion_tokens=row.completion_tokens,
         seconds=row.seconds,
         finish_reason=row.finish_reason,
+        options=row.options,
+        note=row.note,
         created_at=row.created_at,
     )
 
@@ -43,6 +45,8 @@ def add_call(
     completion_tokens: int,
     seconds: float,
     finish_reason: str,
+    options: str = "",
+    note: str = "",
 ) -> CallRecord:
     row = Call(
         work_id=work_id,
@@ -57,6 +61,8 @@ def add_call(
         completion_tokens=completion_tokens,
         seconds=seconds,
         finish_reason=finish_reason,
+        options=options,
+        note=note,
     )
     session.add(row)
     session.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,12 +68,22 @@ class Database:
         except DatabaseError as exc:
             raise StorageError(f"cannot open database {path}: {exc.orig}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._open = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits on success and rolls back on error."""
-        with self._sessions.begin() as session:
-            yield session
+        self._open.depth = getattr(self._open, "depth", 0) + 1
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        finally:
+            self._open.depth -= 1
+
+    def in_transaction(self) -> bool:
+        """Whether this thread has a transaction open (no model or server call may be
+        made then: it would hold SQLite's write lock for as long as the call takes)."""
+        return getattr(self._open, "depth", 0) > 0
 
     def close(self) -> None:
         self.engine.dispose()

@@ -85,4 +85,6 @@ class CallRecord:
     completion_tokens: int
     seconds: float
     finish_reason: str
+    options: str  # as sent, JSON
+    note: str  # what was cut from the answer and why, or why the call failed
     created_at: datetime

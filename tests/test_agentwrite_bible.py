@@ -14,6 +14,7 @@ import pytest
 from agents.events import Event, SectionStarted
 from agents.revision import edit_memory
 from agents.runner import Runner
+from agents.runs import RunControl
 from engines import Engine, Message
 from memory.bible import facts_at
 from memory.context import KnownFact, Window, WrittenSection, fit_window, note_facts
@@ -172,7 +173,7 @@ def test_a_cancel_during_extraction_stores_neither_the_section_nor_its_facts(
         return answer
 
     eng = ScriptedEngine([cancel_on_second_bible_call] * 200)
-    first = Runner(db, eng, cancel=cancel).run(work_id)
+    first = Runner(db, eng, control=RunControl(cancel=cancel)).run(work_id)
     assert first.cancelled
     with db.transaction() as s:
         assert len(current_passages(s, work_id)) == 1

@@ -285,7 +285,7 @@ def test_the_batch_command_reports_bad_lines_and_writes_results(
 
 
 def longform(home: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "app.cli.main", *args]
+    return [sys.executable, "-m", "app.main", *args]
 
 
 @pytest.mark.model

@@ -17,7 +17,7 @@ from storage.wordcount import count_words
 def longform(*args: str, home: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LONGFORM_HOME": str(home)}
     return subprocess.run(
-        [sys.executable, "-m", "app.cli.main", *args],
+        [sys.executable, "-m", "app.main", *args],
         capture_output=True,
         text=True,
         env=env,

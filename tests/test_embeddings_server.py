@@ -16,7 +16,13 @@ import pytest
 
 from engines.embedded import default_model_path
 from engines.openai_compat import OpenAIEngine
-from memory.retrieval import embed_passage, relevant_passages, store_passage_vector
+from memory.retrieval import (
+    embed_passage,
+    embed_query,
+    relevant_passages,
+    store_passage_vector,
+    wants_query_vector,
+)
 from storage import Database
 from storage.outline import add_node
 from storage.passages import add_passage
@@ -107,7 +113,8 @@ def test_retrieval_finds_the_passage_that_means_the_same_with_no_word_in_common(
         assert len(current_vectors(s, work_id, "smol-embed")) == len(PASSAGES)
         for query, expected in queries.items():
             assert relevant_passages(s, work_id, query, exclude_nodes=()) == []  # BM25 alone
-            hits = relevant_passages(s, work_id, query, exclude_nodes=(), engine=engine, k=1)
+            vector = embed_query(engine, query)
+            hits = relevant_passages(s, work_id, query, exclude_nodes=(), query_vector=vector, k=1)
             assert [h.node_id for h in hits] == [nodes[expected]], query
 
 
@@ -131,13 +138,9 @@ def test_a_model_without_embeddings_falls_back_to_bm25_and_is_not_asked_again(
     assert server.embedding_requests() == before + 1
     with db.transaction() as s:
         assert current_vectors(s, work_id, "smol") == []
-        hits = relevant_passages(
-            s, work_id, "the fisherman and his nets", exclude_nodes=(), engine=engine
-        )
+        assert not wants_query_vector(s, work_id, engine)  # so no query is embedded
+        hits = relevant_passages(s, work_id, "the fisherman and his nets", exclude_nodes=())
         assert [h.node_id for h in hits] == [nodes[2]]
-        assert (
-            relevant_passages(s, work_id, "A kitten napping.", exclude_nodes=(), engine=engine)
-            == []
-        )
+        assert relevant_passages(s, work_id, "A kitten napping.", exclude_nodes=()) == []
     assert engine.embed(["anything"]) is None
     assert server.embedding_requests() == before + 1

@@ -78,7 +78,7 @@ def test_a_draft_is_lengthened_into_the_band_in_one_round() -> None:
     assert LOW * 360 <= words <= HIGH * 360, words
     assert result.text.endswith(".")
     assert (result.rounds, result.accepted) == (1, 1)
-    assert {agent for agent, _ in caller.log.pending} == {"extender"}
+    assert {call.agent for call in caller.log.pending} == {"extender"}
     assert result.calls == len(engine.calls) == len(caller.log.pending)
     assert lengths[-1] == words
 
@@ -92,7 +92,7 @@ def test_a_draft_is_lengthened_into_the_band_in_one_round() -> None:
     assert draft in messages[1]["content"]
     # Of the rewrite, its first two-thirds are kept, cut at a sentence end.
     rewrite = engine.calls[0][0]  # the call's messages; its answer is in the log
-    answer = caller.log.pending[0][1].text
+    answer = caller.log.pending[0].completion.text
     kept = messages[-1]["content"].split("\n\n")[0]  # then the next part's opening
     assert answer.startswith(kept) and rewrite
     assert 0.55 <= count_words(kept) / count_words(answer) <= 0.7
@@ -118,7 +118,7 @@ def test_a_looping_model_is_stopped_and_its_round_rejected() -> None:
     caller = Caller(engine)
     result = Extender(caller).lengthen(draft, 360)
     assert result.accepted == 0 and result.text == draft
-    assert {c.finish_reason for _, c in caller.log.pending} == {"halted"}
+    assert {call.completion.finish_reason for call in caller.log.pending} == {"halted"}
     assert passes_repetition_filter(result.text)
 
 
@@ -218,7 +218,7 @@ def test_the_section_writer_extends_a_section_that_stalls() -> None:
     caller = Caller(engine_for(script))
     result = SectionWriter(caller).write(_writer_task(200), 200, lambda _p: None)
     assert LOW * 200 <= count_words(result.text) <= HIGH * 200, count_words(result.text)
-    agents = [agent for agent, _ in caller.log.pending]
+    agents = [call.agent for call in caller.log.pending]
     assert agents[0] == "writer" and "extender" in agents
 
 
@@ -232,4 +232,4 @@ def test_the_embedded_model_lengthens_500_words_to_1500(embedded: Engine) -> Non
     assert 0.85 * 1500 <= words <= 1.15 * 1500, words
     assert passes_repetition_filter(result.text)
     assert result.text.rstrip().endswith((".", "!", "?", '"', "”"))
-    assert all(agent == "extender" for agent, _ in caller.log.pending)
+    assert all(call.agent == "extender" for call in caller.log.pending)

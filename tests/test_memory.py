@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from agents.errors import AgentError
-from agents.recurrent import MAX_ATTEMPTS, RecurrentWriter
+from agents.recurrent import MAX_ATTEMPTS
 from agents.revision import edit_memory, edit_passage
+from agents.step_runner import StepRunner
 from engines import Message
 from memory import files
 from memory.bible import FACT_LIMIT, facts_at
@@ -70,7 +71,7 @@ def test_steps_store_passage_summary_options_facts_and_what_they_were_given(
     db: Database,
 ) -> None:
     work_id = recurrent_work(db)
-    writer = RecurrentWriter(db, ScriptedEngine(replies(2)))
+    writer = StepRunner(db, ScriptedEngine(replies(2)))
     first = writer.step(work_id)
     assert first.options == ["Option A1", "Option B1", "Option C1"]
     second = writer.step(work_id)  # the chooser takes the first option
@@ -89,7 +90,7 @@ def test_an_edit_is_in_the_very_next_prompt_and_the_old_text_is_not(
     db: Database, kind: str
 ) -> None:
     work_id = recurrent_work(db)
-    writer = RecurrentWriter(db, ScriptedEngine(replies(3)))
+    writer = StepRunner(db, ScriptedEngine(replies(3)))
     writer.step(work_id)
     writer.step(work_id)
     with db.transaction() as s:
@@ -135,14 +136,16 @@ def test_export_then_import_round_trips_and_applies_edits(db: Database) -> None:
         add_memory(s, work_id, kind="place", content="The mill by the lake.", valid_from=2)
         for fmt in files.FORMATS:
             text = files.dump(list_memories(s, work_id), fmt)
-            assert files.apply(s, work_id, files.parse(text, fmt)) == (0, 0)
+            applied = files.apply(s, work_id, files.parse(text, fmt))
+            assert (applied.added, applied.changed) == ([], [])
         edited = (
             files.dump(list_memories(s, work_id), "md").replace(
                 "Owls live in the mill.", "Bats live in the mill."
             )
             + "## new character\n\nOld Tomas, the miller.\n"
         )
-        assert files.apply(s, work_id, files.parse(edited, "md")) == (1, 1)
+        applied = files.apply(s, work_id, files.parse(edited, "md"))
+        assert (len(applied.added), len(applied.changed)) == (1, 1)
         contents = {m.content for m in list_memories(s, work_id)}
     assert {"Bats live in the mill.", "Old Tomas, the miller."} <= contents
     assert "Owls live in the mill." not in contents
@@ -200,7 +203,7 @@ def test_a_short_passage_is_continued_in_the_same_turn(db: Database) -> None:
     work_id = recurrent_work(db)
     short = "Mira opened the barn door and saw something glint in the straw."
     engine = ScriptedEngine([short, step_passage(1), memory_answer(1), facts_answer])
-    result = RecurrentWriter(db, engine).step(work_id)
+    result = StepRunner(db, engine).step(work_id)
     assert result.words > count_words(short) + 150
     messages, options = engine.calls[1]
     assert options["continue_final"] is True
@@ -216,7 +219,7 @@ def test_bad_memory_answers_end_in_a_clear_error_and_store_nothing(db: Database)
     bad = ["not json", json.dumps({"memory": "x"}), json.dumps({"memory": "", "options": []})]
     engine = ScriptedEngine([step_passage(1), *bad])
     with pytest.raises(AgentError, match="no usable memory and options in 3 tries"):
-        RecurrentWriter(db, engine).step(work_id)
+        StepRunner(db, engine).step(work_id)
     assert len(engine.calls) == 1 + MAX_ATTEMPTS
     with db.transaction() as s:
         assert current_passages(s, work_id) == {}
@@ -233,7 +236,7 @@ def test_a_step_is_given_a_bounded_set_of_facts_the_relevant_and_hand_written_fi
         add_memory(s, work_id, kind="fact", content="The lantern belongs to Orla.", author="model")
         mine = add_memory(s, work_id, kind="fact", content="Mira fears deep water.", author="user")
     engine = ScriptedEngine(replies(1))
-    RecurrentWriter(db, engine).step(work_id, "Mira gives the lantern back.")
+    StepRunner(db, engine).step(work_id, "Mira gives the lantern back.")
     with db.transaction() as s:
         (node,) = leaves(s, work_id)
         given = [c for c in step_context(s, node.id) if c.kind == "fact"]

@@ -7,13 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from agents.recurrent import RecurrentWriter
+from agents.step_runner import StepRunner
 from memory.retrieval import (
     dense_passages,
     embed_passage,
+    embed_query,
     fuse,
     relevant_passages,
     store_passage_vector,
+    wants_query_vector,
 )
 from storage import Database, open_database
 from storage.outline import add_node
@@ -78,9 +80,11 @@ def test_a_query_with_no_shared_word_finds_the_passage_by_meaning(db: Database) 
     query = "Equities tumbled today."  # not one word in common with the money passage
     with db.transaction() as s:
         assert relevant_passages(s, work_id, query, exclude_nodes=()) == []  # BM25 alone
-        hits = relevant_passages(s, work_id, query, exclude_nodes=(), engine=engine, k=1)
+        vector = embed_query(engine, query)
+        assert vector is not None
+        hits = relevant_passages(s, work_id, query, exclude_nodes=(), query_vector=vector, k=1)
         assert [h.node_id for h in hits] == [money]
-        assert dense_passages(s, work_id, query, engine, exclude_nodes=(money,))[0].node_id != money
+        assert dense_passages(s, work_id, vector, exclude_nodes=(money,))[0].node_id != money
 
 
 def test_without_vectors_the_engine_is_not_asked_and_bm25_answers(db: Database) -> None:
@@ -88,9 +92,8 @@ def test_without_vectors_the_engine_is_not_asked_and_bm25_answers(db: Database) 
     work_id, (cat, money, sea) = work_with_passages(db, None)
     with db.transaction() as s:
         assert not has_vectors(s, work_id, engine.model)
-        hits = relevant_passages(
-            s, work_id, "the sailor and his boat", exclude_nodes=(), engine=engine
-        )
+        assert not wants_query_vector(s, work_id, engine)
+        hits = relevant_passages(s, work_id, "the sailor and his boat", exclude_nodes=())
     assert [h.node_id for h in hits] == [sea]
     assert engine.embedded == []
 
@@ -109,7 +112,8 @@ def test_an_edited_passage_loses_its_vector_until_embedded_again(db: Database) -
     with db.transaction() as s:
         add_passage(s, money, "Gulls circled over the quiet harbour.")  # a new version
         assert {v.node_id for v in current_vectors(s, work_id, engine.model)} == {cat, sea}
-        hits = relevant_passages(s, work_id, "gulls", exclude_nodes=(), engine=engine, k=3)
+        vector = embed_query(engine, "gulls")
+        hits = relevant_passages(s, work_id, "gulls", exclude_nodes=(), query_vector=vector, k=3)
     assert hits[0].node_id == money  # still found, by its words
 
 
@@ -167,7 +171,7 @@ def test_the_recurrent_writer_embeds_its_passages_and_retrieves_by_meaning(
 ) -> None:
     engine = TopicEngine(replies(3))
     work_id = recurrent_work(db)
-    writer = RecurrentWriter(db, engine)
+    writer = StepRunner(db, engine)
     for _ in range(3):
         writer.step(work_id)
     with db.transaction() as s:

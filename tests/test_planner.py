@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
-from agents.errors import AgentError
-from agents.planner import MAX_ATTEMPTS, Planner, parse_plan, section_count
+from agents.events import Event, Notice
+from agents.planner import MAX_ATTEMPTS, parse_plan, section_count
+from agents.runner import Runner
 from engines import Message
 from storage import Database
+from storage.calls import list_calls
 from storage.outline import leaves, list_nodes
 from storage.works import create_work
 from tests.fakes import ScriptedEngine
@@ -85,24 +87,39 @@ def test_fuzzed_answers_either_parse_to_a_valid_plan_or_raise() -> None:
 
 def _work(db: Database, words: int) -> int:
     with db.transaction() as s:
-        return create_work(s, instruction="Write an essay on rivers.", target_words=words).id
+        return create_work(
+            s, instruction="Write an essay on rivers.", target_words=words, mode="agentwrite"
+        ).id
 
 
-def test_bounded_retries_end_in_a_clear_error(db: Database) -> None:
+def test_no_usable_answer_gives_a_plain_plan_said_and_logged(db: Database) -> None:
     engine = ScriptedEngine(["{oops", "[]", '{"sections": 5}', plan_json(3)])
     work_id = _work(db, 1200)
-    with pytest.raises(AgentError, match=f"no usable plan in {MAX_ATTEMPTS} tries"):
-        Planner(engine).plan(db, work_id)
-    assert len(engine.calls) == MAX_ATTEMPTS
+    events: list[Event] = []
+    n = Runner(db, engine, emit=events.append).plan(work_id)
+    assert len(engine.calls) == MAX_ATTEMPTS  # bounded: the fourth answer is never asked
     with db.transaction() as s:
-        assert list_nodes(s, work_id) == []  # nothing half-stored
+        sections = leaves(s, work_id)
+        calls = list_calls(s, work_id)
+    assert n == len(sections) == section_count(1200)
+    goals = [x.goal for x in sections]
+    assert len(set(goals)) == len(goals) and all(goals)
+    assert sum(x.target_words for x in sections) == 1200
+    notes = [e.message for e in events if isinstance(e, Notice)]
+    assert any("no usable section plan" in m and "plain plan" in m for m in notes)
+    # Every call is in the log, failed ones too, with what the model answered.
+    assert [(c.agent, c.response) for c in calls] == [
+        ("planner", "{oops"),
+        ("planner", "[]"),
+        ("planner", '{"sections": 5}'),
+    ]
 
 
 def test_a_retry_after_a_bad_answer_stores_the_plan(db: Database) -> None:
     n = section_count(1200)
     engine = ScriptedEngine(["garbage", plan_json(n)])
     work_id = _work(db, 1200)
-    assert Planner(engine).plan(db, work_id) == n
+    assert Runner(db, engine).plan(work_id) == n
     with db.transaction() as s:
         sections = leaves(s, work_id)
     assert [x.title for x in sections] == [f"Part {i}" for i in range(n)]
@@ -112,13 +129,55 @@ def test_a_retry_after_a_bad_answer_stores_the_plan(db: Database) -> None:
     assert schema["properties"]["sections"]["minItems"] == n
 
 
+def _plan(*goals: str) -> str:
+    return json.dumps(
+        {"sections": [{"title": f"T{i}", "goal": g, "words": 300} for i, g in enumerate(goals)]}
+    )
+
+
+def test_a_repeated_goal_is_asked_for_again_alone(db: Database) -> None:
+    work_id = _work(db, 1200)
+    first = _plan(
+        "The river is born in the hills.", "Mills line its banks.", "Mills line its banks."
+    )
+    again = _plan("The river meets the sea at last.")
+    engine = ScriptedEngine([first, again])
+    events: list[Event] = []
+    Runner(db, engine, emit=events.append).plan(work_id)
+    with db.transaction() as s:
+        goals = [x.goal for x in leaves(s, work_id)]
+    assert goals == [
+        "The river is born in the hills.",
+        "Mills line its banks.",
+        "The river meets the sea at last.",
+    ]
+    messages, options = engine.calls[1]
+    assert options["schema"]["properties"]["sections"]["minItems"] == 1  # only the third
+    assert "Mills line its banks." in messages[-1]["content"]  # the kept ones are shown
+    notes = [e.message for e in events if isinstance(e, Notice)]
+    assert notes == ["plan: planned again: section 3 (the same goal as an earlier section)"]
+
+
+def test_sections_still_at_fault_after_asking_again_get_plain_goals(db: Database) -> None:
+    work_id = _work(db, 1200)
+    same = _plan("Mills line its banks.", "Mills line its banks.", "")
+    engine = ScriptedEngine([same, "not json", _plan("Mills line its banks.", "")])
+    Runner(db, engine).plan(work_id)
+    with db.transaction() as s:
+        sections = leaves(s, work_id)
+    goals = [x.goal for x in sections]
+    assert goals[0] == "Mills line its banks."
+    assert len(set(goals)) == 3 and all(goals)
+    assert len(engine.calls) == 3  # one plan, two tries at the two sections at fault
+
+
 def test_long_targets_get_chapters_then_sections(db: Database) -> None:
     def by_schema(_messages: Sequence[Message], options: dict[str, Any]) -> str:
         return plan_json(options["schema"]["properties"]["sections"]["minItems"])
 
     engine = ScriptedEngine([by_schema] * 20)
     work_id = _work(db, 12_000)
-    total = Planner(engine).plan(db, work_id)
+    total = Runner(db, engine).plan(work_id)
     with db.transaction() as s:
         nodes = list_nodes(s, work_id)
         sections = leaves(s, work_id)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.model
 
 
 def longform(home: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "app.cli.main", *args]
+    return [sys.executable, "-m", "app.main", *args]
 
 
 def test_kill_9_mid_section_then_resume(longform_home: Path) -> None:

@@ -7,6 +7,7 @@ import threading
 from agents.events import Event, SectionDone, WorkDone
 from agents.revision import edit_passage, mark_stale_from
 from agents.runner import Runner
+from agents.runs import RunControl
 from storage import Database
 from storage.calls import list_calls
 from storage.outline import add_node, leaves
@@ -56,7 +57,7 @@ def test_cancel_then_resume_writes_each_section_once(db: Database) -> None:
 
     done: list[int] = []
     engine = ScriptedEngine([Varied(5)] * 100)
-    first = Runner(db, engine, emit=stop_after_two, cancel=cancel).run(work_id)
+    first = Runner(db, engine, emit=stop_after_two, control=RunControl(cancel=cancel)).run(work_id)
     assert first.cancelled and len(done) == 2
     with db.transaction() as s:
         assert len(current_passages(s, work_id)) == 2

@@ -6,6 +6,7 @@ import threading
 
 from agents.events import Event, SectionDone, SectionStarted
 from agents.runner import Runner
+from agents.runs import RunControl
 from storage import Database
 from storage.outline import leaves
 from storage.passages import current_passages, passage_versions
@@ -26,7 +27,9 @@ def test_pause_stops_after_the_section_being_written_and_resume_goes_on(db: Data
             pause.set()  # while the second section is being written
 
     engine = ScriptedEngine([Varied(5)] * 100)
-    first = Runner(db, engine, emit=pause_during_second, pause=pause).run(work_id)
+    first = Runner(db, engine, emit=pause_during_second, control=RunControl(pause=pause)).run(
+        work_id
+    )
     assert first.paused and not first.cancelled and first.sections == 2
     assert [type(e) for e in events].count(SectionStarted) == 2  # the third never began
     with db.transaction() as s:
@@ -48,7 +51,9 @@ def test_a_pause_before_the_first_section_writes_nothing(db: Database) -> None:
     pause = threading.Event()
     pause.set()
     events: list[Event] = []
-    result = Runner(db, ScriptedEngine([]), emit=events.append, pause=pause).run(work_id)
+    result = Runner(
+        db, ScriptedEngine([]), emit=events.append, control=RunControl(pause=pause)
+    ).run(work_id)
     assert result.paused and result.words == 0
     assert not any(isinstance(e, SectionDone) for e in events)
     with db.transaction() as s:

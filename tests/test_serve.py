@@ -172,7 +172,7 @@ def test_serve_embedded_answers_and_stops_cleanly(
     env = {**os.environ, "LONGFORM_HOME": str(longform_home)}
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port), "--threads", "1"],
+        [sys.executable, "-m", "app.main", "serve", "--port", str(port), "--threads", "1"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -28,6 +28,7 @@ from tests.tui_helpers import (
     OPTIONS,
     drain,
     home_db,
+    options_shown,
     press,
     run_app,
     run_keys,
@@ -44,14 +45,6 @@ __all__ = ["home_db"]
 def given(db: Database, node_id: int, kind: str) -> list[str]:
     with db.transaction() as s:
         return [c.content for c in step_context(s, node_id) if c.kind == kind]
-
-
-async def options_shown(pilot: Pilot[Any]) -> list[str]:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, OptionsScreen))
-    await drain(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, OptionsScreen)
-    return screen.options
 
 
 def test_options_pick_edit_or_write_own() -> None:

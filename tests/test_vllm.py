@@ -77,7 +77,7 @@ def free_port() -> int:
 
 
 def longform(*args: str) -> list[str]:
-    return [sys.executable, "-m", "app.cli.main", *args]
+    return [sys.executable, "-m", "app.main", *args]
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from textual.worker import WorkerCancelled
 
 from app import locations
 from app.tui.app import LongformApp
+from app.tui.screens.options import OptionsScreen
 from app.tui.screens.work import WorkScreen
 from engines import Message
 from storage import Database, open_database
@@ -250,6 +251,14 @@ async def run_keys(pilot: Pilot[Any], *keys: str, timeout: float = RUN_TIMEOUT) 
     await wait_until(pilot, lambda: screen.run_handle is not before)
     await wait_until(pilot, lambda: not screen.running, timeout)
     await settle(pilot)
+
+
+async def options_shown(pilot: Pilot[Any]) -> list[str]:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, OptionsScreen))
+    await drain(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, OptionsScreen)
+    return screen.options
 
 
 def notifications(pilot: Pilot[Any]) -> list[str]:

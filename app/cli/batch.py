@@ -22,12 +22,13 @@ from agents.batch import (
     load_batch,
 )
 from agents.events import Event, SectionDone, TokensWritten
-from app.cli.context import Context
 from app.cli.output import err, out, print_json
-from app.cli.write import EngineOpt, Mode, ModelOpt
+from app.cli.write import EngineOpt, ModelOpt
+from app.context import Context
 from engines import Engine, open_engine
 from engines.metrics import metrics_url
 from engines.tokens import estimate_tokens
+from storage.vocabulary import Mode
 from storage.wordcount import count_words
 
 
@@ -53,7 +54,7 @@ def batch(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="The first N items.")] = None,
     mode: Annotated[
         Mode, typer.Option("--mode", help="For items that name no mode.")
-    ] = Mode.agentwrite,
+    ] = Mode.AGENTWRITE,
     engine: EngineOpt = None,
     model: ModelOpt = None,
     profile: Annotated[

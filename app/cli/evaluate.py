@@ -1,4 +1,5 @@
-"""``longform eval length``: LongBench-Write length scores on a JSONL file."""
+"""``longform eval length``: LongBench-Write length scores on a JSONL file. An item
+that fails (a plan, a server) is scored 0 with its reason; the others go on."""
 
 from __future__ import annotations
 
@@ -9,11 +10,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from agents.evaluation import length_score, load_items, sample_items
-from agents.runner import Runner
-from app.cli.context import Context
+from agents.errors import AgentError
+from agents.evaluation import EvalItem, length_score, load_items, sample_items
 from app.cli.output import ProgressPrinter, err, out, print_json
-from app.cli.write import EngineOpt, Mode, ModelOpt, new_work
+from app.cli.write import EngineOpt, ModelOpt, new_work
+from app.context import Context
+from engines import Engine, EngineError
+from storage import StorageError
+from storage.vocabulary import Mode
+
+# Failures of one item; anything else is a bug and stops the run.
+USER_ERRORS = (AgentError, EngineError, StorageError)
 
 evaluate = typer.Typer(help="Evaluate writing (length: the LongBench-Write S_l score).")
 
@@ -33,7 +40,7 @@ def length(
         int | None, typer.Option("--sample", min=1, help="K items spread over the lengths.")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of --sample.")] = 0,
-    mode: Annotated[Mode, typer.Option("--mode", help="How to write each item.")] = Mode.agentwrite,
+    mode: Annotated[Mode, typer.Option("--mode", help="How to write each item.")] = Mode.AGENTWRITE,
     engine: EngineOpt = None,
     model: ModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -55,30 +62,68 @@ def length(
     eng = c.engine(engine, model)
     rows: list[dict[str, object]] = []
     for number, item in enumerate(items, start=1):
-        work_id = new_work(c, item.prompt, item.length, mode, engine, eng.model)
-        started = time.perf_counter()
         err.print(f"[{number}/{len(items)}] item {item.id}: {item.length} words", markup=False)
-        with ProgressPrinter(item.length, enabled=not quiet and not as_json) as progress:
-            result = Runner(c.db, eng, emit=progress).run(work_id)
         rows.append(
-            {
-                "id": item.id,
-                "line": item.line,
-                "work_id": work_id,
-                "required": item.length,
-                "words": result.words,
-                "s_l": round(length_score(item.length, result.words), 1),
-                "seconds": round(time.perf_counter() - started, 1),
-            }
+            _evaluate(c, item, mode, engine, model, eng, progress=not quiet and not as_json)
         )
-    overall = sum(float(r["s_l"]) for r in rows) / len(rows)  # type: ignore[arg-type]
+    scores = [float(str(r["s_l"])) for r in rows]
+    overall = sum(scores) / len(scores)
+    failed = [r for r in rows if r["status"] != "done"]
     if as_json:
-        print_json({"items": rows, "s_l": round(overall, 1), "skipped": problems})
-        return
-    table = Table("id", "work", "required", "words", "S_l", "seconds")
-    for r in rows:
-        table.add_row(
-            *(str(r[k]) for k in ("id", "work_id", "required", "words", "s_l", "seconds"))
+        print_json(
+            {"items": rows, "s_l": round(overall, 1), "failed": len(failed), "skipped": problems}
         )
-    out.print(table)
-    out.print(f"S_l over {len(rows)} items: {overall:.1f}")
+    else:
+        table = Table("id", "work", "required", "words", "S_l", "seconds", "status")
+        for r in rows:
+            table.add_row(
+                *(
+                    str(r[k])
+                    for k in ("id", "work_id", "required", "words", "s_l", "seconds", "status")
+                )
+            )
+        out.print(table)
+        out.print(f"S_l over {len(rows)} items: {overall:.1f}")
+        for r in failed:
+            err.print(f"item {r['id']} failed: {r['error']}", markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _evaluate(
+    c: Context,
+    item: EvalItem,
+    mode: Mode,
+    spec: str | None,
+    model: str | None,
+    engine: Engine,
+    *,
+    progress: bool,
+) -> dict[str, object]:
+    """Write one item and score it; a failure is the item's (scored 0), not the run's."""
+    started = time.perf_counter()
+    row: dict[str, object] = {
+        "id": item.id,
+        "line": item.line,
+        "work_id": None,
+        "required": item.length,
+        "words": 0,
+        "s_l": 0.0,
+        "status": "failed",
+        "error": None,
+    }
+    try:
+        work_id = new_work(c, item.prompt, item.length, mode, spec, model)
+        row["work_id"] = work_id
+        with ProgressPrinter(item.length, enabled=progress) as printer:
+            result = c.session.run(work_id, engine=engine, emit=printer)
+    except USER_ERRORS as exc:
+        row["error"] = " ".join(str(exc).split())
+    else:
+        row.update(
+            words=result.words,
+            s_l=round(length_score(item.length, result.words), 1),
+            status="done",
+        )
+    row["seconds"] = round(time.perf_counter() - started, 1)
+    return row

@@ -11,14 +11,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from agents.calls import Caller
 from agents.extender import Extender, ExtendError, Extension
-from app.cli.context import Context
 from app.cli.output import err, print_json
 from app.cli.write import EngineOpt, JsonOpt, ModelOpt, QuietOpt
-from engines import Engine
-from storage.outline import leaves, update_node
-from storage.passages import add_passage, current_passages, work_text
+from app.context import Context
+from storage.passages import work_text
 from storage.wordcount import count_words
-from storage.works import get_work, update_work
 
 MAX_WORDS = 50_000
 
@@ -83,7 +80,7 @@ class _Bar:
 
 
 def _usage(caller: Caller) -> dict[str, float]:
-    calls = [c for _, c in caller.log.pending]
+    calls = [call.completion for call in caller.log.pending]
     return {
         "prompt_tokens": sum(c.usage.prompt_tokens for c in calls),
         "cached_tokens": sum(c.usage.cached_tokens for c in calls),
@@ -151,44 +148,13 @@ def _extend_work(
     as_json: bool,
     quiet: bool,
 ) -> None:
-    with c.db.transaction() as s:
-        work = get_work(s, work_id)
-        texts = current_passages(s, work_id)
-        nodes = [n for n in leaves(s, work_id) if n.id in texts and texts[n.id].content.strip()]
-    before = sum(texts[n.id].words for n in nodes)
-    _check_length(before, to, f"work {work_id}")
-    eng: Engine = c.engine(
-        engine or work.engine, model or (work.model if work.engine != "embedded" else None)
-    )
+    session = c.session
+    eng = session.engine_of(work_id, engine, model)
     started = time.perf_counter()
-    rounds = calls = 0
-    done_words = 0
     bar = _Bar(to, enabled=not quiet)
     with bar.progress:
-        for index, node in enumerate(nodes):
-            passage = texts[node.id]
-            # Each section grows in proportion, so the whole lands on --to.
-            goal = round(passage.words * to / before)
-            label = f"{index + 1}/{len(nodes)} {node.title[:30]}"
-            caller = Caller(eng)
-            result = Extender(caller).lengthen(
-                passage.content,
-                goal,
-                instruction=node.goal,
-                language=work.language,
-                on_length=lambda w, d=done_words, lb=label: bar.show(d + w, lb),
-            )
-            longer = count_words(result.text) > passage.words
-            with c.db.transaction() as s:  # the section's new version and its calls
-                if longer:
-                    add_passage(s, node.id, result.text, author="extender")
-                    update_node(s, node.id, target_words=goal)
-                caller.log.flush(s, work_id=work_id, node_id=node.id)
-            done_words += count_words(result.text) if longer else passage.words
-            rounds, calls = rounds + result.rounds, calls + result.calls
-            bar.show(done_words, label)
+        done = session.extend(work_id, to, engine=eng, on_length=lambda w, lb: bar.show(w, lb))
         with c.db.transaction() as s:
-            update_work(s, work_id, target_words=to)
             text = work_text(s, work_id)
         bar.show(count_words(text), "done")
     seconds = time.perf_counter() - started
@@ -199,12 +165,12 @@ def _extend_work(
         print_json(
             {
                 "work_id": work_id,
-                "words_before": before,
+                "words_before": done.words_before,
                 "words": words,
                 "target_words": to,
-                "sections": len(nodes),
-                "rounds": rounds,
-                "calls": calls,
+                "sections": done.sections,
+                "rounds": done.rounds,
+                "calls": done.calls,
                 "seconds": round(seconds, 1),
                 "db": str(c.db_path),
                 "out": str(out_file) if out_file else None,
@@ -214,9 +180,9 @@ def _extend_work(
     if out_file is None:
         typer.echo(text)
     err.print(
-        f"work {work_id}: {before} -> {words} words (target {to}) in {rounds} round(s), "
-        f"{calls} model calls, {seconds:.0f} s; new versions saved in {c.db_path}"
-        + (f" and {out_file}" if out_file else ""),
+        f"work {work_id}: {done.words_before} -> {words} words (target {to}) in "
+        f"{done.rounds} round(s), {done.calls} model calls, {seconds:.0f} s; new versions "
+        f"saved in {c.db_path}" + (f" and {out_file}" if out_file else ""),
         markup=False,
     )
 

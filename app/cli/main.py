@@ -1,19 +1,15 @@
-"""Entry point: ``longform``. User errors print one line on stderr and exit 2."""
+"""The command line: every command group, registered on one Typer app (the entry
+point, ``app.main``, adds the terminal UI)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from agents.errors import AgentError
 from app.cli import batch, evaluate, extend, memory, outline, serve, steps, works, write
-from app.cli.context import make_context
-from app.config import ConfigError
-from engines import EngineError
-from storage import StorageError
+from app.context import make_context
 
 cli = typer.Typer(
     name="longform",
@@ -41,17 +37,14 @@ def root(
         typer.Option("--config", help="Config file (default: $LONGFORM_HOME/config.toml)."),
     ] = None,
 ) -> None:
-    ctx.obj = make_context(config, db)
+    if ctx.obj is None:  # a test may hand in its own context
+        ctx.obj = make_context(config, db)
     if ctx.invoked_subcommand is None:
-        tui(ctx)
-
-
-@cli.command("tui")
-def tui(ctx: typer.Context) -> None:
-    """Open the terminal UI (what `longform` with no command does)."""
-    from app.tui import run  # Textual is imported only here
-
-    run(ctx.obj)
+        # The terminal UI, which the entry point (``app.main``) registers as `tui`.
+        command = ctx.command.get_command(ctx, "tui")  # type: ignore[attr-defined]
+        if command is None:
+            raise typer.BadParameter("no command given (see `longform --help`)")
+        ctx.invoke(command)
 
 
 write.register(cli)
@@ -63,20 +56,3 @@ serve.register(cli)
 steps.register(cli)
 memory.register(cli)
 extend.register(cli)
-
-USER_ERRORS = (AgentError, ConfigError, EngineError, StorageError)
-
-
-def main() -> None:
-    try:
-        cli()
-    except USER_ERRORS as exc:
-        print(f"longform: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("longform: interrupted; `longform resume WORK` continues", file=sys.stderr)
-        sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()

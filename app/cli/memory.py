@@ -11,21 +11,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.table import Table
 
-from agents.revision import edit_memory
-from app.cli.context import Context
 from app.cli.output import err, out, print_json
+from app.context import Context
 from memory import files
-from storage.memories import (
-    add_memory,
-    delete_memory,
-    get_memory,
-    list_memories,
-    memory_history,
-    revert_memory,
-)
+from storage.memories import get_memory, list_memories, memory_history
 from storage.works import get_work
 
 memory = typer.Typer(help="List, edit, version, export and import a work's memories.")
@@ -101,8 +94,7 @@ def set_(
 ) -> None:
     """Replace a memory's text (as a new version)."""
     c: Context = ctx.obj
-    with c.db.transaction() as s:
-        m = edit_memory(s, memory_id, text, author=_author())
+    m = c.session.edit_memory(memory_id, text, author=_author())
     err.print(f"memory {m.id} is now version {m.version}")
 
 
@@ -112,12 +104,11 @@ def edit(ctx: typer.Context, memory_id: IdArg) -> None:
     c: Context = ctx.obj
     with c.db.transaction() as s:
         m = get_memory(s, memory_id)
-    edited = typer.edit(m.content)
+    edited = click.edit(m.content)
     if edited is None or edited.strip() == m.content.strip():
         err.print("no change")
         return
-    with c.db.transaction() as s:
-        m = edit_memory(s, memory_id, edited.strip(), author=_author())
+    m = c.session.edit_memory(memory_id, edited.strip(), author=_author())
     err.print(f"memory {m.id} is now version {m.version}")
 
 
@@ -133,9 +124,7 @@ def add(
 ) -> None:
     """Add a memory by hand."""
     c: Context = ctx.obj
-    with c.db.transaction() as s:
-        get_work(s, work)
-        m = add_memory(s, work, kind=kind, content=text, author=_author(), valid_from=valid_from)
+    m = c.session.add_memory(work, kind, text, valid_from=valid_from, author=_author())
     typer.echo(str(m.id))
 
 
@@ -143,8 +132,7 @@ def add(
 def delete(ctx: typer.Context, memory_id: IdArg) -> None:
     """Stop using a memory (its versions are kept)."""
     c: Context = ctx.obj
-    with c.db.transaction() as s:
-        delete_memory(s, memory_id)
+    c.session.delete_memory(memory_id)
     err.print(f"memory {memory_id} deleted")
 
 
@@ -170,8 +158,7 @@ def revert(
 ) -> None:
     """Make an old version current again (as a new version)."""
     c: Context = ctx.obj
-    with c.db.transaction() as s:
-        m = revert_memory(s, memory_id, to, author=_author())
+    m = c.session.revert_memory(memory_id, to, author=_author())
     err.print(f"memory {m.id} is now version {m.version} (the text of version {to})")
 
 
@@ -208,9 +195,7 @@ def import_(
     chosen = fmt.value if fmt else ("md" if file.suffix.lower() in {".md", ".markdown"} else "yaml")
     try:
         entries = files.parse(file.read_text(encoding="utf-8"), chosen)
-        with c.db.transaction() as s:
-            get_work(s, work)
-            added, changed = files.apply(s, work, entries, author=_author())
+        applied = c.session.import_memories(work, entries, author=_author())
     except files.MemoryFileError as exc:
         raise typer.BadParameter(f"{file}: {exc}; nothing was changed", param_hint="FILE") from exc
-    err.print(f"{added} added, {changed} changed")
+    err.print(f"{len(applied.added)} added, {len(applied.changed)} changed")

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from app.cli.context import Context
 from app.cli.output import print_json
-from storage.outline import add_node, delete_node, get_node, list_nodes, move_node, update_node
+from app.context import Context
+from storage.outline import list_nodes
 from storage.works import get_work
 
 outline = typer.Typer(help="Show and edit a work's outline (parts, chapters, sections).")
@@ -52,16 +52,10 @@ def set_(
     words: Annotated[int | None, typer.Option("--words", min=1)] = None,
 ) -> None:
     """Change a node's title, goal or target words."""
-    fields = {
-        k: v
-        for k, v in {"title": title, "goal": goal, "target_words": words}.items()
-        if v is not None
-    }
-    if not fields:
+    if title is None and goal is None and words is None:
         raise typer.BadParameter("give --title, --goal or --words", param_hint="--title")
     c: Context = ctx.obj
-    with c.db.transaction() as s:
-        n = update_node(s, node, **fields)
+    n = c.session.edit_section(node, title=title, goal=goal, words=words)
     typer.echo(f"[{n.id}] {n.title} ({n.target_words} words): {n.goal}")
 
 
@@ -77,22 +71,7 @@ def add(
 ) -> None:
     """Add a section (at the end, after a node, or under a chapter)."""
     c: Context = ctx.obj
-    with c.db.transaction() as s:
-        get_work(s, work)
-        position = None
-        if after is not None:
-            anchor = get_node(s, after)
-            parent, position = anchor.parent_id, anchor.position + 1
-        n = add_node(
-            s,
-            work,
-            level="section",
-            title=title,
-            goal=goal or title,
-            target_words=words,
-            parent_id=parent,
-            position=position,
-        )
+    n = c.session.add_section(work, title=title, goal=goal, words=words, after=after, parent=parent)
     typer.echo(f"[{n.id}] {n.title} ({n.target_words} words)")
 
 
@@ -100,8 +79,7 @@ def add(
 def remove(ctx: typer.Context, node: NodeArg) -> None:
     """Remove a node (and what is under it, text included)."""
     c: Context = ctx.obj
-    with c.db.transaction() as s:
-        delete_node(s, node)
+    c.session.delete_section(node)
     typer.echo(f"removed node {node}")
 
 
@@ -115,6 +93,5 @@ def move(
 ) -> None:
     """Move a node among its siblings."""
     c: Context = ctx.obj
-    with c.db.transaction() as s:
-        move_node(s, node, to - 1)
+    c.session.move_section(node, to=to - 1)
     typer.echo(f"moved node {node} to position {to}")

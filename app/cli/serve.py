@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli.context import Context
 from app.cli.output import err
+from app.context import Context
 from engines.embedded import default_model_path
 from engines.errors import EngineUnavailable
 from engines.profiles import PROFILES

@@ -7,11 +7,12 @@ from typing import Annotated
 import typer
 
 from agents.errors import AgentError
-from agents.recurrent import RecurrentWriter, offered_options
-from app.cli.context import Context
+from agents.step_runner import offered_options
 from app.cli.output import err, print_json
 from app.cli.write import EngineOpt, ModelOpt
+from app.context import Context
 from storage.passages import current_passage
+from storage.vocabulary import Mode
 from storage.works import get_work
 
 WorkArg = Annotated[int, typer.Argument(help="The work's id (a recurrent-mode work).")]
@@ -20,15 +21,6 @@ WorkArg = Annotated[int, typer.Argument(help="The work's id (a recurrent-mode wo
 def register(cli: typer.Typer) -> None:
     cli.command("step")(step)
     cli.command("options")(options)
-
-
-def _writer(c: Context, work: int, engine: str | None, model: str | None) -> RecurrentWriter:
-    with c.db.transaction() as s:
-        w = get_work(s, work)
-    if w.mode != "recurrent":
-        raise AgentError(f"work {work} is written in {w.mode} mode, not recurrent")
-    eng = c.engine(engine or w.engine, model or (w.model if w.engine != "embedded" else None))
-    return RecurrentWriter(c.db, eng)
 
 
 def step(
@@ -44,17 +36,22 @@ def step(
     model: ModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Write one more passage: an option, your own instruction, or the first option."""
+    """Write one more passage: an option, your own instruction, or the first option
+    (a step left unwritten or stale is written first)."""
     c: Context = ctx.obj
     if choose is not None and instruction is not None:
         raise typer.BadParameter("give --choose or --instruction, not both", param_hint="--choose")
-    writer = _writer(c, work, engine, model)
+    session = c.session
+    w = session.work(work)
+    if w.mode != Mode.RECURRENT:
+        raise AgentError(f"work {work} is written in {w.mode} mode, not recurrent")
     if choose is not None:
-        offered = writer.options(work)
+        with c.db.transaction() as s:
+            offered = offered_options(s, work)
         if not offered:
             raise typer.BadParameter("this work has no options yet", param_hint="--choose")
         instruction = offered[choose - 1]
-    result = writer.step(work, instruction)
+    result = session.step(work, instruction, engine=session.engine_of(work, engine, model))
     with c.db.transaction() as s:
         passage = current_passage(s, result.node_id)
     if as_json:

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from app.cli.context import Context
 from app.cli.output import out, print_json
+from app.context import Context
 from storage.calls import list_calls
 from storage.outline import list_nodes
 from storage.passages import current_passages, work_text

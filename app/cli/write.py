@@ -1,30 +1,20 @@
-"""Writing: ``write``, ``plan``, ``resume``."""
+"""Writing: ``write``, ``plan``, ``resume``, ``regenerate``."""
 
 from __future__ import annotations
 
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from agents.recurrent import RecurrentWriter
-from agents.revision import mark_stale_from
-from agents.runner import Runner, RunResult
-from agents.works import MAX_WORDS, MIN_WORDS
-from agents.works import new_work as create_new_work
-from app.cli.context import Context
+from agents.runs import RunResult
+from agents.session import MAX_WORDS, MIN_WORDS, RunOptions
 from app.cli.output import ProgressPrinter, err, print_json
+from app.context import Context
 from storage.outline import leaves, list_nodes
 from storage.passages import work_text
-from storage.works import get_work
-
-
-class Mode(StrEnum):
-    agentwrite = "agentwrite"
-    recurrent = "recurrent"
-    draft = "draft"
+from storage.vocabulary import Mode
 
 
 class Chooser(StrEnum):
@@ -59,18 +49,13 @@ def register(cli: typer.Typer) -> None:
 
 
 def new_work(
-    c: Context, prompt: str, words: int, mode: Mode, engine: str | None, model: str
+    c: Context, prompt: str, words: int, mode: Mode, engine: str | None, model: str | None
 ) -> int:
-    """Store a new work (the core's ``new_work``) with the settings' engine by default."""
-    with c.db.transaction() as s:
-        return create_new_work(
-            s,
-            instruction=prompt,
-            target_words=words,
-            mode=mode.value,
-            engine=engine or c.settings.engine,
-            model=model,
-        ).id
+    """Store a new work (the session's ``create``) on the engine a flag names, else the
+    settings'; the model's name is stored with it (a server's is used again on resume)."""
+    spec = engine or c.settings.engine
+    name = c.engine(spec, model).model
+    return c.session.create(prompt, words, mode=mode, engine=spec, model=name).id
 
 
 def write(
@@ -87,7 +72,7 @@ def write(
             help="agentwrite: plan, then write section by section; recurrent: passage by "
             "passage with a rolling memory and three options per step; draft: one section.",
         ),
-    ] = Mode.agentwrite,
+    ] = Mode.AGENTWRITE,
     steps: Annotated[
         int | None, typer.Option("--steps", min=1, help="Recurrent mode: stop after K steps.")
     ] = None,
@@ -116,41 +101,11 @@ def write(
         raise typer.BadParameter("give PROMPT and --words, or --work ID", param_hint="PROMPT")
     if work is not None and prompt is not None:
         raise typer.BadParameter("give either PROMPT or --work, not both", param_hint="--work")
-    eng = c.engine(engine, model)
     if work is None:
         assert prompt is not None and words is not None
-        work = new_work(c, prompt, words, mode, engine, eng.model)
-    with c.db.transaction() as s:
-        work_mode = get_work(s, work).mode
-    if work_mode == Mode.recurrent:
-        writer = RecurrentWriter(c.db, eng, chooser=chooser.value)
-        _run_recurrent(
-            c, writer, work, steps=steps, out_file=out_file, as_json=as_json, quiet=quiet
-        )
-        return
-    runner = Runner(c.db, eng, bible=bible)
-    _run(c, runner, work, out_file=out_file, as_json=as_json, quiet=quiet)
-
-
-def _run_recurrent(
-    c: Context,
-    writer: RecurrentWriter,
-    work_id: int,
-    *,
-    steps: int | None,
-    out_file: Path | None,
-    as_json: bool,
-    quiet: bool,
-) -> None:
-    with c.db.transaction() as s:
-        target = get_work(s, work_id).target_words
-    started = time.perf_counter()
-    with ProgressPrinter(target, enabled=not quiet and not as_json) as progress:
-        writer.emit = progress
-        words = writer.run(work_id, steps=steps)
-    _finish(
-        c, work_id, words, target, time.perf_counter() - started, out_file=out_file, as_json=as_json
-    )
+        work = new_work(c, prompt, words, mode, engine, model)
+    options = RunOptions(new_steps=steps, chooser=chooser.value, bible=bible)
+    _run(c, work, engine, model, options, out_file=out_file, as_json=as_json, quiet=quiet)
 
 
 def plan(
@@ -165,9 +120,8 @@ def plan(
 ) -> None:
     """Plan a work and stop: edit the outline, then `longform write --work ID`."""
     c: Context = ctx.obj
-    eng = c.engine(engine, model)
-    work_id = new_work(c, prompt, words, Mode.agentwrite, engine, eng.model)
-    Runner(c.db, eng).plan(work_id)
+    work_id = new_work(c, prompt, words, Mode.AGENTWRITE, engine, model)
+    c.session.plan(work_id, engine=c.session.engine_of(work_id, engine, model))
     with c.db.transaction() as s:
         nodes = list_nodes(s, work_id)
     if as_json:
@@ -192,56 +146,59 @@ def resume(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Finish a work that was interrupted: only unwritten sections are written."""
+    """Finish a work that was interrupted: only what is not written (or stale) is
+    written; a recurrent work goes on step by step to its target."""
     c: Context = ctx.obj
-    with c.db.transaction() as s:
-        w = get_work(s, work)
-    eng = c.engine(engine or w.engine, model or (w.model if w.engine != "embedded" else None))
-    _run(c, Runner(c.db, eng), work, out_file=out_file, as_json=as_json, quiet=quiet)
+    _run(c, work, engine, model, RunOptions(), out_file=out_file, as_json=as_json, quiet=quiet)
 
 
 def regenerate(
     ctx: typer.Context,
     work: Annotated[int, typer.Argument(help="The work's id.")],
     from_node: Annotated[
-        int, typer.Option("--from", help="The section to rewrite from (see `longform show`).")
+        int,
+        typer.Option("--from", help="The section or step to rewrite from (see `longform show`)."),
     ],
+    only: Annotated[
+        bool, typer.Option("--only", help="Rewrite only that one, not those after it.")
+    ] = False,
     engine: EngineOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Rewrite a section and everything after it (earlier versions are kept)."""
+    """Rewrite a section (or step) and everything after it (earlier versions are kept)."""
     c: Context = ctx.obj
-    with c.db.transaction() as s:
-        w = get_work(s, work)
-        mark_stale_from(s, work, from_node)
-    eng = c.engine(engine or w.engine, model or (w.model if w.engine != "embedded" else None))
-    _run(c, Runner(c.db, eng), work, out_file=None, as_json=as_json, quiet=quiet)
+    c.session.mark_stale(work, from_node, following=not only)
+    # The stale ones, and nothing new (a recurrent work gets no new step).
+    options = RunOptions(new_steps=0)
+    _run(c, work, engine, model, options, out_file=None, as_json=as_json, quiet=quiet)
 
 
 def _run(
-    c: Context, runner: Runner, work_id: int, *, out_file: Path | None, as_json: bool, quiet: bool
-) -> None:
-    with c.db.transaction() as s:
-        target = get_work(s, work_id).target_words
-    with ProgressPrinter(target, enabled=not quiet and not as_json) as progress:
-        runner.emit = progress
-        result: RunResult = runner.run(work_id)
-    _finish(c, work_id, result.words, target, result.seconds, out_file=out_file, as_json=as_json)
-
-
-def _finish(
     c: Context,
     work_id: int,
-    words: int,
-    target: int,
-    seconds: float,
+    engine: str | None,
+    model: str | None,
+    options: RunOptions,
     *,
     out_file: Path | None,
     as_json: bool,
+    quiet: bool,
+) -> None:
+    session = c.session
+    target = session.work(work_id).target_words
+    eng = session.engine_of(work_id, engine, model)
+    with ProgressPrinter(target, enabled=not quiet and not as_json) as progress:
+        result = session.run(work_id, engine=eng, emit=progress, options=options)
+    _finish(c, result, target, out_file=out_file, as_json=as_json)
+
+
+def _finish(
+    c: Context, result: RunResult, target: int, *, out_file: Path | None, as_json: bool
 ) -> None:
     """Print the text (or a JSON summary) and where it is stored."""
+    work_id = result.work_id
     with c.db.transaction() as s:
         text = work_text(s, work_id)
         sections = len(leaves(s, work_id))
@@ -252,10 +209,10 @@ def _finish(
         print_json(
             {
                 "work_id": work_id,
-                "words": words,
+                "words": result.words,
                 "target_words": target,
                 "sections": sections,
-                "seconds": round(seconds, 1),
+                "seconds": round(result.seconds, 1),
                 "db": str(c.db_path),
                 "out": str(out_file) if out_file else None,
             }
@@ -263,4 +220,6 @@ def _finish(
         return
     typer.echo(text)
     where = f" and {out_file}" if out_file else ""
-    err.print(f"work {work_id}: {words} words (target {target}), saved in {c.db_path}{where}")
+    err.print(
+        f"work {work_id}: {result.words} words (target {target}), saved in {c.db_path}{where}"
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.cli.context import Context
+    from app.context import Context
 
 
 def run(context: Context | None = None) -> None:

@@ -15,8 +15,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from agents.errors import AgentError
-from app.cli.context import Context, make_context
+from agents.runs import RunControl
+from agents.session import WorkSession
 from app.config import ConfigError
+from app.context import Context, make_context
 from engines import Engine, EngineError
 from storage import Database, StorageError
 from storage.records import WorkRecord
@@ -27,9 +29,10 @@ EngineFactory = Callable[[WorkRecord], Engine]
 
 @dataclass
 class RunHandle:
-    """A run in a worker: ``cancel`` stops it, ``finished`` is set when its thread ends."""
+    """A run in a worker: ``control`` pauses or cancels it, ``finished`` is set when its
+    thread ends."""
 
-    cancel: threading.Event = field(default_factory=threading.Event)
+    control: RunControl = field(default_factory=RunControl)
     finished: threading.Event = field(default_factory=threading.Event)
 
 
@@ -59,9 +62,7 @@ class LongformApp(App[None]):
         super().__init__()
         self.context = context or make_context()
         self._engine_factory = engine_factory
-        self._engines: dict[tuple[str, str | None], Engine] = {}
         self._db_lock = threading.Lock()
-        self._engine_lock = threading.Lock()
         self._open_work = work_id
         self._db: Database | None = None
         self._runs: list[RunHandle] = []
@@ -74,17 +75,16 @@ class LongformApp(App[None]):
                 self._db = self.context.db
             return self._db
 
+    @property
+    def session(self) -> WorkSession:
+        """The core every action goes through (call from a worker: it may open the db)."""
+        return WorkSession(self.db, self.context.engines)
+
     def engine_for(self, work: WorkRecord) -> Engine:
         """The engine a work was created with, opened once; call from a worker."""
         if self._engine_factory is not None:
             return self._engine_factory(work)
-        # As `longform resume`: a server's model name is stored; a GGUF comes from settings.
-        model = work.model if work.engine != "embedded" and work.model else None
-        key = (work.engine, model)
-        with self._engine_lock:
-            if key not in self._engines:
-                self._engines[key] = self.context.engine(work.engine, model)
-            return self._engines[key]
+        return self.context.engines.of_work(work)
 
     def new_run(self) -> RunHandle:
         """Register a run, so that quitting stops it before its engine is closed."""
@@ -103,12 +103,11 @@ class LongformApp(App[None]):
 
     def on_unmount(self) -> None:
         for run in self._runs:
-            run.cancel.set()
+            run.control.cancel.set()
         # A run stops at its next token; closing the model under a decode would crash.
         stopped = all(run.finished.wait(timeout=30) for run in self._runs)
         if stopped:
-            for engine in self._engines.values():
-                engine.close()
+            self.context.engines.close()
         if self._db is not None:
             self._db.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from agents.events import Event
-from agents.runner import RunResult
+from agents.runs import RunResult
 from app.tui.store import LibraryRow, WorkView
 
 
@@ -36,29 +36,6 @@ class RunFinished(Message):
     def __init__(self, result: RunResult | None, error: str | None = None) -> None:
         super().__init__()
         self.result = result
-        self.error = error
-
-
-class StepsFinished(Message):
-    """A recurrent run stopped; ``options`` are those offered after the last written
-    step (``after``, its title)."""
-
-    def __init__(
-        self,
-        options: list[str],
-        after: str = "",
-        *,
-        paused: bool = False,
-        cancelled: bool = False,
-        reached: bool = False,
-        error: str | None = None,
-    ) -> None:
-        super().__init__()
-        self.options = options
-        self.after = after
-        self.paused = paused
-        self.cancelled = cancelled
-        self.reached = reached
         self.error = error
 
 

@@ -115,7 +115,9 @@ class LibraryScreen(Screen[None]):
     @work(thread=True, group="library-write")
     def create(self, request: NewWork) -> None:
         try:
-            work_id = store.create(self.lf.db, request)
+            work_id = self.lf.session.create(
+                request.instruction, request.words, mode=request.mode, engine=request.engine
+            ).id
         except USER_ERRORS as exc:
             self.post_message(Failed(str(exc)))
             return
@@ -144,7 +146,7 @@ class LibraryScreen(Screen[None]):
     @work(thread=True, group="library-write")
     def remove_work(self, work_id: int) -> None:
         try:
-            store.delete(self.lf.db, work_id)
+            self.lf.session.delete_work(work_id)
         except USER_ERRORS as exc:
             self.post_message(Failed(str(exc)))
             return

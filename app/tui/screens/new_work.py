@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, TextArea
 
-from agents.works import MAX_WORDS, MIN_WORDS
+from agents.session import MAX_WORDS, MIN_WORDS
 from app.tui.store import NewWork
 
 MODES = [

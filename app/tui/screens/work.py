@@ -12,6 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs, TextArea, Tree
 from textual.worker import get_current_worker
 
+from agents.session import WorkSession
 from app.tui import store
 from app.tui.app import USER_ERRORS
 from app.tui.messages import Failed, WorkLoaded
@@ -24,9 +25,8 @@ from app.tui.widgets.memory_panel import MemoryPanel
 from app.tui.widgets.outline_tree import OutlineTree
 from app.tui.widgets.passage_editor import PassageEditor
 from app.tui.widgets.progress import RunProgress
-from storage import Database
 
-Change = Callable[[Database], Any]
+Change = Callable[[WorkSession], Any]
 NOT_WRITTEN = "Not written yet: w writes it, or type it here and press ctrl+s."
 NO_OUTLINE = "No outline yet: w plans the work and writes it, or a adds a section."
 
@@ -166,7 +166,7 @@ class WorkScreen(WorkRunScreen):
     def apply(self, change: Change, then: Callable[[Any], None] | None = None) -> None:
         """Run one storage change in a worker, then ``then(result)`` and a reload."""
         try:
-            result = change(self.lf.db)
+            result = change(self.lf.session)
         except USER_ERRORS as exc:
             self.post_message(Failed(str(exc)))
             return
@@ -200,7 +200,7 @@ class WorkScreen(WorkRunScreen):
                 return
             memory_id, text = edited
             self.apply(
-                lambda db: store.save_memory(db, memory_id, text),
+                lambda session: session.edit_memory(memory_id, text),
                 lambda m: self.notify(f"Memory {m.id} saved as version {m.version}."),
             )
             return
@@ -218,7 +218,7 @@ class WorkScreen(WorkRunScreen):
             self._drafts.pop(node_id, None)
             self.notify(f"Saved version {p.version} ({p.words} words); later sections are stale.")
 
-        self.apply(lambda db: store.save_passage(db, node_id, text), saved)
+        self.apply(lambda session: session.edit_passage(node_id, text), saved)
 
     def action_add_section(self) -> None:
         if not self._idle("change the outline"):
@@ -228,7 +228,13 @@ class WorkScreen(WorkRunScreen):
         def add(fields: SectionFields | None) -> None:
             if fields is not None:
                 self.apply(
-                    lambda db: store.add_section(db, self.work_id, after, fields),
+                    lambda session: session.add_section(
+                        self.work_id,
+                        title=fields.title,
+                        goal=fields.goal,
+                        words=fields.target_words,
+                        after=after,
+                    ),
                     lambda node: self.outline.select_id(node.id),
                 )
 
@@ -242,7 +248,11 @@ class WorkScreen(WorkRunScreen):
 
         def edit(fields: SectionFields | None) -> None:
             if fields is not None:
-                self.apply(lambda db: store.edit_section(db, node.id, fields))
+                self.apply(
+                    lambda session: session.edit_section(
+                        node.id, title=fields.title, goal=fields.goal, words=fields.target_words
+                    )
+                )
 
         initial = SectionFields(node.title, node.goal, node.target_words)
         self.app.push_screen(SectionFormScreen("Edit section", initial), edit)
@@ -255,7 +265,7 @@ class WorkScreen(WorkRunScreen):
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.apply(lambda db: store.delete_section(db, node.id))
+                self.apply(lambda session: session.delete_section(node.id))
 
         question = f"Delete “{node.title}” (and its text and sub-sections) from the outline?"
         self.app.push_screen(ConfirmScreen(question), answer)
@@ -264,7 +274,7 @@ class WorkScreen(WorkRunScreen):
         node_id = self.outline.selected_id
         if node_id is None or not self._idle("change the outline"):
             return
-        self.apply(lambda db: store.move_section(db, node_id, delta))
+        self.apply(lambda session: session.move_section(node_id, by=delta))
 
     def action_back(self) -> None:
         focused = self.focused

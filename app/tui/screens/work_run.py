@@ -8,7 +8,6 @@ screen shows.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from textual import work
@@ -24,11 +23,9 @@ from agents.events import (
     WorkDone,
     WorkStarted,
 )
-from agents.recurrent import RecurrentWriter
-from agents.runner import Runner
-from app.tui import store
+from agents.session import RunOptions
 from app.tui.app import USER_ERRORS, LongformApp, RunHandle
-from app.tui.messages import RunEvent, RunFinished, StepsFinished
+from app.tui.messages import RunEvent, RunFinished
 from app.tui.screens.options import OptionsScreen
 from app.tui.store import WorkView
 from app.tui.widgets.options import StepChoice
@@ -53,7 +50,6 @@ class WorkRunScreen(Screen[None]):
         self.live_text = ""
         self._done_words = 0
         self._run: RunHandle | None = None
-        self._pause = threading.Event()
 
     @property
     def lf(self) -> LongformApp:
@@ -120,7 +116,8 @@ class WorkRunScreen(Screen[None]):
         if not self.running:
             self.notify("Nothing is being written.")
             return
-        self._pause.set()
+        if self._run is not None:
+            self._run.control.pause.set()
         self.progress.stop("pausing after this section")
 
     def action_cancel(self) -> None:
@@ -132,7 +129,7 @@ class WorkRunScreen(Screen[None]):
 
     def cancel_run(self) -> None:
         if self._run is not None:
-            self._run.cancel.set()
+            self._run.control.cancel.set()
 
     def start_run(self, stale: Stale | None, instruction: str | None = None) -> None:
         """Write what is unwritten, ``stale`` first made so; recurrent mode writes the
@@ -145,13 +142,12 @@ class WorkRunScreen(Screen[None]):
             return
         self.running = True
         self._run = self.lf.new_run()
-        self._pause = threading.Event()
         self._done_words = self._kept_words(stale)
         self.progress.stop("opening the engine")
-        if self.recurrent:
-            self.run_steps(self._run, self._pause, stale, instruction)
-        else:
-            self.run_work(self._run, self._pause, stale)
+        # Recurrent mode: the pending steps, else one new step (none when rewriting).
+        pending = self.view is not None and bool(self.view.pending)
+        new_steps = 0 if stale is not None or pending else 1
+        self.run_work(self._run, stale, RunOptions(new_steps=new_steps, instruction=instruction))
 
     def _kept_words(self, stale: Stale | None) -> int:
         """Words of the written sections a run keeps (not those it writes again)."""
@@ -182,53 +178,22 @@ class WorkRunScreen(Screen[None]):
     # The workers -------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="run")
-    def run_work(self, run: RunHandle, pause: threading.Event, stale: Stale | None) -> None:
-        db = self.lf.db
+    def run_work(self, run: RunHandle, stale: Stale | None, options: RunOptions) -> None:
+        """Write what the work is missing, in its mode (the session's ``run``)."""
+        session = self.lf.session
         try:
-            engine = self.lf.engine_for(store.work_record(db, self.work_id))
+            engine = self.lf.engine_for(session.work(self.work_id))
             if stale is not None:
-                store.mark_stale(db, self.work_id, stale[0], following=stale[1])
-            runner = Runner(db, engine, emit=self._emit, cancel=run.cancel, pause=pause)
-            result = runner.run(self.work_id)
+                session.mark_stale(self.work_id, stale[0], following=stale[1])
+            result = session.run(
+                self.work_id, engine=engine, emit=self._emit, control=run.control, options=options
+            )
         except USER_ERRORS as exc:
             self.post_message(RunFinished(None, str(exc)))
             return
         finally:
             run.finished.set()
         self.post_message(RunFinished(result))
-
-    @work(thread=True, exclusive=True, group="run")
-    def run_steps(
-        self,
-        run: RunHandle,
-        pause: threading.Event,
-        stale: Stale | None,
-        instruction: str | None,
-    ) -> None:
-        """Recurrent mode: write the pending steps (or the one new step), then stop."""
-        db = self.lf.db
-        try:
-            engine = self.lf.engine_for(store.work_record(db, self.work_id))
-            if stale is not None:
-                store.mark_stale(db, self.work_id, stale[0], following=stale[1])
-            writer = RecurrentWriter(db, engine, emit=self._emit, cancel=run.cancel)
-            while True:
-                writer.step(self.work_id, instruction)
-                instruction = None
-                stop = run.cancel.is_set() or pause.is_set()
-                if stop or not store.pending_steps(db, self.work_id):
-                    break
-            reached = store.finish_if_reached(db, self.work_id)
-            after, options = store.last_step(db, self.work_id)
-        except USER_ERRORS as exc:
-            cancelled = run.cancel.is_set()  # a cancelled call ends the step with an error
-            error = None if cancelled else str(exc)
-            self.post_message(StepsFinished([], cancelled=cancelled, error=error))
-            return
-        finally:
-            run.finished.set()
-        stopped = {"paused": pause.is_set(), "cancelled": run.cancel.is_set()}
-        self.post_message(StepsFinished(options, after, reached=reached, **stopped))
 
     def _emit(self, event: RunnerEvent) -> None:
         """The writer's callback, in the worker thread."""
@@ -250,7 +215,7 @@ class WorkRunScreen(Screen[None]):
             self.load()
         elif isinstance(event, WorkStarted):
             self.progress.start(event.target_words, event.sections)
-            if self._pause.is_set():
+            if self._pausing:
                 self.progress.stop("pausing after this section")
         elif isinstance(event, PlanReady):
             self.load()
@@ -267,7 +232,7 @@ class WorkRunScreen(Screen[None]):
         if self.recurrent and self.view is not None:  # no WorkStarted: steps are open-ended
             self.progress.start(self.view.work.target_words, event.total)
         self.progress.section_started(event.index + 1)
-        if self._pause.is_set():
+        if self._pausing:
             self.progress.stop("pausing after this section")
         node = self.view.node(event.node_id) if self.view else None
         if node is not None:
@@ -296,36 +261,31 @@ class WorkRunScreen(Screen[None]):
         self.running = False
         self.live_node, self.live_text = None, ""
 
+    @property
+    def _pausing(self) -> bool:
+        return self._run is not None and self._run.control.pause.is_set()
+
     def on_run_finished(self, message: RunFinished) -> None:
         self._stopped()
         result = message.result
+        going_on = "w goes on" if self.recurrent else "w resumes"
         if message.error is not None:
             self.notify(message.error, severity="error", timeout=10)
             self.progress.stop("failed")
-        elif result is not None and result.paused:
-            self.progress.stop("paused")
-            self.notify("Paused: w resumes.")
-        elif result is not None and result.cancelled:
+        elif result is None:
+            pass
+        elif result.cancelled:
             self.progress.stop("cancelled")
-            self.notify("Cancelled: w resumes.")
-        else:
-            self.progress.stop("done")
-        self.load()
-
-    def on_steps_finished(self, message: StepsFinished) -> None:
-        self._stopped()
-        if message.error is not None:
-            self.notify(message.error, severity="error", timeout=10)
-            self.progress.stop("failed")
-        elif message.cancelled:
-            self.progress.stop("cancelled")
-            self.notify("Cancelled: w goes on.")
-        elif message.paused:
+            self.notify(f"Cancelled: {going_on}.")
+        elif result.paused:
             self.progress.stop("paused")
-            self.notify("Paused: w shows the next-step options.")
-        elif message.reached:
+            more = "w shows the next-step options" if self.recurrent else going_on
+            self.notify(f"Paused: {more}.")
+        elif self.recurrent and result.reached:
             self.progress.stop("done")
             self.notify("The target is reached: w offers more steps.")
+        elif self.recurrent:
+            self.offer_options(list(result.options), f"step {result.sections}")
         else:
-            self.offer_options(message.options, message.after)
+            self.progress.stop("done")
         self.load()

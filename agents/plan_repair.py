@@ -1,0 +1,115 @@
+"""Making every plan usable: a lenient reading of the model's answer, the sections at
+fault in it, and a plain plan when the model gives nothing usable at all.
+
+A plan is never lost to one bad section: a section with an empty or repeated goal is
+asked for again on its own (the planner does that), and whatever is still wrong after
+that is filled in here, deterministically.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+MIN_GOAL_CHARS = 3
+
+
+@dataclass
+class PlannedSection:
+    title: str
+    goal: str
+    words: int
+    children: list[PlannedSection] = field(default_factory=list)
+
+
+def read_sections(text: str) -> list[PlannedSection]:
+    """The sections of an answer, as they are (empty goals kept, to be found by
+    ``faults``); ``ValueError`` when it is not a plan at all."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg} at {exc.pos})") from exc
+    items = data.get("sections") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ValueError("no 'sections' list")
+    sections: list[PlannedSection] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ValueError(f"section {i + 1} is not an object")
+        goal = " ".join(str(item.get("goal") or "").split())
+        title = " ".join(str(item.get("title") or "").split())
+        words = item.get("words")
+        sections.append(
+            PlannedSection(
+                title=title or goal[:60],
+                goal=goal,
+                words=words if isinstance(words, int) and not isinstance(words, bool) else 0,
+            )
+        )
+    return sections
+
+
+def faults(sections: list[PlannedSection]) -> dict[int, str]:
+    """The sections to plan again, by index, with what is wrong with each: an empty
+    goal, or the goal of an earlier section said again."""
+    found: dict[int, str] = {}
+    seen: set[str] = set()
+    for i, section in enumerate(sections):
+        key = _key(section.goal)
+        if len(section.goal) < MIN_GOAL_CHARS:
+            found[i] = "an empty goal"
+        elif key in seen:
+            found[i] = "the same goal as an earlier section"
+        seen.add(key)
+    return found
+
+
+def fit(sections: list[PlannedSection], count: int) -> list[PlannedSection]:
+    """Exactly ``count`` sections: extra ones dropped, missing ones added empty (so
+    ``faults`` finds them)."""
+    kept = sections[:count]
+    return kept + [PlannedSection("", "", 0) for _ in range(count - len(kept))]
+
+
+def plain_sections(count: int, language: str) -> list[PlannedSection]:
+    """A plan that needs no model: an opening, parts that each develop the subject
+    further, an ending (the writer has the instruction itself in view)."""
+    zh = language == "zh"
+    out: list[PlannedSection] = []
+    for i in range(count):
+        if i == 0:
+            title, goal = (
+                ("开篇", "引出主题，交代背景，吸引读者。")
+                if zh
+                else ("Opening", "Open the piece: set out the subject and draw the reader in.")
+            )
+        elif i == count - 1:
+            title, goal = (
+                ("结尾", "收束全文，呼应开头，给出结论或结局。")
+                if zh
+                else ("Ending", "Bring the piece to its end, answering its opening.")
+            )
+        else:
+            title, goal = (
+                (f"展开（{i}）", f"写出第 {i} 个新的方面、事件或论点，与前文不重复。")
+                if zh
+                else (
+                    f"Development {i}",
+                    f"Develop the subject further with new aspect number {i}: an event, "
+                    "a detail or an argument not told before.",
+                )
+            )
+        out.append(PlannedSection(title, goal, 0))
+    return out
+
+
+def patch(sections: list[PlannedSection], bad: dict[int, str], language: str) -> None:
+    """Give the sections still at fault the plain plan's goals (in place)."""
+    plain = plain_sections(len(sections), language)
+    for i in bad:
+        sections[i].title = sections[i].title or plain[i].title
+        sections[i].goal = plain[i].goal
+
+
+def _key(goal: str) -> str:
+    return "".join(ch for ch in goal.lower() if ch.isalnum())

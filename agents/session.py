@@ -1,0 +1,380 @@
+"""The work session: everything a person does with a work, for every front end.
+
+The CLI and the TUI turn flags and keys into these calls and their events into output;
+neither decides anything a user could get differently from the other. Each method owns
+its transactions; the stages it runs take and return data, and no model or server call
+is made while a transaction is open.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agents.calls import Caller
+from agents.errors import AgentError
+from agents.events import Emit, ignore
+from agents.extender import Extender, ExtendError
+from agents.revision import edit_memory, edit_passage, mark_stale_from, memory_changed
+from agents.revision import revert_memory as revise_memory_version
+from agents.revision import revert_passage as revise_passage_version
+from agents.runner import Runner
+from agents.runs import RunControl, RunResult
+from agents.step_runner import StepResult, StepRunner, pending_steps
+from engines import Engine
+from memory import files
+from storage import Database
+from storage.memories import add_memory, delete_memory
+from storage.outline import add_node, delete_node, get_node, leaves, move_node, update_node
+from storage.passages import add_passage, current_passages
+from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
+from storage.vocabulary import Level, Mode, NodeStatus
+from storage.wordcount import count_words, is_cjk_heavy
+from storage.works import create_work, delete_work, get_work, update_work
+
+MIN_WORDS, MAX_WORDS = 50, 50_000
+
+# Opens an engine from its spec ("embedded", a GGUF path's engine, or a server URL) and
+# model (a GGUF file, a served model's name, or None for the default).
+OpenEngine = Callable[[str, str | None], Engine]
+
+
+def language_of(instruction: str) -> str:
+    """The language to write in: Chinese when the instruction is mostly CJK, else English."""
+    return "zh" if is_cjk_heavy(instruction) else "en"
+
+
+class Engines:
+    """The engines a process has open, each opened once on first use."""
+
+    def __init__(self, open_engine: OpenEngine) -> None:
+        self._open = open_engine
+        self._open_engines: dict[tuple[str, str | None], Engine] = {}
+        self._lock = threading.Lock()
+
+    def get(self, spec: str, model: str | None = None) -> Engine:
+        key = (spec, model or None)
+        with self._lock:
+            if key not in self._open_engines:
+                self._open_engines[key] = self._open(spec, model or None)
+            return self._open_engines[key]
+
+    def of_work(
+        self, work: WorkRecord, spec: str | None = None, model: str | None = None
+    ) -> Engine:
+        """The engine a stored work was created with, unless ``spec`` names another. A
+        server's model name is stored with the work; a GGUF comes from the settings."""
+        if spec is None or spec == work.engine:
+            spec = work.engine
+            if model is None and work.engine != "embedded" and work.model:
+                model = work.model
+        return self.get(spec, model)
+
+    def close(self) -> None:
+        with self._lock:
+            for engine in self._open_engines.values():
+                engine.close()
+            self._open_engines.clear()
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run writes (each front end's flags and keys map onto these)."""
+
+    # Recurrent mode: new steps after the pending ones (None: until the target), and
+    # what the first of them tells (None: the chooser picks from the options offered).
+    new_steps: int | None = None
+    instruction: str | None = None
+    chooser: str = "first"
+    # AgentWrite mode: extract and tell story-bible facts (None: on).
+    bible: bool | None = None
+
+
+@dataclass(frozen=True)
+class Lengthened:
+    """What ``WorkSession.extend`` did."""
+
+    words_before: int
+    words: int
+    sections: int
+    rounds: int
+    calls: int
+
+
+class WorkSession:
+    def __init__(self, db: Database, engines: Engines) -> None:
+        self.db = db
+        self.engines = engines
+
+    # Works ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        instruction: str,
+        words: int,
+        *,
+        mode: str = Mode.AGENTWRITE,
+        engine: str = "embedded",
+        model: str = "",
+        language: str | None = None,
+    ) -> WorkRecord:
+        """Store a new work in the instruction's language; it is planned when it is run."""
+        if mode not in tuple(Mode):
+            raise AgentError(f"unknown mode {mode!r}: use {', '.join(Mode)}")
+        if not instruction.strip():
+            raise AgentError("the instruction is empty")
+        if not MIN_WORDS <= words <= MAX_WORDS:
+            raise AgentError(f"the target must be {MIN_WORDS} to {MAX_WORDS} words")
+        with self.db.transaction() as s:
+            return create_work(
+                s,
+                instruction=instruction,
+                target_words=words,
+                language=language or language_of(instruction),
+                mode=Mode(mode),
+                engine=engine,
+                model=model,
+            )
+
+    def delete_work(self, work_id: int) -> None:
+        """Delete a work with everything stored for it."""
+        with self.db.transaction() as s:
+            delete_work(s, work_id)
+
+    def work(self, work_id: int) -> WorkRecord:
+        with self.db.transaction() as s:
+            return get_work(s, work_id)
+
+    def engine_of(self, work_id: int, spec: str | None = None, model: str | None = None) -> Engine:
+        return self.engines.of_work(self.work(work_id), spec, model)
+
+    # Writing -------------------------------------------------------------------------
+
+    def plan(self, work_id: int, *, engine: Engine | None = None, emit: Emit = ignore) -> int:
+        """Plan the work if it has no outline yet; return its number of sections."""
+        engine = engine or self.engine_of(work_id)
+        return Runner(self.db, engine, emit=emit).plan(work_id)
+
+    def run(
+        self,
+        work_id: int,
+        *,
+        engine: Engine | None = None,
+        emit: Emit = ignore,
+        control: RunControl | None = None,
+        options: RunOptions | None = None,
+    ) -> RunResult:
+        """Write what the work is missing, in its own mode: AgentWrite and draft plan if
+        needed and write every section not written (or stale); recurrent mode writes
+        its pending steps, then new ones. Resuming is running again."""
+        options = options or RunOptions()
+        work = self.work(work_id)
+        engine = engine or self.engines.of_work(work)
+        if work.mode == Mode.RECURRENT:
+            steps = StepRunner(self.db, engine, emit=emit, control=control, chooser=options.chooser)
+            return steps.run(work_id, new_steps=options.new_steps, instruction=options.instruction)
+        runner = Runner(self.db, engine, emit=emit, control=control, bible=options.bible)
+        return runner.run(work_id)
+
+    def step(
+        self,
+        work_id: int,
+        instruction: str | None = None,
+        *,
+        engine: Engine | None = None,
+        emit: Emit = ignore,
+        control: RunControl | None = None,
+        chooser: str = "first",
+    ) -> StepResult:
+        """Recurrent mode, one step: the first pending one, else a new one telling
+        ``instruction`` (else the chooser's pick of the options offered)."""
+        work = self.work(work_id)
+        if work.mode != Mode.RECURRENT:
+            raise AgentError(f"work {work_id} is written in {work.mode} mode, not recurrent")
+        engine = engine or self.engines.of_work(work)
+        runner = StepRunner(self.db, engine, emit=emit, control=control, chooser=chooser)
+        return runner.step(work_id, instruction)
+
+    def regenerate(
+        self,
+        work_id: int,
+        node_id: int,
+        *,
+        following: bool = True,
+        engine: Engine | None = None,
+        emit: Emit = ignore,
+        control: RunControl | None = None,
+    ) -> RunResult:
+        """Write a section (or step) again, and with ``following`` every one after it;
+        only those (earlier versions are kept)."""
+        self.mark_stale(work_id, node_id, following=following)
+        # Recurrent mode: the stale steps and no new one.
+        return self.run(
+            work_id, engine=engine, emit=emit, control=control, options=RunOptions(new_steps=0)
+        )
+
+    def mark_stale(self, work_id: int, node_id: int, *, following: bool = True) -> int:
+        """Make a section (and, with ``following``, every one after it) be written again
+        by the next run; returns how many."""
+        with self.db.transaction() as s:
+            if following:
+                return mark_stale_from(s, work_id, node_id)
+            get_node(s, node_id)
+            update_node(s, node_id, status=NodeStatus.STALE)
+            return 1
+
+    def pending(self, work_id: int) -> list[NodeRecord]:
+        """Sections or steps a run writes before anything new."""
+        with self.db.transaction() as s:
+            return pending_steps(s, work_id)
+
+    def extend(
+        self,
+        work_id: int,
+        to_words: int,
+        *,
+        engine: Engine | None = None,
+        on_length: Callable[[int, str], None] | None = None,
+    ) -> Lengthened:
+        """Lengthen a written work to about ``to_words``: each section in proportion,
+        stored as a new version with its calls (one transaction per section)."""
+        with self.db.transaction() as s:
+            work = get_work(s, work_id)
+            texts = current_passages(s, work_id)
+            nodes = [n for n in leaves(s, work_id) if texts.get(n.id) and texts[n.id].content]
+        before = sum(texts[n.id].words for n in nodes)
+        if before == 0:
+            raise ExtendError(f"work {work_id} has no text to extend")
+        if to_words <= before:
+            raise ExtendError(
+                f"work {work_id} is already {before} words; --to must be more than that"
+            )
+        engine = engine or self.engines.of_work(work)
+        done = rounds = calls = 0
+        for index, node in enumerate(nodes):
+            passage = texts[node.id]
+            goal = round(passage.words * to_words / before)  # the whole lands on the target
+            label = f"{index + 1}/{len(nodes)} {node.title[:30]}"
+            caller = Caller(engine)
+
+            def report(words: int, done: int = done, label: str = label) -> None:
+                if on_length is not None:
+                    on_length(done + words, label)
+
+            result = Extender(caller).lengthen(
+                passage.content,
+                goal,
+                instruction=node.goal,
+                language=work.language,
+                on_length=report,
+            )
+            longer = count_words(result.text) > passage.words
+            with self.db.transaction() as s:
+                if longer:
+                    add_passage(s, node.id, result.text, author="extender")
+                    update_node(s, node.id, target_words=goal)
+                caller.log.flush(s, work_id=work_id, node_id=node.id)
+            done += count_words(result.text) if longer else passage.words
+            rounds, calls = rounds + result.rounds, calls + result.calls
+        with self.db.transaction() as s:
+            update_work(s, work_id, target_words=to_words)
+        return Lengthened(before, done, len(nodes), rounds, calls)
+
+    # Revising ------------------------------------------------------------------------
+
+    def edit_passage(self, node_id: int, text: str, *, author: str = "user") -> PassageRecord:
+        """A hand edit of a section, as its next version; the sections after it go stale."""
+        with self.db.transaction() as s:
+            return edit_passage(s, node_id, text, author=author)
+
+    def revert_passage(self, node_id: int, version: int, *, author: str = "user") -> PassageRecord:
+        with self.db.transaction() as s:
+            return revise_passage_version(s, node_id, version, author=author)
+
+    def add_memory(
+        self, work_id: int, kind: str, text: str, *, valid_from: int = 0, author: str = "user"
+    ) -> MemoryRecord:
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            return add_memory(
+                s, work_id, kind=kind, content=text, author=author, valid_from=valid_from
+            )
+
+    def edit_memory(self, memory_id: int, text: str, *, author: str = "user") -> MemoryRecord:
+        """A hand edit of a memory: the next call sees it; what was written after the
+        point it is true from goes stale."""
+        with self.db.transaction() as s:
+            return edit_memory(s, memory_id, text, author=author)
+
+    def revert_memory(self, memory_id: int, version: int, *, author: str = "user") -> MemoryRecord:
+        with self.db.transaction() as s:
+            return revise_memory_version(s, memory_id, version, author=author)
+
+    def delete_memory(self, memory_id: int) -> None:
+        with self.db.transaction() as s:
+            delete_memory(s, memory_id)
+
+    def import_memories(
+        self, work_id: int, entries: list[files.MemoryEntry], *, author: str = "user"
+    ) -> files.Applied:
+        """Apply an edited memory file: all of it or, on a bad entry, nothing. A changed
+        memory counts as an edit (see ``edit_memory``)."""
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            applied = files.apply(s, work_id, entries, author=author)
+            for memory in applied.changed:
+                memory_changed(s, memory)
+            return applied
+
+    # The outline ---------------------------------------------------------------------
+
+    def add_section(
+        self,
+        work_id: int,
+        *,
+        title: str,
+        words: int,
+        goal: str = "",
+        after: int | None = None,
+        parent: int | None = None,
+    ) -> NodeRecord:
+        """A section at the end, after node ``after`` (at its level), or under ``parent``."""
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            position = None
+            if after is not None:
+                anchor = get_node(s, after)
+                parent, position = anchor.parent_id, anchor.position + 1
+            return add_node(
+                s,
+                work_id,
+                level=Level.SECTION,
+                title=title,
+                goal=goal or title,
+                target_words=words,
+                parent_id=parent,
+                position=position,
+            )
+
+    def edit_section(
+        self,
+        node_id: int,
+        *,
+        title: str | None = None,
+        goal: str | None = None,
+        words: int | None = None,
+    ) -> NodeRecord:
+        fields = {"title": title, "goal": goal, "target_words": words}
+        with self.db.transaction() as s:
+            return update_node(s, node_id, **{k: v for k, v in fields.items() if v is not None})
+
+    def delete_section(self, node_id: int) -> None:
+        with self.db.transaction() as s:
+            delete_node(s, node_id)
+
+    def move_section(self, node_id: int, *, to: int | None = None, by: int = 0) -> None:
+        """Move a node among its siblings: to position ``to`` (0 = first) or ``by`` places."""
+        with self.db.transaction() as s:
+            position = to if to is not None else get_node(s, node_id).position + by
+            move_node(s, node_id, max(0, position))

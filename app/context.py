@@ -1,0 +1,79 @@
+"""What every front end needs: the settings, the database, the open engines and the
+work session over them; each opened on first use."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import prompts
+from agents.session import Engines, WorkSession
+from app import locations
+from app.config import Settings, load_settings
+from engines import Engine, open_engine
+from storage import Database, open_database
+
+
+@dataclass
+class Context:
+    settings: Settings
+    _db: Database | None = field(default=None, repr=False)
+    _engines: Engines | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def db_path(self) -> Path:
+        return self.settings.db or locations.db_path()
+
+    @property
+    def db(self) -> Database:
+        with self._lock:
+            if self._db is None:
+                self._db = open_database(self.db_path)
+            return self._db
+
+    @property
+    def engines(self) -> Engines:
+        with self._lock:
+            if self._engines is None:
+                self._engines = Engines(self.open_engine)
+            return self._engines
+
+    @property
+    def session(self) -> WorkSession:
+        return WorkSession(self.db, self.engines)
+
+    def engine(self, spec: str | None = None, model: str | None = None) -> Engine:
+        """The engine a flag names, else the settings' (opened once). The embedded
+        engine's default GGUF is the settings' (see ``open_engine``), so it is one key."""
+        spec = spec or self.settings.engine
+        if model is None and spec != "embedded":
+            model = self.settings.model
+        return self.engines.get(spec, model)
+
+    def open_engine(self, spec: str, model: str | None) -> Engine:
+        """A new engine from its spec, with the settings' options (a GGUF path for the
+        embedded engine comes from the settings when none is given)."""
+        s = self.settings
+        if spec == "embedded":
+            return open_engine(
+                spec,
+                model=model or s.model,
+                n_ctx=s.context_length or 0,
+                seed=s.seed,
+                n_threads=s.threads,
+            )
+        return open_engine(spec, model=model, api_key=s.api_key, context_length=s.context_length)
+
+    def close(self) -> None:
+        if self._engines is not None:
+            self._engines.close()
+        if self._db is not None:
+            self._db.close()
+
+
+def make_context(config: Path | None = None, db: Path | None = None) -> Context:
+    settings = load_settings(config, db=db)
+    prompts.use_override_dir(locations.prompts_dir())
+    return Context(settings)

@@ -1,0 +1,48 @@
+"""The closed vocabularies stored in the database. StrEnums: a member is its string,
+so rows written before these existed read back as members."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Mode(StrEnum):
+    """How a work is written."""
+
+    AGENTWRITE = "agentwrite"  # plan an outline, then write it section by section
+    RECURRENT = "recurrent"  # passage by passage, with a rolling memory and options
+    DRAFT = "draft"  # one section, no plan
+
+
+class WorkStatus(StrEnum):
+    NEW = "new"
+    PLANNED = "planned"
+    WRITING = "writing"  # a run is writing it, or was stopped mid-section (killed)
+    PAUSED = "paused"  # stopped between sections; resume goes on
+    DONE = "done"
+
+
+class NodeStatus(StrEnum):
+    """Of an outline node (a section or a recurrent step)."""
+
+    PLANNED = "planned"
+    WRITING = "writing"
+    DONE = "done"
+    STALE = "stale"  # written from text or memories that changed since: written again
+
+
+class Level(StrEnum):
+    PART = "part"
+    CHAPTER = "chapter"
+    SECTION = "section"
+    STEP = "step"
+
+
+class ContextKind(StrEnum):
+    """What a section or step was given, as recorded with it."""
+
+    INSTRUCTION = "instruction"
+    SUMMARY = "summary"
+    LAST = "last"  # the passage before it
+    PASSAGE = "passage"  # a retrieved passage
+    FACT = "fact"

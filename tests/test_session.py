@@ -1,0 +1,195 @@
+"""The work session (the core every front end goes through), on a scripted engine:
+both modes resume and regenerate; no model or server call while a transaction is
+open; a cancelled section or step goes back to what it was."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from agents.errors import Cancelled
+from agents.runs import RunControl
+from agents.session import Engines, RunOptions, WorkSession
+from engines import Completion, Engine, Message
+from storage import Database
+from storage.calls import list_calls
+from storage.outline import add_node, leaves
+from storage.passages import current_passages, passage_versions
+from storage.works import get_work
+from tests.fakes import ScriptedEngine
+from tests.test_memory import facts_answer, memory_answer, replies, step_passage
+from tests.test_passage_vectors import TopicEngine
+from tests.test_writer import Varied
+
+
+def session_on(db: Database, engine: Engine) -> WorkSession:
+    return WorkSession(db, Engines(lambda _spec, _model: engine))
+
+
+class GuardedEngine(Engine):
+    """Fails a test if it is called while the database has a transaction open in the
+    calling thread (a model call would then hold SQLite's write lock)."""
+
+    def __init__(self, inner: Engine, db: Database) -> None:
+        self.inner, self.db = inner, db
+        self.name, self.model = inner.name, inner.model
+        self.calls = 0
+
+    @property
+    def context_length(self) -> int:
+        return self.inner.context_length
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def _check(self) -> None:
+        assert not self.db.in_transaction(), "a model call inside a database transaction"
+        self.calls += 1
+
+    def chat(self, messages: Sequence[Message], **options: Any) -> Completion:  # type: ignore[override]
+        self._check()
+        return self.inner.chat(messages, **options)
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]] | None:
+        self._check()
+        return self.inner.embed(texts)
+
+
+def judge_answer(_m: Sequence[Message], _o: dict[str, Any]) -> str:
+    return json.dumps({"choice": 2})
+
+
+def test_no_model_call_is_made_inside_a_transaction(db: Database) -> None:
+    """Every kind of call: planning, sections, bible facts (agentwrite); the chooser,
+    query and passage vectors, passages, summaries, facts (recurrent); extending."""
+    assert not db.in_transaction()
+    with db.transaction():
+        assert db.in_transaction()
+    plan = json.dumps(
+        {"sections": [{"title": f"T{i}", "goal": f"Goal {i}.", "words": 300} for i in range(2)]}
+    )
+    agentwrite = GuardedEngine(ScriptedEngine([plan] + [Varied(5)] * 200), db)
+    session = session_on(db, agentwrite)
+    work = session.create("Write about rivers.", 600)
+    session.run(work.id)
+    session.extend(work.id, 1200)
+    assert session.work(work.id).status == "done" and agentwrite.calls > 4
+
+    steps: list[Any] = []
+    for n in range(1, 4):
+        steps += [judge_answer] if n > 1 else []
+        steps += [step_passage(n), memory_answer(n), facts_answer]
+    recurrent = GuardedEngine(TopicEngine(steps), db)
+    session = session_on(db, recurrent)
+    work = session.create("A story about Mira.", 5000, mode="recurrent")
+    options = RunOptions(new_steps=3, chooser="judge")
+    result = session.run(work.id, options=options)
+    assert result.sections == 3 and len(recurrent.inner.embedded) >= 5  # type: ignore[attr-defined]
+    with db.transaction() as s:
+        assert {c.agent for c in list_calls(s, work.id)} >= {"chooser", "recurrent", "memory"}
+
+
+def recurrent_session(db: Database, steps: int, target: int) -> tuple[WorkSession, int]:
+    session = session_on(db, ScriptedEngine(replies(steps)))
+    return session, session.create("A story about Mira.", target, mode="recurrent").id
+
+
+def test_a_recurrent_work_resumes_to_its_target(db: Database) -> None:
+    """Interrupted at step 2 of 5 (each step about 190 words), run again: steps 3 to 5
+    are written and the work is done; the first two are kept as they were."""
+    session, work_id = recurrent_session(db, 5, 900)
+    first = session.run(work_id, options=RunOptions(new_steps=2))
+    assert (first.sections, first.reached) == (2, False)
+    assert session.work(work_id).status == "paused"
+    done = session.run(work_id)  # what `longform resume` and the TUI's w do
+    with db.transaction() as s:
+        steps = leaves(s, work_id)
+        versions = [len(passage_versions(s, n.id)) for n in steps]
+    assert len(steps) == 5 and versions == [1] * 5
+    assert done.reached and done.words >= 900 and session.work(work_id).status == "done"
+
+
+def test_regenerate_rewrites_from_a_step_in_recurrent_mode(db: Database) -> None:
+    session, work_id = recurrent_session(db, 5, 2000)
+    session.run(work_id, options=RunOptions(new_steps=3))
+    with db.transaction() as s:
+        one, two, three = leaves(s, work_id)
+    # Steps 2 and 3 again (their calls are the scripted replies 4 and 5), no new step.
+    session.regenerate(work_id, two.id)
+    with db.transaction() as s:
+        steps = leaves(s, work_id)
+        texts = current_passages(s, work_id)
+        versions = [len(passage_versions(s, n.id)) for n in steps]
+    assert len(steps) == 3 and versions == [1, 2, 2]
+    assert texts[two.id].content.startswith("Step 4:")
+    assert texts[three.id].content.startswith("Step 5:")
+
+
+def test_regenerate_only_one_section_in_agentwrite_mode(db: Database) -> None:
+    session = session_on(db, ScriptedEngine([Varied(5)] * 200))
+    work = session.create("Write about waves.", 360, mode="draft")
+    with db.transaction() as s:
+        nodes = [
+            add_node(s, work.id, level="section", title=f"S{i}", target_words=120) for i in range(3)
+        ]
+    session.run(work.id)
+    session.regenerate(work.id, nodes[1].id, following=False)
+    with db.transaction() as s:
+        versions = [len(passage_versions(s, n.id)) for n in leaves(s, work.id)]
+    assert versions == [1, 2, 1]
+
+
+@pytest.mark.parametrize("mode", ["draft", "recurrent"])
+def test_a_cancelled_run_puts_back_what_it_was_writing(db: Database, mode: str) -> None:
+    """Cancel mid-section (or mid-step): nothing of it is stored, it is not left
+    'writing', the work is paused, and the calls it made are in the log."""
+    control = RunControl()
+
+    def cancel_then_answer(messages: Sequence[Message], options: dict[str, Any]) -> str:
+        control.cancel.set()
+        return step_passage(1)
+
+    engine = ScriptedEngine([cancel_then_answer])
+    session = session_on(db, engine)
+    work = session.create("A story about Mira.", 600, mode=mode)
+    result = session.run(work.id, control=control)
+    assert result.cancelled
+    with db.transaction() as s:
+        statuses = [n.status for n in leaves(s, work.id)]
+        assert current_passages(s, work.id) == {}
+        assert get_work(s, work.id).status == "paused"
+        assert [c.finish_reason for c in list_calls(s, work.id)] == ["cancelled"]
+    assert statuses == ["planned"]
+
+
+def test_step_outside_recurrent_mode_is_refused(db: Database) -> None:
+    session = session_on(db, ScriptedEngine([]))
+    work = session.create("Write about waves.", 300, mode="draft")
+    with pytest.raises(Exception, match="not recurrent"):
+        session.step(work.id)
+
+
+def test_pause_holds_after_the_step_being_written(db: Database) -> None:
+    control = RunControl()
+    written = threading.Event()
+
+    def pause_in_step_two(messages: Sequence[Message], options: dict[str, Any]) -> str:
+        control.pause.set()
+        written.set()
+        return step_passage(2)
+
+    engine = ScriptedEngine(
+        replies(1) + [pause_in_step_two, memory_answer(2), facts_answer] + replies(1)
+    )
+    session = session_on(db, engine)
+    work = session.create("A story about Mira.", 5000, mode="recurrent")
+    result = session.run(work.id, control=control)
+    assert written.is_set() and result.paused and result.sections == 2
+    assert session.work(work.id).status == "paused"
+    with pytest.raises(Cancelled):
+        control.cancel.set()
+        session.step(work.id, "Mira goes home.", control=control)
