@@ -32,7 +32,7 @@ class DebrisKind(StrEnum):
     HEADING = "heading"  # a markdown heading where the caller expects none
     PLACEHOLDER = "placeholder"  # "[Your Name]", "<insert date>", "{name}"
     LINK = "link"  # a URL or file name the instruction did not ask for
-    MARKUP = "markup"  # **, code fences, table rows, HTML tags
+    MARKUP = "markup"  # ** and `, code fences, table rows, HTML tags
     SYMBOLS = "symbols"  # "*****", "-----", "| | |", a stray "|"
     SIGN_OFF = "repeated sign-off"  # a letter's second "Sincerely,"
 
@@ -87,7 +87,8 @@ def find_debris(text: str, *, instruction: str = "", headings: bool = False) -> 
             )  # fmt: skip
             if whole:
                 continue
-        for kind, match_start, match_end, (cut_from, cut_to) in _spans(line, instruction):
+        spans = sorted(_spans(line, instruction), key=lambda span: span[1])
+        for kind, match_start, match_end, (cut_from, cut_to) in spans:
             whole = cut_from == 0 and cut_to >= len(line)
             found.append(
                 Debris(kind, number, line, line[match_start:match_end],
@@ -150,6 +151,8 @@ def _whole_line_kind(line: str) -> DebrisKind | None:
 def _is_task_note(line: str) -> bool:
     stripped = line.strip()
     if rules.LENGTH_OR_LABEL_LINE.match(line) or rules.LABEL.match(line):
+        return True
+    if rules.CHINESE_LENGTH.search(line):
         return True
     if rules.CHINESE_OPENER.match(line) and (
         rules.CHINESE_TASK_NOUN.search(line) or stripped.endswith((":", "："))

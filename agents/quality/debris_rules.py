@@ -27,11 +27,13 @@ NOTE_LINE = re.compile(
 LENGTH_OR_LABEL_LINE = re.compile(rf"^\s*({_LENGTH_NOTE}|{_LABEL_NOTE})", re.IGNORECASE)
 
 # --- Lines about the task. ---
-# A length: "300 words", "300-word", "word count", "Words: 300", "字数", "800字左右".
+# A length: "300 words", "300-word", "word count", "Words: 300".
 LENGTH = re.compile(
-    r"\b\d[\d,]*\s*-?\s*words?\b|\bword[\s-]*count\b|^\W*words?\s*[:：]"
-    r"|字数|\d+\s*(?:个)?字(?:左右|以内|以上|上下)|(?:全文|本文|正文|共|约)\s*\d+\s*字",
-    re.IGNORECASE,
+    r"\b\d[\d,]*\s*-?\s*words?\b|\bword[\s-]*count\b|^\W*words?\s*[:：]", re.IGNORECASE
+)
+# A length in Chinese is always about the text: "字数", "800字左右", "全文约1200字".
+CHINESE_LENGTH = re.compile(
+    r"字数|\d+\s*个?字(左右|以内|以上|上下)|(全文|本文|正文|共|约)\s*\d+\s*个?字"
 )
 # ...that is about the text itself when followed by one of these.
 LENGTH_QUALIFIER = re.compile(
@@ -73,7 +75,7 @@ SELF_REFERENCE = re.compile(
 # these count only with a word for the text or a closing colon (see debris).
 CHINESE_OPENER = re.compile(
     _LEAD + r"(?:(好的|当然|没问题)[，,。！!]\s*)?"
-    r"(以下是|下面是|这是一篇|这是一个|根据您的(要求|需求)|我将为您|我会为您|我来为您|为您(撰写|写))"
+    r"(以下是|下面是|这是一篇|根据您的(要求|需求)|我将为您|我会为您|我来为您|为您(撰写|写))"
 )
 CHINESE_TASK_NOUN = re.compile(
     r"文章|故事|短文|作文|正文|内容|草稿|书信|求职信|初稿|续写|改写|全文|大纲|回答|答案|段落"
@@ -106,8 +108,8 @@ SYMBOL_LINE = re.compile(r"^[^\w\u4e00-\u9fff]+$")
 TABLE_ROW = re.compile(r"^[^|\n]*\|[^|\n]*\|")
 # Inside prose: three or more symbols in a row (an ellipsis and a dash are prose).
 SYMBOL_RUN = re.compile(r"(?:[*#=_~|+^]\s?){2,}[*#=_~|+^]|-{3,}")
-STRAY_SYMBOL = re.compile(r" ?[|`]")
-EMPHASIS = re.compile(r"\*\*|__")
+STRAY_SYMBOL = re.compile(r" ?\|")
+EMPHASIS = re.compile(r"\*\*|__|`")
 
 # --- Placeholders: "[Your Full Name]", "<insert date>", "{name}", "【姓名】", "XXX". ---
 # (Bracketed text without a letter, such as a citation "[1]", is not one: see debris.)
