@@ -90,6 +90,17 @@ def test_cutting_the_debris_and_the_repeats_makes_a_text_pass() -> None:
     assert assess(kept, language="en").passed
 
 
+def test_simple_chinese_sentences_pass() -> None:
+    report = assess(text_of("zh_simple.txt"), language="zh")
+    assert report.passed, report.reasons
+
+
+def test_a_sentence_or_two_is_not_judged_for_its_words() -> None:
+    # Words of one character only (validity 0), and unknown words: too short to tell.
+    assert assess("他走了。她哭了。", language="zh").passed
+    assert assess("zorp blickx.", language="en").passed
+
+
 def test_a_short_text_is_not_failed_for_low_diversity() -> None:
     text = "Go on, go on, go on, she said, and so he went on and on and on."
     report = assess(text, language="en")

@@ -57,7 +57,7 @@ def rep_n(seq: Sequence[str], n: int) -> float:
     total = len(seq) - n + 1
     if total <= 0:
         return 0.0
-    distinct = len({tuple(seq[i : i + n]) for i in range(total)})
+    distinct = len(set(zip(*(seq[i:] for i in range(n)), strict=False)))
     return 1 - distinct / total
 
 

@@ -1,20 +1,23 @@
 """One verdict on a text: would a reader accept it? All the figures, and the reasons
 when not.
 
-Thresholds and where they come from (figures of ``tests/data/quality``, measured by
-``tests/test_quality_report.py``):
+Thresholds and where they come from (the texts of ``tests/data/quality``):
 - diversity: SimCTG reports 0.92-0.95 for human prose; our hand-written fixtures score
-  0.94-0.97, a sentence looping in a window drops it below 0.6. The gate is 0.80 for
-  the mean and 0.70 for the worst window (a loop in one place of a long text).
-- duplicated sentences: human prose rarely says a sentence of four words or more twice;
-  a text where 3% do, or where one sentence is told three times, is repeating itself.
-- repeated span: copied prose shows as a long run said twice; human prose repeats
-  phrases of a few words (longest 5 and 7 words in our English fixtures, 6 and 9
-  characters in the Chinese ones). 20 words, 30 characters.
-- language: 85% of the words in the asked script (names and terms in another script
-  are normal, a text in the other language is not).
-- word validity: real prose is 99% known English words, 57-78% of Chinese characters in
-  dictionary words; garbage and random characters score far lower (see ``language``).
+  0.92-0.97 (worst window 0.918), a sentence looping in a window brings it near 0. The
+  gate is 0.80 for the mean and 0.70 for the worst window (a loop in one place of a
+  long text). Under 50 tokens there are too few n-grams to tell.
+- duplicated sentences: human prose rarely says a sentence of four words or more twice
+  (none in our fixtures); a text where over 3% do, or where one sentence is told three
+  times, is repeating itself (the far-apart fixture: 8%).
+- repeated span: a copy shows as a long run said twice; human prose repeats a few words
+  (longest 3 in our English fixtures, 5 characters in the Chinese). The gate: over 20
+  words, over 30 characters (a Chinese sentence copied whole).
+- language: 85% of the word units in the asked script (a name or a term in another
+  script is normal; a text in the other language scores near 0).
+- word validity, judged from 20 tokens on: English prose is 99-100% known words (random
+  letters 0%, glued fragments 30%): gate 90%. Chinese prose has 37-78% of its characters
+  in dictionary words (the lowest: short simple sentences, ``zh_simple.txt``), random
+  characters 0-15% even when common: gate 25%.
 - debris: any. A finding is something a reader would point at; ``remove_debris`` cuts it.
 """
 
@@ -39,7 +42,9 @@ MAX_SPAN_WORDS = 20
 MAX_SPAN_CJK = 30
 MIN_LANGUAGE_SHARE = 0.85
 MIN_VALIDITY_LATIN = 0.90
-MIN_VALIDITY_CHINESE = 0.35
+MIN_VALIDITY_CHINESE = 0.25
+# Fewer tokens than this are too few to call a text garbage ("我爱你。" is one word).
+MIN_TOKENS_FOR_VALIDITY = 20
 
 _NAMES = {"zh": "Chinese", "en": "English"}
 _DEBRIS_REASONS = {
@@ -198,7 +203,8 @@ def _judge(r: QualityReport, text: str) -> list[Reason]:
                 )
             )
     floor = MIN_VALIDITY_CHINESE if chinese else MIN_VALIDITY_LATIN
-    if r.word_validity is not None and r.word_validity < floor:
+    judged = r.word_validity is not None and r.tokens >= MIN_TOKENS_FOR_VALIDITY
+    if judged and r.word_validity is not None and r.word_validity < floor:
         if chinese:
             why = f"not real Chinese: {r.word_validity:.0%} of characters form words"
         else:
