@@ -171,6 +171,17 @@ def test_the_small_models_garbage_is_full_of_debris() -> None:
     assert found == {K.OUTLINE_LABEL, K.SYMBOLS, K.MARKUP}
 
 
+def test_expected_headings_are_still_checked_for_junk() -> None:
+    # SmolLM2-135M's own output, asked for Chinese after a "## 第一部分：" heading.
+    text = text_of("zh_model_output.txt")
+    assert kinds(text) == [
+        (K.HEADING, 1), (K.HEADING, 5), (K.HEADING, 8), (K.HEADING, 11), (K.HEADING, 12),
+        (K.SYMBOLS, 13),
+    ]  # fmt: skip
+    # With headings expected, "## 第二部分：..." stays; a heading of table pipes does not.
+    assert kinds(text, headings=True) == [(K.MARKUP, 12), (K.SYMBOLS, 13)]
+
+
 def test_links_and_files_the_instruction_asks_for_are_kept() -> None:
     text = "Our recipes are all at breadclub.org/recipes, free to read.\nSee notes.md for more."
     assert kinds(text) == [(K.LINK, 1), (K.LINK, 2)]

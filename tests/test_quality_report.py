@@ -40,6 +40,7 @@ def test_real_prose_passes(name: str, language: str) -> None:
         ("en_meta.txt", "en", {F.DEBRIS}),
         ("zh_meta.txt", "zh", {F.DEBRIS}),
         ("zh_garbled.txt", "zh", {F.INVALID_WORDS, F.DEBRIS}),
+        ("zh_model_output.txt", "zh", {F.DEBRIS}),  # headings and table pipes
         ("zh_mostly_english.txt", "zh", {F.WRONG_LANGUAGE}),
         ("en_prose.txt", "zh", {F.WRONG_LANGUAGE}),
         ("zh_prose.txt", "en", {F.WRONG_LANGUAGE}),
@@ -52,6 +53,15 @@ def test_each_degenerate_text_fails_for_its_reason(
     assert not report.passed
     assert report.failed == failures
     assert len(report.reasons) >= len(failures)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="word salad of real words (SmolLM2-135M's own Chinese) has dictionary words "
+    "like prose (validity 0.59); telling it needs a model's perplexity or a judge",
+)
+def test_the_small_models_word_salad_fails() -> None:
+    assert not assess(text_of("zh_model_salad.txt"), language="zh").passed
 
 
 def test_the_reasons_read_as_one_line_each() -> None:

@@ -70,15 +70,16 @@ def find_debris(text: str, *, instruction: str = "", headings: bool = False) -> 
             continue
         end = start + len(line)
         cut_end = end + 1 if end < len(text) else end  # the newline goes with the line
-        if headings and rules.HEADING_LINE.match(line):
-            continue
-        kind = _whole_line_kind(line)
+        # An expected heading is still checked for junk ("###  | 作 | 文 |"), but not
+        # for an outline label: a plan's titles may well read "Part 1: ...".
+        expected_heading = headings and rules.HEADING_LINE.match(line) is not None
+        kind = _whole_line_kind(line, headings=headings)
         if kind is None and rules.SIGN_OFF.match(line):
             kind, signed_off = (DebrisKind.SIGN_OFF if signed_off else None), True
         if kind is not None:
             found.append(Debris(kind, number, line, line.strip(), start, cut_end))
             continue
-        label = _outline_label(line)
+        label = None if expected_heading else _outline_label(line)
         if label is not None:
             whole = label >= len(line)
             found.append(
@@ -132,12 +133,12 @@ def _lines(text: str) -> Iterator[tuple[int, int, str]]:
         start += len(line) + 1
 
 
-def _whole_line_kind(line: str) -> DebrisKind | None:
+def _whole_line_kind(line: str, *, headings: bool) -> DebrisKind | None:
     if rules.FENCE_LINE.match(line):
         return DebrisKind.MARKUP
     if rules.SYMBOL_LINE.match(line):
         return DebrisKind.SYMBOLS
-    if rules.HEADING_LINE.match(line):
+    if not headings and rules.HEADING_LINE.match(line):
         return DebrisKind.HEADING
     if rules.TABLE_ROW.match(line):
         return DebrisKind.MARKUP
