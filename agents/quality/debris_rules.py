@@ -5,7 +5,9 @@ The one place this knowledge lives: the section writer's streaming cut (``NOTE_L
 and ``agents.quality.debris`` (which also says where and why) both read it here. Every
 rule is anchored to something prose does not do (a line that *starts* with a label, a
 length *with* a word like "long" or "per page", a line that *ends* with a colon after
-"here is"), so a sentence that merely says "words", "part" or a number stays.
+"here is"), so a sentence that merely says "words", "part" or a number stays. (The
+writer's own rule, ``NOTE_LINE``, is kept as it was and is blunter: a line with "300
+words" and "long" anywhere in it goes.)
 """
 
 from __future__ import annotations
@@ -31,15 +33,15 @@ LENGTH_OR_LABEL_LINE = re.compile(rf"^\s*({_LENGTH_NOTE}|{_LABEL_NOTE})", re.IGN
 LENGTH = re.compile(
     r"\b\d[\d,]*\s*-?\s*words?\b|\bword[\s-]*count\b|^\W*words?\s*[:：]", re.IGNORECASE
 )
-# A length in Chinese is always about the text: "字数", "800字左右", "全文约1200字".
-CHINESE_LENGTH = re.compile(
-    r"字数|\d+\s*个?字(左右|以内|以上|上下)|(全文|本文|正文|共|约)\s*\d+\s*个?字"
-)
 # ...that is about the text itself when followed by one of these.
 LENGTH_QUALIFIER = re.compile(
     r"\b(long|in length|per (page|section|paragraph)|total|count|limit|or (less|fewer|more)"
     r"|at (least|most)|max(imum)?|min(imum)?|approx(imately)?)\b",
     re.IGNORECASE,
+)
+# A length in Chinese is always about the text: "字数", "800字左右", "全文约1200字".
+CHINESE_LENGTH = re.compile(
+    r"字数|\d+\s*个?字(左右|以内|以上|上下)|(全文|本文|正文|共|约)\s*\d+\s*个?字"
 )
 # Markdown a line may start with before its words: quote, bullet, bold, heading marks.
 _LEAD = r"^[\s>*_#\-•]*"
