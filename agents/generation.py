@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import re
 
+from agents.quality.debris import is_note_line
 from storage.wordcount import count_words
-
-# Lines a small model adds about the task instead of writing it.
-_META = re.compile(
-    r"^\s*(\(?\s*(word count|words?)\s*:|.*\b\d+\s*-?\s*words?\b.*(long|count|total|section)"
-    r"|.*字数|#+|(title|story|original text|text|summary|note)\s*:"
-    r"|(part|section|chapter)\s+\d+\s*[:.]|第.{1,3}[部章节]分?\s*[:：])",
-    re.IGNORECASE,
-)
 
 
 def meta_line_start(stream: str) -> int | None:
@@ -25,7 +18,7 @@ def meta_line_start(stream: str) -> int | None:
     if end <= 0:
         return None
     start = stream.rfind("\n", 0, end) + 1
-    if not _META.match(stream[start:end]) or count_words(clean(stream[:start])) < 3:
+    if not is_note_line(stream[start:end]) or count_words(clean(stream[:start])) < 3:
         return None
     return start
 
@@ -33,7 +26,7 @@ def meta_line_start(stream: str) -> int | None:
 def clean(piece: str) -> str:
     """Drop headings and notes about word counts the model wrote into the text."""
     lines = piece.split("\n")
-    kept = [line for line in lines if not _META.match(line)]
+    kept = [line for line in lines if not is_note_line(line)]
     if len(kept) == len(lines):
         return piece  # unchanged, so the engine's cache still matches it
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept))

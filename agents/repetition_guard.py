@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-_TOKEN = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+")
+# A token: one CJK character, a run of ASCII letters or of digits (agents.quality counts
+# the same units).
+TOKEN = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+")
 
 # A short n-gram seen this many times, or a long one seen twice (a copied sentence).
 SHORT_N, SHORT_TIMES = 8, 3
@@ -19,7 +21,7 @@ LONG_N = 16
 
 
 def _words(text: str) -> list[str]:
-    return [w.lower() for w in _TOKEN.findall(text)]
+    return [w.lower() for w in TOKEN.findall(text)]
 
 
 class RepetitionGuard:
@@ -61,7 +63,7 @@ def repeats(words: list[str], fresh: int) -> bool:
 def loop_start(text: str, *, after: int = 0) -> int:
     """Character offset (at or after ``after``) where ``text`` first repeats itself by
     the guard's rules; the text before it is free of the loop."""
-    matches = list(_TOKEN.finditer(text))
+    matches = list(TOKEN.finditer(text))
     words = [m.group().lower() for m in matches]
     start = len(text)
     for n, times in ((SHORT_N, SHORT_TIMES - 1), (LONG_N, 1)):

@@ -1,0 +1,45 @@
+"""Text quality: would a reader accept this text? Pure functions over a text.
+
+``assess(text, language=..., instruction=...)`` gives every figure and one verdict;
+the parts are usable alone: ``diversity``/``duplicated_sentences`` (degeneration),
+``longest_repeated_span``, ``language_share``/``word_validity`` (language),
+``find_debris``/``remove_debris`` (debris).
+"""
+
+from agents.quality.debris import Cleaned, Debris, DebrisKind, find_debris, remove_debris
+from agents.quality.degeneration import (
+    Diversity,
+    DuplicatedSentences,
+    RepeatedSentence,
+    diversity,
+    drop_sentences,
+    duplicated_sentences,
+)
+from agents.quality.language import language_share, word_validity
+from agents.quality.repeated_span import RepeatedSpan, longest_repeat, longest_repeated_span
+from agents.quality.report import Failure, QualityReport, Reason, assess
+from agents.quality.tokens import Sentence
+
+__all__ = [
+    "Cleaned",
+    "Debris",
+    "DebrisKind",
+    "Diversity",
+    "DuplicatedSentences",
+    "Failure",
+    "QualityReport",
+    "Reason",
+    "RepeatedSentence",
+    "RepeatedSpan",
+    "Sentence",
+    "assess",
+    "diversity",
+    "drop_sentences",
+    "duplicated_sentences",
+    "find_debris",
+    "language_share",
+    "longest_repeat",
+    "longest_repeated_span",
+    "remove_debris",
+    "word_validity",
+]

@@ -1,0 +1,149 @@
+"""What a reader would not accept in prose, as patterns: notes about the task and its
+length, outline labels, placeholders, links and file names, markup, runs of symbols.
+
+The one place this knowledge lives: the section writer's streaming cut (``NOTE_LINE``)
+and ``agents.quality.debris`` (which also says where and why) both read it here. Every
+rule is anchored to something prose does not do (a line that *starts* with a label, a
+length *with* a word like "long" or "per page", a line that *ends* with a colon after
+"here is"), so a sentence that merely says "words", "part" or a number stays. (The
+writer's own rule, ``NOTE_LINE``, is kept as it was and is blunter: a line with "300
+words" and "long" anywhere in it goes.)
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- The writer's rule: a line that is a note about the task (match at its start). ---
+# Kept exactly as the section writer had it: it halts a stream at such a line, and a
+# wider rule would change what the prefix cache sees.
+_LENGTH_NOTE = (
+    r"\(?\s*(word count|words?)\s*:|.*\b\d+\s*-?\s*words?\b.*(long|count|total|section)|.*字数"
+)
+_MARKDOWN_HEADING = r"#+"
+_LABEL_NOTE = r"(title|story|original text|text|summary|note)\s*:"
+_OUTLINE_NOTE = r"(part|section|chapter)\s+\d+\s*[:.]|第.{1,3}[部章节]分?\s*[:：]"
+NOTE_LINE = re.compile(
+    rf"^\s*({_LENGTH_NOTE}|{_MARKDOWN_HEADING}|{_LABEL_NOTE}|{_OUTLINE_NOTE})", re.IGNORECASE
+)
+LENGTH_OR_LABEL_LINE = re.compile(rf"^\s*({_LENGTH_NOTE}|{_LABEL_NOTE})", re.IGNORECASE)
+
+# --- Lines about the task. ---
+# A length: "300 words", "300-word", "word count", "Words: 300".
+LENGTH = re.compile(
+    r"\b\d[\d,]*\s*-?\s*words?\b|\bword[\s-]*count\b|^\W*words?\s*[:：]", re.IGNORECASE
+)
+# ...that is about the text itself when followed by one of these.
+LENGTH_QUALIFIER = re.compile(
+    r"\b(long|in length|per (page|section|paragraph)|total|count|limit|or (less|fewer|more)"
+    r"|at (least|most)|max(imum)?|min(imum)?|approx(imately)?)\b",
+    re.IGNORECASE,
+)
+# A length in Chinese is always about the text: "字数", "800字左右", "全文约1200字".
+CHINESE_LENGTH = re.compile(
+    r"字数|\d+\s*个?字(左右|以内|以上|上下)|(全文|本文|正文|共|约)\s*\d+\s*个?字"
+)
+# Markdown a line may start with before its words: quote, bullet, bold, heading marks.
+_LEAD = r"^[\s>*_#\-•]*"
+# Assistant talk about its own answer, at the start of a line.
+OPENER = re.compile(
+    _LEAD + r"(?:(?:sure|certainly|of course|okay|ok|absolutely|alright|great)\b[\s!,.]*)?"
+    r"(here is|here's|here are|below is|below are|below you will find|the following is"
+    r"|what follows is|as requested|as you requested|i have written|i've written"
+    r"|i will write|i'll write|i am going to write|i'm going to write|let me write"
+    r"|i am an?|i'm an?)\b",
+    re.IGNORECASE,
+)
+# Openers that are only ever assistant talk (a story may well say "Here is the key").
+PLAIN_OPENER = re.compile(
+    _LEAD + r"(below is|below are|below you will find|the following is|as requested"
+    r"|as you requested|i have written|i've written)\b",
+    re.IGNORECASE,
+)
+COURTESY = re.compile(_LEAD + r"(sure|certainly|of course|absolutely)\s*[!,.]", re.IGNORECASE)
+TASK_NOUN = re.compile(
+    r"\b(story|essay|article|text|(cover )?letter|response|answer|draft|piece|section"
+    r"|(blog )?post|summary|report|passage|poem|outline|version|introduction|conclusion"
+    r"|speech|review|chapter|content|paragraph|rewrite|continuation|word count)\b",
+    re.IGNORECASE,
+)
+# The text speaking of itself: "this story", "the following essay", "my 300-word draft".
+SELF_REFERENCE = re.compile(
+    r"\b(this|the following|the above|my|your)\s+([\w-]+\s+){0,2}"
+    r"(story|essay|article|text|response|answer|draft|piece|post|passage|section|paragraph)\b",
+    re.IGNORECASE,
+)
+# "以下是您要的文章：", "好的，这是一篇关于……的故事". A bare 当然 or 下面是 is prose, so
+# these count only with a word for the text or a closing colon (see debris).
+CHINESE_OPENER = re.compile(
+    _LEAD + r"(?:(好的|当然|没问题)[，,。！!]\s*)?"
+    r"(以下是|下面是|这是一篇|根据您的(要求|需求)|我将为您|我会为您|我来为您|为您(撰写|写))"
+)
+CHINESE_TASK_NOUN = re.compile(
+    r"文章|故事|短文|作文|正文|内容|草稿|书信|求职信|初稿|续写|改写|全文|大纲|回答|答案|段落"
+)
+LABEL = re.compile(
+    _LEAD + r"(title|subtitle|story|original text|text|summary|note|draft|answer|response"
+    r"|output|outline|word count|标题|正文|摘要|注)\s*[:：]",
+    re.IGNORECASE,
+)
+
+# --- Outline labels: "Part 1:", "Section 2 -", "Chapter 3.", "第二部分：". ---
+_NUMBER = r"(\d+|[ivxlc]+|one|two|three|four|five|six|seven|eight|nine|ten)"
+OUTLINE_LABEL = re.compile(
+    _LEAD + rf"(part|section|chapter|step|act|scene|stage|phase)\s+{_NUMBER}\b\s*"
+    r"([:.,)\-–—]+|$)",
+    re.IGNORECASE,
+)
+CHINESE_OUTLINE_LABEL = re.compile(
+    _LEAD + r"第[\d一二三四五六七八九十百零两]+(部分|章|节|部|篇|幕|回|卷)(\s*[:：.、]|\s*$)"
+)
+HEADING_TALK = re.compile(
+    r"\bunder the (heading|title|subheading)\b|^\W*(sub)?heading\s*[:：]", re.IGNORECASE
+)
+
+# --- Markup. ---
+HEADING_LINE = re.compile(r"^\s*#+|^\s*(\*\*|__)[^*_\n]+(\*\*|__)\s*[:：]?\s*$")
+FENCE_LINE = re.compile(r"^\s*(```|~~~)")
+# A line of nothing but symbols and spaces: "*****", "-----", "| | |", "-", "•".
+SYMBOL_LINE = re.compile(r"^[^\w\u4e00-\u9fff]+$")
+TABLE_ROW = re.compile(r"^[^|\n]*\|[^|\n]*\|")
+# Inside prose: three or more symbols in a row (an ellipsis and a dash are prose).
+SYMBOL_RUN = re.compile(r"(?:[*#=_~|+^]\s?){2,}[*#=_~|+^]|-{3,}")
+STRAY_SYMBOL = re.compile(r" ?\|")
+EMPHASIS = re.compile(r"\*\*|__|`")
+
+# --- Placeholders: "[Your Full Name]", "<insert date>", "{name}", "【姓名】", "XXX". ---
+# (Bracketed text without a letter, such as a citation "[1]", is not one: see debris.)
+PLACEHOLDER = re.compile(
+    r"\[[^\[\]\n]{1,40}\](?!\()|<[^<>\n]{1,40}>|\{[^{}\n]{1,40}\}|【[^】\n]{1,20}】"
+    r"|(?<![A-Za-z])X{2,}(?![A-Za-z])|某某"
+)
+HTML_TAG = re.compile(
+    r"</?(p|br|hr|div|span|b|i|u|em|strong|h[1-6]|ul|ol|li|a|img|table|tr|td|th|blockquote"
+    r"|code|pre|sup|sub)\b[^<>\n]*/?>",
+    re.IGNORECASE,
+)
+
+# --- Links and file names. ---
+URL = re.compile(
+    r"\bhttps?://\S+|\bwww\.\S+|\[[^\]\n]+\]\([^)\n]+\)"
+    r"|\b[\w-]+(\.[\w-]+)*\.(com|org|net|io|edu|gov|co|cn|uk|de|info|ai|app|dev)\b(/\S*)?",
+    re.IGNORECASE,
+)
+FILE_NAME = re.compile(
+    r"\b[\w-]+\.(md|txt|pdf|docx?|xlsx?|csv|json|ya?ml|html?|py|js|jpe?g|png|gif|zip|mp3|mp4)\b",
+    re.IGNORECASE,
+)
+ASKS_FOR_LINKS = re.compile(r"\b(urls?|links?|websites?|web sites?|hyperlinks?)\b|网址|链接", re.I)
+
+# --- Sign-offs: a letter signs off once. ---
+SIGN_OFF = re.compile(
+    r"^\s*(sincerely|yours sincerely|sincerely yours|yours faithfully|yours truly"
+    r"|(best|kind|warm|warmest) regards|regards|best wishes|respectfully|此致敬礼|此致|敬礼)"
+    r"\s*[,，.!。！]?\s*$",
+    re.IGNORECASE,
+)
+
+# Sentence ends, for cutting the sentence a placeholder or a link sits in.
+SENTENCE_END = re.compile(r"[.!?。！？][\"'”’」』)）]*(?=\s|$)|[。！？]")
