@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from agents.calls import Caller
 from agents.draft_parts import already_told, chunks, split_half, waypoints
-from agents.errors import AgentError, Cancelled
-from agents.generation import clean
+from agents.errors import AgentError
+from agents.generation import Gate, Generator, Sampling, Turn
 from agents.length_control import (
     HIGH,
     LOW,
@@ -32,12 +32,11 @@ from agents.length_control import (
     trim_to_sentence,
 )
 from agents.repetition_guard import (
-    RepetitionGuard,
     drop_repeated_paragraphs,
     loop_start,
     repetition_ratio,
 )
-from engines import Message, ProseRule
+from engines import Message
 from prompts import render
 from storage.wordcount import count_words, is_cjk_heavy
 
@@ -61,8 +60,6 @@ WINDOW_SLACK, MIN_ANSWER_TOKENS = 64, 48
 # Words of the text so far a stream is checked against (a sentence copied from far
 # back is a loop too).
 GUARD_WINDOW = 2500
-BASE_PENALTY, PENALTY_STEP, MAX_PENALTY = 1.1, 0.1, 1.3
-BASE_TEMPERATURE, TEMPERATURE_STEP, MAX_TEMPERATURE = 0.7, 0.1, 1.0
 
 OnText = Callable[[str], None]
 OnLength = Callable[[int], None]
@@ -82,20 +79,6 @@ class Extension:
     calls: int  # model calls
 
 
-@dataclass
-class _Sampling:
-    """A round's sampling; a loop or a rejected round makes it hotter."""
-
-    penalty: float = BASE_PENALTY
-    temperature: float = BASE_TEMPERATURE
-    avoid: str = ""  # first letters that led straight into a loop
-
-    def hotter(self) -> None:
-        # Capped: hotter still, the small model writes run-on nonsense.
-        self.penalty = min(MAX_PENALTY, self.penalty + PENALTY_STEP)
-        self.temperature = min(MAX_TEMPERATURE, self.temperature + TEMPERATURE_STEP)
-
-
 @dataclass(frozen=True)
 class _Job:
     """What every call of one extension shares."""
@@ -104,6 +87,7 @@ class _Job:
     instruction: str
     on_text: OnText | None
     report: OnLength
+    generator: Generator
 
 
 def cjk_share(text: str) -> float:
@@ -153,6 +137,7 @@ class Extender:
         language: str | None = None,
         on_text: OnText | None = None,
         on_length: OnLength | None = None,
+        gate: Gate | None = None,
     ) -> str:
         """``text`` lengthened to about ``to_words`` (as ``count_words`` counts)."""
         return self.lengthen(
@@ -162,6 +147,7 @@ class Extender:
             language=language,
             on_text=on_text,
             on_length=on_length,
+            gate=gate,
         ).text
 
     def lengthen(
@@ -173,6 +159,7 @@ class Extender:
         language: str | None = None,
         on_text: OnText | None = None,
         on_length: OnLength | None = None,
+        gate: Gate | None = None,
     ) -> Extension:
         """Like ``extend``, and says how many rounds and calls it took. ``on_text`` gets
         every streamed piece (of rewrites and continuations alike), ``on_length`` the
@@ -183,6 +170,10 @@ class Extender:
         if not text or count_words(text) >= to_words:
             return Extension(text, 0, 0, 0)
         language = language or ("zh" if is_cjk_heavy(text) else "en")
+        # The gates: the text's own sentences are the draft's to tell again, so only
+        # what came before it (a section writer's gate) is remembered.
+        gate = gate or Gate(language, instruction=instruction)
+        generator = Generator(self.caller, AGENT, gate, guard_window=GUARD_WINDOW)
         total = count_words(text)
         done: list[str] = []
         rounds = accepted = 0
@@ -193,7 +184,7 @@ class Extender:
                 if on_length is not None:
                     on_length(before + words)
 
-            job = _Job(language, instruction, on_text, report)
+            job = _Job(language, instruction, on_text, report, generator)
             goal = round(to_words * count_words(chunk) / total)
             part, tried, kept = self._extend_chunk(chunk, goal, job)
             done.append(part)
@@ -202,7 +193,7 @@ class Extender:
 
     def _extend_chunk(self, draft: str, to_words: int, job: _Job) -> tuple[str, int, int]:
         rounds = accepted = 0
-        sampling = _Sampling()
+        sampling = Sampling()
         while count_words(draft) < to_words * LOW and rounds < self.max_rounds:
             goal = min(to_words, int(count_words(draft) * MAX_GROWTH), self._fits(draft, job))
             if goal <= count_words(draft):
@@ -211,13 +202,13 @@ class Extender:
             candidate = self._round(draft, goal, sampling, job)
             if acceptable(candidate, draft):
                 draft, accepted = candidate, accepted + 1
-                sampling = _Sampling()
+                sampling = Sampling()
             else:
                 sampling.hotter()  # the same round again, sampled differently
             job.report(count_words(draft))
         return trim_to_sentence(draft, int(to_words * HIGH)), rounds, accepted
 
-    def _round(self, draft: str, goal: int, sampling: _Sampling, job: _Job) -> str:
+    def _round(self, draft: str, goal: int, sampling: Sampling, job: _Job) -> str:
         system: Message = {
             "role": "system",
             "content": render("writer_system", language=job.language),
@@ -295,53 +286,27 @@ class Extender:
         words: int,
         draft: str,
         context: str,
-        sampling: _Sampling,
+        sampling: Sampling,
         job: _Job,
         continuing: bool = False,
     ) -> str | None:
-        """One call for about ``words`` words, cut where it fell into a loop; None when
-        the prompt leaves no room for an answer in the engine's window."""
+        """One call for about ``words`` words, cut where it fell into a loop and gated;
+        None when the prompt leaves no room for an answer in the engine's window."""
         engine = self.caller.engine
         # The generated text may take more tokens per word than the draft did (a small
         # model's symbol soup), so the room is checked at every call.
         room = engine.context_length - engine.messages_tokens(messages) - WINDOW_SLACK
         if room < MIN_ANSWER_TOKENS:
             return None
-        guard = RepetitionGuard(context, window=GUARD_WINDOW)
-
-        def on_token(piece: str) -> bool:
-            if job.on_text is not None:
-                job.on_text(piece)
-            return guard.feed(piece)
-
         # Tokens per word of this very text (languages and tokenizers differ), with
         # room to finish the last sentence.
         per_word = max(1.0, engine.count_tokens(draft) / max(1, count_words(draft)))
         self._calls += 1
-        completion = self.caller.chat(
-            AGENT,
-            messages,
-            max_tokens=min(room, int(max(words, 20) * per_word * 1.2) + 24),
-            prose=ProseRule(banned_first=sampling.avoid),
-            continue_final=continuing,
-            repeat_penalty=sampling.penalty,
-            temperature=sampling.temperature,
-            on_token=on_token,
-        )
-        if completion.finish_reason == "cancelled":
-            raise Cancelled()
-        piece = completion.text
-        if guard.tripped:
-            sampling.hotter()
-            keep = loop_start(context + piece, after=len(context)) - len(context)
-            if not piece[: max(0, keep)].strip() and piece.strip():
-                opening = piece.strip()[0]
-                sampling.avoid += opening.lower() + opening.upper()
-            # Only whole sentences from before the loop (a half one would dangle).
-            piece = drop_unfinished_sentence(piece[: max(0, keep)])
-            if not ends_cleanly(piece):
-                piece = ""
-        return clean(piece)
+        turn = Turn(messages, continuing, min(room, int(max(words, 20) * per_word * 1.2) + 24))
+        piece = job.generator.call(turn, context=context, sampling=sampling, on_text=job.on_text)
+        if piece.looped and not ends_cleanly(piece.text):
+            return ""
+        return piece.text
 
     def _chunk_words(self, text: str, to_words: int, language: str, instruction: str) -> int:
         """Words of draft that fit the window together with their extension."""

@@ -14,26 +14,24 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from agents.calls import Caller
 from agents.errors import AgentError, Cancelled
 from agents.events import TokenStream
-from agents.generation import clean
+from agents.generation import Gate, Generator, Turn
 from agents.layouts import HEADING_STOP
 from agents.length_control import (
     HIGH,
     LOW,
-    drop_unfinished_sentence,
-    ends_cleanly,
     token_budget,
     trim_to_sentence,
 )
 from agents.planner import text_field
-from agents.repetition_guard import RepetitionGuard, loop_start
 from engines import Message
-from memory.short_term import DEFAULT_CAP
+from memory.short_term import DEFAULT_CAP, cap_words
 from prompts import render
 from storage.steps import ContextRecord
 from storage.vocabulary import ContextKind
@@ -53,6 +51,8 @@ class StepTask:
     language: str
     step: str  # what this step is to tell
     context: list[ContextRecord]
+    # The work's text before this step: what the passage must not say again.
+    earlier: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,9 @@ def memory_schema(memory_words: int) -> dict[str, Any]:
 
 
 def parse_memory(text: str) -> tuple[str, list[str]]:
-    """The updated summary and the three options of a step's second answer."""
+    """The updated summary and the three options of a step's second answer; each
+    option must read as a sentence about the story (a small model under a grammar
+    otherwise answers with JSON fragments or the field names themselves)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -93,7 +95,31 @@ def parse_memory(text: str) -> tuple[str, list[str]]:
         raise ValueError("not three options")
     if not all(isinstance(o, str) and o.strip() for o in options):
         raise ValueError("an empty option")
-    return memory.strip(), [o.strip() for o in options]
+    cleaned = [" ".join(o.split()) for o in options]
+    for option in cleaned:
+        problem = option_problem(option)
+        if problem:
+            raise ValueError(f"option {option!r} {problem}")
+    if len({o.lower() for o in cleaned}) < 3:
+        raise ValueError("two options are the same")
+    return memory.strip(), cleaned
+
+
+# What marks an option as debris of the JSON it came in, not a next step.
+_FIELD_WORDS = re.compile(r"\b(json|options?|memory|string|field|array)\b", re.IGNORECASE)
+_JSON_MARKS = re.compile(r"[{}\[\]\"\\]|'\s*,\s*'|^[\s,:;]|:\s*'")
+MIN_OPTION_WORDS = 4
+
+
+def option_problem(option: str) -> str | None:
+    """Why an option is not a sentence about the story, or None."""
+    if _JSON_MARKS.search(option):
+        return "has JSON in it"
+    if _FIELD_WORDS.search(option):
+        return "names the answer's fields"
+    if count_words(option) < MIN_OPTION_WORDS:
+        return "is too short to be a next step"
+    return None
 
 
 class RecurrentStep:
@@ -124,7 +150,7 @@ class RecurrentStep:
         messages: list[Message] = [{"role": "user", "content": prompt}]
         passage = ""
         for _ in range(MAX_ATTEMPTS):
-            passage = self._write_passage(messages, stream)
+            passage = self._write_passage(task, messages, stream)
             if count_words(passage) >= MIN_PASSAGE_WORDS:
                 break
         else:
@@ -162,52 +188,58 @@ class RecurrentStep:
                 return parse_memory(completion.text)
             except ValueError as exc:
                 problems.append(str(exc))
-        raise AgentError(
-            f"the model gave no usable memory and options in {MAX_ATTEMPTS} tries: "
-            + "; ".join(problems)
+                self.caller.log.note(f"not used: {exc}")
+        # Never lose a written passage to its summary: the passage's opening stands for
+        # it, and the options are plain ones (the person picks or writes their own).
+        self.caller.log.note(
+            f"no usable summary and options in {MAX_ATTEMPTS} tries: plain ones used"
         )
+        return cap_words(passage, self.memory_words // 4), plain_options(language)
 
-    def _write_passage(self, messages: list[Message], stream: TokenStream | None) -> str:
+    def _write_passage(
+        self, task: StepTask, messages: list[Message], stream: TokenStream | None
+    ) -> str:
         """The passage in plain prose, continued (the same assistant turn, so the
-        prompt stays cached) while it is short; a loop is cut off where it began."""
-        text = ""
-        for _ in range(PASSAGE_ROUNDS):
-            missing = self.step_words - count_words(text)
-            if missing <= self.step_words * (1 - LOW):
-                break
-            if text and ends_cleanly(text):
-                text = text.rstrip() + "\n"
-            turn: list[Message] = (
-                [*messages, {"role": "assistant", "content": text}] if text else messages
-            )
-            guard = RepetitionGuard(text)
+        prompt stays cached) while it is short, through the shared generation loop:
+        loops cut off, debris and sentences said before cut, another language dropped."""
+        gate = Gate(task.language, instruction=task.instruction, earlier=task.earlier)
+        generator = Generator(self.caller, "recurrent", gate, stop=HEADING_STOP, prose=False)
 
-            def on_token(piece: str, guard: RepetitionGuard = guard) -> bool:
-                if stream is not None:
-                    stream(piece)
-                return guard.feed(piece)
+        def prompt(text: str) -> Turn:
+            turn: list[Message] = list(messages)
+            if text:
+                turn.append({"role": "assistant", "content": text})
+            return Turn(turn, bool(text), token_budget(self.step_words - count_words(text)))
 
-            completion = self.caller.chat(
-                "recurrent",
-                turn,
-                max_tokens=token_budget(missing),
-                continue_final=bool(text),
-                stop=HEADING_STOP,
-                on_token=on_token,
-            )
-            if stream is not None:
-                stream.flush()
-            if completion.finish_reason == "cancelled":
-                raise Cancelled()
-            piece = completion.text
-            if guard.tripped:
-                keep = loop_start(text + piece, after=len(text)) - len(text)
-                piece = drop_unfinished_sentence(piece[: max(0, keep)])
-            piece = clean(piece)
-            if count_words(piece) < 3:
-                break
-            text = piece.strip() if not text else text + piece.rstrip()
-        return trim_to_sentence(text.strip(), int(self.step_words * HIGH))
+        last = "\n".join(c.content for c in task.context if c.kind == ContextKind.LAST)
+        done = generator.continue_to(
+            "",
+            self.step_words,
+            prompt,
+            context=last,
+            aim=LOW,
+            max_rounds=PASSAGE_ROUNDS,
+            max_stalls=1,
+            on_text=stream,
+        )
+        if stream is not None:
+            stream.flush()
+        return trim_to_sentence(done.text.strip(), int(self.step_words * HIGH))
+
+
+def plain_options(language: str) -> list[str]:
+    """Next steps that fit any story, when the model proposed none that do."""
+    if language == "zh":
+        return [
+            "故事沿着上一段的结尾继续发展。",
+            "一个新的人物或消息打破了平静。",
+            "主人公做出一个艰难的决定。",
+        ]
+    return [
+        "The story goes on from where the last passage ends.",
+        "A new character or a piece of news breaks the calm.",
+        "The main character has to make a hard choice.",
+    ]
 
 
 def choose_next(

@@ -224,7 +224,9 @@ class StepRunner:
             set_work_status(s, work_id, WorkStatus.WRITING)
             position = [n.id for n in leaves(s, work_id)].index(node.id)
             context = self._context(s, work_id, node.id, goal, position, query, vector)
-        return _Begun(node, position, was, StepTask(work.instruction, work.language, goal, context))
+        earlier = "\n\n".join(texts[n.id].content for n in written if n.id != node.id)
+        task = StepTask(work.instruction, work.language, goal, context, earlier)
+        return _Begun(node, position, was, task)
 
     def _context(
         self,

@@ -1,40 +1,34 @@
-"""The section writer: one section, kept on its target length, free of loops.
+"""The section writer: one section, kept on its target length, free of loops and of
+what a reader would not accept.
 
-Below the length band the section is continued (the model goes on from its own
-text, Self-Lengthen style); above it, it is cut at a sentence end. A degenerate
-loop is stopped while streaming, cut off, and written again with a higher penalty.
+Below the length band the section is continued (the model goes on from its own text,
+the shared generation loop with its guard and quality gates); if that stalls, the
+extender lengthens it (Self-Lengthen); above the band it is cut at a sentence end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agents.calls import Caller
-from agents.errors import Cancelled
 from agents.extender import Extender
-from agents.generation import clean, meta_line_start
+from agents.generation import Gate, Generator, Turn
 from agents.layouts import HEADING_STOP, SectionTask, build_messages, window_for
 from agents.length_control import (
     AIM,
     HIGH,
     LOW,
     drop_unfinished_sentence,
-    ends_cleanly,
     token_budget,
     trim_to_sentence,
 )
-from agents.repetition_guard import RepetitionGuard, drop_repeated_paragraphs, loop_start
-from engines import ProseRule
+from agents.repetition_guard import drop_repeated_paragraphs
 from memory.context import Window
 from storage.wordcount import count_words
 
 MAX_STALLS = 3
-BASE_PENALTY = 1.1
-PENALTY_STEP = 0.1
-BASE_TEMPERATURE = 0.7
-TEMPERATURE_STEP = 0.1
-# Words of the earlier text the repetition checks look back over.
+# Characters of the earlier text the repetition guard looks back over.
 LOOKBACK_CHARS = 3000
 
 
@@ -51,14 +45,7 @@ class SectionResult:
     # The last call's window: what stood for the cut text (gist, bible facts). The cut
     # only grows within a section, so it holds all the facts any call was given.
     window: Window | None = None
-
-
-def _join(text: str, piece: str) -> str:
-    # Keep the piece's leading newlines: the next prompt must repeat exactly what the
-    # model saw and wrote, or the engine's prefix cache misses from that point on.
-    if not text:
-        return piece.strip()
-    return text + piece.rstrip()
+    cuts: list[str] = field(default_factory=list)  # what the gates cut, and why
 
 
 class SectionWriter:
@@ -70,23 +57,15 @@ class SectionWriter:
         self, task: SectionTask, target: int, on_text: Callable[[str], None]
     ) -> SectionResult:
         engine = self.caller.engine
-        text = ""
-        stalls = loops = rounds = meta_halts = 0
-        penalty, temperature = BASE_PENALTY, BASE_TEMPERATURE
-        avoid = ""  # first letters that led straight into a loop
-        before = "\n\n".join(s.text for s in task.written)[-LOOKBACK_CHARS:]
-        window: Window | None = None
-        # A round halted at a note about the task is not held against the section.
-        while rounds < max_rounds(target) + meta_halts:
-            missing = target - count_words(text)
-            if missing <= target * (1 - AIM):
-                break
-            rounds += 1
-            if text and ends_cleanly(text):
-                text = text.rstrip() + "\n"  # the model's own newline then opens a paragraph
-            max_tokens = token_budget(missing)
+        earlier = "\n\n".join(s.text for s in task.written)
+        gate = Gate(task.language, instruction=task.instruction, earlier=earlier)
+        windows: list[Window] = []
+
+        def prompt(text: str) -> Turn:
+            max_tokens = token_budget(target - count_words(text))
             budget = self._budget(task, max_tokens) - engine.count_tokens(text)
             window = window_for(task, budget=budget, count_tokens=engine.count_tokens)
+            windows.append(window)
             messages, continuing = build_messages(
                 self.layout,
                 task,
@@ -95,60 +74,39 @@ class SectionWriter:
                 count_tokens=engine.count_tokens,
                 window=window,
             )
-            guard = RepetitionGuard(before + "\n\n" + text)
+            return Turn(messages, continuing, max_tokens)
 
-            def on_token(piece: str, guard: RepetitionGuard = guard) -> bool:
-                on_text(piece)
-                return guard.feed(piece) or meta_line_start(guard.stream) is not None
-
-            completion = self.caller.chat(
-                "writer",
-                messages,
-                max_tokens=max_tokens,
-                stop=HEADING_STOP,
-                prose=ProseRule(banned_first=avoid),
-                continue_final=continuing,
-                repeat_penalty=penalty,
-                temperature=temperature,
-                on_token=on_token,
-            )
-            if completion.finish_reason == "cancelled":
-                raise Cancelled()
-            piece = completion.text
-            if guard.tripped:
-                loops += 1
-                penalty += PENALTY_STEP
-                temperature += TEMPERATURE_STEP
-                # Keep what came before the loop began.
-                seen = before + "\n\n" + text
-                keep = loop_start(seen + piece, after=len(seen)) - len(seen)
-                if not piece[: max(0, keep)].strip() and piece.strip():
-                    opening = piece.strip()[0]
-                    avoid += opening.lower() + opening.upper()
-                piece = drop_unfinished_sentence(piece[: max(0, keep)])
-            elif completion.finish_reason == "halted":
-                cut = meta_line_start(piece)
-                piece = piece if cut is None else piece[:cut]
-                meta_halts = min(meta_halts + 1, MAX_STALLS)
-            piece = clean(piece)
-            if count_words(piece) < 3:
-                stalls += 1
-                if stalls >= MAX_STALLS:
-                    break
-                continue
-            text = _join(text, piece)
+        generator = Generator(self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP)
+        done = generator.continue_to(
+            "",
+            target,
+            prompt,
+            context=earlier[-LOOKBACK_CHARS:],
+            aim=AIM,
+            max_rounds=max_rounds(target),
+            max_stalls=MAX_STALLS,
+            on_text=on_text,
+        )
+        text, cuts = done.text, list(done.cuts)
         if count_words(text) < target * LOW:
             # The continuation stalled or ran out of rounds: lengthen what there is by
             # rewriting and continuing it (Self-Lengthen) rather than leave it short.
+            # Its gate knows the earlier sections only: the draft is its own to retell.
+            fresh = Gate(task.language, instruction=task.instruction, earlier=earlier)
             text = Extender(self.caller).extend(
-                text, target, instruction=task.step.goal, language=task.language
+                text, target, instruction=task.step.goal, language=task.language, gate=fresh
             )
-        text = drop_repeated_paragraphs(text.strip(), before)
+            # What is stored says no sentence twice, whichever way it was written.
+            final = Gate(task.language, instruction=task.instruction, earlier=earlier)
+            tidied = final.check(text, language=False)
+            text, cuts = tidied.text, cuts + tidied.cuts
+        text = drop_repeated_paragraphs(text.strip(), earlier[-LOOKBACK_CHARS:])
         text = trim_to_sentence(text, int(target * HIGH))
         tidy = drop_unfinished_sentence(text)
         if count_words(tidy) >= count_words(text) * 0.8:
             text = tidy
-        return SectionResult(text.strip(), rounds, loops, window)
+        window = windows[-1] if windows else None
+        return SectionResult(text.strip(), done.rounds, done.loops, window, cuts)
 
     def _budget(self, task: SectionTask, max_tokens: int) -> int:
         """Tokens left for the earlier text once the fixed head and the answer fit."""

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from agents.errors import AgentError
-from agents.recurrent import MAX_ATTEMPTS
+from agents.recurrent import MAX_ATTEMPTS, plain_options
 from agents.revision import edit_memory, edit_passage
 from agents.step_runner import StepRunner
 from engines import Message
@@ -31,14 +30,18 @@ from tests.fakes import ScriptedEngine
 def step_passage(n: int) -> str:
     """A scripted passage of about 190 words: long enough that it is not continued."""
     counting = " ".join(f"She counted stone {n}{i:02d} of the wall." for i in range(30))
-    return f"Step {n}: Mira walked to the old mill number {n} and found a lantern. {counting}"
+    return f"Mira walked to the old mill number {n} and found a lantern. {counting}"
 
 
 def memory_answer(n: int) -> str:
     return json.dumps(
         {
             "memory": f"Mira has visited {n} mills.",
-            "options": [f"Option A{n}", f"Option B{n}", f"Option C{n}"],
+            "options": [
+                f"Mira takes road A{n}.",
+                f"Mira takes road B{n}.",
+                f"Mira takes road C{n}.",
+            ],
         }
     )
 
@@ -73,11 +76,11 @@ def test_steps_store_passage_summary_options_facts_and_what_they_were_given(
     work_id = recurrent_work(db)
     writer = StepRunner(db, ScriptedEngine(replies(2)))
     first = writer.step(work_id)
-    assert first.options == ["Option A1", "Option B1", "Option C1"]
+    assert first.options == ["Mira takes road A1.", "Mira takes road B1.", "Mira takes road C1."]
     second = writer.step(work_id)  # the chooser takes the first option
     with db.transaction() as s:
         nodes = leaves(s, work_id)
-        assert [n.goal for n in nodes] == ["A story about Mira.", "Option A1"]
+        assert [n.goal for n in nodes] == ["A story about Mira.", "Mira takes road A1."]
         assert current_summary(s, work_id).content == "Mira has visited 2 mills."  # type: ignore[union-attr]
         given = {c.kind for c in step_context(s, nodes[1].id)}
         assert {"instruction", "summary", "last", "fact"} <= given
@@ -214,16 +217,26 @@ def test_a_short_passage_is_continued_in_the_same_turn(db: Database) -> None:
     assert messages[-2]["content"].startswith(short) and "counted stone" in messages[-2]["content"]
 
 
-def test_bad_memory_answers_end_in_a_clear_error_and_store_nothing(db: Database) -> None:
+def test_bad_memory_answers_keep_the_passage_with_plain_options_and_say_so(
+    db: Database,
+) -> None:
     work_id = recurrent_work(db)
-    bad = ["not json", json.dumps({"memory": "x"}), json.dumps({"memory": "", "options": []})]
-    engine = ScriptedEngine([step_passage(1), *bad])
-    with pytest.raises(AgentError, match="no usable memory and options in 3 tries"):
-        StepRunner(db, engine).step(work_id)
-    assert len(engine.calls) == 1 + MAX_ATTEMPTS
+    junk = json.dumps(
+        {"memory": "x", "options": ["options: 'journey','stories", "'story' as JSON", "ok"]}
+    )
+    bad = ["not json", json.dumps({"memory": "x"}), junk]
+    engine = ScriptedEngine([step_passage(1), *bad, facts_answer])
+    result = StepRunner(db, engine).step(work_id)
+    assert len(engine.calls) == 2 + MAX_ATTEMPTS
+    assert result.options == plain_options("en")
     with db.transaction() as s:
-        assert current_passages(s, work_id) == {}
-        assert current_summary(s, work_id) is None
+        (passage,) = current_passages(s, work_id).values()
+        summary = current_summary(s, work_id)
+        notes = [c.note for c in list_calls(s, work_id) if c.agent == "memory"]
+    assert passage.content.startswith("Mira walked to the old mill number 1")
+    assert summary is not None and summary.content.startswith("Mira walked to the old mill")
+    assert "not JSON" in notes[0] and "has JSON in it" in notes[2]
+    assert "plain ones used" in notes[2]
 
 
 def test_a_step_is_given_a_bounded_set_of_facts_the_relevant_and_hand_written_first(

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from agents.calls import Caller
+from agents.generation import clean
 from agents.layouts import PlanItem, SectionTask
 from agents.length_control import AIM, HIGH, LOW, rebalance
-from agents.writer import SectionWriter, clean
+from agents.writer import SectionWriter
 from engines import Message
 from storage.wordcount import count_words
 from tests.fakes import ScriptedEngine

@@ -157,14 +157,18 @@ def seed_recurrent_work(db: Database) -> int:
 def step_passage(n: int) -> str:
     """A scripted passage of about 190 words: long enough that it is not continued."""
     counting = " ".join(f"He counted step {n}{i:02d} of the stair." for i in range(30))
-    return f"Step {n}: the keeper climbed to lamp room number {n} and waited. {counting}"
+    return f"The keeper climbed to lamp room number {n} and waited. {counting}"
 
 
 def memory_answer(n: int) -> str:
     return json.dumps(
         {
             "memory": f"The keeper has climbed {n} times.",
-            "options": [f"Option A{n}.", f"Option B{n}.", f"Option C{n}."],
+            "options": [
+                f"The keeper takes road A{n}.",
+                f"The keeper takes road B{n}.",
+                f"The keeper takes road C{n}.",
+            ],
         }
     )
 
@@ -184,12 +188,19 @@ def step_replies(steps: int, first: int = 1) -> list[Any]:
 # Pilot ---------------------------------------------------------------------------------
 
 
-async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
-    """Let workers finish and their messages be handled (a reload may start another)."""
-    for _ in range(rounds):
+async def settle(pilot: Pilot[Any], timeout: float = DEADLINE) -> None:
+    """Wait until no worker is pending or running and every message they posted (and
+    the reloads those start) has been handled, twice in a row."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 2:
         with contextlib.suppress(WorkerCancelled):  # a load replaced by a newer one
             await pilot.app.workers.wait_for_complete()
         await drain(pilot)
+        busy = any(not w.is_finished for w in pilot.app.workers)
+        quiet = 0 if busy else quiet + 1
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the app was still busy after {timeout} s")
 
 
 async def drain(pilot: Pilot[Any]) -> None:

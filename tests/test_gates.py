@@ -1,0 +1,108 @@
+"""The quality gates inside the writers (scripted engine): what a reader would not
+accept is cut or dropped before it is stored, and the call log says what and why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from agents.calls import Caller
+from agents.generation import Gate
+from agents.layouts import PlanItem, SectionTask
+from agents.quality import duplicated_sentences
+from agents.step_runner import StepRunner
+from agents.writer import SectionWriter
+from engines import Message
+from memory.context import WrittenSection
+from storage import Database
+from storage.calls import list_calls
+from storage.passages import work_text
+from tests.fakes import ScriptedEngine
+from tests.test_memory import facts_answer, memory_answer, recurrent_work
+from tests.test_writer import varied
+
+EARLIER = "The keeper lit the lamp at dusk and watched the grey sea for ships."
+
+
+def section(earlier: str = "", language: str = "en", target: int = 60) -> SectionTask:
+    plan = [PlanItem(1, "Dusk", "The keeper waits.", 100), PlanItem(2, "Night", "A ship.", target)]
+    return SectionTask("Write a story about a keeper.", language, 160, plan, 1, [
+        WrittenSection("Dusk", earlier)
+    ])  # fmt: skip
+
+
+def write(engine: ScriptedEngine, task: SectionTask, target: int = 60) -> tuple[str, Caller]:
+    caller = Caller(engine)
+    result = SectionWriter(caller).write(task, target, lambda _piece: None)
+    return result.text, caller
+
+
+def notes(caller: Caller) -> list[str]:
+    return [call.note for call in caller.log.pending if call.note]
+
+
+def test_a_sentence_said_before_is_cut_and_noted() -> None:
+    reply = f"\nA ship appeared far out. {EARLIER} The bell rang twice." + varied(10)
+    text, caller = write(ScriptedEngine([reply] + [varied(8, 20)] * 5), section(EARLIER))
+    assert "A ship appeared far out." in text and "The bell rang twice." in text
+    assert EARLIER not in text
+    assert any("said before" in n for n in notes(caller))
+
+
+def test_lines_about_the_task_and_placeholders_are_cut_and_noted() -> None:
+    reply = (
+        "\nI am a 300-word story. Here is a draft of it:\n"
+        "A ship appeared far out. Please contact [Your Full Name] for details.\n"
+        "The bell rang twice." + varied(10)
+    )
+    text, caller = write(ScriptedEngine([reply] + [varied(8, 20)] * 5), section())
+    assert "300-word" not in text and "[Your Full Name]" not in text
+    assert "A ship appeared far out." in text and "The bell rang twice." in text
+    assert any("debris" in n for n in notes(caller))
+
+
+def test_a_piece_in_another_language_is_dropped_and_the_next_kept() -> None:
+    chinese = (
+        "\n夜里起了大风，守塔人点亮了灯。远处有一艘船慢慢靠近港口。"
+        "他披上外衣，走到窗前，看着海面上起伏的灯光。"
+    )
+    english = "\nThe wind rose at night and the keeper lit the lamp while a ship came closer."
+    engine = ScriptedEngine([english, chinese])
+    text, caller = write(engine, section(language="zh"), target=40)
+    assert "keeper" not in text and "守塔人" in text
+    assert any("not in zh" in n for n in notes(caller))
+
+
+def test_the_gate_leaves_clean_prose_as_it_is() -> None:
+    prose = "The keeper climbed the stairs. The lamp was cold. He struck a match."
+    gated = Gate("en", earlier="A ship passed in the night, far out to sea.").check(prose)
+    assert gated.text == prose and gated.cuts == [] and not gated.rejected
+
+
+def test_recurrent_steps_store_no_sentence_twice(db: Database) -> None:
+    """Each scripted passage repeats a sentence of the one before: none is stored twice."""
+    said = "Mira held the lantern high above the dark water of the mill pond."
+
+    def passage(n: int) -> str:
+        fresh = " ".join(f"Stone {n}{i:02d} of the wall was cold." for i in range(36))
+        return f"{said} {fresh}"
+
+    def answer(n: int) -> Any:
+        def reply(_m: Sequence[Message], _o: dict[str, Any]) -> str:
+            return passage(n)
+
+        return reply
+
+    engine = ScriptedEngine(
+        [x for n in range(1, 4) for x in (answer(n), memory_answer(n), facts_answer)]
+    )
+    work_id = recurrent_work(db)
+    runner = StepRunner(db, engine)
+    for _ in range(3):
+        runner.step(work_id)
+    with db.transaction() as s:
+        text = work_text(s, work_id)
+        cut = [c.note for c in list_calls(s, work_id) if "said before" in c.note]
+    assert text.count(said) == 1
+    assert duplicated_sentences(text).repeats == ()
+    assert len(cut) == 2  # steps 2 and 3 each had it cut
