@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agents.evaluation import length_score
+from agents.evaluation import score_text
 from agents.events import Emit, Event, ignore
+from agents.languages import LanguageUnsupported, require_language
 from agents.runner import Runner
 from agents.runs import RunControl
 from engines import Engine, EngineError
@@ -30,7 +31,7 @@ from engines.metrics import ServerTokens, scrape
 from storage import Database, NotFoundError
 from storage.calls import list_calls
 from storage.passages import work_text
-from storage.wordcount import count_words, is_cjk_heavy
+from storage.wordcount import is_cjk_heavy
 from storage.works import create_work, get_work
 
 MODES = ("agentwrite", "draft")
@@ -98,10 +99,15 @@ class ItemResult:
     id: str
     line: int
     work_id: int | None
-    status: str  # done | failed
+    status: str  # done | failed | unsupported (a language the model cannot write)
     required: int
     words: int = 0
     s_l: float = 0.0
+    # The text's quality (``agents.quality``): S_l is 0 when it fails the gate.
+    s_l_gated: float = 0.0
+    passed: bool = False
+    reasons: list[str] = field(default_factory=list)
+    diversity: float = 0.0
     seconds: float = 0.0  # model time over every run of the work
     prompt_tokens: int = 0
     cached_tokens: int = 0
@@ -221,6 +227,7 @@ class BatchRunner:
     emit: Emit = ignore
     cancel: threading.Event = field(default_factory=threading.Event)
     metrics_url: str | None = None
+    force_language: bool = False  # write items even in a language the model failed
     sleep: Callable[[float], object] | None = None  # default: waits, or stops on cancel
 
     def run(self, items: Iterable[BatchItem]) -> BatchSummary:
@@ -264,6 +271,16 @@ class BatchRunner:
         if self.cancel.is_set():
             return None, False
         key = f"{self.source.resolve()}#{item.id}"
+        if not self.force_language:
+            engine = self.engines.take()
+            try:
+                require_language(self.db, engine, item.language)
+            except LanguageUnsupported as exc:
+                result = self._failed(item, None, str(exc), 0, status="unsupported")
+                self.emit(BatchItemDone(0, result))
+                return result, False
+            finally:
+                self.engines.give(engine)
         work_id, resumed = self._work_for(item, key)
         old = self._rows.get(item.id)
         with self.db.transaction() as s:
@@ -333,15 +350,19 @@ class BatchRunner:
             calls = list_calls(s, work_id)
         path = self.out_dir / f"{_file_name(item.id)}.txt"
         path.write_text(text + "\n", encoding="utf-8")
-        words = count_words(text)
+        scored = score_text(text, item.length, language=item.language, instruction=item.prompt)
         result = ItemResult(
             id=item.id,
             line=item.line,
             work_id=work_id,
             status="done",
             required=item.length,
-            words=words,
-            s_l=round(length_score(item.length, words), 1),
+            words=scored.words,
+            s_l=scored.s_l,
+            s_l_gated=scored.gated_s_l,
+            passed=scored.quality.passed,
+            reasons=scored.quality.reasons,
+            diversity=round(scored.quality.diversity, 4),
             seconds=round(sum(c.seconds for c in calls), 2),
             prompt_tokens=sum(c.prompt_tokens for c in calls),
             cached_tokens=sum(c.cached_tokens for c in calls),
@@ -352,10 +373,18 @@ class BatchRunner:
         self._record(result)
         return result
 
-    def _failed(self, item: BatchItem, work_id: int, error: str, attempts: int) -> ItemResult:
+    def _failed(
+        self,
+        item: BatchItem,
+        work_id: int | None,
+        error: str,
+        attempts: int,
+        *,
+        status: str = "failed",
+    ) -> ItemResult:
         error = " ".join(error.split())
         result = ItemResult(
-            item.id, item.line, work_id, "failed", item.length, error=error, attempts=attempts
+            item.id, item.line, work_id, status, item.length, error=error, attempts=attempts
         )
         self._record(result)
         return result

@@ -42,7 +42,7 @@ class CallLog:
             last = self.pending[-1]
             last.note = f"{last.note}; {text}" if last.note else text
 
-    def flush(self, session: Session, *, work_id: int, node_id: int | None) -> None:
+    def flush(self, session: Session, *, work_id: int | None, node_id: int | None) -> None:
         for call in self.pending:
             c = call.completion
             add_call(

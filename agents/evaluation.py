@@ -1,4 +1,9 @@
-"""Length evaluation, the LongBench-Write way: write each item, score its length."""
+"""Evaluation: LongBench-Write's length score, and what a reader gets.
+
+A text's S_l is *gated*: a text that fails the quality gate (``agents.quality``: loops,
+sentences said again, the wrong language, lines about the task, debris) scores 0, so a
+long piece of junk is not a result.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,10 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from agents.quality import QualityReport, assess
+from storage.wordcount import count_words
 
 
 @dataclass(frozen=True)
@@ -66,3 +75,62 @@ def sample_items(items: list[EvalItem], k: int, seed: int = 0) -> list[EvalItem]
         hi = max(lo + 1, (i + 1) * len(ordered) // k)
         picked.append(ordered[rng.randrange(lo, hi)])
     return picked
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One text's length and quality, as every report gives them."""
+
+    required: int
+    words: int
+    quality: QualityReport
+
+    @property
+    def s_l(self) -> float:
+        return round(length_score(self.required, self.words), 1)
+
+    @property
+    def gated_s_l(self) -> float:
+        """S_l, or 0 when the text fails the quality gate."""
+        return self.s_l if self.quality.passed else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        q = self.quality
+        return {
+            "required": self.required,
+            "words": self.words,
+            "s_l": self.s_l,
+            "s_l_gated": self.gated_s_l,
+            "passed": q.passed,
+            "reasons": q.reasons,
+            "diversity": round(q.diversity, 4),
+            "duplicated_share": round(q.duplicated_share, 4),
+            "duplicated": len(q.duplicated),
+            "longest_span": q.longest_span,
+            "language_share": round(q.language_share, 4),
+            "word_validity": None if q.word_validity is None else round(q.word_validity, 4),
+            "debris": len(q.debris),
+        }
+
+
+def score_text(text: str, required: int, *, language: str, instruction: str = "") -> Scored:
+    return Scored(
+        required, count_words(text), assess(text, language=language, instruction=instruction)
+    )
+
+
+def summarize(rows: list[Scored]) -> dict[str, Any]:
+    """The figures over many texts (none when there are none)."""
+    if not rows:
+        return {"texts": 0}
+    n = len(rows)
+    return {
+        "texts": n,
+        "passed": sum(r.quality.passed for r in rows),
+        "s_l": round(sum(r.s_l for r in rows) / n, 1),
+        "s_l_gated": round(sum(r.gated_s_l for r in rows) / n, 1),
+        "diversity_mean": round(sum(r.quality.diversity for r in rows) / n, 4),
+        "diversity_min": round(min(r.quality.diversity for r in rows), 4),
+        "duplicated_sentences": sum(len(r.quality.duplicated) for r in rows),
+        "debris": sum(len(r.quality.debris) for r in rows),
+    }

@@ -16,6 +16,7 @@ from agents.calls import Caller
 from agents.errors import AgentError
 from agents.events import Emit, ignore
 from agents.extender import Extender, ExtendError
+from agents.languages import require_language
 from agents.revision import edit_memory, edit_passage, mark_stale_from, memory_changed
 from agents.revision import revert_memory as revise_memory_version
 from agents.revision import revert_passage as revise_passage_version
@@ -118,20 +119,28 @@ class WorkSession:
         engine: str = "embedded",
         model: str = "",
         language: str | None = None,
+        writer: Engine | None = None,
+        force_language: bool = False,
     ) -> WorkRecord:
-        """Store a new work in the instruction's language; it is planned when it is run."""
+        """Store a new work in the instruction's language; it is planned when it is run.
+        A language the engine's model cannot write is refused here, before anything is
+        stored (``writer``: the engine already opened for it, else the work's own)."""
         if mode not in tuple(Mode):
             raise AgentError(f"unknown mode {mode!r}: use {', '.join(Mode)}")
         if not instruction.strip():
             raise AgentError("the instruction is empty")
         if not MIN_WORDS <= words <= MAX_WORDS:
             raise AgentError(f"the target must be {MIN_WORDS} to {MAX_WORDS} words")
+        language = language or language_of(instruction)
+        if not force_language:
+            served = model if engine != "embedded" else None
+            require_language(self.db, writer or self.engines.get(engine, served), language)
         with self.db.transaction() as s:
             return create_work(
                 s,
                 instruction=instruction,
                 target_words=words,
-                language=language or language_of(instruction),
+                language=language,
                 mode=Mode(mode),
                 engine=engine,
                 model=model,

@@ -12,9 +12,6 @@ import yaml
 from textual.pilot import Pilot
 from typer.testing import CliRunner
 
-from agents.session import Engines
-from app.config import load_settings
-from app.context import Context
 from app.main import cli
 from app.tui.app import LongformApp
 from storage import Database
@@ -25,20 +22,21 @@ from storage.works import create_work, get_work
 from tests.fakes import ScriptedEngine
 from tests.test_memory import replies
 from tests.test_writer import Varied
-from tests.tui_helpers import home_db, options_shown, press, run_app, run_keys, settle
+from tests.tui_helpers import (
+    home_db,
+    options_shown,
+    press,
+    run_app,
+    run_keys,
+    scripted_context,
+    settle,
+)
 
 __all__ = ["home_db"]
 
 
-def context(engine: ScriptedEngine) -> Context:
-    """The settings of the test's LONGFORM_HOME, every engine the scripted one."""
-    c = Context(load_settings())
-    c._engines = Engines(lambda _spec, _model: engine)
-    return c
-
-
 def run_cli(engine: ScriptedEngine, *args: str) -> None:
-    result = CliRunner().invoke(cli, list(args), obj=context(engine))
+    result = CliRunner().invoke(cli, list(args), obj=scripted_context(engine))
     assert result.exit_code == 0, result.output
 
 
@@ -72,7 +70,7 @@ def test_a_memory_edit_marks_the_same_sections_stale(
             await press(pilot, "m", "tab", "enter", "ctrl+e", *" It is old.", "ctrl+s")
             await settle(pilot)
 
-        run_app(LongformApp(context(engine), work_id=work_id), scenario)
+        run_app(LongformApp(scripted_context(engine), work_id=work_id), scenario)
     elif how == "cli":
         run_cli(engine, "memory", "set", str(fact_id), "--text", "The mill is red. It is old.")
     else:
@@ -128,7 +126,7 @@ def test_writing_and_regenerating_store_the_same_from_the_cli_and_the_tui(
                 await run_keys(pilot, "w")
                 await run_keys(pilot, "home", "down", "R")
 
-            run_app(LongformApp(context(engine), work_id=work_id), scenario)
+            run_app(LongformApp(scripted_context(engine), work_id=work_id), scenario)
         results.append(stored(home_db, work_id))
     cli_state, tui_state = results
     assert cli_state == tui_state
@@ -154,7 +152,7 @@ def test_a_recurrent_work_interrupted_at_step_2_goes_on_to_step_5(home_db: Datab
                     await options_shown(pilot)
                     await run_keys(pilot, "1")
 
-            run_app(LongformApp(context(engine), work_id=work_id), scenario)
+            run_app(LongformApp(scripted_context(engine), work_id=work_id), scenario)
         results.append(stored(home_db, work_id))
     cli_state, tui_state = results
     assert cli_state == tui_state

@@ -14,7 +14,8 @@ from app.tui.screens.new_work import NewWorkScreen
 from app.tui.screens.work import WorkScreen
 from storage import Database
 from storage.works import list_works
-from tests.tui_helpers import drain, home_db, press, run_app, seed_library, settle
+from tests.fakes import ScriptedEngine
+from tests.tui_helpers import drain, home_db, press, run_app, scripted_context, seed_library, settle
 
 __all__ = ["home_db"]
 
@@ -66,7 +67,14 @@ def test_library_create_and_delete(home_db: Database) -> None:
     assert works[-1].language == "en"
 
 
-def test_a_chinese_instruction_makes_a_chinese_recurrent_work(home_db: Database) -> None:
+CHINESE = (
+    "秋天的早晨，天空很高很蓝。院子里的桂花开了，香气飘得很远。"
+    "奶奶坐在门口晒太阳，小猫在她脚边睡觉。"
+)
+GARBLED = "子 | 的 月 我 上 * 2019-03-27.md, 子 | 云 了 它 中 对 小 子 风 雨 书 * * 的"
+
+
+def create_chinese_work(engine: ScriptedEngine) -> list[str]:
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await press(pilot, "n")
@@ -75,10 +83,28 @@ def test_a_chinese_instruction_makes_a_chinese_recurrent_work(home_db: Database)
         await press(pilot, "ctrl+s")
         await settle(pilot)
 
-    run_app(LongformApp(), scenario)
+    app = LongformApp(scripted_context(engine))
+    run_app(app, scenario)
+    return [n.message for n in app._notifications]
+
+
+def test_a_chinese_instruction_makes_a_chinese_recurrent_work(home_db: Database) -> None:
+    engine = ScriptedEngine([CHINESE])  # the model's probe in Chinese: real Chinese
+    create_chinese_work(engine)
     with home_db.transaction() as s:
         (work,) = list_works(s)
     assert (work.language, work.mode, work.target_words) == ("zh", "recurrent", 600)
+    assert "中文" in engine.calls[0][0][-1]["content"]  # the probe asked for Chinese
+
+
+def test_a_language_the_model_cannot_write_is_refused_in_the_form(home_db: Database) -> None:
+    shown = create_chinese_work(ScriptedEngine([GARBLED]))
+    with home_db.transaction() as s:
+        assert list_works(s) == []
+    assert any("cannot write Chinese" in m and "--engine" in m for m in shown), shown
+    create_chinese_work(ScriptedEngine([]))  # the answer is remembered: no probe again
+    with home_db.transaction() as s:
+        assert list_works(s) == []
 
 
 def test_the_form_refuses_what_cannot_be_written(home_db: Database) -> None:

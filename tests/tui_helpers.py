@@ -17,11 +17,14 @@ import pytest
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
+from agents.session import Engines
 from app import locations
+from app.config import load_settings
+from app.context import Context
 from app.tui.app import LongformApp
 from app.tui.screens.options import OptionsScreen
 from app.tui.screens.work import WorkScreen
-from engines import Message
+from engines import Engine, Message
 from storage import Database, open_database
 from storage.calls import add_call
 from storage.memories import add_memory
@@ -39,6 +42,13 @@ OPTIONS = [
     "A storm cuts the power; the keeper climbs the tower with an oil lamp.",
     "A ship's horn sounds in the fog, though no ship is on the schedule.",
 ]
+
+
+def scripted_context(engine: Engine) -> Context:
+    """The settings of the test's LONGFORM_HOME, every engine opened the given one."""
+    context = Context(load_settings())
+    context._engines = Engines(lambda _spec, _model: engine)
+    return context
 
 
 @pytest.fixture

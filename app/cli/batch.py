@@ -23,7 +23,7 @@ from agents.batch import (
 )
 from agents.events import Event, SectionDone, TokensWritten
 from app.cli.output import err, out, print_json
-from app.cli.write import EngineOpt, ModelOpt
+from app.cli.write import EngineOpt, ForceLanguageOpt, ModelOpt
 from app.context import Context
 from engines import Engine, open_engine
 from engines.metrics import metrics_url
@@ -65,8 +65,11 @@ def batch(
     ] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    force_language: ForceLanguageOpt = False,
 ) -> None:
-    """Write every item of FILE, K at a time; run it again to resume."""
+    """Write every item of FILE, K at a time; run it again to resume. Each text's S_l
+    is gated by its quality; an item in a language the model cannot write is not
+    written (unsupported)."""
     c: Context = ctx.obj
     if mode.value not in MODES:
         raise typer.BadParameter(f"batch writes {' or '.join(MODES)} works", param_hint="--mode")
@@ -90,6 +93,7 @@ def batch(
         concurrency=concurrency,
         retries=retries,
         metrics_url=None if spec == "embedded" else metrics_url(spec),
+        force_language=force_language,
     )
     try:
         with BatchProgress(len(items), enabled=not quiet and not as_json) as progress:
@@ -217,14 +221,17 @@ def _report(summary: BatchSummary, runner: BatchRunner, *, as_json: bool) -> Non
             r.status if r.error is None else f"failed: {r.error[:60]}",
             str(r.required),
             str(r.words),
-            f"{r.s_l:.1f}",
+            f"{r.s_l:.1f}" if r.passed or r.status != "done" else f"{r.s_l:.1f} (gated 0)",
             str(r.tokens),
             f"{r.seconds:.1f}",
         )
     out.print(table)
+    written = [r for r in summary.results if r.status == "done"]
+    gated = sum(r.s_l_gated for r in written) / len(written) if written else 0.0
     lines = [
         f"{summary.done} written, {summary.skipped} already done, {summary.failed} failed"
-        + (f", {summary.unfinished} unfinished" if summary.unfinished else ""),
+        f"; gated S_l {gated:.1f}, {sum(r.passed for r in written)} of {len(written)} passed "
+        "the quality gate" + (f", {summary.unfinished} unfinished" if summary.unfinished else ""),
         f"{summary.completion_tokens} tokens in {summary.seconds:.1f} s "
         f"({summary.tokens_per_second:.1f} tokens/s); prompt {summary.prompt_tokens}, "
         f"cached {summary.cached_tokens}",

@@ -1,31 +1,40 @@
-"""``longform eval length``: LongBench-Write length scores on a JSONL file. An item
-that fails (a plan, a server) is scored 0 with its reason; the others go on."""
+"""``longform eval length``: LongBench-Write length scores on a JSONL file, each text
+also measured for quality and its S_l gated by it. An item that fails (a plan, a
+server) is scored 0 with its reason and the others go on; an item in a language the
+model cannot write is reported as unsupported, not scored."""
 
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from agents.errors import AgentError
-from agents.evaluation import EvalItem, length_score, load_items, sample_items
+from agents.evaluation import EvalItem, Scored, load_items, sample_items, score_text, summarize
+from agents.languages import LanguageUnsupported
+from app.cli import quality
 from app.cli.output import ProgressPrinter, err, out, print_json
-from app.cli.write import EngineOpt, ModelOpt, new_work
+from app.cli.write import EngineOpt, ForceLanguageOpt, ModelOpt, new_work
 from app.context import Context
 from engines import Engine, EngineError
 from storage import StorageError
+from storage.passages import work_text
 from storage.vocabulary import Mode
 
 # Failures of one item; anything else is a bug and stops the run.
 USER_ERRORS = (AgentError, EngineError, StorageError)
 
-evaluate = typer.Typer(help="Evaluate writing (length: the LongBench-Write S_l score).")
+evaluate = typer.Typer(
+    help="Evaluate writing: length (LongBench-Write's S_l, gated by quality) and quality."
+)
 
 
 def register(cli: typer.Typer) -> None:
+    quality.register(evaluate)
     cli.add_typer(evaluate, name="eval")
 
 
@@ -45,8 +54,10 @@ def length(
     model: ModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    force_language: ForceLanguageOpt = False,
 ) -> None:
-    """Write every item of FILE and report S_l per item and overall."""
+    """Write every item of FILE and report S_l per item and overall, with each text's
+    quality and its S_l gated by it. Exits 1 when an item failed."""
     c: Context = ctx.obj
     if limit is not None and sample is not None:
         raise typer.BadParameter("give --limit or --sample, not both", param_hint="--sample")
@@ -60,34 +71,40 @@ def length(
     if not items:
         raise typer.BadParameter(f"{file} has no usable items", param_hint="FILE")
     eng = c.engine(engine, model)
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
+    scored: list[Scored] = []
     for number, item in enumerate(items, start=1):
         err.print(f"[{number}/{len(items)}] item {item.id}: {item.length} words", markup=False)
-        rows.append(
-            _evaluate(c, item, mode, engine, model, eng, progress=not quiet and not as_json)
+        row, score = _evaluate(
+            c,
+            item,
+            mode,
+            engine,
+            model,
+            eng,
+            progress=not quiet and not as_json,
+            force_language=force_language,
         )
-    scores = [float(str(r["s_l"])) for r in rows]
-    overall = sum(scores) / len(scores)
-    failed = [r for r in rows if r["status"] != "done"]
+        rows.append(row)
+        if row["status"] != Outcome.UNSUPPORTED:
+            scored.append(score or _nothing(item.length))
+    failed = [r for r in rows if r["status"] == Outcome.FAILED]
+    unsupported = [r for r in rows if r["status"] == Outcome.UNSUPPORTED]
+    summary = summarize(scored) | {"failed": len(failed), "unsupported": len(unsupported)}
     if as_json:
-        print_json(
-            {"items": rows, "s_l": round(overall, 1), "failed": len(failed), "skipped": problems}
-        )
+        print_json({"items": rows, **summary, "skipped": problems})
     else:
-        table = Table("id", "work", "required", "words", "S_l", "seconds", "status")
-        for r in rows:
-            table.add_row(
-                *(
-                    str(r[k])
-                    for k in ("id", "work_id", "required", "words", "s_l", "seconds", "status")
-                )
-            )
-        out.print(table)
-        out.print(f"S_l over {len(rows)} items: {overall:.1f}")
-        for r in failed:
-            err.print(f"item {r['id']} failed: {r['error']}", markup=False)
+        _table(rows, summary)
+        for r in failed + unsupported:
+            err.print(f"item {r['id']} {r['status']}: {r['error']}", markup=False)
     if failed:
         raise typer.Exit(1)
+
+
+class Outcome(StrEnum):
+    DONE = "done"  # written and scored (its gated S_l is 0 if it failed the gate)
+    FAILED = "failed"  # not written (a plan, a server): scored 0
+    UNSUPPORTED = "unsupported"  # a language the model cannot write: not scored
 
 
 def _evaluate(
@@ -99,31 +116,61 @@ def _evaluate(
     engine: Engine,
     *,
     progress: bool,
-) -> dict[str, object]:
-    """Write one item and score it; a failure is the item's (scored 0), not the run's."""
+    force_language: bool,
+) -> tuple[dict[str, Any], Scored | None]:
+    """Write one item and score it; a failure is the item's, not the run's."""
     started = time.perf_counter()
-    row: dict[str, object] = {
-        "id": item.id,
-        "line": item.line,
-        "work_id": None,
-        "required": item.length,
-        "words": 0,
-        "s_l": 0.0,
-        "status": "failed",
-        "error": None,
-    }
+    row: dict[str, Any] = {"id": item.id, "line": item.line, "work_id": None}
+    score: Scored | None = None
     try:
-        work_id = new_work(c, item.prompt, item.length, mode, spec, model)
+        work_id = new_work(
+            c, item.prompt, item.length, mode, spec, model, force_language=force_language
+        )
         row["work_id"] = work_id
         with ProgressPrinter(item.length, enabled=progress) as printer:
-            result = c.session.run(work_id, engine=engine, emit=printer)
+            c.session.run(work_id, engine=engine, emit=printer)
+        work = c.session.work(work_id)
+        with c.db.transaction() as s:
+            text = work_text(s, work_id)
+        score = score_text(text, item.length, language=work.language, instruction=item.prompt)
+    except LanguageUnsupported as exc:
+        row.update(status=Outcome.UNSUPPORTED, error=" ".join(str(exc).split()))
     except USER_ERRORS as exc:
-        row["error"] = " ".join(str(exc).split())
+        row.update(status=Outcome.FAILED, error=" ".join(str(exc).split()))
     else:
-        row.update(
-            words=result.words,
-            s_l=round(length_score(item.length, result.words), 1),
-            status="done",
-        )
+        row.update(status=Outcome.DONE, error=None)
+    row.update((score or _nothing(item.length)).as_dict())
     row["seconds"] = round(time.perf_counter() - started, 1)
-    return row
+    return row, score
+
+
+def _nothing(required: int) -> Scored:
+    """What an item that was not written scores."""
+    return score_text("", required, language="en")
+
+
+def _table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    table = Table("id", "work", "required", "words", "S_l", "gated", "div", "verdict", "s")
+    for r in rows:
+        verdict = "ok" if r["passed"] else "; ".join(r["reasons"]) or r["status"]
+        if r["status"] != Outcome.DONE:
+            verdict = str(r["status"])
+        table.add_row(
+            str(r["id"]),
+            str(r["work_id"]),
+            str(r["required"]),
+            str(r["words"]),
+            f"{r['s_l']:.1f}",
+            f"{r['s_l_gated']:.1f}",
+            f"{r['diversity']:.2f}",
+            verdict,
+            f"{r['seconds']:.0f}",
+        )
+    out.print(table)
+    if summary.get("texts"):
+        out.print(
+            f"S_l over {summary['texts']} items: {summary['s_l']:.1f}, gated "
+            f"{summary['s_l_gated']:.1f}; {summary['passed']} passed the quality gate; "
+            f"diversity mean {summary['diversity_mean']:.3f}, min {summary['diversity_min']:.3f}; "
+            f"{summary['duplicated_sentences']} duplicated sentences, {summary['debris']} debris"
+        )

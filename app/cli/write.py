@@ -38,6 +38,13 @@ WordsOpt = Annotated[
     typer.Option("--words", "-w", min=MIN_WORDS, max=MAX_WORDS, help="Target length in words."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary.")]
+ForceLanguageOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force-language",
+        help="Write even in a language the model failed its probe in (see README).",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 
@@ -49,13 +56,29 @@ def register(cli: typer.Typer) -> None:
 
 
 def new_work(
-    c: Context, prompt: str, words: int, mode: Mode, engine: str | None, model: str | None
+    c: Context,
+    prompt: str,
+    words: int,
+    mode: Mode,
+    engine: str | None,
+    model: str | None,
+    *,
+    force_language: bool = False,
 ) -> int:
     """Store a new work (the session's ``create``) on the engine a flag names, else the
-    settings'; the model's name is stored with it (a server's is used again on resume)."""
+    settings'; the model's name is stored with it (a server's is used again on resume).
+    A language the model cannot write is refused before anything is stored."""
     spec = engine or c.settings.engine
-    name = c.engine(spec, model).model
-    return c.session.create(prompt, words, mode=mode, engine=spec, model=name).id
+    writer = c.engine(spec, model)
+    return c.session.create(
+        prompt,
+        words,
+        mode=mode,
+        engine=spec,
+        model=writer.model,
+        writer=writer,
+        force_language=force_language,
+    ).id
 
 
 def write(
@@ -86,6 +109,7 @@ def write(
     ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    force_language: ForceLanguageOpt = False,
     bible: Annotated[
         bool | None,
         typer.Option(
@@ -103,7 +127,7 @@ def write(
         raise typer.BadParameter("give either PROMPT or --work, not both", param_hint="--work")
     if work is None:
         assert prompt is not None and words is not None
-        work = new_work(c, prompt, words, mode, engine, model)
+        work = new_work(c, prompt, words, mode, engine, model, force_language=force_language)
     options = RunOptions(new_steps=steps, chooser=chooser.value, bible=bible)
     _run(c, work, engine, model, options, out_file=out_file, as_json=as_json, quiet=quiet)
 
@@ -117,10 +141,13 @@ def plan(
     engine: EngineOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
+    force_language: ForceLanguageOpt = False,
 ) -> None:
     """Plan a work and stop: edit the outline, then `longform write --work ID`."""
     c: Context = ctx.obj
-    work_id = new_work(c, prompt, words, Mode.AGENTWRITE, engine, model)
+    work_id = new_work(
+        c, prompt, words, Mode.AGENTWRITE, engine, model, force_language=force_language
+    )
     c.session.plan(work_id, engine=c.session.engine_of(work_id, engine, model))
     with c.db.transaction() as s:
         nodes = list_nodes(s, work_id)

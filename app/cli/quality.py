@@ -1,0 +1,182 @@
+"""``longform eval quality``: what a reader gets, per text and in all: loops and
+repeats, the language, lines about the task and debris, one verdict each (and, with a
+judge model, LongBench-Write's S_q)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from agents.evaluation import Scored, score_text, summarize
+from app.cli.output import err, out, print_json
+from app.context import Context
+from storage import NotFoundError
+from storage.passages import work_text
+from storage.wordcount import count_words, is_cjk_heavy
+from storage.works import get_work
+
+
+def register(evaluate: typer.Typer) -> None:
+    evaluate.command("quality")(quality)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text to measure, with what it was asked for when that is known."""
+
+    name: str
+    text: str
+    language: str
+    instruction: str = ""
+    required: int = 0  # words asked for (0: unknown)
+
+
+def quality(
+    ctx: typer.Context,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="WORK|FILE|DIR|RESULTS",
+            help="A work's id, a text file, a folder of .txt files, or a batch's results.jsonl.",
+        ),
+    ],
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            help="The language asked for (default: the work's, or read from the text).",
+        ),
+    ] = None,
+    instruction: Annotated[
+        str, typer.Option("--instruction", help="What the texts were asked for (files).")
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Measure texts for quality: diversity (SimCTG, 256-token windows), sentences said
+    again, the longest repeated passage, the share in the asked language and whether
+    its words are real, lines about the task and debris; one verdict per text. Exits 1
+    when a text fails the gate."""
+    c: Context = ctx.obj
+    texts = _texts(c, target, language, instruction)
+    if not texts:
+        raise typer.BadParameter(f"no text found in {target}", param_hint="WORK|FILE|DIR|RESULTS")
+    scored = [
+        (t, score_text(t.text, t.required or count_words(t.text), language=t.language,
+                       instruction=t.instruction))
+        for t in texts
+    ]  # fmt: skip
+    summary = summarize([s for _, s in scored])
+    if as_json:
+        print_json({"texts": [_row(t, s) for t, s in scored], "summary": summary})
+    else:
+        _table(scored, summary)
+    if summary["passed"] < len(scored):
+        raise typer.Exit(1)
+
+
+def _row(t: Text, s: Scored) -> dict[str, Any]:
+    row = {"name": t.name, "language": t.language, **s.as_dict()}
+    if not t.required:  # no length was asked for: the length score means nothing
+        for key in ("required", "s_l", "s_l_gated"):
+            row.pop(key)
+    return row
+
+
+def _table(scored: list[tuple[Text, Scored]], summary: dict[str, Any]) -> None:
+    table = Table("text", "words", "div", "dup", "span", "lang", "valid", "debris", "verdict")
+    for t, s in scored:
+        q = s.quality
+        table.add_row(
+            t.name,
+            str(s.words),
+            f"{q.diversity:.2f}",
+            f"{q.duplicated_share:.0%}",
+            str(q.longest_span),
+            f"{q.language_share:.0%}",
+            "-" if q.word_validity is None else f"{q.word_validity:.0%}",
+            str(len(q.debris)),
+            "ok" if q.passed else "; ".join(q.reasons),
+        )
+    out.print(table)
+    out.print(
+        f"{summary['passed']} of {summary['texts']} passed; diversity mean "
+        f"{summary['diversity_mean']:.3f}, min {summary['diversity_min']:.3f}; "
+        f"{summary['duplicated_sentences']} duplicated sentences, {summary['debris']} debris"
+    )
+
+
+def _texts(c: Context, target: str, language: str | None, instruction: str) -> list[Text]:
+    path = Path(target)
+    if path.is_dir():
+        return [_file(p, language, instruction) for p in sorted(path.glob("*.txt"))]
+    if path.is_file() and path.suffix == ".jsonl":
+        return _results(c, path, language)
+    if path.is_file():
+        return [_file(path, language, instruction)]
+    if target.isdigit():
+        return [_work(c, int(target), language)]
+    raise typer.BadParameter(f"no such work, file or folder: {target}", param_hint="WORK|FILE")
+
+
+def _file(path: Path, language: str | None, instruction: str) -> Text:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc}", param_hint="FILE") from exc
+    return Text(path.name, text, language or _detect(text), instruction)
+
+
+def _work(c: Context, work_id: int, language: str | None) -> Text:
+    with c.db.transaction() as s:
+        work = get_work(s, work_id)
+        text = work_text(s, work_id)
+    return Text(
+        f"work {work_id}", text, language or work.language, work.instruction, work.target_words
+    )
+
+
+def _results(c: Context, path: Path, language: str | None) -> list[Text]:
+    """The texts of a batch's results file: each written item's file, with its work's
+    instruction, language and length when the database still has the work."""
+    texts: list[Text] = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError:
+            err.print(f"{path}:{number}: not JSON, skipped", markup=False)
+            continue
+        if not isinstance(row, dict) or row.get("status") != "done" or not row.get("path"):
+            continue
+        file = Path(str(row["path"]))
+        if not file.is_absolute():
+            file = path.parent / file
+        if not file.is_file():
+            err.print(f"{path}:{number}: {file} is missing, skipped", markup=False)
+            continue
+        found = _file(file, language, "")
+        found = Text(f"{row.get('id', number)}", found.text, found.language, "", 0)
+        work_id = row.get("work_id")
+        if isinstance(work_id, int):
+            try:
+                with c.db.transaction() as s:
+                    work = get_work(s, work_id)
+                found = Text(
+                    found.name,
+                    found.text,
+                    language or work.language,
+                    work.instruction,
+                    int(row.get("required") or work.target_words),
+                )
+            except NotFoundError:
+                pass
+        texts.append(found)
+    return texts
+
+
+def _detect(text: str) -> str:
+    return "zh" if is_cjk_heavy(text) else "en"
