@@ -19,7 +19,7 @@ from typing import Any
 
 from agents.calls import Caller
 from agents.errors import AgentError, Cancelled
-from engines import Message
+from engines import Engine, Message
 from engines.base import WINDOW_MARGIN
 from prompts import render
 
@@ -132,7 +132,7 @@ def _unfenced(text: str) -> str:
 def judge(caller: Caller, instruction: str, text: str) -> Judgement:
     """Judge ``text``, written for ``instruction``: up to ``MAX_ATTEMPTS`` asks, each a
     little hotter; ``AgentError`` names what was wrong with every answer."""
-    shown, cut = fit_response(caller, instruction, text)
+    shown, cut = fit_response(caller.engine, instruction, text)
     prompt = render("judge", instruction=instruction, response=shown, cut=cut, marker=CUT_MARKER)
     messages: list[Message] = [{"role": "user", "content": prompt}]
     problems: list[str] = []
@@ -163,11 +163,10 @@ def judge(caller: Caller, instruction: str, text: str) -> Judgement:
     raise AgentError(f"the judge gave no usable judgement in {MAX_ATTEMPTS} tries: {tries}")
 
 
-def fit_response(caller: Caller, instruction: str, text: str) -> tuple[str, bool]:
+def fit_response(engine: Engine, instruction: str, text: str) -> tuple[str, bool]:
     """``text`` as shown to the judge, and whether it was cut: whole when the prompt and
     the answer fit the engine's window, else its beginning and its end around
     ``CUT_MARKER``, as much of both as fits."""
-    engine = caller.engine
 
     def prompt_tokens(shown: str, cut: bool) -> int:
         prompt = render(

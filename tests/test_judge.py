@@ -38,7 +38,7 @@ STORY = (
 )
 
 
-def answer(scores: Sequence[int] = (4, 3, 4, 5, 2, 3), **changes: Any) -> str:
+def answer(scores: Sequence[object] = (4, 3, 4, 5, 2, 3), **changes: Any) -> str:
     """A judge's answer with these scores; ``changes`` replace or drop dimensions."""
     data: dict[str, Any] = {
         d: {"reason": f"The {d.replace('_', ' ')} is fair.", "score": s}
@@ -117,12 +117,19 @@ def test_an_unusable_answer_says_why(text: str, why: str) -> None:
 
 @pytest.mark.parametrize(
     ("scores", "s_q"),
-    [((5,) * 6, 100.0), ((1,) * 6, 20.0), ((5, 4, 3, 2, 1, 3), 60.0), ((4, 4, 4, 4, 4, 3), 230 / 3)],
+    [
+        ((5,) * 6, 100.0),
+        ((1,) * 6, 20.0),
+        ((5, 4, 3, 2, 1, 3), 60.0),
+        ((4, 4, 4, 4, 4, 3), 230 / 3),
+    ],
 )
 def test_s_q_is_the_mean_score_over_five_times_a_hundred(
     scores: tuple[int, ...], s_q: float
 ) -> None:
-    judgement = Judgement(dict(zip(DIMENSIONS, scores, strict=True)), dict.fromkeys(DIMENSIONS, "x"))
+    judgement = Judgement(
+        dict(zip(DIMENSIONS, scores, strict=True)), dict.fromkeys(DIMENSIONS, "x")
+    )
     assert judgement.s_q == pytest.approx(s_q)
 
 
@@ -150,7 +157,7 @@ def test_the_prompt_names_the_dimensions_and_holds_the_task_and_the_text() -> No
     assert text.endswith(
         "The request:\n<request>\n" + TASK + "\n</request>\n\n"
         "The response:\n<response>\n" + STORY + "\n</response>\n\n"
-        'Answer with JSON only, nothing before or after it: one key per dimension, each with '
+        "Answer with JSON only, nothing before or after it: one key per dimension, each with "
         '"reason" (one short sentence saying why) and then "score" (an integer from 1 to 5). '
         "For example:\n"
         '{"relevance": {"reason": "...", "score": 3}, '
@@ -306,7 +313,8 @@ def test_a_real_server_judges_a_text(server: LlamaServer) -> None:
     started = time.perf_counter()
     judgement = judge(caller, TASK, STORY)
     seconds = time.perf_counter() - started
-    print(f"judge on {engine.model}: {judgement.as_dict()} in {seconds:.1f} s")
+    tries = len(caller.log.pending)
+    print(f"judge: {judgement.as_dict()} in {seconds:.1f} s, {tries} call(s)")
     assert set(judgement.scores) == set(DIMENSIONS)
     for name in DIMENSIONS:
         assert isinstance(judgement.scores[name], int) and 1 <= judgement.scores[name] <= 5
