@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -327,3 +328,29 @@ def test_a_real_server_judges_a_text(server: LlamaServer) -> None:
     assert parse_judgement(calls[-1].completion.text).scores == judgement.scores
     sent: list[Message] = json.loads(calls[-1].completion.prompt)
     assert STORY in sent[0]["content"]
+
+
+@pytest.mark.model
+def test_eval_quality_asks_a_real_judge_server(
+    server: LlamaServer, longform_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`longform eval quality FILE --judge URL`: the pure figures and, per text, the
+    judge's six scores and S_q (noise on the 135M model: the plumbing is the point)."""
+    from typer.testing import CliRunner
+
+    from app.main import cli
+
+    monkeypatch.setenv("LONGFORM_CONTEXT_LENGTH", str(SERVER_CONTEXT))
+    text = Path(__file__).parent / "data" / "quality" / "en_prose.txt"
+    short = longform_home.parent / "short.txt"
+    short.write_text(" ".join(text.read_text(encoding="utf-8").split()[:150]), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["eval", "quality", str(short), "--judge", server.url, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    (row,) = data["texts"]
+    judged = row["judge"]
+    assert set(judged["scores"]) == set(DIMENSIONS)
+    assert all(1 <= v <= 5 for v in judged["scores"].values())
+    assert 20 <= data["summary"]["s_q"] <= 100

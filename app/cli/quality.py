@@ -12,7 +12,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from agents.calls import Caller
+from agents.errors import AgentError
 from agents.evaluation import Scored, score_text, summarize
+from agents.judge import judge
 from app.cli.output import err, out, print_json
 from app.context import Context
 from storage import NotFoundError
@@ -55,6 +58,17 @@ def quality(
     instruction: Annotated[
         str, typer.Option("--instruction", help="What the texts were asked for (files).")
     ] = "",
+    judge_url: Annotated[
+        str | None,
+        typer.Option(
+            "--judge",
+            help="An OpenAI-compatible server with a judge model: adds "
+            "LongBench-Write's six scores and S_q.",
+        ),
+    ] = None,
+    judge_model: Annotated[
+        str | None, typer.Option("--judge-model", help="The judge's model name on that server.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Measure texts for quality: diversity (SimCTG, 256-token windows), sentences said
@@ -71,12 +85,37 @@ def quality(
         for t in texts
     ]  # fmt: skip
     summary = summarize([s for _, s in scored])
+    rows = [_row(t, s) for t, s in scored]
+    if judge_url is not None:
+        judged = _judge(c, texts, judge_url, judge_model)
+        for row, judgement in zip(rows, judged, strict=True):
+            row["judge"] = judgement
+        s_q = [float(j["s_q"]) for j in judged if "s_q" in j]
+        summary["s_q"] = round(sum(s_q) / len(s_q), 1) if s_q else None
     if as_json:
-        print_json({"texts": [_row(t, s) for t, s in scored], "summary": summary})
+        print_json({"texts": rows, "summary": summary})
     else:
         _table(scored, summary)
+        for row in rows:
+            if "judge" in row:
+                found = row["judge"]
+                line = f"S_q {found['s_q']:.1f}" if "s_q" in found else found["error"]
+                out.print(f"{row['name']}: judge: {line}", markup=False)
     if summary["passed"] < len(scored):
         raise typer.Exit(1)
+
+
+def _judge(c: Context, texts: list[Text], url: str, model: str | None) -> list[dict[str, Any]]:
+    """The judge's scores of each text (a text it could not judge says why)."""
+    engine = c.engine(url, model)
+    found: list[dict[str, Any]] = []
+    for t in texts:
+        caller = Caller(engine)
+        try:
+            found.append(judge(caller, t.instruction or "(not known)", t.text).as_dict())
+        except AgentError as exc:
+            found.append({"error": " ".join(str(exc).split())})
+    return found
 
 
 def _row(t: Text, s: Scored) -> dict[str, Any]:
