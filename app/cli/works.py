@@ -116,7 +116,8 @@ def logs(
     as_json: JsonOpt = False,
     full: Annotated[bool, typer.Option("--full", help="Print prompts and responses.")] = False,
 ) -> None:
-    """Show the model calls made for a work, with their token counts."""
+    """Show the model calls made for a work, with their token counts and what the
+    quality gates cut from each answer (or why a call failed)."""
     c: Context = ctx.obj
     with c.db.transaction() as s:
         get_work(s, work)
@@ -128,10 +129,17 @@ def logs(
         for call in calls:
             out.rule(f"call {call.id} · {call.agent} · {call.model}")
             out.print(call.prompt, markup=False)
+            out.rule("options", style="dim")
+            out.print(call.options, markup=False)
             out.rule("response", style="dim")
             out.print(call.response, markup=False)
+            if call.note:
+                out.rule("cut or failed", style="dim")
+                out.print(call.note, markup=False)
         return
-    table = Table("call", "agent", "engine", "prompt", "cached", "completion", "seconds", "end")
+    table = Table(
+        "call", "agent", "engine", "prompt", "cached", "completion", "seconds", "end", "note"
+    )
     for call in calls:
         table.add_row(
             str(call.id),
@@ -142,6 +150,7 @@ def logs(
             str(call.completion_tokens),
             f"{call.seconds:.1f}",
             call.finish_reason,
+            call.note,
         )
     out.print(table)
     totals = (
