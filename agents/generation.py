@@ -145,13 +145,11 @@ class Generator:
         guard_window: int = 400,
         halt_at_notes: bool = False,
         stop: Sequence[str] | None = None,
-        prose: bool = True,
     ) -> None:
         self.caller, self.agent, self.gate = caller, agent, gate
         self.guard_window = guard_window
         self.halt_at_notes = halt_at_notes
         self.stop = stop
-        self.prose = prose
 
     def call(
         self,
@@ -176,7 +174,7 @@ class Generator:
             turn.messages,
             max_tokens=turn.max_tokens,
             stop=self.stop,
-            prose=ProseRule(banned_first=sampling.avoid) if self.prose else None,
+            prose=ProseRule(banned_first=sampling.avoid),
             continue_final=turn.continuing,
             repeat_penalty=sampling.penalty,
             temperature=sampling.temperature,
@@ -215,12 +213,14 @@ class Generator:
         max_rounds: int,
         max_stalls: int,
         on_text: Callable[[str], None] | None = None,
+        sampling: Sampling | None = None,
     ) -> Generated:
         """Continue ``text`` (the same assistant turn, call after call) until it has
         ``aim`` of ``target`` words; ``prompt(text)`` gives each call's turn. A round
-        halted at a note about the task is not held against the rounds."""
+        halted at a note about the task is not held against the rounds. ``sampling``:
+        one that a caller's earlier tries made hotter (a fresh one by default)."""
         result = Generated(text)
-        sampling = Sampling()
+        sampling = sampling or Sampling()
         stalls = halts = 0
         while result.rounds < max_rounds + halts:
             if target - count_words(result.text) <= target * (1 - aim):

@@ -21,7 +21,7 @@ from typing import Any
 from agents.calls import Caller
 from agents.errors import AgentError, Cancelled
 from agents.events import TokenStream
-from agents.generation import Gate, Generator, Turn
+from agents.generation import Gate, Generator, Sampling, Turn
 from agents.layouts import HEADING_STOP
 from agents.length_control import (
     HIGH,
@@ -149,10 +149,14 @@ class RecurrentStep:
         )
         messages: list[Message] = [{"role": "user", "content": prompt}]
         passage = ""
+        # Kept over the tries: an answer that loops at once makes the next try hotter
+        # (and bans its first letter), or it would loop the same way again.
+        sampling = Sampling()
         for _ in range(MAX_ATTEMPTS):
-            passage = self._write_passage(task, messages, stream)
+            passage = self._write_passage(task, messages, stream, sampling)
             if count_words(passage) >= MIN_PASSAGE_WORDS:
                 break
+            sampling.hotter()
         else:
             raise AgentError(f"the model wrote no passage in {MAX_ATTEMPTS} tries")
         memory, options = self._memory(messages, passage, task.language)
@@ -197,13 +201,17 @@ class RecurrentStep:
         return cap_words(passage, self.memory_words // 4), plain_options(language)
 
     def _write_passage(
-        self, task: StepTask, messages: list[Message], stream: TokenStream | None
+        self,
+        task: StepTask,
+        messages: list[Message],
+        stream: TokenStream | None,
+        sampling: Sampling,
     ) -> str:
         """The passage in plain prose, continued (the same assistant turn, so the
         prompt stays cached) while it is short, through the shared generation loop:
         loops cut off, debris and sentences said before cut, another language dropped."""
         gate = Gate(task.language, instruction=task.instruction, earlier=task.earlier)
-        generator = Generator(self.caller, "recurrent", gate, stop=HEADING_STOP, prose=False)
+        generator = Generator(self.caller, "recurrent", gate, stop=HEADING_STOP)
 
         def prompt(text: str) -> Turn:
             turn: list[Message] = list(messages)
@@ -221,6 +229,7 @@ class RecurrentStep:
             max_rounds=PASSAGE_ROUNDS,
             max_stalls=1,
             on_text=stream,
+            sampling=sampling,
         )
         if stream is not None:
             stream.flush()
