@@ -174,20 +174,34 @@ class OpenAIEngine(Engine):
         cancel: threading.Event | None,
     ) -> str:
         """Stream one request into ``pieces`` and ``usage_meta``; return the finish reason."""
+        import openai
+
         finish = "stop"
-        for chunk in self._client.stream(lc_messages, **kwargs):
-            piece = chunk.content if isinstance(chunk.content, str) else ""
-            if piece:
-                pieces.append(piece)
-            reason = chunk.response_metadata.get("finish_reason")
-            if reason:
-                finish = str(reason)
-            if chunk.usage_metadata:
-                usage_meta.update(chunk.usage_metadata)
-            if cancel is not None and cancel.is_set():
-                return "cancelled"
-            if piece and on_token is not None and on_token(piece):
-                return "halted"
+        try:
+            for chunk in self._client.stream(lc_messages, **kwargs):
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                if piece:
+                    pieces.append(piece)
+                reason = chunk.response_metadata.get("finish_reason")
+                if reason:
+                    finish = str(reason)
+                if chunk.usage_metadata:
+                    usage_meta.update(chunk.usage_metadata)
+                if cancel is not None and cancel.is_set():
+                    return "cancelled"
+                if piece and on_token is not None and on_token(piece):
+                    return "halted"
+        except openai.LengthFinishReasonError as exc:
+            # Under a json_schema response_format the client raises at a "length" finish
+            # (it cannot parse a cut answer) instead of ending the stream, before the
+            # last chunk reaches us. A cut answer is still an answer: the agent
+            # validates it and asks again, as with any engine.
+            choices = exc.completion.choices
+            whole = (choices[0].message.content or "") if choices else ""
+            so_far = "".join(pieces)
+            if whole.startswith(so_far) and len(whole) > len(so_far):
+                pieces.append(whole[len(so_far) :])
+            return "length"
         return finish
 
     def embed(self, texts: Sequence[str]) -> list[list[float]] | None:

@@ -24,6 +24,7 @@ class Answer:
     status: int | None = None
     message: str = ""
     in_stream: bool = False
+    finish: str = "stop"  # sent with the last piece of text, as vLLM does
 
 
 Script = Callable[[dict[str, Any]], Answer]
@@ -57,9 +58,10 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.status is not None:
             self._event({"error": error})
         else:
-            for word in answer.text.split(" "):
+            words = answer.text.split(" ")
+            for word in words[:-1]:
                 self._event(_chunk({"content": word + " "}, None))
-            self._event(_chunk({}, "stop"))
+            self._event(_chunk({"content": words[-1]}, answer.finish))
         self.wfile.write(b"data: [DONE]\n\n")
 
     def _event(self, data: dict[str, Any]) -> None:

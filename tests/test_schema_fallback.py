@@ -127,3 +127,16 @@ def test_failures_that_are_not_the_schemas_are_not_retried_in_other_forms() -> N
             engine.chat(ASK, max_tokens=30)
         assert len(server.requests) == 2
         assert engine.schema_form is SchemaForm.GRAMMAR
+
+
+def test_an_answer_cut_at_max_tokens_is_returned_not_raised() -> None:
+    # The openai client raises at a "length" finish under a json_schema response_format;
+    # the agent must get the cut answer (to re-ask), not an error.
+    cut = PLAN[:120]
+    with scripted_server(lambda body: Answer(cut, finish="length")) as server:
+        engine = OpenAIEngine(server.url)
+        seen: list[str] = []
+        c = engine.chat(ASK, schema=plan_schema(3), max_tokens=40, on_token=seen.append)
+        assert (c.text, c.finish_reason) == (cut, "length")
+        assert c.usage.completion_tokens == 40
+        assert engine.schema_form is SchemaForm.GRAMMAR and len(server.requests) == 1
