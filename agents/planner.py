@@ -41,7 +41,6 @@ REPAIR_ATTEMPTS = 2
 TITLE_CHARS, GOAL_CHARS = 60, 200
 # Keys, quotes and the length of one section's JSON.
 SECTION_OVERHEAD_TOKENS = 24
-BOUNDED_MAX = 300
 SUM_TOLERANCE = 0.05
 
 
@@ -53,13 +52,11 @@ def section_count(target_words: int, section_words: int = SECTION_WORDS) -> int:
 
 def text_field(shortest: int, longest: int) -> dict[str, Any]:
     """A one-line string with no JSON punctuation in it (a small model under a grammar
-    otherwise fills strings with half-closed JSON). Bounds up to ``BOUNDED_MAX`` are
-    part of the pattern; longer fields are left open (llama.cpp expands a bound into
-    one grammar rule per character) and are bounded by max_tokens and by validation."""
+    otherwise fills strings with half-closed JSON), in the portable form: an open
+    pattern and length bounds. Each engine turns it into what its backend compiles
+    (``engines.schemas``); validation bounds what a backend cannot."""
     chars = '[^{}\\[\\]"\\\\\\n]'
-    if longest > BOUNDED_MAX:
-        return {"type": "string", "pattern": f"^{chars}+$"}
-    return {"type": "string", "pattern": f"^{chars}{{{shortest},{longest}}}$"}
+    return {"type": "string", "pattern": f"^{chars}+$", "minLength": shortest, "maxLength": longest}
 
 
 def plan_schema(count: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from engines.base import WINDOW_MARGIN, Completion, Engine, Message, OnToken, ProseRule, Usage
 from engines.chat_template import ChatTemplate
 from engines.errors import EngineError, EngineUnavailable
-from engines.llama_call import Call, StopText, common_prefix, hold_end
+from engines.llama_call import Call, StopText, common_prefix, hold_end, schema_grammar
 from engines.profiles import DEFAULT_SINK_TOKENS, get_profile, trained_context
 from engines.profiles import llama_kwargs as profile_kwargs
 from engines.prose import TokenTable, prose_processor
@@ -117,12 +117,9 @@ class EmbeddedEngine(Engine):
         return self._template.render(messages, continue_final=continue_final)
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
-        from llama_cpp.llama_grammar import LlamaGrammar
-
-        # Key order matters: the grammar emits properties in the schema's order.
         key = json.dumps(schema)
         if key not in self._grammars:
-            self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+            self._grammars[key] = schema_grammar(schema)
         return self._grammars[key]
 
     def _token_table(self) -> TokenTable:

@@ -1,14 +1,16 @@
 """One llama.cpp call's state and the pieces of its stream: settings and output so
-far, holding the end of turn back, cutting at stop sequences, and the common prefix
-of two prompts (how much of the cache a new prompt can reuse)."""
+far, its grammar, holding the end of turn back, cutting at stop sequences, and the
+common prefix of two prompts (how much of the cache a new prompt can reuse)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from engines.base import OnToken
+from engines.schemas import grammar_schema, plain_schema
 
 
 @dataclass
@@ -25,6 +27,21 @@ class Call:
     processors: Any = None
     produced: int = 0
     pieces: list[str] = field(default_factory=list)
+
+
+def schema_grammar(schema: dict[str, Any]) -> Any:
+    """llama.cpp's grammar for ``schema``: its grammar form (length bounds folded into
+    patterns, which llama.cpp's converter otherwise ignores beside a pattern); the plain
+    form, then any JSON, where the converter cannot take that."""
+    from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
+
+    for form in (grammar_schema(schema, max_repeat=None), plain_schema(schema)):
+        try:
+            # Key order matters: the grammar emits properties in the schema's order.
+            return LlamaGrammar.from_json_schema(json.dumps(form), verbose=False)
+        except Exception:  # the converter fails with asserts and ValueErrors alike
+            continue
+    return LlamaGrammar.from_string(JSON_GBNF, verbose=False)
 
 
 def hold_end(end_tokens: list[int], min_tokens: int, call: Call) -> Any:

@@ -14,6 +14,7 @@ import httpx
 
 from engines.base import Completion, Engine, Message, OnToken, ProseRule, Usage
 from engines.errors import ContextOverflow, EngineError, EngineUnavailable
+from engines.schemas import SchemaForm, response_format
 from engines.tokens import estimate_tokens
 
 DEFAULT_CONTEXT = 8192
@@ -59,9 +60,9 @@ class OpenAIEngine(Engine):
             max_retries=max_retries,
             stream_usage=True,
         )
-        # How a schema is sent: OpenAI's json_schema form (vLLM, llama.cpp's llama-server)
-        # until the server refuses it; llama-cpp-python's server only takes json_object.
-        self._schema_form = "json_schema"
+        # How a schema is sent: the most faithful form until the server refuses or fails
+        # on it (then the next, see ``_simpler_form``), remembered for later calls.
+        self.schema_form = SchemaForm.GRAMMAR
         # Whether the server has an embeddings endpoint for this model: unknown until the
         # first call, then remembered (a refusal is not asked again at every passage).
         self._embeddings: bool | None = None
@@ -131,23 +132,24 @@ class OpenAIEngine(Engine):
             "max_tokens": max_tokens,
             "extra_body": extra_body,
         }
-        if schema is not None:
-            kwargs["response_format"] = self._response_format(schema)
         pieces: list[str] = []
         finish = "stop"
         usage_meta: dict[str, Any] = {}
         started = time.perf_counter()
-        try:
+        form = self.schema_form
+        while True:
+            if schema is not None:
+                kwargs["response_format"] = response_format(form, schema)
             try:
                 finish = self._stream(lc_messages, kwargs, pieces, usage_meta, on_token, cancel)
-            except Exception as exc:
-                if schema is None or pieces or not self._refused_schema_form(exc):
-                    raise
-                self._schema_form = "json_object"
-                kwargs["response_format"] = self._response_format(schema)
-                finish = self._stream(lc_messages, kwargs, pieces, usage_meta, on_token, cancel)
-        except Exception as exc:  # the openai client raises many types
-            raise _engine_error(exc, self.base_url) from exc
+                break
+            except Exception as exc:  # the openai client raises many types
+                simpler = None if schema is None or pieces else _simpler_form(form, exc)
+                if simpler is None:
+                    raise _engine_error(exc, self.base_url, form if schema else None) from exc
+                form = simpler
+                # max(): a concurrent call may have stepped further down already.
+                self.schema_form = max(self.schema_form, form, key=list(SchemaForm).index)
         seconds = time.perf_counter() - started
         text = "".join(pieces)
         details = usage_meta.get("input_token_details") or {}
@@ -172,20 +174,34 @@ class OpenAIEngine(Engine):
         cancel: threading.Event | None,
     ) -> str:
         """Stream one request into ``pieces`` and ``usage_meta``; return the finish reason."""
+        import openai
+
         finish = "stop"
-        for chunk in self._client.stream(lc_messages, **kwargs):
-            piece = chunk.content if isinstance(chunk.content, str) else ""
-            if piece:
-                pieces.append(piece)
-            reason = chunk.response_metadata.get("finish_reason")
-            if reason:
-                finish = str(reason)
-            if chunk.usage_metadata:
-                usage_meta.update(chunk.usage_metadata)
-            if cancel is not None and cancel.is_set():
-                return "cancelled"
-            if piece and on_token is not None and on_token(piece):
-                return "halted"
+        try:
+            for chunk in self._client.stream(lc_messages, **kwargs):
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                if piece:
+                    pieces.append(piece)
+                reason = chunk.response_metadata.get("finish_reason")
+                if reason:
+                    finish = str(reason)
+                if chunk.usage_metadata:
+                    usage_meta.update(chunk.usage_metadata)
+                if cancel is not None and cancel.is_set():
+                    return "cancelled"
+                if piece and on_token is not None and on_token(piece):
+                    return "halted"
+        except openai.LengthFinishReasonError as exc:
+            # Under a json_schema response_format the client raises at a "length" finish
+            # (it cannot parse a cut answer) instead of ending the stream, before the
+            # last chunk reaches us. A cut answer is still an answer: the agent
+            # validates it and asks again, as with any engine.
+            choices = exc.completion.choices
+            whole = (choices[0].message.content or "") if choices else ""
+            so_far = "".join(pieces)
+            if whole.startswith(so_far) and len(whole) > len(so_far):
+                pieces.append(whole[len(so_far) :])
+            return "length"
         return finish
 
     def embed(self, texts: Sequence[str]) -> list[list[float]] | None:
@@ -233,26 +249,51 @@ class OpenAIEngine(Engine):
             vectors.append([float(x) for x in data])
         return vectors if len(vectors) == len(texts) else None
 
-    def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
-        if self._schema_form == "json_object":
-            return {"type": "json_object", "schema": schema}
-        return {
-            "type": "json_schema",
-            "json_schema": {"name": "answer", "schema": schema, "strict": True},
-        }
 
-    def _refused_schema_form(self, exc: Exception) -> bool:
-        """Whether the server rejected the json_schema response_format itself
-        (llama-cpp-python's answers 500: "Input should be 'text' or 'json_object'")."""
-        import openai
+# Words in a server's error that say the structured-output request itself failed.
+SCHEMA_WORDS = ("grammar", "schema", "xgrammar", "guidance", "response_format", "structured")
 
-        message = str(exc)
-        return (
-            self._schema_form == "json_schema"
-            and isinstance(exc, openai.APIStatusError)
-            and "response_format" in message
-            and "json_object" in message
-        )
+
+def _simpler_form(form: SchemaForm, exc: Exception) -> SchemaForm | None:
+    """The form to try after ``form`` failed with ``exc``; None when the failure is not
+    the schema's or no simpler form is left."""
+    forms = list(SchemaForm)
+    if _refuses_json_schema(exc):
+        return SchemaForm.JSON_OBJECT if form is not SchemaForm.JSON_OBJECT else None
+    if not _schema_failure(exc) or form is forms[-1]:
+        return None
+    return forms[forms.index(form) + 1]
+
+
+def _schema_failure(exc: Exception) -> bool:
+    """Whether a request's structured output failed on the server: a 400 or 500 naming
+    it, or a bare "Internal server error" (what vLLM streams, after a 200, when xgrammar
+    crashes compiling the grammar)."""
+    import openai
+
+    if not isinstance(exc, openai.APIError) or isinstance(exc, openai.APIConnectionError):
+        return False
+    status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
+    body = exc.body if isinstance(exc.body, dict) else {}
+    if status is None and isinstance(body.get("code"), int):
+        status = body["code"]  # an error event inside a stream
+    message = str(exc).lower()
+    if status not in (400, 422, 500) or "context" in message:  # context: a prompt too long
+        return False
+    return "internal server error" in message or any(w in message for w in SCHEMA_WORDS)
+
+
+def _refuses_json_schema(exc: Exception) -> bool:
+    """llama-cpp-python's server takes only json_object: it answers 500 "Input should be
+    'text' or 'json_object'" to the json_schema form, whatever the schema."""
+    import openai
+
+    message = str(exc)
+    return (
+        isinstance(exc, openai.APIStatusError)
+        and "response_format" in message
+        and "json_object" in message
+    )
 
 
 def _completion_estimate(text: str, finish: str, max_tokens: int) -> int:
@@ -277,10 +318,15 @@ def _embeddings_refused(exc: Exception) -> bool:
     return exc.status_code in (400, 500) and said
 
 
-def _engine_error(exc: Exception, base_url: str) -> EngineError:
+def _engine_error(exc: Exception, base_url: str, form: SchemaForm | None = None) -> EngineError:
     import openai
 
     detail = " ".join(str(exc).split())  # error messages are one line
+    if form is SchemaForm.JSON_OBJECT and _schema_failure(exc):
+        return EngineError(
+            f"{base_url} failed on every structured-output form (json_schema, json_schema "
+            f"without patterns, json_object): {detail}"
+        )
     if isinstance(exc, openai.APIConnectionError):
         return EngineUnavailable(f"cannot reach {base_url}: {detail}")
     if isinstance(exc, openai.BadRequestError) and "context" in detail.lower():

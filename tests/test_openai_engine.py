@@ -17,10 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from agents.planner import plan_schema
 from engines.base import Message
 from engines.embedded import default_model_path
 from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 from engines.openai_compat import DEFAULT_CONTEXT, OpenAIEngine
+from engines.schemas import SchemaForm
 
 pytestmark = pytest.mark.model
 
@@ -232,6 +234,28 @@ def test_schema_constrains_the_answer_to_valid_json(server: LlamaServer) -> None
         data = json.loads(c.text)
         assert isinstance(data, dict) and isinstance(data["title"], str)
         assert c.finish_reason == "stop"
+
+
+def test_a_plan_schema_is_answered_within_its_bounds(server: LlamaServer) -> None:
+    # The planner's schema as agents state it (open patterns with length bounds): the
+    # server gets it beside json_object and builds its grammar with llama.cpp's
+    # converter, which follows only the pattern, so the bounds must be in the pattern.
+    engine = OpenAIEngine(server.url)
+    ask: list[Message] = [
+        {
+            "role": "user",
+            "content": "Plan a story about a lighthouse keeper in 3 sections, as JSON: "
+            "sections, each with a title, a goal and a number of words.",
+        }
+    ]
+    c = engine.chat(ask, schema=plan_schema(3), max_tokens=364, temperature=0.0)
+    assert engine.schema_form is SchemaForm.JSON_OBJECT
+    sections = json.loads(c.text)["sections"]
+    assert len(sections) == 3
+    for section in sections:
+        assert 2 <= len(section["title"]) <= 60 and 10 <= len(section["goal"]) <= 200
+        assert not set('{}[]"\n') & set(section["title"] + section["goal"])
+        assert isinstance(section["words"], int)
 
 
 def test_an_unreachable_server_is_one_clear_error() -> None:

@@ -1,6 +1,8 @@
 """A real vLLM server on CPU (opt-in, marker ``vllm``): ``longform serve --engine vllm``
-with the yarn-2x profile, a 3-work batch against it, and a prompt longer than the
-model's native window.
+with the yarn-2x profile, a 3-work batch against it, a prompt longer than the
+model's native window, the agents' schemas in the form xgrammar compiles (and the
+fall-back when it crashes), and a 1,200-word work planned and written by
+``longform eval length``.
 
 Needs ``LONGFORM_VLLM_PYTHON``: a Python that can ``import vllm`` (see
 ``bench/setup_vllm.sh``). The model is ``LONGFORM_VLLM_MODEL`` (a Hugging Face folder),
@@ -22,8 +24,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from agents.bible import facts_schema
+from agents.planner import plan_schema
+from agents.recurrent import memory_schema
+from engines.base import Message
 from engines.embedded import default_model_path
 from engines.openai_compat import OpenAIEngine
+from engines.schemas import SchemaForm
 from engines.serving import VLLM_PYTHON_ENV
 
 pytestmark = pytest.mark.vllm
@@ -78,6 +85,11 @@ def free_port() -> int:
 
 def longform(*args: str) -> list[str]:
     return [sys.executable, "-m", "app.main", *args]
+
+
+def run_longform(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LONGFORM_HOME": str(home)}
+    return subprocess.run(longform(*args), env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +179,65 @@ def test_a_three_work_batch_with_cached_tokens(server: str, tmp_path: Path) -> N
     assert server_counts["prompt"] >= summary["prompt_tokens"] * 0.9
     assert server_counts["cached"] > 0 and 0 < server_counts["hit_rate"] < 1
     assert server_counts["generation"] > 0
+
+
+BOTTLE: list[Message] = [
+    {
+        "role": "user",
+        "content": "A lighthouse keeper finds a message in a bottle. Answer with JSON.",
+    }
+]
+TEXT_CHARS = '[^{}\\[\\]"\\\\\\n]'
+
+
+def test_the_agents_schemas_are_answered_in_the_form_xgrammar_compiles(server: str) -> None:
+    # As agents state them, with bounds above xgrammar's 128 (a goal of up to 200
+    # characters): sent bounded as they were, xgrammar 0.2.8 crashed on them.
+    engine = OpenAIEngine(server)
+    for schema in (plan_schema(3), memory_schema(60), facts_schema()):
+        c = engine.chat(BOTTLE, schema=schema, max_tokens=600, temperature=0.0)
+        assert engine.schema_form is SchemaForm.GRAMMAR
+        assert c.finish_reason == "stop"
+        assert isinstance(json.loads(c.text), dict)
+
+
+def test_a_schema_xgrammar_crashes_on_is_answered_in_a_plainer_form(server: str) -> None:
+    # A bounded pattern whose count passes 128: vLLM answers "Internal server error".
+    bounded = {
+        "type": "object",
+        "properties": {"goal": {"type": "string", "pattern": f"^{TEXT_CHARS}{{10,200}}$"}},
+        "required": ["goal"],
+    }
+    engine = OpenAIEngine(server)
+    c = engine.chat(BOTTLE, schema=bounded, max_tokens=200, temperature=0.0)
+    assert engine.schema_form is SchemaForm.PLAIN
+    assert c.text.lstrip().startswith("{")
+
+
+def test_eval_length_plans_and_writes_a_1200_word_work(server: str, tmp_path: Path) -> None:
+    item = {
+        "prompt": "Write a story about a lighthouse keeper who finds a message in a bottle.",
+        "length": 1200,
+        "id": "bottle",
+    }
+    path = tmp_path / "items.jsonl"
+    path.write_text(json.dumps(item) + "\n")
+    home = tmp_path / "home"
+    r = run_longform(home, "eval", "length", str(path), "--engine", server, "--json", "-q",
+                     timeout=1800)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    (row,) = json.loads(r.stdout)["items"]
+    assert row["words"] >= row["required"] // 2
+    shown = run_longform(home, "show", str(row["work_id"]), "--json")
+    assert shown.returncode == 0, shown.stderr
+    work = json.loads(shown.stdout)
+    sections = [n for n in work["outline"] if n["level"] == "section"]
+    # 1,200 words are planned as three sections of about 400, each written.
+    assert len(sections) == 3
+    assert all(n["status"] == "done" and n["words"] > 0 for n in sections)
+    assert len({n["goal"] for n in sections}) == 3
+    assert all(len(n["title"]) <= 60 and len(n["goal"]) <= 200 for n in sections)
+    assert work["words"] == row["words"]
+    logs = run_longform(home, "logs", str(row["work_id"]), "--json")
+    agents = [call["agent"] for call in json.loads(logs.stdout)]
+    assert agents.count("planner") >= 1 and agents.count("writer") >= 3
