@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from agents.calls import Caller
 from agents.errors import Cancelled
 from agents.length_control import drop_unfinished_sentence, ends_cleanly
-from agents.quality import duplicated_sentences, language_share, remove_debris, word_validity
+from agents.quality import (
+    diversity,
+    duplicated_sentences,
+    language_share,
+    remove_debris,
+    word_validity,
+)
 from agents.quality.debris import is_note_line
 from agents.quality.degeneration import sentence_key
 from agents.quality.tokens import long_enough, sentences
@@ -36,6 +42,10 @@ MIN_LANGUAGE_SHARE = 0.7
 # Chinese: the share of characters in dictionary words under which a piece is random
 # characters, not Chinese (see ``agents.quality.report``).
 MIN_CHINESE_VALIDITY = 0.25
+# A piece whose 256-token windows fall under this diversity goes round in circles (the
+# report's gate for a window; see ``agents.quality.report``), judged from this length.
+MIN_PIECE_DIVERSITY = 0.70
+LOOP_MIN_TOKENS = 128
 # A piece shorter than this adds nothing: a stall.
 MIN_PIECE_WORDS = 3
 
@@ -96,12 +106,17 @@ class Gate:
             if long_enough(sentence.text, words=4, cjk_chars=6):
                 self._seen.add(sentence_key(sentence.text))
 
-    def check(self, piece: str, *, language: bool = True) -> Piece:
-        """What of ``piece`` may be kept (it is not remembered until ``remember``);
-        with ``language`` false a piece in another language is not dropped."""
+    def check(self, piece: str, *, whole: bool = True) -> Piece:
+        """What of ``piece`` may be kept (it is not remembered until ``remember``).
+        With ``whole`` false nothing is dropped whole (a tidy of a finished text): only
+        its debris and the sentences it says again are cut."""
         cuts: list[str] = []
-        if language and self.wrong_language(piece):
+        if whole and self.wrong_language(piece):
             return Piece("", rejected=True, cuts=[f"a piece not in {self.language}: dropped"])
+        looping = diversity(piece)
+        if whole and looping.tokens >= LOOP_MIN_TOKENS and looping.worst < MIN_PIECE_DIVERSITY:
+            why = f"a piece going round in circles (diversity {looping.worst:.2f}): dropped"
+            return Piece("", rejected=True, cuts=[why])
         cleaned = remove_debris(piece, instruction=self.instruction)
         if cleaned.removed:
             kinds = sorted({str(d.kind) for d in cleaned.removed})

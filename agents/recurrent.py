@@ -109,6 +109,8 @@ def parse_memory(text: str) -> tuple[str, list[str]]:
 _FIELD_WORDS = re.compile(r"\b(json|options?|memory|string|field|array)\b", re.IGNORECASE)
 _JSON_MARKS = re.compile(r"[{}\[\]\"\\]|'\s*,\s*'|^[\s,:;]|:\s*'")
 MIN_OPTION_WORDS = 4
+_LIST_MARK = re.compile(r"^\s*(\d+|[a-zA-Z])[.)]\s")
+_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’」』)）]*$")
 
 
 def option_problem(option: str) -> str | None:
@@ -119,6 +121,10 @@ def option_problem(option: str) -> str | None:
         return "names the answer's fields"
     if count_words(option) < MIN_OPTION_WORDS:
         return "is too short to be a next step"
+    if _LIST_MARK.match(option):
+        return "is a list item"
+    if option[0].islower() or not _SENTENCE_END.search(option):
+        return "is not a whole sentence"
     return None
 
 

@@ -98,7 +98,7 @@ class SectionWriter:
             )
             # What is stored says no sentence twice, whichever way it was written.
             final = Gate(task.language, instruction=task.instruction, earlier=earlier)
-            tidied = final.check(text, language=False)
+            tidied = final.check(text, whole=False)
             text, cuts = tidied.text, cuts + tidied.cuts
         text = drop_repeated_paragraphs(text.strip(), earlier[-LOOKBACK_CHARS:])
         text = trim_to_sentence(text, int(target * HIGH))

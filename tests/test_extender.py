@@ -22,20 +22,23 @@ from agents.writer import SectionWriter
 from engines import Engine, Message
 from storage.wordcount import count_words
 from tests.fakes import ScriptedEngine
+from tests.prose import fresh, fresh_zh
 
 DATA = Path(__file__).with_name("data")
 _names = ("".join(p) for p in itertools.product(*["bcdfghklmnprstvz", "aeiou"] * 2))
 _hanzi = "春夏秋冬山水花鸟风云雨雪日月星河江湖海天林木竹石桥船灯火书画琴茶酒"
 _zh_names = (f"{a}{b}" for a, b in itertools.product(_hanzi, _hanzi))
+_zh_count = itertools.count()
+_en_count = itertools.count(3000)
 
 
 def en(n: int) -> str:
     """n sentences that share no run of words (so no repetition check finds one)."""
-    return " ".join(f"Sailor {w} rowed past rock {w} at dawn." for w in _take(_names, n))
+    return " ".join(f"Sailor {w} {fresh(next(_en_count), 5)}." for w in _take(_names, n))
 
 
 def zh(n: int) -> str:
-    return "".join(f"{w}在河边看见了{w}。" for w in _take(_zh_names, n))
+    return "".join(f"{w}{fresh_zh(next(_zh_count), 8)}。" for w in _take(_zh_names, n))
 
 
 def _take(names: Any, n: int) -> list[str]:

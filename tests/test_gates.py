@@ -18,6 +18,7 @@ from storage import Database
 from storage.calls import list_calls
 from storage.passages import work_text
 from tests.fakes import ScriptedEngine
+from tests.prose import fresh
 from tests.test_memory import facts_answer, memory_answer, recurrent_work
 from tests.test_writer import varied
 
@@ -84,8 +85,8 @@ def test_recurrent_steps_store_no_sentence_twice(db: Database) -> None:
     said = "Mira held the lantern high above the dark water of the mill pond."
 
     def passage(n: int) -> str:
-        fresh = " ".join(f"Stone {n}{i:02d} of the wall was cold." for i in range(36))
-        return f"{said} {fresh}"
+        stones = " ".join(f"Stone {n}{i:02d} {fresh(n * 100 + i, 5)}." for i in range(30))
+        return f"{said} {stones}"
 
     def answer(n: int) -> Any:
         def reply(_m: Sequence[Message], _o: dict[str, Any]) -> str:

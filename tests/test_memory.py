@@ -25,11 +25,12 @@ from storage.steps import step_context
 from storage.wordcount import count_words
 from storage.works import create_work
 from tests.fakes import ScriptedEngine
+from tests.prose import fresh
 
 
 def step_passage(n: int) -> str:
     """A scripted passage of about 190 words: long enough that it is not continued."""
-    counting = " ".join(f"She counted stone {n}{i:02d} of the wall." for i in range(30))
+    counting = " ".join(f"Stone {n}{i:02d} {fresh(n * 100 + i, 5)}." for i in range(30))
     return f"Mira walked to the old mill number {n} and found a lantern. {counting}"
 
 
@@ -214,7 +215,7 @@ def test_a_short_passage_is_continued_in_the_same_turn(db: Database) -> None:
     # The memory call is a second turn after the whole passage.
     messages, options = engine.calls[2]
     assert options["schema"] is not None
-    assert messages[-2]["content"].startswith(short) and "counted stone" in messages[-2]["content"]
+    assert messages[-2]["content"].startswith(short) and "Stone 100" in messages[-2]["content"]
 
 
 def test_bad_memory_answers_keep_the_passage_with_plain_options_and_say_so(

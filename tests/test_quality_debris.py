@@ -223,3 +223,25 @@ def test_every_line_the_writer_cuts_is_debris() -> None:
         assert is_note_line(line), line
         assert len(find_debris(f"It rained.\n{line}\nEnd.")) == 1, line
     assert not is_note_line("It rained all night.")
+
+
+LONG_PROSE = (
+    "He wrote 300 words a day in the lighthouse log, no more and no less, and in the "
+    "evenings he walked along the shore to count the boats. The sea was grey and the "
+    "gulls were loud, and the long winter had only begun when the supply ship failed "
+    "to come for the third week in a row."
+)
+
+
+def test_a_long_paragraph_that_mentions_a_length_is_prose() -> None:
+    # "300 words" then "along"/"long" in one long line: prose, kept whole (it was
+    # once cut as a note about the task, losing the paragraph).
+    assert find_debris(LONG_PROSE) == []
+    assert not is_note_line(LONG_PROSE)
+
+
+def test_a_long_paragraph_opening_with_a_note_loses_only_the_note() -> None:
+    text = "Here is the 300-word story you asked for: " + LONG_PROSE
+    (found,) = find_debris(text)
+    assert found.kind == DebrisKind.TASK_NOTE
+    assert remove_debris(text).text == LONG_PROSE

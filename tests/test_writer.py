@@ -13,6 +13,7 @@ from agents.writer import SectionWriter
 from engines import Message
 from storage.wordcount import count_words
 from tests.fakes import ScriptedEngine
+from tests.prose import fresh
 
 SENTENCE = "The tide came in over the black rocks below the tower. "
 
@@ -29,7 +30,7 @@ def task(target: int = 100) -> SectionTask:
 def varied(n: int, start: int = 0) -> str:
     """n distinct sentences (so the repetition guard has nothing to find)."""
     names = _names(start + n)[start:]
-    return "\n" + " ".join(f"Wave number {w} broke on stone {w} tonight." for w in names)
+    return "\n" + " ".join(f"Wave number {w} {fresh(start + i, 4)}." for i, w in enumerate(names))
 
 
 class Varied:

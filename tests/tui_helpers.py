@@ -32,6 +32,7 @@ from storage.outline import add_node, update_node
 from storage.passages import add_passage
 from storage.steps import ContextRecord, record_context, set_options
 from storage.works import create_work
+from tests.prose import fresh
 
 SIZE = (80, 24)
 RUN_TIMEOUT = 300.0  # a run on the real model
@@ -166,7 +167,7 @@ def seed_recurrent_work(db: Database) -> int:
 
 def step_passage(n: int) -> str:
     """A scripted passage of about 190 words: long enough that it is not continued."""
-    counting = " ".join(f"He counted step {n}{i:02d} of the stair." for i in range(30))
+    counting = " ".join(f"Step {n}{i:02d} {fresh(n * 100 + i, 5)}." for i in range(30))
     return f"The keeper climbed to lamp room number {n} and waited. {counting}"
 
 

@@ -53,10 +53,15 @@ class Cleaned:
     removed: tuple[Debris, ...]
 
 
+# A note about the task is a short line; a paragraph that merely mentions "300 words"
+# somewhere and "long" later is prose, and dropping it whole would lose it.
+NOTE_MAX_WORDS = 40
+
+
 def is_note_line(line: str) -> bool:
-    """The section writer's streaming rule: a line that opens as a note about the task,
-    a length, an outline label or a heading."""
-    return rules.NOTE_LINE.match(line) is not None
+    """The section writer's streaming rule: a short line that opens as a note about the
+    task, a length, an outline label or a heading."""
+    return rules.NOTE_LINE.match(line) is not None and count_words(line) <= NOTE_MAX_WORDS
 
 
 def find_debris(text: str, *, instruction: str = "", headings: bool = False) -> list[Debris]:
@@ -144,9 +149,28 @@ def _whole_line_kind(line: str, *, headings: bool) -> DebrisKind | None:
         return DebrisKind.MARKUP
     if rules.HEADING_TALK.search(line):
         return DebrisKind.OUTLINE_LABEL
-    if _is_task_note(line):
+    if count_words(line) <= NOTE_MAX_WORDS and _is_task_note(line):
         return DebrisKind.TASK_NOTE
     return None
+
+
+def _opening_note(line: str) -> int | None:
+    """Where a note about the task that opens a long line ends ("Here is the story:
+    Once upon a time..."): only that sentence goes, the prose after it stays."""
+    if count_words(line) <= NOTE_MAX_WORDS:
+        return None
+    end = rules.SENTENCE_END.search(line)
+    colon = min((i for i in (line.find(":"), line.find("：")) if i >= 0), default=-1)
+    cut = min(end.end() if end else len(line), colon + 1 if colon >= 0 else len(line))
+    first = line[:cut]
+    # It must say it is about the text ("Here is...", "this story", a closing colon):
+    # a sentence that merely counts words is a story's own sentence.
+    about_itself = (
+        rules.OPENER.match(first) is not None
+        or rules.SELF_REFERENCE.search(first) is not None
+        or first.rstrip().endswith((":", "："))
+    )
+    return cut if cut < len(line) and about_itself and _is_task_note(first) else None
 
 
 def _is_task_note(line: str) -> bool:
@@ -205,6 +229,10 @@ def _spans(line: str, instruction: str) -> Iterator[tuple[DebrisKind, int, int, 
             return False
         taken.append((start, end))
         return True
+
+    opening = _opening_note(line)
+    if opening is not None and free(0, opening):
+        yield DebrisKind.TASK_NOTE, 0, opening, (0, opening)
 
     in_sentence: list[tuple[DebrisKind, int, int]] = []
     for match in rules.PLACEHOLDER.finditer(line):

@@ -18,7 +18,8 @@ import re
 # Kept exactly as the section writer had it: it halts a stream at such a line, and a
 # wider rule would change what the prefix cache sees.
 _LENGTH_NOTE = (
-    r"\(?\s*(word count|words?)\s*:|.*\b\d+\s*-?\s*words?\b.*(long|count|total|section)|.*字数"
+    r"\(?\s*(word count|words?)\s*:|.*\b\d+\s*-?\s*words?\b.*\b(long|count|total|section)\b"
+    r"|.*字数"
 )
 _MARKDOWN_HEADING = r"#+"
 _LABEL_NOTE = r"(title|story|original text|text|summary|note)\s*:"
