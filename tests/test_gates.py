@@ -85,7 +85,7 @@ def test_recurrent_steps_store_no_sentence_twice(db: Database) -> None:
     said = "Mira held the lantern high above the dark water of the mill pond."
 
     def passage(n: int) -> str:
-        stones = " ".join(f"Stone {n}{i:02d} {fresh(n * 100 + i, 5)}." for i in range(30))
+        stones = " ".join(f"Stone {n}{i:02d} {fresh(n * 100 + i, 5)}." for i in range(34))
         return f"{said} {stones}"
 
     def answer(n: int) -> Any:
