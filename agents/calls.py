@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engines import Completion, Engine, Message, Usage
+from engines import ChatOptions, Completion, Engine, Message, Usage
+from engines.base import OnToken
 from storage.calls import add_call
 
 
@@ -73,10 +74,19 @@ class Caller:
     log: CallLog = field(default_factory=CallLog)
     cancel: threading.Event = field(default_factory=threading.Event)
 
-    def chat(self, agent: str, messages: Sequence[Message], **options: Any) -> Completion:
-        sent = _options_json(options)
+    def chat(
+        self,
+        agent: str,
+        messages: Sequence[Message],
+        *,
+        on_token: OnToken | None = None,
+        **fields: Any,
+    ) -> Completion:
+        """One call with the ``ChatOptions`` given as keywords, logged as sent."""
+        options = ChatOptions(**fields)
+        sent = json.dumps(options.as_dict(), ensure_ascii=False, default=_plain)
         try:
-            completion = self.engine.chat(messages, cancel=self.cancel, **options)
+            completion = self.engine.chat(messages, options, on_token=on_token, cancel=self.cancel)
         except Exception as exc:
             failed = Completion(
                 "",
@@ -92,7 +102,5 @@ class Caller:
         return completion
 
 
-def _options_json(options: dict[str, Any]) -> str:
-    """The options of a call that say what was asked (callbacks left out)."""
-    kept = {k: v for k, v in options.items() if k != "on_token"}
-    return json.dumps(kept, ensure_ascii=False, default=lambda o: getattr(o, "__dict__", str(o)))
+def _plain(value: object) -> object:
+    return getattr(value, "__dict__", str(value))

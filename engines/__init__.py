@@ -6,7 +6,7 @@ talks to an OpenAI-compatible server such as vLLM.
 
 from __future__ import annotations
 
-from engines.base import Completion, Engine, Message, ProseRule, Usage
+from engines.base import ChatOptions, Completion, Engine, Message, ProseRule, Usage
 from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 
 
@@ -24,6 +24,7 @@ def open_engine(spec: str = "embedded", *, model: str | None = None, **options: 
 
 
 __all__ = [
+    "ChatOptions",
     "Completion",
     "ContextOverflow",
     "Engine",

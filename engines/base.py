@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, TypedDict
 
 from engines.errors import ContextOverflow
@@ -47,6 +47,31 @@ class ProseRule:
     banned_first: str = ""
 
 
+@dataclass(frozen=True)
+class ChatOptions:
+    """How to answer, declared once for every engine (``Engine.supports`` says which
+    fields an engine acts on). The call log stores them as sent, so a call can be
+    replayed."""
+
+    max_tokens: int = 512
+    schema: dict[str, Any] | None = None  # a JSON schema the answer must follow
+    prose: ProseRule | None = None
+    stop: Sequence[str] | None = None
+    temperature: float = 0.7
+    repeat_penalty: float = 1.1
+    # The last message is the assistant's unfinished turn, to be continued.
+    continue_final: bool = False
+    min_tokens: int = 0  # no end of turn before this many tokens
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stop"] = list(self.stop) if self.stop else None
+        return data
+
+
+ALL_OPTIONS = frozenset(f.name for f in fields(ChatOptions))
+
+
 # Called with each piece of streamed text; returning True halts the generation.
 OnToken = Callable[[str], bool | None]
 
@@ -67,27 +92,38 @@ class Engine(ABC):
     def count_tokens(self, text: str) -> int:
         """Tokens in ``text`` (exact where the engine has its tokenizer)."""
 
-    @abstractmethod
+    # The ``ChatOptions`` fields this engine acts on; the others are accepted and
+    # ignored (a server cannot constrain decoding to prose, say).
+    supports: frozenset[str] = frozenset()
+
     def chat(
         self,
         messages: Sequence[Message],
+        options: ChatOptions | None = None,
         *,
-        max_tokens: int = 512,
-        schema: dict[str, Any] | None = None,
-        prose: ProseRule | None = None,
-        stop: Sequence[str] | None = None,
-        temperature: float = 0.7,
-        repeat_penalty: float = 1.1,
-        continue_final: bool = False,
         on_token: OnToken | None = None,
         cancel: threading.Event | None = None,
+        **given: Any,
     ) -> Completion:
-        """Answer ``messages``.
+        """Answer ``messages`` with ``options`` (or its fields given as keywords, which
+        ``ChatOptions`` checks). ``on_token`` gets each streamed piece and may halt the
+        answer; ``cancel`` stops it at the next token."""
+        if options is None:
+            options = ChatOptions(**given)
+        elif given:
+            options = replace(options, **given)
+        return self.generate(messages, options, on_token=on_token, cancel=cancel)
 
-        ``schema``: a JSON schema the answer must follow. ``prose``: see ``ProseRule``.
-        ``continue_final``: the last
-        message is the assistant's unfinished turn, to be continued rather than answered.
-        """
+    @abstractmethod
+    def generate(
+        self,
+        messages: Sequence[Message],
+        options: ChatOptions,
+        *,
+        on_token: OnToken | None,
+        cancel: threading.Event | None,
+    ) -> Completion:
+        """What ``chat`` does, for one engine."""
 
     def messages_tokens(self, messages: Sequence[Message]) -> int:
         return sum(self.count_tokens(m["content"]) + 4 for m in messages)

@@ -17,7 +17,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from engines.base import WINDOW_MARGIN, Completion, Engine, Message, OnToken, ProseRule, Usage
+from engines.base import (
+    ALL_OPTIONS,
+    WINDOW_MARGIN,
+    ChatOptions,
+    Completion,
+    Engine,
+    Message,
+    OnToken,
+    ProseRule,
+    Usage,
+)
 from engines.chat_template import ChatTemplate
 from engines.errors import EngineError, EngineUnavailable
 from engines.llama_call import Call, StopText, common_prefix, hold_end, schema_grammar
@@ -43,6 +53,7 @@ def default_model_path() -> Path:
 
 class EmbeddedEngine(Engine):
     name = "embedded"
+    supports = ALL_OPTIONS
 
     def __init__(
         self,
@@ -180,24 +191,20 @@ class EmbeddedEngine(Engine):
             n += 1
         return min(n, len(tokens) - 1)
 
-    def chat(
+    def generate(
         self,
         messages: Sequence[Message],
+        options: ChatOptions,
         *,
-        max_tokens: int = 512,
-        schema: dict[str, Any] | None = None,
-        prose: ProseRule | None = None,
-        stop: Sequence[str] | None = None,
-        temperature: float = 0.7,
-        repeat_penalty: float = 1.1,
-        continue_final: bool = False,
-        on_token: OnToken | None = None,
-        cancel: threading.Event | None = None,
-        min_tokens: int = 0,
+        on_token: OnToken | None,
+        cancel: threading.Event | None,
     ) -> Completion:
-        """See ``Engine.chat``. ``min_tokens``: no end of turn before that many tokens.
-        Under ``sink-window`` a call that would pass the window slides it instead."""
-        prompt = self.render(messages, continue_final=continue_final)
+        """See ``Engine.chat``. Under ``sink-window`` a call that would pass the window
+        slides it instead."""
+        max_tokens, schema, prose = options.max_tokens, options.schema, options.prose
+        stop, temperature = options.stop, options.temperature
+        repeat_penalty, min_tokens = options.repeat_penalty, options.min_tokens
+        prompt = self.render(messages, continue_final=options.continue_final)
         n_prompt = len(self._prompt_tokens(prompt))
         sliding = self.profile.kind == "sink" and (
             n_prompt + max_tokens + WINDOW_MARGIN > self.context_length

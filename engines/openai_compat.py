@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from engines.base import Completion, Engine, Message, OnToken, ProseRule, Usage
+from engines.base import ALL_OPTIONS, ChatOptions, Completion, Engine, Message, OnToken, Usage
 from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 from engines.schemas import SchemaForm, response_format
 from engines.tokens import estimate_tokens
@@ -28,6 +28,8 @@ def normalize_base_url(url: str) -> str:
 
 class OpenAIEngine(Engine):
     name = "openai"
+    # A server samples on its own: no logit processors for prose or a minimum length.
+    supports = ALL_OPTIONS - {"prose", "min_tokens"}
 
     def __init__(
         self,
@@ -93,20 +95,18 @@ class OpenAIEngine(Engine):
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
 
-    def chat(
+    def generate(
         self,
         messages: Sequence[Message],
+        options: ChatOptions,
         *,
-        max_tokens: int = 512,
-        schema: dict[str, Any] | None = None,
-        prose: ProseRule | None = None,
-        stop: Sequence[str] | None = None,
-        temperature: float = 0.7,
-        repeat_penalty: float = 1.1,
-        continue_final: bool = False,
-        on_token: OnToken | None = None,
-        cancel: threading.Event | None = None,
+        on_token: OnToken | None,
+        cancel: threading.Event | None,
     ) -> Completion:
+        """See ``Engine.chat``; ``prose`` and ``min_tokens`` cannot be asked of a server."""
+        max_tokens, schema, stop = options.max_tokens, options.schema, options.stop
+        temperature, repeat_penalty = options.temperature, options.repeat_penalty
+        continue_final = options.continue_final
         from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
         kinds: dict[str, type[BaseMessage]] = {

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from engines.base import Completion, Engine, Message, OnToken, ProseRule, Usage
+from engines.base import ChatOptions, Completion, Engine, Message, OnToken, Usage
 
 Script = Callable[[Sequence[Message], dict[str, Any]], str]
 
@@ -31,21 +31,20 @@ class ScriptedEngine(Engine):
     def count_tokens(self, text: str) -> int:
         return max(1, len(text.split())) if text else 0
 
-    def chat(
+    def generate(
         self,
         messages: Sequence[Message],
+        chat: ChatOptions,
         *,
-        max_tokens: int = 512,
-        schema: dict[str, Any] | None = None,
-        prose: ProseRule | None = None,
-        stop: Sequence[str] | None = None,
-        temperature: float = 0.7,
-        repeat_penalty: float = 1.1,
-        continue_final: bool = False,
-        on_token: OnToken | None = None,
-        cancel: threading.Event | None = None,
+        on_token: OnToken | None,
+        cancel: threading.Event | None,
     ) -> Completion:
-        options = {"max_tokens": max_tokens, "schema": schema, "continue_final": continue_final}
+        max_tokens = chat.max_tokens
+        options = {
+            "max_tokens": max_tokens,
+            "schema": chat.schema,
+            "continue_final": chat.continue_final,
+        }
         self.calls.append((list(messages), options))
         if not self._replies:
             raise AssertionError("the scripted engine ran out of replies")
@@ -96,8 +95,13 @@ class HeldEngine(Engine):
     def side_engine(self) -> Engine:
         return self.inner.side_engine()
 
-    def chat(  # type: ignore[override]
-        self, messages: Sequence[Message], *, on_token: OnToken | None = None, **options: Any
+    def generate(
+        self,
+        messages: Sequence[Message],
+        options: ChatOptions,
+        *,
+        on_token: OnToken | None,
+        cancel: threading.Event | None,
     ) -> Completion:
         def held(piece: str) -> bool | None:
             halt = on_token(piece) if on_token is not None else None
@@ -106,4 +110,4 @@ class HeldEngine(Engine):
                 assert self.release.wait(self.deadline), "the test never released the engine"
             return halt
 
-        return self.inner.chat(messages, on_token=held, **options)
+        return self.inner.chat(messages, options, on_token=held, cancel=cancel)

@@ -14,7 +14,8 @@ import pytest
 from agents.errors import Cancelled
 from agents.runs import RunControl
 from agents.session import Engines, RunOptions, WorkSession
-from engines import Completion, Engine, Message
+from engines import ChatOptions, Completion, Engine, EngineError, Message
+from engines.base import OnToken
 from storage import Database
 from storage.calls import list_calls
 from storage.outline import add_node, leaves
@@ -50,9 +51,16 @@ class GuardedEngine(Engine):
         assert not self.db.in_transaction(), "a model call inside a database transaction"
         self.calls += 1
 
-    def chat(self, messages: Sequence[Message], **options: Any) -> Completion:  # type: ignore[override]
+    def generate(
+        self,
+        messages: Sequence[Message],
+        options: ChatOptions,
+        *,
+        on_token: OnToken | None,
+        cancel: threading.Event | None,
+    ) -> Completion:
         self._check()
-        return self.inner.chat(messages, **options)
+        return self.inner.chat(messages, options, on_token=on_token, cancel=cancel)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]] | None:
         self._check()
@@ -193,3 +201,27 @@ def test_pause_holds_after_the_step_being_written(db: Database) -> None:
     with pytest.raises(Cancelled):
         control.cancel.set()
         session.step(work.id, "Mira goes home.", control=control)
+
+
+def test_the_call_log_holds_each_call_as_sent_failed_ones_too(db: Database) -> None:
+    """Messages and options as sent (so a call can be replayed), and a call that failed
+    with why."""
+
+    def fail(_m: Sequence[Message], _o: dict[str, Any]) -> str:
+        raise EngineError("the server went away")
+
+    engine = ScriptedEngine([Varied(3)] * 2 + [fail])  # 100 words need more than two
+    session = session_on(db, engine)
+    work = session.create("Write about waves.", 100, mode="draft")
+    with pytest.raises(EngineError):
+        session.run(work.id)
+    with db.transaction() as s:
+        calls = list_calls(s, work.id)
+    assert calls[-1].finish_reason == "error" and "went away" in calls[-1].note
+    first = calls[0]
+    options = ChatOptions(**json.loads(first.options))
+    messages = json.loads(first.prompt)
+    assert options.continue_final is False and options.max_tokens > 0
+    replay = ScriptedEngine([Varied(3)])
+    again = replay.chat(messages, options)
+    assert again.text == first.response  # the same script gives the same answer
