@@ -68,6 +68,12 @@ class ChatOptions:
         data["stop"] = list(self.stop) if self.stop else None
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChatOptions:
+        """The options ``as_dict`` gave (a logged call's, to replay it)."""
+        prose = data.get("prose")
+        return cls(**{**data, "prose": ProseRule(**prose) if isinstance(prose, dict) else prose})
+
 
 ALL_OPTIONS = frozenset(f.name for f in fields(ChatOptions))
 

@@ -219,9 +219,9 @@ def test_the_call_log_holds_each_call_as_sent_failed_ones_too(db: Database) -> N
         calls = list_calls(s, work.id)
     assert calls[-1].finish_reason == "error" and "went away" in calls[-1].note
     first = calls[0]
-    options = ChatOptions(**json.loads(first.options))
+    options = ChatOptions.from_dict(json.loads(first.options))
     messages = json.loads(first.prompt)
-    assert options.continue_final is False and options.max_tokens > 0
+    assert options.continue_final and options.stop and options.prose is not None
     replay = ScriptedEngine([Varied(3)])
     again = replay.chat(messages, options)
     assert again.text == first.response  # the same script gives the same answer
