@@ -105,7 +105,7 @@ def window_for(task: SectionTask, *, budget: int, count_tokens: Callable[[str], 
 
 def note(window: Window, language: str) -> str:
     """What stands for the cut text: its gist, then the bible facts the window carries."""
-    parts = [window.summary] if window.summary else []
+    parts = [window.gist] if window.gist else []
     if window.facts:
         parts.append(
             render("writer_facts", facts=[f.text for f in window.facts], language=language)

@@ -23,16 +23,16 @@ from agents.events import (
     WorkStarted,
     ignore,
 )
+from agents.fact_extraction import extract_section_facts
 from agents.layouts import PlanItem, SectionTask
 from agents.length_control import rebalance
 from agents.plan_repair import PlannedSection
 from agents.planner import SINGLE_SECTION_MAX, Planner, store_outline
 from agents.runs import RunControl, RunResult
-from agents.section_bible import extract_section_facts, given, known_facts
 from agents.writer import SectionResult, SectionWriter
 from engines import Engine
-from memory.bible import Fact, store_facts
-from memory.context import WrittenSection
+from memory.bible import Fact, known_facts, store_facts
+from memory.context import WrittenSection, window_given
 from storage import Database
 from storage.outline import count_nodes, leaves, update_node
 from storage.passages import add_passage, current_passages
@@ -196,7 +196,7 @@ class Runner:
             passage = add_passage(s, node.id, result.text)
             update_node(s, node.id, status=NodeStatus.DONE)
             store_facts(s, work.id, found, position=index, source_passage_id=passage.id)
-            record_context(s, work.id, node.id, given(node.id, result.window))
+            record_context(s, work.id, node.id, window_given(node.id, result.window))
             caller.log.flush(s, work_id=work.id, node_id=node.id)
         written[node.id] = result.text
         return passage.words

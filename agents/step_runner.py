@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from agents.bible import extract_facts
 from agents.calls import Caller
 from agents.errors import Cancelled
 from agents.events import Emit, SectionDone, SectionStarted, TokenStream, WorkDone, ignore
+from agents.fact_extraction import extract_facts
 from agents.recurrent import STEP_WORDS, RecurrentStep, StepTask, choose_next
 from agents.runs import RunControl, RunResult
 from engines import Engine

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from memory.context import KnownFact
 from storage.memories import add_memory, list_memories
 from storage.records import MemoryRecord
 
@@ -93,3 +94,12 @@ def store_facts(
 
 def format_facts(facts: list[MemoryRecord], limit: int = 30) -> str:
     return "\n".join(f"- ({m.kind}) {m.content}" for m in facts[-limit:])
+
+
+def known_facts(session: Session, work_id: int, position: int) -> list[KnownFact]:
+    """Bible entries true at ``position``; one whose text a person wrote or edited last
+    is marked ``by_hand`` (no text the model sees holds it)."""
+    return [
+        KnownFact(m.id, m.content, m.valid_from, m.author != "model")
+        for m in facts_at(session, work_id, position)
+    ]

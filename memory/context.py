@@ -15,6 +15,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from storage.steps import ContextRecord
+from storage.vocabulary import ContextKind
+
 _SENTENCE = re.compile(r"[^.!?。！？]*[.!?。！？]")
 
 
@@ -38,7 +41,7 @@ class KnownFact:
 class Window:
     kept: list[WrittenSection]  # the most recent sections, in order
     cut: int  # how many of the first sections were left out
-    summary: str  # a note of what the cut sections held ("" when none was cut)
+    gist: str  # what the cut sections held, in brief ("" when none was cut)
     facts: list[KnownFact] = field(default_factory=list)  # bible facts for the note
 
 
@@ -89,11 +92,11 @@ def fit_window(
     costs = [count_tokens(s.title) + count_tokens(s.text) + 8 for s in sections]
     chunk = max(1, chunk)
     for cut in range(0, len(sections) + 1, chunk):
-        summary = _summary(sections[:cut])
+        gist = _gist(sections[:cut])
         shown = note_facts(facts, cut)
-        note = count_tokens(summary) + facts_tokens(shown, count_tokens)
+        note = count_tokens(gist) + facts_tokens(shown, count_tokens)
         if sum(costs[cut:]) + note <= budget:
-            return Window(list(sections[cut:]), cut, summary, shown)
+            return Window(list(sections[cut:]), cut, gist, shown)
     # Even the newest chunk is too big: keep what fits of the newest sections.
     kept: list[WrittenSection] = []
     used = 0
@@ -107,10 +110,10 @@ def fit_window(
     while shown and facts_tokens(shown, count_tokens) > (budget - used) // 2:
         shown = shown[1:]  # the oldest go first; half the room stays for the gist
     room = max(0, budget - used - facts_tokens(shown, count_tokens))
-    return Window(kept, cut, _summary(sections[:cut], limit=room), shown)
+    return Window(kept, cut, _gist(sections[:cut], limit=room), shown)
 
 
-def _summary(cut: Sequence[WrittenSection], limit: int | None = None) -> str:
+def _gist(cut: Sequence[WrittenSection], limit: int | None = None) -> str:
     if not cut:
         return ""
     lines = [f"- {s.title}: {gist(s.text)}" for s in cut]
@@ -124,3 +127,18 @@ def stable_chunk(section_tokens: int, budget: int) -> int:
     """Sections to cut at once: about half of what the budget holds."""
     fits = budget / max(1, section_tokens)
     return max(1, math.floor(fits / 2))
+
+
+def window_given(node_id: int, window: Window | None) -> list[ContextRecord]:
+    """What a section was given besides its plan and the text kept in full: the note
+    for the cut text and the bible facts in it (shown with the section, like the
+    recurrent steps' context)."""
+    if window is None:
+        return []
+    items = (
+        [ContextRecord(node_id, ContextKind.GIST, None, window.gist, 0.0)] if window.gist else []
+    )
+    items += [
+        ContextRecord(node_id, ContextKind.FACT, f.memory_id, f.text, 0.0) for f in window.facts
+    ]
+    return items

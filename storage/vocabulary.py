@@ -42,7 +42,8 @@ class ContextKind(StrEnum):
     """What a section or step was given, as recorded with it."""
 
     INSTRUCTION = "instruction"
-    SUMMARY = "summary"
+    SUMMARY = "summary"  # the rolling summary (recurrent mode)
+    GIST = "gist"  # what the sections cut from the window held, in brief (agentwrite)
     LAST = "last"  # the passage before it
     PASSAGE = "passage"  # a retrieved passage
     FACT = "fact"

@@ -103,7 +103,7 @@ def test_a_cut_window_carries_the_facts_of_the_cut_text_and_the_note_is_recorded
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         given = {n.id: step_context(s, n.id) for n in nodes}
-    cut_ones = [n for n in nodes if any(c.kind == "summary" for c in given[n.id])]
+    cut_ones = [n for n in nodes if any(c.kind == "gist" for c in given[n.id])]
     assert cut_ones, "the window never cut: lower the context length"
     by_node: dict[int | None, list[str]] = {}
     for node_id, prompt in writer_prompts(db, work_id):
@@ -210,7 +210,7 @@ def test_the_note_changes_only_when_the_cut_moves_not_with_each_new_fact() -> No
 
     four, five = window(4), window(5)
     assert four.cut == five.cut == 2
-    assert (four.summary, four.facts) == (five.summary, five.facts)  # the same note
+    assert (four.gist, four.facts) == (five.gist, five.facts)  # the same note
     assert [f.text for f in five.facts] == ["Fact 0.", "Fact 1."]  # of the cut text only
     assert window(6).cut == 4  # the cut moves: the note changes once
     hand = KnownFact(9, "A fact by hand.", 4, True)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from llama_cpp.llama_grammar import JSON_GBNF, json_schema_to_gbnf
 
-from agents.bible import facts_schema
+from agents.fact_extraction import facts_schema
 from agents.planner import plan_schema, text_field
 from agents.recurrent import memory_schema
 from engines.llama_call import schema_grammar

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agents.bible import facts_schema
+from agents.fact_extraction import facts_schema
 from agents.planner import plan_schema
 from agents.recurrent import memory_schema
 from engines.base import Message

@@ -13,14 +13,16 @@ from textual.widgets import DataTable, Static, TextArea
 from app.tui.widgets.tables import fill_table
 from storage.records import MemoryRecord
 from storage.steps import ContextRecord
+from storage.vocabulary import ContextKind
 
 # The order a step's prompt is read in, and how each kind is named.
-GIVEN_KINDS = {
-    "instruction": "instruction",
-    "summary": "summary",
-    "fact": "fact",
-    "last": "last passage",
-    "passage": "retrieved",
+GIVEN_KINDS: dict[str, str] = {
+    ContextKind.INSTRUCTION: "instruction",
+    ContextKind.SUMMARY: "summary",
+    ContextKind.GIST: "cut text, in brief",
+    ContextKind.FACT: "fact",
+    ContextKind.LAST: "last passage",
+    ContextKind.PASSAGE: "retrieved",
 }
 GIVEN_CHARS = 240
 
