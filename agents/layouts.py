@@ -5,8 +5,8 @@ far is the assistant's own turn, and each step appends only the next heading and
 the model continue. The previous prompt plus its completion is then an exact prefix
 of the next prompt, so an engine with prefix caching computes only the new heading.
 
-``agentwrite`` (the LongWriter baseline): instruction, plan, the text so far and the
-step's instruction, all in one user turn. The step instruction after the text means
+``longwriter`` (the LongWriter baseline; not to be confused with the agentwrite *mode*):
+instruction, plan, the text so far and the step's instruction, all in one user turn. The step instruction after the text means
 each newly written section is computed again at the next step.
 
 Story-bible facts go in the note that replaces cut text (``memory.context``), not next
@@ -23,7 +23,7 @@ from engines import Message
 from memory.context import KnownFact, Window, WrittenSection, fit_window, stable_chunk
 from prompts import render
 
-LAYOUTS = ("continuation", "agentwrite")
+LAYOUTS = ("continuation", "longwriter")
 HEADING_STOP = ["\n#"]
 
 
@@ -85,7 +85,7 @@ def build_messages(
         window = window_for(task, budget=budget, count_tokens=count_tokens)
     if layout == "continuation":
         return _continuation(system, task, window, partial), True
-    if layout == "agentwrite":
+    if layout == "longwriter":
         return _agentwrite(system, task, window, partial)
     raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
 
