@@ -6,8 +6,9 @@ the model continue. The previous prompt plus its completion is then an exact pre
 of the next prompt, so an engine with prefix caching computes only the new heading.
 
 ``longwriter`` (the LongWriter baseline; not to be confused with the agentwrite *mode*):
-instruction, plan, the text so far and the step's instruction, all in one user turn. The step instruction after the text means
-each newly written section is computed again at the next step.
+instruction, plan, the text so far and the step's instruction, all in one user turn. The
+step instruction after the text means each newly written section is computed again at
+the next step.
 
 Story-bible facts go in the note that replaces cut text (``memory.context``), not next
 to the heading: a note that changed at every section would change the prompt before
