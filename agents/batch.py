@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agents.batch_file import BatchItem, load_batch
 from agents.evaluation import score_text
 from agents.events import Emit, Event, ignore
 from agents.languages import LanguageUnsupported, require_language
@@ -31,65 +32,9 @@ from engines.metrics import ServerTokens, scrape
 from storage import Database, NotFoundError
 from storage.calls import list_calls
 from storage.passages import work_text
-from storage.wordcount import is_cjk_heavy
 from storage.works import create_work, get_work
 
-MODES = ("agentwrite", "draft")
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    line: int  # 1-based line in the file
-    id: str
-    prompt: str
-    length: int
-    mode: str
-    language: str
-
-
-def load_batch(path: Path, default_mode: str = "agentwrite") -> tuple[list[BatchItem], list[str]]:
-    """The items of a batch file; each bad line is reported with its number and skipped."""
-    items: list[BatchItem] = []
-    problems: list[str] = []
-    seen: set[str] = set()
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                item = _item(json.loads(raw), number, default_mode)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{path}:{number}: not JSON ({exc.msg})")
-                continue
-            except ValueError as exc:
-                problems.append(f"{path}:{number}: {exc}")
-                continue
-            if item.id in seen:
-                problems.append(f"{path}:{number}: id {item.id!r} is used by an earlier line")
-                continue
-            seen.add(item.id)
-            items.append(item)
-    return items, problems
-
-
-def _item(data: Any, number: int, default_mode: str) -> BatchItem:
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
-    prompt, length = data.get("prompt"), data.get("length")
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise ValueError("no 'prompt' text")
-    if not isinstance(length, int) or isinstance(length, bool) or length <= 0:
-        raise ValueError("'length' must be a positive integer")
-    mode = data.get("mode", default_mode)
-    if mode not in MODES:
-        raise ValueError(f"'mode' must be one of {', '.join(MODES)}")
-    language = data.get("language") or ("zh" if is_cjk_heavy(prompt) else "en")
-    if not isinstance(language, str) or len(language) > 8:
-        raise ValueError("'language' must be a short code such as 'en' or 'zh'")
-    raw_id = data.get("id", number)
-    if not isinstance(raw_id, str | int) or isinstance(raw_id, bool) or str(raw_id) == "":
-        raise ValueError("'id' must be a string or a number")
-    return BatchItem(number, str(raw_id), prompt, length, mode, language)
+__all__ = ["BatchItem", "BatchRunner", "EnginePool", "ItemResult", "load_batch"]
 
 
 @dataclass

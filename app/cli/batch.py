@@ -13,14 +13,13 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from agents.batch import (
-    MODES,
     BatchItemDone,
     BatchItemStarted,
     BatchRunner,
     BatchSummary,
     EnginePool,
-    load_batch,
 )
+from agents.batch_file import MODES, load_batch
 from agents.events import Event, SectionDone, TokensWritten
 from app.cli.output import err, out, print_json
 from app.cli.write import EngineOpt, ForceLanguageOpt, ModelOpt
