@@ -23,8 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agents.batch_file import load_batch
 from agents.errors import AgentError
-from agents.evaluation import Scored, load_items, sample_items, score_text, summarize
+from agents.evaluation import Scored, sample_items, score_text, summarize
 from agents.languages import LanguageUnsupported
 from agents.session import Engines, WorkSession
 from engines import EngineError, open_engine
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    items, problems = load_items(args.file)
+    items, problems = load_batch(args.file)
     for problem in problems:
         print(f"skipped {problem}", file=sys.stderr)
     if args.sample:

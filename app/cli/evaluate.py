@@ -13,8 +13,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from agents.batch_file import BatchItem, load_batch
 from agents.errors import AgentError
-from agents.evaluation import EvalItem, Scored, load_items, sample_items, score_text, summarize
+from agents.evaluation import Scored, sample_items, score_text, summarize
 from agents.languages import LanguageUnsupported
 from app.cli import quality
 from app.cli.output import ProgressPrinter, err, out, print_json
@@ -61,7 +62,7 @@ def length(
     c: Context = ctx.obj
     if limit is not None and sample is not None:
         raise typer.BadParameter("give --limit or --sample, not both", param_hint="--sample")
-    items, problems = load_items(file)
+    items, problems = load_batch(file)  # a batch file; --mode says how to write
     for problem in problems:
         err.print(f"skipped {problem}", markup=False)
     if sample is not None:
@@ -109,7 +110,7 @@ class Outcome(StrEnum):
 
 def _evaluate(
     c: Context,
-    item: EvalItem,
+    item: BatchItem,
     mode: Mode,
     spec: str | None,
     model: str | None,
