@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 from agents.calls import Caller
 from agents.extender import Extender
-from agents.generation import Gate, Generator, Turn
+from agents.generation import (
+    BASE_PENALTY,
+    BASE_TEMPERATURE,
+    Gate,
+    Generator,
+    Sampling,
+    Turn,
+)
 from agents.layouts import HEADING_STOP, SectionTask, build_messages, window_for
 from agents.length_control import (
     AIM,
@@ -23,6 +30,8 @@ from agents.length_control import (
     token_budget,
     trim_to_sentence,
 )
+from agents.quality import diversity
+from agents.quality.report import MIN_DIVERSITY, MIN_TOKENS_FOR_DIVERSITY, MIN_WINDOW_DIVERSITY
 from agents.repetition_guard import drop_repeated_paragraphs
 from memory.context import Window
 from storage.wordcount import count_words
@@ -77,6 +86,37 @@ class SectionWriter:
             return Turn(messages, continuing, max_tokens)
 
         generator = Generator(self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP)
+        text, rounds, loops, cuts = self._compose(generator, task, target, prompt, on_text)
+        figures = diversity(text)
+        if figures.tokens >= MIN_TOKENS_FOR_DIVERSITY and (
+            figures.value < MIN_DIVERSITY or figures.worst < MIN_WINDOW_DIVERSITY
+        ):
+            # The section goes round in circles as a whole though no piece did alone:
+            # written once more, hotter, and the better of the two kept.
+            self.caller.log.note(f"the section loops (diversity {figures.value:.2f}): rewritten")
+            gate = Gate(task.language, instruction=task.instruction, earlier=earlier)
+            generator = Generator(
+                self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP
+            )
+            hotter = Sampling(penalty=BASE_PENALTY + 0.1, temperature=BASE_TEMPERATURE + 0.2)
+            again = self._compose(generator, task, target, prompt, on_text, hotter)
+            if diversity(again[0]).value > figures.value:
+                text, rounds, loops, cuts = again
+        window = windows[-1] if windows else None
+        return SectionResult(text, rounds, loops, window, cuts)
+
+    def _compose(
+        self,
+        generator: Generator,
+        task: SectionTask,
+        target: int,
+        prompt: Callable[[str], Turn],
+        on_text: Callable[[str], None],
+        sampling: Sampling | None = None,
+    ) -> tuple[str, int, int, list[str]]:
+        """The section's text (continued to its target, lengthened if it stalled, cut
+        to its band), with the rounds, loops and cuts it took."""
+        earlier = "\n\n".join(s.text for s in task.written)
         done = generator.continue_to(
             "",
             target,
@@ -86,6 +126,7 @@ class SectionWriter:
             max_rounds=max_rounds(target),
             max_stalls=MAX_STALLS,
             on_text=on_text,
+            sampling=sampling,
         )
         text, cuts = done.text, list(done.cuts)
         if count_words(text) < target * LOW:
@@ -105,8 +146,7 @@ class SectionWriter:
         tidy = drop_unfinished_sentence(text)
         if count_words(tidy) >= count_words(text) * 0.8:
             text = tidy
-        window = windows[-1] if windows else None
-        return SectionResult(text.strip(), done.rounds, done.loops, window, cuts)
+        return text.strip(), done.rounds, done.loops, cuts
 
     def _budget(self, task: SectionTask, max_tokens: int) -> int:
         """Tokens left for the earlier text once the fixed head and the answer fit."""

@@ -107,3 +107,20 @@ def test_recurrent_steps_store_no_sentence_twice(db: Database) -> None:
     assert text.count(said) == 1
     assert duplicated_sentences(text).repeats == ()
     assert len(cut) == 2  # steps 2 and 3 each had it cut
+
+
+def test_a_section_that_loops_as_a_whole_is_written_again_and_the_better_kept() -> None:
+    """Each piece passes (no window under 0.70), but the section's diversity is under
+    the verdict's 0.80: it is written once more, hotter, and the better one kept."""
+    circling = "\n" + " ".join(f"The old keeper {fresh(i, 8)}." for i in range(22))
+    better = "\n" + " ".join(f"The keeper {fresh(500 + i, 8)}." for i in range(22))
+    engine = ScriptedEngine([circling, better])
+    plan = [PlanItem(1, "Dusk", "The keeper waits.", 200)]
+    caller = Caller(engine)
+    result = SectionWriter(caller).write(
+        SectionTask("Write a story.", "en", 200, plan, 0, []), 200, lambda _p: None
+    )
+    assert len(engine.calls) == 2
+    assert "The old keeper" not in result.text and result.text.startswith("The keeper")
+    assert any("loops" in n and "rewritten" in n for n in notes(caller))
+    assert engine.calls[1][0] == engine.calls[0][0]  # the same prompt, sampled hotter

@@ -245,3 +245,17 @@ def test_a_long_paragraph_opening_with_a_note_loses_only_the_note() -> None:
     (found,) = find_debris(text)
     assert found.kind == DebrisKind.TASK_NOTE
     assert remove_debris(text).text == LONG_PROSE
+
+
+def test_the_asked_length_said_in_the_text_is_about_the_task() -> None:
+    instruction = "Write a 500-word job posting for a baker."
+    text = (
+        "Please provide the 500 words job posting format. I will be ready to help.\n\n"
+        "We are hiring a baker for our shop in Lyon. You will bake bread every morning.\n\n"
+        "That's the end of the 500 words. The team sold 300 loaves yesterday."
+    )
+    found = find_debris(text, instruction=instruction)
+    assert [d.kind for d in found] == [DebrisKind.TASK_NOTE, DebrisKind.TASK_NOTE]
+    kept = remove_debris(text, instruction=instruction).text
+    assert "500" not in kept and "We are hiring a baker" in kept and "300 loaves" in kept
+    assert find_debris(text) == []  # without the instruction, nothing says it is the task's

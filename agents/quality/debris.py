@@ -233,6 +233,12 @@ def _spans(line: str, instruction: str) -> Iterator[tuple[DebrisKind, int, int, 
     opening = _opening_note(line)
     if opening is not None and free(0, opening):
         yield DebrisKind.TASK_NOTE, 0, opening, (0, opening)
+    lengths = _asked_lengths(instruction)
+    for match in rules.LENGTH.finditer(line) if lengths else ():
+        # The length the instruction asked for, said in the text ("That's the end of the
+        # 500 words."): the text talking about the task, however it is put.
+        if _number(match.group()) in lengths and free(*match.span()):
+            yield DebrisKind.TASK_NOTE, *match.span(), _sentence_around(line, *match.span())
 
     in_sentence: list[tuple[DebrisKind, int, int]] = []
     for match in rules.PLACEHOLDER.finditer(line):
@@ -263,6 +269,16 @@ def _spans(line: str, instruction: str) -> Iterator[tuple[DebrisKind, int, int, 
         for match in pattern.finditer(line):
             if free(*match.span()):
                 yield kind, *match.span(), match.span()
+
+
+def _asked_lengths(instruction: str) -> set[int]:
+    """The lengths an instruction asks for ("a 500-word job posting" -> {500})."""
+    return {n for m in rules.LENGTH.finditer(instruction) if (n := _number(m.group()))}
+
+
+def _number(text: str) -> int:
+    digits = re.sub(r"\D", "", text)
+    return int(digits) if digits else 0
 
 
 def _sentence_around(line: str, start: int, end: int) -> tuple[int, int]:
