@@ -41,6 +41,23 @@ def test_continuing_a_turn_reuses_the_cached_prefix(embedded: EmbeddedEngine) ->
     assert second.prompt.startswith(first.prompt)
 
 
+def test_a_side_engine_call_between_two_turns_leaves_the_cached_prefix(
+    embedded: EmbeddedEngine,
+) -> None:
+    # Fact extraction runs between two sections on the side engine: had it run on the
+    # main one, its prompt would have replaced the writer's cached text.
+    first = embedded.chat(STORY, max_tokens=40, temperature=0.0)
+    aside = [{"role": "user", "content": f"List the facts this text states.\n\n{first.text}"}]
+    side = embedded.side_engine()
+    assert side is not embedded
+    side.chat(aside, max_tokens=20, temperature=0.0)
+    cont = [*STORY, {"role": "assistant", "content": first.text}]
+    second = embedded.chat(cont, max_tokens=5, continue_final=True, temperature=0.0)
+    assert (
+        second.usage.cached_tokens >= first.usage.prompt_tokens + first.usage.completion_tokens - 3
+    )
+
+
 def test_schema_constrains_the_answer_to_valid_json(embedded: EmbeddedEngine) -> None:
     schema = {
         "type": "object",

@@ -100,6 +100,8 @@ def test_lines_about_the_task() -> None:
         "以下是续写的内容：",
         "好的，这是一篇关于秋天的短文。",
         "全文约1200字。",
+        "The original draft is too long and may not fit in the given constraints.",
+        "I kept it under the word limit.",
     ],
 )
 def test_a_note_about_the_task_is_found(line: str) -> None:
@@ -143,6 +145,8 @@ def test_a_label_before_a_sentence_loses_only_the_label() -> None:
         "这是一个很长的故事，要从我的祖父说起。",
         "他写了一封三百字的信，寄给了远方的朋友。",
         "Sincerely, I did not expect to see him there.",
+        "Scholars still argue over the original text of the charter.",
+        "The revised edition of the atlas came out in 1902.",
     ],
 )
 def test_prose_that_mentions_words_parts_and_numbers_is_not_debris(prose: str) -> None:

@@ -177,6 +177,8 @@ def _is_task_note(line: str) -> bool:
     stripped = line.strip()
     if rules.LENGTH_OR_LABEL_LINE.match(line) or rules.LABEL.match(line):
         return True
+    if rules.TASK_TALK.search(line):
+        return True
     if rules.CHINESE_LENGTH.search(line):
         return True
     if rules.CHINESE_OPENER.match(line) and (

@@ -68,6 +68,12 @@ TASK_NOUN = re.compile(
     r"|speech|review|chapter|content|paragraph|rewrite|continuation|word count)\b",
     re.IGNORECASE,
 )
+# Words only a note about the task uses: "Here is a rewritten version of the text",
+# "The original draft is too long and may not fit in the given constraints."
+TASK_TALK = re.compile(
+    r"\b(rewritten version|revised version|original draft|the given constraints|word limit)\b",
+    re.IGNORECASE,
+)
 # The text speaking of itself: "this story", "the following essay", "my 300-word draft".
 SELF_REFERENCE = re.compile(
     r"\b(this|the following|the above|my|your)\s+([\w-]+\s+){0,2}"
