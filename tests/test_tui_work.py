@@ -8,13 +8,15 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine as SAEngine
 from textual.command import CommandList
 from textual.pilot import Pilot
-from textual.widgets import Static, TabbedContent
+from textual.widgets import Static, TabbedContent, TextArea
 
 from app.tui.app import LongformApp
+from app.tui.screens.confirm import ConfirmScreen
 from engines import Message
 from storage import Database
 from storage.memories import list_memories, memory_history
@@ -173,6 +175,46 @@ def test_a_shown_section_is_not_an_edit(home_db: Database) -> None:
     assert dirty == [False, True]
 
 
+@pytest.mark.parametrize("edit", ["section", "memory"])
+def test_quitting_over_unsaved_text_asks_first(home_db: Database, edit: str) -> None:
+    work_id = seed_work(home_db)
+    seen: dict[str, Any] = {}
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = work_screen(pilot)
+        if edit == "section":
+            await press(pilot, "tab", "ctrl+end", *" Gulls.")
+        else:
+            await press(pilot, "m", "tab", "enter", "ctrl+e", *" Gulls.")
+        await press(pilot, "ctrl+q")
+        await drain(pilot)
+        question = pilot.app.screen
+        seen["question"] = question.question if isinstance(question, ConfirmScreen) else None
+        await press(pilot, "n")  # stay: the text is still there, unsaved
+        await drain(pilot)
+        seen["stayed"] = pilot.app.screen is screen and pilot.app.return_code is None
+        seen["text"] = screen.focused.text if isinstance(screen.focused, TextArea) else ""
+        await press(pilot, "ctrl+q", "ctrl+q")  # asked again; twice quits anyway
+        await wait_until(pilot, lambda: pilot.app.return_code is not None)
+
+    run_app(LongformApp(work_id=work_id), scenario)
+    assert seen["question"] == "Unsaved edits will be lost. Quit longform?"
+    assert seen["stayed"] and seen["text"].endswith(" Gulls.")
+
+
+def test_quitting_with_nothing_unsaved_does_not_ask(home_db: Database) -> None:
+    work_id = seed_work(home_db)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await press(pilot, "ctrl+q")
+        await wait_until(pilot, lambda: pilot.app.return_code is not None)
+        assert not isinstance(pilot.app.screen, ConfirmScreen)
+
+    run_app(LongformApp(work_id=work_id), scenario)
+
+
 def test_unreachable_engine_is_reported_and_changes_nothing(home_db: Database) -> None:
     with home_db.transaction() as s:
         w = create_work(
@@ -193,6 +235,45 @@ def test_unreachable_engine_is_reported_and_changes_nothing(home_db: Database) -
     run_app(LongformApp(work_id=w.id), scenario)
     with home_db.transaction() as s:
         assert [n.status for n in leaves(s, w.id)] == ["planned", "planned"]
+        assert current_passages(s, w.id) == {}
+
+
+def test_quitting_mid_section_asks_then_leaves_the_work_paused(home_db: Database) -> None:
+    with home_db.transaction() as s:
+        w = create_work(s, instruction="Write about waves.", target_words=240, mode="draft")
+        for i in range(2):
+            add_node(s, w.id, level="section", title=f"S{i}", goal=f"Goal {i}.", target_words=120)
+    writing, given = threading.Event(), threading.Event()
+    held: dict[str, threading.Event] = {}
+
+    def until_cancelled(messages: Sequence[Message], options: dict[str, Any]) -> str:
+        writing.set()  # the section is being written; it answers once the run is cancelled
+        assert given.wait(60) and held["cancel"].wait(60), "the run was never cancelled"
+        return "The sea rose and fell against the wall."
+
+    engine = ScriptedEngine([until_cancelled] * 10)
+    asked: list[object] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = work_screen(pilot)
+        await press(pilot, "w")
+        await wait_until(pilot, writing.is_set)
+        assert screen.run_handle is not None
+        held["cancel"] = screen.run_handle.control.cancel
+        given.set()
+        await press(pilot, "ctrl+q")
+        await drain(pilot)
+        question = pilot.app.screen
+        asked.append(question.question if isinstance(question, ConfirmScreen) else question)
+        await press(pilot, "y")
+        await wait_until(pilot, lambda: pilot.app.return_code is not None)
+
+    run_app(LongformApp(work_id=w.id, engine_factory=lambda _work: engine), scenario)
+    assert asked == ["A run is writing; it will be cancelled. Quit longform?"]
+    with home_db.transaction() as s:  # what the library and the CLI show next
+        assert [n.status for n in leaves(s, w.id)] == ["planned", "planned"]
+        assert get_work(s, w.id).status == "paused"
         assert current_passages(s, w.id) == {}
 
 

@@ -19,6 +19,7 @@ from agents.runs import RunControl
 from agents.session import WorkSession
 from app.config import ConfigError
 from app.context import Context, make_context
+from app.tui.screens.confirm import ConfirmScreen
 from engines import Engine, EngineError
 from storage import Database, StorageError
 from storage.records import WorkRecord
@@ -66,6 +67,7 @@ class LongformApp(App[None]):
         self._open_work = work_id
         self._db: Database | None = None
         self._runs: list[RunHandle] = []
+        self._quit_question: ConfirmScreen | None = None
 
     @property
     def db(self) -> Database:
@@ -110,6 +112,26 @@ class LongformApp(App[None]):
             self.context.engines.close()
         if self._db is not None:
             self._db.close()
+
+    async def action_quit(self) -> None:
+        """Quit, but ask first when a screen would lose unsaved text or stop a run
+        (ctrl+q again, or y, quits anyway)."""
+        lost = [
+            what
+            for screen in self.screen_stack
+            if (what := getattr(screen, "would_be_lost", lambda: "")())
+        ]
+        if not lost or self.screen is self._quit_question:
+            self.exit()
+            return
+
+        def answer(yes: bool | None) -> None:
+            self._quit_question = None
+            if yes:
+                self.exit()
+
+        self._quit_question = ConfirmScreen(f"{' '.join(lost)} Quit longform?", yes="Quit")
+        self.push_screen(self._quit_question, answer)
 
     def action_help(self) -> None:
         from app.tui.screens.help import HelpScreen

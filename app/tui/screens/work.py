@@ -281,16 +281,22 @@ class WorkScreen(WorkRunScreen):
         if isinstance(focused, TextArea):
             self.outline.focus()
             return
-        unsaved = self.editor.dirty or bool(self._drafts) or self.query_one(MemoryPanel).dirty
-        if not self.running and not unsaved:
+        what = self.would_be_lost()
+        if not what:
             self.app.pop_screen()
             return
-        what = "A run is writing; it will be cancelled." if self.running else ""
-        what += " Unsaved edits will be lost." if unsaved else ""
 
         def answer(yes: bool | None) -> None:
             if yes:
                 self.cancel_run()
                 self.app.pop_screen()
 
-        self.app.push_screen(ConfirmScreen(f"{what.strip()} Leave this work?", yes="Leave"), answer)
+        self.app.push_screen(ConfirmScreen(f"{what} Leave this work?", yes="Leave"), answer)
+
+    def would_be_lost(self) -> str:
+        """What leaving the screen now would stop or lose, said in a sentence or two
+        ("" for nothing): quitting the app asks with it too."""
+        unsaved = self.editor.dirty or bool(self._drafts) or self.query_one(MemoryPanel).dirty
+        what = "A run is writing; it will be cancelled." if self.running else ""
+        what += " Unsaved edits will be lost." if unsaved else ""
+        return what.strip()
