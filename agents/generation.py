@@ -47,7 +47,15 @@ MIN_CHINESE_VALIDITY = 0.25
 MIN_PIECE_DIVERSITY = 0.70
 LOOP_MIN_TOKENS = 128
 # A piece shorter than this adds nothing: a stall.
+REWRITE_SEED = 7_919
 MIN_PIECE_WORDS = 3
+
+
+def rewrite_seed(versions: int) -> int | None:
+    """The seed to write a section or step that has ``versions`` stored: None (the
+    engine's own) for the first, another for each later one, so that writing it again
+    in a fresh process does not give the text it already has."""
+    return REWRITE_SEED + versions if versions else None
 
 
 @dataclass
@@ -57,6 +65,7 @@ class Sampling:
     penalty: float = BASE_PENALTY
     temperature: float = BASE_TEMPERATURE
     avoid: str = ""  # first letters that led straight into a loop
+    seed: int | None = None  # None: the engine's own
 
     def hotter(self) -> None:
         # Capped: hotter still, a small model writes run-on nonsense.
@@ -193,6 +202,7 @@ class Generator:
             continue_final=turn.continuing,
             repeat_penalty=sampling.penalty,
             temperature=sampling.temperature,
+            seed=sampling.seed,
             on_token=on_token,
         )
         if completion.finish_reason == "cancelled":

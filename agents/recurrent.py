@@ -53,6 +53,7 @@ class StepTask:
     context: list[ContextRecord]
     # The work's text before this step: what the passage must not say again.
     earlier: str = ""
+    seed: int | None = None  # sampling's (None: the engine's); a step written again has one
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class RecurrentStep:
         passage = ""
         # Kept over the tries: an answer that loops at once makes the next try hotter
         # (and bans its first letter), or it would loop the same way again.
-        sampling = Sampling()
+        sampling = Sampling(seed=task.seed)
         for _ in range(MAX_ATTEMPTS):
             passage = self._write_passage(task, messages, stream, sampling)
             if count_words(passage) >= MIN_PASSAGE_WORDS:

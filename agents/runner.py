@@ -9,6 +9,7 @@ section with nothing lost or written twice.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 
 from agents.calls import Caller
 from agents.errors import Cancelled
@@ -24,6 +25,7 @@ from agents.events import (
     ignore,
 )
 from agents.fact_extraction import extract_section_facts
+from agents.generation import rewrite_seed
 from agents.layouts import PlanItem, SectionTask
 from agents.length_control import rebalance
 from agents.plan_repair import PlannedSection
@@ -35,7 +37,7 @@ from memory.bible import Fact, known_facts, store_facts
 from memory.context import WrittenSection, window_given
 from storage import Database
 from storage.outline import count_nodes, leaves, update_node
-from storage.passages import add_passage, current_passages
+from storage.passages import add_passage, current_passages, passage_versions
 from storage.records import NodeRecord, WorkRecord
 from storage.steps import record_context
 from storage.vocabulary import Mode, NodeStatus, WorkStatus
@@ -99,20 +101,23 @@ class Runner:
         self.emit(PlanReady(work_id, n))
         return n
 
-    def run(self, work_id: int) -> RunResult:
-        """Plan if needed, then write what is not written yet."""
+    def run(self, work_id: int, *, only: Collection[int] | None = None) -> RunResult:
+        """Plan if needed, then write what is not written yet; given ``only``, just
+        those sections (the others, stale or not, stay as they are)."""
         started = time.perf_counter()
         self.plan(work_id)
         with self.db.transaction() as s:
             work = get_work(s, work_id)
             nodes = leaves(s, work_id)
             texts = current_passages(s, work_id)
-        # Sections marked stale (or never finished) are written again, as new versions.
+        # Sections marked stale (or never finished) are written again, as new versions;
+        # those left alone keep their text, which later sections are told of.
         written = {
             n.id: texts[n.id].content
             for n in nodes
-            if n.id in texts and n.status == NodeStatus.DONE
+            if n.id in texts and (n.status == NodeStatus.DONE or (only and n.id not in only))
         }
+        left = {n.id for n in nodes if only and n.id not in only and n.status != NodeStatus.DONE}
         if self.control.pause.is_set() and len(written) < len(nodes):
             return self._paused(work_id, written, started)  # planned, nothing begun
         with self.db.transaction() as s:
@@ -120,7 +125,7 @@ class Runner:
         self.emit(WorkStarted(work_id, work.target_words, len(nodes)))
         try:
             for index, node in enumerate(nodes):
-                if node.id in written:
+                if node.id in written or node.id in left:
                     continue
                 if self.control.pause.is_set():
                     return self._paused(work_id, written, started)
@@ -136,10 +141,13 @@ class Runner:
                 work_id, self._total(written), len(written), time.perf_counter() - started, True
             )
         with self.db.transaction() as s:
-            set_work_status(s, work_id, WorkStatus.DONE)
+            set_work_status(s, work_id, WorkStatus.PAUSED if left else WorkStatus.DONE)
         total = self._total(written)
         seconds = time.perf_counter() - started
-        self.emit(WorkDone(work_id, total, seconds))
+        if left:
+            self.emit(Notice(work_id, f"{len(left)} section(s) left stale, as asked"))
+        else:
+            self.emit(WorkDone(work_id, total, seconds))
         return RunResult(work_id, total, len(nodes), seconds)
 
     def _paused(self, work_id: int, written: dict[int, str], started: float) -> RunResult:
@@ -163,6 +171,10 @@ class Runner:
             update_node(s, node.id, status=NodeStatus.WRITING)
             # Read as the section starts, so a hand edit made since the run began counts.
             facts = known_facts(s, work.id, index) if bible else []
+            # A section written again is sampled with another seed: a fresh process
+            # would otherwise give the text it already has.
+            versions = len(passage_versions(s, node.id))
+        seed = rewrite_seed(versions)
         plan = [PlanItem(i + 1, n.title, n.goal, n.target_words) for i, n in enumerate(nodes)]
         # The stored targets are the plan; what this section aims for is derived from what
         # is written, so the whole lands on the work's target (the plan in the prompt stays
@@ -185,7 +197,7 @@ class Runner:
         try:
             last = index == len(nodes) - 1
             result, found = self._compose(
-                work, node.id, task, target, caller, bible=bible, last=last
+                work, node.id, task, target, caller, bible=bible, last=last, seed=seed
             )
         except BaseException:
             with self.db.transaction() as s:  # back as it was; the calls made are kept
@@ -211,10 +223,11 @@ class Runner:
         *,
         bible: bool,
         last: bool,
+        seed: int | None,
     ) -> tuple[SectionResult, list[Fact]]:
         """The section's text and the facts it establishes (model calls only)."""
         stream = TokenStream(self.emit, work.id, node_id)
-        result = SectionWriter(caller, layout=self.layout).write(task, target, stream)
+        result = SectionWriter(caller, layout=self.layout).write(task, target, stream, seed=seed)
         stream.flush()
         if result.loops:
             self.emit(Notice(work.id, f"section {task.index + 1}: stopped {result.loops} loop(s)"))

@@ -90,6 +90,8 @@ class RunOptions:
     chooser: str = "first"
     # AgentWrite mode: extract and tell story-bible facts (None: on).
     bible: bool | None = None
+    # AgentWrite and draft: write just these sections, leaving other stale ones alone.
+    only: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,7 @@ class WorkSession:
             steps = StepRunner(self.db, engine, emit=emit, control=control, chooser=options.chooser)
             return steps.run(work_id, new_steps=options.new_steps, instruction=options.instruction)
         runner = Runner(self.db, engine, emit=emit, control=control, bible=options.bible)
-        return runner.run(work_id)
+        return runner.run(work_id, only=options.only)
 
     def step(
         self,
@@ -215,13 +217,14 @@ class WorkSession:
         emit: Emit = ignore,
         control: RunControl | None = None,
     ) -> RunResult:
-        """Write a section (or step) again, and with ``following`` every one after it;
-        only those (earlier versions are kept)."""
+        """Write a section (or step) again, and with ``following`` every one after it
+        (earlier versions are kept). Without ``following`` other stale sections stay as
+        they are; recurrent mode writes its stale steps in order (``plan_rewrite`` says
+        which), and no new one."""
         self.mark_stale(work_id, node_id, following=following)
-        # Recurrent mode: the stale steps and no new one.
-        return self.run(
-            work_id, engine=engine, emit=emit, control=control, options=RunOptions(new_steps=0)
-        )
+        only = None if following else frozenset({node_id})
+        options = RunOptions(new_steps=0, only=only)
+        return self.run(work_id, engine=engine, emit=emit, control=control, options=options)
 
     def mark_stale(self, work_id: int, node_id: int, *, following: bool = True) -> int:
         """Make a section (and, with ``following``, every one after it) be written again

@@ -19,6 +19,7 @@ from agents.calls import Caller
 from agents.errors import Cancelled
 from agents.events import Emit, SectionDone, SectionStarted, TokenStream, WorkDone, ignore
 from agents.fact_extraction import extract_facts
+from agents.generation import rewrite_seed
 from agents.recurrent import STEP_WORDS, RecurrentStep, StepTask, choose_next
 from agents.runs import RunControl, RunResult
 from engines import Engine
@@ -35,7 +36,7 @@ from memory.short_term import DEFAULT_CAP, current_summary, save_summary
 from storage import Database
 from storage.outline import add_node, leaves, update_node
 from storage.passages import add_passage as store_passage
-from storage.passages import current_passages
+from storage.passages import current_passages, passage_versions
 from storage.records import NodeRecord
 from storage.steps import ContextRecord, record_context, set_options, step_options
 from storage.vocabulary import ContextKind, Level, NodeStatus, WorkStatus
@@ -224,8 +225,11 @@ class StepRunner:
             set_work_status(s, work_id, WorkStatus.WRITING)
             position = [n.id for n in leaves(s, work_id)].index(node.id)
             context = self._context(s, work_id, node.id, goal, position, query, vector)
+            versions = len(passage_versions(s, node.id))
         earlier = "\n\n".join(texts[n.id].content for n in written if n.id != node.id)
-        task = StepTask(work.instruction, work.language, goal, context, earlier)
+        task = StepTask(
+            work.instruction, work.language, goal, context, earlier, rewrite_seed(versions)
+        )
         return _Begun(node, position, was, task)
 
     def _context(

@@ -63,8 +63,15 @@ class SectionWriter:
         self.layout = layout
 
     def write(
-        self, task: SectionTask, target: int, on_text: Callable[[str], None]
+        self,
+        task: SectionTask,
+        target: int,
+        on_text: Callable[[str], None],
+        *,
+        seed: int | None = None,
     ) -> SectionResult:
+        """The section's text; ``seed`` (None: the engine's) varies a section written
+        again, which would otherwise come out as before from a fresh process."""
         engine = self.caller.engine
         earlier = "\n\n".join(s.text for s in task.written)
         gate = Gate(task.language, instruction=task.instruction, earlier=earlier)
@@ -86,7 +93,8 @@ class SectionWriter:
             return Turn(messages, continuing, max_tokens)
 
         generator = Generator(self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP)
-        text, rounds, loops, cuts = self._compose(generator, task, target, prompt, on_text)
+        first = Sampling(seed=seed)
+        text, rounds, loops, cuts = self._compose(generator, task, target, prompt, on_text, first)
         figures = diversity(text)
         if figures.tokens >= MIN_TOKENS_FOR_DIVERSITY and (
             figures.value < MIN_DIVERSITY or figures.worst < MIN_WINDOW_DIVERSITY
@@ -98,7 +106,9 @@ class SectionWriter:
             generator = Generator(
                 self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP
             )
-            hotter = Sampling(penalty=BASE_PENALTY + 0.1, temperature=BASE_TEMPERATURE + 0.2)
+            hotter = Sampling(
+                penalty=BASE_PENALTY + 0.1, temperature=BASE_TEMPERATURE + 0.2, seed=seed
+            )
             again = self._compose(generator, task, target, prompt, on_text, hotter)
             if diversity(again[0]).value > figures.value:
                 text, rounds, loops, cuts = again

@@ -62,6 +62,9 @@ class ChatOptions:
     # The last message is the assistant's unfinished turn, to be continued.
     continue_final: bool = False
     min_tokens: int = 0  # no end of turn before this many tokens
+    # Sampling's random seed (None: the engine's own). A section written again asks for
+    # another one, so the same prompt does not give the same text in a new process.
+    seed: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

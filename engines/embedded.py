@@ -219,6 +219,7 @@ class EmbeddedEngine(Engine):
             cached = self._cached_prefix(tokens) if self._llm.n_tokens else 0
             call = Call(max_tokens, temperature, repeat_penalty, list(stop or []), on_token, cancel)
             call.grammar = self._grammar(schema) if schema is not None else None
+            call.seed = options.seed
             call.processors = self._processors(len(tokens), prose, schema, min_tokens, call)
             try:
                 if not self._prefill(tokens, cached, call):
@@ -284,6 +285,7 @@ class EmbeddedEngine(Engine):
             stop=call.stop,
             grammar=call.grammar,
             logits_processor=call.processors,
+            seed=call.seed,
             stream=True,
         )
         for chunk in stream:
@@ -316,6 +318,8 @@ class EmbeddedEngine(Engine):
         import llama_cpp
 
         llm = self._llm
+        if call.seed is not None:
+            llm.set_seed(call.seed)
         llm._sampler = llm._init_sampler(
             temp=call.temperature,
             repeat_penalty=call.repeat_penalty,

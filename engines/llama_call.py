@@ -25,6 +25,7 @@ class Call:
     cancel: threading.Event | None
     grammar: Any = None
     processors: Any = None
+    seed: int | None = None
     produced: int = 0
     pieces: list[str] = field(default_factory=list)
 

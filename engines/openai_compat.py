@@ -132,6 +132,8 @@ class OpenAIEngine(Engine):
             "max_tokens": max_tokens,
             "extra_body": extra_body,
         }
+        if options.seed is not None:
+            kwargs["seed"] = options.seed
         pieces: list[str] = []
         finish = "stop"
         usage_meta: dict[str, Any] = {}

@@ -44,6 +44,7 @@ class ScriptedEngine(Engine):
             "max_tokens": max_tokens,
             "schema": chat.schema,
             "continue_final": chat.continue_final,
+            "seed": chat.seed,
         }
         self.calls.append((list(messages), options))
         if not self._replies:

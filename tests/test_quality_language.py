@@ -96,7 +96,7 @@ def test_jieba_loads_quietly_and_offline() -> None:
              "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""

@@ -145,10 +145,41 @@ def test_regenerate_only_one_section_in_agentwrite_mode(db: Database) -> None:
             add_node(s, work.id, level="section", title=f"S{i}", target_words=120) for i in range(3)
         ]
     session.run(work.id)
+    engine = session.engines.get("embedded")
+    assert isinstance(engine, ScriptedEngine)
+    first = {options["seed"] for _, options in engine.calls}
     session.regenerate(work.id, nodes[1].id, following=False)
+    again = {options["seed"] for _, options in engine.calls} - first
+    session.regenerate(work.id, nodes[1].id, following=False)
+    third = {options["seed"] for _, options in engine.calls} - first - again
     with db.transaction() as s:
         versions = [len(passage_versions(s, n.id)) for n in leaves(s, work.id)]
-    assert versions == [1, 2, 1]
+    assert versions == [1, 3, 1]
+    # Each version of a section is sampled from its own seed (in a fresh process the
+    # engine's own seed would give the text again); the first uses the engine's.
+    assert first == {None} and len(again) == len(third) == 1 and again != third
+
+
+def test_only_this_one_leaves_the_other_stale_sections_as_they_are(db: Database) -> None:
+    session = session_on(db, ScriptedEngine([Varied(5)] * 200))
+    work = session.create("Write about waves.", 360, mode="draft")
+    with db.transaction() as s:
+        nodes = [
+            add_node(s, work.id, level="section", title=f"S{i}", target_words=120) for i in range(3)
+        ]
+    session.run(work.id)
+    session.mark_stale(work.id, nodes[1].id)  # a memory edit made S1 and S2 stale
+    session.regenerate(work.id, nodes[0].id, following=False)
+    with db.transaction() as s:
+        after = leaves(s, work.id)
+        versions = [len(passage_versions(s, n.id)) for n in after]
+    assert versions == [2, 1, 1]
+    assert [n.status for n in after] == ["done", "stale", "stale"]
+    assert session.work(work.id).status == "paused"  # not done: two sections are stale
+    session.run(work.id)  # w / resume writes them
+    with db.transaction() as s:
+        assert [len(passage_versions(s, n.id)) for n in leaves(s, work.id)] == [2, 2, 2]
+    assert session.work(work.id).status == "done"
 
 
 @pytest.mark.parametrize("mode", ["draft", "recurrent"])

@@ -277,6 +277,48 @@ def test_quitting_mid_section_asks_then_leaves_the_work_paused(home_db: Database
         assert current_passages(s, w.id) == {}
 
 
+def test_rewriting_over_a_hand_edit_asks_and_only_this_one_means_it(
+    home_db: Database,
+) -> None:
+    """seed_work: "Night watch" written, "The storm" stale, "Morning" unwritten."""
+    work_id = seed_work(home_db)
+    engine = ScriptedEngine([Varied(5)] * 100)
+    asked: list[object] = []
+
+    def versions() -> list[list[str]]:
+        with home_db.transaction() as s:
+            return [[v.author for v in passage_versions(s, n.id)] for n in leaves(s, work_id)]
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = work_screen(pilot)
+        assert screen.outline.selected_id == screen.view.leaf_ids[0]  # type: ignore[union-attr]
+        await run_keys(pilot, "R")  # only "Night watch": the stale ones are left alone
+        asked.append(versions())
+        await press(pilot, "tab", "ctrl+end", *" Gulls cried.", "ctrl+s", "escape")
+        await settle(pilot)
+        await press(pilot, "R")  # over the writer's own text: asked first
+        await drain(pilot)
+        question = pilot.app.screen
+        asked.append(question.question if isinstance(question, ConfirmScreen) else question)
+        await press(pilot, "n")
+        await settle(pilot)
+        asked.append(versions())
+        await run_keys(pilot, "R", "y")
+
+    run_app(LongformApp(work_id=work_id, engine_factory=lambda _work: engine), scenario)
+    assert asked == [
+        [["model", "model"], ["model"], []],
+        "“Night watch” holds your edit: the new text replaces it (your version stays in the "
+        "history). Write it again?",
+        [["model", "model", "user"], ["model"], []],
+    ]
+    with home_db.transaction() as s:
+        # The edit made the sections after it stale; only "Night watch" was written again.
+        assert [n.status for n in leaves(s, work_id)] == ["done", "stale", "stale"]
+    assert versions() == [["model", "model", "user", "model"], ["model"], []]
+
+
 def test_pause_stops_after_the_section_being_written(home_db: Database) -> None:
     """p while a section is written: it is finished and stored, the next is not begun,
     and w goes on from there."""

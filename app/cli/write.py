@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -196,10 +197,16 @@ def regenerate(
 ) -> None:
     """Rewrite a section (or step) and everything after it (earlier versions are kept)."""
     c: Context = ctx.obj
-    c.session.mark_stale(work, from_node, following=not only)
-    # The stale ones, and nothing new (a recurrent work gets no new step).
-    options = RunOptions(new_steps=0)
-    _run(c, work, engine, model, options, out_file=None, as_json=as_json, quiet=quiet)
+    rewrite = Rewriting(from_node, following=not only)
+    _run(c, work, engine, model, rewrite, out_file=None, as_json=as_json, quiet=quiet)
+
+
+@dataclass(frozen=True)
+class Rewriting:
+    """A section (and, ``following``, those after it) to write again."""
+
+    node_id: int
+    following: bool
 
 
 def _run(
@@ -207,7 +214,7 @@ def _run(
     work_id: int,
     engine: str | None,
     model: str | None,
-    options: RunOptions,
+    how: RunOptions | Rewriting,
     *,
     out_file: Path | None,
     as_json: bool,
@@ -217,7 +224,12 @@ def _run(
     target = session.work(work_id).target_words
     eng = session.engine_of(work_id, engine, model)
     with ProgressPrinter(target, enabled=not quiet and not as_json) as progress:
-        result = session.run(work_id, engine=eng, emit=progress, options=options)
+        if isinstance(how, Rewriting):
+            result = session.regenerate(
+                work_id, how.node_id, following=how.following, engine=eng, emit=progress
+            )
+        else:
+            result = session.run(work_id, engine=eng, emit=progress, options=how)
     _finish(c, result, target, out_file=out_file, as_json=as_json)
 
 

@@ -23,9 +23,11 @@ from agents.events import (
     WorkDone,
     WorkStarted,
 )
+from agents.rewrites import plan_rewrite
 from agents.session import RunOptions
 from app.tui.app import USER_ERRORS, LongformApp, RunHandle
 from app.tui.messages import RunEvent, RunFinished
+from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.options import OptionsScreen
 from app.tui.store import WorkView
 from app.tui.widgets.options import StepChoice
@@ -103,14 +105,31 @@ class WorkRunScreen(Screen[None]):
             self.start_run(None)  # refused, with the reason
 
     def action_regenerate(self) -> None:
-        node_id = self.selected_section()
-        if node_id is not None:
-            self.start_run((node_id, True))
+        self.regenerate(following=True)
 
     def action_regenerate_one(self) -> None:
-        node_id = self.selected_section()
-        if node_id is not None:
-            self.start_run((node_id, False))
+        self.regenerate(following=False)
+
+    def regenerate(self, *, following: bool) -> None:
+        """Write the selected section again (and every one after it, ``following``);
+        first ask when that replaces a person's own text or writes sections not asked."""
+        node_id, view = self.selected_section(), self.view
+        if node_id is None or view is None:
+            return
+        leaves = [n for i in view.leaf_ids if (n := view.node(i)) is not None]
+        rewrite = plan_rewrite(
+            leaves, view.passages, node_id, following=following, mode=view.work.mode
+        )
+        question = rewrite.question()
+        if self.running or not question:
+            self.start_run((node_id, following))  # (refused with the reason if running)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.start_run((node_id, following))
+
+        self.app.push_screen(ConfirmScreen(f"{question} Write it again?", yes="Write"), answer)
 
     def action_pause(self) -> None:
         if not self.running:
@@ -184,10 +203,23 @@ class WorkRunScreen(Screen[None]):
         try:
             engine = self.lf.engine_for(session.work(self.work_id))
             if stale is not None:
-                session.mark_stale(self.work_id, stale[0], following=stale[1])
-            result = session.run(
-                self.work_id, engine=engine, emit=self._emit, control=run.control, options=options
-            )
+                node_id, following = stale
+                result = session.regenerate(
+                    self.work_id,
+                    node_id,
+                    following=following,
+                    engine=engine,
+                    emit=self._emit,
+                    control=run.control,
+                )
+            else:
+                result = session.run(
+                    self.work_id,
+                    engine=engine,
+                    emit=self._emit,
+                    control=run.control,
+                    options=options,
+                )
         except USER_ERRORS as exc:
             self.post_message(RunFinished(None, str(exc)))
             return
