@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from app import locations
+from storage import open_database
 from storage.wordcount import count_words
+from storage.works import create_work
 
 # A deadline for a hung process, not a speed check: on a machine whose cores are busy
 # the embedded model decodes ten times slower than on an idle one.
@@ -85,6 +88,15 @@ def test_write_then_export_show_and_logs(longform_home: Path, tmp_path: Path) ->
 def test_unknown_work_is_one_line_and_exit_2(longform_home: Path) -> None:
     line = one_line_error(longform("show", "99", home=longform_home))
     assert "no work with id 99" in line
+
+
+def test_an_unknown_section_is_one_line_with_no_progress_bar(longform_home: Path) -> None:
+    db = open_database(locations.db_path())
+    with db.transaction() as s:
+        work = create_work(s, instruction="Write about rain.", target_words=200)
+    db.close()
+    line = one_line_error(longform("regenerate", str(work.id), "--from", "99", home=longform_home))
+    assert f"work {work.id} has no section 99" in line
 
 
 def test_unreachable_server_is_one_line_and_exit_2(longform_home: Path) -> None:

@@ -41,7 +41,9 @@ class ProgressPrinter:
         self._progress.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is not None:
+            self._progress.live.transient = True  # the error's one line stands alone
         self._progress.stop()
 
     def __call__(self, event: Event) -> None:
