@@ -47,8 +47,9 @@ MIN_CHINESE_VALIDITY = 0.25
 MIN_PIECE_DIVERSITY = 0.70
 LOOP_MIN_TOKENS = 128
 # A piece shorter than this adds nothing: a stall.
-REWRITE_SEED = 7_919
 MIN_PIECE_WORDS = 3
+# The seeds of a section's versions after the first: version n samples from this + n - 1.
+REWRITE_SEED = 7_919
 
 
 def rewrite_seed(versions: int) -> int | None:

@@ -188,7 +188,11 @@ def regenerate(
         typer.Option("--from", help="The section or step to rewrite from (see `longform show`)."),
     ],
     only: Annotated[
-        bool, typer.Option("--only", help="Rewrite only that one, not those after it.")
+        bool,
+        typer.Option(
+            "--only",
+            help="Rewrite only that one: those after it, stale or not, stay as they are.",
+        ),
     ] = False,
     engine: EngineOpt = None,
     model: ModelOpt = None,
