@@ -199,8 +199,7 @@ class EmbeddedEngine(Engine):
         on_token: OnToken | None,
         cancel: threading.Event | None,
     ) -> Completion:
-        """See ``Engine.chat``. Under ``sink-window`` a call that would pass the window
-        slides it instead."""
+        """See ``Engine.chat``; under ``sink-window`` a call past the window slides it."""
         max_tokens, schema, prose = options.max_tokens, options.schema, options.prose
         stop, temperature = options.stop, options.temperature
         repeat_penalty, min_tokens = options.repeat_penalty, options.min_tokens
@@ -218,8 +217,7 @@ class EmbeddedEngine(Engine):
                 tokens = self._fit_sinks(tokens, max_tokens)
             cached = self._cached_prefix(tokens) if self._llm.n_tokens else 0
             call = Call(max_tokens, temperature, repeat_penalty, list(stop or []), on_token, cancel)
-            call.grammar = self._grammar(schema) if schema is not None else None
-            call.seed = options.seed
+            call.grammar, call.seed = self._grammar(schema) if schema else None, options.seed
             call.processors = self._processors(len(tokens), prose, schema, min_tokens, call)
             try:
                 if not self._prefill(tokens, cached, call):
