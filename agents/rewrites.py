@@ -1,8 +1,8 @@
 """What writing a section again will touch, said before it starts.
 
 A front end asks ``plan_rewrite`` before ``WorkSession.regenerate``: which sections will
-be written again, which of them hold a person's own text (kept as an earlier version,
-but no longer the current one), and which stale sections are left as they are.
+be written again, and which of them hold a person's own text (kept as an earlier
+version, but no longer the current one).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ class Rewrite:
     sections: tuple[NodeRecord, ...]  # written again, in order
     extra: tuple[NodeRecord, ...]  # among them, stale ones that were not asked for
     hand_edited: tuple[NodeRecord, ...]  # among them, those whose current text a person wrote
-    left_stale: tuple[NodeRecord, ...]  # stale or unwritten, and left so
 
     def question(self) -> str:
         """What a person should agree to before it starts: their own text replaced, or
@@ -61,9 +60,6 @@ def plan_rewrite(
         extra=tuple(n for n in sections if n.id not in asked),
         hand_edited=tuple(
             n for n in sections if n.id in passages and passages[n.id].author == PERSON
-        ),
-        left_stale=tuple(
-            n for n in leaves if n.id not in asked | unfinished and n.status != NodeStatus.DONE
         ),
     )
 

@@ -42,12 +42,11 @@ def test_a_persons_edit_is_named_before_it_is_replaced() -> None:
     assert plan_rewrite(leaves, passages, 2, following=False, mode="draft").question() == ""
 
 
-def test_only_this_one_writes_only_this_one_and_says_what_stays_stale() -> None:
+def test_only_this_one_writes_only_this_one() -> None:
     leaves = [node(1), node(2, "stale"), node(3, "stale")]
     passages = {n.id: passage(n.id) for n in leaves}
     rewrite = plan_rewrite(leaves, passages, 1, following=False, mode="agentwrite")
     assert [n.id for n in rewrite.sections] == [1] and rewrite.extra == ()
-    assert [n.id for n in rewrite.left_stale] == [2, 3]
     assert rewrite.question() == ""
 
 

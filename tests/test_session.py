@@ -20,6 +20,7 @@ from storage import Database
 from storage.calls import list_calls
 from storage.outline import add_node, leaves
 from storage.passages import current_passages, passage_versions
+from storage.records import NodeRecord, WorkRecord
 from storage.works import get_work
 from tests.fakes import ScriptedEngine
 from tests.test_memory import facts_answer, memory_answer, replies, step_passage
@@ -137,7 +138,8 @@ def test_regenerate_rewrites_from_a_step_in_recurrent_mode(db: Database) -> None
     assert "old mill number 5 " in texts[three.id].content
 
 
-def test_regenerate_only_one_section_in_agentwrite_mode(db: Database) -> None:
+def written_draft(db: Database) -> tuple[WorkSession, WorkRecord, list[NodeRecord]]:
+    """A draft of three sections of 120 words, written on a scripted engine."""
     session = session_on(db, ScriptedEngine([Varied(5)] * 200))
     work = session.create("Write about waves.", 360, mode="draft")
     with db.transaction() as s:
@@ -145,6 +147,11 @@ def test_regenerate_only_one_section_in_agentwrite_mode(db: Database) -> None:
             add_node(s, work.id, level="section", title=f"S{i}", target_words=120) for i in range(3)
         ]
     session.run(work.id)
+    return session, work, nodes
+
+
+def test_regenerate_only_one_section_in_agentwrite_mode(db: Database) -> None:
+    session, work, nodes = written_draft(db)
     engine = session.engines.get("embedded")
     assert isinstance(engine, ScriptedEngine)
     first = {options["seed"] for _, options in engine.calls}
@@ -161,13 +168,7 @@ def test_regenerate_only_one_section_in_agentwrite_mode(db: Database) -> None:
 
 
 def test_only_this_one_leaves_the_other_stale_sections_as_they_are(db: Database) -> None:
-    session = session_on(db, ScriptedEngine([Varied(5)] * 200))
-    work = session.create("Write about waves.", 360, mode="draft")
-    with db.transaction() as s:
-        nodes = [
-            add_node(s, work.id, level="section", title=f"S{i}", target_words=120) for i in range(3)
-        ]
-    session.run(work.id)
+    session, work, nodes = written_draft(db)
     session.mark_stale(work.id, nodes[1].id)  # a memory edit made S1 and S2 stale
     session.regenerate(work.id, nodes[0].id, following=False)
     with db.transaction() as s:
