@@ -8,15 +8,16 @@ is made while a transaction is open.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents.calls import Caller
+from agents.engine_pool import Engines
 from agents.errors import AgentError
 from agents.events import Emit, ignore
 from agents.extender import Extender, ExtendError
 from agents.languages import require_language
+from agents.length_control import rebalance
 from agents.revision import edit_memory, edit_passage, mark_stale_from, memory_changed
 from agents.revision import revert_memory as revise_memory_version
 from agents.revision import revert_passage as revise_passage_version
@@ -32,51 +33,15 @@ from storage.passages import add_passage, current_passages
 from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
 from storage.vocabulary import Level, Mode, NodeStatus
 from storage.wordcount import count_words, is_cjk_heavy
-from storage.works import create_work, delete_work, get_work, update_work
+from storage.works import change_mark, create_work, delete_work, get_work, update_work
 
 MIN_WORDS, MAX_WORDS = 50, 50_000
-
-# Opens an engine from its spec ("embedded", a GGUF path's engine, or a server URL) and
-# model (a GGUF file, a served model's name, or None for the default).
-OpenEngine = Callable[[str, str | None], Engine]
+TITLE_CHARS = 200  # the column's width
 
 
 def language_of(instruction: str) -> str:
     """The language to write in: Chinese when the instruction is mostly CJK, else English."""
     return "zh" if is_cjk_heavy(instruction) else "en"
-
-
-class Engines:
-    """The engines a process has open, each opened once on first use."""
-
-    def __init__(self, open_engine: OpenEngine) -> None:
-        self._open = open_engine
-        self._open_engines: dict[tuple[str, str | None], Engine] = {}
-        self._lock = threading.Lock()
-
-    def get(self, spec: str, model: str | None = None) -> Engine:
-        key = (spec, model or None)
-        with self._lock:
-            if key not in self._open_engines:
-                self._open_engines[key] = self._open(spec, model or None)
-            return self._open_engines[key]
-
-    def of_work(
-        self, work: WorkRecord, spec: str | None = None, model: str | None = None
-    ) -> Engine:
-        """The engine a stored work was created with, unless ``spec`` names another. A
-        server's model name is stored with the work; a GGUF comes from the settings."""
-        if spec is None or spec == work.engine:
-            spec = work.engine
-            if model is None and work.engine != "embedded" and work.model:
-                model = work.model
-        return self.get(spec, model)
-
-    def close(self) -> None:
-        with self._lock:
-            for engine in self._open_engines.values():
-                engine.close()
-            self._open_engines.clear()
 
 
 @dataclass(frozen=True)
@@ -123,8 +88,10 @@ class WorkSession:
         language: str | None = None,
         writer: Engine | None = None,
         force_language: bool = False,
+        title: str = "",
     ) -> WorkRecord:
-        """Store a new work in the instruction's language; it is planned when it is run.
+        """Store a new work in the instruction's language (titled ``title``, else after
+        the instruction's first line); it is planned when it is run.
         A language the engine's model cannot write is refused here, before anything is
         stored (``writer``: the engine already opened for it, else the work's own)."""
         if mode not in tuple(Mode):
@@ -146,6 +113,7 @@ class WorkSession:
                 mode=Mode(mode),
                 engine=engine,
                 model=model,
+                title=" ".join(title.split())[:TITLE_CHARS],
             )
 
     def delete_work(self, work_id: int) -> None:
@@ -156,6 +124,21 @@ class WorkSession:
     def work(self, work_id: int) -> WorkRecord:
         with self.db.transaction() as s:
             return get_work(s, work_id)
+
+    def rename(self, work_id: int, title: str) -> WorkRecord:
+        """Give the work a title (what the library lists and an export is headed by)."""
+        title = " ".join(title.split())
+        if not title:
+            raise AgentError("the title is empty")
+        if len(title) > TITLE_CHARS:
+            raise AgentError(f"the title is longer than {TITLE_CHARS} characters")
+        with self.db.transaction() as s:
+            return update_work(s, work_id, title=title)
+
+    def change_mark(self, work_id: int) -> tuple[object, ...]:
+        """Changes whenever anything stored for the work does, from any process."""
+        with self.db.transaction() as s:
+            return change_mark(s, work_id)
 
     def engine_of(self, work_id: int, spec: str | None = None, model: str | None = None) -> Engine:
         return self.engines.of_work(self.work(work_id), spec, model)
@@ -390,3 +373,25 @@ class WorkSession:
         with self.db.transaction() as s:
             position = to if to is not None else get_node(s, node_id).position + by
             move_node(s, node_id, max(0, position))
+
+    def fit_target(self, work_id: int, *, keep: str) -> WorkRecord:
+        """Make the work's target and its sections' agree, after a person changed one:
+        ``keep="sections"`` sets the work's target to their total; ``keep="target"``
+        scales the sections not yet written so the whole lands on the work's target."""
+        with self.db.transaction() as s:
+            work, nodes = get_work(s, work_id), leaves(s, work_id)
+            if keep == "sections":
+                total = sum(n.target_words for n in nodes)
+                if not MIN_WORDS <= total <= MAX_WORDS:
+                    raise AgentError(f"the sections total {total} words: keep {MIN_WORDS}+")
+                return update_work(s, work_id, target_words=total)
+            passages = current_passages(s, work_id)
+            done = [n for n in nodes if n.status == NodeStatus.DONE and n.id in passages]
+            open_ = [n for n in nodes if n not in done]
+            if not open_:
+                raise AgentError("every section is written: change the work's target instead")
+            written = sum(passages[n.id].words for n in done)
+            targets = rebalance([n.target_words for n in open_], work.target_words - written)
+            for node, words in zip(open_, targets, strict=True):
+                update_node(s, node.id, target_words=words)
+            return work

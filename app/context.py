@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import prompts
-from agents.session import Engines, WorkSession
+from agents.engine_pool import Engines
+from agents.session import WorkSession
 from app import locations
 from app.config import Settings, load_settings
 from engines import Engine, open_engine

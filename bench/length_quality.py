@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from agents.batch_file import load_batch
+from agents.engine_pool import Engines
 from agents.errors import AgentError
 from agents.evaluation import Scored, sample_items, score_text, summarize
 from agents.languages import LanguageUnsupported
-from agents.session import Engines, WorkSession
+from agents.session import WorkSession
 from engines import EngineError, open_engine
 from storage import open_database
 from storage.calls import list_calls

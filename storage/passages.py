@@ -11,6 +11,7 @@ from storage.outline import leaves
 from storage.records import PassageRecord
 from storage.search import index_passage
 from storage.wordcount import count_words
+from storage.works import get_work
 
 
 def _record(row: Passage) -> PassageRecord:
@@ -91,3 +92,12 @@ def work_text(session: Session, work_id: int, *, headings: bool = False) -> str:
         else:
             parts.append(passage.content.strip())
     return "\n\n".join(parts)
+
+
+def document(session: Session, work_id: int, *, markdown: bool = True) -> str:
+    """The work as a reader gets it: in Markdown, its title and each section's heading
+    over the text; else the plain text alone."""
+    body = work_text(session, work_id, headings=markdown)
+    if not markdown:
+        return body + "\n"
+    return f"# {get_work(session, work_id).title}\n\n{body}\n"

@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.errors import NotFoundError
-from storage.models import Passage, Work
+from storage.models import Call, Memory, MemoryVersion, OutlineNode, Passage, Work
 from storage.records import WorkRecord
 
 
@@ -108,3 +108,32 @@ def word_totals(session: Session) -> dict[int, int]:
         .group_by(Passage.work_id)
     )
     return {work_id: int(total or 0) for work_id, total in session.execute(stmt)}
+
+
+def change_mark(session: Session, work_id: int) -> tuple[object, ...]:
+    """A value that changes whenever anything shown of the work changes (its fields,
+    outline, passages, memories or calls), from this process or another: a screen
+    reads it every few seconds and reloads the work only when it differs."""
+    work = _row(session, work_id)
+    nodes = session.execute(
+        select(OutlineNode.id, OutlineNode.position, OutlineNode.status, OutlineNode.title)
+        .add_columns(OutlineNode.goal, OutlineNode.target_words, OutlineNode.parent_id)
+        .where(OutlineNode.work_id == work_id)
+        .order_by(OutlineNode.id)
+    ).all()
+    memories = session.execute(
+        select(Memory.id, Memory.stale, Memory.deleted, Memory.valid_from, Memory.kind)
+        .where(Memory.work_id == work_id)
+        .order_by(Memory.id)
+    ).all()
+    latest = [
+        session.scalar(select(func.max(Passage.id)).where(Passage.work_id == work_id)),
+        session.scalar(
+            select(func.max(MemoryVersion.id))
+            .join(Memory, Memory.id == MemoryVersion.memory_id)
+            .where(Memory.work_id == work_id)
+        ),
+        session.scalar(select(func.max(Call.id)).where(Call.work_id == work_id)),
+    ]
+    fields = (work.title, work.status, work.target_words, work.updated_at)
+    return (fields, tuple(map(tuple, nodes)), tuple(map(tuple, memories)), tuple(latest))

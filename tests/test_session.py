@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from agents.errors import Cancelled
+from agents.engine_pool import Engines
+from agents.errors import AgentError, Cancelled
 from agents.runs import RunControl
-from agents.session import Engines, RunOptions, WorkSession
+from agents.session import RunOptions, WorkSession
 from engines import ChatOptions, Completion, Engine, EngineError, Message
 from engines.base import OnToken
 from storage import Database
@@ -257,3 +258,15 @@ def test_the_call_log_holds_each_call_as_sent_failed_ones_too(db: Database) -> N
     replay = ScriptedEngine([Varied(3)])
     again = replay.chat(messages, options)
     assert again.text == first.response  # the same script gives the same answer
+
+
+def test_targets_are_made_to_agree_either_way_and_a_title_is_checked(db: Database) -> None:
+    session, work, nodes = written_draft(db)
+    session.add_section(work.id, title="Coda", words=200)
+    assert session.fit_target(work.id, keep="sections").target_words == 3 * 120 + 200
+    with pytest.raises(AgentError, match="every section is written"):
+        session.run(work.id)  # the coda written too
+        session.fit_target(work.id, keep="target")
+    assert session.rename(work.id, "  Waves \n at  night ").title == "Waves at night"
+    with pytest.raises(AgentError, match="the title is empty"):
+        session.rename(work.id, "   ")

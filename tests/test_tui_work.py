@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent, TextArea
 
 from app.tui.app import LongformApp
-from app.tui.screens.confirm import ConfirmScreen
+from app.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from engines import Message
 from storage import Database
 from storage.memories import list_memories, memory_history
@@ -90,12 +90,18 @@ def test_outline_editing(home_db: Database) -> None:
         await press(pilot, "a", *"Dawn", "tab", *"The keeper sleeps", "tab")
         await press(pilot, "ctrl+a", "ctrl+k", *"80", "enter")  # a new section after the first
         await settle(pilot)
+        # The sections now total 480 of the work's 300 words: asked once, left as they are.
+        assert isinstance(pilot.app.screen, ChoiceScreen)
+        assert "480" in pilot.app.screen.question
+        await press(pilot, "escape")
+        await settle(pilot)
         await press(pilot, "right_square_bracket")  # ...moved after "The storm"
         await settle(pilot)
         await press(pilot, "end", "e", "tab", "tab", "ctrl+a", "ctrl+k", *"90", "enter")
         await settle(pilot)
         await press(pilot, "home", "x", "y")  # "Night watch" removed
         await settle(pilot)
+        assert "(sections: 320)" in str(work_screen(pilot).progress.query_one("#run-stats").render())
 
     run_app(LongformApp(work_id=work_id), scenario)
     with home_db.transaction() as s:
@@ -381,6 +387,9 @@ def test_the_ui_thread_never_touches_the_database(home_db: Database) -> None:
         await settle(pilot)
         await press(pilot, "escape", "t", "a", *"Dusk", "enter")  # a section
         await settle(pilot)
+        assert isinstance(pilot.app.screen, ChoiceScreen)  # the targets no longer add up
+        await press(pilot, "t")  # the work's target becomes their total
+        await settle(pilot)
         await run_keys(pilot, "w")  # the stale and unwritten sections
         await press(pilot, "escape")  # to the library
         await settle(pilot)
@@ -394,4 +403,5 @@ def test_the_ui_thread_never_touches_the_database(home_db: Database) -> None:
     assert len(threads) > 20 and main not in threads
     with home_db.transaction() as s:
         assert [n.status for n in leaves(s, work_id)] == ["done"] * 4
+        assert get_work(s, work_id).target_words == 150 + 150 + 100 + 200
         assert list_memories(s, work_id)[0].content.endswith(" Rain.")

@@ -17,7 +17,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
-from agents.session import Engines
+from agents.engine_pool import Engines
 from app import locations
 from app.config import load_settings
 from app.context import Context

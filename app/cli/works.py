@@ -14,7 +14,7 @@ from app.cli.output import out, print_json
 from app.context import Context
 from storage.calls import list_calls
 from storage.outline import list_nodes
-from storage.passages import current_passages, work_text
+from storage.passages import current_passages, document
 from storage.works import get_work, list_works, word_totals
 
 WorkArg = Annotated[int, typer.Argument(help="The work's id (see `longform works`).")]
@@ -100,9 +100,7 @@ def export(
     """Print (or save) a work's current text."""
     c: Context = ctx.obj
     with c.db.transaction() as s:
-        w = get_work(s, work)
-        body = work_text(s, work, headings=fmt is Format.md)
-    text = f"# {w.title}\n\n{body}\n" if fmt is Format.md else body + "\n"
+        text = document(s, work, markdown=fmt is Format.md)
     if out_file is None:
         typer.echo(text, nl=False)
     else:

@@ -31,12 +31,16 @@ class RunEvent(Message):
 
 
 class RunFinished(Message):
-    """The run returned (``result``) or failed with a user-facing ``error``."""
+    """The run returned (``result``), planned ``planned`` sections and stopped, or failed
+    with a user-facing ``error``."""
 
-    def __init__(self, result: RunResult | None, error: str | None = None) -> None:
+    def __init__(
+        self, result: RunResult | None, error: str | None = None, *, planned: int = 0
+    ) -> None:
         super().__init__()
         self.result = result
         self.error = error
+        self.planned = planned
 
 
 class Failed(Message):

@@ -7,15 +7,18 @@ the core's work session (``agents.session``), as the CLI's do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
 from storage import Database
 from storage.calls import list_calls
-from storage.memories import list_memories
+from storage.memories import list_memories, memory_history
 from storage.outline import leaves, list_nodes
-from storage.passages import current_passages
+from storage.passages import current_passages, document, passage_versions
 from storage.records import CallRecord, MemoryRecord, NodeRecord, PassageRecord, WorkRecord
 from storage.steps import ContextRecord, step_context, step_options
 from storage.vocabulary import Mode, NodeStatus
+from storage.wordcount import count_words
 from storage.works import get_work, list_works, word_totals
 
 
@@ -33,6 +36,7 @@ class NewWork:
     words: int
     mode: str = Mode.AGENTWRITE
     engine: str = "embedded"
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,16 @@ class SectionFields:
     title: str
     goal: str
     target_words: int
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a section's text or of a memory, for the history screen."""
+
+    version: int
+    author: str
+    created_at: datetime
+    text: str
 
 
 @dataclass(frozen=True)
@@ -113,3 +127,30 @@ def work_view(db: Database, work_id: int) -> WorkView:
             contexts={n.id: step_context(s, n.id) for n in sections if n.id in passages},
             options=step_options(s, written[-1].id) if recurrent and written else [],
         )
+
+
+def passage_history(db: Database, node_id: int) -> list[Version]:
+    with db.transaction() as s:
+        return [
+            Version(p.version, p.author, p.created_at, p.content)
+            for p in passage_versions(s, node_id)
+        ]
+
+
+def memory_versions(db: Database, memory_id: int) -> list[Version]:
+    with db.transaction() as s:
+        return [
+            Version(m.version, m.author, m.created_at, m.content)
+            for m in memory_history(s, memory_id)
+        ]
+
+
+def export(db: Database, work_id: int, path: Path) -> int:
+    """Save the work's text to ``path`` as ``longform export`` does: Markdown, or plain
+    text for a ``.txt`` file. Returns the words saved."""
+    with db.transaction() as s:
+        text = document(s, work_id, markdown=path.suffix.lower() != ".txt")
+        words = count_words(document(s, work_id, markdown=False))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return words

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -43,3 +44,44 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """A question with a few answers, each with its key; ``None`` when left alone (esc)."""
+
+    DEFAULT_CSS = """
+    ChoiceScreen { align: center middle; }
+    ChoiceScreen > Vertical {
+        width: 64; height: auto; border: round $accent; background: $surface; padding: 1 2;
+    }
+    ChoiceScreen Button { width: 100%; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape", "answer('')", "Leave it")]
+
+    def __init__(self, question: str, choices: list[tuple[str, str, str]]) -> None:
+        """``choices``: (the value returned, its key, what it does)."""
+        super().__init__()
+        self.question = question
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question)
+            for value, key, label in self.choices:
+                yield Button(f"{label} ({key})", id=f"choice-{value}")
+            yield Button("Leave both as they are (esc)", id="choice-")
+
+    def on_mount(self) -> None:
+        self.query(Button).last().focus()
+
+    def on_key(self, event: events.Key) -> None:
+        for value, key, _label in self.choices:
+            if event.key == key:
+                event.stop()
+                self.dismiss(value)
+
+    def action_answer(self, value: str) -> None:
+        self.dismiss(value or None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss((event.button.id or "choice-").removeprefix("choice-") or None)

@@ -116,7 +116,11 @@ class LibraryScreen(Screen[None]):
     def create(self, request: NewWork) -> None:
         try:
             work_id = self.lf.session.create(
-                request.instruction, request.words, mode=request.mode, engine=request.engine
+                request.instruction,
+                request.words,
+                mode=request.mode,
+                engine=request.engine,
+                title=request.title,
             ).id
         except USER_ERRORS as exc:
             self.post_message(Failed(str(exc)))

@@ -55,8 +55,13 @@ class NewWorkScreen(ModalScreen[NewWork | None]):
                 with Vertical():
                     yield Label("Mode")
                     yield Select(MODES, value="agentwrite", allow_blank=False, id="mode")
-            yield Label("Engine ('embedded' or a server URL)")
-            yield Input(self.default_engine, id="engine")
+            with Horizontal(classes="row"):
+                with Vertical():
+                    yield Label("Title (blank: from the instruction)")
+                    yield Input("", id="title", max_length=200)
+                with Vertical():
+                    yield Label("Engine ('embedded' or a URL)")
+                    yield Input(self.default_engine, id="engine")
             yield Label("", id="error")
             with Horizontal(classes="buttons"):
                 yield Button("Create (ctrl+s)", variant="primary", id="create")
@@ -87,4 +92,5 @@ class NewWorkScreen(ModalScreen[NewWork | None]):
         if not MIN_WORDS <= words <= MAX_WORDS:
             error.update(f"Words must be between {MIN_WORDS} and {MAX_WORDS}.")
             return
-        self.dismiss(NewWork(instruction, words, str(mode), engine))
+        title = self.query_one("#title", Input).value.strip()
+        self.dismiss(NewWork(instruction, words, str(mode), engine, title))

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, TextArea
 
 from app.tui.store import SectionFields
 
@@ -18,6 +18,7 @@ class SectionFormScreen(ModalScreen[SectionFields | None]):
         width: 70; height: auto; border: round $accent; background: $surface; padding: 0 1;
     }
     SectionFormScreen #target { width: 16; }
+    SectionFormScreen #goal { height: 5; }
     SectionFormScreen #error { color: $error; height: auto; }
     SectionFormScreen Horizontal { height: auto; align-horizontal: right; }
     SectionFormScreen Button { margin-left: 1; }
@@ -37,13 +38,13 @@ class SectionFormScreen(ModalScreen[SectionFields | None]):
             box.border_title = self.heading
             yield Label("Title")
             yield Input(self.initial.title, id="title")
-            yield Label("Goal (what happens in this section)")
-            yield Input(self.initial.goal, id="goal")
+            yield Label("Goal (what happens in this section; tab leaves it)")
+            yield TextArea(self.initial.goal, id="goal", soft_wrap=True)
             yield Label("Target words")
             yield Input(str(self.initial.target_words), id="target", type="integer")
             yield Label("", id="error")
             with Horizontal():
-                yield Button("Save (enter)", variant="primary", id="save")
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
                 yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
@@ -63,7 +64,7 @@ class SectionFormScreen(ModalScreen[SectionFields | None]):
 
     def action_save(self) -> None:
         title = self.query_one("#title", Input).value.strip()
-        goal = self.query_one("#goal", Input).value.strip()
+        goal = self.query_one("#goal", TextArea).text.strip()
         target = self.query_one("#target", Input).value.strip()
         if not title:
             self.query_one("#error", Label).update("Give the section a title.")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,26 +9,24 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs, TextArea, Tree
 from textual.worker import get_current_worker
 
-from agents.session import WorkSession
 from app.tui import store
 from app.tui.app import USER_ERRORS
 from app.tui.messages import Failed, WorkLoaded
 from app.tui.screens.confirm import ConfirmScreen
-from app.tui.screens.section_form import SectionFormScreen
-from app.tui.screens.work_run import WorkRunScreen
-from app.tui.store import SectionFields
+from app.tui.screens.reading import ReadingScreen
+from app.tui.screens.work_edits import WorkEditScreen
 from app.tui.widgets.call_log import CallLog
 from app.tui.widgets.memory_panel import MemoryPanel
 from app.tui.widgets.outline_tree import OutlineTree
 from app.tui.widgets.passage_editor import PassageEditor
 from app.tui.widgets.progress import RunProgress
 
-Change = Callable[[WorkSession], Any]
 NOT_WRITTEN = "Not written yet: w writes it, or type it here and press ctrl+s."
-NO_OUTLINE = "No outline yet: w plans the work and writes it, or a adds a section."
+NO_OUTLINE = "No outline yet: P plans it for you to edit, w plans it and writes, a adds a section."
+WATCH_SECONDS = 2.0  # how often the store is checked for changes made elsewhere
 
 
-class WorkScreen(WorkRunScreen):
+class WorkScreen(WorkEditScreen):
     TITLE = "longform"
     DEFAULT_CSS = """
     WorkScreen #body { height: 1fr; }
@@ -53,12 +48,16 @@ class WorkScreen(WorkRunScreen):
         Binding("t", "tab('text')", "Text", show=False, tooltip="The section's text"),
         Binding("m", "tab('memory')", "Memory", show=False, tooltip="The work's memories"),
         Binding("l", "tab('calls')", "Calls", show=False, tooltip="The model calls made"),
+        Binding("v", "read", "Read", tooltip="The whole work on one page, searchable"),
+        Binding("h", "history", "History", show=False, tooltip="Every version; restore one"),
+        Binding("P", "plan", "Plan only", show=False, tooltip="Plan the outline, write nothing"),
+        Binding("T", "rename", "Title", show=False, tooltip="Give the work a title"),
+        Binding("E", "export", "Export", show=False, tooltip="Save the work to a file"),
+        Binding("plus", "add_memory", "Add memory", show=False, tooltip="A fact you add"),
+        Binding("minus", "delete_memory", "Delete memory", show=False, tooltip="Stop using it"),
+        Binding("o", "wide_outline", "Wide outline", show=False, tooltip="Widen the outline"),
         Binding("escape", "back", "Back", tooltip="Leave the editor, then the work"),
     ]
-
-    def __init__(self, work_id: int) -> None:
-        super().__init__(work_id)
-        self._drafts: dict[int, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -78,7 +77,9 @@ class WorkScreen(WorkRunScreen):
         # t, m and l switch tabs, so tab goes straight from the outline to the tab's content.
         self.query_one(TabbedContent).query_one(Tabs).can_focus = False
         self.outline.focus()
+        self._mark: tuple[object, ...] | None = None
         self.load()
+        self.set_interval(WATCH_SECONDS, self.watch_store)
 
     def on_unmount(self) -> None:
         self.cancel_run()
@@ -88,12 +89,27 @@ class WorkScreen(WorkRunScreen):
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
         try:
+            mark = self.lf.session.change_mark(self.work_id)
             view = store.work_view(self.lf.db, self.work_id)
         except USER_ERRORS as exc:
             self.post_message(Failed(str(exc)))
             return
         if not get_current_worker().is_cancelled:  # a newer load is on its way
+            self._mark = mark
             self.post_message(WorkLoaded(view))
+
+    @work(thread=True, exclusive=True, group="watch")
+    def watch_store(self) -> None:
+        """Read the work again when another process (the CLI, a batch) changed it."""
+        if self.running or self._mark is None:
+            return  # a run reloads on its own events
+        try:
+            mark = self.lf.session.change_mark(self.work_id)
+        except USER_ERRORS:
+            return  # the work was deleted: the next action says so
+        if mark != self._mark:
+            self._mark = mark
+            self.app.call_from_thread(self.load)
 
     def on_work_loaded(self, message: WorkLoaded) -> None:
         view = self.view = message.view
@@ -109,6 +125,7 @@ class WorkScreen(WorkRunScreen):
                 len(view.leaf_ids),
                 view.done_sections,
                 view.work.status,
+                sum(n.target_words for n in view.nodes if n.id in view.leaf_ids),
             )
         self.editor.idle_placeholder = NOT_WRITTEN if view.nodes else NO_OUTLINE
         if not self.editor.streaming:
@@ -119,6 +136,7 @@ class WorkScreen(WorkRunScreen):
         elif not view.nodes:
             self.editor.show(None, "")
         self.show_given(selected)
+        self.check_targets(view)
 
     def on_failed(self, message: Failed) -> None:
         self.notify(message.error, severity="error", timeout=8)
@@ -160,121 +178,17 @@ class WorkScreen(WorkRunScreen):
         stored = passage.content if passage else ""
         editor.show(node_id, self._drafts.pop(node_id, stored), saved=stored)
 
-    # Changing ------------------------------------------------------------------
-
-    @work(thread=True, group="edit")
-    def apply(self, change: Change, then: Callable[[Any], None] | None = None) -> None:
-        """Run one storage change in a worker, then ``then(result)`` and a reload."""
-        try:
-            result = change(self.lf.session)
-        except USER_ERRORS as exc:
-            self.post_message(Failed(str(exc)))
-            return
-        self.app.call_from_thread(self._applied, result, then)
-
-    def _applied(self, result: Any, then: Callable[[Any], None] | None) -> None:
-        if then is not None:
-            then(result)
-        self.load()
-
-    def _idle(self, doing: str) -> bool:
-        if self.running:
-            self.notify(f"Pause or cancel the run before you {doing}.", severity="warning")
-        return not self.running
-
-    def selected_section(self) -> int | None:
-        node_id = self.outline.selected_id
-        if node_id is None or self.view is None or node_id not in self.view.leaf_ids:
-            self.notify("Select a section first.", severity="warning")
-            return None
-        return node_id
-
     def action_tab(self, name: str) -> None:
         self.query_one(TabbedContent).active = name
 
-    def action_save(self) -> None:
-        if self.query_one(TabbedContent).active == "memory":
-            edited = self.query_one(MemoryPanel).edited()
-            if edited is None:
-                self.notify("No memory was changed.")
-                return
-            memory_id, text = edited
-            self.apply(
-                lambda session: session.edit_memory(memory_id, text),
-                lambda m: self.notify(f"Memory {m.id} saved as version {m.version}."),
-            )
+    def action_read(self) -> None:
+        if self.view is None:
+            self.notify("The work is still loading.")
             return
-        editor = self.editor
-        if not self._idle("edit a passage"):
-            return
-        if editor.node_id is None or not editor.dirty:
-            self.notify("No text was changed.")
-            return
-        node_id, text = editor.node_id, editor.text
+        self.app.push_screen(ReadingScreen(self.view))
 
-        def saved(p: Any) -> None:
-            if editor.node_id == node_id:
-                editor.saved = text
-            self._drafts.pop(node_id, None)
-            self.notify(f"Saved version {p.version} ({p.words} words); later sections are stale.")
-
-        self.apply(lambda session: session.edit_passage(node_id, text), saved)
-
-    def action_add_section(self) -> None:
-        if not self._idle("change the outline"):
-            return
-        after = self.outline.selected_id
-
-        def add(fields: SectionFields | None) -> None:
-            if fields is not None:
-                self.apply(
-                    lambda session: session.add_section(
-                        self.work_id,
-                        title=fields.title,
-                        goal=fields.goal,
-                        words=fields.target_words,
-                        after=after,
-                    ),
-                    lambda node: self.outline.select_id(node.id),
-                )
-
-        self.app.push_screen(SectionFormScreen("Add section"), add)
-
-    def action_edit_section(self) -> None:
-        node_id = self.outline.selected_id
-        node = self.view.node(node_id) if self.view and node_id is not None else None
-        if node is None or not self._idle("change the outline"):
-            return
-
-        def edit(fields: SectionFields | None) -> None:
-            if fields is not None:
-                self.apply(
-                    lambda session: session.edit_section(
-                        node.id, title=fields.title, goal=fields.goal, words=fields.target_words
-                    )
-                )
-
-        initial = SectionFields(node.title, node.goal, node.target_words)
-        self.app.push_screen(SectionFormScreen("Edit section", initial), edit)
-
-    def action_delete_section(self) -> None:
-        node_id = self.outline.selected_id
-        node = self.view.node(node_id) if self.view and node_id is not None else None
-        if node is None or not self._idle("change the outline"):
-            return
-
-        def answer(yes: bool | None) -> None:
-            if yes:
-                self.apply(lambda session: session.delete_section(node.id))
-
-        question = f"Delete “{node.title}” (and its text and sub-sections) from the outline?"
-        self.app.push_screen(ConfirmScreen(question), answer)
-
-    def action_move(self, delta: int) -> None:
-        node_id = self.outline.selected_id
-        if node_id is None or not self._idle("change the outline"):
-            return
-        self.apply(lambda session: session.move_section(node_id, by=delta))
+    def action_wide_outline(self) -> None:
+        self.outline.toggle_class("wide")
 
     def action_back(self) -> None:
         focused = self.focused

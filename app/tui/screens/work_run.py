@@ -104,6 +104,23 @@ class WorkRunScreen(Screen[None]):
         else:
             self.start_run(None)  # refused, with the reason
 
+    def action_plan(self) -> None:
+        """Plan the outline and stop there, for the writer to edit before any writing."""
+        view = self.view
+        if view is None:
+            self.notify("The work is still loading.")
+        elif view.recurrent:
+            self.notify("A recurrent work has no outline: w writes its first step.")
+        elif view.nodes:
+            self.notify("The work is planned: edit the outline (a, e, x, [ ]), then w writes it.")
+        elif self.running:
+            self.notify("A run is already writing.", severity="warning")
+        else:
+            self.running = True
+            self._run = self.lf.new_run()
+            self.progress.stop("planning")
+            self.plan_work(self._run)
+
     def action_regenerate(self) -> None:
         self.regenerate(following=True)
 
@@ -227,6 +244,19 @@ class WorkRunScreen(Screen[None]):
             run.finished.set()
         self.post_message(RunFinished(result))
 
+    @work(thread=True, exclusive=True, group="run")
+    def plan_work(self, run: RunHandle) -> None:
+        session = self.lf.session
+        try:
+            engine = self.lf.engine_for(session.work(self.work_id))
+            sections = session.plan(self.work_id, engine=engine, emit=self._emit)
+        except USER_ERRORS as exc:
+            self.post_message(RunFinished(None, str(exc)))
+            return
+        finally:
+            run.finished.set()
+        self.post_message(RunFinished(None, planned=sections))
+
     def _emit(self, event: RunnerEvent) -> None:
         """The writer's callback, in the worker thread."""
         tokens = estimate_tokens(event.text) if isinstance(event, TokensWritten) else 0
@@ -304,6 +334,12 @@ class WorkRunScreen(Screen[None]):
         if message.error is not None:
             self.notify(message.error, severity="error", timeout=10)
             self.progress.stop("failed")
+        elif message.planned:
+            self.progress.stop("planned")
+            self.notify(
+                f"Planned {message.planned} sections: edit them (a, e, x, [ ]) "
+                "or w writes the work."
+            )
         elif result is None:
             pass
         elif result.cancelled:

@@ -36,7 +36,10 @@ class OutlineTree(Tree[int]):
         Binding("end", "last", "Last", show=False),
     ]
     DEFAULT_CSS = """
-    OutlineTree { width: 30; border-right: solid $panel-lighten-2; }
+    OutlineTree {
+        width: 34%; min-width: 28; max-width: 60; border-right: solid $panel-lighten-2;
+    }
+    OutlineTree.wide { width: 60%; max-width: 120; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:

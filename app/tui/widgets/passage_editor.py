@@ -28,7 +28,12 @@ class PassageEditor(TextArea):
         self.idle_placeholder = ""
 
     def show(self, node_id: int | None, text: str, *, saved: str | None = None) -> None:
-        """Show ``text`` for a node; ``saved`` is the stored text, when ``text`` is a draft."""
+        """Show ``text`` for a node; ``saved`` is the stored text, when ``text`` is a draft.
+        The node's text shown again as it is (a reload after a save) keeps the cursor."""
+        same = node_id is not None and node_id == self.node_id and text == self.text
+        if same and not self.streaming and saved in (None, text):
+            self.saved = self.text
+            return
         self.node_id = node_id
         self.read_only = node_id is None
         self.set_class(False, "streaming")

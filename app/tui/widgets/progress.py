@@ -26,6 +26,7 @@ class RunProgress(Horizontal):
         self.tokens = 0
         self._started = 0.0
         self.state = ""
+        self.planned = 0  # the sections' targets added up, when it is not the target
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=100, show_eta=False, id="run-bar")
@@ -34,10 +35,14 @@ class RunProgress(Horizontal):
     def on_mount(self) -> None:
         self._refresh_stats()
 
-    def idle(self, words: int, target: int, sections: int, done: int, status: str) -> None:
-        """What is stored, when nothing runs (the last run's end, else the work's status)."""
+    def idle(
+        self, words: int, target: int, sections: int, done: int, status: str, planned: int = 0
+    ) -> None:
+        """What is stored, when nothing runs (the last run's end, else the work's status);
+        ``planned``: what the sections' targets add up to."""
         self.state = self.state or status
         self.words, self.target, self.sections, self.section = words, target, sections, done
+        self.planned = planned if planned != target else 0
         self._refresh_stats()
 
     def start(self, target: int, sections: int) -> None:
@@ -70,6 +75,8 @@ class RunProgress(Horizontal):
         bar = self.query_one(ProgressBar)
         bar.update(total=max(self.target, 1), progress=min(self.words, max(self.target, 1)))
         rate = f" {self.tokens_per_second:.0f} tok/s" if self.state == "writing" else ""
+        planned = f" (sections: {self.planned})" if self.planned and not rate else ""
         self.query_one("#run-stats", Static).update(
-            f"{self.words}/{self.target} words  §{self.section}/{self.sections}{rate}  {self.state}"
+            f"{self.words}/{self.target} words{planned}  §{self.section}/{self.sections}{rate}"
+            f"  {self.state}"
         )
