@@ -158,3 +158,46 @@ def test_a_recurrent_work_interrupted_at_step_2_goes_on_to_step_5(home_db: Datab
     assert cli_state == tui_state
     assert cli_state["status"] == "done"
     assert cli_state["sections"] == [("done", 1)] * 5
+
+
+@pytest.mark.parametrize("how", ["tui", "cli"])
+def test_restoring_a_version_and_fitting_the_targets_store_the_same(
+    home_db: Database, how: str
+) -> None:
+    """Section 1 gets a hand-edited version 2, then version 1 is restored; its target is
+    raised to 160 and the work's target made the sections' total (360); a title."""
+    work_id, _fact = seed_written(home_db)
+    with home_db.transaction() as s:
+        first = leaves(s, work_id)[0].id
+        add_passage(s, first, "The mill stood still.", author="user")
+    if how == "cli":
+        run_cli(ScriptedEngine([]), "outline", "restore", str(first), "1")
+        run_cli(ScriptedEngine([]), "outline", "set", str(first), "--words", "160")
+        run_cli(ScriptedEngine([]), "outline", "fit", str(work_id), "--keep", "sections")
+        run_cli(ScriptedEngine([]), "rename", str(work_id), "The Mill")
+    else:
+
+        async def scenario(pilot: Pilot[Any]) -> None:
+            await settle(pilot)
+            await press(pilot, "h")
+            await settle(pilot)
+            await press(pilot, "down", "r")
+            await settle(pilot)
+            await press(pilot, "e", "tab", "tab", "ctrl+a", "ctrl+k", *"160", "enter")
+            await settle(pilot)
+            await press(pilot, "t")  # asked: the work's target becomes the sections' total
+            await settle(pilot)
+            await press(pilot, "T", "ctrl+a", "ctrl+k", *"The Mill", "enter")
+            await settle(pilot)
+
+        run_app(LongformApp(work_id=work_id), scenario)
+    with home_db.transaction() as s:
+        versions = [(p.version, p.content) for p in passage_versions(s, first)]
+        work = get_work(s, work_id)
+    assert (work.target_words, work.title) == (360, "The Mill")
+    assert versions == [
+        (1, "The mill turned for the 0th time that day."),
+        (2, "The mill stood still."),
+        (3, "The mill turned for the 0th time that day."),
+    ]
+    assert statuses(home_db, work_id) == ["done", "stale", "stale"]

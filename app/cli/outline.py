@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from app.cli.output import print_json
+from app.cli.output import err, print_json
 from app.context import Context
-from storage.outline import list_nodes
+from storage.outline import get_node, leaves, list_nodes
+from storage.passages import passage_versions
 from storage.works import get_work
 
 outline = typer.Typer(help="Show and edit a work's outline (parts, chapters, sections).")
@@ -57,6 +58,79 @@ def set_(
     c: Context = ctx.obj
     n = c.session.edit_section(node, title=title, goal=goal, words=words)
     typer.echo(f"[{n.id}] {n.title} ({n.target_words} words): {n.goal}")
+    if words is not None:
+        _say_if_targets_differ(c, n.work_id)
+
+
+def _say_if_targets_differ(c: Context, work_id: int) -> None:
+    with c.db.transaction() as s:
+        total = sum(n.target_words for n in leaves(s, work_id))
+        target = get_work(s, work_id).target_words
+    if total != target:
+        err.print(
+            f"the sections total {total} words; the work's target is {target} "
+            f"(`longform outline fit {work_id} --keep sections` or `--keep target`)",
+            markup=False,
+        )
+
+
+@outline.command("fit")
+def fit(
+    ctx: typer.Context,
+    work: Annotated[int, typer.Argument(help="The work's id.")],
+    keep: Annotated[
+        str,
+        typer.Option(
+            "--keep",
+            help="sections: the work's target becomes their total; target: the sections "
+            "not written are scaled so the whole lands on the work's target.",
+        ),
+    ],
+) -> None:
+    """Make the work's target and its sections' targets agree."""
+    if keep not in ("sections", "target"):
+        raise typer.BadParameter("use sections or target", param_hint="--keep")
+    c: Context = ctx.obj
+    w = c.session.fit_target(work, keep=keep)
+    with c.db.transaction() as s:
+        targets = [n.target_words for n in leaves(s, work)]
+    typer.echo(f"target {w.target_words} words; sections {', '.join(map(str, targets))}")
+
+
+@outline.command("history")
+def history(
+    ctx: typer.Context,
+    node: NodeArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every version of a section's text, with who made it."""
+    c: Context = ctx.obj
+    with c.db.transaction() as s:
+        get_node(s, node)
+        versions = passage_versions(s, node)
+    if as_json:
+        print_json([asdict(v) for v in versions])
+        return
+    if not versions:
+        err.print(f"section {node} is not written yet", markup=False)
+    for v in versions:
+        first = " ".join(v.content.split())[:60]
+        typer.echo(
+            f"v{v.version} · {v.author} · {v.created_at:%Y-%m-%d %H:%M} · {v.words} words · {first}"
+        )
+
+
+@outline.command("restore")
+def restore(
+    ctx: typer.Context,
+    node: NodeArg,
+    version: Annotated[int, typer.Argument(help="The version to make current again.")],
+) -> None:
+    """Make an old version of a section's text current again (as a new version; the
+    sections after it go stale)."""
+    c: Context = ctx.obj
+    p = c.session.revert_passage(node, version)
+    typer.echo(f"section {node}: version {version} restored as version {p.version}")
 
 
 @outline.command("add")
@@ -73,6 +147,7 @@ def add(
     c: Context = ctx.obj
     n = c.session.add_section(work, title=title, goal=goal, words=words, after=after, parent=parent)
     typer.echo(f"[{n.id}] {n.title} ({n.target_words} words)")
+    _say_if_targets_differ(c, work)
 
 
 @outline.command("remove")

@@ -30,6 +30,7 @@ def register(cli: typer.Typer) -> None:
     cli.command("works")(works)
     cli.command("show")(show)
     cli.command("export")(export)
+    cli.command("rename")(rename)
     cli.command("logs")(logs)
 
 
@@ -106,6 +107,17 @@ def export(
     else:
         out_file.write_text(text, encoding="utf-8")
         typer.echo(str(out_file))
+
+
+def rename(
+    ctx: typer.Context,
+    work: WorkArg,
+    title: Annotated[str, typer.Argument(help="The new title.")],
+) -> None:
+    """Give a work a title (what `works` lists and an export is headed by)."""
+    c: Context = ctx.obj
+    w = c.session.rename(work, title)
+    typer.echo(f"#{w.id} {w.title}")
 
 
 def logs(
