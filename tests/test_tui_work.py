@@ -101,7 +101,8 @@ def test_outline_editing(home_db: Database) -> None:
         await settle(pilot)
         await press(pilot, "home", "x", "y")  # "Night watch" removed
         await settle(pilot)
-        assert "(sections: 320)" in str(work_screen(pilot).progress.query_one("#run-stats").render())
+        stats = work_screen(pilot).progress.query_one("#run-stats", Static)
+        assert "(sections: 320)" in str(stats.render())
 
     run_app(LongformApp(work_id=work_id), scenario)
     with home_db.transaction() as s:
