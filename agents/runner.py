@@ -230,7 +230,12 @@ class Runner:
         result = SectionWriter(caller, layout=self.layout).write(task, target, stream, seed=seed)
         stream.flush()
         if result.loops:
-            self.emit(Notice(work.id, f"section {task.index + 1}: stopped {result.loops} loop(s)"))
+            self.emit(
+                Notice(
+                    work.id,
+                    f"section {task.index + 1}: {_repeats(result.loops)} cut as it repeated itself",
+                )
+            )
         found: list[Fact] = []
         if bible and not last and result.text:  # the last one informs none
             # On the side engine: an extraction on the writer's engine would evict the
@@ -240,3 +245,7 @@ class Runner:
         if caller.cancel.is_set():
             raise Cancelled()  # a section is stored with its facts or not at all
         return result, found
+
+
+def _repeats(loops: int) -> str:
+    return "a passage" if loops == 1 else f"{loops} passages"

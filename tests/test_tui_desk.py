@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Static, TextArea
+from textual.widgets import DataTable, Static, TextArea
 
 from app import locations
 from app.tui.app import LongformApp
@@ -22,7 +22,7 @@ from app.tui.screens.history import HistoryScreen
 from app.tui.screens.reading import ReadingScreen
 from storage import Database
 from storage.memories import list_memories, memory_history
-from storage.outline import leaves
+from storage.outline import add_node, leaves
 from storage.passages import current_passages, passage_versions
 from storage.works import create_work, get_work
 from tests.fakes import ScriptedEngine
@@ -303,3 +303,20 @@ def test_a_changed_target_is_kept_and_the_unwritten_sections_scaled(home_db: Dat
         assert get_work(s, work_id).target_words == 300
     assert targets[0] == 150  # written: kept
     assert targets[1:] == [104, 174]  # the 278 words left, in proportion 150:250
+
+
+def test_the_call_log_names_each_calls_section_by_its_place(home_db: Database) -> None:
+    with home_db.transaction() as s:  # another work first: ids are not places
+        other = create_work(s, instruction="Another work", target_words=200)
+        add_node(s, other.id, level="section", title="Elsewhere", target_words=200)
+    work_id = seed_work(home_db)
+    rows: list[list[str]] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await press(pilot, "l")
+        table = work_screen(pilot).query_one("#call-table", DataTable)
+        rows.extend([str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count))
+
+    run_app(LongformApp(work_id=work_id), scenario)
+    assert [row[:2] for row in rows] == [["writer", "1"], ["writer", "2"]]

@@ -140,8 +140,12 @@ class LongformApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for binding in screen_actions(screen):
+        ours = screen_actions(screen)
+        named = {binding.description for binding in ours}
+        # Textual's own (theme, keys, quit...), each once: a screen's action of the same
+        # name (the library's Quit) replaces it.
+        yield from (c for c in super().get_system_commands(screen) if c.title not in named)
+        for binding in ours:
             keys = self.get_key_display(binding)
             yield SystemCommand(
                 binding.description,

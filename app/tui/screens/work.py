@@ -117,7 +117,8 @@ class WorkScreen(WorkEditScreen):
         words = {node_id: p.words for node_id, p in view.passages.items()}
         self.outline.show(view.nodes, words, live=self.live_node)
         self.query_one(MemoryPanel).show(view.memories)
-        self.query_one(CallLog).show(view.calls)
+        places = {node_id: i + 1 for i, node_id in enumerate(view.leaf_ids)}
+        self.query_one(CallLog).show(view.calls, places)
         if not self.running:
             self.progress.idle(
                 view.words,
