@@ -87,15 +87,23 @@ class MemoryPanel(Vertical):
         table = self.query_one(DataTable)
         keep = self.memory_id
         self.memories = memories
-        rows = [
+        heads = [
             # "!kind": the text it was drawn from was rewritten since.
             (str(m.id), f"!{m.kind}" if m.stale else m.kind, str(m.valid_from), str(m.version))
-            + (m.author, preview(m.content))
+            + (m.author,)
             for m in memories
         ]
-        fill_table(
-            table, ("id", "kind", "§", "v", "by", "text"), rows, [str(m.id) for m in memories]
+        # The text takes the width the other columns leave (each has a cell of padding
+        # either side, and the scrollbar takes two).
+        labels = ("id", "kind", "§", "v", "by")
+        used = sum(
+            max(len(label), *(len(h[i]) for h in heads)) + 2 for i, label in enumerate(labels)
         )
+        width = max(22, self.size.width - used - 4)
+        rows = [
+            head + (preview(m.content, width),) for head, m in zip(heads, memories, strict=True)
+        ]
+        fill_table(table, (*labels, "text"), rows, [str(m.id) for m in memories])
         self.query_one("#no-memories").display = not memories
         table.display = bool(memories)
         self.editor.display = bool(memories)
@@ -107,6 +115,10 @@ class MemoryPanel(Vertical):
             index = ids.index(keep) if keep in ids else 0
             table.move_cursor(row=index)
             self._load(memories[index])
+
+    def on_resize(self) -> None:
+        if self.memories:
+            self.show(self.memories)
 
     def _load(self, memory: MemoryRecord) -> None:
         self.memory_id = memory.id
