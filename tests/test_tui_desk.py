@@ -5,6 +5,7 @@ another process shown within seconds, plan-then-edit, and targets that add up.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -320,3 +321,45 @@ def test_the_call_log_names_each_calls_section_by_its_place(home_db: Database) -
 
     run_app(LongformApp(work_id=work_id), scenario)
     assert [row[:2] for row in rows] == [["writer", "1"], ["writer", "2"]]
+
+
+def test_a_goal_takes_several_lines(home_db: Database) -> None:
+    work_id = seed_work(home_db)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await press(pilot, "e", "tab", *"The storm breaks.", "enter", *"The keeper waits.")
+        await press(pilot, "ctrl+s")
+        await settle(pilot)
+
+    run_app(LongformApp(work_id=work_id), scenario)
+    with home_db.transaction() as s:
+        assert leaves(s, work_id)[0].goal == "The storm breaks.\nThe keeper waits."
+
+
+def test_on_a_wide_terminal_the_outline_widens_and_memories_show_in_full(
+    home_db: Database,
+) -> None:
+    work_id = seed_work(home_db)
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        app = LongformApp(work_id=work_id)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await settle(pilot)
+            screen = work_screen(pilot)
+            seen["outline"] = screen.outline.outer_size.width
+            await press(pilot, "m")
+            await settle(pilot)
+            table = screen.query_one("#memory-list", DataTable)
+            seen["texts"] = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+            await press(pilot, "o")
+            seen["wide"] = screen.outline.outer_size.width
+
+    asyncio.run(main())
+    assert seen["outline"] == 160 * 34 // 100  # a third of the screen, not a fixed 30
+    assert seen["wide"] == 160 * 60 // 100
+    assert seen["texts"] == [
+        "The keeper is alone; a storm is coming.",
+        "The lighthouse stands on Skerry Rock.",
+    ]

@@ -97,7 +97,7 @@ class MemoryPanel(Vertical):
         # either side, and the scrollbar takes two).
         labels = ("id", "kind", "§", "v", "by")
         used = sum(
-            max(len(label), *(len(h[i]) for h in heads)) + 2 for i, label in enumerate(labels)
+            max([len(label), *(len(h[i]) for h in heads)]) + 2 for i, label in enumerate(labels)
         )
         width = max(22, self.size.width - used - 4)
         rows = [
