@@ -53,14 +53,19 @@ def stored_texts(db: Database, work_id: int) -> list[tuple[int, str, str]]:
         return [(p.version, p.author, p.content) for p in passage_versions(s, first.id)]
 
 
+async def save_a_second_version(pilot: Pilot[Any]) -> None:
+    """Type at the end of the first section's text and save it (version 2)."""
+    await settle(pilot)
+    await press(pilot, "tab", "ctrl+end", *" Gulls slept.", "ctrl+s")
+    await settle(pilot)
+
+
 def test_a_sections_history_diffs_and_restores_an_old_version(home_db: Database) -> None:
     work_id = seed_work(home_db)
     seen: dict[str, Any] = {}
 
     async def scenario(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await press(pilot, "tab", "ctrl+end", *" Gulls slept.", "ctrl+s")  # version 2
-        await settle(pilot)
+        await save_a_second_version(pilot)
         await press(pilot, "escape", "h")
         await settle(pilot)
         history = pilot.app.screen
@@ -92,9 +97,7 @@ def test_restoring_over_unsaved_text_is_refused(home_db: Database) -> None:
     seen: dict[str, Any] = {}
 
     async def scenario(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await press(pilot, "tab", "ctrl+end", *" Gulls slept.", "ctrl+s")  # version 2
-        await settle(pilot)
+        await save_a_second_version(pilot)
         await press(pilot, *" Unsaved.", "escape", "h")
         await settle(pilot)
         await press(pilot, "down", "r")

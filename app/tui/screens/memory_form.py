@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, TextArea
+from textual.containers import Vertical
+from textual.widgets import Input, Label, TextArea
+
+from app.tui.screens.form import FormScreen
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class NewMemory:
     valid_from: int  # the section or step it is true from (0: the start)
 
 
-class MemoryFormScreen(ModalScreen[NewMemory | None]):
+class MemoryFormScreen(FormScreen[NewMemory]):
     DEFAULT_CSS = """
     MemoryFormScreen { align: center middle; }
     MemoryFormScreen > Vertical {
@@ -27,13 +27,9 @@ class MemoryFormScreen(ModalScreen[NewMemory | None]):
     MemoryFormScreen #kind, MemoryFormScreen #from { width: 24; }
     MemoryFormScreen #text { height: 6; }
     MemoryFormScreen #error { color: $error; height: auto; }
-    MemoryFormScreen Horizontal { height: auto; align-horizontal: right; }
+    MemoryFormScreen .buttons { height: auto; align-horizontal: right; }
     MemoryFormScreen Button { margin-left: 1; }
     """
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel", "Cancel"),
-    ]
 
     def __init__(self, valid_from: int = 0) -> None:
         super().__init__()
@@ -48,33 +44,20 @@ class MemoryFormScreen(ModalScreen[NewMemory | None]):
             yield TextArea("", id="text", soft_wrap=True)
             yield Label("True from section (0: from the start)")
             yield Input(str(self.valid_from), id="from", type="integer")
-            yield Label("", id="error")
-            with Horizontal():
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
-                yield Button("Cancel (esc)", id="cancel")
+            yield from self.buttons()
 
     def on_mount(self) -> None:
         self.query_one("#text", TextArea).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "save":
-            self.action_save()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def action_save(self) -> None:
         kind = self.query_one("#kind", Input).value.strip().lower()
         text = self.query_one("#text", TextArea).text.strip()
         since = self.query_one("#from", Input).value.strip()
-        error = self.query_one("#error", Label)
         if not kind or not kind.replace("_", "").isalnum():
-            error.update("The kind is one word, such as fact or character.")
+            self.fail("The kind is one word, such as fact or character.")
         elif not text:
-            error.update("Write the memory's text.")
+            self.fail("Write the memory's text.")
         elif not since.isdigit():
-            error.update("True from: a section number, 0 for the start.")
+            self.fail("True from: a section number, 0 for the start.")
         else:
             self.dismiss(NewMemory(kind, text, int(since)))

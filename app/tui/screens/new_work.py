@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, TextArea
+from textual.widgets import Input, Label, Select, TextArea
 
 from agents.session import MAX_WORDS, MIN_WORDS
+from app.tui.screens.form import FormScreen
 from app.tui.store import NewWork
 
 MODES = [
@@ -18,7 +18,8 @@ MODES = [
 ]
 
 
-class NewWorkScreen(ModalScreen[NewWork | None]):
+class NewWorkScreen(FormScreen[NewWork]):
+    SAVE = "Create"
     DEFAULT_CSS = """
     NewWorkScreen { align: center middle; }
     NewWorkScreen > Vertical {
@@ -35,7 +36,7 @@ class NewWorkScreen(ModalScreen[NewWork | None]):
     NewWorkScreen Button { margin-left: 1; }
     """
     BINDINGS = [
-        Binding("ctrl+s", "create", "Create", priority=True),
+        Binding("ctrl+s", "save", "Create", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
 
@@ -62,35 +63,22 @@ class NewWorkScreen(ModalScreen[NewWork | None]):
                 with Vertical():
                     yield Label("Engine ('embedded' or a URL)")
                     yield Input(self.default_engine, id="engine")
-            yield Label("", id="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Create (ctrl+s)", variant="primary", id="create")
-                yield Button("Cancel (esc)", id="cancel")
+            yield from self.buttons()
 
     def on_mount(self) -> None:
         self.query_one("#instruction", TextArea).focus()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "create":
-            self.action_create()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def action_create(self) -> None:
+    def action_save(self) -> None:
         instruction = self.query_one("#instruction", TextArea).text.strip()
         words_text = self.query_one("#words", Input).value.strip()
         engine = self.query_one("#engine", Input).value.strip() or self.default_engine
         mode = self.query_one("#mode", Select).value
-        error = self.query_one("#error", Label)
         if not instruction:
-            error.update("Write an instruction first.")
+            self.fail("Write an instruction first.")
             return
         words = int(words_text) if words_text.isdigit() else 0
         if not MIN_WORDS <= words <= MAX_WORDS:
-            error.update(f"Words must be between {MIN_WORDS} and {MAX_WORDS}.")
+            self.fail(f"Words must be between {MIN_WORDS} and {MAX_WORDS}.")
             return
         title = self.query_one("#title", Input).value.strip()
         self.dismiss(NewWork(instruction, words, str(mode), engine, title))

@@ -24,6 +24,7 @@ from app.tui.screens.section_form import SectionFormScreen
 from app.tui.screens.work_run import WorkRunScreen
 from app.tui.store import SectionFields, Version, WorkView
 from app.tui.widgets.memory_panel import MemoryPanel
+from storage.records import NodeRecord
 
 Change = Callable[[WorkSession], Any]
 EDIT_ERRORS: tuple[type[Exception], ...] = (*USER_ERRORS, OSError)  # OSError: an export
@@ -296,10 +297,15 @@ class WorkEditScreen(WorkRunScreen):
 
         self.app.push_screen(SectionFormScreen("Add section"), add)
 
-    def action_edit_section(self) -> None:
+    def _node_to_change(self) -> NodeRecord | None:
+        """The outline node at the cursor, when the outline may be changed now."""
         node_id = self.outline.selected_id
         node = self.view.node(node_id) if self.view and node_id is not None else None
-        if node is None or not self._idle("change the outline"):
+        return node if node is not None and self._idle("change the outline") else None
+
+    def action_edit_section(self) -> None:
+        node = self._node_to_change()
+        if node is None:
             return
 
         def edit(fields: SectionFields | None) -> None:
@@ -316,9 +322,8 @@ class WorkEditScreen(WorkRunScreen):
         self.app.push_screen(SectionFormScreen("Edit section", initial), edit)
 
     def action_delete_section(self) -> None:
-        node_id = self.outline.selected_id
-        node = self.view.node(node_id) if self.view and node_id is not None else None
-        if node is None or not self._idle("change the outline"):
+        node = self._node_to_change()
+        if node is None:
             return
 
         def answer(yes: bool | None) -> None:
