@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -66,7 +67,7 @@ class HistoryScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = f"History of {self.what}"
+            box.border_title = f"History of {escape(self.what)}"  # a title may hold [ ]
             with Horizontal():
                 yield DataTable(cursor_type="row", zebra_stripes=True, id="versions")
                 with Vertical():
