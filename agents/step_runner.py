@@ -76,6 +76,7 @@ class _Begun:
     position: int
     was: str  # the node's status before it was being written
     task: StepTask
+    steps: int  # how many steps the work has, this one included
 
 
 class StepRunner:
@@ -144,7 +145,7 @@ class StepRunner:
                     work_id,
                     node.id,
                     begun.position,
-                    begun.position + 1,
+                    begun.steps,
                     node.title,
                     self.step_words,
                 )
@@ -223,14 +224,15 @@ class StepRunner:
             was = node.status
             update_node(s, node.id, status=NodeStatus.WRITING)
             set_work_status(s, work_id, WorkStatus.WRITING)
-            position = [n.id for n in leaves(s, work_id)].index(node.id)
+            order = [n.id for n in leaves(s, work_id)]
+            position = order.index(node.id)
             context = self._context(s, work_id, node.id, goal, position, query, vector)
             versions = len(passage_versions(s, node.id))
         earlier = "\n\n".join(texts[n.id].content for n in written if n.id != node.id)
         task = StepTask(
             work.instruction, work.language, goal, context, earlier, rewrite_seed(versions)
         )
-        return _Begun(node, position, was, task)
+        return _Begun(node, position, was, task, len(order))
 
     def _context(
         self,

@@ -13,6 +13,7 @@ import pytest
 
 from agents.engine_pool import Engines
 from agents.errors import AgentError, Cancelled
+from agents.events import Event, SectionStarted
 from agents.runs import RunControl
 from agents.session import RunOptions, WorkSession
 from engines import ChatOptions, Completion, Engine, EngineError, Message
@@ -129,7 +130,10 @@ def test_regenerate_rewrites_from_a_step_in_recurrent_mode(db: Database) -> None
     with db.transaction() as s:
         one, two, three = leaves(s, work_id)
     # Steps 2 and 3 again (their calls are the scripted replies 4 and 5), no new step.
-    session.regenerate(work_id, two.id)
+    events: list[Event] = []
+    session.regenerate(work_id, two.id, emit=events.append)
+    started = [(e.index, e.total) for e in events if isinstance(e, SectionStarted)]
+    assert started == [(1, 3), (2, 3)]  # "step 2 of 3", not "2 of 2"
     with db.transaction() as s:
         steps = leaves(s, work_id)
         texts = current_passages(s, work_id)
