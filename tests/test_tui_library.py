@@ -13,9 +13,18 @@ from app.tui.screens.library import LibraryScreen
 from app.tui.screens.new_work import NewWorkScreen
 from app.tui.screens.work import WorkScreen
 from storage import Database
-from storage.works import list_works
+from storage.works import create_work, list_works
 from tests.fakes import ScriptedEngine
-from tests.tui_helpers import drain, home_db, press, run_app, scripted_context, seed_library, settle
+from tests.tui_helpers import (
+    drain,
+    home_db,
+    press,
+    run_app,
+    scripted_context,
+    seed_library,
+    settle,
+    wait_until,
+)
 
 __all__ = ["home_db"]
 
@@ -148,3 +157,19 @@ def test_help_lists_the_keys_of_the_screen(home_db: Database) -> None:
     run_app(LongformApp(), scenario)
     assert ["n", "New", "Create a work"] in rows
     assert ["d, del", "Delete", "Delete the highlighted work"] in rows
+
+
+def test_a_work_made_by_another_process_appears_in_the_library(home_db: Database) -> None:
+    seed_library(home_db)
+    titles: list[str] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        table = pilot.app.screen.query_one(DataTable)
+        with home_db.transaction() as s:  # the test's own connection: another writer
+            create_work(s, instruction="A guide to tide pools", target_words=900)
+        await wait_until(pilot, lambda: table.row_count == 4)
+        titles.extend(str(table.get_row_at(i)[1]) for i in range(table.row_count))
+
+    run_app(LongformApp(), scenario)
+    assert titles[-1] == "A guide to tide pools"

@@ -17,6 +17,7 @@ from app.tui.screens.new_work import NewWorkScreen
 from app.tui.store import LibraryRow, NewWork
 from app.tui.widgets.tables import fill_table
 
+WATCH_SECONDS = 3.0
 COLUMNS = ("id", "title", "mode", "words", "target", "status")
 
 
@@ -52,19 +53,28 @@ class LibraryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.load()
+        # Works written or changed by another process (a batch, the CLI) show up.
+        self.set_interval(WATCH_SECONDS, self.watch_store)
+
+    def watch_store(self) -> None:
+        if self.app.screen is self:  # a work open over it refreshes on its own
+            self.load(quiet=True)
 
     def on_screen_resume(self) -> None:
         self.load()
 
     @work(thread=True, exclusive=True, group="library")
-    def load(self) -> None:
+    def load(self, *, quiet: bool = False) -> None:
+        """Read the works; ``quiet``: only post them when they changed."""
         try:
             rows = store.library(self.lf.db)
         except USER_ERRORS as exc:
-            self.post_message(Failed(str(exc)))
+            if not quiet:
+                self.post_message(Failed(str(exc)))
             return
-        if not get_current_worker().is_cancelled:  # a newer load is on its way
-            self.post_message(LibraryLoaded(rows))
+        if get_current_worker().is_cancelled or (quiet and rows == self.rows):
+            return  # a newer load is on its way, or nothing changed
+        self.post_message(LibraryLoaded(rows))
 
     def on_library_loaded(self, message: LibraryLoaded) -> None:
         table = self.query_one(DataTable)
