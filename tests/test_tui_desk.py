@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static, TextArea
+from textual.widgets import DataTable, Static, TabbedContent, TextArea
 
 from app import locations
 from app.tui.app import LongformApp
@@ -366,3 +366,36 @@ def test_on_a_wide_terminal_the_outline_widens_and_memories_show_in_full(
         "The keeper is alone; a storm is coming.",
         "The lighthouse stands on Skerry Rock.",
     ]
+
+
+def test_text_typed_and_not_saved_is_marked_until_it_is_saved(home_db: Database) -> None:
+    work_id = seed_work(home_db)
+    seen: dict[str, Any] = {}
+
+    def marks(pilot: Pilot[Any]) -> tuple[str, str, str]:
+        screen = work_screen(pilot)
+        tabs = screen.query_one(TabbedContent)
+        first = screen.outline.root.children[0]
+        return str(first.label), str(tabs.get_tab("text").label), str(tabs.get_tab("memory").label)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        seen["clean"] = marks(pilot)
+        await press(pilot, "tab", *" Gulls slept.")
+        seen["typed"] = marks(pilot)
+        await press(pilot, "escape", "down")  # another section: the draft is kept
+        seen["elsewhere"] = marks(pilot)
+        await press(pilot, "up")
+        await settle(pilot)
+        await press(pilot, "ctrl+s")
+        await settle(pilot)
+        seen["saved"] = marks(pilot)
+        await press(pilot, "m", "tab", "enter", *" Always.")
+        seen["memory"] = marks(pilot)
+
+    run_app(LongformApp(work_id=work_id), scenario)
+    assert seen["clean"] == ("✓ Night watch 22/150", "Text", "Memory")
+    assert seen["typed"] == ("✓ Night watch* 22/150", "Text*", "Memory")
+    assert seen["elsewhere"] == ("✓ Night watch* 22/150", "Text", "Memory")
+    assert seen["saved"] == ("✓ Night watch 24/150", "Text", "Memory")
+    assert seen["memory"] == ("✓ Night watch 24/150", "Text", "Memory*")

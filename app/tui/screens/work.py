@@ -137,7 +137,29 @@ class WorkScreen(WorkEditScreen):
         elif not view.nodes:
             self.editor.show(None, "")
         self.show_given(selected)
+        self.show_modified()
         self.check_targets(view)
+
+    def on_text_area_changed(self, _event: TextArea.Changed) -> None:
+        self.show_modified()
+
+    def show_modified(self) -> None:
+        """Mark what is typed and not saved: a ``*`` on its section in the outline and on
+        the tab it is in."""
+        editor, panel = self.editor, self.query_one(MemoryPanel)
+        typed = set(self._drafts)
+        if editor.dirty and editor.node_id is not None:
+            typed.add(editor.node_id)
+        self.outline.mark_modified(typed)
+        tabs = self.query_one(TabbedContent)
+        for tab_id, name, dirty in (
+            ("text", "Text", editor.dirty),
+            ("memory", "Memory", panel.dirty),
+        ):
+            label = f"{name}*" if dirty else name
+            tab = tabs.get_tab(tab_id)
+            if str(tab.label) != label:
+                tab.label = label
 
     def on_failed(self, message: Failed) -> None:
         self.notify(message.error, severity="error", timeout=8)

@@ -17,12 +17,17 @@ STATUS_STYLE = {
 }
 
 
-def node_label(node: NodeRecord, words: int | None, *, live: bool = False) -> Text:
+def node_label(
+    node: NodeRecord, words: int | None, *, live: bool = False, modified: bool = False
+) -> Text:
+    """``✓ Title 120/150``; ``modified``: a ``*`` after the title for text not saved."""
     status = "writing" if live else node.status
     mark, style = STATUS_STYLE.get(status, ("?", ""))
     label = Text()
     label.append(f"{mark} ", style=style)
     label.append(node.title or f"({node.level})")
+    if modified:
+        label.append("*", style="bold yellow")
     got = "-" if words is None else str(words)
     label.append(f" {got}/{node.target_words}", style="dim")
     return label
@@ -48,6 +53,8 @@ class OutlineTree(Tree[int]):
         self.guide_depth = 2
         self._by_id: dict[int, TreeNode[int]] = {}
         self._pending: int | None = None
+        self._shown: dict[int, tuple[NodeRecord, int | None, bool]] = {}  # node, words, live
+        self.modified: set[int] = set()  # sections with text typed and not saved
 
     def show(
         self, nodes: list[NodeRecord], words: dict[int, int], *, live: int | None = None
@@ -56,11 +63,12 @@ class OutlineTree(Tree[int]):
         keep = self.selected_id
         self.clear()
         self._by_id.clear()
+        self._shown = {n.id: (n, words.get(n.id), n.id == live) for n in nodes}
         parents: dict[int | None, TreeNode[int]] = {None: self.root}
         ids_with_children = {n.parent_id for n in nodes}
         for n in nodes:
             parent = parents.get(n.parent_id, self.root)
-            label = node_label(n, words.get(n.id), live=n.id == live)
+            label = self._label(n.id)
             if n.id in ids_with_children:
                 branch = parent.add(label, data=n.id, expand=True)
                 parents[n.id] = branch
@@ -98,7 +106,20 @@ class OutlineTree(Tree[int]):
     def action_last(self) -> None:
         self.move_cursor_to_line(self.last_line)
 
+    def _label(self, node_id: int) -> Text:
+        node, words, live = self._shown[node_id]
+        return node_label(node, words, live=live, modified=node_id in self.modified)
+
     def relabel(self, node: NodeRecord, words: int | None, *, live: bool) -> None:
+        self._shown[node.id] = (node, words, live)
         tree_node = self._by_id.get(node.id)
         if tree_node is not None:
-            tree_node.set_label(node_label(node, words, live=live))
+            tree_node.set_label(self._label(node.id))
+
+    def mark_modified(self, node_ids: set[int]) -> None:
+        """Mark the sections whose text was typed and not saved (and no others)."""
+        changed, self.modified = node_ids ^ self.modified, set(node_ids)
+        for node_id in changed:
+            tree_node = self._by_id.get(node_id)
+            if tree_node is not None and node_id in self._shown:
+                tree_node.set_label(self._label(node_id))
