@@ -28,8 +28,13 @@ def load_batch(path: Path, default_mode: str = "agentwrite") -> tuple[list[Batch
     items: list[BatchItem] = []
     problems: list[str] = []
     seen: set[str] = set()
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
+    with path.open("rb") as handle:  # a line that is not UTF-8 is one bad line
+        for number, data in enumerate(handle, start=1):
+            try:
+                raw = data.decode("utf-8")
+            except UnicodeDecodeError:
+                problems.append(f"{path}:{number}: not UTF-8 text")
+                continue
             if not raw.strip():
                 continue
             try:

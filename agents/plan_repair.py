@@ -36,8 +36,7 @@ def read_sections(text: str) -> list[PlannedSection]:
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise ValueError(f"section {i + 1} is not an object")
-        goal = " ".join(str(item.get("goal") or "").split())
-        title = " ".join(str(item.get("title") or "").split())
+        goal, title = _line(item.get("goal")), _line(item.get("title"))
         words = item.get("words")
         sections.append(
             PlannedSection(
@@ -47,6 +46,11 @@ def read_sections(text: str) -> list[PlannedSection]:
             )
         )
     return sections
+
+
+def _line(value: object) -> str:
+    """A text field on one line; anything but a string (a list, a number) is no text."""
+    return " ".join(value.split()) if isinstance(value, str) else ""
 
 
 def faults(sections: list[PlannedSection]) -> dict[int, str]:

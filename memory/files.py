@@ -21,7 +21,9 @@ from storage.memories import add_memory, get_memory, set_memory
 from storage.records import MemoryRecord
 
 FORMATS = ("yaml", "md")
-_HEADING = re.compile(r"^## +(?P<id>\d+|new) +(?P<kind>[a-z_]+)(?: +from +(?P<pos>\d+))? *$")
+_HEADING = re.compile(
+    r"^## +(?P<id>[0-9]{1,18}|new) +(?P<kind>[a-z_]+)(?: +from +(?P<pos>[0-9]{1,9}))? *$"
+)
 
 
 class MemoryFileError(ValueError):
@@ -114,7 +116,11 @@ def _parse_yaml(text: str) -> list[MemoryEntry]:
         unknown = set(fields) - {"id", "kind", "text", "valid_from"}
         if unknown:
             raise MemoryFileError(line, f"unknown field(s): {', '.join(sorted(unknown))}")
-        data = yaml.safe_load(yaml.serialize(node))
+        try:
+            data = yaml.safe_load(yaml.serialize(node))
+        except (yaml.YAMLError, ValueError) as exc:  # a tag like !!python/..., a huge number
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise MemoryFileError(line, f"not plain YAML ({problem})") from exc
         entries.append(_entry(line, data))
     return entries
 
