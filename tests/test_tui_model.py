@@ -187,7 +187,9 @@ def test_plan_then_edit_the_outline_before_writing(home_db: Database) -> None:
             planned.extend((n.title, n.target_words) for n in leaves(s, ids["work"]))
         await press(pilot, "home", "e", "tab", "tab", "ctrl+a", "ctrl+k", *"123", "enter")
         await settle(pilot)
-        await press(pilot, "a", *"Bicycles today", "tab", *"Bikes in cities now.", "enter")
+        await press(pilot, "escape")  # the targets no longer add up: left as they are
+        await settle(pilot)
+        await press(pilot, "a", *"Bicycles today", "tab", *"Bikes in cities now.", "ctrl+s")
         await settle(pilot)
         await press(pilot, "end", "x", "y")
         await settle(pilot)
