@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine as SAEngine
-from textual.command import CommandList
 from textual.pilot import Pilot
-from textual.widgets import Static, TabbedContent, TextArea
+from textual.widgets import Static, TextArea
 
 from app.tui.app import LongformApp
 from app.tui.screens.confirm import ChoiceScreen, ConfirmScreen
@@ -40,55 +39,6 @@ from tests.tui_helpers import (
 )
 
 __all__ = ["home_db"]
-
-
-def test_every_action_is_in_the_command_palette(home_db: Database) -> None:
-    work_id = seed_work(home_db)
-    titles: dict[str, list[str]] = {}
-
-    async def scenario(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        app = pilot.app
-        titles["work"] = [c.title for c in app.get_system_commands(app.screen)]
-        await press(pilot, "ctrl+p", *"Calls")
-        # The palette searches in the background: wait until it shows a match.
-        await wait_until(pilot, lambda: any(c.option_count for c in app.screen.query(CommandList)))
-        await press(pilot, "enter")
-        await drain(pilot)
-        assert app.screen.query_one(TabbedContent).active == "calls"
-        await press(pilot, "escape")
-        await settle(pilot)
-        titles["library"] = [c.title for c in app.get_system_commands(app.screen)]
-
-    run_app(LongformApp(work_id=work_id), scenario)
-    for listed in titles.values():  # each command once ("Quit" was listed twice)
-        assert len(listed) == len(set(listed)), listed
-    assert {"New", "Open", "Delete", "Refresh", "Quit"} <= set(titles["library"])
-    assert {
-        "Write",
-        "Pause",
-        "Cancel",
-        "Regen",
-        "Regen one",
-        "Save",
-        "Add section",
-        "Edit section",
-        "Delete section",
-        "Move up",
-        "Move down",
-        "Text",
-        "Memory",
-        "Calls",
-        "Back",
-        "Read",
-        "History",
-        "Plan only",
-        "Title",
-        "Export",
-        "Add memory",
-        "Delete memory",
-    } <= set(titles["work"])
-    assert "Write" not in titles["library"]
 
 
 def test_outline_editing(home_db: Database) -> None:
