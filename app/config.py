@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         None, ge=1, description="decode threads of the embedded engine (default: all cores)"
     )
     db: Path | None = Field(None, description="database file (default: in LONGFORM_HOME)")
+    chat_template: Path | None = Field(
+        None,
+        description="the served model's Jinja chat template, for a server that does not "
+        "continue an unfinished turn and offers no template of its own",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -3,11 +3,14 @@ work session over them; each opened on first use."""
 
 from __future__ import annotations
 
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import prompts
+from agents.continuation import settle_continuation
 from agents.engine_pool import Engines
 from agents.session import WorkSession
 from app import locations
@@ -22,6 +25,8 @@ class Context:
     _db: Database | None = field(default=None, repr=False)
     _engines: Engines | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Where a warning about an engine goes (the TUI shows it as a notification).
+    warn: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr))
 
     @property
     def db_path(self) -> Path:
@@ -65,7 +70,13 @@ class Context:
                 seed=s.seed,
                 n_threads=s.threads,
             )
-        return open_engine(spec, model=model, api_key=s.api_key, context_length=s.context_length)
+        engine = open_engine(
+            spec, model=model, api_key=s.api_key, context_length=s.context_length
+        )
+        warning = settle_continuation(self.db, engine, s.chat_template)
+        if warning:
+            self.warn(f"warning: {warning}")
+        return engine
 
     def close(self) -> None:
         if self._engines is not None:
@@ -74,7 +85,9 @@ class Context:
             self._db.close()
 
 
-def make_context(config: Path | None = None, db: Path | None = None) -> Context:
-    settings = load_settings(config, db=db)
+def make_context(
+    config: Path | None = None, db: Path | None = None, chat_template: Path | None = None
+) -> Context:
+    settings = load_settings(config, db=db, chat_template=chat_template)
     prompts.use_override_dir(locations.prompts_dir())
     return Context(settings)

@@ -8,13 +8,24 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from engines.base import ALL_OPTIONS, ChatOptions, Completion, Engine, Message, OnToken, Usage
-from engines.errors import ContextOverflow, EngineError, EngineUnavailable
+from engines.chat_template import ChatTemplate
+from engines.continuation import (
+    Continuation,
+    ContinuationProbe,
+    find_template,
+    instruction_messages,
+    probe,
+    stream_completion,
+)
+from engines.errors import EngineUnavailable
 from engines.schemas import SchemaForm, response_format
+from engines.server_errors import engine_error, simpler_form
 from engines.tokens import estimate_tokens
 
 DEFAULT_CONTEXT = 8192
@@ -63,13 +74,44 @@ class OpenAIEngine(Engine):
             stream_usage=True,
         )
         # How a schema is sent: the most faithful form until the server refuses or fails
-        # on it (then the next, see ``_simpler_form``), remembered for later calls.
+        # on it (then the next, see ``simpler_form``), remembered for later calls.
         self.schema_form = SchemaForm.GRAMMAR
         # Whether the server has an embeddings endpoint for this model: unknown until the
         # first call, then remembered (a refusal is not asked again at every passage).
         self._embeddings: bool | None = None
         # Send one text per request (see ``embed``).
         self._embed_singly = False
+        # How an unfinished assistant turn is continued (``engines.continuation``): the
+        # chat endpoint until ``use_continuation`` says otherwise.
+        self.continuation = Continuation.CHAT
+        self._template: ChatTemplate | None = None
+        self._template_from = ""
+
+    def probe_continuation(self, template_file: Path | None = None) -> ContinuationProbe:
+        """Find out how this server continues a turn (a few one-token requests)."""
+        self._find_template(template_file)
+        return probe(self.base_url, self.model, self._api_key, self._template, self._template_from)
+
+    def use_continuation(self, mode: Continuation, template_file: Path | None = None) -> str:
+        """Continue turns as ``mode`` says; returns a warning when that cannot be done
+        (rendering needs the model's chat template) or asks for the instruction layout."""
+        if mode is Continuation.COMPLETIONS and self._find_template(template_file) is None:
+            mode = Continuation.INSTRUCTION
+        self.continuation = mode
+        if mode is Continuation.INSTRUCTION:
+            return (
+                f"{self.base_url} does not continue an unfinished turn of {self.model} and "
+                "its chat template was not found: the text so far is sent as an instruction "
+                "(slower, less fluent). Pass --chat-template FILE to fix this"
+            )
+        return ""
+
+    def _find_template(self, template_file: Path | None) -> ChatTemplate | None:
+        if self._template is None:
+            self._template, self._template_from = find_template(
+                self.base_url, self.model, self._api_key, template_file
+            )
+        return self._template
 
     def _list_models(self) -> list[dict[str, Any]]:
         try:
@@ -106,7 +148,13 @@ class OpenAIEngine(Engine):
         """See ``Engine.chat``; ``prose`` and ``min_tokens`` cannot be asked of a server."""
         max_tokens, schema, stop = options.max_tokens, options.schema, options.stop
         temperature, repeat_penalty = options.temperature, options.repeat_penalty
-        continue_final = options.continue_final
+        continue_final = options.continue_final and bool(messages)
+        continue_final = continue_final and messages[-1]["role"] == "assistant"
+        rendered = self.continuation is Continuation.COMPLETIONS and self._template is not None
+        if continue_final and schema is None and rendered:
+            return self._complete(messages, options, on_token, cancel)
+        if continue_final and self.continuation is Continuation.INSTRUCTION:
+            messages, continue_final = instruction_messages(list(messages)), False
         from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
         kinds: dict[str, type[BaseMessage]] = {
@@ -124,7 +172,7 @@ class OpenAIEngine(Engine):
             "repetition_penalty": repeat_penalty,
             "repeat_penalty": repeat_penalty,
         }
-        if continue_final and messages and messages[-1]["role"] == "assistant":
+        if continue_final:
             extra_body.update(continue_final_message=True, add_generation_prompt=False)
         kwargs: dict[str, Any] = {
             "stop": list(stop) if stop else None,
@@ -146,9 +194,9 @@ class OpenAIEngine(Engine):
                 finish = self._stream(lc_messages, kwargs, pieces, usage_meta, on_token, cancel)
                 break
             except Exception as exc:  # the openai client raises many types
-                simpler = None if schema is None or pieces else _simpler_form(form, exc)
+                simpler = None if schema is None or pieces else simpler_form(form, exc)
                 if simpler is None:
-                    raise _engine_error(exc, self.base_url, form if schema else None) from exc
+                    raise engine_error(exc, self.base_url, form if schema else None) from exc
                 form = simpler
                 # max(): a concurrent call may have stepped further down already.
                 self.schema_form = max(self.schema_form, form, key=list(SchemaForm).index)
@@ -165,6 +213,45 @@ class OpenAIEngine(Engine):
         )
         prompt = json.dumps(list(messages), ensure_ascii=False)
         return Completion(text, usage, finish, self.name, self.model, prompt)
+
+    def _complete(
+        self,
+        messages: Sequence[Message],
+        options: ChatOptions,
+        on_token: OnToken | None,
+        cancel: threading.Event | None,
+    ) -> Completion:
+        """Continue the last turn through ``/v1/completions`` with the prompt rendered
+        from the model's template: byte for byte the prefix of the next round's."""
+        assert self._template is not None
+        prompt = self._template.render(messages, continue_final=True)
+        max_tokens = self.fit_max_tokens(estimate_tokens(prompt), options.max_tokens)
+        body: dict[str, Any] = {
+            "max_tokens": max_tokens,
+            "temperature": options.temperature,
+            "stop": list(options.stop) if options.stop else None,
+            "extra_body": {
+                "repetition_penalty": options.repeat_penalty,
+                "repeat_penalty": options.repeat_penalty,
+            },
+        }
+        if options.seed is not None:
+            body["seed"] = options.seed
+        started = time.perf_counter()
+        try:
+            got = stream_completion(
+                self._client.root_client, self.model, prompt, body, on_token, cancel
+            )
+        except Exception as exc:  # the openai client raises many types
+            raise engine_error(exc, self.base_url) from exc
+        usage = Usage(
+            prompt_tokens=got.prompt_tokens or estimate_tokens(prompt),
+            cached_tokens=got.cached_tokens,
+            completion_tokens=got.completion_tokens
+            or _completion_estimate(got.text, got.finish, max_tokens),
+            seconds=time.perf_counter() - started,
+        )
+        return Completion(got.text, usage, got.finish, self.name, self.model, prompt)
 
     def _stream(
         self,
@@ -252,52 +339,6 @@ class OpenAIEngine(Engine):
         return vectors if len(vectors) == len(texts) else None
 
 
-# Words in a server's error that say the structured-output request itself failed.
-SCHEMA_WORDS = ("grammar", "schema", "xgrammar", "guidance", "response_format", "structured")
-
-
-def _simpler_form(form: SchemaForm, exc: Exception) -> SchemaForm | None:
-    """The form to try after ``form`` failed with ``exc``; None when the failure is not
-    the schema's or no simpler form is left."""
-    forms = list(SchemaForm)
-    if _refuses_json_schema(exc):
-        return SchemaForm.JSON_OBJECT if form is not SchemaForm.JSON_OBJECT else None
-    if not _schema_failure(exc) or form is forms[-1]:
-        return None
-    return forms[forms.index(form) + 1]
-
-
-def _schema_failure(exc: Exception) -> bool:
-    """Whether a request's structured output failed on the server: a 400 or 500 naming
-    it, or a bare "Internal server error" (what vLLM streams, after a 200, when xgrammar
-    crashes compiling the grammar)."""
-    import openai
-
-    if not isinstance(exc, openai.APIError) or isinstance(exc, openai.APIConnectionError):
-        return False
-    status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
-    body = exc.body if isinstance(exc.body, dict) else {}
-    if status is None and isinstance(body.get("code"), int):
-        status = body["code"]  # an error event inside a stream
-    message = str(exc).lower()
-    if status not in (400, 422, 500) or "context" in message:  # context: a prompt too long
-        return False
-    return "internal server error" in message or any(w in message for w in SCHEMA_WORDS)
-
-
-def _refuses_json_schema(exc: Exception) -> bool:
-    """llama-cpp-python's server takes only json_object: it answers 500 "Input should be
-    'text' or 'json_object'" to the json_schema form, whatever the schema."""
-    import openai
-
-    message = str(exc)
-    return (
-        isinstance(exc, openai.APIStatusError)
-        and "response_format" in message
-        and "json_object" in message
-    )
-
-
 def _completion_estimate(text: str, finish: str, max_tokens: int) -> int:
     """Completion tokens for servers that stream no usage (llama-cpp-python's)."""
     if finish == "length":
@@ -318,29 +359,3 @@ def _embeddings_refused(exc: Exception) -> bool:
     message = str(exc).lower()
     said = "embedding=true" in message or ("support" in message and "embed" in message)
     return exc.status_code in (400, 500) and said
-
-
-def _engine_error(exc: Exception, base_url: str, form: SchemaForm | None = None) -> EngineError:
-    import openai
-
-    detail = " ".join(str(exc).split())  # error messages are one line
-    if form is SchemaForm.JSON_OBJECT and _schema_failure(exc):
-        return EngineError(
-            f"{base_url} failed on every structured-output form (json_schema, json_schema "
-            f"without patterns, json_object): {detail}"
-        )
-    if isinstance(exc, openai.APIConnectionError):
-        return EngineUnavailable(f"cannot reach {base_url}: {detail}")
-    if isinstance(exc, openai.BadRequestError) and "context" in detail.lower():
-        return ContextOverflow(f"the server refused the prompt as too long: {detail}")
-    if isinstance(exc, openai.APIStatusError):
-        message = " ".join(exc.message.split())
-        return EngineError(f"{base_url} answered {exc.status_code}: {message}")
-    if "No generation chunks" in detail:
-        # llama-cpp-python's server fails inside an already started stream, e.g. on a
-        # prompt longer than its window (which its /models does not report).
-        return EngineError(
-            f"{base_url} sent an empty answer stream; its log says why "
-            "(a prompt longer than the server's window does this: pass its context length)"
-        )
-    return EngineError(f"{base_url}: {detail}")

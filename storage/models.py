@@ -194,3 +194,16 @@ class LanguageProbe(Base):
     supported: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ServerFact(Base):
+    """What a server does for one model, found out once (how it continues a turn)."""
+
+    __tablename__ = "server_facts"
+
+    server: Mapped[str] = mapped_column(String(300), primary_key=True)
+    model: Mapped[str] = mapped_column(String(300), primary_key=True)
+    fact: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -36,9 +36,19 @@ def root(
         Path | None,
         typer.Option("--config", help="Config file (default: $LONGFORM_HOME/config.toml)."),
     ] = None,
+    chat_template: Annotated[
+        Path | None,
+        typer.Option(
+            "--chat-template",
+            help="The served model's Jinja chat template: for a server that does not "
+            "continue an unfinished turn and offers no template (setting chat_template).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     if ctx.obj is None:  # a test may hand in its own context
-        ctx.obj = make_context(config, db)
+        ctx.obj = make_context(config, db, chat_template=chat_template)
     if ctx.invoked_subcommand is None:
         # The terminal UI, which the entry point (``app.main``) registers as `tui`.
         command = ctx.command.get_command(ctx, "tui")  # type: ignore[attr-defined]

@@ -62,12 +62,20 @@ class LongformApp(App[None]):
     ) -> None:
         super().__init__()
         self.context = context or make_context()
+        self.context.warn = self._warn
         self._engine_factory = engine_factory
         self._db_lock = threading.Lock()
         self._open_work = work_id
         self._db: Database | None = None
         self._runs: list[RunHandle] = []
         self._quit_question: ConfirmScreen | None = None
+
+    def _warn(self, text: str) -> None:
+        """A warning about an engine, which may be opened in a worker thread."""
+        if threading.get_ident() == self._thread_id:
+            self.notify(text, severity="warning", timeout=12)
+        else:
+            self.call_from_thread(self.notify, text, severity="warning", timeout=12)
 
     @property
     def db(self) -> Database:

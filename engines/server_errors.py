@@ -1,0 +1,78 @@
+"""What a server's error means: a structured-output form it cannot take (try a simpler
+one), a prompt too long, a server out of reach; and the one-line error longform shows."""
+
+from __future__ import annotations
+
+from engines.errors import ContextOverflow, EngineError, EngineUnavailable
+from engines.schemas import SchemaForm
+
+# Words in a server's error that say the structured-output request itself failed.
+SCHEMA_WORDS = ("grammar", "schema", "xgrammar", "guidance", "response_format", "structured")
+
+
+def simpler_form(form: SchemaForm, exc: Exception) -> SchemaForm | None:
+    """The form to try after ``form`` failed with ``exc``; None when the failure is not
+    the schema's or no simpler form is left."""
+    forms = list(SchemaForm)
+    if _refuses_json_schema(exc):
+        return SchemaForm.JSON_OBJECT if form is not SchemaForm.JSON_OBJECT else None
+    if not schema_failure(exc) or form is forms[-1]:
+        return None
+    return forms[forms.index(form) + 1]
+
+
+def schema_failure(exc: Exception) -> bool:
+    """Whether a request's structured output failed on the server: a 400 or 500 naming
+    it, or a bare "Internal server error" (what vLLM streams, after a 200, when xgrammar
+    crashes compiling the grammar)."""
+    import openai
+
+    if not isinstance(exc, openai.APIError) or isinstance(exc, openai.APIConnectionError):
+        return False
+    status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
+    body = exc.body if isinstance(exc.body, dict) else {}
+    if status is None and isinstance(body.get("code"), int):
+        status = body["code"]  # an error event inside a stream
+    message = str(exc).lower()
+    if status not in (400, 422, 500) or "context" in message:  # context: a prompt too long
+        return False
+    return "internal server error" in message or any(w in message for w in SCHEMA_WORDS)
+
+
+def _refuses_json_schema(exc: Exception) -> bool:
+    """llama-cpp-python's server takes only json_object: it answers 500 "Input should be
+    'text' or 'json_object'" to the json_schema form, whatever the schema."""
+    import openai
+
+    message = str(exc)
+    return (
+        isinstance(exc, openai.APIStatusError)
+        and "response_format" in message
+        and "json_object" in message
+    )
+
+
+def engine_error(exc: Exception, base_url: str, form: SchemaForm | None = None) -> EngineError:
+    import openai
+
+    detail = " ".join(str(exc).split())  # error messages are one line
+    if form is SchemaForm.JSON_OBJECT and schema_failure(exc):
+        return EngineError(
+            f"{base_url} failed on every structured-output form (json_schema, json_schema "
+            f"without patterns, json_object): {detail}"
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return EngineUnavailable(f"cannot reach {base_url}: {detail}")
+    if isinstance(exc, openai.BadRequestError) and "context" in detail.lower():
+        return ContextOverflow(f"the server refused the prompt as too long: {detail}")
+    if isinstance(exc, openai.APIStatusError):
+        message = " ".join(exc.message.split())
+        return EngineError(f"{base_url} answered {exc.status_code}: {message}")
+    if "No generation chunks" in detail:
+        # llama-cpp-python's server fails inside an already started stream, e.g. on a
+        # prompt longer than its window (which its /models does not report).
+        return EngineError(
+            f"{base_url} sent an empty answer stream; its log says why "
+            "(a prompt longer than the server's window does this: pass its context length)"
+        )
+    return EngineError(f"{base_url}: {detail}")
