@@ -31,6 +31,7 @@ from agents.length_control import rebalance
 from agents.plan_repair import PlannedSection
 from agents.planner import SINGLE_SECTION_MAX, Planner, store_outline
 from agents.runs import RunControl, RunResult
+from agents.stages import Stage, StageEngines
 from agents.writer import SectionResult, SectionWriter
 from engines import Engine
 from memory.bible import Fact, known_facts, store_facts
@@ -59,11 +60,12 @@ class Runner:
         layout: str = "continuation",
         control: RunControl | None = None,
         bible: bool | None = None,
-        planner: Engine | None = None,
+        stages: StageEngines | None = None,
     ) -> None:
         self.db = db
         self.engine = engine
-        self.planner = planner or engine
+        # Planning, extending and fact extraction may each have an engine of their own.
+        self.stages = stages or StageEngines(engine)
         # Extract story-bible facts after each section and tell later sections the ones
         # true there. None: on for works in agentwrite mode.
         self.bible = bible
@@ -77,7 +79,7 @@ class Runner:
             work = get_work(s, work_id)
             if count_nodes(s, work_id):
                 return len(leaves(s, work_id))
-        caller = Caller(self.planner, cancel=self.control.cancel)
+        caller = Caller(self.stages.of(Stage.PLANNER), cancel=self.control.cancel)
         if work.mode == Mode.DRAFT or work.target_words <= SINGLE_SECTION_MAX:
             outline = [PlannedSection(work.title, work.instruction, work.target_words)]
         else:
@@ -227,7 +229,9 @@ class Runner:
     ) -> tuple[SectionResult, list[Fact]]:
         """The section's text and the facts it establishes (model calls only)."""
         stream = TokenStream(self.emit, work.id, node_id)
-        result = SectionWriter(caller, layout=self.layout).write(task, target, stream, seed=seed)
+        extender = Caller(self.stages.of(Stage.EXTENDER), log=caller.log, cancel=caller.cancel)
+        writer = SectionWriter(caller, layout=self.layout, extender=extender)
+        result = writer.write(task, target, stream, seed=seed)
         stream.flush()
         if result.loops:
             self.emit(
@@ -240,7 +244,7 @@ class Runner:
         if bible and not last and result.text:  # the last one informs none
             # On the side engine: an extraction on the writer's engine would evict the
             # prefix the next section's prompt extends (llama.cpp holds one sequence).
-            side = Caller(self.engine.side_engine(), log=caller.log, cancel=caller.cancel)
+            side = Caller(self.stages.of(Stage.MEMORY), log=caller.log, cancel=caller.cancel)
             found = extract_section_facts(side, result.text, work.language)
         if caller.cancel.is_set():
             raise Cancelled()  # a section is stored with its facts or not at all

@@ -8,31 +8,31 @@ is made while a transaction is open.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from agents.calls import Caller
 from agents.engine_pool import Engines
 from agents.errors import AgentError
 from agents.events import Emit, ignore
-from agents.extender import Extender, ExtendError
 from agents.languages import require_language
 from agents.length_control import rebalance
+from agents.lengthen_work import Lengthened, lengthen_work
 from agents.revision import edit_memory, edit_passage, mark_stale_from, memory_changed
 from agents.revision import revert_memory as revise_memory_version
 from agents.revision import revert_passage as revise_passage_version
 from agents.runner import Runner
 from agents.runs import RunControl, RunResult
+from agents.stages import Stage, StageEngines, StageSpec
 from agents.step_runner import StepResult, StepRunner, pending_steps
 from engines import Engine
 from memory import files
 from storage import Database
 from storage.memories import add_memory, delete_memory
 from storage.outline import add_node, delete_node, get_node, leaves, move_node, update_node
-from storage.passages import add_passage, current_passages
+from storage.passages import current_passages
 from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
 from storage.vocabulary import Level, Mode, NodeStatus
-from storage.wordcount import count_words, is_cjk_heavy
+from storage.wordcount import is_cjk_heavy
 from storage.works import change_mark, create_work, delete_work, get_work, update_work
 
 MIN_WORDS, MAX_WORDS = 50, 50_000
@@ -59,21 +59,23 @@ class RunOptions:
     only: frozenset[int] | None = None
 
 
-@dataclass(frozen=True)
-class Lengthened:
-    """What ``WorkSession.extend`` did."""
-
-    words_before: int
-    words: int
-    sections: int
-    rounds: int
-    calls: int
-
-
 class WorkSession:
-    def __init__(self, db: Database, engines: Engines) -> None:
+    def __init__(
+        self, db: Database, engines: Engines, stages: Mapping[Stage, StageSpec] | None = None
+    ) -> None:
         self.db = db
         self.engines = engines
+        # Stages with an engine of their own (the others use the work's writer).
+        self.stages = dict(stages or {})
+
+    def stage_engines(self, writer: Engine) -> StageEngines:
+        """The engine of each stage for a run written by ``writer``."""
+        chosen: dict[Stage, Engine] = {
+            stage: self.engines.get(spec.engine, spec.model)
+            for stage, spec in self.stages.items()
+            if stage is not Stage.WRITER
+        }
+        return StageEngines(writer, chosen)
 
     # Works ---------------------------------------------------------------------------
 
@@ -148,7 +150,7 @@ class WorkSession:
     def plan(self, work_id: int, *, engine: Engine | None = None, emit: Emit = ignore) -> int:
         """Plan the work if it has no outline yet; return its number of sections."""
         engine = engine or self.engine_of(work_id)
-        return Runner(self.db, engine, emit=emit).plan(work_id)
+        return Runner(self.db, engine, emit=emit, stages=self.stage_engines(engine)).plan(work_id)
 
     def run(
         self,
@@ -165,10 +167,15 @@ class WorkSession:
         options = options or RunOptions()
         work = self.work(work_id)
         engine = engine or self.engines.of_work(work)
+        stages = self.stage_engines(engine)
         if work.mode == Mode.RECURRENT:
-            steps = StepRunner(self.db, engine, emit=emit, control=control, chooser=options.chooser)
+            steps = StepRunner(
+                self.db, engine, emit=emit, control=control, chooser=options.chooser, stages=stages
+            )
             return steps.run(work_id, new_steps=options.new_steps, instruction=options.instruction)
-        runner = Runner(self.db, engine, emit=emit, control=control, bible=options.bible)
+        runner = Runner(
+            self.db, engine, emit=emit, control=control, bible=options.bible, stages=stages
+        )
         return runner.run(work_id, only=options.only)
 
     def step(
@@ -187,7 +194,10 @@ class WorkSession:
         if work.mode != Mode.RECURRENT:
             raise AgentError(f"work {work_id} is written in {work.mode} mode, not recurrent")
         engine = engine or self.engines.of_work(work)
-        runner = StepRunner(self.db, engine, emit=emit, control=control, chooser=chooser)
+        stages = self.stage_engines(engine)
+        runner = StepRunner(
+            self.db, engine, emit=emit, control=control, chooser=chooser, stages=stages
+        )
         return runner.step(work_id, instruction)
 
     def regenerate(
@@ -232,49 +242,12 @@ class WorkSession:
         engine: Engine | None = None,
         on_length: Callable[[int, str], None] | None = None,
     ) -> Lengthened:
-        """Lengthen a written work to about ``to_words``: each section in proportion,
-        stored as a new version with its calls (one transaction per section)."""
-        with self.db.transaction() as s:
-            work = get_work(s, work_id)
-            texts = current_passages(s, work_id)
-            nodes = [n for n in leaves(s, work_id) if texts.get(n.id) and texts[n.id].content]
-        before = sum(texts[n.id].words for n in nodes)
-        if before == 0:
-            raise ExtendError(f"work {work_id} has no text to extend")
-        if to_words <= before:
-            raise ExtendError(
-                f"work {work_id} is already {before} words; --to must be more than that"
-            )
-        engine = engine or self.engines.of_work(work)
-        done = rounds = calls = 0
-        for index, node in enumerate(nodes):
-            passage = texts[node.id]
-            goal = round(passage.words * to_words / before)  # the whole lands on the target
-            label = f"{index + 1}/{len(nodes)} {node.title[:30]}"
-            caller = Caller(engine)
-
-            def report(words: int, done: int = done, label: str = label) -> None:
-                if on_length is not None:
-                    on_length(done + words, label)
-
-            result = Extender(caller).lengthen(
-                passage.content,
-                goal,
-                instruction=node.goal,
-                language=work.language,
-                on_length=report,
-            )
-            longer = count_words(result.text) > passage.words
-            with self.db.transaction() as s:
-                if longer:
-                    add_passage(s, node.id, result.text, author="extender")
-                    update_node(s, node.id, target_words=goal)
-                caller.log.flush(s, work_id=work_id, node_id=node.id)
-            done += count_words(result.text) if longer else passage.words
-            rounds, calls = rounds + result.rounds, calls + result.calls
-        with self.db.transaction() as s:
-            update_work(s, work_id, target_words=to_words)
-        return Lengthened(before, done, len(nodes), rounds, calls)
+        """Lengthen a written work to about ``to_words`` (see ``lengthen_work``), on the
+        extender stage's engine unless ``engine`` is given."""
+        if engine is None:
+            writer = self.engines.of_work(self.work(work_id))
+            engine = self.stage_engines(writer).of(Stage.EXTENDER)
+        return lengthen_work(self.db, work_id, to_words, engine, on_length)
 
     # Revising ------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from agents.fact_extraction import extract_facts
 from agents.generation import rewrite_seed
 from agents.recurrent import STEP_WORDS, RecurrentStep, StepTask, choose_next
 from agents.runs import RunControl, RunResult
+from agents.stages import Stage, StageEngines
 from engines import Engine
 from memory.bible import facts_at, relevant_facts, store_facts
 from memory.retrieval import (
@@ -91,11 +92,23 @@ class StepRunner:
         memory_words: int = DEFAULT_CAP,
         chooser: str = "first",
         seed: int = 0,
+        stages: StageEngines | None = None,
     ) -> None:
         self.db, self.engine, self.emit = db, engine, emit
+        self.stages = stages or StageEngines(engine)  # the judge chooser's engine
         self.control = control or RunControl()
         self.step_words, self.memory_words = step_words, memory_words
         self.chooser, self._rng = chooser, random.Random(seed)
+
+    def _judge(self, caller: Caller) -> Caller:
+        return Caller(self.stages.of(Stage.JUDGE), log=caller.log, cancel=caller.cancel)
+
+    def _chosen(self, stage: Stage, caller: Caller) -> Caller:
+        """``caller`` (the writer's turn, whose prefix is cached) unless ``stage`` has
+        an engine of its own."""
+        if stage not in self.stages.chosen:
+            return caller
+        return Caller(self.stages.of(stage), log=caller.log, cancel=caller.cancel)
 
     def run(
         self, work_id: int, *, new_steps: int | None = None, instruction: str | None = None
@@ -155,7 +168,9 @@ class StepRunner:
                 caller, step_words=self.step_words, memory_words=self.memory_words
             )
             answer = stage.write(begun.task, stream)
-            facts = extract_facts(caller, answer.passage, begun.task.language)
+            facts = extract_facts(
+                self._chosen(Stage.MEMORY, caller), answer.passage, begun.task.language
+            )
             vector = embed_passage(self.engine, answer.passage)  # None: the engine has none
             if self.control.cancel.is_set():
                 raise Cancelled()  # a step is stored whole or not at all
@@ -204,7 +219,7 @@ class StepRunner:
         node = pending[0] if pending and instruction is None else None
         if node is None and instruction is None:
             instruction = (
-                choose_next(caller, options, last, self.chooser, self._rng)
+                choose_next(self._judge(caller), options, last, self.chooser, self._rng)
                 if nodes
                 else work.instruction
             )

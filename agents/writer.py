@@ -58,9 +58,13 @@ class SectionResult:
 
 
 class SectionWriter:
-    def __init__(self, caller: Caller, *, layout: str = "continuation") -> None:
+    def __init__(
+        self, caller: Caller, *, layout: str = "continuation", extender: Caller | None = None
+    ) -> None:
         self.caller = caller
         self.layout = layout
+        # Who lengthens a section that stalls (the writer's engine unless given).
+        self.extender = extender or caller
 
     def write(
         self,
@@ -144,7 +148,7 @@ class SectionWriter:
             # rewriting and continuing it (Self-Lengthen) rather than leave it short.
             # Its gate knows the earlier sections only: the draft is its own to retell.
             fresh = Gate(task.language, instruction=task.instruction, earlier=earlier)
-            text = Extender(self.caller).extend(
+            text = Extender(self.extender).extend(
                 text, target, instruction=task.step.goal, language=task.language, gate=fresh
             )
             # What is stored says no sentence twice, whichever way it was written.

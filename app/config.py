@@ -6,9 +6,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from agents.errors import AgentError
+from agents.stages import parse_stages
 from app import locations
 
 
@@ -34,11 +36,25 @@ class Settings(BaseSettings):
         None, ge=1, description="decode threads of the embedded engine (default: all cores)"
     )
     db: Path | None = Field(None, description="database file (default: in LONGFORM_HOME)")
+    stages: dict[str, str] = Field(
+        default_factory=dict,
+        description="an engine for a stage (planner, writer, extender, memory, judge): "
+        "embedded, a GGUF file, or a server URL with #MODEL after it if needed",
+    )
     chat_template: Path | None = Field(
         None,
         description="the served model's Jinja chat template, for a server that does not "
         "continue an unfinished turn and offers no template of its own",
     )
+
+    @field_validator("stages")
+    @classmethod
+    def _known_stages(cls, value: dict[str, str]) -> dict[str, str]:
+        try:
+            parse_stages(value)
+        except AgentError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -13,6 +13,7 @@ import prompts
 from agents.continuation import settle_continuation
 from agents.engine_pool import Engines
 from agents.session import WorkSession
+from agents.stages import parse_stages
 from app import locations
 from app.config import Settings, load_settings
 from engines import Engine, open_engine
@@ -48,7 +49,7 @@ class Context:
 
     @property
     def session(self) -> WorkSession:
-        return WorkSession(self.db, self.engines)
+        return WorkSession(self.db, self.engines, parse_stages(self.settings.stages))
 
     def engine(self, spec: str | None = None, model: str | None = None) -> Engine:
         """The engine a flag names, else the settings' (opened once). The embedded
@@ -70,9 +71,7 @@ class Context:
                 seed=s.seed,
                 n_threads=s.threads,
             )
-        engine = open_engine(
-            spec, model=model, api_key=s.api_key, context_length=s.context_length
-        )
+        engine = open_engine(spec, model=model, api_key=s.api_key, context_length=s.context_length)
         warning = settle_continuation(self.db, engine, s.chat_template)
         if warning:
             self.warn(f"warning: {warning}")
@@ -86,8 +85,16 @@ class Context:
 
 
 def make_context(
-    config: Path | None = None, db: Path | None = None, chat_template: Path | None = None
+    config: Path | None = None,
+    db: Path | None = None,
+    chat_template: Path | None = None,
+    stages: dict[str, str] | None = None,
 ) -> Context:
+    """The context of one process: ``stages`` (from ``--stage``) add to the settings'."""
     settings = load_settings(config, db=db, chat_template=chat_template)
+    if stages:
+        settings = load_settings(
+            config, db=db, chat_template=chat_template, stages={**settings.stages, **stages}
+        )
     prompts.use_override_dir(locations.prompts_dir())
     return Context(settings)

@@ -21,7 +21,11 @@ a template the unfinished text is handed over as an instruction to go on with.
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -86,7 +90,8 @@ def _gguf_template(path: Path) -> tuple[str, str] | None:
     except ImportError:
         return None
     try:
-        llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
+        with _quiet_stderr():  # llama.cpp talks on fd 2 even when told not to
+            llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
     except (ValueError, RuntimeError):
         return None
     try:
@@ -95,6 +100,20 @@ def _gguf_template(path: Path) -> tuple[str, str] | None:
     finally:
         llm.close()
     return (source, eos) if isinstance(source, str) and source.strip() else None
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _folder_template(folder: Path) -> tuple[ChatTemplate | None, str]:

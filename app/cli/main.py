@@ -46,15 +46,32 @@ def root(
             dir_okay=False,
         ),
     ] = None,
+    stage: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--stage",
+            help="STAGE=ENGINE: a model for one stage (planner, writer, extender, memory, "
+            "judge); ENGINE is embedded, a GGUF file, or a server URL (URL#MODEL to name "
+            "its model). Repeat for more stages; the others use the work's engine.",
+        ),
+    ] = None,
 ) -> None:
     if ctx.obj is None:  # a test may hand in its own context
-        ctx.obj = make_context(config, db, chat_template=chat_template)
+        stages = dict(_stage_flag(s) for s in stage or [])
+        ctx.obj = make_context(config, db, chat_template=chat_template, stages=stages)
     if ctx.invoked_subcommand is None:
         # The terminal UI, which the entry point (``app.main``) registers as `tui`.
         command = ctx.command.get_command(ctx, "tui")  # type: ignore[attr-defined]
         if command is None:
             raise typer.BadParameter("no command given (see `longform --help`)")
         ctx.invoke(command)
+
+
+def _stage_flag(text: str) -> tuple[str, str]:
+    name, sep, engine = text.partition("=")
+    if not sep or not engine.strip():
+        raise typer.BadParameter(f"{text!r}: use STAGE=ENGINE, e.g. planner=http://gpu:8000")
+    return name.strip(), engine.strip()
 
 
 write.register(cli)

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from agents.errors import AgentError
 from agents.runs import RunControl
 from agents.session import WorkSession
+from agents.stages import parse_stages
 from app.config import ConfigError
 from app.context import Context, make_context
 from app.tui.screens.confirm import ConfirmScreen
@@ -88,7 +89,9 @@ class LongformApp(App[None]):
     @property
     def session(self) -> WorkSession:
         """The core every action goes through (call from a worker: it may open the db)."""
-        return WorkSession(self.db, self.context.engines)
+        return WorkSession(
+            self.db, self.context.engines, parse_stages(self.context.settings.stages)
+        )
 
     def engine_for(self, work: WorkRecord) -> Engine:
         """The engine a work was created with, opened once; call from a worker."""
