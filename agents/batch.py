@@ -25,6 +25,7 @@ from agents.batch_file import BatchItem, load_batch
 from agents.evaluation import score_text
 from agents.events import Emit, Event, ignore
 from agents.languages import LanguageUnsupported, require_language
+from agents.leases import writing
 from agents.runner import Runner
 from agents.runs import RunControl
 from engines import Engine, EngineError
@@ -241,7 +242,8 @@ class BatchRunner:
             engine = self.engines.take()
             try:
                 control = RunControl(cancel=self.cancel)
-                ran = Runner(self.db, engine, emit=self.emit, control=control).run(work_id)
+                with writing(self.db, work_id):  # one writer per work
+                    ran = Runner(self.db, engine, emit=self.emit, control=control).run(work_id)
             except EngineError as exc:  # timeouts, 5xx, context overflows: retry
                 error: str | None = str(exc)
             except Exception as exc:  # a bad plan, a bug: not the server's, no retry

@@ -8,13 +8,15 @@ is made while a transaction is open.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from agents.engine_pool import Engines
 from agents.errors import AgentError
 from agents.events import Emit, ignore
 from agents.languages import require_language
+from agents.leases import writing
 from agents.length_control import rebalance
 from agents.lengthen_work import Lengthened, lengthen_work
 from agents.revision import edit_memory, edit_passage, mark_stale_from, memory_changed
@@ -67,6 +69,21 @@ class WorkSession:
         self.engines = engines
         # Stages with an engine of their own (the others use the work's writer).
         self.stages = dict(stages or {})
+        self._held: set[int] = set()  # works whose lease this session holds
+
+    @contextmanager
+    def _writing(self, work_id: int) -> Iterator[None]:
+        """Hold the work's lease (one writer per work); a call inside another that
+        holds it already (regenerate runs) goes on under the same lease."""
+        if work_id in self._held:
+            yield
+            return
+        with writing(self.db, work_id):
+            self._held.add(work_id)
+            try:
+                yield
+            finally:
+                self._held.discard(work_id)
 
     def stage_engines(self, writer: Engine) -> StageEngines:
         """The engine of each stage for a run written by ``writer``."""
@@ -150,7 +167,9 @@ class WorkSession:
     def plan(self, work_id: int, *, engine: Engine | None = None, emit: Emit = ignore) -> int:
         """Plan the work if it has no outline yet; return its number of sections."""
         engine = engine or self.engine_of(work_id)
-        return Runner(self.db, engine, emit=emit, stages=self.stage_engines(engine)).plan(work_id)
+        with self._writing(work_id):
+            runner = Runner(self.db, engine, emit=emit, stages=self.stage_engines(engine))
+            return runner.plan(work_id)
 
     def run(
         self,
@@ -168,15 +187,23 @@ class WorkSession:
         work = self.work(work_id)
         engine = engine or self.engines.of_work(work)
         stages = self.stage_engines(engine)
-        if work.mode == Mode.RECURRENT:
-            steps = StepRunner(
-                self.db, engine, emit=emit, control=control, chooser=options.chooser, stages=stages
+        with self._writing(work_id):
+            if work.mode == Mode.RECURRENT:
+                steps = StepRunner(
+                    self.db,
+                    engine,
+                    emit=emit,
+                    control=control,
+                    chooser=options.chooser,
+                    stages=stages,
+                )
+                return steps.run(
+                    work_id, new_steps=options.new_steps, instruction=options.instruction
+                )
+            runner = Runner(
+                self.db, engine, emit=emit, control=control, bible=options.bible, stages=stages
             )
-            return steps.run(work_id, new_steps=options.new_steps, instruction=options.instruction)
-        runner = Runner(
-            self.db, engine, emit=emit, control=control, bible=options.bible, stages=stages
-        )
-        return runner.run(work_id, only=options.only)
+            return runner.run(work_id, only=options.only)
 
     def step(
         self,
@@ -198,7 +225,8 @@ class WorkSession:
         runner = StepRunner(
             self.db, engine, emit=emit, control=control, chooser=chooser, stages=stages
         )
-        return runner.step(work_id, instruction)
+        with self._writing(work_id):
+            return runner.step(work_id, instruction)
 
     def regenerate(
         self,
@@ -214,10 +242,11 @@ class WorkSession:
         (earlier versions are kept). Without ``following`` other stale sections stay as
         they are; recurrent mode writes its stale steps in order (``plan_rewrite`` says
         which), and no new one."""
-        self.mark_stale(work_id, node_id, following=following)
-        only = None if following else frozenset({node_id})
-        options = RunOptions(new_steps=0, only=only)
-        return self.run(work_id, engine=engine, emit=emit, control=control, options=options)
+        with self._writing(work_id):
+            self.mark_stale(work_id, node_id, following=following)
+            only = None if following else frozenset({node_id})
+            options = RunOptions(new_steps=0, only=only)
+            return self.run(work_id, engine=engine, emit=emit, control=control, options=options)
 
     def mark_stale(self, work_id: int, node_id: int, *, following: bool = True) -> int:
         """Make a section (and, with ``following``, every one after it) be written again
@@ -247,7 +276,8 @@ class WorkSession:
         if engine is None:
             writer = self.engines.of_work(self.work(work_id))
             engine = self.stage_engines(writer).of(Stage.EXTENDER)
-        return lengthen_work(self.db, work_id, to_words, engine, on_length)
+        with self._writing(work_id):
+            return lengthen_work(self.db, work_id, to_words, engine, on_length)
 
     # Revising ------------------------------------------------------------------------
 

@@ -207,3 +207,20 @@ class ServerFact(Base):
     value: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkLease(Base):
+    """Which process writes a work now: one writer per work. A process renews its lease
+    while it writes; a lease past ``expires_at``, or held by a process that is gone from
+    this host, may be taken over."""
+
+    __tablename__ = "work_leases"
+
+    work_id: Mapped[int] = mapped_column(
+        ForeignKey("works.id", ondelete="CASCADE"), primary_key=True
+    )
+    token: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
