@@ -7,13 +7,8 @@ import sys
 
 import typer
 
-from agents.errors import AgentError
 from app.cli.main import cli
-from app.config import ConfigError
-from engines import EngineError
-from storage import StorageError
-
-USER_ERRORS = (AgentError, ConfigError, EngineError, StorageError)
+from app.errors import USER_ERRORS
 
 
 @cli.command("tui")

@@ -1,7 +1,8 @@
 """Prompt templates (``templates/*.j2``) and the one way to render them.
 
 A user may override any template by putting a file of the same name in their
-prompts folder (``use_override_dir``). A missing variable is an error.
+prompts folder (``use_override_dir``). A missing variable is an error. Templates render
+in Jinja's sandbox: a prompt file someone hands around cannot reach Python's internals.
 """
 
 from __future__ import annotations
@@ -9,9 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 
 TEMPLATES = Path(__file__).with_name("templates")
+
+
+class PromptError(ValueError):
+    """A prompt template that cannot be rendered (a person's override, usually)."""
+
 
 _env: Environment | None = None
 _override: Path | None = None
@@ -20,7 +27,7 @@ _override: Path | None = None
 def _build(override: Path | None) -> Environment:
     loaders = [FileSystemLoader(str(override))] if override else []
     loaders.append(FileSystemLoader(str(TEMPLATES)))
-    return Environment(
+    return SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
@@ -42,7 +49,12 @@ def render(name: str, **variables: Any) -> str:
     global _env
     if _env is None:
         _env = _build(_override)
-    return _env.get_template(f"{name}.j2").render(**variables).strip()
+    try:
+        return _env.get_template(f"{name}.j2").render(**variables).strip()
+    except TemplateError as exc:
+        mine = _override is not None and (_override / f"{name}.j2").is_file()
+        where = str(_override / f"{name}.j2") if mine and _override else f"prompt {name}"
+        raise PromptError(f"{where}: {type(exc).__name__}: {exc}") from exc
 
 
 def template_names() -> list[str]:

@@ -46,6 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         self.server.requests.append(body)
+        self.server.authorizations.append(self.headers.get("Authorization", ""))
         answer = self.server.script(body)
         error = {"message": answer.message, "type": "Error", "param": None, "code": answer.status}
         if answer.status is not None and not answer.in_stream:
@@ -93,12 +94,14 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.script = script
         self.requests: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []
 
 
 @dataclass(frozen=True)
 class ScriptedServer:
     url: str
     requests: list[dict[str, Any]]  # the chat requests' bodies, in order
+    authorizations: list[str]  # each request's Authorization header
 
     def response_formats(self) -> list[dict[str, Any] | None]:
         return [r.get("response_format") for r in self.requests]
@@ -112,7 +115,8 @@ def scripted_server(script: Script) -> Iterator[ScriptedServer]:
     )
     thread.start()
     try:
-        yield ScriptedServer(f"http://127.0.0.1:{server.server_address[1]}", server.requests)
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        yield ScriptedServer(url, server.requests, server.authorizations)
     finally:
         server.shutdown()
         server.server_close()

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import pytest
-from jinja2 import Environment, UndefinedError
+from jinja2 import Environment
 
 import prompts
 from agents.layouts import PlanItem
@@ -13,7 +13,7 @@ PLAN = [
 
 
 def test_a_missing_variable_is_an_error() -> None:
-    with pytest.raises(UndefinedError):
+    with pytest.raises(prompts.PromptError, match="prompt plan_user: UndefinedError"):
         prompts.render("plan_user", instruction="Write a poem")
 
 
@@ -82,6 +82,24 @@ def test_a_users_template_overrides_the_builtin(tmp_path: Path) -> None:
     prompts.use_override_dir(tmp_path)
     try:
         assert prompts.render("plan_user", instruction="X") == "Mine: X"
+    finally:
+        prompts.use_override_dir(None)
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "{{ cycler.__init__.__globals__.os.popen('echo owned').read() }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ instruction.__class__.__base__.__subclasses__() }}",
+    ],
+)
+def test_a_users_template_renders_in_the_sandbox(tmp_path: Path, attack: str) -> None:
+    (tmp_path / "plan_user.j2").write_text(attack)
+    prompts.use_override_dir(tmp_path)
+    try:
+        with pytest.raises(prompts.PromptError, match=str(tmp_path / "plan_user.j2")):
+            prompts.render("plan_user", instruction="X")
     finally:
         prompts.use_override_dir(None)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from jinja2 import UndefinedError
 
 import prompts
 
@@ -63,5 +62,5 @@ def test_continue_in_chinese() -> None:
 
 
 def test_the_extend_prompts_need_all_their_variables() -> None:
-    with pytest.raises(UndefinedError):
+    with pytest.raises(prompts.PromptError, match="UndefinedError"):
         prompts.render("extend_continue", draft="x", words=10, language="en")

@@ -14,20 +14,18 @@ import typer
 from rich.table import Table
 
 from agents.batch_file import BatchItem, load_batch
-from agents.errors import AgentError
 from agents.evaluation import Scored, sample_items, score_text, summarize
 from agents.languages import LanguageUnsupported
 from app.cli import quality
 from app.cli.output import ProgressPrinter, err, out, print_json
 from app.cli.write import EngineOpt, ForceLanguageOpt, ModelOpt, new_work
 from app.context import Context
-from engines import Engine, EngineError
-from storage import StorageError
-from storage.passages import work_text
-from storage.vocabulary import Mode
 
 # Failures of one item; anything else is a bug and stops the run.
-USER_ERRORS = (AgentError, EngineError, StorageError)
+from app.errors import USER_ERRORS
+from engines import Engine
+from storage.passages import work_text
+from storage.vocabulary import Mode
 
 evaluate = typer.Typer(
     help="Evaluate writing: length (LongBench-Write's S_l, gated by quality) and quality."

@@ -14,18 +14,15 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from agents.errors import AgentError
 from agents.runs import RunControl
 from agents.session import WorkSession
 from agents.stages import parse_stages
-from app.config import ConfigError
 from app.context import Context, make_context
 from app.tui.screens.confirm import ConfirmScreen
-from engines import Engine, EngineError
-from storage import Database, StorageError
+from engines import Engine
+from storage import Database
 from storage.records import WorkRecord
 
-USER_ERRORS: tuple[type[Exception], ...] = (AgentError, ConfigError, EngineError, StorageError)
 EngineFactory = Callable[[WorkRecord], Engine]
 
 

@@ -9,8 +9,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
+from app.errors import USER_ERRORS
 from app.tui import store
-from app.tui.app import USER_ERRORS, LongformApp
+from app.tui.app import LongformApp
 from app.tui.messages import Failed, LibraryLoaded
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.new_work import NewWorkScreen

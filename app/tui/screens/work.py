@@ -9,8 +9,8 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs, TextArea, Tree
 from textual.worker import get_current_worker
 
+from app.errors import USER_ERRORS
 from app.tui import store
-from app.tui.app import USER_ERRORS
 from app.tui.messages import Failed, WorkLoaded
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.reading import ReadingScreen

@@ -13,8 +13,8 @@ from textual import work
 from textual.widgets import TabbedContent
 
 from agents.session import WorkSession
+from app.errors import USER_ERRORS
 from app.tui import store
-from app.tui.app import USER_ERRORS
 from app.tui.messages import Failed
 from app.tui.screens.ask import AskScreen
 from app.tui.screens.confirm import ChoiceScreen, ConfirmScreen

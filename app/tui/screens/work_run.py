@@ -25,7 +25,8 @@ from agents.events import (
 )
 from agents.rewrites import plan_rewrite
 from agents.session import RunOptions
-from app.tui.app import USER_ERRORS, LongformApp, RunHandle
+from app.errors import USER_ERRORS
+from app.tui.app import LongformApp, RunHandle
 from app.tui.messages import RunEvent, RunFinished
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.options import OptionsScreen

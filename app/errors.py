@@ -1,0 +1,18 @@
+"""The errors a person can cause or fix (a bad flag, an unknown work, a server out of
+reach, a broken prompt file): each front end shows them as one line, not a traceback."""
+
+from __future__ import annotations
+
+from agents.errors import AgentError
+from app.config import ConfigError
+from engines import EngineError
+from prompts import PromptError
+from storage import StorageError
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    AgentError,
+    ConfigError,
+    EngineError,
+    StorageError,
+    PromptError,
+)

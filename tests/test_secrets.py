@@ -1,0 +1,62 @@
+"""An API key reaches the server and nothing else: not the database, the call log or an
+export (a planted key is looked for in every byte longform wrote)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.scripted_server import Answer, scripted_server
+from tests.test_cli import DEADLINE
+
+KEY = "sk-planted-3f9c2a7e51d04b68"
+PROSE = (
+    "The tide came in slowly over the flats, and the gulls rose from the mud in a long "
+    "grey sheet. Nobody on the sea wall spoke while the water found the old channels."
+)
+
+
+def answer(_body: dict[str, Any]) -> Answer:
+    return Answer(text=PROSE)
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LONGFORM_HOME": str(home), "LONGFORM_API_KEY": KEY}
+    return subprocess.run(
+        [sys.executable, "-m", "app.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=DEADLINE,
+    )
+
+
+def test_the_api_key_is_sent_and_never_stored(longform_home: Path, tmp_path: Path) -> None:
+    with scripted_server(answer) as server:
+        wrote = run(
+            longform_home,
+            "write",
+            "Write about the tide coming in.",
+            "--words",
+            "120",
+            "--mode",
+            "draft",
+            "--engine",
+            server.url,
+            "--quiet",
+        )
+        assert wrote.returncode == 0, wrote.stderr
+        assert server.authorizations and set(server.authorizations) == {f"Bearer {KEY}"}
+    exported = tmp_path / "tide.md"
+    assert run(longform_home, "export", "1", "--out", str(exported)).returncode == 0
+    logs = run(longform_home, "logs", "1", "--json", "--full")
+    assert logs.returncode == 0 and json.loads(logs.stdout), logs.stderr
+    written = [p for p in longform_home.rglob("*") if p.is_file()] + [exported]
+    assert any(p.name == "longform.db" for p in written)
+    for path in written:
+        assert KEY.encode() not in path.read_bytes(), path
+    assert KEY not in logs.stdout + wrote.stdout + wrote.stderr
