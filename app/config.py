@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     model: str | None = Field(None, description="GGUF path (embedded) or served model name")
     api_key: str | None = Field(None, description="API key for the server (LONGFORM_API_KEY)")
     context_length: int | None = Field(None, description="override the engine's context window")
+    timeout: float = Field(
+        600.0, gt=0, description="seconds a server may go without sending data before a retry"
+    )
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     seed: int = Field(1234, description="sampling seed of the embedded engine")
     threads: int | None = Field(

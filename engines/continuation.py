@@ -239,7 +239,7 @@ class Streamed:
     """What one streamed completions request gave."""
 
     text: str = ""
-    finish: str = "stop"
+    finish: str = "incomplete"  # until the stream gives a finish reason
     prompt_tokens: int = 0
     cached_tokens: int = 0
     completion_tokens: int = 0

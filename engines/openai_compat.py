@@ -196,7 +196,9 @@ class OpenAIEngine(Engine):
             except Exception as exc:  # the openai client raises many types
                 simpler = None if schema is None or pieces else simpler_form(form, exc)
                 if simpler is None:
-                    raise engine_error(exc, self.base_url, form if schema else None) from exc
+                    received = sum(map(len, pieces))
+                    form_sent = form if schema else None
+                    raise engine_error(exc, self.base_url, form_sent, received=received) from exc
                 form = simpler
                 # max(): a concurrent call may have stepped further down already.
                 self.schema_form = max(self.schema_form, form, key=list(SchemaForm).index)
@@ -262,10 +264,11 @@ class OpenAIEngine(Engine):
         on_token: OnToken | None,
         cancel: threading.Event | None,
     ) -> str:
-        """Stream one request into ``pieces`` and ``usage_meta``; return the finish reason."""
+        """Stream one request into ``pieces`` and ``usage_meta``; return the finish reason
+        ("incomplete" for a stream that ended without one: cut short on the way)."""
         import openai
 
-        finish = "stop"
+        finish = "incomplete"
         try:
             for chunk in self._client.stream(lc_messages, **kwargs):
                 piece = chunk.content if isinstance(chunk.content, str) else ""

@@ -3,6 +3,8 @@ one), a prompt too long, a server out of reach; and the one-line error longform 
 
 from __future__ import annotations
 
+import httpx
+
 from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 from engines.schemas import SchemaForm
 
@@ -52,17 +54,35 @@ def _refuses_json_schema(exc: Exception) -> bool:
     )
 
 
-def engine_error(exc: Exception, base_url: str, form: SchemaForm | None = None) -> EngineError:
+def engine_error(
+    exc: Exception, base_url: str, form: SchemaForm | None = None, *, received: int = 0
+) -> EngineError:
+    """The one-line error for ``exc``; ``received``: characters of the answer that had
+    arrived when it happened."""
+    import json
+
     import openai
 
     detail = " ".join(str(exc).split())  # error messages are one line
+    broken = isinstance(exc, openai.APIConnectionError | httpx.TransportError)
+    if received and broken and not isinstance(exc, openai.APITimeoutError):
+        return EngineError(f"{base_url} broke off its answer after {received} characters: {detail}")
+    if isinstance(exc, json.JSONDecodeError):
+        return EngineError(f"{base_url} sent a malformed answer stream (not JSON): {detail}")
     if form is SchemaForm.JSON_OBJECT and schema_failure(exc):
         return EngineError(
             f"{base_url} failed on every structured-output form (json_schema, json_schema "
             f"without patterns, json_object): {detail}"
         )
+    if isinstance(exc, openai.APITimeoutError):
+        return EngineError(
+            f"{base_url} stopped answering (no data within the timeout, retries included); "
+            "a busy server may need a longer `timeout` setting"
+        )
     if isinstance(exc, openai.APIConnectionError):
         return EngineUnavailable(f"cannot reach {base_url}: {detail}")
+    if isinstance(exc, httpx.TransportError):  # inside a stream the client had started
+        return EngineError(f"{base_url} broke off its answer: {detail}")
     if isinstance(exc, openai.BadRequestError) and "context" in detail.lower():
         return ContextOverflow(f"the server refused the prompt as too long: {detail}")
     if isinstance(exc, openai.APIStatusError):
