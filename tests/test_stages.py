@@ -63,7 +63,7 @@ def test_a_work_planned_on_a_server_and_written_in_process(
 
     planner = {Stage.PLANNER: StageSpec(server.url)}
     session = WorkSession(db, Engines(open_one), planner)
-    work = session.create("Write a 1200-word guide to keeping bees in a small city garden.", 1200)
+    work = session.create("Write a 700-word guide to keeping bees in a small city garden.", 700)
     sections = session.plan(work.id)
     assert sections >= 2
     with db.transaction() as s:
