@@ -46,12 +46,20 @@ def make_engine(path: Path) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest revision (cheap when already there)."""
+    """Upgrade the schema to the newest revision (cheap when already there). A schema
+    this version does not know (a newer longform's) is refused, never touched."""
     cfg = alembic_config()
-    head = ScriptDirectory.from_config(cfg).get_current_head()
+    scripts = ScriptDirectory.from_config(cfg)
+    head = scripts.get_current_head()
     with engine.begin() as conn:
-        if MigrationContext.configure(conn).get_current_revision() == head:
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == head:
             return
+        if current is not None and current not in {s.revision for s in scripts.walk_revisions()}:
+            raise StorageError(
+                f"the database {engine.url.database} has schema {current}, newer than this "
+                f"longform knows (up to {head}): upgrade longform, or use another --db"
+            )
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

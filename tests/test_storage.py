@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from storage import NotFoundError, open_database
+from storage import NotFoundError, StorageError, open_database
 from storage.memories import (
     add_memory,
     delete_memory,
@@ -172,3 +172,15 @@ def test_upgrading_an_old_database_indexes_its_passages(tmp_path: Path) -> None:
     db = open_database(path)  # migrates to head on open
     with db.transaction() as s:
         assert [h.node_id for h in search_passages(s, 1, "copper kettle")] == [1]
+
+
+def test_a_database_from_a_newer_longform_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    open_database(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0999'")
+    with pytest.raises(StorageError, match="schema 0999, newer than this longform knows"):
+        open_database(path)
+    with sqlite3.connect(path) as conn:  # left as it was
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0999",)
+        assert conn.execute("SELECT count(*) FROM works").fetchone() == (0,)
