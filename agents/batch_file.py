@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage.wordcount import is_cjk_heavy
+from agents.languages import language_of
 
 MODES = ("agentwrite", "draft")
 
@@ -64,7 +64,7 @@ def _item(data: Any, number: int, default_mode: str) -> BatchItem:
     mode = data.get("mode", default_mode)
     if mode not in MODES:
         raise ValueError(f"'mode' must be one of {', '.join(MODES)}")
-    language = data.get("language") or ("zh" if is_cjk_heavy(prompt) else "en")
+    language = data.get("language") or language_of(prompt)
     if not isinstance(language, str) or len(language) > 8:
         raise ValueError("'language' must be a short code such as 'en' or 'zh'")
     raw_id = data.get("id", number)

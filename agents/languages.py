@@ -9,6 +9,8 @@ every model longform runs writes it, and a probe would cost each new database a 
 
 from __future__ import annotations
 
+import re
+
 from agents.calls import Caller
 from agents.errors import AgentError
 from agents.quality import assess
@@ -17,6 +19,7 @@ from engines import Engine, Message
 from prompts import render
 from storage import Database
 from storage.probes import ProbeRecord, get_probe, save_probe
+from storage.wordcount import is_cjk_heavy
 
 NAMES = {"en": "English", "zh": "Chinese"}
 PROBE_TOKENS = 240
@@ -26,6 +29,26 @@ QUOTE_CHARS = 60
 
 class LanguageUnsupported(AgentError):
     """The engine's model cannot write the language a work asks for."""
+
+
+# An instruction that names the language to write in, against the one it is written in:
+# "帮我用英文写一篇…" (in Chinese, asking for English), "Write, in Chinese, …".
+ASKS_ENGLISH = re.compile(r"(用|以|使用|请用)\s*(英文|英语)|(英文|英语)\s*(写|撰写|来写|书写|作答)")
+ASKS_CHINESE = re.compile(
+    r"\b(write|written|answer|respond|reply|compose)\b[^.!?\n]{0,60}?\bin\s+"
+    r"(simplified\s+|traditional\s+)?(chinese|mandarin)"
+    # the language, not a topic ("in Chinese cities"): what follows is not a noun
+    r"(?=\s*([,.;:!?)]|$)|\s+(to|for|about|on|that|and|with|please)\b)",
+    re.IGNORECASE,
+)
+
+
+def language_of(instruction: str) -> str:
+    """The language to write in: the one the instruction asks for by name, else the
+    one it is written in (Chinese when it is mostly CJK, else English)."""
+    if is_cjk_heavy(instruction):
+        return "en" if ASKS_ENGLISH.search(instruction) else "zh"
+    return "zh" if ASKS_CHINESE.search(instruction) else "en"
 
 
 def language_name(code: str) -> str:

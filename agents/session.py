@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from agents.engine_pool import Engines
 from agents.errors import AgentError
 from agents.events import Emit, ignore
-from agents.languages import require_language
+from agents.languages import language_of, require_language
 from agents.leases import writing
 from agents.length_control import rebalance
 from agents.lengthen_work import Lengthened, lengthen_work
@@ -34,16 +34,10 @@ from storage.outline import add_node, delete_node, get_node, leaves, move_node, 
 from storage.passages import current_passages
 from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
 from storage.vocabulary import Level, Mode, NodeStatus
-from storage.wordcount import is_cjk_heavy
 from storage.works import change_mark, create_work, delete_work, get_work, update_work
 
 MIN_WORDS, MAX_WORDS = 50, 50_000
 TITLE_CHARS = 200  # the column's width
-
-
-def language_of(instruction: str) -> str:
-    """The language to write in: Chinese when the instruction is mostly CJK, else English."""
-    return "zh" if is_cjk_heavy(instruction) else "en"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.languages import language_of
 from agents.quality import language_share, word_validity
 from agents.quality.report import MIN_VALIDITY_CHINESE, MIN_VALIDITY_LATIN
 from tests.quality_data import random_cjk, random_common_chinese, text_of
@@ -101,3 +102,21 @@ def test_jieba_loads_quietly_and_offline() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert float(done.stdout) == pytest.approx(8 / 9)  # 去 is a word of one character
+
+
+@pytest.mark.parametrize(
+    ("instruction", "language"),
+    [
+        ("帮我用英文写一篇关于郭沫若生平的文章，不少于4000字。", "en"),
+        ("请用英语写一封求职信，500字。", "en"),
+        ("写一篇关于长江的散文，800字。", "zh"),
+        ("招聘启事：要求有很强的英文能力，请帮我写一份500字的职位描述。", "zh"),
+        ("Write a 500-word essay on the history of tea.", "en"),
+        ("Write a 300-word letter in Chinese to a pen pal in Shanghai.", "zh"),
+        ("Please write, in simplified Chinese, a short story about a kite.", "zh"),
+        ("Write a 1000-word essay on trends in Chinese culture.", "en"),
+        ("Write an essay about living in Chinese cities, 800 words.", "en"),
+    ],
+)
+def test_the_language_asked_for_by_name_wins(instruction: str, language: str) -> None:
+    assert language_of(instruction) == language
