@@ -30,7 +30,8 @@ def settle_continuation(db: Database, engine: Engine, template_file: Path | None
         for call in found.calls:
             log.record("probe", call, note="continuation probe")
         with db.transaction() as s:
-            save_fact(s, known)
+            if found.certain:  # a probe that failed is asked again next time
+                save_fact(s, known)
             log.flush(s, work_id=None, node_id=None)
     try:
         mode = Continuation(known.value)

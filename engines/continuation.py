@@ -53,6 +53,8 @@ class ContinuationProbe:
     mode: Continuation
     detail: str
     calls: list[Completion]  # the probe's requests, for the call log
+    # False when a request failed: the mode is a stopgap, to be probed again next time.
+    certain: bool = True
 
 
 def find_template(
@@ -169,9 +171,9 @@ def probe(
     seen = f"could not tell ({failed})" if failed else f"it adds {extra} tokens after the text"
     if template is not None:
         detail = f"{seen}: prompts rendered with the chat template from {where}"
-        return ContinuationProbe(Continuation.COMPLETIONS, detail, calls)
+        return ContinuationProbe(Continuation.COMPLETIONS, detail, calls, not failed)
     if failed:  # the server may well continue: keep the chat endpoint
-        return ContinuationProbe(Continuation.CHAT, seen, calls)
+        return ContinuationProbe(Continuation.CHAT, seen, calls, certain=False)
     detail = (
         f"the server does not continue an assistant turn ({seen}) and no chat template "
         "was found: pass --chat-template FILE (the model's Jinja template)"

@@ -18,6 +18,7 @@ from engines.continuation import Continuation, instruction_messages
 from engines.openai_compat import OpenAIEngine
 from storage import Database
 from storage.models import Call, ServerFact
+from tests.scripted_server import Answer, scripted_server
 from tests.test_openai_engine import LlamaServer, server
 
 __all__ = ["server"]  # the module-scoped fixture, shared with test_openai_engine
@@ -162,3 +163,16 @@ class _counting_server:  # noqa: N801 - used as a context manager, like scripted
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
+
+
+def test_a_probe_that_fails_is_not_kept(db: Database) -> None:
+    """A server that answers the probe with errors (busy, or no usage in its answers)
+    keeps the chat endpoint for now and is asked again next time."""
+    with scripted_server(lambda _body: Answer(status=503, message="busy")) as server:
+        engine = OpenAIEngine(server.url)
+        assert settle_continuation(db, engine) == ""
+        assert engine.continuation is Continuation.CHAT
+    with db.transaction() as s:
+        assert s.scalars(select(ServerFact)).all() == []
+        failed = s.scalars(select(Call).where(Call.agent == "probe")).all()
+    assert failed and {c.finish_reason for c in failed} == {"error"}
