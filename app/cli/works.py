@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,17 +12,13 @@ from rich.table import Table
 from app.cli.output import out, print_json
 from app.context import Context
 from storage.calls import list_calls
+from storage.export import ExportFormat, export_work, file_name
 from storage.outline import list_nodes
 from storage.passages import current_passages, document
 from storage.works import get_work, list_works, word_totals
 
 WorkArg = Annotated[int, typer.Argument(help="The work's id (see `longform works`).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-class Format(StrEnum):
-    md = "md"
-    txt = "txt"
 
 
 def register(cli: typer.Typer) -> None:
@@ -95,17 +90,36 @@ def show(ctx: typer.Context, work: WorkArg, as_json: JsonOpt = False) -> None:
 def export(
     ctx: typer.Context,
     work: WorkArg,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="md or txt.")] = Format.md,
-    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write to a file.")] = None,
+    fmt: Annotated[
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="md, txt, epub or docx (default: the --out file's suffix, else md).",
+        ),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write to a file (epub and docx: default TITLE.epub / TITLE.docx here).",
+        ),
+    ] = None,
 ) -> None:
-    """Print (or save) a work's current text."""
+    """Print or save a work's current text: Markdown or plain text, or an EPUB e-book or
+    a Word document with a chapter per section and a table of contents."""
     c: Context = ctx.obj
     with c.db.transaction() as s:
-        text = document(s, work, markdown=fmt is Format.md)
+        if out_file is None and fmt in (ExportFormat.EPUB, ExportFormat.DOCX):
+            out_file = Path.cwd() / file_name(get_work(s, work).title, fmt)
+        if out_file is None:
+            text = document(s, work, markdown=fmt is not ExportFormat.TXT)
+        else:
+            export_work(s, work, out_file, fmt)
     if out_file is None:
         typer.echo(text, nl=False)
     else:
-        out_file.write_text(text, encoding="utf-8")
         typer.echo(str(out_file))
 
 

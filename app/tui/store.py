@@ -12,13 +12,13 @@ from pathlib import Path
 
 from storage import Database
 from storage.calls import list_calls
+from storage.export import export_work
 from storage.memories import list_memories, memory_history
 from storage.outline import leaves, list_nodes
-from storage.passages import current_passages, document, passage_versions
+from storage.passages import current_passages, passage_versions
 from storage.records import CallRecord, MemoryRecord, NodeRecord, PassageRecord, WorkRecord
 from storage.steps import ContextRecord, step_context, step_options
 from storage.vocabulary import Mode, NodeStatus
-from storage.wordcount import count_words
 from storage.works import get_work, list_works, word_totals
 
 
@@ -146,11 +146,7 @@ def memory_versions(db: Database, memory_id: int) -> list[Version]:
 
 
 def export(db: Database, work_id: int, path: Path) -> int:
-    """Save the work's text to ``path`` as ``longform export`` does: Markdown, or plain
-    text for a ``.txt`` file. Returns the words saved."""
+    """Save the work to ``path`` as ``longform export`` does, in the format its suffix
+    names (.md, .txt, .epub, .docx; Markdown otherwise). Returns the words saved."""
     with db.transaction() as s:
-        text = document(s, work_id, markdown=path.suffix.lower() != ".txt")
-        words = count_words(document(s, work_id, markdown=False))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return words
+        return export_work(s, work_id, path)

@@ -4,7 +4,6 @@ session in a worker thread; nothing a writer typed is replaced without asking.""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,11 @@ from app.tui.screens.section_form import SectionFormScreen
 from app.tui.screens.work_run import WorkRunScreen
 from app.tui.store import SectionFields, Version, WorkView
 from app.tui.widgets.memory_panel import MemoryPanel
+from storage.export import file_name
 from storage.records import NodeRecord
 
 Change = Callable[[WorkSession], Any]
 EDIT_ERRORS: tuple[type[Exception], ...] = (*USER_ERRORS, OSError)  # OSError: an export
-
-
-def file_name(title: str) -> str:
-    """A file name for a work's export, from its title."""
-    slug = re.sub(r"[^\w]+", "-", title.casefold()).strip("-")[:60].strip("-")
-    return f"{slug or 'work'}.md"
 
 
 def targets_mismatch(view: WorkView) -> str:
@@ -244,7 +238,10 @@ class WorkEditScreen(WorkRunScreen):
                 reload=False,
             )
 
-        hint = "A .txt file gets the plain text; any other, Markdown with the headings."
+        hint = (
+            "By its suffix: .epub an e-book, .docx a Word document, .txt the plain text; "
+            "any other, Markdown with the headings."
+        )
         self.app.push_screen(AskScreen("Save the work", "File", default, hint), save)
 
     # The outline ------------------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""A work exported as a reader opens it: the EPUB and the Word file read back with their
+own libraries, chapters, titles and text intact; a title cannot name a path outside the
+folder it is saved in."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from ebooklib import ITEM_DOCUMENT, epub
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from storage import Database, StorageError, open_database
+from storage.export import ExportFormat, export_work, file_name
+from storage.outline import add_node, update_node
+from storage.passages import add_passage
+from storage.works import create_work, update_work
+from tests.test_cli import DEADLINE, longform
+
+CHAPTERS = [
+    ("The harbour", "Boats rocked at their moorings.\n\nA gull & a crow argued <loudly>."),
+    ("The storm", "Rain came in sideways over the wall."),
+    ("Morning", "The sea lay flat and silver."),
+]
+
+
+def seeded(db: Database, title: str = "Harbour Days") -> int:
+    with db.transaction() as s:
+        work = create_work(s, instruction="Write about a harbour.", target_words=300)
+        update_work(s, work.id, title=title)
+        for name, text in CHAPTERS:
+            node = add_node(s, work.id, level="section", title=name, target_words=100)
+            add_passage(s, node.id, text)
+            update_node(s, node.id, status="done")
+        add_node(s, work.id, level="section", title="Not written yet", target_words=100)
+        return work.id
+
+
+def test_an_epub_reads_back_with_its_chapters_and_contents(db: Database, tmp_path: Path) -> None:
+    work_id = seeded(db)
+    path = tmp_path / "harbour.epub"
+    with db.transaction() as s:
+        words = export_work(s, work_id, path)
+    book = epub.read_epub(str(path))
+    assert book.get_metadata("DC", "title")[0][0] == "Harbour Days"
+    assert book.get_metadata("DC", "language")[0][0] == "en"
+    assert [link.title for link in book.toc] == [name for name, _ in CHAPTERS]
+    pages = [i for i in book.get_items_of_type(ITEM_DOCUMENT) if i.get_name().startswith("chap")]
+    bodies = [p.get_content().decode() for p in pages]
+    assert len(bodies) == 3
+    assert "<h1>The harbour</h1>" in bodies[0]
+    assert "<p>A gull &amp; a crow argued &lt;loudly&gt;.</p>" in bodies[0]
+    assert "Rain came in sideways" in bodies[1]
+    assert words == 24  # the 25 tokens split by spaces, less "&" (no word by the length rule)
+    with zipfile.ZipFile(path) as z:  # the container an EPUB reader looks for first
+        assert z.namelist()[0] == "mimetype"
+        assert z.read("mimetype") == b"application/epub+zip"
+
+
+def test_a_word_document_reads_back_with_headings_and_paragraphs(
+    db: Database, tmp_path: Path
+) -> None:
+    work_id = seeded(db)
+    path = tmp_path / "harbour.docx"
+    with db.transaction() as s:
+        export_work(s, work_id, path)
+    document = docx.Document(str(path))
+    assert document.core_properties.title == "Harbour Days"
+    headings = [p.text for p in document.paragraphs if _style(p) == "Heading 1"]
+    assert headings == [name for name, _ in CHAPTERS]
+    texts = [p.text for p in document.paragraphs if _style(p) == "Normal" and p.text]
+    assert texts == [
+        "Boats rocked at their moorings.",
+        "A gull & a crow argued <loudly>.",
+        "Rain came in sideways over the wall.",
+        "The sea lay flat and silver.",
+    ]
+
+
+def _style(paragraph: Any) -> str:
+    return str(paragraph.style.name) if paragraph.style is not None else ""
+
+
+def test_a_work_with_no_text_is_one_clear_error(db: Database, tmp_path: Path) -> None:
+    with db.transaction() as s:
+        work = create_work(s, instruction="Write about nothing yet.", target_words=300)
+    with pytest.raises(StorageError, match="no text yet"), db.transaction() as s:
+        export_work(s, work.id, tmp_path / "empty.epub", ExportFormat.EPUB)
+    assert not (tmp_path / "empty.epub").exists()
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.text(max_size=120))
+def test_no_title_names_a_path_outside_the_folder(title: str) -> None:
+    name = file_name(title, ExportFormat.EPUB)
+    folder = Path("/srv/exports")
+    assert (folder / name).resolve().parent == folder
+    assert name.endswith(".epub") and "/" not in name and "\\" not in name
+    assert not name.startswith(".")
+
+
+def test_the_cli_saves_an_epub_named_after_the_title(longform_home: Path, tmp_path: Path) -> None:
+    db = open_database(longform_home / "longform.db")
+    work_id = seeded(db, title="../../etc/Harbour Days")
+    db.close()
+    done = subprocess.run(
+        [sys.executable, "-m", "app.main", "export", str(work_id), "--format", "epub"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "LONGFORM_HOME": str(longform_home)},
+        timeout=DEADLINE,
+    )
+    assert done.returncode == 0, done.stderr
+    saved = tmp_path / "etc-harbour-days.epub"
+    assert done.stdout.strip() == str(saved)
+    assert epub.read_epub(str(saved)).get_metadata("DC", "title")[0][0] == "../../etc/Harbour Days"
+    assert longform("export", str(work_id), "--format", "pdf", home=longform_home).returncode == 2
