@@ -5,6 +5,7 @@ folder it is saved in."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -123,3 +124,22 @@ def test_the_cli_saves_an_epub_named_after_the_title(longform_home: Path, tmp_pa
     assert done.stdout.strip() == str(saved)
     assert epub.read_epub(str(saved)).get_metadata("DC", "title")[0][0] == "../../etc/Harbour Days"
     assert longform("export", str(work_id), "--format", "pdf", home=longform_home).returncode == 2
+
+
+EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
+
+
+@pytest.mark.skipif(
+    not (EPUBCHECK.is_file() or Path("/usr/bin/epubcheck").is_file()) or not shutil.which("java"),
+    reason="epubcheck is not installed (apt install epubcheck default-jre-headless)",
+)
+def test_epubcheck_finds_no_error(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "harbour.epub"
+    with db.transaction() as s:
+        export_work(s, seeded(db), path)
+    jar = EPUBCHECK if EPUBCHECK.is_file() else Path("/usr/bin/epubcheck")
+    checked = subprocess.run(
+        ["java", "-jar", str(jar), str(path)], capture_output=True, text=True, timeout=DEADLINE
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "0 fatals / 0 errors / 0 warnings" in checked.stdout
