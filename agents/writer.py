@@ -114,7 +114,9 @@ class SectionWriter:
                 penalty=BASE_PENALTY + 0.1, temperature=BASE_TEMPERATURE + 0.2, seed=seed
             )
             again = self._compose(generator, task, target, prompt, on_text, hotter)
-            if diversity(again[0]).value > figures.value:
+            # Kept if it reads better and is no further from the target's band.
+            long_enough = count_words(again[0]) >= min(count_words(text), target * LOW)
+            if diversity(again[0]).value > figures.value and long_enough:
                 text, rounds, loops, cuts = again
         window = windows[-1] if windows else None
         return SectionResult(text, rounds, loops, window, cuts)
@@ -142,10 +144,11 @@ class SectionWriter:
             on_text=on_text,
             sampling=sampling,
         )
-        text, cuts = done.text, list(done.cuts)
+        text, cuts = tidy(done.text, target, earlier), list(done.cuts)
+        # Short once tidied (the continuation stalled, ran out of rounds, or its last
+        # round was one run-on sentence past the band, cut whole): lengthen what there
+        # is by rewriting and continuing it (Self-Lengthen) rather than leave it short.
         if count_words(text) < target * LOW:
-            # The continuation stalled or ran out of rounds: lengthen what there is by
-            # rewriting and continuing it (Self-Lengthen) rather than leave it short.
             # Its gate knows the earlier sections only: the draft is its own to retell.
             fresh = Gate(task.language, instruction=task.instruction, earlier=earlier)
             text = Extender(self.extender).extend(
@@ -154,13 +157,8 @@ class SectionWriter:
             # What is stored says no sentence twice, whichever way it was written.
             final = Gate(task.language, instruction=task.instruction, earlier=earlier)
             tidied = final.check(text, whole=False)
-            text, cuts = tidied.text, cuts + tidied.cuts
-        text = drop_repeated_paragraphs(text.strip(), earlier[-LOOKBACK_CHARS:])
-        text = trim_to_sentence(text, int(target * HIGH))
-        tidy = drop_unfinished_sentence(text)
-        if count_words(tidy) >= count_words(text) * 0.8:
-            text = tidy
-        return text.strip(), done.rounds, done.loops, cuts
+            text, cuts = tidy(tidied.text, target, earlier), cuts + tidied.cuts
+        return text, done.rounds, done.loops, cuts
 
     def _budget(self, task: SectionTask, max_tokens: int) -> int:
         """Tokens left for the earlier text once the fixed head and the answer fit."""
@@ -175,3 +173,15 @@ class SectionWriter:
             count_tokens=engine.count_tokens,
         )
         return max(0, engine.context_length - engine.messages_tokens(head) - max_tokens - 64)
+
+
+def tidy(text: str, target: int, earlier: str) -> str:
+    """A section's text as stored: no paragraph said before, cut at a sentence end
+    within the band's top, no unfinished sentence at the end (unless that costs more
+    than a fifth of it)."""
+    text = drop_repeated_paragraphs(text.strip(), earlier[-LOOKBACK_CHARS:])
+    text = trim_to_sentence(text, int(target * HIGH))
+    tidier = drop_unfinished_sentence(text)
+    if count_words(tidier) >= count_words(text) * 0.8:
+        text = tidier
+    return text.strip()

@@ -140,3 +140,14 @@ def test_rebalance_lands_the_remaining_sections_on_what_is_left() -> None:
     assert sum(rebalance([300, 300, 600], 900)) == 900
     # A text that ran long is pulled back over several sections, never below 30%.
     assert rebalance([300, 300], 100) == [90, 90]
+
+
+def test_a_section_left_short_once_tidied_is_lengthened() -> None:
+    """A last round of one run-on sentence takes the section past the band's top, and
+    cutting at a sentence end drops it whole: what is left is lengthened, not stored
+    short (seen on the real model at a hotter rewrite)."""
+    run_on = " ".join(fresh(900 + i, 4) for i in range(40)) + " and the tide turned."
+    engine = ScriptedEngine([varied(7), "\n" + run_on.capitalize()] + [Varied(4)] * 40)
+    result = SectionWriter(Caller(engine)).write(task(100), 100, lambda _p: None)
+    assert "the tide turned" not in result.text
+    assert LOW * 100 <= count_words(result.text) <= HIGH * 100, result.text
