@@ -8,6 +8,7 @@ is made while a transaction is open.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from storage.vocabulary import Level, Mode, NodeStatus
 from storage.works import change_mark, create_work, delete_work, get_work, update_work
 
 MIN_WORDS, MAX_WORDS = 50, 50_000
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
 TITLE_CHARS = 200  # the column's width
 
 
@@ -113,6 +115,8 @@ class WorkSession:
             raise AgentError("the instruction is empty")
         if not MIN_WORDS <= words <= MAX_WORDS:
             raise AgentError(f"the target must be {MIN_WORDS} to {MAX_WORDS} words")
+        if language is not None and not LANGUAGE_CODE.fullmatch(language):
+            raise AgentError(f"unknown language {language!r}: use a code such as en or zh")
         language = language or language_of(instruction)
         if not force_language:
             served = model if engine != "embedded" else None

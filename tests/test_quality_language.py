@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from agents.engine_pool import Engines
+from agents.errors import AgentError
 from agents.languages import language_of
 from agents.quality import language_share, word_validity
 from agents.quality.report import MIN_VALIDITY_CHINESE, MIN_VALIDITY_LATIN
+from agents.session import WorkSession
+from storage import Database
+from tests.fakes import ScriptedEngine
 from tests.quality_data import random_cjk, random_common_chinese, text_of
 
 
@@ -120,3 +125,11 @@ def test_jieba_loads_quietly_and_offline() -> None:
 )
 def test_the_language_asked_for_by_name_wins(instruction: str, language: str) -> None:
     assert language_of(instruction) == language
+
+
+def test_a_language_named_by_the_writer_is_kept_and_a_bad_one_refused(db: Database) -> None:
+    session = WorkSession(db, Engines(lambda _spec, _model: ScriptedEngine([])))
+    work = session.create("Write about rain.", 100, language="zh", force_language=True)
+    assert work.language == "zh"
+    with pytest.raises(AgentError, match="unknown language 'english'"):
+        session.create("Write about rain.", 100, language="english")

@@ -47,6 +47,14 @@ ForceLanguageOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+LanguageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        help="The language to write in, e.g. en or zh (default: the one the instruction "
+        "asks for by name, else the one it is written in).",
+    ),
+]
 
 
 def register(cli: typer.Typer) -> None:
@@ -65,6 +73,7 @@ def new_work(
     model: str | None,
     *,
     force_language: bool = False,
+    language: str | None = None,
 ) -> int:
     """Store a new work (the session's ``create``) on the engine a flag names, else the
     settings'; the model's name is stored with it (a server's is used again on resume).
@@ -79,6 +88,7 @@ def new_work(
         model=writer.model,
         writer=writer,
         force_language=force_language,
+        language=language,
     ).id
 
 
@@ -111,6 +121,7 @@ def write(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     force_language: ForceLanguageOpt = False,
+    language: LanguageOpt = None,
     bible: Annotated[
         bool | None,
         typer.Option(
@@ -128,7 +139,9 @@ def write(
         raise typer.BadParameter("give either PROMPT or --work, not both", param_hint="--work")
     if work is None:
         assert prompt is not None and words is not None
-        work = new_work(c, prompt, words, mode, engine, model, force_language=force_language)
+        work = new_work(
+            c, prompt, words, mode, engine, model, force_language=force_language, language=language
+        )
     options = RunOptions(new_steps=steps, chooser=chooser.value, bible=bible)
     _run(c, work, engine, model, options, out_file=out_file, as_json=as_json, quiet=quiet)
 
@@ -143,11 +156,19 @@ def plan(
     model: ModelOpt = None,
     as_json: JsonOpt = False,
     force_language: ForceLanguageOpt = False,
+    language: LanguageOpt = None,
 ) -> None:
     """Plan a work and stop: edit the outline, then `longform write --work ID`."""
     c: Context = ctx.obj
     work_id = new_work(
-        c, prompt, words, Mode.AGENTWRITE, engine, model, force_language=force_language
+        c,
+        prompt,
+        words,
+        Mode.AGENTWRITE,
+        engine,
+        model,
+        force_language=force_language,
+        language=language,
     )
     c.session.plan(work_id, engine=c.session.engine_of(work_id, engine, model))
     with c.db.transaction() as s:
