@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import StorageError
@@ -80,11 +80,14 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work commits on success and rolls back on error."""
+        """A session whose work commits on success and rolls back on error. The
+        database's own failures (a full disk, a read-only file) are one clear line."""
         self._open.depth = getattr(self._open, "depth", 0) + 1
         try:
             with self._sessions.begin() as session:
                 yield session
+        except OperationalError as exc:
+            raise StorageError(_failure(self.path, exc)) from exc
         finally:
             self._open.depth -= 1
 
@@ -95,6 +98,21 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _failure(path: Path, exc: OperationalError) -> str:
+    """What a person reads when the database cannot take a change; nothing committed
+    before it is lost (SQLite rolls the change back whole)."""
+    said = str(exc.orig).lower()
+    if "full" in said:
+        why = f"the disk holding {path} is full"
+    elif "readonly" in said or "read-only" in said:
+        why = f"{path} is read-only"
+    elif "locked" in said:
+        why = f"{path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s"
+    else:
+        why = f"{path}: {exc.orig}"
+    return f"{why}; the change was not saved (what was saved before is kept): fix it and run again"
 
 
 def open_database(path: Path | str) -> Database:

@@ -1,0 +1,70 @@
+"""The disk fills while a work is written (a small tmpfs the test mounts): one clear line,
+the database intact, and once there is room again `resume` finishes the work."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import DEADLINE
+
+pytestmark = pytest.mark.model
+
+SIZE = "2m"  # once the filler is gone, room for the whole work and its call log
+LEFT_FREE = 60_000  # bytes: room for the new work, not for its text
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={SIZE}", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def longform(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LONGFORM_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "app.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=DEADLINE,
+    )
+
+
+def test_a_full_disk_is_one_line_and_resume_finishes(small_disk: Path) -> None:
+    assert longform(small_disk, "works").returncode == 0  # the database, migrated
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    filler = small_disk / "filler"
+    filler.write_bytes(b"\0" * max(0, free - LEFT_FREE))
+    full = longform(
+        small_disk, "write", "Write about a walk by the sea.", "-w", "300", "--mode", "draft", "-q"
+    )
+    lines = full.stderr.strip().splitlines()
+    assert full.returncode == 2, full.stderr
+    assert len(lines) == 1 and "is full" in lines[0], full.stderr
+    with sqlite3.connect(small_disk / "longform.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    filler.unlink()
+    resumed = longform(small_disk, "resume", "1", "-q")
+    assert resumed.returncode == 0, resumed.stderr
+    with sqlite3.connect(small_disk / "longform.db") as conn:
+        assert conn.execute("SELECT status FROM works WHERE id = 1").fetchone() == ("done",)
+        texts = conn.execute("SELECT count(*) FROM passages WHERE work_id = 1").fetchone()
+        assert texts[0] >= 1
