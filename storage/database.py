@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -74,7 +75,12 @@ class Database:
         try:
             migrate(self.engine)
         except DatabaseError as exc:
-            raise StorageError(f"cannot open database {path}: {exc.orig}") from exc
+            why = f"{exc.orig}"
+            if not os.access(path.parent, os.W_OK) or (
+                path.exists() and not os.access(path, os.W_OK)
+            ):
+                why += " (it is read-only here: longform writes its database and journal there)"
+            raise StorageError(f"cannot open database {path}: {why}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._open = threading.local()
 

@@ -68,3 +68,18 @@ def test_a_full_disk_is_one_line_and_resume_finishes(small_disk: Path) -> None:
         assert conn.execute("SELECT status FROM works WHERE id = 1").fetchone() == ("done",)
         texts = conn.execute("SELECT count(*) FROM passages WHERE work_id = 1").fetchone()
         assert texts[0] >= 1
+
+
+def test_a_read_only_database_is_one_line_and_left_as_it_was(small_disk: Path) -> None:
+    assert longform(small_disk, "works").returncode == 0
+    before = (small_disk / "longform.db").read_bytes()
+    remounted = subprocess.run(
+        ["mount", "-o", "remount,ro", str(small_disk)], capture_output=True, text=True
+    )
+    if remounted.returncode != 0:
+        pytest.skip(f"cannot remount read-only here: {remounted.stderr.strip()}")
+    done = longform(small_disk, "write", "Write about fog.", "-w", "100", "--mode", "draft")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "read-only" in lines[0]
+    assert (small_disk / "longform.db").read_bytes() == before
