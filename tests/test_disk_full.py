@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     try:
         yield mount
     finally:
-        subprocess.run(["umount", str(mount)], capture_output=True)
+        # Lazily: a file still open somewhere must not leave the mount behind.
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 def longform(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -59,12 +61,12 @@ def test_a_full_disk_is_one_line_and_resume_finishes(small_disk: Path) -> None:
     lines = full.stderr.strip().splitlines()
     assert full.returncode == 2, full.stderr
     assert len(lines) == 1 and "is full" in lines[0], full.stderr
-    with sqlite3.connect(small_disk / "longform.db") as conn:
+    with closing(sqlite3.connect(small_disk / "longform.db")) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     filler.unlink()
     resumed = longform(small_disk, "resume", "1", "-q")
     assert resumed.returncode == 0, resumed.stderr
-    with sqlite3.connect(small_disk / "longform.db") as conn:
+    with closing(sqlite3.connect(small_disk / "longform.db")) as conn:
         assert conn.execute("SELECT status FROM works WHERE id = 1").fetchone() == ("done",)
         texts = conn.execute("SELECT count(*) FROM passages WHERE work_id = 1").fetchone()
         assert texts[0] >= 1
