@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from agents.engine_pool import Engines
 from agents.errors import AgentError
@@ -83,8 +84,8 @@ class WorkSession:
 
     def stage_engines(self, writer: Engine) -> StageEngines:
         """The engine of each stage for a run written by ``writer``."""
-        chosen: dict[Stage, Engine] = {
-            stage: self.engines.get(spec.engine, spec.model)
+        chosen: dict[Stage, Callable[[], Engine]] = {
+            stage: partial(self.engines.get, spec.engine, spec.model)
             for stage, spec in self.stages.items()
             if stage is not Stage.WRITER
         }

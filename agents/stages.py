@@ -5,7 +5,7 @@ each of its stages its own language model the same way)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -64,16 +64,17 @@ def parse_stages(given: Mapping[str, str]) -> dict[Stage, StageSpec]:
 
 @dataclass(frozen=True)
 class StageEngines:
-    """The engine of each stage for one run: the writer's unless chosen. Memory work
-    defaults to the writer's side engine (in process, a second model, so the writer's
-    cached prefix survives it)."""
+    """The engine of each stage for one run: the writer's unless chosen (opened when a
+    stage first needs it: a run that never stalls never loads the extender's model).
+    Memory work defaults to the writer's side engine (in process, a second model, so
+    the writer's cached prefix survives it)."""
 
     writer: Engine
-    chosen: Mapping[Stage, Engine] = field(default_factory=dict)
+    chosen: Mapping[Stage, Callable[[], Engine]] = field(default_factory=dict)
 
     def of(self, stage: Stage) -> Engine:
         if stage is Stage.WRITER:
             return self.writer
         if stage in self.chosen:
-            return self.chosen[stage]
+            return self.chosen[stage]()
         return self.writer.side_engine() if stage is Stage.MEMORY else self.writer
