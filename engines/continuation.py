@@ -164,9 +164,9 @@ def probe(
         a = b = c = 0
         failed = " ".join(str(exc).split())
     else:
-        failed = ""
+        failed = "" if min(a, b, c) > 0 else "the server reports no prompt token counts"
     extra = b - a - c
-    if not failed and min(a, b, c) > 0 and extra <= CONTINUED_SLACK:
+    if not failed and extra <= CONTINUED_SLACK:
         return ContinuationProbe(Continuation.CHAT, "the server continues the turn", calls)
     seen = f"could not tell ({failed})" if failed else f"it adds {extra} tokens after the text"
     if template is not None:
