@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from tests.test_cli import DEADLINE
+from tests.test_cli import longform
 
 pytestmark = pytest.mark.model
 
@@ -39,32 +38,20 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
-def longform(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LONGFORM_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "app.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=DEADLINE,
-    )
-
-
 def test_a_full_disk_is_one_line_and_resume_finishes(small_disk: Path) -> None:
-    assert longform(small_disk, "works").returncode == 0  # the database, migrated
+    assert longform("works", home=small_disk).returncode == 0  # the database, migrated
     free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
     filler = small_disk / "filler"
     filler.write_bytes(b"\0" * max(0, free - LEFT_FREE))
-    full = longform(
-        small_disk, "write", "Write about a walk by the sea.", "-w", "300", "--mode", "draft", "-q"
-    )
+    walk = "Write about a walk by the sea."
+    full = longform("write", walk, "-w", "300", "--mode", "draft", "-q", home=small_disk)
     lines = full.stderr.strip().splitlines()
     assert full.returncode == 2, full.stderr
     assert len(lines) == 1 and "is full" in lines[0], full.stderr
     with closing(sqlite3.connect(small_disk / "longform.db")) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     filler.unlink()
-    resumed = longform(small_disk, "resume", "1", "-q")
+    resumed = longform("resume", "1", "-q", home=small_disk)
     assert resumed.returncode == 0, resumed.stderr
     with closing(sqlite3.connect(small_disk / "longform.db")) as conn:
         assert conn.execute("SELECT status FROM works WHERE id = 1").fetchone() == ("done",)
@@ -73,14 +60,14 @@ def test_a_full_disk_is_one_line_and_resume_finishes(small_disk: Path) -> None:
 
 
 def test_a_read_only_database_is_one_line_and_left_as_it_was(small_disk: Path) -> None:
-    assert longform(small_disk, "works").returncode == 0
+    assert longform("works", home=small_disk).returncode == 0
     before = (small_disk / "longform.db").read_bytes()
     remounted = subprocess.run(
         ["mount", "-o", "remount,ro", str(small_disk)], capture_output=True, text=True
     )
     if remounted.returncode != 0:
         pytest.skip(f"cannot remount read-only here: {remounted.stderr.strip()}")
-    done = longform(small_disk, "write", "Write about fog.", "-w", "100", "--mode", "draft")
+    done = longform("write", "Write about fog.", "-w", "100", "--mode", "draft", home=small_disk)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr
     assert "read-only" in lines[0]

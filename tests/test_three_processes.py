@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -58,10 +59,25 @@ def test_the_tui_edits_while_a_batch_and_a_write_run(home_db: Database, tmp_path
     )
     runs = {"batch": batch_run, "write": write_run}
     edits: list[str] = []
-    overlapped: set[int] = set()  # pids that held a lease while an edit was saved
+    overlapped: set[int] = set()  # pids seen holding a lease while the TUI edited
+
+    editing = threading.Event()
+    finished = threading.Event()
+
+    def watch_leases() -> None:
+        """Which writers hold their works while the TUI is editing (polled, so a short
+        write between two saves is seen too)."""
+        while not finished.wait(0.02):
+            if editing.is_set():
+                with home_db.transaction() as s:
+                    overlapped.update(lease.pid for lease in held_leases(s))
+
+    watcher = threading.Thread(target=watch_leases, daemon=True)
+    watcher.start()
 
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
+        editing.set()
         deadline = time.monotonic() + DEADLINE  # for a hang: a busy machine writes slowly
         while len(edits) < MIN_EDITS or any(p.poll() is None for p in runs.values()):
             text = f"The keeper's logbook has {len(edits) + 1} entries."
@@ -69,14 +85,14 @@ def test_the_tui_edits_while_a_batch_and_a_write_run(home_db: Database, tmp_path
             await settle(pilot)
             await wait_until(pilot, _summary_is(home_db, work_id, text))
             edits.append(text)
-            with home_db.transaction() as s:
-                overlapped.update(lease.pid for lease in held_leases(s))
             await press(pilot, "escape")
             await settle(pilot)
             if time.monotonic() > deadline:
                 raise AssertionError("the batch and the write never finished")
 
     run_app(LongformApp(work_id=work_id), scenario)
+    finished.set()
+    watcher.join(timeout=DEADLINE)
     outputs = {name: p.communicate(timeout=DEADLINE) for name, p in runs.items()}
     for name, process in runs.items():
         err = outputs[name][1]
