@@ -108,9 +108,9 @@ def note(window: Window, language: str) -> str:
     """What stands for the cut text: its gist, then the bible facts the window carries."""
     parts = [window.gist] if window.gist else []
     if window.facts:
-        parts.append(
-            render("writer_facts", facts=[f.text for f in window.facts], language=language)
-        )
+        facts = [f.text for f in window.facts if not f.thread]
+        threads = [f.text for f in window.facts if f.thread]
+        parts.append(render("writer_facts", facts=facts, threads=threads, language=language))
     return "\n\n".join(parts)
 
 

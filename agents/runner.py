@@ -24,18 +24,19 @@ from agents.events import (
     WorkStarted,
     ignore,
 )
-from agents.fact_extraction import extract_section_facts
 from agents.generation import rewrite_seed
 from agents.layouts import PlanItem, SectionTask
 from agents.length_control import rebalance
 from agents.plan_repair import PlannedSection
 from agents.planner import SINGLE_SECTION_MAX, Planner, store_outline
 from agents.runs import RunControl, RunResult
+from agents.section_notes import Before, SectionNotes, bible_before, store_notes, take_notes
 from agents.stages import Stage, StageEngines
 from agents.writer import SectionResult, SectionWriter
 from engines import Engine
-from memory.bible import Fact, known_facts, store_facts
+from memory.bible import known_facts
 from memory.context import WrittenSection, window_given
+from memory.threads import threads
 from storage import Database
 from storage.outline import count_nodes, leaves, update_node
 from storage.passages import add_passage, current_passages, passage_versions
@@ -149,6 +150,7 @@ class Runner:
         if left:
             self.emit(Notice(work_id, f"{len(left)} section(s) left stale, as asked"))
         else:
+            self._report_open_threads(work_id)
             self.emit(WorkDone(work_id, total, seconds))
         return RunResult(work_id, total, len(nodes), seconds)
 
@@ -159,6 +161,14 @@ class Runner:
         self.emit(Notice(work_id, "paused; `longform resume` continues"))
         total = self._total(written)
         return RunResult(work_id, total, len(written), time.perf_counter() - started, paused=True)
+
+    def _report_open_threads(self, work_id: int) -> None:
+        """A finished work says which plot threads it never resolved."""
+        with self.db.transaction() as s:
+            unresolved = [t.text for t in threads(s, work_id) if t.resolved is None]
+        if unresolved:
+            listed = "; ".join(unresolved[:5]) + ("; ..." if len(unresolved) > 5 else "")
+            self.emit(Notice(work_id, f"{len(unresolved)} plot thread(s) never resolved: {listed}"))
 
     @staticmethod
     def _total(written: dict[int, str]) -> int:
@@ -173,6 +183,7 @@ class Runner:
             update_node(s, node.id, status=NodeStatus.WRITING)
             # Read as the section starts, so a hand edit made since the run began counts.
             facts = known_facts(s, work.id, index) if bible else []
+            before = bible_before(s, work.id, index) if bible else None
             # A section written again is sampled with another seed: a fresh process
             # would otherwise give the text it already has.
             versions = len(passage_versions(s, node.id))
@@ -198,8 +209,8 @@ class Runner:
         caller = Caller(self.engine, cancel=self.control.cancel)
         try:
             last = index == len(nodes) - 1
-            result, found = self._compose(
-                work, node.id, task, target, caller, bible=bible, last=last, seed=seed
+            result, notes = self._compose(
+                work, node.id, task, target, caller, before=before, last=last, seed=seed
             )
         except BaseException:
             with self.db.transaction() as s:  # back as it was; the calls made are kept
@@ -209,10 +220,26 @@ class Runner:
         with self.db.transaction() as s:
             passage = add_passage(s, node.id, result.text)
             update_node(s, node.id, status=NodeStatus.DONE)
-            store_facts(s, work.id, found, position=index, source_passage_id=passage.id)
+            if notes is not None and before is not None:
+                store_notes(
+                    s,
+                    work.id,
+                    node_id=node.id,
+                    position=index,
+                    passage_id=passage.id,
+                    notes=notes,
+                    before=before,
+                )
             record_context(s, work.id, node.id, window_given(node.id, result.window))
             caller.log.flush(s, work_id=work.id, node_id=node.id)
         written[node.id] = result.text
+        for c in notes.contradictions if notes else []:
+            fact = notes.checked[c.fact].content if notes and c.fact < len(notes.checked) else ""
+            self.emit(
+                Notice(
+                    work.id, f"section {index + 1}: “{c.quote}” contradicts “{fact}”: {c.reason}"
+                )
+            )
         return passage.words
 
     def _compose(
@@ -223,11 +250,12 @@ class Runner:
         target: int,
         caller: Caller,
         *,
-        bible: bool,
+        before: Before | None,
         last: bool,
         seed: int | None,
-    ) -> tuple[SectionResult, list[Fact]]:
-        """The section's text and the facts it establishes (model calls only)."""
+    ) -> tuple[SectionResult, SectionNotes | None]:
+        """The section's text and what the story bible learns from it (model calls
+        only; no notes when the bible is off)."""
         stream = TokenStream(self.emit, work.id, node_id)
         extender = Caller(self.stages.of(Stage.EXTENDER), log=caller.log, cancel=caller.cancel)
         writer = SectionWriter(caller, layout=self.layout, extender=extender)
@@ -240,15 +268,16 @@ class Runner:
                     f"section {task.index + 1}: {_repeats(result.loops)} cut as it repeated itself",
                 )
             )
-        found: list[Fact] = []
-        if bible and not last and result.text:  # the last one informs none
+        notes = None
+        if before is not None and result.text:
             # On the side engine: an extraction on the writer's engine would evict the
             # prefix the next section's prompt extends (llama.cpp holds one sequence).
             side = Caller(self.stages.of(Stage.MEMORY), log=caller.log, cancel=caller.cancel)
-            found = extract_section_facts(side, result.text, work.language)
+            # The last section informs none: no facts; its threads and check count.
+            notes = take_notes(side, result.text, work.language, before, facts=not last)
         if caller.cancel.is_set():
-            raise Cancelled()  # a section is stored with its facts or not at all
-        return result, found
+            raise Cancelled()  # a section is stored with its notes or not at all
+        return result, notes
 
 
 def _repeats(loops: int) -> str:

@@ -9,6 +9,7 @@ is made while a transaction is open.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from agents.errors import AgentError
 from agents.events import Emit, ignore
 from agents.languages import language_of, require_language
 from agents.leases import writing
-from agents.length_control import rebalance
+from agents.length_control import MAX_WORDS, MIN_WORDS
 from agents.lengthen_work import Lengthened, lengthen_work
+from agents.outline_edits import OutlineEdits
 from agents.revision import edit_memory, edit_passage, mark_stale_from, memory_changed
 from agents.revision import revert_memory as revise_memory_version
 from agents.revision import revert_passage as revise_passage_version
@@ -28,17 +30,17 @@ from agents.runner import Runner
 from agents.runs import RunControl, RunResult
 from agents.stages import Stage, StageEngines, StageSpec
 from agents.step_runner import StepResult, StepRunner, pending_steps
+from agents.story_check import CheckReport, check_work
 from engines import Engine
 from memory import files
+from memory.threads import ThreadState, threads
 from storage import Database
 from storage.memories import add_memory, delete_memory
-from storage.outline import add_node, delete_node, get_node, leaves, move_node, update_node
-from storage.passages import current_passages
+from storage.outline import get_node, update_node
 from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
-from storage.vocabulary import Level, Mode, NodeStatus
+from storage.vocabulary import Mode, NodeStatus
 from storage.works import change_mark, create_work, delete_work, get_work, update_work
 
-MIN_WORDS, MAX_WORDS = 50, 50_000
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
 TITLE_CHARS = 200  # the column's width
 
@@ -58,7 +60,9 @@ class RunOptions:
     only: frozenset[int] | None = None
 
 
-class WorkSession:
+class WorkSession(OutlineEdits):
+    """Everything a person does with a work (the outline edits are ``OutlineEdits``'s)."""
+
     def __init__(
         self, db: Database, engines: Engines, stages: Mapping[Stage, StageSpec] | None = None
     ) -> None:
@@ -278,6 +282,27 @@ class WorkSession:
         with self._writing(work_id):
             return lengthen_work(self.db, work_id, to_words, engine, on_length)
 
+    def check(
+        self,
+        work_id: int,
+        *,
+        engine: Engine | None = None,
+        on_section: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> CheckReport:
+        """The continuity check of every written section, on the memory stage's engine
+        (``stored_report`` gives what earlier checks found, with no model call)."""
+        if engine is None:
+            engine = self.stage_engines(self.engine_of(work_id)).of(Stage.MEMORY)
+        return check_work(self.db, work_id, engine, on_section=on_section, cancel=cancel)
+
+    def threads(self, work_id: int) -> list[ThreadState]:
+        """The work's plot threads with the sections that planted, advanced and resolved
+        them."""
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            return threads(s, work_id)
+
     # Revising ------------------------------------------------------------------------
 
     def edit_passage(self, node_id: int, text: str, *, author: str = "user") -> PassageRecord:
@@ -323,77 +348,3 @@ class WorkSession:
             for memory in applied.changed:
                 memory_changed(s, memory)
             return applied
-
-    # The outline ---------------------------------------------------------------------
-
-    def add_section(
-        self,
-        work_id: int,
-        *,
-        title: str,
-        words: int,
-        goal: str = "",
-        after: int | None = None,
-        parent: int | None = None,
-    ) -> NodeRecord:
-        """A section at the end, after node ``after`` (at its level), or under ``parent``."""
-        with self.db.transaction() as s:
-            get_work(s, work_id)
-            position = None
-            if after is not None:
-                anchor = get_node(s, after)
-                parent, position = anchor.parent_id, anchor.position + 1
-            return add_node(
-                s,
-                work_id,
-                level=Level.SECTION,
-                title=title,
-                goal=goal or title,
-                target_words=words,
-                parent_id=parent,
-                position=position,
-            )
-
-    def edit_section(
-        self,
-        node_id: int,
-        *,
-        title: str | None = None,
-        goal: str | None = None,
-        words: int | None = None,
-    ) -> NodeRecord:
-        fields = {"title": title, "goal": goal, "target_words": words}
-        with self.db.transaction() as s:
-            return update_node(s, node_id, **{k: v for k, v in fields.items() if v is not None})
-
-    def delete_section(self, node_id: int) -> None:
-        with self.db.transaction() as s:
-            delete_node(s, node_id)
-
-    def move_section(self, node_id: int, *, to: int | None = None, by: int = 0) -> None:
-        """Move a node among its siblings: to position ``to`` (0 = first) or ``by`` places."""
-        with self.db.transaction() as s:
-            position = to if to is not None else get_node(s, node_id).position + by
-            move_node(s, node_id, max(0, position))
-
-    def fit_target(self, work_id: int, *, keep: str) -> WorkRecord:
-        """Make the work's target and its sections' agree, after a person changed one:
-        ``keep="sections"`` sets the work's target to their total; ``keep="target"``
-        scales the sections not yet written so the whole lands on the work's target."""
-        with self.db.transaction() as s:
-            work, nodes = get_work(s, work_id), leaves(s, work_id)
-            if keep == "sections":
-                total = sum(n.target_words for n in nodes)
-                if not MIN_WORDS <= total <= MAX_WORDS:
-                    raise AgentError(f"the sections total {total} words: keep {MIN_WORDS}+")
-                return update_work(s, work_id, target_words=total)
-            passages = current_passages(s, work_id)
-            done = [n for n in nodes if n.status == NodeStatus.DONE and n.id in passages]
-            open_ = [n for n in nodes if n not in done]
-            if not open_:
-                raise AgentError("every section is written: change the work's target instead")
-            written = sum(passages[n.id].words for n in done)
-            targets = rebalance([n.target_words for n in open_], work.target_words - written)
-            for node, words in zip(open_, targets, strict=True):
-                update_node(s, node.id, target_words=words)
-            return work

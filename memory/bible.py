@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from memory.context import KnownFact
+from memory.threads import open_threads
 from storage.memories import add_memory, list_memories
 from storage.records import MemoryRecord
 
@@ -97,9 +98,12 @@ def format_facts(facts: list[MemoryRecord], limit: int = 30) -> str:
 
 
 def known_facts(session: Session, work_id: int, position: int) -> list[KnownFact]:
-    """Bible entries true at ``position``; one whose text a person wrote or edited last
-    is marked ``by_hand`` (no text the model sees holds it)."""
-    return [
+    """Bible entries true at ``position``, then the plot threads open there; one whose
+    text a person wrote or edited last is marked ``by_hand`` (no text the model sees
+    holds it)."""
+    facts = [
         KnownFact(m.id, m.content, m.valid_from, m.author != "model")
         for m in facts_at(session, work_id, position)
     ]
+    threads = sorted(open_threads(session, work_id, position), key=lambda t: (t.planted, t.id))
+    return facts + [KnownFact(t.id, t.text, t.planted, t.by_hand, thread=True) for t in threads]

@@ -35,6 +35,7 @@ class KnownFact:
     text: str
     valid_from: int  # the position (section) from which it is true
     by_hand: bool  # written or edited by a person: in no text the model has seen
+    thread: bool = False  # a plot thread still open there, not a fact
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,9 @@ def window_given(node_id: int, window: Window | None) -> list[ContextRecord]:
         [ContextRecord(node_id, ContextKind.GIST, None, window.gist, 0.0)] if window.gist else []
     )
     items += [
-        ContextRecord(node_id, ContextKind.FACT, f.memory_id, f.text, 0.0) for f in window.facts
+        ContextRecord(
+            node_id, ContextKind.THREAD if f.thread else ContextKind.FACT, f.memory_id, f.text, 0.0
+        )
+        for f in window.facts
     ]
     return items

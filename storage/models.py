@@ -224,3 +224,43 @@ class WorkLease(Base):
     pid: Mapped[int] = mapped_column(Integer)
     taken_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class ThreadEvent(Base):
+    """A section advancing or resolving a plot thread (a memory of kind ``thread``; its
+    planting is the memory itself). An event read from a section's text counts while
+    that text is the section's current version; one set by hand has no passage."""
+
+    __tablename__ = "thread_events"
+    __table_args__ = (Index("ix_thread_event_work", "work_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("memories.id", ondelete="CASCADE"))
+    node_id: Mapped[int] = mapped_column(ForeignKey("outline_nodes.id", ondelete="CASCADE"))
+    passage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("passages.id", ondelete="CASCADE"), nullable=True
+    )
+    event: Mapped[str] = mapped_column(String(16))  # advanced | resolved
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContinuityFinding(Base):
+    """A passage that contradicts the story bible as it stood when it was written: the
+    sentence, the fact as it read then, and why. It holds while the passage is its
+    section's current text and the fact still reads the same."""
+
+    __tablename__ = "continuity_findings"
+    __table_args__ = (Index("ix_finding_work", "work_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    node_id: Mapped[int] = mapped_column(ForeignKey("outline_nodes.id", ondelete="CASCADE"))
+    passage_id: Mapped[int] = mapped_column(ForeignKey("passages.id", ondelete="CASCADE"))
+    fact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("memories.id", ondelete="CASCADE"), nullable=True
+    )
+    fact_text: Mapped[str] = mapped_column(Text)
+    quote: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

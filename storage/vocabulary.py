@@ -47,3 +47,11 @@ class ContextKind(StrEnum):
     LAST = "last"  # the passage before it
     PASSAGE = "passage"  # a retrieved passage
     FACT = "fact"
+    THREAD = "thread"  # a plot thread still open
+
+
+class ThreadMove(StrEnum):
+    """What a section did to a plot thread after planting it."""
+
+    ADVANCED = "advanced"
+    RESOLVED = "resolved"

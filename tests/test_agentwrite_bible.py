@@ -30,8 +30,8 @@ from tests.test_writer import Varied
 
 
 class Story:
-    """Writer calls get fresh prose; each bible call (the one with a schema) finds one
-    new clue."""
+    """Writer calls get fresh prose; each bible call finds one new clue; thread updates
+    and continuity checks find nothing."""
 
     def __init__(self) -> None:
         self.prose = Varied(5)
@@ -40,6 +40,8 @@ class Story:
     def __call__(self, messages: Sequence[Message], options: dict[str, Any]) -> str:
         if options["schema"] is None:
             return self.prose(messages, options)
+        if "facts" not in options["schema"]["properties"]:
+            return json.dumps({"planted": [], "advanced": [], "resolved": [], "contradictions": []})
         self.clues += 1
         fact = {"kind": "fact", "name": "", "text": f"Clue {self.clues} was found."}
         return json.dumps({"facts": [fact]})
@@ -233,18 +235,20 @@ def test_extraction_runs_on_the_side_engine_with_the_passage_alone(db: Database)
     main = WithSide()
     Runner(db, main).run(work_id)
     assert all(options["schema"] is None for _, options in main.calls)  # the writer's only
-    assert [options["schema"] is not None for _, options in main.side.calls] == [True, True]
+    assert all(options["schema"] is not None for _, options in main.side.calls)
+    extractions = [c for c in main.side.calls if "facts" in c[1]["schema"]["properties"]]
+    assert len(extractions) == 2  # the last section informs none
     with db.transaction() as s:
         texts = current_passages(s, work_id)
         nodes = leaves(s, work_id)
         assert [f.valid_from for f in list_memories(s, work_id, kind="fact")] == [0, 1]
-    for (messages, _), node in zip(main.side.calls, nodes, strict=False):
+    for (messages, _), node in zip(extractions, nodes, strict=False):
         (only,) = messages
         assert texts[node.id].content in only["content"] and "Goal" not in only["content"]
 
 
 @pytest.mark.model
-def test_on_the_embedded_model_each_section_but_the_last_has_its_facts_extracted(
+def test_on_the_embedded_model_each_section_has_its_notes_taken(
     db: Database, embedded: Engine
 ) -> None:
     work_id = agentwrite_work(db, sections=3, words=40)
@@ -257,3 +261,10 @@ def test_on_the_embedded_model_each_section_but_the_last_has_its_facts_extracted
     # writer's cached prefix survives it (tests/test_embedded_engine.py shows that).
     assert [c.node_id for c in bible] == [n.id for n in nodes[:-1]]
     assert all(c.finish_reason != "error" for c in bible), bible
+    # Every section's thread update, the last's too; each is checked against the facts
+    # before it (the first has none: no call).
+    threads = [c for c in calls if c.agent == "threads"]
+    assert [c.node_id for c in threads] == [n.id for n in nodes]
+    checks = {c.node_id for c in calls if c.agent == "continuity"}
+    assert nodes[0].id not in checks
+    assert all(c.finish_reason != "error" for c in calls), [c.note for c in calls]

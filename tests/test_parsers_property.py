@@ -14,10 +14,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agents.batch_file import load_batch
+from agents.continuity import parse_check
 from agents.fact_extraction import parse_facts
 from agents.judge import DIMENSIONS, parse_judgement
 from agents.planner import parse_plan
 from agents.recurrent import parse_memory
+from agents.threads import parse_update
 from app.config import ConfigError, load_settings
 from memory.files import MemoryFileError, parse
 
@@ -65,6 +67,11 @@ model_answers = (
     )
     | shaped(["memory", "options"]).map(as_json)
     | shaped([*DIMENSIONS, "reasons"]).map(as_json)
+    | shaped(["planted", "advanced", "resolved"]).map(as_json)
+    | st.builds(
+        lambda c: as_json({"contradictions": c}),
+        st.lists(shaped(["fact", "quote", "reason"]), max_size=4),
+    )
 )
 
 
@@ -110,6 +117,31 @@ def test_a_judge_answer_parses_or_says_why(text: str) -> None:
         assert str(exc)
         return
     assert all(1 <= judgement.scores[name] <= 5 for name in DIMENSIONS)
+
+
+@EXAMPLES
+@given(model_answers, st.integers(0, 12))
+@example('{"planted": [], "advanced": [true, 1, 1, 99], "resolved": [1]}', 2)
+def test_a_thread_update_gives_open_threads_numbers_or_nothing(text: str, open_count: int) -> None:
+    update = parse_update(text, open_count)
+    assert all(1 <= n <= open_count for n in update.advanced + update.resolved)
+    assert not set(update.advanced) & set(update.resolved)
+    assert all(": " in p and p.strip() for p in update.planted)
+
+
+@EXAMPLES
+@given(model_answers, st.lists(st.text(min_size=1, max_size=20), max_size=4), st.text(max_size=80))
+@example(
+    '{"contradictions": [{"fact": 1, "quote": "the door was red", "reason": "x"}]}',
+    ["The door is blue."],
+    "Then the door was red. She left.",
+)
+def test_a_continuity_answer_names_a_fact_and_quotes_the_passage(
+    text: str, facts: list[str], passage: str
+) -> None:
+    for found in parse_check(text, facts, passage):
+        assert 0 <= found.fact < len(facts)
+        assert found.quote and found.quote in " ".join(passage.split())
 
 
 memory_files = st.text(max_size=300) | st.lists(

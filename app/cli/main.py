@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from app.cli import batch, evaluate, extend, memory, outline, serve, steps, works, write
+from app.cli import (
+    batch,
+    evaluate,
+    extend,
+    memory,
+    outline,
+    serve,
+    steps,
+    story,
+    works,
+    write,
+)
 from app.context import make_context
 
 cli = typer.Typer(
@@ -83,3 +94,4 @@ serve.register(cli)
 steps.register(cli)
 memory.register(cli)
 extend.register(cli)
+story.register(cli)

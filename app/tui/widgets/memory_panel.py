@@ -21,6 +21,7 @@ GIVEN_KINDS: dict[str, str] = {
     ContextKind.SUMMARY: "summary",
     ContextKind.GIST: "cut text, in brief",
     ContextKind.FACT: "fact",
+    ContextKind.THREAD: "open thread",
     ContextKind.LAST: "last passage",
     ContextKind.PASSAGE: "retrieved",
 }
