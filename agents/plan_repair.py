@@ -20,6 +20,8 @@ class PlannedSection:
     goal: str
     words: int
     children: list[PlannedSection] = field(default_factory=list)
+    # A chapter whose sections are planned when the writing reaches it.
+    chapter: bool = False
 
 
 def read_sections(text: str) -> list[PlannedSection]:

@@ -126,6 +126,8 @@ class Planner:
     def outline(
         self, instruction: str, language: str, target_words: int, title: str = ""
     ) -> list[PlannedSection]:
+        """The plan: sections, or for a long work its chapters alone (each chapter's
+        sections are planned when the writing reaches it: ``chapter``)."""
         caller = self.caller
         n = section_count(target_words, self.section_words)
         if n == 1:
@@ -135,12 +137,18 @@ class Planner:
         chapters = math.ceil(n / SECTIONS_PER_CHAPTER)
         outline = self._ask(caller, instruction, language, target_words, chapters, "chapter")
         for chapter in outline:
-            count = max(2, round(chapter.words / self.section_words))
-            context = _chapter_context(outline, chapter, language)
-            chapter.children = self._ask(
-                caller, instruction, language, chapter.words, count, "section", context
-            )
+            chapter.chapter = True
         return outline
+
+    def chapter(
+        self, instruction: str, language: str, chapter: PlannedSection, context: str
+    ) -> list[PlannedSection]:
+        """The sections of one chapter, planned from ``context`` (where the chapter
+        stands, what happened so far, the threads still open, the facts)."""
+        count = max(2, round(chapter.words / self.section_words))
+        return self._ask(
+            self.caller, instruction, language, chapter.words, count, "section", context
+        )
 
     def _ask(
         self,
@@ -269,7 +277,7 @@ def store_outline(session: Session, work_id: int, outline: list[PlannedSection])
     return the number of sections."""
     total = 0
     for position, part in enumerate(outline):
-        level = Level.CHAPTER if part.children else Level.SECTION
+        level = Level.CHAPTER if part.children or part.chapter else Level.SECTION
         node = add_node(
             session,
             work_id,
@@ -291,16 +299,3 @@ def store_outline(session: Session, work_id: int, outline: list[PlannedSection])
             )
         total += len(part.children) or 1
     return total
-
-
-def _chapter_context(outline: list[PlannedSection], chapter: PlannedSection, language: str) -> str:
-    index = outline.index(chapter) + 1
-    if language == "zh":
-        return (
-            f"这是全文第 {index} 章（共 {len(outline)} 章）：{chapter.title}。"
-            f"本章要点：{chapter.goal}"
-        )
-    return (
-        f"This is chapter {index} of {len(outline)}: {chapter.title}. "
-        f"The chapter's goal: {chapter.goal}"
-    )

@@ -12,6 +12,7 @@ import time
 from collections.abc import Collection
 
 from agents.calls import Caller
+from agents.chapters import chapter_brief
 from agents.errors import Cancelled
 from agents.events import (
     Emit,
@@ -38,11 +39,11 @@ from memory.bible import known_facts
 from memory.context import WrittenSection, window_given
 from memory.threads import threads
 from storage import Database
-from storage.outline import count_nodes, leaves, update_node
+from storage.outline import add_node, count_nodes, leaves, update_node
 from storage.passages import add_passage, current_passages, passage_versions
 from storage.records import NodeRecord, WorkRecord
 from storage.steps import record_context
-from storage.vocabulary import Mode, NodeStatus, WorkStatus
+from storage.vocabulary import Level, Mode, NodeStatus, WorkStatus
 from storage.wordcount import count_words
 from storage.works import get_work, set_work_status
 
@@ -127,15 +128,22 @@ class Runner:
             set_work_status(s, work_id, WorkStatus.WRITING)
         self.emit(WorkStarted(work_id, work.target_words, len(nodes)))
         try:
-            for index, node in enumerate(nodes):
+            index = 0
+            while index < len(nodes):
+                node = nodes[index]
                 if node.id in written or node.id in left:
+                    index += 1
                     continue
                 if self.control.pause.is_set():
                     return self._paused(work_id, written, started)
+                if node.level == Level.CHAPTER:  # a leaf: its sections are not planned yet
+                    nodes = self._plan_chapter(work, node, index)
+                    continue  # the same index is now the chapter's first section
                 words = self._write_section(work, nodes, index, written)
                 self.emit(
                     SectionDone(work_id, node.id, words, node.target_words, self._total(written))
                 )
+                index += 1
         except Cancelled:
             with self.db.transaction() as s:
                 set_work_status(s, work_id, WorkStatus.PAUSED)
@@ -153,6 +161,44 @@ class Runner:
             self._report_open_threads(work_id)
             self.emit(WorkDone(work_id, total, seconds))
         return RunResult(work_id, total, len(nodes), seconds)
+
+    def _plan_chapter(self, work: WorkRecord, chapter: NodeRecord, index: int) -> list[NodeRecord]:
+        """Plan the sections of the chapter the writing has reached (the leaf at
+        ``index``), store them under it, and return the outline's new leaves."""
+        bible = self.bible if self.bible is not None else work.mode == Mode.AGENTWRITE
+        with self.db.transaction() as s:
+            brief = chapter_brief(s, work.id, chapter, index, bible=bible)
+        caller = Caller(self.stages.of(Stage.PLANNER), cancel=self.control.cancel)
+        planner = Planner(caller)
+        whole = PlannedSection(chapter.title, chapter.goal, chapter.target_words)
+        try:
+            sections = planner.chapter(
+                work.instruction, work.language, whole, brief.context(work.language)
+            )
+            if caller.cancel.is_set():
+                raise Cancelled()  # a chapter is planned whole or not at all
+        except BaseException:
+            with self.db.transaction() as s:  # the calls made are kept
+                caller.log.flush(s, work_id=work.id, node_id=chapter.id)
+            raise
+        with self.db.transaction() as s:
+            if any(n.id == chapter.id for n in leaves(s, work.id)):  # not planned meanwhile
+                for section in sections:
+                    add_node(
+                        s,
+                        work.id,
+                        level=Level.SECTION,
+                        title=section.title,
+                        goal=section.goal,
+                        target_words=section.words,
+                        parent_id=chapter.id,
+                    )
+            caller.log.flush(s, work_id=work.id, node_id=chapter.id)
+            nodes = leaves(s, work.id)
+        for note in planner.notes:
+            self.emit(Notice(work.id, f"chapter {brief.number}: {note}"))
+        self.emit(Notice(work.id, f"chapter {brief.number} planned: {len(sections)} sections"))
+        return nodes
 
     def _paused(self, work_id: int, written: dict[int, str], started: float) -> RunResult:
         """Stop between two sections: nothing is half-written, `resume` goes on."""
