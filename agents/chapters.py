@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from agents.layouts import PlanItem
 from memory.bible import facts_at, relevant_facts
 from memory.context import gist
 from memory.threads import open_threads
@@ -75,3 +76,43 @@ def chapter_brief(
     following = chapters[number] if number < len(chapters) else None
     after = f"{following.title}: {following.goal}" if following else ""
     return ChapterBrief(number, len(chapters), chapter, so_far, threads, facts, after)
+
+
+def plan_view(
+    outline: list[NodeRecord], nodes: list[NodeRecord], index: int
+) -> tuple[list[PlanItem], int]:
+    """The plan the writer of leaf ``index`` is shown, and where that leaf is in it:
+    every section of the chapter it is in, every other chapter as one item (so a book
+    of 300 sections shows about 40). A plan without chapters is shown whole."""
+    current = nodes[index]
+    by_id = {n.id: n for n in outline}
+    path: set[int] = set()
+    parent = current.parent_id
+    while parent is not None and parent in by_id:
+        path.add(parent)
+        parent = by_id[parent].parent_id
+    items: list[PlanItem] = []
+    at = 0
+
+    def show(parent_id: int | None) -> None:
+        nonlocal at
+        for node in (n for n in outline if n.parent_id == parent_id):
+            if node.id in path:
+                show(node.id)
+                continue
+            if node.id == current.id:
+                at = len(items)
+            items.append(PlanItem(len(items) + 1, node.title, node.goal, node.target_words))
+
+    show(None)
+    return items, at
+
+
+def chapter_titles(outline: list[NodeRecord]) -> dict[int, str]:
+    """The title of the chapter (or part) each node is in, by node id."""
+    by_id = {n.id: n for n in outline}
+    return {
+        n.id: by_id[n.parent_id].title
+        for n in outline
+        if n.parent_id is not None and n.parent_id in by_id
+    }

@@ -48,6 +48,9 @@ class SectionTask:
     written: list[WrittenSection]  # the sections before it, in order
     # Bible facts true at this section (the window's note shows those it needs).
     facts: list[KnownFact] = field(default_factory=list)
+    # A section's usual length in words (0: the plan's mean; a plan that shows other
+    # chapters as one item each says it here).
+    section_words: int = 0
 
     @property
     def step(self) -> PlanItem:
@@ -94,7 +97,8 @@ def build_messages(
 def window_for(task: SectionTask, *, budget: int, count_tokens: Callable[[str], int]) -> Window:
     """The earlier sections kept in full, and the note (gist, facts) for those cut."""
     # From the plan, not from the text, so the chunk size (and so the cut point) is stable.
-    section_tokens = round(sum(p.words for p in task.plan) / len(task.plan) * 1.4)
+    words = task.section_words or sum(p.words for p in task.plan) / len(task.plan)
+    section_tokens = round(words * 1.4)
     return fit_window(
         task.written,
         budget=budget,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Collection
 
 from agents.calls import Caller
-from agents.chapters import chapter_brief
+from agents.chapters import chapter_brief, chapter_titles, plan_view
 from agents.errors import Cancelled
 from agents.events import (
     Emit,
@@ -26,7 +26,7 @@ from agents.events import (
     ignore,
 )
 from agents.generation import rewrite_seed
-from agents.layouts import PlanItem, SectionTask
+from agents.layouts import SectionTask
 from agents.length_control import rebalance
 from agents.plan_repair import PlannedSection
 from agents.planner import SINGLE_SECTION_MAX, Planner, store_outline
@@ -39,7 +39,7 @@ from memory.bible import known_facts
 from memory.context import WrittenSection, window_given
 from memory.threads import threads
 from storage import Database
-from storage.outline import add_node, count_nodes, leaves, update_node
+from storage.outline import add_node, count_nodes, leaves, list_nodes, update_node
 from storage.passages import add_passage, current_passages, passage_versions
 from storage.records import NodeRecord, WorkRecord
 from storage.steps import record_context
@@ -233,8 +233,11 @@ class Runner:
             # A section written again is sampled with another seed: a fresh process
             # would otherwise give the text it already has.
             versions = len(passage_versions(s, node.id))
+            outline = list_nodes(s, work.id)
         seed = rewrite_seed(versions)
-        plan = [PlanItem(i + 1, n.title, n.goal, n.target_words) for i, n in enumerate(nodes)]
+        # The chapter being written in full, the others one item each.
+        plan, at = plan_view(outline, nodes, index)
+        chapter_of = chapter_titles(outline)
         # The stored targets are the plan; what this section aims for is derived from what
         # is written, so the whole lands on the work's target (the plan in the prompt stays
         # the same from step to step, and so does the engine's cached prefix).
@@ -246,11 +249,14 @@ class Runner:
             language=work.language,
             target_words=work.target_words,
             plan=plan,
-            index=index,
+            index=at,
             written=[
-                WrittenSection(n.title, written[n.id]) for n in nodes[:index] if n.id in written
+                WrittenSection(n.title, written[n.id], chapter_of.get(n.id, ""))
+                for n in nodes[:index]
+                if n.id in written
             ],
             facts=facts,
+            section_words=sum(n.target_words for n in nodes) // len(nodes),
         )
         caller = Caller(self.engine, cancel=self.control.cancel)
         try:

@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from storage.steps import ContextRecord
 from storage.vocabulary import ContextKind
@@ -25,6 +26,7 @@ _SENTENCE = re.compile(r"[^.!?。！？]*[.!?。！？]")
 class WrittenSection:
     title: str
     text: str
+    chapter: str = ""  # the title of the chapter it is in ("" for none)
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,19 @@ def fit_window(
 
 
 def _gist(cut: Sequence[WrittenSection], limit: int | None = None) -> str:
+    """A line per cut section; a chapter cut whole is one line (its first and last
+    sentence), so the note of a long book grows by chapters, not sections."""
     if not cut:
         return ""
-    lines = [f"- {s.title}: {gist(s.text)}" for s in cut]
+    lines: list[str] = []
+    for chapter, group in groupby(cut, key=lambda s: s.chapter):
+        sections = list(group)
+        if chapter and len(sections) > 1:
+            first = gist(sections[0].text).split(" … ")[0]
+            last = gist(sections[-1].text).split(" … ")[-1]
+            lines.append(f"- {chapter}: {first} … {last}")
+        else:
+            lines += [f"- {s.title}: {gist(s.text)}" for s in sections]
     text = "\n".join(lines)
     if limit is not None and len(text) > limit * 3:
         text = text[-limit * 3 :]  # roughly three characters per token

@@ -7,14 +7,17 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from agents.chapters import plan_view
 from agents.events import Event, Notice, SectionDone
 from agents.runner import Runner
 from agents.runs import RunControl
 from engines import Message
+from memory.context import WrittenSection, fit_window
 from storage import Database
 from storage.calls import list_calls
 from storage.outline import add_node, leaves, list_nodes
 from storage.passages import current_passages
+from storage.records import NodeRecord
 from storage.works import create_work, get_work
 from tests.fakes import ScriptedEngine
 from tests.test_threads_continuity import NOTHING, kind
@@ -140,3 +143,54 @@ def test_a_paused_book_resumes_without_planning_a_chapter_again(db: Database) ->
     with db.transaction() as s:
         chapters = [n for n in list_nodes(s, work_id) if n.level == "chapter"]
     assert [len(prompts[c.id]) for c in chapters] == [1, 1, 1]
+
+
+def node(id_: int, parent: int | None, level: str = "section") -> NodeRecord:
+    return NodeRecord(id_, 1, parent, id_, level, f"T{id_}", f"Goal {id_}.", 100 * id_, "planned")
+
+
+def test_the_writer_sees_its_chapter_in_full_and_the_others_as_one_item_each() -> None:
+    # Chapters 1 and 2 planned (sections 11, 12 and 21, 22), chapter 3 not yet.
+    outline = [
+        node(1, None, "chapter"),
+        node(11, 1),
+        node(12, 1),
+        node(2, None, "chapter"),
+        node(21, 2),
+        node(22, 2),
+        node(3, None, "chapter"),
+    ]
+    leaves_ = [outline[i] for i in (1, 2, 4, 5, 6)]
+    plan, at = plan_view(outline, leaves_, 3)  # section 22
+    assert [p.title for p in plan] == ["T1", "T21", "T22", "T3"] and at == 2
+    assert [p.number for p in plan] == [1, 2, 3, 4]
+    assert (plan[0].goal, plan[0].words) == ("Goal 1.", 100)
+    flat = [node(5, None), node(6, None)]
+    plan, at = plan_view(flat, flat, 1)
+    assert [p.title for p in plan] == ["T5", "T6"] and at == 1
+
+
+def test_a_chapter_cut_whole_from_the_window_is_one_line_of_the_note() -> None:
+    sections = [
+        WrittenSection(f"S{i}", f"Opening {i} came. Middle {i} went. Closing {i} ended.", ch)
+        for i, ch in enumerate(["One", "One", "One", "Two"])
+    ]
+    window = fit_window(sections, budget=40, count_tokens=lambda t: len(t.split()), chunk=3)
+    assert window.cut == 3
+    assert window.gist == "- One: Opening 0 came. … Closing 2 ended."
+
+
+def test_later_chapters_are_written_with_earlier_ones_folded_in_the_plan(db: Database) -> None:
+    work_id = novel(db)
+    Runner(db, ScriptedEngine([Novel()] * 2000)).run(work_id)
+    with db.transaction() as s:
+        nodes = list_nodes(s, work_id)
+        calls = [c for c in list_calls(s, work_id) if c.agent == "writer"]
+    chapters = [n for n in nodes if n.level == "chapter"]
+    first_sections = [n.title for n in nodes if n.parent_id == chapters[0].id]
+    last = [
+        c for c in calls if c.node_id == [n for n in nodes if n.parent_id == chapters[2].id][-1].id
+    ]
+    plan_turn = json.loads(last[-1].prompt)[1]["content"]
+    assert f'"{chapters[0].title}"' in plan_turn and f'"{chapters[1].title}"' in plan_turn
+    assert not any(title in plan_turn for title in first_sections)
