@@ -1,7 +1,8 @@
-"""Planning a chapter when the writing reaches it: its sections, from where it stands in
-the book, what the text so far holds (the gist of its recent sections), the plot
-threads still open and the story bible there. Only the chapters are planned up front,
-so a long book's plan follows what was written, not what was foreseen."""
+"""Planning a chapter (or a part) when the writing reaches it: its sections (or
+chapters), from where it stands in the book, what the text so far holds (the gist of
+its recent sections), the plot threads still open and the story bible there. Only the
+upper levels are planned up front, so a long book's plan follows what was written,
+not what was foreseen; and the plan the writer is shown stays short."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from prompts import render
 from storage.outline import list_nodes
 from storage.passages import current_passages
 from storage.records import NodeRecord
-from storage.vocabulary import Level
 
 # The recent sections whose gist the chapter's planner is shown, and the facts.
 SO_FAR_SECTIONS = 8
@@ -28,8 +28,8 @@ CHAPTER_FACTS = 8
 class ChapterBrief:
     """What a chapter's planner is told, read in one transaction."""
 
-    number: int  # from 1, among the chapters
-    chapters: int
+    number: int  # from 1, among the nodes of its level (chapters, or parts)
+    of: int
     node: NodeRecord
     so_far: list[str]  # "title: gist" of the recent sections, oldest first
     threads: list[str]
@@ -39,8 +39,9 @@ class ChapterBrief:
     def context(self, language: str) -> str:
         return render(
             "chapter_context",
+            unit=self.node.level,
             number=self.number,
-            chapters=self.chapters,
+            of=self.of,
             title=self.node.title,
             goal=self.node.goal,
             so_far=self.so_far,
@@ -54,10 +55,10 @@ class ChapterBrief:
 def chapter_brief(
     session: Session, work_id: int, chapter: NodeRecord, position: int, *, bible: bool
 ) -> ChapterBrief:
-    """The brief for ``chapter``, the leaf at ``position`` of the outline."""
-    chapters = [n for n in list_nodes(session, work_id) if n.level == Level.CHAPTER]
-    number = [c.id for c in chapters].index(chapter.id) + 1
+    """The brief for ``chapter`` (a chapter or part), the leaf at ``position``."""
     nodes = list_nodes(session, work_id)
+    chapters = [n for n in nodes if n.level == chapter.level]
+    number = [c.id for c in chapters].index(chapter.id) + 1
     texts = current_passages(session, work_id)
     written = [n for n in nodes if n.id in texts][-SO_FAR_SECTIONS:]
     so_far = [f"{n.title}: {gist(texts[n.id].content)}" for n in written]

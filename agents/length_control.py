@@ -7,7 +7,7 @@ import re
 from storage.wordcount import count_words
 
 # The targets a work may have, in words.
-MIN_WORDS, MAX_WORDS = 50, 50_000
+MIN_WORDS, MAX_WORDS = 50, 200_000
 # A section is accepted when its words fall within this band around the target.
 LOW, HIGH = 0.9, 1.15
 # A section is continued until it reaches this share of its target: a text that stops

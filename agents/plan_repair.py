@@ -20,8 +20,9 @@ class PlannedSection:
     goal: str
     words: int
     children: list[PlannedSection] = field(default_factory=list)
-    # A chapter whose sections are planned when the writing reaches it.
-    chapter: bool = False
+    # "section", or a part or chapter whose contents are planned when the writing
+    # reaches it.
+    level: str = "section"
 
 
 def read_sections(text: str) -> list[PlannedSection]:

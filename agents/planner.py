@@ -32,9 +32,12 @@ from storage.vocabulary import Level
 SECTION_WORDS = 400
 # Targets up to this are written as a single section with no planning call.
 SINGLE_SECTION_MAX = 500
-# Above this many sections, plan chapters first, then the sections of each.
+# Above this many sections, plan chapters first, then the sections of each when the
+# writing reaches it; above this many chapters, parts first, then the chapters of each.
 FLAT_MAX_SECTIONS = 16
 SECTIONS_PER_CHAPTER = 8
+FLAT_MAX_CHAPTERS = 24
+CHAPTERS_PER_PART = 8
 MAX_ATTEMPTS = 3
 # Asking again for the sections at fault only.
 REPAIR_ATTEMPTS = 2
@@ -135,20 +138,31 @@ class Planner:
         if n <= FLAT_MAX_SECTIONS:
             return self._ask(caller, instruction, language, target_words, n, "section")
         chapters = math.ceil(n / SECTIONS_PER_CHAPTER)
-        outline = self._ask(caller, instruction, language, target_words, chapters, "chapter")
-        for chapter in outline:
-            chapter.chapter = True
+        level, count = Level.CHAPTER, chapters
+        if chapters > FLAT_MAX_CHAPTERS:
+            level, count = Level.PART, math.ceil(chapters / CHAPTERS_PER_PART)
+        outline = self._ask(caller, instruction, language, target_words, count, str(level))
+        for node in outline:
+            node.level = level
         return outline
 
-    def chapter(
-        self, instruction: str, language: str, chapter: PlannedSection, context: str
+    def children(
+        self, instruction: str, language: str, whole: PlannedSection, context: str
     ) -> list[PlannedSection]:
-        """The sections of one chapter, planned from ``context`` (where the chapter
-        stands, what happened so far, the threads still open, the facts)."""
-        count = max(2, round(chapter.words / self.section_words))
-        return self._ask(
-            self.caller, instruction, language, chapter.words, count, "section", context
-        )
+        """What a part or chapter (``whole.level``) holds, planned from ``context``
+        (where it stands, what happened so far, the threads still open, the facts):
+        a part's chapters (each planned in turn when reached), a chapter's sections."""
+        if whole.level == Level.PART:
+            per = SECTIONS_PER_CHAPTER * self.section_words
+            count = max(2, round(whole.words / per))
+            found = self._ask(
+                self.caller, instruction, language, whole.words, count, "chapter", context
+            )
+            for node in found:
+                node.level = Level.CHAPTER
+            return found
+        count = max(2, round(whole.words / self.section_words))
+        return self._ask(self.caller, instruction, language, whole.words, count, "section", context)
 
     def _ask(
         self,
@@ -277,7 +291,7 @@ def store_outline(session: Session, work_id: int, outline: list[PlannedSection])
     return the number of sections."""
     total = 0
     for position, part in enumerate(outline):
-        level = Level.CHAPTER if part.children or part.chapter else Level.SECTION
+        level = Level.CHAPTER if part.children and part.level == Level.SECTION else part.level
         node = add_node(
             session,
             work_id,

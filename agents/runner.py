@@ -136,9 +136,9 @@ class Runner:
                     continue
                 if self.control.pause.is_set():
                     return self._paused(work_id, written, started)
-                if node.level == Level.CHAPTER:  # a leaf: its sections are not planned yet
-                    nodes = self._plan_chapter(work, node, index)
-                    continue  # the same index is now the chapter's first section
+                if node.level != Level.SECTION:  # a chapter or part not planned yet
+                    nodes = self._plan_children(work, node, index)
+                    continue  # the same index is now its first section, or chapter
                 words = self._write_section(work, nodes, index, written)
                 self.emit(
                     SectionDone(work_id, node.id, words, node.target_words, self._total(written))
@@ -162,17 +162,17 @@ class Runner:
             self.emit(WorkDone(work_id, total, seconds))
         return RunResult(work_id, total, len(nodes), seconds)
 
-    def _plan_chapter(self, work: WorkRecord, chapter: NodeRecord, index: int) -> list[NodeRecord]:
-        """Plan the sections of the chapter the writing has reached (the leaf at
-        ``index``), store them under it, and return the outline's new leaves."""
+    def _plan_children(self, work: WorkRecord, chapter: NodeRecord, index: int) -> list[NodeRecord]:
+        """Plan what the chapter (or part) the writing has reached holds (it is the
+        leaf at ``index``), store it under it, and return the outline's new leaves."""
         bible = self.bible if self.bible is not None else work.mode == Mode.AGENTWRITE
         with self.db.transaction() as s:
             brief = chapter_brief(s, work.id, chapter, index, bible=bible)
         caller = Caller(self.stages.of(Stage.PLANNER), cancel=self.control.cancel)
         planner = Planner(caller)
-        whole = PlannedSection(chapter.title, chapter.goal, chapter.target_words)
+        whole = PlannedSection(chapter.title, chapter.goal, chapter.target_words, [], chapter.level)
         try:
-            sections = planner.chapter(
+            sections = planner.children(
                 work.instruction, work.language, whole, brief.context(work.language)
             )
             if caller.cancel.is_set():
@@ -187,7 +187,7 @@ class Runner:
                     add_node(
                         s,
                         work.id,
-                        level=Level.SECTION,
+                        level=section.level,
                         title=section.title,
                         goal=section.goal,
                         target_words=section.words,
@@ -195,9 +195,11 @@ class Runner:
                     )
             caller.log.flush(s, work_id=work.id, node_id=chapter.id)
             nodes = leaves(s, work.id)
+        unit = f"{chapter.level} {brief.number}"
         for note in planner.notes:
-            self.emit(Notice(work.id, f"chapter {brief.number}: {note}"))
-        self.emit(Notice(work.id, f"chapter {brief.number} planned: {len(sections)} sections"))
+            self.emit(Notice(work.id, f"{unit}: {note}"))
+        held = f"{len(sections)} {sections[0].level}s" if sections else "nothing"
+        self.emit(Notice(work.id, f"{unit} planned: {held}"))
         return nodes
 
     def _paused(self, work_id: int, written: dict[int, str], started: float) -> RunResult:

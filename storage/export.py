@@ -1,5 +1,6 @@
 """A work saved as a file a reader opens: Markdown, plain text, an EPUB e-book or a Word
-document, with its title, its sections as chapters and (EPUB, Word) a table of contents."""
+document, with its title, its chapters (the outline's, else its sections) and (EPUB,
+Word) a table of contents."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from storage.errors import StorageError
-from storage.outline import leaves
+from storage.outline import leaves, list_nodes
 from storage.passages import current_passages, document
+from storage.records import NodeRecord
+from storage.vocabulary import Level
 from storage.wordcount import count_words
 from storage.works import get_work
 
@@ -48,17 +51,35 @@ class Book:
         return sum(count_words(c.text) for c in self.chapters)
 
 
+# Between two sections of one chapter in an e-book or Word file.
+SCENE_BREAK = "* * *"
+
+
 def book_of(session: Session, work_id: int) -> Book:
-    """The work's written sections as chapters, in order (sections not written yet are
-    left out)."""
+    """The work's written text as chapters, in order: a chapter of the outline with its
+    sections (a scene break between them), or a section that is in no chapter (sections
+    not written yet are left out)."""
     work = get_work(session, work_id)
     texts = current_passages(session, work_id)
-    chapters = [
-        Chapter(node.title or f"Part {i}", texts[node.id].content.strip())
-        for i, node in enumerate(leaves(session, work_id), start=1)
-        if node.id in texts and texts[node.id].content.strip()
-    ]
+    nodes = list_nodes(session, work_id)
+    by_id = {n.id: n for n in nodes}
+    groups: dict[int, tuple[str, list[str]]] = {}
+    for i, node in enumerate(leaves(session, work_id), start=1):
+        text = texts[node.id].content.strip() if node.id in texts else ""
+        if not text:
+            continue
+        chapter = _chapter_of(node, by_id)
+        key, title = (chapter.id, chapter.title) if chapter else (node.id, node.title)
+        groups.setdefault(key, (title or f"Part {i}", []))[1].append(text)
+    chapters = [Chapter(t, f"\n\n{SCENE_BREAK}\n\n".join(parts)) for t, parts in groups.values()]
     return Book(work.id, work.title, work.language, chapters, work.created_at)
+
+
+def _chapter_of(node: NodeRecord, by_id: dict[int, NodeRecord]) -> NodeRecord | None:
+    parent = by_id.get(node.parent_id) if node.parent_id is not None else None
+    while parent is not None and parent.level != Level.CHAPTER:
+        parent = by_id.get(parent.parent_id) if parent.parent_id is not None else None
+    return parent
 
 
 def file_name(title: str, fmt: ExportFormat = ExportFormat.MD) -> str:

@@ -194,3 +194,42 @@ def test_later_chapters_are_written_with_earlier_ones_folded_in_the_plan(db: Dat
     plan_turn = json.loads(last[-1].prompt)[1]["content"]
     assert f'"{chapters[0].title}"' in plan_turn and f'"{chapters[1].title}"' in plan_turn
     assert not any(title in plan_turn for title in first_sections)
+
+
+def test_a_part_is_planned_into_chapters_and_each_chapter_into_sections(db: Database) -> None:
+    with db.transaction() as s:
+        work = create_work(s, instruction="Write a saga.", target_words=1_000, mode="agentwrite")
+        add_node(
+            s, work.id, level="part", title="Book one", goal="The crossing.", target_words=1_000
+        )
+    events: list[Event] = []
+    Runner(db, ScriptedEngine([Novel()] * 2000), emit=events.append).run(work.id)
+    with db.transaction() as s:
+        nodes = list_nodes(s, work.id)
+        texts = current_passages(s, work.id)
+    assert [n.level for n in nodes if n.depth < 2] == ["part", "chapter", "chapter"]
+    assert all(n.level == "section" and n.depth == 2 for n in nodes if n.depth == 2)
+    sections = [n for n in nodes if n.level == "section"]
+    assert len(sections) == 4 and all(n.id in texts for n in sections)
+    planned = [e.message for e in events if isinstance(e, Notice) and "planned:" in e.message]
+    assert planned == [
+        "part 1 planned: 2 chapters",
+        "chapter 1 planned: 2 sections",
+        "chapter 2 planned: 2 sections",
+    ]
+
+
+def test_a_book_of_200000_words_plans_parts_up_front(db: Database) -> None:
+    def by_schema(_messages: Sequence[Message], options: dict[str, Any]) -> str:
+        count = options["schema"]["properties"]["sections"]["minItems"]
+        sections = [{"title": f"P{i}", "goal": f"Goal {i}.", "words": 1} for i in range(count)]
+        return json.dumps({"sections": sections})
+
+    with db.transaction() as s:
+        work = create_work(s, instruction="Write a saga.", target_words=200_000, mode="agentwrite")
+    engine = ScriptedEngine([by_schema])
+    Runner(db, engine).plan(work.id)
+    with db.transaction() as s:
+        nodes = list_nodes(s, work.id)
+    assert len(engine.calls) == 1 and [n.level for n in nodes] == ["part"] * 8
+    assert sum(n.target_words for n in nodes) == 200_000

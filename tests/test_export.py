@@ -143,3 +143,36 @@ def test_epubcheck_finds_no_error(db: Database, tmp_path: Path) -> None:
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "0 fatals / 0 errors / 0 warnings" in checked.stdout
+
+
+def test_a_book_exports_a_chapter_per_outline_chapter_with_its_scenes(
+    db: Database, tmp_path: Path
+) -> None:
+    with db.transaction() as s:
+        work = create_work(s, instruction="Write a novel.", target_words=400)
+        part = add_node(s, work.id, level="part", title="Book one", target_words=400)
+        for chapter_name, scenes in (
+            ("Arrival", ["Dusk fell.", "Night came."]),
+            ("Leaving", ["Dawn."]),
+        ):
+            chapter = add_node(
+                s, work.id, level="chapter", title=chapter_name, target_words=200, parent_id=part.id
+            )
+            for i, text in enumerate(scenes):
+                node = add_node(
+                    s,
+                    work.id,
+                    level="section",
+                    title=f"Scene {i}",
+                    target_words=100,
+                    parent_id=chapter.id,
+                )
+                add_passage(s, node.id, text)
+    path = tmp_path / "novel.epub"
+    with db.transaction() as s:
+        export_work(s, work.id, path)
+    book = epub.read_epub(str(path))
+    assert [link.title for link in book.toc] == ["Arrival", "Leaving"]
+    pages = [i for i in book.get_items_of_type(ITEM_DOCUMENT) if i.get_name().startswith("chap")]
+    first = " ".join(pages[0].get_content().decode().split())
+    assert "<p>Dusk fell.</p> <p>* * *</p> <p>Night came.</p>" in first

@@ -135,7 +135,7 @@ def test_the_form_refuses_what_cannot_be_written(home_db: Database) -> None:
         assert isinstance(pilot.app.screen, LibraryScreen)
 
     run_app(LongformApp(), scenario)
-    assert shown == ["Write an instruction first.", "Words must be between 50 and 50000."]
+    assert shown == ["Write an instruction first.", "Words must be between 50 and 200000."]
     with home_db.transaction() as s:
         assert list_works(s) == []
 

@@ -11,13 +11,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from agents.calls import Caller
 from agents.extender import Extender, ExtendError, Extension
+from agents.length_control import MAX_WORDS
 from app.cli.output import err, print_json
 from app.cli.write import EngineOpt, JsonOpt, ModelOpt, QuietOpt
 from app.context import Context
 from storage.passages import work_text
 from storage.wordcount import count_words
-
-MAX_WORDS = 50_000
 
 
 def register(cli: typer.Typer) -> None:

@@ -25,7 +25,7 @@ from app.context import make_context
 cli = typer.Typer(
     name="longform",
     help=(
-        "Write long texts (500 to 50,000 words) with a local model: plan an outline, "
+        "Write long texts (500 to 200,000 words) with a local model: plan an outline, "
         "write it section by section on target length, and keep everything in SQLite. "
         "With no command, opens the terminal UI."
     ),
