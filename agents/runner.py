@@ -258,13 +258,13 @@ class Runner:
                 if n.id in written
             ],
             facts=facts,
-            section_words=sum(n.target_words for n in nodes) // len(nodes),
+            section_words=_usual_words(nodes),
         )
         caller = Caller(self.engine, cancel=self.control.cancel)
         try:
             last = index == len(nodes) - 1
             result, notes = self._compose(
-                work, node.id, task, target, caller, before=before, last=last, seed=seed
+                work, node.id, index, task, target, caller, before=before, last=last, seed=seed
             )
         except BaseException:
             with self.db.transaction() as s:  # back as it was; the calls made are kept
@@ -300,6 +300,7 @@ class Runner:
         self,
         work: WorkRecord,
         node_id: int,
+        index: int,
         task: SectionTask,
         target: int,
         caller: Caller,
@@ -319,7 +320,7 @@ class Runner:
             self.emit(
                 Notice(
                     work.id,
-                    f"section {task.index + 1}: {_repeats(result.loops)} cut as it repeated itself",
+                    f"section {index + 1}: {_repeats(result.loops)} cut as it repeated itself",
                 )
             )
         notes = None
@@ -332,6 +333,12 @@ class Runner:
         if caller.cancel.is_set():
             raise Cancelled()  # a section is stored with its notes or not at all
         return result, notes
+
+
+def _usual_words(nodes: list[NodeRecord]) -> int:
+    """A section's mean target (chapters not planned yet left out)."""
+    sections = [n.target_words for n in nodes if n.level == Level.SECTION] or [1]
+    return max(1, sum(sections) // len(sections))
 
 
 def _repeats(loops: int) -> str:
