@@ -328,8 +328,7 @@ class Runner:
             # On the side engine: an extraction on the writer's engine would evict the
             # prefix the next section's prompt extends (llama.cpp holds one sequence).
             side = Caller(self.stages.of(Stage.MEMORY), log=caller.log, cancel=caller.cancel)
-            # The last section informs none: no facts; its threads and check count.
-            notes = take_notes(side, result.text, work.language, before, facts=not last)
+            notes = take_notes(side, result.text, work.language, before, last=last)
         if caller.cancel.is_set():
             raise Cancelled()  # a section is stored with its notes or not at all
         return result, notes

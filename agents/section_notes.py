@@ -52,15 +52,19 @@ def facts_before(session: Session, work_id: int, position: int) -> list[MemoryRe
 
 
 def take_notes(
-    caller: Caller, text: str, language: str, before: Before, *, facts: bool = True
+    caller: Caller, text: str, language: str, before: Before, *, last: bool = False
 ) -> SectionNotes:
-    """Model calls only. ``facts=False`` for a section no later one reads (the last)."""
+    """Model calls only. The last section informs no later one: no facts are read from
+    it, and its thread update is read only to resolve or advance threads still open
+    (one it planted could never be resolved)."""
     notes = SectionNotes()
     if not text.strip():
         return notes
-    if facts:
+    if not last:
         notes.facts = extract_section_facts(caller, text, language)
-    notes.threads = read_update(caller, text, [t.text for t in before.threads], language)
+    if before.threads or not last:
+        update = read_update(caller, text, [t.text for t in before.threads], language)
+        notes.threads = update if not last else ThreadUpdate([], update.advanced, update.resolved)
     checked = check_notes(caller, text, language, before)
     notes.contradictions, notes.checked = checked.contradictions, checked.checked
     return notes

@@ -221,3 +221,18 @@ def test_parsers_keep_only_what_points_at_something_real() -> None:
     assert (found.fact, found.quote) == (0, "Mara's eyes were blue as ice")
     assert locate("eyes were", passage) == ""  # too short to point at anything
     assert per_words(2, 5_000) == 4.0
+
+
+def test_the_last_section_plants_nothing_and_is_read_only_for_open_threads(
+    db: Database,
+) -> None:
+    work_id = agentwrite_work(db, sections=1)
+    book = Book([{"planted": [door()]}])
+    Runner(db, ScriptedEngine([book] * 20)).run(work_id)
+    assert book.seen["planted"] == []  # nothing open before it: no call
+    work_id = agentwrite_work(db, sections=2)
+    book = Book([{"planted": [door()]}, {"planted": [door("The key")], "advanced": [1]}])
+    Runner(db, ScriptedEngine([book] * 40)).run(work_id)
+    with db.transaction() as s:
+        (thread,) = threads(s, work_id)  # the key, planted last, could never be resolved
+    assert (thread.text.split(":")[0], thread.advanced) == ("The locked door", [1])
