@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.calls import Caller
-from agents.fact_extraction import PROMPT_TOKENS, pieces
+from agents.fact_extraction import read_in_pieces
 from agents.planner import text_field
-from engines import Message
-from prompts import render
 
 MAX_FOUND = 3
 QUOTE_CHARS, REASON_CHARS = 240, 160
@@ -80,29 +78,19 @@ def check_passage(
     in pieces that fit the engine's window. No facts, nothing to contradict: no call."""
     if not facts or not passage.strip():
         return []
-    shown = render("continuity_check", passage="", facts=facts, language=language)
-    room = caller.engine.context_length - ANSWER_TOKENS - PROMPT_TOKENS
-    room = max(64, room - caller.engine.count_tokens(shown))
     found: list[Contradiction] = []
-    for piece in pieces(passage, room, caller.engine.count_tokens):
-        messages: list[Message] = [
-            {
-                "role": "user",
-                "content": render(
-                    "continuity_check", passage=piece, facts=facts, language=language
-                ),
-            }
-        ]
-        completion = caller.chat(
-            "continuity",
-            messages,
-            schema=check_schema(len(facts)),
-            max_tokens=ANSWER_TOKENS,
-            temperature=0.0,
-        )
-        found += [c for c in parse_check(completion.text, facts, piece) if c not in found]
-        if caller.cancel.is_set():
-            break
+    for piece, answer in read_in_pieces(
+        caller,
+        "continuity",
+        "continuity_check",
+        passage,
+        schema=check_schema(len(facts)),
+        max_tokens=ANSWER_TOKENS,
+        temperature=0.0,
+        facts=facts,
+        language=language,
+    ):
+        found += [c for c in parse_check(answer, facts, piece) if c not in found]
     return found
 
 

@@ -5,7 +5,7 @@ that established them (``memory.bible``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from agents.calls import Caller
@@ -75,6 +75,35 @@ def extract_section_facts(caller: Caller, text: str, language: str) -> list[Fact
         if caller.cancel.is_set():
             break
     return found
+
+
+def read_in_pieces(
+    caller: Caller,
+    agent: str,
+    template: str,
+    passage: str,
+    *,
+    schema: dict[str, Any],
+    max_tokens: int,
+    temperature: float,
+    **variables: Any,
+) -> Iterator[tuple[str, str]]:
+    """Ask ``template`` (rendered with ``passage`` and ``variables``) about ``passage``
+    piece by piece, each piece small enough for the prompt around it and the answer to
+    fit the engine's window; yields each piece with the answer's text. A cancel ends it
+    after the call it interrupted."""
+    around = caller.engine.count_tokens(render(template, passage="", **variables))
+    room = max(64, caller.engine.context_length - max_tokens - PROMPT_TOKENS - around)
+    for piece in pieces(passage, room, caller.engine.count_tokens):
+        messages: list[Message] = [
+            {"role": "user", "content": render(template, passage=piece, **variables)}
+        ]
+        completion = caller.chat(
+            agent, messages, schema=schema, max_tokens=max_tokens, temperature=temperature
+        )
+        yield piece, completion.text
+        if caller.cancel.is_set():
+            return
 
 
 def pieces(text: str, room: int, count: Callable[[str], int]) -> list[str]:

@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.calls import Caller
-from agents.fact_extraction import PROMPT_TOKENS, pieces
+from agents.fact_extraction import read_in_pieces
 from agents.planner import text_field
-from engines import Message
-from prompts import render
 
 MAX_PLANTED = 3
 # The answer's tokens: three short threads and two lists of numbers.
@@ -78,29 +76,19 @@ def read_update(
 ) -> ThreadUpdate:
     """What ``passage`` does to the plot threads, read in pieces that fit the engine's
     window; numbers refer to ``open_threads``, from 1."""
-    shown = render("thread_update", passage="", open=open_threads, language=language)
-    room = caller.engine.context_length - ANSWER_TOKENS - PROMPT_TOKENS
-    room = max(64, room - caller.engine.count_tokens(shown))
     update = ThreadUpdate()
-    for piece in pieces(passage, room, caller.engine.count_tokens):
-        messages: list[Message] = [
-            {
-                "role": "user",
-                "content": render(
-                    "thread_update", passage=piece, open=open_threads, language=language
-                ),
-            }
-        ]
-        completion = caller.chat(
-            "threads",
-            messages,
-            schema=update_schema(len(open_threads)),
-            max_tokens=ANSWER_TOKENS,
-            temperature=0.2,
-        )
-        update.merge(parse_update(completion.text, len(open_threads)))
-        if caller.cancel.is_set():
-            break
+    for _, answer in read_in_pieces(
+        caller,
+        "threads",
+        "thread_update",
+        passage,
+        schema=update_schema(len(open_threads)),
+        max_tokens=ANSWER_TOKENS,
+        temperature=0.2,
+        open=open_threads,
+        language=language,
+    ):
+        update.merge(parse_update(answer, len(open_threads)))
     return update
 
 
