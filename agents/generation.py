@@ -81,6 +81,10 @@ class Turn:
     messages: list[Message]
     continuing: bool
     max_tokens: int
+    # No end of turn before this many tokens (engines that can hold it): a small model
+    # that ends its turn early is held to the section's length in the same call, whose
+    # prompt is cached, instead of being asked again or handed to the extender.
+    min_tokens: int = 0
 
 
 @dataclass
@@ -201,6 +205,7 @@ class Generator:
             stop=self.stop,
             prose=ProseRule(banned_first=sampling.avoid),
             continue_final=turn.continuing,
+            min_tokens=turn.min_tokens,
             repeat_penalty=sampling.penalty,
             temperature=sampling.temperature,
             seed=sampling.seed,

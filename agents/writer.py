@@ -33,10 +33,22 @@ from agents.length_control import (
 from agents.quality import diversity
 from agents.quality.report import MIN_DIVERSITY, MIN_TOKENS_FOR_DIVERSITY, MIN_WINDOW_DIVERSITY
 from agents.repetition_guard import drop_repeated_paragraphs
+from engines import Engine
 from memory.context import Window
 from storage.wordcount import count_words
 
 MAX_STALLS = 3
+# See ``hold_tokens``: the share of the words still to write a call is held to, and
+# the words of earlier text that tell the engine's tokens per word.
+HOLD_SHARE, MIN_SAMPLE_WORDS = 0.8, 100
+# About forty words (or characters) of each language, for a work with no text yet.
+SAMPLES = {
+    "en": "The keeper climbed the stairs at dusk, trimmed the wick and lit the lamp, "
+    "then stood at the glass and watched the ships pass the rocks below while the "
+    "wind rose over the water and the long beam turned across the dark sea.",
+    "zh": "黄昏时分，守塔人登上塔顶，修剪灯芯，点亮灯火，"
+    "然后站在玻璃窗前，看着船只驶过下面的礁石。",
+}
 # Characters of the earlier text the repetition guard looks back over.
 LOOKBACK_CHARS = 3000
 
@@ -80,9 +92,11 @@ class SectionWriter:
         earlier = "\n\n".join(s.text for s in task.written)
         gate = Gate(task.language, instruction=task.instruction, earlier=earlier)
         windows: list[Window] = []
+        per_word = tokens_per_word(engine, earlier[-LOOKBACK_CHARS:], task.language)
 
         def prompt(text: str) -> Turn:
-            max_tokens = token_budget(target - count_words(text))
+            words = count_words(text)
+            max_tokens = token_budget(target - words)
             budget = self._budget(task, max_tokens) - engine.count_tokens(text)
             window = window_for(task, budget=budget, count_tokens=engine.count_tokens)
             windows.append(window)
@@ -94,7 +108,8 @@ class SectionWriter:
                 count_tokens=engine.count_tokens,
                 window=window,
             )
-            return Turn(messages, continuing, max_tokens)
+            hold = hold_tokens(target * AIM - words, per_word)
+            return Turn(messages, continuing, max_tokens, hold)
 
         generator = Generator(self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP)
         first = Sampling(seed=seed)
@@ -173,6 +188,23 @@ class SectionWriter:
             count_tokens=engine.count_tokens,
         )
         return max(0, engine.context_length - engine.messages_tokens(head) - max_tokens - 64)
+
+
+def hold_tokens(words: float, per_word: float) -> int:
+    """Tokens a call may not end its turn before, for ``words`` still to write at
+    ``per_word`` tokens a word: a share of them, so a held answer still ends near the
+    target on its own and the band's top is seldom reached by force."""
+    return max(0, int(words * per_word * HOLD_SHARE))
+
+
+def tokens_per_word(engine: Engine, sample: str, language: str) -> float:
+    """The engine's tokens per counted word for this text (a Chinese character costs
+    one to three tokens, depending on the tokenizer)."""
+    words = count_words(sample)
+    if words >= MIN_SAMPLE_WORDS:
+        return engine.count_tokens(sample) / words
+    sample = SAMPLES.get(language, SAMPLES["en"])
+    return engine.count_tokens(sample) / count_words(sample)
 
 
 def tidy(text: str, target: int, earlier: str) -> str:

@@ -44,6 +44,7 @@ class ScriptedEngine(Engine):
             "max_tokens": max_tokens,
             "schema": chat.schema,
             "continue_final": chat.continue_final,
+            "min_tokens": chat.min_tokens,
             "seed": chat.seed,
         }
         self.calls.append((list(messages), options))

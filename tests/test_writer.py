@@ -9,7 +9,7 @@ from agents.calls import Caller
 from agents.generation import clean
 from agents.layouts import PlanItem, SectionTask
 from agents.length_control import AIM, HIGH, LOW, rebalance
-from agents.writer import SectionWriter
+from agents.writer import HOLD_SHARE, SectionWriter
 from engines import Message
 from storage.wordcount import count_words
 from tests.fakes import ScriptedEngine
@@ -84,6 +84,18 @@ def test_a_short_answer_is_continued_until_it_reaches_the_band() -> None:
     messages, options = engine.calls[1]
     assert options["continue_final"] is True
     assert messages[-1]["content"].endswith(result.text.split("\n")[0][-40:] + "\n")
+
+
+def test_each_call_is_held_from_ending_its_turn_before_most_of_what_is_left() -> None:
+    # A small model often ends its turn after a sentence or two; held, it goes on in
+    # the same call (its prompt cached) instead of being asked again.
+    engine = ScriptedEngine([Varied(4)] * 10)  # one token a word
+    SectionWriter(Caller(engine)).write(task(100), 100, lambda _p: None)
+    assert len(engine.calls) >= 2
+    for messages, options in engine.calls:
+        so_far = count_words(messages[-1]["content"])  # the assistant turn it continues
+        assert options["min_tokens"] == int((AIM * 100 - so_far) * HOLD_SHARE)
+    assert engine.calls[0][1]["min_tokens"] == int(AIM * 100 * HOLD_SHARE)
 
 
 def test_a_section_inside_the_band_but_short_of_its_aim_is_continued() -> None:
