@@ -6,7 +6,6 @@ The default model is SmolLM2-135M-Instruct, shipped as a GGUF inside the
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import importlib.util
 import json
@@ -30,7 +29,8 @@ from engines.base import (
 )
 from engines.chat_template import ChatTemplate
 from engines.errors import EngineError, EngineUnavailable
-from engines.llama_call import Call, StopText, common_prefix, hold_end, schema_grammar
+from engines.held_text import HeldText, Moved, allow_moves, move_run
+from engines.llama_call import Call, StopText, hold_end, schema_grammar
 from engines.profiles import DEFAULT_SINK_TOKENS, get_profile, trained_context
 from engines.profiles import llama_kwargs as profile_kwargs
 from engines.prose import TokenTable, prose_processor
@@ -38,7 +38,6 @@ from engines.prose import TokenTable, prose_processor
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Window of the side engine: a passage and its extracted facts fit in it.
 SIDE_CONTEXT = 2048
-_SPACE = (b" ", b"\n", b"\t")
 # Prompt tokens evaluated between two looks at the cancel flag (about 0.3 s here).
 PREFILL_CHUNK = 256
 
@@ -101,13 +100,8 @@ class EmbeddedEngine(Engine):
         self._grammars: dict[str, Any] = {}
         self._eog: list[int] | None = None
         self._tokens: TokenTable | None = None
-        # The tokens the KV cache holds and their text: a prompt that extends this text
-        # reuses these tokens as they are, so the cache matches even where tokenizing
-        # the whole string again would split a boundary differently.
-        self._held_tokens: list[int] = []
-        # Byte offset in the held text where each held token ends.
-        self._held_ends: list[int] = []
-        self._held_bytes = b""
+        self._held = HeldText()  # what the KV cache holds
+        allow_moves(self._llm)
 
     def _token_text(self, token: int) -> str:
         if token < 0:
@@ -142,44 +136,16 @@ class EmbeddedEngine(Engine):
             self._tokens = TokenTable(texts)
         return self._tokens
 
-    def _prompt_tokens(self, prompt: str) -> list[int]:
-        """The prompt's tokens, reusing the held tokens as far as the prompt's text
-        agrees with the held text (the longest common prefix, not all or nothing): a
-        writer that trims or tidies the end of its text still hits the cache up to the
-        change, and the text the model generated keeps the tokens it was generated as."""
+    def _prompt_tokens(self, prompt: str) -> tuple[list[int], Moved | None]:
+        """The prompt's tokens (see ``HeldText.prompt_tokens``)."""
         bos = [self._llm.token_bos()] if self._add_bos else []
-        data = prompt.encode("utf-8")
-        agree = common_prefix(self._held_bytes, data)
-        n = bisect.bisect_right(self._held_ends, agree)  # held tokens within the agreement
-        if agree < len(self._held_bytes):
-            # The texts part ways: go back to a token end where the prompt goes on with
-            # white space, so the rest tokenizes as it would have in the whole prompt
-            # (not "a" + "n essay" for "an essay").
-            while n and data[self._held_ends[n - 1] : self._held_ends[n - 1] + 1] not in _SPACE:
-                n -= 1
-        start = self._held_ends[n - 1] if n else 0
-        rest = data[start:].decode("utf-8")
-        return bos + self._held_tokens[:n] + (self.tokenize(rest, special=True) if rest else [])
+        tokens, moved = self._held.prompt_tokens(prompt, lambda t: self.tokenize(t, special=True))
+        return bos + tokens, moved
 
     def _remember(self, evaluated: list[int]) -> None:
         if self._add_bos and evaluated[:1] == [self._llm.token_bos()]:
             evaluated = evaluated[1:]
-        # Token pieces of the part that is unchanged since the last call are known.
-        same = 0
-        for a, b in zip(self._held_tokens, evaluated, strict=False):
-            if a != b:
-                break
-            same += 1
-        ends = self._held_ends[:same]
-        pieces = [self._held_bytes[: ends[-1]]] if ends else []
-        size = ends[-1] if ends else 0
-        for token in evaluated[same:]:
-            piece = self._llm.detokenize([token], special=True)
-            pieces.append(piece)
-            size += len(piece)
-            ends.append(size)
-        self._held_tokens, self._held_ends = list(evaluated), ends
-        self._held_bytes = b"".join(pieces)
+        self._held.remember(evaluated, lambda t: self._llm.detokenize([t], special=True))
 
     def _cached_prefix(self, tokens: list[int]) -> int:
         """Tokens at the start of ``tokens`` that the KV cache already holds."""
@@ -204,7 +170,7 @@ class EmbeddedEngine(Engine):
         stop, temperature = options.stop, options.temperature
         repeat_penalty, min_tokens = options.repeat_penalty, options.min_tokens
         prompt = self.render(messages, continue_final=options.continue_final)
-        n_prompt = len(self._prompt_tokens(prompt))
+        n_prompt = len(self._prompt_tokens(prompt)[0])
         sliding = self.profile.kind == "sink" and (
             n_prompt + max_tokens + WINDOW_MARGIN > self.context_length
         )
@@ -212,15 +178,20 @@ class EmbeddedEngine(Engine):
             max_tokens = self.fit_max_tokens(n_prompt, max_tokens)
         with self._lock:
             started = time.perf_counter()
-            tokens = self._prompt_tokens(prompt)
+            tokens, moved = self._prompt_tokens(prompt)
             if sliding:
-                tokens = self._fit_sinks(tokens, max_tokens)
-            cached = self._cached_prefix(tokens) if self._llm.n_tokens else 0
+                tokens, moved = self._fit_sinks(tokens, max_tokens), None
+            cached = ready = self._cached_prefix(tokens) if self._llm.n_tokens else 0
             call = Call(max_tokens, temperature, repeat_penalty, list(stop or []), on_token, cancel)
             call.grammar, call.seed = self._grammar(schema) if schema else None, options.seed
             call.processors = self._processors(len(tokens), prose, schema, min_tokens, call)
             try:
-                if not self._prefill(tokens, cached, call):
+                if moved is not None and self._llm.n_tokens:
+                    # The text kept in view moved: its cached tokens are moved with it.
+                    bos = 1 if self._add_bos else 0
+                    ready = move_run(self._llm, moved, ready, tokens, bos)
+                    cached = min(cached, moved.at + bos) + ready - (moved.at + bos)
+                if not self._prefill(tokens, ready, call):
                     finish = "cancelled"
                 elif sliding:
                     finish = self._decode_sliding(tokens, call)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engines import ContextOverflow, EngineUnavailable
+from engines import ContextOverflow, EngineUnavailable, Message
 from engines.embedded import EmbeddedEngine
 
 pytestmark = pytest.mark.model
@@ -152,3 +152,28 @@ def test_a_cancel_is_seen_before_a_long_prompt_is_evaluated(embedded: EmbeddedEn
     again = embedded.chat(messages, max_tokens=2)
     assert again.usage.prompt_tokens > 3000
     assert again.usage.cached_tokens < 300, again.usage
+
+
+def test_text_kept_in_view_is_moved_in_the_cache_when_the_text_before_it_changes(
+    embedded: EmbeddedEngine,
+) -> None:
+    # A writer's view moves: the oldest text leaves it and the note before it changes.
+    # The text still in view is not evaluated again (its cached keys and values are
+    # moved), and the model reads it as it would have read it computed afresh.
+    count = ", ".join(str(i) for i in range(1, 301))
+    system = {"role": "system", "content": "You continue lists."}
+
+    def turn(note: str, text: str) -> list[Message]:
+        ask = {"role": "user", "content": f"Continue the list. Notes: {note}"}
+        return [system, ask, {"role": "assistant", "content": text}]
+
+    gone = "Words from before: " + "the harbour lights and the ships at sea, " * 10
+    embedded.chat(turn("none.", f"{gone}\n\n{count}"), max_tokens=4, continue_final=True)
+    moved_view = turn("the harbour lights.", count + ",")
+    moved = embedded.chat(moved_view, max_tokens=6, continue_final=True, temperature=0.0)
+    computed = moved.usage.prompt_tokens - moved.usage.cached_tokens
+    assert computed <= 24, f"computed {computed} of {moved.usage.prompt_tokens} prompt tokens"
+    embedded.chat(STORY, max_tokens=2)  # the cache holds something else
+    fresh = embedded.chat(moved_view, max_tokens=6, continue_final=True, temperature=0.0)
+    assert fresh.usage.cached_tokens < 40, fresh.usage
+    assert moved.text == fresh.text and "301" in fresh.text
