@@ -28,6 +28,8 @@ from agents.quality import (
 )
 from agents.quality.debris import is_note_line
 from agents.quality.degeneration import sentence_key
+from agents.quality.repeated_span import longest_repeated_span
+from agents.quality.report import MAX_SPAN_CJK, MAX_SPAN_WORDS
 from agents.quality.tokens import long_enough, sentences
 from agents.repetition_guard import RepetitionGuard, loop_start
 from engines import Message, ProseRule
@@ -48,6 +50,9 @@ MIN_PIECE_DIVERSITY = 0.70
 LOOP_MIN_TOKENS = 128
 # A piece shorter than this adds nothing: a stall.
 MIN_PIECE_WORDS = 3
+# Characters of earlier text a finished text's copied runs are looked for in, and the
+# most sentences cut for them (each cut is one search).
+SPAN_LOOKBACK, MAX_SPAN_CUTS = 40_000, 8
 # The seeds of a section's versions after the first: version n samples from this + n - 1.
 REWRITE_SEED = 7_919
 
@@ -112,6 +117,7 @@ class Gate:
         self.language = language
         self.instruction = instruction
         self._seen: set[str] = set()
+        self._earlier = earlier[-SPAN_LOOKBACK:]
         self.remember(earlier)
 
     def remember(self, text: str) -> None:
@@ -123,7 +129,8 @@ class Gate:
     def check(self, piece: str, *, whole: bool = True) -> Piece:
         """What of ``piece`` may be kept (it is not remembered until ``remember``).
         With ``whole`` false nothing is dropped whole (a tidy of a finished text): only
-        its debris and the sentences it says again are cut."""
+        its debris, the sentences it says again and those that copy a long run of words
+        from before (across the pieces it was written in) are cut."""
         cuts: list[str] = []
         if whole and self.wrong_language(piece):
             return Piece("", rejected=True, cuts=[f"a piece not in {self.language}: dropped"])
@@ -140,7 +147,29 @@ class Gate:
         if repeats:
             piece = _drop(piece, repeats)
             cuts.append(f"cut {len(repeats)} sentence(s) said before")
+        if not whole:
+            piece, copied = self._without_copied_runs(piece)
+            if copied:
+                cuts.append(f"cut {copied} sentence(s) copying a run of words said before")
         return Piece(piece, cuts=cuts)
+
+    def _without_copied_runs(self, text: str) -> tuple[str, int]:
+        """``text`` without the sentences that hold the second copy of a run of words
+        longer than the quality report allows (in the earlier text or in ``text``),
+        and how many were cut."""
+        limit = MAX_SPAN_CJK if self.language == "zh" else MAX_SPAN_WORDS
+        cut = 0
+        for _ in range(MAX_SPAN_CUTS):
+            before = self._earlier + "\n\n" if self._earlier else ""
+            span = longest_repeated_span(before + text)
+            if span is None or span.length <= limit or span.second_end <= len(before):
+                break
+            lo, hi = span.second_start - len(before), span.second_end - len(before)
+            hit = [(s.start, s.end) for s in sentences(text) if s.start < hi and s.end > lo]
+            if not hit:
+                break
+            text, cut = _drop(text, hit), cut + len(hit)
+        return text, cut
 
     def wrong_language(self, text: str) -> bool:
         if count_words(text) < LANGUAGE_MIN_WORDS:

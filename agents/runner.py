@@ -312,7 +312,9 @@ class Runner:
         """The section's text and what the story bible learns from it (model calls
         only; no notes when the bible is off)."""
         stream = TokenStream(self.emit, work.id, node_id)
-        extender = Caller(self.stages.of(Stage.EXTENDER), log=caller.log, cancel=caller.cancel)
+        # Lengthening a stalled section is a side job: on the writer's engine it would
+        # evict the prefix the next section's prompt extends.
+        extender = Caller(self.stages.aside(Stage.EXTENDER), log=caller.log, cancel=caller.cancel)
         writer = SectionWriter(caller, layout=self.layout, extender=extender)
         result = writer.write(task, target, stream, seed=seed)
         stream.flush()

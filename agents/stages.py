@@ -78,3 +78,10 @@ class StageEngines:
         if stage in self.chosen:
             return self.chosen[stage]()
         return self.writer.side_engine() if stage is Stage.MEMORY else self.writer
+
+    def aside(self, stage: Stage) -> Engine:
+        """The stage's engine for a side job between the writer's calls: the chosen
+        one, else the writer's side engine (see ``Engine.side_engine``)."""
+        if stage in self.chosen:
+            return self.chosen[stage]()
+        return self.writer.side_engine()

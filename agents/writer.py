@@ -159,7 +159,12 @@ class SectionWriter:
             on_text=on_text,
             sampling=sampling,
         )
-        text, cuts = tidy(done.text, target, earlier), list(done.cuts)
+        # What is stored says no sentence twice, whichever way it was written (a
+        # sentence may straddle two calls' pieces, which the gates saw apart).
+        final = Gate(task.language, instruction=task.instruction, earlier=earlier)
+        tidied = final.check(done.text.strip(), whole=False)
+        text, cuts = tidy(tidied.text, target, earlier), done.cuts + tidied.cuts
+        self._note(tidied.cuts)
         # Short once tidied (the continuation stalled, ran out of rounds, or its last
         # round was one run-on sentence past the band, cut whole): lengthen what there
         # is by rewriting and continuing it (Self-Lengthen) rather than leave it short.
@@ -169,11 +174,16 @@ class SectionWriter:
             text = Extender(self.extender).extend(
                 text, target, instruction=task.step.goal, language=task.language, gate=fresh
             )
-            # What is stored says no sentence twice, whichever way it was written.
             final = Gate(task.language, instruction=task.instruction, earlier=earlier)
             tidied = final.check(text, whole=False)
             text, cuts = tidy(tidied.text, target, earlier), cuts + tidied.cuts
+            self._note(tidied.cuts)
         return text, done.rounds, done.loops, cuts
+
+    def _note(self, cuts: list[str]) -> None:
+        """What the last look at the whole section cut, on its last call in the log."""
+        for cut in cuts:
+            self.caller.log.note(f"the whole section: {cut}")
 
     def _budget(self, task: SectionTask, max_tokens: int) -> int:
         """Tokens left for the earlier text once the fixed head and the answer fit."""
@@ -187,7 +197,8 @@ class SectionWriter:
             budget=0,
             count_tokens=engine.count_tokens,
         )
-        return max(0, engine.context_length - engine.messages_tokens(head) - max_tokens - 64)
+        room = engine.context_length - engine.messages_tokens(head) - max_tokens - 64
+        return max(0, min(room, engine.view_tokens) if engine.view_tokens else room)
 
 
 def hold_tokens(words: float, per_word: float) -> int:

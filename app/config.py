@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     threads: int | None = Field(
         None, ge=1, description="decode threads of the embedded engine (default: all cores)"
     )
+    view: int | None = Field(
+        None,
+        ge=256,
+        description="tokens of text the writer keeps in view (the section it writes and "
+        "those before it; the rest is told in a note): default 2048 on the embedded "
+        "engine, the whole window on a server",
+    )
     db: Path | None = Field(None, description="database file (default: in LONGFORM_HOME)")
     stages: dict[str, str] = Field(
         default_factory=dict,

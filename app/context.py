@@ -64,17 +64,22 @@ class Context:
         embedded engine comes from the settings when none is given)."""
         s = self.settings
         if spec == "embedded":
-            return open_engine(
+            engine = open_engine(
                 spec,
                 model=model or s.model,
                 n_ctx=s.context_length or 0,
                 seed=s.seed,
                 n_threads=s.threads,
             )
-        engine = open_engine(spec, model=model, api_key=s.api_key, context_length=s.context_length)
-        warning = settle_continuation(self.db, engine, s.chat_template)
-        if warning:
-            self.warn(f"warning: {warning}")
+        else:
+            engine = open_engine(
+                spec, model=model, api_key=s.api_key, context_length=s.context_length
+            )
+            warning = settle_continuation(self.db, engine, s.chat_template)
+            if warning:
+                self.warn(f"warning: {warning}")
+        if s.view:
+            engine.view_tokens = s.view
         return engine
 
     def close(self) -> None:

@@ -62,6 +62,10 @@ class LayoutFigures:
     computed_per_1k_words: float  # the same, for runs that wrote different lengths
     decode_seconds: float  # completion tokens at the raw decode rate
     wall_over_decode: float
+    # The engine's own time (prefill and decode at the context each call had): wall
+    # time beyond it is longform's (gates, memory, storage).
+    engine_seconds: float
+    wall_over_engine: float
     calls_by_agent: dict[str, int]  # writer, extender, bible
 
 
@@ -159,6 +163,8 @@ def run_layout(
         else 0.0,
         decode_seconds=round(decode, 1),
         wall_over_decode=round(wall / decode, 2) if decode else 0.0,
+        engine_seconds=round(sum(c.seconds for c in calls), 1),
+        wall_over_engine=round(wall / sum(c.seconds for c in calls), 2) if calls else 0.0,
         calls_by_agent=dict(Counter(c.agent for c in calls)),
     )
 
@@ -176,6 +182,8 @@ def table(figures: list[LayoutFigures]) -> str:
         ("prompt tokens computed per 1,000 words", "computed_per_1k_words"),
         ("raw decode time for those tokens (s)", "decode_seconds"),
         ("wall / raw decode", "wall_over_decode"),
+        ("engine time, calls summed (s)", "engine_seconds"),
+        ("wall / engine time", "wall_over_engine"),
     ]
     head = f"| {'figure':<38} | " + " | ".join(f"{f.layout:>12}" for f in figures) + " |"
     lines = [head, "|" + "-" * 40 + "|" + "|".join("-" * 14 for _ in figures) + "|"]
@@ -194,6 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", type=Path, default=None, help="keep the works here (default: temp)")
     p.add_argument("--threads", type=int, default=None, help="embedded: decode threads")
     p.add_argument(
+        "--view",
+        type=int,
+        default=None,
+        help="tokens of text the writer keeps in view (default: the engine's; 0: the window)",
+    )
+    p.add_argument(
         "--bible",
         action="store_true",
         help="extract story-bible facts after each section (the same side calls in both runs;"
@@ -206,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
 
     options = {"n_threads": args.threads} if args.engine == "embedded" else {}
     engine = open_engine(args.engine, model=args.model, **options)
+    if args.view is not None:
+        engine.view_tokens = args.view
     tmp = None
     if args.db is None:
         tmp = tempfile.TemporaryDirectory(prefix="longform-bench-")
@@ -247,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         "decode_tokens": tokens,
         "decode_seconds": round(seconds, 2),
         "decode_tokens_per_second": round(rate, 1),
+        "view_tokens": engine.view_tokens,
         "layouts": {f.layout: asdict(f) for f in figures},
         "computed_ratio_longwriter_over_continuation": round(ratio, 2),
         "writer_computed_ratio_longwriter_over_continuation": round(writer_ratio, 2),
@@ -260,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     plan_line += ", story bible on" if args.bible else ", no story bible"
     print(f"engine: {engine.name} {engine.model}; plan: {plan_line}")
     print(f"raw decode: {tokens} tokens in {seconds:.2f} s = {rate:.1f} tokens/s")
+    print(f"view: {engine.view_tokens or 'the whole window'} tokens")
     print(f"cache reset: {report['cache_reset']}")
     print(f"machine load (1 min average) at start: {load:.2f} on {os.cpu_count()} cores")
     print()

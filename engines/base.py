@@ -105,6 +105,12 @@ class Engine(ABC):
     # ignored (a server cannot constrain decoding to prose, say).
     supports: frozenset[str] = frozenset()
 
+    # Tokens of text a writer keeps in view, the section it writes and those before it
+    # (0: as many as the window holds); what falls out of view is told in a note. A
+    # bounded view keeps each section's cost flat however long the work grows (the
+    # ``view`` setting overrides it).
+    view_tokens: int = 0
+
     def chat(
         self,
         messages: Sequence[Message],

@@ -38,6 +38,7 @@ from engines.prose import TokenTable, prose_processor
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Window of the side engine: a passage and its extracted facts fit in it.
 SIDE_CONTEXT = 2048
+DEFAULT_VIEW_TOKENS = 2048
 # Prompt tokens evaluated between two looks at the cancel flag (about 0.3 s here).
 PREFILL_CHUNK = 256
 
@@ -53,6 +54,9 @@ def default_model_path() -> Path:
 class EmbeddedEngine(Engine):
     name = "embedded"
     supports = ALL_OPTIONS
+    # On a CPU, decoding slows as the context fills (SmolLM2-135M here: about half the
+    # speed at 6k tokens as at 0.4k); a view this long keeps it near short-context speed.
+    view_tokens = DEFAULT_VIEW_TOKENS
 
     def __init__(
         self,

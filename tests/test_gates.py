@@ -20,7 +20,7 @@ from storage.passages import work_text
 from tests.fakes import ScriptedEngine
 from tests.prose import fresh
 from tests.test_memory import facts_answer, memory_answer, recurrent_work
-from tests.test_writer import varied
+from tests.test_writer import Varied, varied
 
 EARLIER = "The keeper lit the lamp at dusk and watched the grey sea for ships."
 
@@ -48,6 +48,39 @@ def test_a_sentence_said_before_is_cut_and_noted() -> None:
     assert "A ship appeared far out." in text and "The bell rang twice." in text
     assert EARLIER not in text
     assert any("said before" in n for n in notes(caller))
+
+
+def later() -> Varied:
+    """Replies of sentences no other text in these tests has."""
+    replies = Varied(8)
+    replies.used = 400
+    return replies
+
+
+def test_a_sentence_said_before_across_two_calls_is_cut_from_what_is_stored() -> None:
+    # Each call's piece holds half of it, so neither piece's gate saw it whole.
+    head, tail = EARLIER[:40], EARLIER[40:]
+    first = f"\nA ship appeared far out. {head}"
+    second = f"{tail} The bell rang twice." + varied(16)
+    engine = ScriptedEngine([first, second] + [later()] * 5)
+    text, caller = write(engine, section(EARLIER, target=100), target=100)
+    assert "A ship appeared far out." in text and "The bell rang twice." in text
+    assert EARLIER not in " ".join(text.split())
+
+
+def test_a_sentence_copying_a_long_run_of_words_said_before_is_cut() -> None:
+    run = (
+        "climbed the ninety steps of the white tower, trimmed the wick, polished the great "
+        "lens and lit the lamp that would burn until the grey morning"
+    )
+    # Far enough back that the stream's own guard no longer sees it.
+    earlier = f"At dusk the keeper {run} came over the sea." + varied(80, 100)
+    reply = f"\nA ship appeared far out. That night his daughter {run} rose. The bell rang."
+    engine = ScriptedEngine([reply + varied(16)] + [later()] * 5)
+    text, caller = write(engine, section(earlier, target=100), target=100)
+    assert run not in text
+    assert "A ship appeared far out." in text and "The bell rang." in text
+    assert any("copying a run of words" in n for n in notes(caller))
 
 
 def test_lines_about_the_task_and_placeholders_are_cut_and_noted() -> None:

@@ -185,4 +185,3 @@ def test_long_targets_plan_their_chapters_first(db: Database) -> None:
     assert len(engine.calls) == 1 and total == len(nodes) == 4
     assert all(n.level == "chapter" and n.depth == 0 for n in nodes)
     assert sum(n.target_words for n in nodes) == 12_000
-

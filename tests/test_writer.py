@@ -11,6 +11,7 @@ from agents.layouts import PlanItem, SectionTask
 from agents.length_control import AIM, HIGH, LOW, rebalance
 from agents.writer import HOLD_SHARE, SectionWriter
 from engines import Message
+from memory.context import WrittenSection
 from storage.wordcount import count_words
 from tests.fakes import ScriptedEngine
 from tests.prose import fresh
@@ -163,3 +164,20 @@ def test_a_section_left_short_once_tidied_is_lengthened() -> None:
     result = SectionWriter(Caller(engine)).write(task(100), 100, lambda _p: None)
     assert "the tide turned" not in result.text
     assert LOW * 100 <= count_words(result.text) <= HIGH * 100, result.text
+
+
+def test_the_writer_keeps_no_more_text_in_view_than_the_engine_allows() -> None:
+    # Six earlier sections of about 100 tokens each; a view of 400 tokens holds the
+    # section being written and only the latest of them: the rest is told in a note.
+    plan = [PlanItem(i + 1, f"Part {i}", "Go on.", 100) for i in range(7)]
+    written = [WrittenSection(f"Part {i}", varied(12, 12 * i).strip()) for i in range(6)]
+    section = SectionTask("Write a story.", "en", 700, plan, 6, written)
+    wide, narrow = ScriptedEngine([Varied(30)] * 5), ScriptedEngine([Varied(30)] * 5)
+    narrow.view_tokens = 400
+    for engine in (wide, narrow):
+        SectionWriter(Caller(engine)).write(section, 100, lambda _p: None)
+    first = written[0].text[:40]
+    assert first in wide.calls[0][0][-1]["content"]
+    seen = narrow.calls[0][0][-1]["content"]
+    assert first not in seen and written[-1].text[:40] in seen
+    assert wide.messages_tokens(wide.calls[0][0]) > narrow.messages_tokens(narrow.calls[0][0])

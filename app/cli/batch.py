@@ -125,7 +125,7 @@ def _engines(
     threads = s.threads or max(1, cores // size)
 
     def make() -> Engine:
-        return open_engine(
+        engine = open_engine(
             "embedded",
             model=model or s.model,
             n_ctx=s.context_length or 0,
@@ -133,6 +133,9 @@ def _engines(
             n_threads=threads,
             profile=profile,
         )
+        if s.view:
+            engine.view_tokens = s.view
+        return engine
 
     first = make()  # a missing model fails here, as one line, before any work starts
     made = [first]
