@@ -38,6 +38,8 @@ from memory.context import Window
 from storage.wordcount import count_words
 
 MAX_STALLS = 3
+# Passes of continuation before a section still short goes to the extender.
+CONTINUATIONS = 2
 # See ``hold_tokens``: the share of the words still to write a call is held to, and
 # the words of earlier text that tell the engine's tokens per word.
 HOLD_SHARE, MIN_SAMPLE_WORDS = 0.8, 100
@@ -148,37 +150,51 @@ class SectionWriter:
         """The section's text (continued to its target, lengthened if it stalled, cut
         to its band), with the rounds, loops and cuts it took."""
         earlier = "\n\n".join(s.text for s in task.written)
-        done = generator.continue_to(
-            "",
-            target,
-            prompt,
-            context=earlier[-LOOKBACK_CHARS:],
-            aim=AIM,
-            max_rounds=max_rounds(target),
-            max_stalls=MAX_STALLS,
-            on_text=on_text,
-            sampling=sampling,
-        )
-        # What is stored says no sentence twice, whichever way it was written (a
-        # sentence may straddle two calls' pieces, which the gates saw apart).
-        final = Gate(task.language, instruction=task.instruction, earlier=earlier)
-        tidied = final.check(done.text.strip(), whole=False)
-        text, cuts = tidy(tidied.text, target, earlier), done.cuts + tidied.cuts
-        self._note(tidied.cuts)
-        # Short once tidied (the continuation stalled, ran out of rounds, or its last
-        # round was one run-on sentence past the band, cut whole): lengthen what there
-        # is by rewriting and continuing it (Self-Lengthen) rather than leave it short.
+        sampling = sampling or Sampling()
+        text, rounds, loops = "", 0, 0
+        cuts: list[str] = []
+        # A text cut short by the last look (below) is continued once more, hotter,
+        # from where it stands: its prompt is still mostly cached.
+        for _ in range(CONTINUATIONS):
+            done = generator.continue_to(
+                text,
+                target,
+                prompt,
+                context=earlier[-LOOKBACK_CHARS:],
+                aim=AIM,
+                max_rounds=max_rounds(target),
+                max_stalls=MAX_STALLS,
+                on_text=on_text,
+                sampling=sampling,
+            )
+            rounds, loops, cuts = rounds + done.rounds, loops + done.loops, cuts + done.cuts
+            text, last = self._last_look(done.text, target, task, earlier)
+            cuts += last
+            if count_words(text) >= target * LOW:
+                break
+            sampling.hotter()
+        # Still short (the continuation stalled or ran out of rounds): lengthen what
+        # there is by rewriting and continuing it (Self-Lengthen) rather than leave it
+        # short. Its gate knows the earlier sections only: the draft is its own to retell.
         if count_words(text) < target * LOW:
-            # Its gate knows the earlier sections only: the draft is its own to retell.
             fresh = Gate(task.language, instruction=task.instruction, earlier=earlier)
             text = Extender(self.extender).extend(
                 text, target, instruction=task.step.goal, language=task.language, gate=fresh
             )
-            final = Gate(task.language, instruction=task.instruction, earlier=earlier)
-            tidied = final.check(text, whole=False)
-            text, cuts = tidy(tidied.text, target, earlier), cuts + tidied.cuts
-            self._note(tidied.cuts)
-        return text, done.rounds, done.loops, cuts
+            text, last = self._last_look(text, target, task, earlier)
+            cuts += last
+        return text, rounds, loops, cuts
+
+    def _last_look(
+        self, text: str, target: int, task: SectionTask, earlier: str
+    ) -> tuple[str, list[str]]:
+        """The text as stored, and what was cut from it: no sentence said twice however
+        it was written (one may straddle two calls' pieces, which the gates saw apart),
+        tidied to its band."""
+        final = Gate(task.language, instruction=task.instruction, earlier=earlier)
+        checked = final.check(text.strip(), whole=False)
+        self._note(checked.cuts)
+        return tidy(checked.text, target, earlier), checked.cuts
 
     def _note(self, cuts: list[str]) -> None:
         """What the last look at the whole section cut, on its last call in the log."""

@@ -9,6 +9,7 @@ from typing import Any
 from agents.calls import Caller
 from agents.generation import Gate
 from agents.layouts import PlanItem, SectionTask
+from agents.length_control import HIGH, LOW
 from agents.quality import duplicated_sentences
 from agents.step_runner import StepRunner
 from agents.writer import SectionWriter
@@ -17,6 +18,7 @@ from memory.context import WrittenSection
 from storage import Database
 from storage.calls import list_calls
 from storage.passages import work_text
+from storage.wordcount import count_words
 from tests.fakes import ScriptedEngine
 from tests.prose import fresh
 from tests.test_memory import facts_answer, memory_answer, recurrent_work
@@ -50,6 +52,14 @@ def test_a_sentence_said_before_is_cut_and_noted() -> None:
     assert any("said before" in n for n in notes(caller))
 
 
+RUN = (
+    "climbed the ninety steps of the white tower, trimmed the wick, polished the great "
+    "lens and lit the lamp that would burn until the grey morning"
+)
+# Far enough back that the stream's own guard no longer sees it.
+FAR_RUN = f"At dusk the keeper {RUN} came over the sea." + varied(80, 100)
+
+
 def later() -> Varied:
     """Replies of sentences no other text in these tests has."""
     replies = Varied(8)
@@ -69,18 +79,28 @@ def test_a_sentence_said_before_across_two_calls_is_cut_from_what_is_stored() ->
 
 
 def test_a_sentence_copying_a_long_run_of_words_said_before_is_cut() -> None:
-    run = (
-        "climbed the ninety steps of the white tower, trimmed the wick, polished the great "
-        "lens and lit the lamp that would burn until the grey morning"
-    )
-    # Far enough back that the stream's own guard no longer sees it.
-    earlier = f"At dusk the keeper {run} came over the sea." + varied(80, 100)
-    reply = f"\nA ship appeared far out. That night his daughter {run} rose. The bell rang."
+    reply = f"\nA ship appeared far out. That night his daughter {RUN} rose. The bell rang."
     engine = ScriptedEngine([reply + varied(16)] + [later()] * 5)
-    text, caller = write(engine, section(earlier, target=100), target=100)
-    assert run not in text
+    text, caller = write(engine, section(FAR_RUN, target=100), target=100)
+    assert RUN not in text
     assert "A ship appeared far out." in text and "The bell rang." in text
     assert any("copying a run of words" in n for n in notes(caller))
+
+
+def test_a_section_cut_short_by_the_last_look_is_continued_not_rewritten() -> None:
+    # The copied sentence is a third of the section: cut, it leaves the section short,
+    # and the writer goes on from what is left (its prompt still cached) rather than
+    # hand it to the extender, which would rewrite it.
+    engine = ScriptedEngine(
+        [f"\nA ship appeared far out. That night his daughter {RUN} rose." + varied(10)]
+        + [later()] * 5
+    )
+    text, _caller = write(engine, section(FAR_RUN, target=100), target=100)
+    assert RUN not in text and "A ship appeared far out." in text
+    assert LOW * 100 <= count_words(text) <= HIGH * 100
+    asked = [m["content"] for messages, _o in engine.calls for m in messages]
+    assert not any("rewritten text" in a for a in asked)
+    assert len(engine.calls) >= 2 and all(o["continue_final"] for _m, o in engine.calls)
 
 
 def test_lines_about_the_task_and_placeholders_are_cut_and_noted() -> None:
