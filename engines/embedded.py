@@ -29,7 +29,7 @@ from engines.base import (
 )
 from engines.chat_template import ChatTemplate
 from engines.errors import EngineError, EngineUnavailable
-from engines.held_text import HeldText, Moved, allow_moves, move_run
+from engines.held_text import HeldText, Moved, allow_moves, move_runs
 from engines.llama_call import Call, StopText, hold_end, schema_grammar
 from engines.profiles import DEFAULT_SINK_TOKENS, get_profile, trained_context
 from engines.profiles import llama_kwargs as profile_kwargs
@@ -140,7 +140,7 @@ class EmbeddedEngine(Engine):
             self._tokens = TokenTable(texts)
         return self._tokens
 
-    def _prompt_tokens(self, prompt: str) -> tuple[list[int], Moved | None]:
+    def _prompt_tokens(self, prompt: str) -> tuple[list[int], list[Moved]]:
         """The prompt's tokens (see ``HeldText.prompt_tokens``)."""
         bos = [self._llm.token_bos()] if self._add_bos else []
         tokens, moved = self._held.prompt_tokens(prompt, lambda t: self.tokenize(t, special=True))
@@ -184,17 +184,16 @@ class EmbeddedEngine(Engine):
             started = time.perf_counter()
             tokens, moved = self._prompt_tokens(prompt)
             if sliding:
-                tokens, moved = self._fit_sinks(tokens, max_tokens), None
+                tokens, moved = self._fit_sinks(tokens, max_tokens), []
             cached = ready = self._cached_prefix(tokens) if self._llm.n_tokens else 0
             call = Call(max_tokens, temperature, repeat_penalty, list(stop or []), on_token, cancel)
             call.grammar, call.seed = self._grammar(schema) if schema else None, options.seed
             call.processors = self._processors(len(tokens), prose, schema, min_tokens, call)
             try:
-                if moved is not None and self._llm.n_tokens:
+                if moved and self._llm.n_tokens:
                     # The text kept in view moved: its cached tokens are moved with it.
                     bos = 1 if self._add_bos else 0
-                    ready = move_run(self._llm, moved, ready, tokens, bos)
-                    cached = min(cached, moved.at + bos) + ready - (moved.at + bos)
+                    ready, cached = move_runs(self._llm, moved, cached, tokens, bos)
                 if not self._prefill(tokens, ready, call):
                     finish = "cancelled"
                 elif sliding:

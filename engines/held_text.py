@@ -5,7 +5,7 @@ A prompt that extends the held text reuses its tokens up to where the texts part
 sections leave it and the note standing for them changes, so the new prompt is the
 held one with its middle replaced, ``A + X + C + D`` where the cache holds
 ``A + B + C + E``. ``C`` (the text kept in view, thousands of tokens) need not be
-evaluated again: its keys and values are moved to follow ``X`` (see ``move_run``), the
+evaluated again: its keys and values are moved to follow ``X`` (see ``move_runs``), the
 way llama.cpp's server reuses cache chunks (``--cache-reuse``) and its context shift
 keeps the latest tokens. ``C``'s cached values were computed with ``B`` before them;
 the model reads them as its context shift leaves them, which keeps its text coherent
@@ -25,6 +25,8 @@ _SPACE = (b" ", b"\n", b"\t")
 # A held run is moved rather than evaluated again only from this many bytes (about 250
 # tokens of English): shorter ones cost little to compute and may match by chance.
 MIN_RUN_BYTES = 1024
+# Runs moved for one prompt at most (each waits in a sequence of its own).
+MAX_RUNS = 3
 # Bytes of held text looked up in the new prompt; probes start this far apart (a run
 # of MIN_RUN_BYTES holds at least one whole probe).
 PROBE_BYTES, PROBE_STRIDE = 64, 384
@@ -70,26 +72,30 @@ class HeldText:
         self.tokens, self.ends = list(evaluated), ends
         self.data = b"".join(pieces)
 
-    def prompt_tokens(self, prompt: str, tokenize: Tokenize) -> tuple[list[int], Moved | None]:
+    def prompt_tokens(self, prompt: str, tokenize: Tokenize) -> tuple[list[int], list[Moved]]:
         """The prompt's tokens, reusing the held ones where the texts agree: the common
-        prefix, and a long held run found again later in the prompt (``Moved``)."""
+        prefix, and up to MAX_RUNS long held runs found again later in the prompt, in
+        the same order (``Moved``: the view moved, or sentences were cut between them)."""
         data = prompt.encode("utf-8")
         agree = common_prefix(self.data, data)
         n = bisect.bisect_right(self.ends, agree)  # held tokens within the agreement
         if agree < len(self.data):
             n = self._back_to_space(n, data)
-        start = self.ends[n - 1] if n else 0
-        run = self._find_run(data, start, n) if agree < len(data) else None
-        if run is None:
-            rest = data[start:].decode("utf-8")
-            return self.tokens[:n] + (tokenize(rest) if rest else []), None
-        first, end, at_byte = run
-        between = data[start:at_byte].decode("utf-8")
-        head = self.tokens[:n] + (tokenize(between) if between else [])
-        moved = Moved(first, end - first, len(head))
-        after = at_byte + self.ends[end - 1] - self._start(first)
-        tail = data[after:].decode("utf-8")
-        return head + self.tokens[first:end] + (tokenize(tail) if tail else []), moved
+        tokens = self.tokens[:n]
+        start, held = self._start(n), n
+        moved: list[Moved] = []
+        while agree < len(data) and len(moved) < MAX_RUNS:
+            run = self._find_run(data, start, held)
+            if run is None:
+                break
+            first, end, at_byte = run
+            between = data[start:at_byte].decode("utf-8")
+            tokens += tokenize(between) if between else []
+            moved.append(Moved(first, end - first, len(tokens)))
+            tokens += self.tokens[first:end]
+            start, held = at_byte + self.ends[end - 1] - self._start(first), end
+        rest = data[start:].decode("utf-8")
+        return tokens + (tokenize(rest) if rest else []), moved
 
     def _back_to_space(self, n: int, data: bytes) -> int:
         # The texts part ways: go back to a token end where the prompt goes on with
@@ -107,7 +113,8 @@ class HeldText:
         ``data`` at byte ``p >= start``, of at least MIN_RUN_BYTES: ``(i, j, p)``."""
         held = self.data
         probe_at = self._start(first)
-        while probe_at + MIN_RUN_BYTES <= len(held):
+        # A run may reach back before the probe that finds it.
+        while probe_at + PROBE_BYTES <= len(held):
             p = data.find(held[probe_at : probe_at + PROBE_BYTES], start)
             if p >= 0:
                 forward = common_prefix(held[probe_at:], data[p:])
@@ -142,45 +149,52 @@ def _common_suffix(a: bytes, b: bytes) -> int:
     return n
 
 
-def move_run(llm: Any, moved: Moved, cached: int, tokens: list[int], offset: int) -> int:
-    """Move the held run ``moved`` in llama.cpp's KV cache to its place in the prompt
+def move_runs(
+    llm: Any, runs: list[Moved], cached: int, tokens: list[int], offset: int
+) -> tuple[int, int]:
+    """Move the held ``runs`` in llama.cpp's KV cache to their places in the prompt
     ``tokens`` (whose first ``cached`` tokens the cache holds; ``offset``: tokens before
-    the held ones, a BOS), evaluating only what comes between; the tokens the cache
-    now holds from the start. The run waits in sequence 1 while sequence 0 is cut back
-    and evaluated up to it (llama.cpp evaluates a sequence only at its end), is
-    shifted, and is copied back."""
+    the held ones, a BOS), evaluating only what comes between. Returns the tokens the
+    cache now holds from the start, and how many of them were not evaluated. Each run
+    waits in a sequence of its own while sequence 0 is cut back and evaluated up to it
+    (llama.cpp evaluates a sequence only at its end), is shifted, and is copied back."""
     import llama_cpp
 
     memory = llm._ctx.memory
-    src, at = moved.held + offset, moved.at + offset
-    # The prompt's last token is evaluated by the completion itself (its logits are
-    # what the first answer token is sampled from).
-    n = min(moved.length, len(tokens) - 1 - at)
-    cached = min(cached, at)
-    llama_cpp.llama_memory_seq_cp(memory, 0, 1, src, src + n)
+    # Where each run is held, where it goes, and its length; the prompt's last token is
+    # evaluated by the completion itself (its logits are what the answer starts from).
+    places = [
+        (r.held + offset, r.at + offset, min(r.length, len(tokens) - 1 - r.at - offset))
+        for r in runs
+    ]
+    places = [p for p in places if p[2] > 0 and p[1] >= cached]
+    for seq, (src, _at, n) in enumerate(places, start=1):
+        llama_cpp.llama_memory_seq_cp(memory, 0, seq, src, src + n)
     llama_cpp.llama_memory_seq_rm(memory, 0, cached, -1)
     llm.n_tokens = cached
     try:
-        if at > cached:
-            llm.eval(tokens[cached:at])
-        llama_cpp.llama_memory_seq_add(memory, 1, src, src + n, at - src)
-        llama_cpp.llama_memory_seq_cp(memory, 1, 0, at, at + n)
+        for seq, (src, at, n) in enumerate(places, start=1):
+            if at > llm.n_tokens:
+                llm.eval(tokens[llm.n_tokens : at])
+            llama_cpp.llama_memory_seq_add(memory, seq, src, src + n, at - src)
+            llama_cpp.llama_memory_seq_cp(memory, seq, 0, at, at + n)
+            llm.input_ids[at : at + n] = tokens[at : at + n]
+            llm.n_tokens = at + n
     finally:
-        llama_cpp.llama_memory_seq_rm(memory, 1, -1, -1)
-    llm.input_ids[at : at + n] = tokens[at : at + n]
-    llm.n_tokens = at + n
-    llm._requires_eval = True  # the logits at hand are not the run's last token's
-    return at + n
+        for seq in range(1, len(places) + 1):
+            llama_cpp.llama_memory_seq_rm(memory, seq, -1, -1)
+    llm._requires_eval = True  # the logits at hand are not the last run's last token's
+    return int(llm.n_tokens), cached + sum(n for _src, _at, n in places)
 
 
 def allow_moves(llm: Any) -> None:
-    """Give ``llm`` a context with a second sequence on one shared cache, which
-    ``move_run`` parks a run in (llama-cpp-python makes contexts of one)."""
+    """Give ``llm`` a context with more sequences on one shared cache, which
+    ``move_runs`` parks runs in (llama-cpp-python makes contexts of one)."""
     from llama_cpp import _internals
 
     params = llm.context_params
-    if params.n_seq_max >= 2 and params.kv_unified:
+    if params.n_seq_max > MAX_RUNS and params.kv_unified:
         return
-    params.n_seq_max, params.kv_unified = 2, True
+    params.n_seq_max, params.kv_unified = MAX_RUNS + 1, True
     llm._ctx.close()
     llm._ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=llm.verbose)

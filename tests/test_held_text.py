@@ -46,26 +46,39 @@ KEPT = " ".join(f"The keeper of tower {i} lit the lamp at dusk." for i in range(
 def test_text_kept_in_view_is_found_again_after_the_text_before_it_changed() -> None:
     h = held(f"{HEAD} none yet. <assistant> The first fires burned on hills. {KEPT} And then")
     prompt = f"{HEAD} fires burned on hills first. <assistant> {KEPT}\n\n## Lamps\n"
-    tokens, moved = h.prompt_tokens(prompt, tokenize)
+    tokens, runs = h.prompt_tokens(prompt, tokenize)
     assert detokenize(tokens) == prompt
-    assert moved is not None
+    assert len(runs) == 1
+    moved = runs[0]
     run = tokens[moved.at : moved.at + moved.length]
     assert run == h.tokens[moved.held : moved.held + moved.length]
     assert detokenize(run).strip().startswith("The keeper of tower 0")
     assert len(detokenize(run).encode()) >= len(KEPT) - 20
 
 
+def test_each_long_run_between_cut_sentences_is_found_again() -> None:
+    # A sentence cut from the middle of the kept text leaves two runs.
+    more = " ".join(f"The sea at mark {i} was calm and grey before the storm." for i in range(40))
+    h = held(f"{HEAD} none. <assistant> Gone now. {KEPT} A copied sentence here. {more} And")
+    prompt = f"{HEAD} new note. <assistant> {KEPT} {more}\n\n## Next\n"
+    tokens, runs = h.prompt_tokens(prompt, tokenize)
+    assert detokenize(tokens) == prompt
+    assert len(runs) == 2
+    texts = [detokenize(tokens[r.at : r.at + r.length]) for r in runs]
+    assert "tower 0 " in texts[0] and "mark 39 " in texts[1]
+
+
 def test_a_prompt_that_extends_the_held_text_moves_nothing() -> None:
     text = f"{HEAD} none. <assistant> {KEPT}"
-    tokens, moved = held(text).prompt_tokens(text + " More words.", tokenize)
-    assert moved is None and detokenize(tokens) == text + " More words."
+    tokens, runs = held(text).prompt_tokens(text + " More words.", tokenize)
+    assert runs == [] and detokenize(tokens) == text + " More words."
 
 
 def test_a_short_run_is_evaluated_again_not_moved() -> None:
     short = KEPT[: MIN_RUN_BYTES // 2]
     h = held(f"{HEAD} none. <assistant> Gone now. {short} end")
-    tokens, moved = h.prompt_tokens(f"{HEAD} new. <assistant> {short} next", tokenize)
-    assert moved is None
+    tokens, runs = h.prompt_tokens(f"{HEAD} new. <assistant> {short} next", tokenize)
+    assert runs == []
 
 
 words = st.lists(st.sampled_from(["the", "lamp", "keeper", "tower", "sea", "lit", "\n", "."]))
@@ -80,10 +93,12 @@ def test_the_tokens_always_spell_the_prompt_and_a_moved_run_is_held_as_is(
     old = " ".join(a + b) + " " + kept + " " + " ".join(e)
     new = " ".join(a + x) + " " + kept[cut:] + " " + " ".join(d)
     h = held(old)
-    tokens, moved = h.prompt_tokens(new, tokenize)
+    tokens, runs = h.prompt_tokens(new, tokenize)
     assert detokenize(tokens) == new
-    if moved is not None:
+    for moved in runs:
         run = tokens[moved.at : moved.at + moved.length]
         assert run == h.tokens[moved.held : moved.held + moved.length]
         assert len(detokenize(run).encode()) >= MIN_RUN_BYTES
-        assert moved.held + moved.length <= len(h.tokens)
+    # In order, apart, in the prompt and in what is held alike.
+    for a, b in zip(runs, runs[1:], strict=False):
+        assert a.at + a.length <= b.at and a.held + a.length <= b.held
