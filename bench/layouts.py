@@ -18,12 +18,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from agents.events import Emit, Event, Notice, SectionDone
 from agents.runner import Runner
-from engines import Engine, open_engine
+from engines import Engine, Message, open_engine
 from storage import Database, open_database
 from storage.calls import list_calls
 from storage.outline import add_node
@@ -66,7 +67,12 @@ class LayoutFigures:
     # time beyond it is longform's (gates, memory, storage).
     engine_seconds: float
     wall_over_engine: float
-    calls_by_agent: dict[str, int]  # writer, extender, bible
+    # The writer's mean prompt (weighted by what each call wrote), and the completion
+    # tokens at the raw decode rate measured after a prompt that long.
+    mean_context: int = 0
+    decode_at_context_seconds: float = 0.0
+    wall_over_decode_at_context: float = 0.0
+    calls_by_agent: dict[str, int] = field(default_factory=dict)  # writer, extender, bible
 
 
 def say(message: str) -> None:
@@ -107,6 +113,22 @@ def decode_rate(engine: Engine) -> tuple[int, float]:
     """Completion tokens and seconds of one plain chat (the engine's raw decode)."""
     c = engine.chat([{"role": "user", "content": DECODE_PROMPT}], max_tokens=256)
     return c.usage.completion_tokens, c.usage.seconds
+
+
+def decode_rate_at(engine: Engine, context: int) -> float:
+    """Tokens/s of a plain decode after ``context`` tokens of prompt (on a CPU decoding
+    slows as the context fills): 256 tokens, held from ending early."""
+    filler = " ".join(f"The lamp {i} burned on the tower above the sea." for i in range(context))
+    words = filler.split()
+    while len(words) > 8 and engine.count_tokens(" ".join(words)) > context:
+        words = words[: int(len(words) * 0.9)]
+    messages: list[Message] = [
+        {"role": "user", "content": DECODE_PROMPT},
+        {"role": "assistant", "content": " ".join(words)},
+    ]
+    engine.chat(messages, max_tokens=1, continue_final=True)  # the prompt, computed once
+    c = engine.chat(messages, max_tokens=256, min_tokens=256, continue_final=True)
+    return c.usage.completion_tokens / c.usage.seconds if c.usage.seconds else 0.0
 
 
 def flush_cache(engine: Engine) -> None:
@@ -165,7 +187,25 @@ def run_layout(
         wall_over_decode=round(wall / decode, 2) if decode else 0.0,
         engine_seconds=round(sum(c.seconds for c in calls), 1),
         wall_over_engine=round(wall / sum(c.seconds for c in calls), 2) if calls else 0.0,
+        mean_context=mean_context(calls),
         calls_by_agent=dict(Counter(c.agent for c in calls)),
+    )
+
+
+def mean_context(calls: list[Any]) -> int:
+    """The writer calls' prompt tokens, weighted by the tokens each one wrote."""
+    writer = [c for c in calls if c.agent == "writer" and c.completion_tokens]
+    out = sum(c.completion_tokens for c in writer)
+    return round(sum(c.prompt_tokens * c.completion_tokens for c in writer) / out) if out else 0
+
+
+def at_context(engine: Engine, f: LayoutFigures) -> LayoutFigures:
+    """``f`` with the decode time its completion takes at its mean context."""
+    rate = decode_rate_at(engine, f.mean_context) if f.mean_context else 0.0
+    seconds = f.completion_tokens / rate if rate else 0.0
+    ratio = round(f.wall_seconds / seconds, 2) if seconds else 0.0
+    return replace(
+        f, decode_at_context_seconds=round(seconds, 1), wall_over_decode_at_context=ratio
     )
 
 
@@ -184,6 +224,9 @@ def table(figures: list[LayoutFigures]) -> str:
         ("wall / raw decode", "wall_over_decode"),
         ("engine time, calls summed (s)", "engine_seconds"),
         ("wall / engine time", "wall_over_engine"),
+        ("writer's mean prompt (tokens)", "mean_context"),
+        ("decode time at that context (s)", "decode_at_context_seconds"),
+        ("wall / decode at that context", "wall_over_decode_at_context"),
     ]
     head = f"| {'figure':<38} | " + " | ".join(f"{f.layout:>12}" for f in figures) + " |"
     lines = [head, "|" + "-" * 40 + "|" + "|".join("-" * 14 for _ in figures) + "|"]
@@ -238,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             run_layout(db, engine, layout, instruction, args.words, plan, rate, args.bible)
             for layout in LAYOUTS
         ]
+        figures = [at_context(engine, f) for f in figures]
     finally:
         db.close()
         engine.close()
