@@ -168,7 +168,9 @@ class Runner:
         bible = self.bible if self.bible is not None else work.mode == Mode.AGENTWRITE
         with self.db.transaction() as s:
             brief = chapter_brief(s, work.id, chapter, index, bible=bible)
-        caller = Caller(self.stages.of(Stage.PLANNER), cancel=self.control.cancel)
+        # Mid-run, planning is a side job: on the writer's engine it would evict the text
+        # the next section's prompt extends.
+        caller = Caller(self.stages.aside(Stage.PLANNER), cancel=self.control.cancel)
         planner = Planner(caller)
         whole = PlannedSection(chapter.title, chapter.goal, chapter.target_words, [], chapter.level)
         try:

@@ -36,8 +36,9 @@ from engines.profiles import llama_kwargs as profile_kwargs
 from engines.prose import TokenTable, prose_processor
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-# Window of the side engine: a passage and its extracted facts fit in it.
-SIDE_CONTEXT = 2048
+# Window of the side engine: a passage and its extracted facts, a chapter's brief and
+# its plan, or a stalled section and its lengthening fit in it.
+SIDE_CONTEXT = 4096
 DEFAULT_VIEW_TOKENS = 2048
 # Prompt tokens evaluated between two looks at the cancel flag (about 0.3 s here).
 PREFILL_CHUNK = 256

@@ -11,7 +11,7 @@ from agents.chapters import plan_view
 from agents.events import Event, Notice, SectionDone
 from agents.runner import Runner
 from agents.runs import RunControl
-from engines import Message
+from engines import Engine, Message
 from memory.context import WrittenSection, fit_window
 from storage import Database
 from storage.calls import list_calls
@@ -119,6 +119,31 @@ def test_each_chapter_is_planned_when_reached_from_what_was_written(db: Database
         f"chapter {i} planned: {len([x for x in sections if x.parent_id == c.id])} sections"
         for i, c in enumerate(chapters, start=1)
     ]
+
+
+class WithSide(ScriptedEngine):
+    """A writer's engine with a side engine of its own, as the embedded one has."""
+
+    def __init__(self, side: ScriptedEngine) -> None:
+        super().__init__([Novel()] * 2000)
+        self.side = side
+
+    def side_engine(self) -> Engine:
+        return self.side
+
+
+def test_a_chapter_reached_mid_run_is_planned_on_the_side_engine(db: Database) -> None:
+    # On the writer's engine the planning calls would evict its cached text.
+    work_id = novel(db)
+    side = ScriptedEngine([Novel()] * 2000)
+    side.name = "side"
+    Runner(db, WithSide(side)).run(work_id)
+    with db.transaction() as s:
+        calls = list_calls(s, work_id)
+        chapters = {n.id for n in list_nodes(s, work_id) if n.level == "chapter"}
+    planned = [c for c in calls if c.agent == "planner" and c.node_id in chapters]
+    assert len(planned) >= 3 and {c.engine for c in planned} == {"side"}
+    assert {c.engine for c in calls if c.agent == "writer"} == {"scripted"}
 
 
 def test_a_paused_book_resumes_without_planning_a_chapter_again(db: Database) -> None:
