@@ -175,15 +175,15 @@ class EmbeddedEngine(Engine):
         stop, temperature = options.stop, options.temperature
         repeat_penalty, min_tokens = options.repeat_penalty, options.min_tokens
         prompt = self.render(messages, continue_final=options.continue_final)
-        n_prompt = len(self._prompt_tokens(prompt)[0])
-        sliding = self.profile.kind == "sink" and (
-            n_prompt + max_tokens + WINDOW_MARGIN > self.context_length
-        )
-        if not sliding:
-            max_tokens = self.fit_max_tokens(n_prompt, max_tokens)
         with self._lock:
             started = time.perf_counter()
+            # Once, under the lock: what the cache holds decides the tokens.
             tokens, moved = self._prompt_tokens(prompt)
+            sliding = self.profile.kind == "sink" and (
+                len(tokens) + max_tokens + WINDOW_MARGIN > self.context_length
+            )
+            if not sliding:
+                max_tokens = self.fit_max_tokens(len(tokens), max_tokens)
             if sliding:
                 tokens, moved = self._fit_sinks(tokens, max_tokens), []
             cached = ready = self._cached_prefix(tokens) if self._llm.n_tokens else 0
