@@ -45,7 +45,11 @@ class Settings(BaseSettings):
         "those before it; the rest is told in a note): default 2048 on the embedded "
         "engine, the whole window on a server",
     )
-    db: Path | None = Field(None, description="database file (default: in LONGFORM_HOME)")
+    db: str | None = Field(
+        None,
+        description="database: a SQLite file (default: in LONGFORM_HOME) or a PostgreSQL "
+        "URL, postgresql://user@host/database, for a store many processes share",
+    )
     stages: dict[str, str] = Field(
         default_factory=dict,
         description="an engine for a stage (planner, writer, extender, memory, judge): "

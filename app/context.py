@@ -30,14 +30,15 @@ class Context:
     warn: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr))
 
     @property
-    def db_path(self) -> Path:
-        return self.settings.db or locations.db_path()
+    def db_where(self) -> str:
+        """The database: a SQLite file's path or a server's URL."""
+        return self.settings.db or str(locations.db_path())
 
     @property
     def db(self) -> Database:
         with self._lock:
             if self._db is None:
-                self._db = open_database(self.db_path)
+                self._db = open_database(self.db_where)
             return self._db
 
     @property
@@ -91,7 +92,7 @@ class Context:
 
 def make_context(
     config: Path | None = None,
-    db: Path | None = None,
+    db: str | None = None,
     chat_template: Path | None = None,
     stages: dict[str, str] | None = None,
 ) -> Context:

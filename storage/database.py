@@ -1,4 +1,6 @@
-"""The database: one SQLite file, WAL, a busy timeout, migrated to head on open."""
+"""The database, migrated to head on open: a SQLite file (WAL, a busy timeout) by
+default, or a PostgreSQL server named by a URL (``postgresql://user@host/db``) when
+many processes or machines share one store."""
 
 from __future__ import annotations
 
@@ -15,14 +17,15 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import StorageError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_S = 10  # a database server that does not answer
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -40,10 +43,42 @@ def alembic_config() -> Config:
     return cfg
 
 
-def make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-    event.listen(engine, "connect", _on_connect)
-    return engine
+def is_url(where: Path | str) -> bool:
+    return "://" in str(where)
+
+
+def database_url(where: Path | str) -> URL:
+    """The SQLAlchemy URL of a database: a path is a SQLite file; ``postgresql://``
+    (or ``postgres://``) is PostgreSQL through psycopg; any other URL is used as given."""
+    if not is_url(where):
+        return URL.create("sqlite", database=str(Path(where).expanduser()))
+    try:
+        url = make_url(str(where))
+    except ArgumentError as exc:
+        raise StorageError(f"{where!r} is not a database URL: {exc}") from exc
+    if url.drivername in {"postgresql", "postgres"}:
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise StorageError(
+            f"{url.get_backend_name()}: longform keeps its works in SQLite (a file path) or "
+            "PostgreSQL (postgresql://user@host/database)"
+        )
+    return url
+
+
+def make_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _on_connect)
+        return engine
+    try:
+        return create_engine(
+            url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+        )
+    except ImportError as exc:  # no driver
+        raise StorageError(
+            f"{url.drivername} needs its driver: pip install 'longform[postgres]' ({exc})"
+        ) from exc
 
 
 def migrate(engine: Engine) -> None:
@@ -66,21 +101,30 @@ def migrate(engine: Engine) -> None:
 
 
 class Database:
-    """A migrated database and its session factory."""
+    """A migrated database and its session factory. ``where`` is a SQLite file's path
+    or a database URL; ``name`` is what a person reads (a URL without its password)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine = make_engine(path)
+    def __init__(self, where: Path | str) -> None:
+        self.url = database_url(where)
+        self.dialect = self.url.get_backend_name()
+        # The SQLite file (None on a server).
+        self.path = Path(self.url.database or "") if self.dialect == "sqlite" else None
+        self.name = str(self.path) if self.path else self.url.render_as_string(True)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(self.url)
         try:
             migrate(self.engine)
         except DatabaseError as exc:
-            why = f"{exc.orig}"
-            if not os.access(path.parent, os.W_OK) or (
-                path.exists() and not os.access(path, os.W_OK)
+            why = " ".join(f"{exc.orig}".split())
+            path = self.path
+            if path is not None and (
+                not os.access(path.parent, os.W_OK)
+                or (path.exists() and not os.access(path, os.W_OK))
             ):
                 why += " (it is read-only here: longform writes its database and journal there)"
-            raise StorageError(f"cannot open database {path}: {why}") from exc
+            self.engine.dispose()
+            raise StorageError(f"cannot open database {self.name}: {why}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._open = threading.local()
 
@@ -93,24 +137,24 @@ class Database:
             with self._sessions.begin() as session:
                 yield session
         except OperationalError as exc:
-            raise StorageError(_failure(self.path, exc)) from exc
+            raise StorageError(_failure(self.name, exc)) from exc
         finally:
             self._open.depth -= 1
 
     def in_transaction(self) -> bool:
         """Whether this thread has a transaction open (no model or server call may be
-        made then: it would hold SQLite's write lock for as long as the call takes)."""
+        made then: it would hold the database's locks for as long as the call takes)."""
         return getattr(self._open, "depth", 0) > 0
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def _failure(path: Path, exc: OperationalError) -> str:
+def _failure(path: str, exc: OperationalError) -> str:
     """What a person reads when the database cannot take a change; nothing committed
-    before it is lost (SQLite rolls the change back whole)."""
-    said = str(exc.orig).lower()
-    if "full" in said:
+    before it is lost (the change is rolled back whole)."""
+    said = " ".join(str(exc.orig).split()).lower()
+    if "full" in said or "no space left" in said:
         why = f"the disk holding {path} is full"
     elif "readonly" in said or "read-only" in said:
         why = f"{path} is read-only"
@@ -121,5 +165,6 @@ def _failure(path: Path, exc: OperationalError) -> str:
     return f"{why}; the change was not saved (what was saved before is kept): fix it and run again"
 
 
-def open_database(path: Path | str) -> Database:
-    return Database(Path(path))
+def open_database(where: Path | str) -> Database:
+    """The database at a SQLite file's path or a ``postgresql://`` URL."""
+    return Database(where)

@@ -1,8 +1,10 @@
-"""Full-text search over the current text of passages (SQLite FTS5, BM25 ranking).
+"""Full-text search over the current text of passages: SQLite's FTS5 (BM25 ranking),
+or PostgreSQL's text search (``tsvector``, ``ts_rank_cd``) on a server; one interface.
 
 The index holds one row per node: its latest passage. Chinese has no spaces between
 words, so CJK characters are indexed (and searched) as single-character tokens and
-queried as adjacent pairs.
+queried as adjacent pairs. English words are stemmed (Porter; PostgreSQL's English
+Snowball stemmer).
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ CREATE_INDEX = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {INDEX} USING fts5("
     "content, work_id UNINDEXED, node_id UNINDEXED, passage_id UNINDEXED, "
     "tokenize='porter unicode61')"
+)
+# PostgreSQL: a plain table with an expression index over its text's tsvector.
+_TSV = "to_tsvector('english', content)"
+CREATE_INDEX_POSTGRES = (
+    f"CREATE TABLE IF NOT EXISTS {INDEX} (content TEXT NOT NULL, work_id INTEGER NOT NULL, "
+    "node_id INTEGER NOT NULL, passage_id INTEGER NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS ix_{INDEX}_text ON {INDEX} USING gin ({_TSV})",
+    f"CREATE INDEX IF NOT EXISTS ix_{INDEX}_node ON {INDEX} (node_id)",
 )
 _CJK = re.compile(r"([\u4e00-\u9fff])")
 _ENGLISH = re.compile(r"[A-Za-z]{3,}")
@@ -106,25 +116,46 @@ class Hit:
     node_id: int
     passage_id: int
     content: str
-    score: float  # higher is better (negated BM25)
+    score: float  # higher is better (negated BM25; PostgreSQL's cover density rank)
 
 
 def index_text(content: str) -> str:
     return _CJK.sub(r" \1 ", content)
 
 
-def query_terms(query: str, limit: int = 24) -> str:
-    """An FTS5 OR-query of the query's keywords (English words, Chinese character pairs)."""
-    terms: list[str] = []
+def keywords(query: str, limit: int = 24) -> list[tuple[str, ...]]:
+    """The query's keywords: English words, and Chinese characters as adjacent pairs."""
+    terms: list[tuple[str, ...]] = []
     for word in _ENGLISH.findall(query.lower()):
-        if word not in STOPWORDS and f'"{word}"' not in terms:
-            terms.append(f'"{word}"')
+        if word not in STOPWORDS and (word,) not in terms:
+            terms.append((word,))
     for run in _CJK_RUN.findall(query):
         for i in range(len(run) - 1):
-            pair = f'"{run[i]} {run[i + 1]}"'
+            pair = (run[i], run[i + 1])
             if pair not in terms:
                 terms.append(pair)
-    return " OR ".join(terms[:limit])
+    return terms[:limit]
+
+
+def query_terms(query: str, limit: int = 24) -> str:
+    """An FTS5 OR-query of the query's keywords."""
+    return " OR ".join(f'"{" ".join(t)}"' for t in keywords(query, limit))
+
+
+def tsquery_terms(query: str, limit: int = 24) -> str:
+    """The same keywords as a PostgreSQL ``to_tsquery`` text (a pair as a phrase)."""
+    return " | ".join(f"({' <-> '.join(t)})" for t in keywords(query, limit))
+
+
+def _postgres(bind: Session | Connection) -> bool:
+    dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+    return dialect.name == "postgresql"
+
+
+def create_index(conn: Connection) -> None:
+    """Create the index (in the migration that adds it)."""
+    for statement in CREATE_INDEX_POSTGRES if _postgres(conn) else (CREATE_INDEX,):
+        conn.execute(text(statement))
 
 
 def index_passage(
@@ -149,17 +180,25 @@ def search_passages(
     exclude_nodes: tuple[int, ...] = (),
 ) -> list[Hit]:
     """The passages of a work that best match ``query`` (BM25), best first."""
-    match = query_terms(query)
+    postgres = _postgres(session)
+    match = tsquery_terms(query) if postgres else query_terms(query)
     if not match:
         return []
-    rows = session.execute(
-        text(
+    # Nodes deleted since (with their passages) leave rows behind: skip them.
+    live = "AND node_id IN (SELECT id FROM outline_nodes)"
+    if postgres:
+        sql = (
+            f"SELECT node_id, passage_id, content, -ts_rank_cd({_TSV}, q) AS rank "
+            f"FROM {INDEX}, to_tsquery('english', :q) AS q "
+            f"WHERE {_TSV} @@ q AND work_id = :w {live} ORDER BY rank LIMIT :k"
+        )
+    else:
+        sql = (
             f"SELECT node_id, passage_id, content, bm25({INDEX}) AS rank FROM {INDEX} "
-            f"WHERE {INDEX} MATCH :q AND work_id = :w "
-            # Nodes deleted since (with their passages) leave rows behind: skip them.
-            "AND node_id IN (SELECT id FROM outline_nodes) ORDER BY rank LIMIT :k"
-        ),
-        {"q": match, "w": work_id, "k": limit + len(exclude_nodes)},
+            f"WHERE {INDEX} MATCH :q AND work_id = :w {live} ORDER BY rank LIMIT :k"
+        )
+    rows = session.execute(
+        text(sql), {"q": match, "w": work_id, "k": limit + len(exclude_nodes)}
     ).all()
     hits = [
         Hit(int(r.node_id), int(r.passage_id), _CJK_SPACED.sub(r"\1", r.content), -float(r.rank))

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,9 +23,42 @@ def longform_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test of stored data that needs no model runs on both stores: a SQLite file and
+    a real PostgreSQL server. (With the real model it runs on SQLite only: the model's
+    time would be spent twice for nothing the store changes.)"""
+    if "db" in metafunc.fixturenames and "embedded" not in metafunc.fixturenames:
+        metafunc.parametrize("db", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real PostgreSQL 16 server (the ``pgserver`` package), started once."""
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(tmp_path / "test.db")
+def postgres_url(postgres: Any) -> Iterator[str]:
+    """The URL of a new, empty database on the test server, dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    postgres.psql(f"CREATE DATABASE {name};")
+    yield postgres.get_uri(name)
+    postgres.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
+
+
+@pytest.fixture
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database: SQLite, or PostgreSQL when parametrised so."""
+    backend = getattr(request, "param", "sqlite")
+    where = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+    database = open_database(where or tmp_path / "test.db")
     yield database
     database.close()
 

@@ -127,11 +127,11 @@ def test_fusion_rewards_passages_both_rankings_agree_on() -> None:
 def test_upgrading_from_0002_keeps_the_rows_and_adds_the_vector_table(tmp_path: Path) -> None:
     from alembic import command
 
-    from storage.database import alembic_config, make_engine
+    from storage.database import alembic_config, database_url, make_engine
     from storage.search import search_passages
 
     path = tmp_path / "old.db"
-    engine = make_engine(path)
+    engine = make_engine(database_url(path))
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

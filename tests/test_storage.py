@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 from storage import NotFoundError, StorageError, open_database
 from storage.memories import (
@@ -102,8 +103,8 @@ def test_memory_edits_are_new_versions_with_authors(db) -> None:  # type: ignore
         assert list_memories(s, w.id) == []
         with pytest.raises(NotFoundError):
             memory_history(s, m.id)
-    conn = sqlite3.connect(db.path)  # deleting hides a memory; its versions stay
-    assert conn.execute("select count(*) from memory_versions").fetchone()[0] == 3
+    with db.engine.connect() as conn:  # deleting hides a memory; its versions stay
+        assert conn.execute(text("select count(*) from memory_versions")).scalar() == 3
 
 
 def test_unknown_ids_raise_not_found(db) -> None:  # type: ignore[no-untyped-def]
@@ -119,9 +120,9 @@ def test_deleting_a_work_removes_everything_under_it(db, tmp_path: Path) -> None
         add_memory(s, w.id, kind="summary", content="Sum.")
     with db.transaction() as s:
         delete_work(s, w.id)
-    conn = sqlite3.connect(db.path)
-    for table in ("outline_nodes", "passages", "memories", "memory_versions"):
-        assert conn.execute(f"select count(*) from {table}").fetchone()[0] == 0, table
+    with db.engine.connect() as conn:
+        for table in ("outline_nodes", "passages", "memories", "memory_versions"):
+            assert conn.execute(text(f"select count(*) from {table}")).scalar() == 0, table
 
 
 def test_full_text_search_finds_current_passages_best_first(db) -> None:  # type: ignore[no-untyped-def]
@@ -146,10 +147,10 @@ def test_full_text_search_finds_current_passages_best_first(db) -> None:  # type
 def test_upgrading_an_old_database_indexes_its_passages(tmp_path: Path) -> None:
     from alembic import command
 
-    from storage.database import alembic_config, make_engine
+    from storage.database import alembic_config, database_url, make_engine
 
     path = tmp_path / "old.db"
-    engine = make_engine(path)
+    engine = make_engine(database_url(path))
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

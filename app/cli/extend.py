@@ -171,7 +171,7 @@ def _extend_work(
                 "rounds": done.rounds,
                 "calls": done.calls,
                 "seconds": round(seconds, 1),
-                "db": str(c.db_path),
+                "db": c.db.name,
                 "out": str(out_file) if out_file else None,
             }
         )
@@ -181,7 +181,7 @@ def _extend_work(
     err.print(
         f"work {work_id}: {done.words_before} -> {words} words (target {to}) in "
         f"{done.rounds} round(s), {done.calls} model calls, {seconds:.0f} s; new versions "
-        f"saved in {c.db_path}" + (f" and {out_file}" if out_file else ""),
+        f"saved in {c.db.name}" + (f" and {out_file}" if out_file else ""),
         markup=False,
     )
 

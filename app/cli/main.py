@@ -40,8 +40,12 @@ cli = typer.Typer(
 def root(
     ctx: typer.Context,
     db: Annotated[
-        Path | None,
-        typer.Option("--db", help="Database file (default: $LONGFORM_HOME/longform.db)."),
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database: a SQLite file (default: $LONGFORM_HOME/longform.db), or "
+            "postgresql://user@host/database for a store that many processes share.",
+        ),
     ] = None,
     config: Annotated[
         Path | None,

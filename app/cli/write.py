@@ -278,7 +278,7 @@ def _finish(
                 "target_words": target,
                 "sections": sections,
                 "seconds": round(result.seconds, 1),
-                "db": str(c.db_path),
+                "db": c.db.name,
                 "out": str(out_file) if out_file else None,
             }
         )
@@ -286,5 +286,5 @@ def _finish(
     typer.echo(text)
     where = f" and {out_file}" if out_file else ""
     err.print(
-        f"work {work_id}: {result.words} words (target {target}), saved in {c.db_path}{where}"
+        f"work {work_id}: {result.words} words (target {target}), saved in {c.db.name}{where}"
     )

@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('node_id', 'number', name='uq_step_option')
     )
     # ### end Alembic commands ###
-    op.execute(search.CREATE_INDEX)
+    search.create_index(op.get_bind())
     search.rebuild_index(op.get_bind())
 
 
