@@ -1,17 +1,21 @@
-"""The batch runner: many works from one JSONL file, written concurrently, resumable.
+"""The batch runner: many works from one JSONL file, written concurrently, resumable,
+and shared by every process that runs the same batch on the same database.
 
 Each line is ``{"prompt", "length"}`` plus optional ``mode``, ``id`` and ``language``.
 Works are independent, so K run at once (a server batches their requests). The work of
-each line is kept in ``<results>.state.json`` (keyed by the file and the line's id), so
-the same command run again skips finished works and resumes the others. A failing work
-is retried with backoff, then recorded as failed; it never stops the others.
+each item is kept in the database (``storage.batches``: the batch's name, the item's id
+and content), so the same command run again skips finished works and resumes the
+others, and processes on other machines sharing a PostgreSQL database find the same
+works: the work's lease (``agents.leases``) lets one of them write it, the others go on
+with other items and come back to it, taking it over when its writer's lease lapses
+(a killed worker). A failing work is retried with backoff, then recorded as failed; it
+never stops the others.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -21,46 +25,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from agents.batch_file import BatchItem, load_batch
+from agents.batch_results import BatchState, ItemResult, ResultsFile, file_name
+from agents.errors import AgentError
 from agents.evaluation import score_text
 from agents.events import Emit, Event, ignore
 from agents.languages import LanguageUnsupported, require_language
-from agents.leases import writing
+from agents.leases import WorkBusy, writing
 from agents.runner import Runner
 from agents.runs import RunControl
 from engines import Engine, EngineError
 from engines.metrics import ServerTokens, scrape
 from storage import Database, NotFoundError
+from storage.batches import bind_entry, entry_work
 from storage.calls import list_calls
 from storage.passages import work_text
-from storage.works import create_work, get_work
+from storage.works import create_work, delete_work, get_work
 
 __all__ = ["BatchItem", "BatchRunner", "EnginePool", "ItemResult", "load_batch"]
 
-
-@dataclass
-class ItemResult:
-    """One line of the results file."""
-
-    id: str
-    line: int
-    work_id: int | None
-    status: str  # done | failed | unsupported (a language the model cannot write)
-    required: int
-    words: int = 0
-    s_l: float = 0.0
-    # The text's quality (``agents.quality``): S_l is 0 when it fails the gate.
-    s_l_gated: float = 0.0
-    passed: bool = False
-    reasons: list[str] = field(default_factory=list)
-    diversity: float = 0.0
-    seconds: float = 0.0  # model time over every run of the work
-    prompt_tokens: int = 0
-    cached_tokens: int = 0
-    tokens: int = 0  # completion tokens
-    path: str | None = None
-    error: str | None = None
-    attempts: int = 1
+# How often a process checks on items another process is writing (its lease lapses
+# after ``agents.leases.LEASE_SECONDS`` when that process is gone).
+POLL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -73,7 +61,15 @@ class BatchItemStarted(Event):
 @dataclass(frozen=True)
 class BatchItemDone(Event):
     result: ItemResult
-    skipped: bool = False  # finished by an earlier run
+    skipped: bool = False  # finished by an earlier run or another process
+
+
+@dataclass(frozen=True)
+class BatchItemsHeld(Event):
+    """Items another process is writing: this one waits for them, after its others."""
+
+    items: tuple[str, ...]
+    detail: str  # who writes the first of them
 
 
 @dataclass
@@ -135,29 +131,6 @@ class EnginePool:
         self._all.clear()
 
 
-class BatchState:
-    """``<results>.state.json``: the work of every batch key, and a log of runs."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        try:
-            data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        except (OSError, json.JSONDecodeError):
-            data = {}
-        self.works: dict[str, int] = dict(data.get("works", {}))
-        self.runs: list[dict[str, Any]] = list(data.get("runs", []))
-
-    def update(self, key: str = "", work_id: int = 0, run: dict[str, Any] | None = None) -> None:
-        with self._lock:
-            if key:
-                self.works[key] = work_id
-            if run is not None:
-                self.runs.append(run)
-            data = {"works": self.works, "runs": self.runs}
-            _write_atomic(self.path, json.dumps(data, indent=1))
-
-
 @dataclass
 class BatchRunner:
     db: Database
@@ -175,31 +148,43 @@ class BatchRunner:
     metrics_url: str | None = None
     force_language: bool = False  # write items even in a language the model failed
     sleep: Callable[[float], object] | None = None  # default: waits, or stops on cancel
+    # The batch's name in the database (default: the file's name without its suffix):
+    # every process running a batch of that name shares its works.
+    batch: str = ""
+    poll: float = POLL_SECONDS
 
     def run(self, items: Iterable[BatchItem]) -> BatchSummary:
         items = list(items)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._state = BatchState(self.results_path.with_suffix(".state.json"))
-        self._rows = self._read_results()
-        self._rows_lock = threading.Lock()
+        self._results = ResultsFile(self.results_path)
+        self._written: set[int] = set()  # works this run wrote (their calls are its tokens)
         started, since = time.perf_counter(), datetime.now(UTC).replace(tzinfo=None)
         before = scrape(self.metrics_url) if self.metrics_url else None
         summary = BatchSummary(results=[])
         pool = ThreadPoolExecutor(max_workers=max(1, self.concurrency))
         try:
-            futures = [pool.submit(self._item, item) for item in items]
-            for future in as_completed(futures):
-                result, skipped = future.result()
-                if result is None:
-                    summary.unfinished += 1
-                    continue
-                summary.results.append(result)
-                if skipped:
-                    summary.skipped += 1
-                elif result.status == "done":
-                    summary.done += 1
-                else:
-                    summary.failed += 1
+            queue = items
+            while queue:
+                held: list[BatchItem] = []
+                futures = {pool.submit(self._item, item): item for item in queue}
+                for future in as_completed(futures):
+                    result, outcome = future.result()
+                    if outcome == "held":
+                        held.append(futures[future])
+                    elif result is None:
+                        summary.unfinished += 1
+                    else:
+                        summary.results.append(result)
+                        summary.skipped += outcome == "skipped"
+                        summary.done += outcome == "done" and result.status == "done"
+                        summary.failed += outcome == "done" and result.status != "done"
+                # Items other processes write: come back to them when they are done,
+                # or take them over when their writer's lease lapses.
+                queue = sorted(held, key=lambda item: item.line)
+                if queue and self.cancel.wait(self.poll):
+                    summary.unfinished += len(queue)
+                    break
         except BaseException:
             self.cancel.set()  # Ctrl-C: running works stop at their next token
             raise
@@ -210,13 +195,14 @@ class BatchRunner:
         self._count_tokens(summary, since)
         after = scrape(self.metrics_url) if before is not None and self.metrics_url else None
         summary.server = after - before if before is not None and after is not None else None
-        self._state.update(run={"at": since.isoformat(timespec="seconds")} | summary.as_dict())
+        self._state.log({"at": since.isoformat(timespec="seconds")} | summary.as_dict())
         return summary
 
-    def _item(self, item: BatchItem) -> tuple[ItemResult | None, bool]:
+    def _item(self, item: BatchItem) -> tuple[ItemResult | None, str]:
+        """Write one item: its result and how it went (done: written or failed now;
+        skipped: finished before; held: another process writes it; unfinished)."""
         if self.cancel.is_set():
-            return None, False
-        key = f"{self.source.resolve()}#{item.id}"
+            return None, "unfinished"
         if not self.force_language:
             engine = self.engines.take()
             try:
@@ -224,18 +210,21 @@ class BatchRunner:
             except LanguageUnsupported as exc:
                 result = self._failed(item, None, str(exc), 0, status="unsupported")
                 self.emit(BatchItemDone(0, result))
-                return result, False
+                return result, "done"
             finally:
                 self.engines.give(engine)
-        work_id, resumed = self._work_for(item, key)
-        old = self._rows.get(item.id)
-        with self.db.transaction() as s:
-            finished = get_work(s, work_id).status == "done"
-        if finished and old is not None and old.status == "done" and old.work_id == work_id:
-            result = self._finish(item, work_id, old.attempts)
+        try:
+            work_id, resumed = self._work_for(item)
+        except AgentError as exc:
+            result = self._failed(item, None, str(exc), 0)
+            self.emit(BatchItemDone(0, result))
+            return result, "done"
+        if self._finished(work_id):  # by an earlier run, or by another process
+            old = self._results.rows.get(item.id)
+            attempts = old.attempts if old is not None and old.work_id == work_id else 1
+            result = self._finish(item, work_id, attempts)
             self.emit(BatchItemDone(work_id, result, skipped=True))
-            return result, True
-        self.emit(BatchItemStarted(work_id, item.id, item.length, resumed))
+            return result, "skipped"
         attempts = 0
         while True:
             attempts += 1
@@ -243,7 +232,13 @@ class BatchRunner:
             try:
                 control = RunControl(cancel=self.cancel)
                 with writing(self.db, work_id):  # one writer per work
+                    if attempts == 1:
+                        self.emit(BatchItemStarted(work_id, item.id, item.length, resumed))
+                    self._written.add(work_id)
                     ran = Runner(self.db, engine, emit=self.emit, control=control).run(work_id)
+            except WorkBusy as exc:  # another process writes it: come back to it later
+                self.emit(BatchItemsHeld(work_id, (item.id,), str(exc)))
+                return None, "held"
             except EngineError as exc:  # timeouts, 5xx, context overflows: retry
                 error: str | None = str(exc)
             except Exception as exc:  # a bad plan, a bug: not the server's, no retry
@@ -255,7 +250,7 @@ class BatchRunner:
                 self.engines.give(engine)
             if error is None:
                 if ran.cancelled:
-                    return None, False
+                    return None, "unfinished"
                 result = self._finish(item, work_id, attempts)
                 break
             if attempts > self.retries or self.cancel.is_set():
@@ -263,39 +258,58 @@ class BatchRunner:
                 break
             (self.sleep or self.cancel.wait)(self.backoff * 2 ** (attempts - 1))
         self.emit(BatchItemDone(work_id, result))
-        return result, False
+        return result, "done"
 
-    def _work_for(self, item: BatchItem, key: str) -> tuple[int, bool]:
-        """The work of ``key`` from an earlier run (if the database still holds it, for
-        the same prompt and length), else a new one."""
+    def _finished(self, work_id: int) -> bool:
         with self.db.transaction() as s:
-            known = self._state.works.get(key)
-            if known is not None:
-                try:
-                    work = get_work(s, known)
-                    if (work.instruction, work.target_words) == (item.prompt, item.length):
-                        return work.id, True
-                except NotFoundError:
-                    pass
-            work = create_work(
-                s,
-                instruction=item.prompt,
-                target_words=item.length,
-                language=item.language,
-                mode=item.mode,
-                engine=self.engine_name,
-                model=self.model_name,
-            )
-        # Recorded once the work is stored and before it is written, so a kill from
-        # here on resumes it.
-        self._state.update(key, work.id)
-        return work.id, False
+            return get_work(s, work_id).status == "done"
+
+    def _work_for(self, item: BatchItem) -> tuple[int, bool]:
+        """The item's work from an earlier run or another process (True), else a new
+        one, stored with the item's entry in one transaction (False): a kill from here
+        on resumes it, and a process that bound the item first wins."""
+        batch = self.batch or self.source.stem
+        digest = _digest(item)
+        for _ in range(3):  # lost a race, then the winner's work was deleted: try again
+            with self.db.transaction() as s:
+                known = entry_work(s, batch, item.id, digest)
+                if known is None and (known := self._legacy_work(s, item)) is not None:
+                    bind_entry(s, batch, item.id, digest, known)
+                if known is not None:
+                    return known, True
+                work = create_work(
+                    s,
+                    instruction=item.prompt,
+                    target_words=item.length,
+                    language=item.language,
+                    mode=item.mode,
+                    engine=self.engine_name,
+                    model=self.model_name,
+                )
+                if bind_entry(s, batch, item.id, digest, work.id):
+                    return work.id, False
+                delete_work(s, work.id)  # another process bound the item first: use its
+        raise AgentError(f"item {item.id}: its work kept changing under other processes")
+
+    def _legacy_work(self, session: Session, item: BatchItem) -> int | None:
+        """The work a run from before the database kept entries recorded for the item
+        in ``<results>.state.json``, if it still matches."""
+        known = self._state.works.get(f"{self.source.resolve()}#{item.id}")
+        if known is None:
+            return None
+        try:
+            work = get_work(session, known)
+        except NotFoundError:
+            return None
+        return (
+            work.id if (work.instruction, work.target_words) == (item.prompt, item.length) else None
+        )
 
     def _finish(self, item: BatchItem, work_id: int, attempts: int) -> ItemResult:
         with self.db.transaction() as s:
             text = work_text(s, work_id)
             calls = list_calls(s, work_id)
-        path = self.out_dir / f"{_file_name(item.id)}.txt"
+        path = self.out_dir / f"{file_name(item.id)}.txt"
         path.write_text(text + "\n", encoding="utf-8")
         scored = score_text(text, item.length, language=item.language, instruction=item.prompt)
         result = ItemResult(
@@ -317,7 +331,7 @@ class BatchRunner:
             path=str(path),
             attempts=attempts,
         )
-        self._record(result)
+        self._results.record(result)
         return result
 
     def _failed(
@@ -333,45 +347,18 @@ class BatchRunner:
         result = ItemResult(
             item.id, item.line, work_id, status, item.length, error=error, attempts=attempts
         )
-        self._record(result)
+        self._results.record(result)
         return result
 
-    def _record(self, result: ItemResult) -> None:
-        with self._rows_lock:
-            self._rows[result.id] = result
-            rows = sorted(self._rows.values(), key=lambda r: r.line)
-            lines = "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rows)
-            _write_atomic(self.results_path, lines)
-
-    def _read_results(self) -> dict[str, ItemResult]:
-        rows: dict[str, ItemResult] = {}
-        if not self.results_path.is_file():
-            return rows
-        names = set(ItemResult.__dataclass_fields__)
-        for raw in self.results_path.read_text(encoding="utf-8").splitlines():
-            try:
-                data = json.loads(raw)
-                row = ItemResult(**{k: v for k, v in data.items() if k in names})
-            except (json.JSONDecodeError, TypeError, AttributeError):
-                continue  # a line we did not write: it is rewritten on the next record
-            rows[row.id] = row
-        return rows
-
     def _count_tokens(self, summary: BatchSummary, since: datetime) -> None:
-        ids = {r.work_id for r in summary.results if r.work_id is not None}
         with self.db.transaction() as s:
-            calls = [c for w in ids for c in list_calls(s, w) if c.created_at >= since]
+            calls = [c for w in self._written for c in list_calls(s, w) if c.created_at >= since]
         summary.prompt_tokens = sum(c.prompt_tokens for c in calls)
         summary.cached_tokens = sum(c.cached_tokens for c in calls)
         summary.completion_tokens = sum(c.completion_tokens for c in calls)
 
 
-def _file_name(item_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", item_id).strip("._") or "item"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def _digest(item: BatchItem) -> str:
+    """An item's content: a changed prompt, length, mode or language is a new item."""
+    data = json.dumps([item.prompt, item.length, item.mode, item.language], ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()

@@ -264,3 +264,20 @@ class ContinuityFinding(Base):
     quote: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BatchEntry(Base):
+    """The work of one item of a named batch. Every process running the batch (on any
+    machine sharing the database) finds the same work here, so an item is written once;
+    who writes it now is the work's lease. ``digest`` is the item's content (prompt,
+    length, mode, language): an item changed in the file gets a work of its own."""
+
+    __tablename__ = "batch_entries"
+    __table_args__ = (UniqueConstraint("batch", "item", "digest", name="uq_batch_entry"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch: Mapped[str] = mapped_column(String(200))
+    item: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64))
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

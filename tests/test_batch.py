@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from agents.batch import (
@@ -29,9 +30,10 @@ from agents.events import Event, TokensWritten
 from engines import ContextOverflow, EngineError, Message
 from engines.metrics import ServerTokens, metrics_url, parse
 from storage import Database
+from storage.models import BatchEntry
 from storage.outline import leaves
 from storage.passages import passage_versions, work_text
-from storage.works import list_works
+from storage.works import create_work, list_works
 from tests.fakes import ScriptedEngine
 from tests.test_writer import Varied
 
@@ -119,8 +121,10 @@ def test_results_and_texts_of_a_batch(db: Database, tmp_path: Path) -> None:
     assert summary.completion_tokens == sum(r["tokens"] for r in rows)
     assert sum(isinstance(e, BatchItemStarted) for e in events) == 3
     assert sum(isinstance(e, BatchItemDone) for e in events) == 3
+    with db.transaction() as s:  # each item's work is kept in the database
+        entries = s.execute(select(BatchEntry.batch, BatchEntry.item, BatchEntry.work_id))
+        assert sorted(entries) == sorted(("batch", r["id"], r["work_id"]) for r in rows)
     state = json.loads((tmp_path / "out" / "results.state.json").read_text())
-    assert sorted(state["works"].values()) == sorted(r["work_id"] for r in rows)
     assert state["runs"][-1]["done"] == 3
 
 
@@ -158,6 +162,61 @@ def test_a_rerun_skips_finished_works_and_resumes_the_unfinished(
         assert len(list_works(s)) == 3  # nothing written twice
         for row in rows:
             assert all(len(passage_versions(s, n.id)) == 1 for n in leaves(s, row["work_id"]))
+
+
+def test_two_runners_of_one_batch_write_each_item_once(db: Database, tmp_path: Path) -> None:
+    """Two processes running the same batch on one database (here two runners, each
+    with its own engine and results): every item is written once, by one of them; the
+    other finds it done and reports the same work."""
+    items, _ = load_batch(write_jsonl(tmp_path / "batch.jsonl", LINES))
+    runners = [
+        make_runner(db, tmp_path, ScriptedEngine([Varied(5)] * 300), concurrency=1)
+        for _ in range(2)
+    ]
+    for i, runner in enumerate(runners):
+        runner.out_dir = tmp_path / f"out{i}"
+        runner.results_path = runner.out_dir / "results.jsonl"
+        runner.poll = 0.05
+    summaries: list[Any] = [None, None]
+
+    def run(i: int) -> None:
+        summaries[i] = runners[i].run(items)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(s.done for s in summaries) == 3  # each item written by one of them
+    assert all(s.done + s.skipped == 3 and s.failed == s.unfinished == 0 for s in summaries)
+    works = [{r.id: (r.status, r.work_id) for r in s.results} for s in summaries]
+    assert works[0] == works[1] and {v[0] for v in works[0].values()} == {"done"}
+    with db.transaction() as s:
+        assert len(list_works(s)) == 3
+        for _status, work_id in works[0].values():
+            assert all(len(passage_versions(s, n.id)) == 1 for n in leaves(s, work_id))
+
+
+def test_a_changed_item_gets_a_new_work_and_an_old_state_file_is_resumed(
+    db: Database, tmp_path: Path
+) -> None:
+    source = write_jsonl(tmp_path / "batch.jsonl", LINES[:1])
+    with db.transaction() as s:  # a work an older longform recorded in the state file
+        old = create_work(s, instruction=LINES[0]["prompt"], target_words=60, mode="agentwrite")
+    state = tmp_path / "out" / "results.state.json"
+    state.parent.mkdir()
+    state.write_text(json.dumps({"works": {f"{source.resolve()}#waves": old.id}, "runs": []}))
+    events: list[Event] = []
+    engine = ScriptedEngine([Varied(5)] * 300)
+    items, _ = load_batch(source)
+    make_runner(db, tmp_path, engine, emit=events.append).run(items)
+    assert [(e.work_id, e.resumed) for e in events if isinstance(e, BatchItemStarted)] == [
+        (old.id, True)
+    ]
+    changed = write_jsonl(source, [{**LINES[0], "length": 90}])
+    make_runner(db, tmp_path, engine).run(load_batch(changed)[0])
+    row = results(tmp_path)[0]
+    assert row["required"] == 90 and row["work_id"] != old.id
 
 
 def failing_on(word: str, error: Exception) -> Any:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from agents.batch import (
     BatchItemDone,
+    BatchItemsHeld,
     BatchItemStarted,
     BatchRunner,
     BatchSummary,
@@ -65,10 +66,20 @@ def batch(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     force_language: ForceLanguageOpt = False,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--batch",
+            help="The batch's name in the database (default: FILE's name without its "
+            "suffix). Processes running a batch of the same name on one database share "
+            "it: each item is written once, by one of them.",
+        ),
+    ] = None,
 ) -> None:
     """Write every item of FILE, K at a time; run it again to resume. Each text's S_l
     is gated by its quality; an item in a language the model cannot write is not
-    written (unsupported)."""
+    written (unsupported). Started on several machines against one PostgreSQL
+    database (--db postgresql://...), they share the batch."""
     c: Context = ctx.obj
     if mode.value not in MODES:
         raise typer.BadParameter(f"batch writes {' or '.join(MODES)} works", param_hint="--mode")
@@ -93,6 +104,7 @@ def batch(
         retries=retries,
         metrics_url=None if spec == "embedded" else metrics_url(spec),
         force_language=force_language,
+        batch=name or file.stem,
     )
     try:
         with BatchProgress(len(items), enabled=not quiet and not as_json) as progress:
@@ -167,6 +179,7 @@ class BatchProgress:
         self._started = time.monotonic()
         self._tokens = 0
         self._failed = 0
+        self._held: set[str] = set()  # items other processes write now
 
     def __enter__(self) -> BatchProgress:
         self._progress.start()
@@ -196,11 +209,16 @@ class BatchProgress:
             if work in self._tasks:
                 p.remove_task(self._tasks.pop(work))
             self._failed += event.result.status == "failed"
+            self._held.discard(event.result.id)
+        elif isinstance(event, BatchItemsHeld):
+            self._held.update(event.items)
         else:
             return
         rate = self._tokens / max(1e-6, time.monotonic() - self._started)
         done = p.tasks[self._overall].completed + isinstance(event, BatchItemDone)
         note = f"{self._failed} failed, {rate:.1f} tokens/s"
+        if self._held:
+            note += f", {len(self._held)} being written by other processes"
         p.update(self._overall, completed=done, note=note)
 
 
