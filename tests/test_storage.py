@@ -24,9 +24,8 @@ from storage.search import made_by_hand, search_passages
 from storage.works import create_work, delete_work, get_work, list_works, word_totals
 
 
-def test_migrations_build_the_models_schema_from_a_blank_file(tmp_path: Path) -> None:
-    db = open_database(tmp_path / "blank.db")
-    with db.engine.connect() as conn:
+def test_migrations_build_the_models_schema_on_a_blank_database(db) -> None:  # type: ignore[no-untyped-def]
+    with db.engine.connect() as conn:  # SQLite and PostgreSQL (see conftest)
         context = MigrationContext.configure(conn, opts={"include_name": made_by_hand})
         diff = compare_metadata(context, Base.metadata)
     assert diff == [], f"models and migrations differ: {diff}"
