@@ -11,26 +11,41 @@ import pytest
 import prompts
 from storage import Database, open_database
 
+# LONGFORM_TEST_STORE=postgresql runs the whole suite on PostgreSQL: every test's
+# database, the app's included (LONGFORM_DB), is a new one on the test server.
+ALL_ON_POSTGRES = os.environ.get("LONGFORM_TEST_STORE") == "postgresql"
+BACKENDS = ("postgresql",) if ALL_ON_POSTGRES else ("sqlite", "postgresql")
+
 
 @pytest.fixture(autouse=True)
-def longform_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def longform_home(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test gets its own LONGFORM_HOME, so nothing touches the user's files."""
     home = tmp_path / "home"
     monkeypatch.setenv("LONGFORM_HOME", str(home))
     for name in ("LONGFORM_ENGINE", "LONGFORM_MODEL", "LONGFORM_DB", "LONGFORM_CONFIG"):
         monkeypatch.delenv(name, raising=False)
+    if ALL_ON_POSTGRES:
+        monkeypatch.setenv("LONGFORM_DB", request.getfixturevalue("postgres_url"))
     prompts.use_override_dir(None)
     return home
 
 
-BACKENDS = ("sqlite", "postgresql")
+def home_store() -> str:
+    """The database the app opens in a test: LONGFORM_HOME's file, or LONGFORM_DB."""
+    from app import locations
+
+    return os.environ.get("LONGFORM_DB") or str(locations.db_path())
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test of stored data that needs no model runs on both stores: a SQLite file and
     a real PostgreSQL server. (With the real model it runs on SQLite only: the model's
     time would be spent twice for nothing the store changes.)"""
-    if "db" in metafunc.fixturenames and "embedded" not in metafunc.fixturenames:
+    if "db" in metafunc.fixturenames and (
+        ALL_ON_POSTGRES or "embedded" not in metafunc.fixturenames
+    ):
         metafunc.parametrize("db", BACKENDS, indirect=True)
 
 

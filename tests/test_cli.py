@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from app import locations
 from storage import open_database
 from storage.wordcount import count_words
 from storage.works import create_work
+from tests.conftest import home_store
 
 # A deadline for a hung process, not a speed check: on a machine whose cores are busy
 # the embedded model decodes ten times slower than on an idle one.
@@ -91,7 +91,7 @@ def test_unknown_work_is_one_line_and_exit_2(longform_home: Path) -> None:
 
 
 def test_an_unknown_section_is_one_line_with_no_progress_bar(longform_home: Path) -> None:
-    db = open_database(locations.db_path())
+    db = open_database(home_store())
     with db.transaction() as s:
         work = create_work(s, instruction="Write about rain.", target_words=200)
     db.close()

@@ -13,6 +13,7 @@ from storage.outline import add_node, leaves
 from storage.passages import add_passage, passage_versions
 from storage.wordcount import count_words
 from storage.works import create_work, get_work
+from tests.conftest import home_store
 from tests.test_cli import longform, one_line_error
 
 DATA = Path(__file__).with_name("data")
@@ -72,7 +73,7 @@ def test_extend_a_file(longform_home: Path, tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_extend_a_work_keeps_the_old_versions(longform_home: Path) -> None:
-    db = open_database(longform_home / "longform.db")
+    db = open_database(home_store())
     with db.transaction() as s:
         work = create_work(s, instruction="A story about a lighthouse keeper", target_words=170)
         for title, text in (("The keeper", story(1)), ("The island", story(2).split("\n\n")[1])):
@@ -86,7 +87,7 @@ def test_extend_a_work_keeps_the_old_versions(longform_home: Path) -> None:
     assert summary["words_before"] == count_words(story(2))
     assert 0.85 * 360 <= summary["words"] <= 1.15 * 360, summary
 
-    db = open_database(longform_home / "longform.db")
+    db = open_database(home_store())
     with db.transaction() as s:
         assert get_work(s, work.id).target_words == 360
         for node in leaves(s, work.id):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from app import locations
 from storage import open_database
 from storage.calls import list_calls
 from storage.continuity import replace_findings
@@ -19,6 +18,7 @@ from storage.threads import add_thread_event
 from storage.vocabulary import ThreadMove
 from storage.wordcount import count_words
 from storage.works import create_work
+from tests.conftest import home_store
 from tests.test_cli import longform, one_line_error
 
 FIRST = "Mara lit the lamp at dusk. Her green eyes watched the sea for the boat."
@@ -28,7 +28,7 @@ SECOND = "At dawn Mara looked out with her blue eyes. The boat had not come back
 def story() -> tuple[int, list[int], list[int], int]:
     """A two-section story with a fact, a thread planted and resolved, another open,
     and a continuity finding on the second section. Ids of work, nodes, passages, fact."""
-    db = open_database(locations.db_path())
+    db = open_database(home_store())
     with db.transaction() as s:
         work = create_work(s, instruction="Write about a keeper.", target_words=60)
         nodes = [
@@ -93,7 +93,7 @@ def test_check_on_the_embedded_model_logs_its_calls_and_reports(longform_home: P
     assert report["sections"] == 2 and report["words"] == count_words(FIRST + " " + SECOND)
     for finding in report["findings"]:  # whatever the small model says, it quotes the text
         assert finding["quote"] in FIRST + " " + SECOND
-    db = open_database(locations.db_path())
+    db = open_database(home_store())
     with db.transaction() as s:
         checks = [c for c in list_calls(s, work_id) if c.agent == "continuity"]
     db.close()

@@ -23,6 +23,7 @@ from storage.export import ExportFormat, export_work, file_name
 from storage.outline import add_node, update_node
 from storage.passages import add_passage
 from storage.works import create_work, update_work
+from tests.conftest import home_store
 from tests.test_cli import DEADLINE, longform
 
 CHAPTERS = [
@@ -108,7 +109,7 @@ def test_no_title_names_a_path_outside_the_folder(title: str) -> None:
 
 
 def test_the_cli_saves_an_epub_named_after_the_title(longform_home: Path, tmp_path: Path) -> None:
-    db = open_database(longform_home / "longform.db")
+    db = open_database(home_store())
     work_id = seeded(db, title="../../etc/Harbour Days")
     db.close()
     done = subprocess.run(

@@ -21,6 +21,7 @@ from engines.errors import EngineError
 from engines.openai_compat import OpenAIEngine
 from storage import open_database
 from storage.passages import current_passages
+from tests.conftest import home_store
 from tests.fault_proxy import RETRY_AFTER, Fault, always, fault_proxy, once
 from tests.test_cli import DEADLINE
 from tests.test_openai_engine import LlamaServer, server
@@ -133,7 +134,7 @@ def test_a_batch_goes_on_past_a_work_whose_server_calls_all_fail(
     assert results["tide"]["status"] == "done" and results["owl"]["status"] == "done"
     assert results["volcano"]["status"] == "failed"
     assert "503" in results["volcano"]["error"]
-    db = open_database(longform_home / "longform.db")
+    db = open_database(home_store())
     with db.transaction() as s:
         failed = current_passages(s, results["volcano"]["work_id"])
         done = [current_passages(s, results[i]["work_id"]) for i in ("tide", "owl")]

@@ -17,12 +17,12 @@ import pytest
 
 import agents.leases
 from agents.leases import WorkBusy, writing
-from app import locations
 from storage import Database, open_database
 from storage.leases import get_lease, take_lease
 from storage.models import utcnow
 from storage.passages import current_passages
 from storage.works import create_work
+from tests.conftest import home_store
 from tests.fakes import ScriptedEngine
 from tests.test_cli import longform, one_line_error
 from tests.test_session import session_on
@@ -138,7 +138,7 @@ def test_the_lease_is_renewed_while_the_work_is_written(
 def test_resume_refuses_a_work_another_process_writes(
     longform_home: Path, sleeper: subprocess.Popen[bytes]
 ) -> None:
-    db = open_database(locations.db_path())
+    db = open_database(home_store())
     work_id = draft(db)
     hold(db, work_id, pid=sleeper.pid)
     db.close()

@@ -183,12 +183,11 @@ def test_a_malformed_import_changes_nothing_and_names_the_line(
 
 
 def test_the_cli_import_names_the_line_and_exits_2(longform_home: Path, tmp_path: Path) -> None:
+    from storage import open_database
+    from tests.conftest import home_store
     from tests.test_cli import longform, one_line_error
 
-    db_path = longform_home / "longform.db"
-    from storage import open_database
-
-    db = open_database(db_path)
+    db = open_database(home_store())
     work_id = recurrent_work(db)
     db.close()
     bad = tmp_path / "m.yaml"

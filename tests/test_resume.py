@@ -15,6 +15,7 @@ from storage import open_database
 from storage.outline import add_node, leaves
 from storage.passages import current_passages, passage_versions, work_text
 from storage.works import create_work
+from tests.conftest import home_store
 
 pytestmark = pytest.mark.model
 
@@ -24,7 +25,7 @@ def longform(home: Path, *args: str) -> list[str]:
 
 
 def test_kill_9_mid_section_then_resume(longform_home: Path) -> None:
-    db = open_database(longform_home / "longform.db")
+    db = open_database(home_store())
     with db.transaction() as s:
         work = create_work(
             s, instruction="Write a story about a lighthouse keeper.", target_words=450

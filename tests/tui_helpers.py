@@ -18,7 +18,6 @@ from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
 from agents.engine_pool import Engines
-from app import locations
 from app.config import load_settings
 from app.context import Context
 from app.tui.app import LongformApp
@@ -32,6 +31,7 @@ from storage.outline import add_node, update_node
 from storage.passages import add_passage
 from storage.steps import ContextRecord, record_context, set_options
 from storage.works import create_work
+from tests.conftest import home_store
 from tests.prose import fresh
 
 SIZE = (80, 24)
@@ -55,7 +55,7 @@ def scripted_context(engine: Engine) -> Context:
 @pytest.fixture
 def home_db() -> Iterator[Database]:
     """The database the app opens (in the test's LONGFORM_HOME)."""
-    db = open_database(locations.db_path())
+    db = open_database(home_store())
     yield db
     db.close()
 
