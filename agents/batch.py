@@ -18,7 +18,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -99,16 +99,26 @@ class BatchSummary:
 
 class EnginePool:
     """Engines for the workers, up to ``size`` made by ``factory``: in process, one per
-    worker; for a server, a factory returning one shared engine."""
+    worker; for a server, a factory returning one shared engine. ``servers`` instead:
+    the engines of several servers, shared, item i written on server i mod N."""
 
-    def __init__(self, factory: Callable[[], Engine], size: int = 1) -> None:
-        self._factory, self._size = factory, size
+    def __init__(
+        self,
+        factory: Callable[[], Engine] | None = None,
+        size: int = 1,
+        *,
+        servers: Sequence[Engine] = (),
+    ) -> None:
+        self._factory, self._size, self._servers = factory, size, list(servers)
         self._free: list[Engine] = []
         self._made = 0
         self._all: dict[int, Engine] = {}
         self._cond = threading.Condition()
 
-    def take(self) -> Engine:
+    def take(self, item: int = 0) -> Engine:
+        if self._servers:
+            return self._servers[item % len(self._servers)]
+        assert self._factory is not None
         with self._cond:
             while not self._free and self._made >= self._size:
                 self._cond.wait()
@@ -121,6 +131,8 @@ class EnginePool:
         return engine
 
     def give(self, engine: Engine) -> None:
+        if self._servers:
+            return
         with self._cond:
             self._free.append(engine)
             self._cond.notify()
@@ -204,7 +216,7 @@ class BatchRunner:
         if self.cancel.is_set():
             return None, "unfinished"
         if not self.force_language:
-            engine = self.engines.take()
+            engine = self.engines.take(item.line)
             try:
                 require_language(self.db, engine, item.language)
             except LanguageUnsupported as exc:
@@ -228,7 +240,7 @@ class BatchRunner:
         attempts = 0
         while True:
             attempts += 1
-            engine = self.engines.take()
+            engine = self.engines.take(item.line)
             try:
                 control = RunControl(cancel=self.cancel)
                 with writing(self.db, work_id):  # one writer per work

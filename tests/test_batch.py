@@ -29,11 +29,12 @@ from agents.batch import (
 from agents.events import Event, TokensWritten
 from engines import ContextOverflow, EngineError, Message
 from engines.metrics import ServerTokens, metrics_url, parse
-from storage import Database
+from storage import Database, open_database
 from storage.models import BatchEntry
 from storage.outline import leaves
 from storage.passages import passage_versions, work_text
 from storage.works import create_work, list_works
+from tests.conftest import home_store
 from tests.fakes import ScriptedEngine
 from tests.test_writer import Varied
 
@@ -392,3 +393,36 @@ def test_batch_on_the_embedded_engine_killed_and_rerun(longform_home: Path, tmp_
     assert len(json.loads(works.stdout)) == 2  # the killed work was resumed, not redone
     summary = json.loads(again.stdout)
     assert summary["done"] + summary["skipped"] == 2 and summary["failed"] == 0
+
+
+def test_a_batch_spreads_its_works_over_several_servers(tmp_path: Path) -> None:
+    """`--engine URL1,URL2`: the workers take the servers in turn (real HTTP servers,
+    scripted answers); each work records the first as its engine."""
+    from app.cli.main import cli
+    from tests.scripted_server import Answer, scripted_server
+    from tests.test_writer import varied
+
+    count = iter(range(10_000))
+
+    def answer(_body: dict[str, Any]) -> Answer:
+        return Answer(varied(12, 12 * next(count)))
+
+    path = write_jsonl(
+        tmp_path / "batch.jsonl",
+        [{"prompt": f"Write about {w}.", "length": 60, "id": w} for w in ("sea", "hill")],
+    )
+    with scripted_server(answer) as one, scripted_server(answer) as two:
+        result = CliRunner().invoke(
+            cli,
+            ["batch", str(path), "--mode", "draft", "-k", "2", "--json"]
+            + ["--engine", f"{one.url}/v1,{two.url}/v1", "--out", str(tmp_path / "out")],
+        )
+        assert result.exit_code == 0, result.output
+        for server in (one, two):  # both wrote a text (beyond the continuation probe)
+            assert any(r.get("stream") for r in server.requests)
+    rows = results(tmp_path)
+    assert [r["status"] for r in rows] == ["done", "done"]
+    db = open_database(home_store())
+    with db.transaction() as s:
+        assert {w.engine for w in list_works(s)} == {f"{one.url}/v1"}
+    db.close()

@@ -23,7 +23,7 @@ from agents.batch import (
 from agents.batch_file import MODES, load_batch
 from agents.events import Event, SectionDone, TokensWritten
 from app.cli.output import err, out, print_json
-from app.cli.write import EngineOpt, ForceLanguageOpt, ModelOpt
+from app.cli.write import ForceLanguageOpt, ModelOpt
 from app.context import Context
 from engines import Engine, open_engine
 from engines.metrics import metrics_url
@@ -55,7 +55,14 @@ def batch(
     mode: Annotated[
         Mode, typer.Option("--mode", help="For items that name no mode.")
     ] = Mode.AGENTWRITE,
-    engine: EngineOpt = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="'embedded' (default), an OpenAI-compatible server URL, or several URLs "
+            "separated by commas: the works are spread over them (serving the same model).",
+        ),
+    ] = None,
     model: ModelOpt = None,
     profile: Annotated[
         str, typer.Option("--profile", help="Embedded engine's long-context profile.")
@@ -91,7 +98,11 @@ def batch(
         raise typer.BadParameter(f"{file} has no usable items", param_hint="FILE")
     out_dir = out_dir or Path(f"{file.stem}.batch")
     spec = engine or c.settings.engine
-    pool, name = _engines(c, spec, model, profile, concurrency)
+    servers = [url.strip() for url in spec.split(",") if url.strip()] or ["embedded"]
+    if len(servers) > 1 and "embedded" in servers:
+        raise typer.BadParameter("several engines must all be server URLs", param_hint="--engine")
+    spec = servers[0]  # what each work records as its engine (resume and regenerate use it)
+    pool, name = _engines(c, servers, model, profile, concurrency)
     runner = BatchRunner(
         c.db,
         pool,
@@ -121,17 +132,18 @@ def batch(
 
 
 def _engines(
-    c: Context, spec: str, model: str | None, profile: str, concurrency: int
+    c: Context, servers: list[str], model: str | None, profile: str, concurrency: int
 ) -> tuple[EnginePool, str]:
-    """A server's engine is shared by every worker (the server batches their requests).
-    In process, each worker gets its own model (llama.cpp generates one sequence at a
-    time per model), at most one per core, on its share of the cores: measured on 2
-    busy cores, two 1-thread engines wrote 25.7 tokens/s together where one 2-thread
-    engine managed 1.3."""
+    """A server's engine is shared by the workers (the server batches their requests);
+    with several servers, the file's item i is written on server i mod N. In process,
+    each worker gets its own model (llama.cpp generates one sequence at a time per
+    model), at most one per core, on its share of the cores: measured on 2 busy cores,
+    two 1-thread engines wrote 25.7 tokens/s together where one 2-thread engine
+    managed 1.3."""
     s = c.settings
-    if spec != "embedded":
-        shared = c.engine(spec, model)
-        return EnginePool(lambda: shared, concurrency), shared.model
+    if servers != ["embedded"]:
+        shared = [c.engine(url, model) for url in servers]
+        return EnginePool(servers=shared), shared[0].model
     cores = os.cpu_count() or 1
     size = min(concurrency, cores)  # more engines than cores only fight for them
     threads = s.threads or max(1, cores // size)
