@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from storage.models import LanguageProbe
+from storage.rows import put
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,5 @@ def get_probe(session: Session, engine: str, model: str, language: str) -> Probe
 
 
 def save_probe(session: Session, probe: ProbeRecord) -> None:
-    row = session.get(LanguageProbe, (probe.engine, probe.model, probe.language))
-    if row is None:
-        row = LanguageProbe(engine=probe.engine, model=probe.model, language=probe.language)
-        session.add(row)
-    row.supported, row.detail = probe.supported, probe.detail
-    session.flush()
+    key = {"engine": probe.engine, "model": probe.model, "language": probe.language}
+    put(session, LanguageProbe, key, {"supported": probe.supported, "detail": probe.detail})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from storage.models import ServerFact
+from storage.rows import put
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,5 @@ def get_fact(session: Session, server: str, model: str, fact: str) -> FactRecord
 
 
 def save_fact(session: Session, record: FactRecord) -> None:
-    row = session.get(ServerFact, (record.server, record.model, record.fact))
-    if row is None:
-        row = ServerFact(server=record.server, model=record.model, fact=record.fact)
-        session.add(row)
-    row.value, row.detail = record.value, record.detail
-    session.flush()
+    key = {"server": record.server, "model": record.model, "fact": record.fact}
+    put(session, ServerFact, key, {"value": record.value, "detail": record.detail})

@@ -184,3 +184,35 @@ def test_a_database_from_a_newer_longform_is_refused_untouched(tmp_path: Path) -
     with sqlite3.connect(path) as conn:  # left as it was
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0999",)
         assert conn.execute("SELECT count(*) FROM works").fetchone() == (0,)
+
+
+def test_a_fact_another_process_saves_at_the_same_moment_is_updated_not_refused(db) -> None:  # type: ignore[no-untyped-def]
+    """Two workers on one server find out its facts at once: the second save finds the
+    first's row only when it inserts (inserted between its look and its insert, here
+    by another connection right after the look), and updates it."""
+    from sqlalchemy import event
+
+    from storage.server_facts import FactRecord, get_fact, save_fact
+
+    mine = FactRecord("http://gpu:8000/v1", "m", "continuation", "chat", "mine")
+    theirs = FactRecord("http://gpu:8000/v1", "m", "continuation", "completions", "theirs")
+    raced: list[bool] = []
+
+    def insert_after_the_look(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if (
+            not raced
+            and statement.lstrip().upper().startswith("SELECT")
+            and "server_facts" in statement
+        ):
+            raced.append(True)
+            with db.transaction() as other:
+                save_fact(other, theirs)
+
+    with db.transaction() as s:
+        connection = s.connection()
+        event.listen(connection, "after_cursor_execute", insert_after_the_look)
+        save_fact(s, mine)
+        event.remove(connection, "after_cursor_execute", insert_after_the_look)
+    assert raced == [True]
+    with db.transaction() as s:
+        assert get_fact(s, mine.server, mine.model, mine.fact) == mine
