@@ -30,7 +30,7 @@ from agents.runner import Runner
 from agents.runs import RunControl, RunResult
 from agents.stages import Stage, StageEngines, StageSpec
 from agents.step_runner import StepResult, StepRunner, pending_steps
-from agents.story_check import CheckReport, check_work
+from agents.story_check import CheckReport, check_work, stored_report
 from engines import Engine
 from memory import files
 from memory.threads import ThreadState, threads
@@ -291,10 +291,14 @@ class WorkSession(OutlineEdits):
         cancel: threading.Event | None = None,
     ) -> CheckReport:
         """The continuity check of every written section, on the memory stage's engine
-        (``stored_report`` gives what earlier checks found, with no model call)."""
+        (``findings`` gives what earlier checks found, with no model call)."""
         if engine is None:
             engine = self.stage_engines(self.engine_of(work_id)).of(Stage.MEMORY)
         return check_work(self.db, work_id, engine, on_section=on_section, cancel=cancel)
+
+    def findings(self, work_id: int) -> CheckReport:
+        """What the continuity checks so far found that still holds (no model call)."""
+        return stored_report(self.db, work_id)
 
     def threads(self, work_id: int) -> list[ThreadState]:
         """The work's plot threads with the sections that planted, advanced and resolved

@@ -354,3 +354,50 @@ def test_text_typed_and_not_saved_is_marked_until_it_is_saved(home_db: Database)
     assert seen["elsewhere"] == ("✓ Night watch* 22/150", "Text", "Memory")
     assert seen["saved"] == ("✓ Night watch 24/150", "Text", "Memory")
     assert seen["memory"] == ("✓ Night watch 24/150", "Text", "Memory*")
+
+
+def test_the_story_screen_lists_threads_and_findings_and_goes_to_a_section(
+    longform_home: Path,
+) -> None:
+    from app.tui.screens.story import StoryScreen
+    from tests.test_cli_story import story
+
+    work_id, nodes, _passages, _fact = story()
+    seen: dict[str, Any] = {}
+
+    def rows(screen: StoryScreen, table_id: str) -> list[tuple[str, ...]]:
+        table = screen.query_one(table_id, DataTable)
+        return [tuple(map(str, table.get_row_at(i))) for i in range(table.row_count)]
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await press(pilot, "y")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, StoryScreen), type(screen).__name__
+        seen["threads"] = rows(screen, "#threads")
+        seen["findings"] = rows(screen, "#findings")
+        seen["heads"] = [
+            str(screen.query_one(f"#{name}-head", Static).render())
+            for name in ("threads", "findings")
+        ]
+        await press(pilot, "tab", "enter")  # the finding's section
+        await settle(pilot)
+        seen["selected"] = work_screen(pilot).outline.selected_id
+
+    run_app(LongformApp(work_id=work_id), scenario)
+    assert seen["threads"] == [
+        ("The boat: will it come back", "1. Dusk", "", "2. Dawn"),
+        ("The lamp: who lit it first", "2. Dawn", "", "open"),
+    ]
+    assert seen["findings"] == [
+        (
+            "2. Dawn",
+            "At dawn Mara looked out with her blue eyes",
+            "Mara has green eyes.",
+            "green before",
+        )
+    ]
+    assert seen["heads"][0] == "Plot threads: 2, 1 open"
+    assert seen["heads"][1].startswith("Continuity: 1 contradiction(s) in 2 section(s)")
+    assert seen["selected"] == nodes[1]

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from agents.story_check import CheckReport, stored_report
+from agents.story_check import CheckReport
 from app.cli.output import err, out, print_json
 from app.cli.write import EngineOpt, ModelOpt
 from app.context import Context
@@ -70,7 +70,7 @@ def check(
     regenerating its section or editing the fact."""
     c: Context = ctx.obj
     if stored:
-        report = stored_report(c.db, work)
+        report = c.session.findings(work)
     else:
         c.session.work(work)  # an unknown work is one line, before any bar
         checker = c.session.engine_of(work, engine, model) if engine or model else None

@@ -50,6 +50,7 @@ class WorkScreen(WorkEditScreen):
         Binding("l", "tab('calls')", "Calls", show=False, tooltip="The model calls made"),
         Binding("v", "read", "Read", tooltip="The whole work on one page, searchable"),
         Binding("h", "history", "History", show=False, tooltip="Every version; restore one"),
+        Binding("y", "story", "Story", show=False, tooltip="Plot threads and continuity"),
         Binding("P", "plan", "Plan only", show=False, tooltip="Plan the outline, write nothing"),
         Binding("T", "rename", "Title", show=False, tooltip="Give the work a title"),
         Binding("E", "export", "Export", show=False, tooltip="Save the work to a file"),

@@ -20,6 +20,7 @@ from app.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from app.tui.screens.history import HistoryScreen
 from app.tui.screens.memory_form import MemoryFormScreen, NewMemory
 from app.tui.screens.section_form import SectionFormScreen
+from app.tui.screens.story import Story, StoryScreen
 from app.tui.screens.work_run import WorkRunScreen
 from app.tui.store import SectionFields, Version, WorkView
 from app.tui.widgets.memory_panel import MemoryPanel
@@ -128,6 +129,24 @@ class WorkEditScreen(WorkRunScreen):
             self.notify(f"Saved version {p.version} ({p.words} words){stale}.")
 
         self.apply(lambda session: session.edit_passage(node_id, text), saved)
+
+    def action_story(self) -> None:
+        """The plot threads and the continuity findings; Enter goes to a row's section."""
+
+        def read(session: WorkSession) -> Story:
+            view = self.view
+            work = session.work(self.work_id)
+            titles = {n.id: n.title for n in view.nodes} if view else {}
+            sections = [(i, titles.get(i, "")) for i in (view.leaf_ids if view else [])]
+            report = session.findings(self.work_id)
+            return Story(work.title, sections, session.threads(self.work_id), report)
+
+        def go(node_id: int | None) -> None:
+            if node_id is not None:  # the outline shows the section it moves to
+                self.outline.select_id(node_id)
+                self.outline.focus()
+
+        self.apply(read, lambda story: self.app.push_screen(StoryScreen(story), go), reload=False)
 
     def action_history(self) -> None:
         """Every version of the selected section's text (or, on the Memory tab, of the
