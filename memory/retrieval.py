@@ -1,6 +1,7 @@
 """Long-term memory: the stored passages most relevant to what comes next.
 
-Lexical retrieval is SQLite FTS5 with BM25 ranking (``storage.search``): no extra
+Lexical retrieval is full-text search (``storage.search``: SQLite FTS5 with BM25, or
+PostgreSQL text search): no extra
 model. When the engine offers embeddings and the work's passages have vectors from it,
 dense retrieval (cosine similarity) runs too, and the two rankings are fused by
 reciprocal rank fusion: it needs no score calibration between BM25 and cosine, and a
