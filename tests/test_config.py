@@ -17,7 +17,8 @@ def test_file_then_environment_then_flags(tmp_path: Path, monkeypatch: pytest.Mo
     assert (s.engine, s.temperature, s.model) == ("embedded", 0.9, None)
 
 
-def test_defaults_without_a_file(tmp_path: Path) -> None:
+def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LONGFORM_DB", raising=False)  # set when the suite runs on PostgreSQL
     s = load_settings(tmp_path / "missing.toml")
     assert s.engine == "embedded" and s.db is None
 
