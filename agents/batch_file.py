@@ -11,6 +11,7 @@ from typing import Any
 from agents.languages import language_of
 
 MODES = ("agentwrite", "draft")
+MAX_ID_CHARS = 200  # an item's id, and a batch's name, as the database keeps them
 
 
 @dataclass(frozen=True)
@@ -70,4 +71,6 @@ def _item(data: Any, number: int, default_mode: str) -> BatchItem:
     raw_id = data.get("id", number)
     if not isinstance(raw_id, str | int) or isinstance(raw_id, bool) or str(raw_id) == "":
         raise ValueError("'id' must be a string or a number")
+    if len(str(raw_id)) > MAX_ID_CHARS:
+        raise ValueError(f"'id' is longer than {MAX_ID_CHARS} characters")
     return BatchItem(number, str(raw_id), prompt, length, mode, language)

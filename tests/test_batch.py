@@ -82,6 +82,7 @@ def test_malformed_lines_are_reported_with_their_numbers(tmp_path: Path) -> None
             {"prompt": "Same id.", "length": 50, "id": "waves"},
             {"prompt": "Zero.", "length": 0},
             LINES[1],
+            {"prompt": "Long id.", "length": 50, "id": "x" * 201},
         ],
     )
     items, problems = load_batch(path)
@@ -96,6 +97,7 @@ def test_malformed_lines_are_reported_with_their_numbers(tmp_path: Path) -> None
         f"{path}:6: 'mode' must be one of agentwrite, draft",
         f"{path}:7: id 'waves' is used by an earlier line",
         f"{path}:8: 'length' must be a positive integer",
+        f"{path}:10: 'id' is longer than 200 characters",
     ]
 
 

@@ -20,7 +20,7 @@ from agents.batch import (
     BatchSummary,
     EnginePool,
 )
-from agents.batch_file import MODES, load_batch
+from agents.batch_file import MAX_ID_CHARS, MODES, load_batch
 from agents.events import Event, SectionDone, TokensWritten
 from app.cli.output import err, out, print_json
 from app.cli.write import ForceLanguageOpt, ModelOpt
@@ -90,6 +90,9 @@ def batch(
     c: Context = ctx.obj
     if mode.value not in MODES:
         raise typer.BadParameter(f"batch writes {' or '.join(MODES)} works", param_hint="--mode")
+    name = name or file.stem
+    if not name.strip() or len(name) > MAX_ID_CHARS:
+        raise typer.BadParameter(f"1 to {MAX_ID_CHARS} characters", param_hint="--batch")
     items, problems = load_batch(file, default_mode=mode.value)
     for problem in problems:
         err.print(f"skipped {problem}", markup=False, soft_wrap=True)
@@ -115,7 +118,7 @@ def batch(
         retries=retries,
         metrics_url=None if spec == "embedded" else metrics_url(spec),
         force_language=force_language,
-        batch=name or file.stem,
+        batch=name,
     )
     try:
         with BatchProgress(len(items), enabled=not quiet and not as_json) as progress:
