@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import StorageError
@@ -138,6 +138,9 @@ class Database:
                 yield session
         except OperationalError as exc:
             raise StorageError(_failure(self.name, exc)) from exc
+        except DataError as exc:  # PostgreSQL keeps a column's width; SQLite does not
+            said = " ".join(str(exc.orig).split())
+            raise StorageError(f"{self.name} refused a value: {said}; nothing was saved") from exc
         finally:
             self._open.depth -= 1
 

@@ -216,3 +216,22 @@ def test_a_fact_another_process_saves_at_the_same_moment_is_updated_not_refused(
     assert raced == [True]
     with db.transaction() as s:
         assert get_fact(s, mine.server, mine.model, mine.fact) == mine
+
+
+def test_a_value_wider_than_its_column_is_one_clear_line_on_postgresql(db) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL keeps a column's width (SQLite keeps anything): a value too wide is
+    refused whole, as a StorageError naming it, and nothing of the change is saved."""
+    from storage.memories import add_memory
+
+    with db.transaction() as s:
+        work = create_work(s, instruction="x", target_words=100)
+    if db.dialect == "sqlite":
+        with db.transaction() as s:
+            add_memory(s, work.id, kind="k" * 40, content="Kept.")
+        return
+    refused = pytest.raises(StorageError, match="refused a value: value too long")
+    with refused, db.transaction() as s:
+        add_memory(s, work.id, kind="fact", content="First.")
+        add_memory(s, work.id, kind="k" * 40, content="Too wide a kind.")
+    with db.transaction() as s:
+        assert list_memories(s, work.id) == []  # the first was rolled back with it
