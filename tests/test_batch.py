@@ -427,4 +427,6 @@ def test_a_batch_spreads_its_works_over_several_servers(tmp_path: Path) -> None:
     db = open_database(home_store())
     with db.transaction() as s:
         assert {w.engine for w in list_works(s)} == {f"{one.url}/v1"}
+        # kept under the batch's name, by default the file's name without its suffix
+        assert set(s.scalars(select(BatchEntry.batch))) == {"batch"}
     db.close()

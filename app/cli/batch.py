@@ -73,7 +73,7 @@ def batch(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     force_language: ForceLanguageOpt = False,
-    name: Annotated[
+    batch_name: Annotated[
         str | None,
         typer.Option(
             "--batch",
@@ -90,8 +90,8 @@ def batch(
     c: Context = ctx.obj
     if mode.value not in MODES:
         raise typer.BadParameter(f"batch writes {' or '.join(MODES)} works", param_hint="--mode")
-    name = name or file.stem
-    if not name.strip() or len(name) > MAX_ID_CHARS:
+    batch_name = batch_name or file.stem
+    if not batch_name.strip() or len(batch_name) > MAX_ID_CHARS:
         raise typer.BadParameter(f"1 to {MAX_ID_CHARS} characters", param_hint="--batch")
     items, problems = load_batch(file, default_mode=mode.value)
     for problem in problems:
@@ -105,7 +105,7 @@ def batch(
     if len(servers) > 1 and "embedded" in servers:
         raise typer.BadParameter("several engines must all be server URLs", param_hint="--engine")
     spec = servers[0]  # what each work records as its engine (resume and regenerate use it)
-    pool, name = _engines(c, servers, model, profile, concurrency)
+    pool, model_name = _engines(c, servers, model, profile, concurrency)
     runner = BatchRunner(
         c.db,
         pool,
@@ -113,12 +113,12 @@ def batch(
         out_dir=out_dir,
         results_path=results or out_dir / "results.jsonl",
         engine_name=spec,
-        model_name=name,
+        model_name=model_name,
         concurrency=concurrency,
         retries=retries,
         metrics_url=None if spec == "embedded" else metrics_url(spec),
         force_language=force_language,
-        batch=name,
+        batch=batch_name,
     )
     try:
         with BatchProgress(len(items), enabled=not quiet and not as_json) as progress:
