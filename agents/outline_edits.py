@@ -12,6 +12,15 @@ from storage.records import NodeRecord, WorkRecord
 from storage.vocabulary import Level, NodeStatus
 from storage.works import get_work, update_work
 
+# What may hold what: a part holds chapters, a chapter holds sections.
+_RANK = {Level.PART: 3, Level.CHAPTER: 2, Level.SECTION: 1, Level.STEP: 1}
+_UNDER = {
+    Level.PART: "a part goes at the top of the outline",
+    Level.CHAPTER: "a chapter goes at the top or under a part",
+    Level.SECTION: "a section goes at the top, under a chapter or under a part",
+    Level.STEP: "a step goes at the top",
+}
+
 
 class OutlineEdits:
     db: Database
@@ -25,18 +34,30 @@ class OutlineEdits:
         goal: str = "",
         after: int | None = None,
         parent: int | None = None,
+        level: Level = Level.SECTION,
     ) -> NodeRecord:
-        """A section at the end, after node ``after`` (at its level), or under ``parent``."""
+        """A section (or a chapter or part, planned into scenes when the writing reaches
+        it) at the end, after node ``after`` (among its siblings), or under ``parent``."""
         with self.db.transaction() as s:
             get_work(s, work_id)
             position = None
             if after is not None:
                 anchor = get_node(s, after)
+                if anchor.work_id != work_id:
+                    raise AgentError(f"node {after} is not in work {work_id}")
                 parent, position = anchor.parent_id, anchor.position + 1
+            if parent is not None:
+                above = get_node(s, parent)
+                if above.work_id != work_id:
+                    raise AgentError(f"node {parent} is not in work {work_id}")
+                if _RANK[Level(above.level)] <= _RANK[level]:
+                    raise AgentError(
+                        f"a {level} cannot go under {above.level} {parent}: {_UNDER[level]}"
+                    )
             return add_node(
                 s,
                 work_id,
-                level=Level.SECTION,
+                level=level,
                 title=title,
                 goal=goal or title,
                 target_words=words,

@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.kills [--kills 20] [--seed 0] [--commands write,recurrent,...]
 
 For each command (``write`` in agentwrite mode, ``recurrent``, ``batch``, ``extend``,
-``regenerate``) and each kill: a fresh LONGFORM_HOME, the command started on the
+``regenerate``, and ``book``: a 900-word work of three chapters, each planned into
+scenes when the writing reaches it) and each kill: a fresh LONGFORM_HOME, the command started on the
 embedded model, SIGKILL after a random delay, then the way a person goes on (``resume``,
 or the same batch again) run to the end. Checked after every resume: PRAGMA
 integrity_check, every section done with a text, passage versions numbered without a
@@ -26,13 +27,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storage import open_database
+from storage.outline import add_node
 from storage.wordcount import count_words
+from storage.works import create_work
 
-COMMANDS = ("write", "recurrent", "batch", "extend", "regenerate")
+COMMANDS = ("write", "recurrent", "batch", "extend", "regenerate", "book")
 PROMPT = "Write a story about a ferryman who carries one last passenger across a river."
 # Seconds: the kill lands anywhere from model load to the last section (measured here:
 # a regenerate from section 2 of 600 words takes about 12 s, the others 40 s to 4 min).
-MAX_DELAY = {"write": 45.0, "recurrent": 45.0, "batch": 30.0, "extend": 45.0, "regenerate": 9.0}
+MAX_DELAY = {
+    "write": 45.0,
+    "recurrent": 45.0,
+    "batch": 30.0,
+    "extend": 45.0,
+    "regenerate": 9.0,
+    "book": 90.0,
+}
 DEADLINE = 3600.0  # a hang, not a speed check
 
 
@@ -82,12 +93,36 @@ def setup(command: str, home: Path) -> tuple[list[str], list[list[str]]]:
         batch.write_text("".join(json.dumps(line) + "\n" for line in lines))
         run = ["batch", str(batch), "-k", "1", "-q", "--out", str(home / "out")]
         return run, [run]
+    if command == "book":
+        _book(home)
+        return ["write", "--work", "1", "-q"], [["resume", "1", "-q"]]
     # extend and regenerate start from a written work (not killed)
     longform(home, "write", PROMPT, "--words", "600", "-q")
     if command == "extend":
         return ["extend", "1", "--to", "900", "-q"], [["extend", "1", "--to", "900", "-q"]]
     second = _nodes(home / "longform.db")[1]
     return ["regenerate", "1", "--from", str(second), "-q"], [["resume", "1", "-q"]]
+
+
+def _book(home: Path) -> None:
+    """Work 1: three chapters of 300 words and no scenes yet, as a long work's plan is
+    stored (each chapter's scenes are planned when the writing reaches it)."""
+    db = open_database(str(home / "longform.db"))
+    try:
+        with db.transaction() as s:
+            work = create_work(s, instruction=PROMPT, target_words=900)
+            for i, title in enumerate(("The bank", "The crossing", "The far shore")):
+                add_node(
+                    s,
+                    work.id,
+                    level="chapter",
+                    title=title,
+                    position=i,
+                    goal=f"{title}.",
+                    target_words=300,
+                )
+    finally:
+        db.close()
 
 
 def _nodes(db: Path) -> list[int]:
@@ -99,8 +134,9 @@ def _nodes(db: Path) -> list[int]:
     return [r[0] for r in rows]
 
 
-def check(db: Path) -> list[str]:
-    """What is wrong with the database after a resume ([] when nothing is)."""
+def check(db: Path, *, once: bool = False) -> list[str]:
+    """What is wrong with the database after a resume ([] when nothing is); with
+    ``once``, a section written more than once (a finished one written again) is too."""
     problems: list[str] = []
     with sqlite3.connect(db) as conn:
         if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
@@ -109,6 +145,14 @@ def check(db: Path) -> list[str]:
         for work_id, status, target in works:
             if status != "done":
                 problems.append(f"work {work_id} is {status}")
+            unplanned = conn.execute(
+                "SELECT count(*) FROM outline_nodes AS n WHERE n.work_id = ? AND n.level IN "
+                "('part', 'chapter') AND NOT EXISTS (SELECT 1 FROM outline_nodes AS c "
+                "WHERE c.parent_id = n.id)",
+                (work_id,),
+            ).fetchone()[0]
+            if unplanned:
+                problems.append(f"work {work_id}: {unplanned} chapter(s) never planned")
             nodes = conn.execute(
                 "SELECT id, status FROM outline_nodes WHERE work_id = ? AND level IN "
                 "('section', 'step')",
@@ -127,6 +171,8 @@ def check(db: Path) -> list[str]:
                     problems.append(f"section {node_id} is {node_status}")
                 if versions != list(range(1, len(versions) + 1)):
                     problems.append(f"section {node_id} has versions {versions}")
+                elif once and len(versions) > 1:
+                    problems.append(f"section {node_id} was written {len(versions)} times")
                 current = conn.execute(
                     "SELECT content, author FROM passages WHERE node_id = ? "
                     "ORDER BY version DESC LIMIT 1",
@@ -161,7 +207,8 @@ def one(command: str, delay: float) -> tuple[bool, list[str], float]:
             killed = True
         for args in finish:
             longform(home, *args)
-        return killed, check(home / "longform.db"), time.monotonic() - started
+        once = command not in ("extend", "regenerate")  # those write sections again
+        return killed, check(home / "longform.db", once=once), time.monotonic() - started
 
 
 def main() -> None:

@@ -7,7 +7,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
 from agents.chapters import plan_view
+from agents.errors import AgentError
 from agents.events import Event, Notice, SectionDone
 from agents.runner import Runner
 from agents.runs import RunControl
@@ -18,8 +21,10 @@ from storage.calls import list_calls
 from storage.outline import add_node, leaves, list_nodes
 from storage.passages import current_passages
 from storage.records import NodeRecord
+from storage.vocabulary import Level
 from storage.works import create_work, get_work
 from tests.fakes import ScriptedEngine
+from tests.test_session import session_on
 from tests.test_threads_continuity import NOTHING, kind
 from tests.test_writer import Varied
 
@@ -258,3 +263,36 @@ def test_a_book_of_200000_words_plans_parts_up_front(db: Database) -> None:
         nodes = list_nodes(s, work.id)
     assert len(engine.calls) == 1 and [n.level for n in nodes] == ["part"] * 8
     assert sum(n.target_words for n in nodes) == 200_000
+
+
+def test_a_chapter_a_person_adds_is_planned_when_reached_and_levels_are_kept(
+    db: Database,
+) -> None:
+    """``outline add --level chapter``: a chapter added by hand after the book's first
+    is planned into scenes when the writing reaches it; a chapter under a section, or a
+    node of another work, is one clear error and changes nothing."""
+    work_id = novel(db)
+    session = session_on(db, ScriptedEngine([Novel()] * 2000))
+    with db.transaction() as s:
+        first = [n for n in list_nodes(s, work_id) if n.level == "chapter"][0]
+    added = session.add_section(
+        work_id, title="The lighthouse", words=300, after=first.id, level=Level.CHAPTER
+    )
+    scene = session.add_section(work_id, title="A scene", words=100, parent=added.id)
+    with pytest.raises(AgentError, match="a chapter cannot go under section"):
+        session.add_section(work_id, title="X", words=100, parent=scene.id, level=Level.CHAPTER)
+    other = novel(db)
+    with pytest.raises(AgentError, match=f"is not in work {other}"):
+        session.add_section(other, title="X", words=100, after=first.id)
+    session.delete_section(scene.id)  # the added chapter is empty again: planned when reached
+    session.fit_target(work_id, keep="sections")
+    session.run(work_id)
+    with db.transaction() as s:
+        nodes = list_nodes(s, work_id)
+        chapters = [n for n in nodes if n.level == "chapter"]
+        assert [c.title for c in chapters][:2] == ["The survey", "The lighthouse"]
+        assert len(list_nodes(s, other)) == 3  # the refused adds changed nothing
+        texts = current_passages(s, work_id)
+    under = [n for n in nodes if n.parent_id == added.id]
+    assert len(under) >= 2 and all(n.level == "section" and n.id in texts for n in under)
+    assert planner_prompts(db, work_id).get(added.id)  # planned by the model, when reached

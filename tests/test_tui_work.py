@@ -19,7 +19,7 @@ from app.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from engines import Message
 from storage import Database
 from storage.memories import list_memories, memory_history
-from storage.outline import add_node, leaves, update_node
+from storage.outline import add_node, leaves, list_nodes, update_node
 from storage.passages import add_passage, current_passages, passage_versions
 from storage.works import create_work, get_work
 from tests.fakes import ScriptedEngine
@@ -70,6 +70,37 @@ def test_outline_editing(home_db: Database) -> None:
         ("The storm", "", 150),
         ("Dawn", "The keeper sleeps", 80),
         ("Morning", "", 90),
+    ]
+
+
+def test_a_chapter_is_added_after_a_chapter(home_db: Database) -> None:
+    """In a book, "a" on a chapter adds a chapter after it (its scenes are planned when
+    the writing reaches it); on a scene, a scene."""
+    with home_db.transaction() as s:
+        w = create_work(s, instruction="Write a novel about a mapmaker.", target_words=900)
+        first = add_node(s, w.id, level="chapter", title="The survey", target_words=450)
+        add_node(s, w.id, level="chapter", title="The coast", target_words=450)
+        add_node(s, w.id, level="section", title="Scene", target_words=450, parent_id=first.id)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        work_screen(pilot).outline.select_id(first.id)
+        await settle(pilot)
+        await press(pilot, "a", *"The river", "tab", *"The river is mapped", "tab")
+        await press(pilot, "ctrl+a", "ctrl+k", *"300", "enter")
+        await settle(pilot)
+        await wait_until(pilot, lambda: len(nodes()) == 4)
+
+    def nodes() -> list[tuple[str, str, int | None]]:
+        with home_db.transaction() as s:
+            return [(n.level, n.title, n.parent_id) for n in list_nodes(s, w.id)]
+
+    run_app(LongformApp(work_id=w.id), scenario)
+    assert nodes() == [
+        ("chapter", "The survey", None),
+        ("section", "Scene", first.id),
+        ("chapter", "The river", None),
+        ("chapter", "The coast", None),
     ]
 
 

@@ -11,9 +11,11 @@ from app.cli.output import err, print_json
 from app.context import Context
 from storage.outline import get_node, leaves, list_nodes
 from storage.passages import passage_versions
+from storage.vocabulary import Level
 from storage.works import get_work
 
 outline = typer.Typer(help="Show and edit a work's outline (parts, chapters, sections).")
+ADDABLE = (Level.SECTION, Level.CHAPTER, Level.PART)
 NodeArg = Annotated[
     int, typer.Argument(help="The outline node's id (see `longform outline show`).")
 ]
@@ -141,12 +143,26 @@ def add(
     goal: Annotated[str, typer.Option("--goal")] = "",
     words: Annotated[int, typer.Option("--words", min=1)] = 400,
     after: Annotated[int | None, typer.Option("--after", help="Insert after this node.")] = None,
-    parent: Annotated[int | None, typer.Option("--parent", help="Add under this chapter.")] = None,
+    parent: Annotated[
+        int | None, typer.Option("--parent", help="Add under this chapter or part.")
+    ] = None,
+    level: Annotated[
+        str,
+        typer.Option(
+            "--level",
+            help="section, or chapter / part: planned into scenes when the writing reaches it.",
+        ),
+    ] = "section",
 ) -> None:
-    """Add a section (at the end, after a node, or under a chapter)."""
+    """Add a section, chapter or part (at the end, after a node, or under a chapter or part)."""
+    if level not in ADDABLE:
+        raise typer.BadParameter(f"use {', '.join(ADDABLE)}", param_hint="--level")
     c: Context = ctx.obj
-    n = c.session.add_section(work, title=title, goal=goal, words=words, after=after, parent=parent)
-    typer.echo(f"[{n.id}] {n.title} ({n.target_words} words)")
+    n = c.session.add_section(
+        work, title=title, goal=goal, words=words, after=after, parent=parent, level=Level(level)
+    )
+    kind = "" if n.level == Level.SECTION else f"{n.level} "
+    typer.echo(f"[{n.id}] {kind}{n.title} ({n.target_words} words)")
     _say_if_targets_differ(c, work)
 
 

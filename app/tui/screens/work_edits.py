@@ -26,6 +26,7 @@ from app.tui.store import SectionFields, Version, WorkView
 from app.tui.widgets.memory_panel import MemoryPanel
 from storage.export import file_name
 from storage.records import NodeRecord
+from storage.vocabulary import Level
 
 Change = Callable[[WorkSession], Any]
 EDIT_ERRORS: tuple[type[Exception], ...] = (*USER_ERRORS, OSError)  # OSError: an export
@@ -297,6 +298,11 @@ class WorkEditScreen(WorkRunScreen):
         if not self._idle("change the outline"):
             return
         after = self.outline.selected_id
+        # After a chapter (or part) comes another chapter, planned into scenes when reached.
+        anchor = self.view.node(after) if self.view and after is not None else None
+        level = Level(anchor.level) if anchor is not None else Level.SECTION
+        if level == Level.STEP:
+            level = Level.SECTION
 
         def add(fields: SectionFields | None) -> None:
             if fields is not None:
@@ -307,11 +313,12 @@ class WorkEditScreen(WorkRunScreen):
                         goal=fields.goal,
                         words=fields.target_words,
                         after=after,
+                        level=level,
                     ),
                     lambda node: self.outline.select_id(node.id),
                 )
 
-        self.app.push_screen(SectionFormScreen("Add section"), add)
+        self.app.push_screen(SectionFormScreen(f"Add {level}"), add)
 
     def _node_to_change(self) -> NodeRecord | None:
         """The outline node at the cursor, when the outline may be changed now."""
