@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,9 +56,12 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     import pgserver
 
     server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    # Test databases live for one test: autovacuum buys nothing, and a worker of it
+    # visiting the template makes copying it fail ("being accessed by other users").
+    _sql(server, "ALTER SYSTEM SET autovacuum = off", "SELECT pg_reload_conf()")
     # Each test's database is a copy of one migrated here once (a file copy, where
     # migrating every test's database would cost about a second each).
-    server.psql(f"CREATE DATABASE {TEMPLATE};")
+    _sql(server, f"CREATE DATABASE {TEMPLATE}")
     open_database(server.get_uri(TEMPLATE)).close()
     yield server
     server.cleanup()
@@ -66,14 +70,33 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 TEMPLATE = "longform_template"
 
 
+def _sql(server: Any, *statements: str) -> None:
+    """Run statements on the server's own database, each on its own (CREATE DATABASE
+    cannot run in a transaction); an error raises (``psql`` would only print it). A
+    database still in use is asked again until a generous deadline."""
+    import psycopg
+
+    deadline = time.monotonic() + 120
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        for statement in statements:
+            while True:
+                try:
+                    conn.execute(statement.encode())
+                    break
+                except psycopg.errors.ObjectInUse:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+
+
 @pytest.fixture
 def postgres_url(postgres: Any) -> Iterator[str]:
     """The URL of a new database on the test server, migrated and empty, dropped after
     the test."""
     name = f"t_{uuid.uuid4().hex[:16]}"
-    postgres.psql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE};")
+    _sql(postgres, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
     yield postgres.get_uri(name)
-    postgres.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
+    _sql(postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
