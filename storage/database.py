@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +26,8 @@ from storage.errors import StorageError
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 30_000
 CONNECT_TIMEOUT_S = 10  # a database server that does not answer
+MIGRATION_LOCK = 0x6C6F6E67  # PostgreSQL's advisory lock key for migrating ("long")
+_MIGRATING = threading.Lock()
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -87,7 +89,16 @@ def migrate(engine: Engine) -> None:
     cfg = alembic_config()
     scripts = ScriptDirectory.from_config(cfg)
     head = scripts.get_current_head()
-    with engine.begin() as conn:
+    with engine.connect() as conn:
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return  # the usual case, and no lock taken for it
+    with _MIGRATING, engine.begin() as conn:  # Alembic's context is one per process
+        # Processes started together on a new database: one migrates, the others wait
+        # here (until its transaction ends) and find it done.
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite's write lock, taken now
         current = MigrationContext.configure(conn).get_current_revision()
         if current == head:
             return
@@ -164,7 +175,7 @@ def _failure(path: str, exc: OperationalError) -> str:
     elif "locked" in said:
         why = f"{path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s"
     else:
-        why = f"{path}: {exc.orig}"
+        why = f"{path}: {' '.join(str(exc.orig).split())}"
     return f"{why}; the change was not saved (what was saved before is kept): fix it and run again"
 
 

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -29,6 +33,57 @@ def test_migrations_build_the_models_schema_on_a_blank_database(db) -> None:  # 
         context = MigrationContext.configure(conn, opts={"include_name": made_by_hand})
         diff = compare_metadata(context, Base.metadata)
     assert diff == [], f"models and migrations differ: {diff}"
+
+
+# A process that opens a database at the moment a file appears (after its imports).
+OPEN_ON_GO = """
+import pathlib, sys, time
+from storage import open_database
+where, ready, go = sys.argv[1], pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
+ready.touch()
+while not go.exists():
+    time.sleep(0.005)
+open_database(where).close()
+"""
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_processes_opening_a_new_database_together_migrate_it_once(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Workers started at the same moment on a new, empty database (the README's many
+    machines): each opens it, one builds the schema, none fails."""
+    if store == "postgresql":
+        from tests.conftest import _sql
+
+        server = request.getfixturevalue("postgres")
+        name = f"fresh_{uuid.uuid4().hex[:12]}"
+        _sql(server, f"CREATE DATABASE {name}")  # empty: not a copy of the template
+        where: str = server.get_uri(name)
+    else:
+        where = str(tmp_path / "fresh.db")
+    go = tmp_path / "go"
+    ready = [tmp_path / f"ready{i}" for i in range(4)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_ON_GO, where, str(r), str(go)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for r in ready
+    ]
+    deadline = time.monotonic() + 300  # imports on a busy machine; a hang, not a speed
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()
+    errors = [w.communicate(timeout=300)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0] * 4, errors
+    db = open_database(where)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    db.close()
+    if store == "postgresql":
+        _sql(server, f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def test_database_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
