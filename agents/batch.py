@@ -37,8 +37,8 @@ from agents.leases import WorkBusy, writing
 from agents.runner import Runner
 from agents.runs import RunControl
 from engines import Engine, EngineError
-from engines.metrics import ServerTokens, scrape
-from storage import Database, NotFoundError
+from engines.metrics import ServerTokens, scrape_all
+from storage import Database, NotFoundError, StorageError
 from storage.batches import bind_entry, entry_work
 from storage.calls import list_calls
 from storage.passages import work_text
@@ -157,7 +157,7 @@ class BatchRunner:
     backoff: float = 2.0
     emit: Emit = ignore
     cancel: threading.Event = field(default_factory=threading.Event)
-    metrics_url: str | None = None
+    metrics_urls: list[str] = field(default_factory=list)  # each server's /metrics
     force_language: bool = False  # write items even in a language the model failed
     sleep: Callable[[float], object] | None = None  # default: waits, or stops on cancel
     # The batch's name in the database (default: the file's name without its suffix):
@@ -172,7 +172,7 @@ class BatchRunner:
         self._results = ResultsFile(self.results_path)
         self._written: set[int] = set()  # works this run wrote (their calls are its tokens)
         started, since = time.perf_counter(), datetime.now(UTC).replace(tzinfo=None)
-        before = scrape(self.metrics_url) if self.metrics_url else None
+        before = scrape_all(self.metrics_urls)
         summary = BatchSummary(results=[])
         pool = ThreadPoolExecutor(max_workers=max(1, self.concurrency))
         try:
@@ -205,14 +205,26 @@ class BatchRunner:
         summary.seconds = time.perf_counter() - started
         summary.results.sort(key=lambda r: r.line)
         self._count_tokens(summary, since)
-        after = scrape(self.metrics_url) if before is not None and self.metrics_url else None
+        after = scrape_all(self.metrics_urls) if before is not None else None
         summary.server = after - before if before is not None and after is not None else None
         self._state.log({"at": since.isoformat(timespec="seconds")} | summary.as_dict())
         return summary
 
     def _item(self, item: BatchItem) -> tuple[ItemResult | None, str]:
         """Write one item: its result and how it went (done: written or failed now;
-        skipped: finished before; held: another process writes it; unfinished)."""
+        skipped: finished before; held: another process writes it; unfinished). What
+        goes wrong with one item (the database refused it, a bug) fails that item only."""
+        try:
+            return self._write_item(item)
+        except (AgentError, StorageError) as exc:
+            error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - one item's failure never stops a batch
+            error = f"{type(exc).__name__}: {exc}"
+        result = self._failed(item, None, error, 0)
+        self.emit(BatchItemDone(0, result))
+        return result, "done"
+
+    def _write_item(self, item: BatchItem) -> tuple[ItemResult | None, str]:
         if self.cancel.is_set():
             return None, "unfinished"
         if not self.force_language:
@@ -225,18 +237,9 @@ class BatchRunner:
                 return result, "done"
             finally:
                 self.engines.give(engine)
-        try:
-            work_id, resumed = self._work_for(item)
-        except AgentError as exc:
-            result = self._failed(item, None, str(exc), 0)
-            self.emit(BatchItemDone(0, result))
-            return result, "done"
+        work_id, resumed = self._work_for(item)  # its failure fails the item (``_item``)
         if self._finished(work_id):  # by an earlier run, or by another process
-            old = self._results.rows.get(item.id)
-            attempts = old.attempts if old is not None and old.work_id == work_id else 1
-            result = self._finish(item, work_id, attempts)
-            self.emit(BatchItemDone(work_id, result, skipped=True))
-            return result, "skipped"
+            return self._skip(item, work_id)
         attempts = 0
         while True:
             attempts += 1
@@ -244,6 +247,8 @@ class BatchRunner:
             try:
                 control = RunControl(cancel=self.cancel)
                 with writing(self.db, work_id):  # one writer per work
+                    if self._finished(work_id):  # by a process whose lease just ended
+                        return self._skip(item, work_id)
                     if attempts == 1:
                         self.emit(BatchItemStarted(work_id, item.id, item.length, resumed))
                     self._written.add(work_id)
@@ -272,6 +277,14 @@ class BatchRunner:
         self.emit(BatchItemDone(work_id, result))
         return result, "done"
 
+    def _skip(self, item: BatchItem, work_id: int) -> tuple[ItemResult, str]:
+        """An item whose work was finished before: its result, read from the database."""
+        old = self._results.rows.get(item.id)
+        attempts = old.attempts if old is not None and old.work_id == work_id else 1
+        result = self._finish(item, work_id, attempts)
+        self.emit(BatchItemDone(work_id, result, skipped=True))
+        return result, "skipped"
+
     def _finished(self, work_id: int) -> bool:
         with self.db.transaction() as s:
             return get_work(s, work_id).status == "done"
@@ -281,7 +294,7 @@ class BatchRunner:
         one, stored with the item's entry in one transaction (False): a kill from here
         on resumes it, and a process that bound the item first wins."""
         batch = self.batch or self.source.stem
-        digest = _digest(item)
+        digest = _digest(item, self.model_name)
         for _ in range(3):  # lost a race, then the winner's work was deleted: try again
             with self.db.transaction() as s:
                 known = entry_work(s, batch, item.id, digest)
@@ -370,7 +383,11 @@ class BatchRunner:
         summary.completion_tokens = sum(c.completion_tokens for c in calls)
 
 
-def _digest(item: BatchItem) -> str:
-    """An item's content: a changed prompt, length, mode or language is a new item."""
-    data = json.dumps([item.prompt, item.length, item.mode, item.language], ensure_ascii=False)
+def _digest(item: BatchItem, model: str) -> str:
+    """An item's content and the model that writes it: a changed prompt, length, mode or
+    language is a new item, and so is the same file run with another model (comparing
+    models on one file); the servers that run the model are not part of it."""
+    data = json.dumps(
+        [item.prompt, item.length, item.mode, item.language, model], ensure_ascii=False
+    )
     return hashlib.sha256(data.encode("utf-8")).hexdigest()

@@ -60,6 +60,8 @@ def _item(data: Any, number: int, default_mode: str) -> BatchItem:
     prompt, length = data.get("prompt"), data.get("length")
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError("no 'prompt' text")
+    if "\x00" in prompt:  # a database server keeps no NUL in text
+        raise ValueError("the 'prompt' holds a NUL character (\\u0000)")
     if not isinstance(length, int) or isinstance(length, bool) or length <= 0:
         raise ValueError("'length' must be a positive integer")
     mode = data.get("mode", default_mode)

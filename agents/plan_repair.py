@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 
 MIN_GOAL_CHARS = 3
+MAX_TITLE_CHARS = 120  # a heading, not a paragraph (a server without a schema may send one)
 
 
 @dataclass
@@ -43,7 +44,7 @@ def read_sections(text: str) -> list[PlannedSection]:
         words = item.get("words")
         sections.append(
             PlannedSection(
-                title=title or goal[:60],
+                title=_cut(title or goal[:60], MAX_TITLE_CHARS),
                 goal=goal,
                 words=words if isinstance(words, int) and not isinstance(words, bool) else 0,
             )
@@ -54,6 +55,14 @@ def read_sections(text: str) -> list[PlannedSection]:
 def _line(value: object) -> str:
     """A text field on one line; anything but a string (a list, a number) is no text."""
     return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` to at most ``limit`` characters, ended at a word where there is one."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(" ,;:-")
 
 
 def faults(sections: list[PlannedSection]) -> dict[int, str]:

@@ -46,7 +46,7 @@ def run_works(url: str, n: int, words: int, folder: Path) -> tuple[int, float]:
         model_name=engine.model,
         concurrency=n,
         retries=0,
-        metrics_url=metrics_url(url),
+        metrics_urls=[metrics_url(url)],
     )
     summary = runner.run(items)
     db.close()

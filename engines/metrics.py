@@ -31,6 +31,13 @@ class ServerTokens:
             self.generation - before.generation,
         )
 
+    def __add__(self, other: ServerTokens) -> ServerTokens:
+        return ServerTokens(
+            self.prompt + other.prompt,
+            self.cached + other.cached,
+            self.generation + other.generation,
+        )
+
     @property
     def hit_rate(self) -> float | None:
         """The share of prompt tokens served from the prefix cache."""
@@ -80,3 +87,13 @@ def scrape(url: str, timeout: float = 5.0) -> ServerTokens | None:
     if prompt is None or generation is None:
         return None
     return ServerTokens(prompt, _first(totals, CACHED) or 0.0, generation)
+
+
+def scrape_all(urls: list[str]) -> ServerTokens | None:
+    """The counters of several servers added up (a batch spread over them), or None
+    when any has none: a sum over some of them would be read as the whole."""
+    found = [scrape(url) for url in urls]
+    counted = [f for f in found if f is not None]
+    if not counted or len(counted) < len(found):
+        return None
+    return sum(counted, ServerTokens(0.0, 0.0, 0.0))

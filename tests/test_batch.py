@@ -83,6 +83,7 @@ def test_malformed_lines_are_reported_with_their_numbers(tmp_path: Path) -> None
             {"prompt": "Zero.", "length": 0},
             LINES[1],
             {"prompt": "Long id.", "length": 50, "id": "x" * 201},
+            {"prompt": "A NUL\u0000 inside.", "length": 50},
         ],
     )
     items, problems = load_batch(path)
@@ -98,6 +99,7 @@ def test_malformed_lines_are_reported_with_their_numbers(tmp_path: Path) -> None
         f"{path}:7: id 'waves' is used by an earlier line",
         f"{path}:8: 'length' must be a positive integer",
         f"{path}:10: 'id' is longer than 200 characters",
+        f"{path}:11: the 'prompt' holds a NUL character (\\u0000)",
     ]
 
 
@@ -222,6 +224,21 @@ def test_a_changed_item_gets_a_new_work_and_an_old_state_file_is_resumed(
     assert row["required"] == 90 and row["work_id"] != old.id
 
 
+def test_the_same_file_with_another_model_is_written_again(db: Database, tmp_path: Path) -> None:
+    """Comparing models on one prompts file: each model's run writes its own works; the
+    same model again finds them done."""
+    items, _ = load_batch(write_jsonl(tmp_path / "batch.jsonl", LINES[:2]))
+    engine = ScriptedEngine([Varied(5)] * 300)
+    first = make_runner(db, tmp_path, engine, model_name="model-a").run(items)
+    other = make_runner(db, tmp_path, engine, model_name="model-b").run(items)
+    again = make_runner(db, tmp_path, engine, model_name="model-a").run(items)
+    assert (first.done, other.done, other.skipped, again.skipped) == (2, 2, 0, 2)
+    by_model = [{r.id: r.work_id for r in run.results} for run in (first, other, again)]
+    assert by_model[0] == by_model[2] and set(by_model[0].values()).isdisjoint(by_model[1].values())
+    with db.transaction() as s:
+        assert sorted(w.model for w in list_works(s)) == ["model-a"] * 2 + ["model-b"] * 2
+
+
 def failing_on(word: str, error: Exception) -> Any:
     """A reply script that raises ``error`` for prompts mentioning ``word``."""
     varied = Varied(5)
@@ -311,12 +328,18 @@ def test_server_metrics_give_the_runs_tokens_and_hit_rate(
     url = metrics_url(metrics_server)
     assert url.endswith("/metrics") and "/v1" not in url
     engine = ScriptedEngine([Varied(5)] * 50)
-    summary = make_runner(db, tmp_path, engine, metrics_url=url).run(items)
+    summary = make_runner(db, tmp_path, engine, metrics_urls=[url]).run(items)
     assert summary.server == ServerTokens(1000.0, 750.0, 300.0)
     assert summary.as_dict()["server"]["hit_rate"] == 0.75
     # No /metrics (llama-cpp-python's server): skipped quietly.
-    quiet = make_runner(db, tmp_path, engine, metrics_url=url.replace("metrics", "none"))
+    none = url.replace("metrics", "none")
+    quiet = make_runner(db, tmp_path, engine, metrics_urls=[none])
     assert quiet.run(items).server is None
+    # Several servers (here the same one twice: each of its counters grew by two
+    # scrapes between before and after): added up; one without counters, none at all.
+    both = make_runner(db, tmp_path, engine, metrics_urls=[url, url]).run(items)
+    assert both.server == ServerTokens(4000.0, 3000.0, 1200.0)
+    assert make_runner(db, tmp_path, engine, metrics_urls=[url, none]).run(items).server is None
 
 
 def test_parse_sums_labelled_samples() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from agents.events import Event, Notice
+from agents.plan_repair import MAX_TITLE_CHARS
 from agents.planner import MAX_ATTEMPTS, parse_plan, section_count
 from agents.runner import Runner
 from engines import Message
@@ -47,6 +48,24 @@ def test_lengths_are_repaired_to_sum_to_the_target() -> None:
     # half and twice the mean before scaling, so the spread is at most 4x.
     words = [s.words for s in sections]
     assert min(words) > 0 and max(words) / min(words) <= 4
+
+
+def test_a_title_written_as_a_paragraph_is_cut_to_a_heading_at_a_word() -> None:
+    """A server without a schema may answer a whole paragraph as a title; the outline
+    keeps a heading (and a database server would refuse a title wider than its column)."""
+    long = "The night the harbour lights went out and " * 20
+    raw = json.dumps(
+        {
+            "sections": [
+                {"title": long, "goal": "First goal here.", "words": 300},
+                {"title": "B", "goal": "Second goal here.", "words": 300},
+            ]
+        }
+    )
+    first, second = parse_plan(raw, 2, 600)
+    assert 60 <= len(first.title) <= MAX_TITLE_CHARS
+    assert long.startswith(first.title) and long[len(first.title)] == " "
+    assert second.title == "B"
 
 
 @pytest.mark.parametrize(

@@ -116,7 +116,7 @@ def batch(
         model_name=model_name,
         concurrency=concurrency,
         retries=retries,
-        metrics_url=None if spec == "embedded" else metrics_url(spec),
+        metrics_urls=[metrics_url(url) for url in servers if url != "embedded"],
         force_language=force_language,
         batch=batch_name,
     )

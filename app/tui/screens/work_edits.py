@@ -25,6 +25,7 @@ from app.tui.screens.work_run import WorkRunScreen
 from app.tui.store import SectionFields, Version, WorkView
 from app.tui.widgets.memory_panel import MemoryPanel
 from storage.export import file_name
+from storage.outline import leaves
 from storage.records import NodeRecord
 from storage.vocabulary import Level
 
@@ -135,10 +136,9 @@ class WorkEditScreen(WorkRunScreen):
         """The plot threads and the continuity findings; Enter goes to a row's section."""
 
         def read(session: WorkSession) -> Story:
-            view = self.view
             work = session.work(self.work_id)
-            titles = {n.id: n.title for n in view.nodes} if view else {}
-            sections = [(i, titles.get(i, "")) for i in (view.leaf_ids if view else [])]
+            with session.db.transaction() as s:  # as stored now (a chapter may be new)
+                sections = [(n.id, n.title) for n in leaves(s, self.work_id)]
             report = session.findings(self.work_id)
             return Story(work.title, sections, session.threads(self.work_id), report)
 
