@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -51,11 +53,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def postgres() -> Iterator[Any]:
     """A real PostgreSQL 16 server (the ``pgserver`` package), started once."""
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    # Not under pytest's own temporary folder: as root, pgserver opens the path to its
+    # data for the server's user, and every pytest session that starts on the machine
+    # closes pytest's folder to others again (seen: a second session killed the first's
+    # server, "could not open file .../global/pg_control: Permission denied").
+    folder = Path(tempfile.mkdtemp(prefix="longform-test-pg-"))
+    server = pgserver.get_server(folder / "pg", cleanup_mode="stop")
     # Test databases live for one test: autovacuum buys nothing, and a worker of it
     # visiting the template makes copying it fail ("being accessed by other users").
     _sql(server, "ALTER SYSTEM SET autovacuum = off", "SELECT pg_reload_conf()")
@@ -65,6 +72,7 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     open_database(server.get_uri(TEMPLATE)).close()
     yield server
     server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 TEMPLATE = "longform_template"
