@@ -1,6 +1,7 @@
 """Kill longform with SIGKILL at random moments, resume, and check nothing was lost.
 
     .venv/bin/python -m bench.kills [--kills 20] [--seed 0] [--commands write,recurrent,...]
+                                    [--jobs 1]
 
 For each command (``write`` in agentwrite mode, ``recurrent``, ``batch``, ``extend``,
 ``regenerate``, and ``book``: a 900-word work of three chapters, each planned into
@@ -23,7 +24,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -217,17 +220,31 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20, help="kills per command")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--commands", default=",".join(COMMANDS))
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="kills run side by side, each in its own home with its share of the cores "
+        "(LONGFORM_THREADS); runs are slower side by side, so a kill lands earlier in its run",
+    )
     args = parser.parse_args()
+    if args.jobs > 1 and "LONGFORM_THREADS" not in os.environ:
+        os.environ["LONGFORM_THREADS"] = str(max(1, (os.cpu_count() or 1) // args.jobs))
     rng = random.Random(args.seed)
-    tallies: dict[str, Tally] = {}
-    for command in args.commands.split(","):
-        tally = tallies.setdefault(command, Tally())
-        for n in range(args.kills):
-            delay = rng.uniform(1.0, MAX_DELAY.get(command, 45.0))
-            try:
-                killed, problems, seconds = one(command, delay)
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                killed, problems, seconds = True, [str(exc)], 0.0
+    planned = [
+        (command, n, rng.uniform(1.0, MAX_DELAY.get(command, 45.0)))
+        for command in args.commands.split(",")
+        for n in range(args.kills)
+    ]
+    tallies = {command: Tally() for command, _n, _delay in planned}
+
+    def attempt(command: str, n: int, delay: float) -> None:
+        try:
+            killed, problems, seconds = one(command, delay)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            killed, problems, seconds = True, [str(exc)], 0.0
+        with lock:
+            tally = tallies[command]
             tally.runs += 1
             tally.killed += killed
             tally.resumed += not problems
@@ -239,6 +256,11 @@ def main() -> None:
                 f"{'ok' if not problems else '; '.join(problems)} ({seconds:.0f} s)",
                 flush=True,
             )
+
+    lock = threading.Lock()
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for future in [pool.submit(attempt, *p) for p in planned]:
+            future.result()
     print("\n| command | runs | killed mid-run | resumed, all checks held | mean s |")
     print("|---|---|---|---|---|")
     for command, t in tallies.items():

@@ -23,8 +23,8 @@ from app.tui.screens.reading import ReadingScreen
 from app.tui.widgets.memory_panel import MemoryPanel
 from storage import Database
 from storage.memories import list_memories, memory_history
-from storage.outline import leaves
-from storage.passages import current_passages, passage_versions
+from storage.outline import add_node, leaves
+from storage.passages import add_passage, current_passages, passage_versions
 from storage.works import create_work, get_work
 from tests.fakes import ScriptedEngine
 from tests.tui_helpers import (
@@ -181,6 +181,53 @@ def test_the_whole_work_reads_on_one_page_searchable_and_saves(
     assert saved.startswith("# Write about a lighthouse keeper\n\n## Night watch\n\nThe keeper lit")
     assert seen["saved"] == f"Saved 30 words to {out}."  # the text's, not the headings'
     assert seen["back"] == "WorkScreen"
+
+
+def test_the_reading_page_moves_between_chapters_and_to_either_end(home_db: Database) -> None:
+    """] and [ put the next and the previous chapter's heading at the top of the page;
+    ctrl+end and ctrl+home go to the end and the start of the book."""
+    lines = [f"Line {i} of the scene." for i in range(40)]  # short: one row each
+    with home_db.transaction() as s:
+        work = create_work(s, instruction="A book", target_words=900, mode="agentwrite")
+        for title in ("The bank", "The crossing", "The far shore"):
+            chapter = add_node(s, work.id, level="chapter", title=title, target_words=300)
+            for n in (1, 2):
+                scene = add_node(
+                    s, work.id, level="section", title=f"{title} {n}", parent_id=chapter.id
+                )
+                add_passage(s, scene.id, "\n".join(lines))
+    seen: dict[str, Any] = {}
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await press(pilot, "v")
+        await settle(pilot)
+        text = pilot.app.screen.query_one("#page", TextArea)
+
+        def at() -> tuple[str, int]:
+            """The cursor's line (the one above at the end: the page ends with a newline),
+            and the rows between it and the top of the view."""
+            row = text.cursor_location[0]
+            if text.cursor_location == text.document.end:
+                return text.document.get_line(row - 1), -1
+            return text.document.get_line(row), text.scroll_offset.y - row
+
+        for key in ("]", "]", "]", "[", "ctrl+home", "[", "ctrl+end", "]"):
+            await press(pilot, key)
+            seen.setdefault("rows", []).append(at())
+        seen["notes"] = notifications(pilot)
+
+    run_app(LongformApp(work_id=work.id), scenario)
+    assert seen["rows"][:4] == [
+        ("## The bank", 0),
+        ("## The crossing", 0),
+        ("## The far shore", 0),
+        ("## The crossing", 0),
+    ]
+    assert seen["rows"][4] == ("# A book", 0)
+    assert seen["rows"][5] == ("# A book", 0)  # nothing before the first chapter
+    assert seen["rows"][6:8] == [(lines[-1], -1), (lines[-1], -1)]
+    assert seen["notes"] == ["No chapter before this one.", "No chapter after this one."]
 
 
 def test_a_title_names_the_work_and_heads_its_plain_export(

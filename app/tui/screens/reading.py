@@ -1,7 +1,11 @@
 """The whole work on one page: its title, each part, chapter and section headed with
-its words, scrollable and searchable (``/``, then ``n`` and ``N``); ``s`` saves it."""
+its words, scrollable and searchable (``/``, then ``n`` and ``N``); ``]`` and ``[`` go to
+the next and the previous chapter (section, in a work without chapters), ctrl+home and
+ctrl+end to the start and the end; ``s`` saves it."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,11 +19,22 @@ from storage.vocabulary import NodeStatus
 Location = tuple[int, int]
 
 
-def page(view: WorkView) -> str:
+@dataclass(frozen=True)
+class Page:
+    text: str
+    stops: list[int]  # the rows ``]`` and ``[`` move between: chapter headings, or sections'
+    unit: str = "chapter"  # what a stop heads
+
+
+def page(view: WorkView) -> Page:
     """The work as it reads now, each heading marked with its state and words."""
     lines = [f"# {view.work.title}", "", f"{view.words} of {view.work.target_words} words", ""]
     leaves = set(view.leaf_ids)
+    chapters = any(n.level == "chapter" for n in view.nodes)
+    stops: list[int] = []
     for node in view.nodes:
+        if node.level == "chapter" or (not chapters and node.id in leaves):
+            stops.append(len(lines))
         hashes = "#" * min(2 + node.depth, 6)
         title = node.title or node.level
         passage = view.passages.get(node.id)
@@ -30,8 +45,9 @@ def page(view: WorkView) -> str:
         else:
             stale = " · stale" if node.status == NodeStatus.STALE else ""
             lines += [f"{hashes} {title} · {passage.words} words{stale}", ""]
-            lines += [passage.content.strip(), ""]
-    return "\n".join(lines).rstrip() + "\n"
+            lines += [*passage.content.strip().split("\n"), ""]  # a row each: stops count rows
+    text = "\n".join(lines).rstrip() + "\n"
+    return Page(text, stops, "chapter" if chapters else "section")
 
 
 def find(lines: list[str], needle: str, start: Location, *, back: bool = False) -> Location | None:
@@ -66,6 +82,22 @@ class ReadingScreen(Screen[None]):
         Binding("slash,ctrl+f", "find", "Find", tooltip="Search the text"),
         Binding("n", "next(False)", "Next", tooltip="The next match"),
         Binding("N", "next(True)", "Previous", tooltip="The match before"),
+        Binding(
+            "right_square_bracket",
+            "chapter(1)",
+            "Next chapter",
+            show=False,
+            tooltip="The next chapter (the next section in a work without chapters)",
+        ),
+        Binding(
+            "left_square_bracket",
+            "chapter(-1)",
+            "Previous chapter",
+            show=False,
+            tooltip="The chapter before (or the start of this one)",
+        ),
+        Binding("ctrl+home", "edge(False)", "Start", show=False, tooltip="The top of the work"),
+        Binding("ctrl+end", "edge(True)", "End", show=False, tooltip="The end of the work"),
         Binding("s", "export", "Save", tooltip="Save the work to a file (md or txt)"),
         Binding("escape", "back", "Back", tooltip="Close the search, then this page"),
     ]
@@ -73,11 +105,12 @@ class ReadingScreen(Screen[None]):
     def __init__(self, view: WorkView) -> None:
         super().__init__()
         self.view = view
+        self.page = page(view)
         self.needle = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield TextArea(page(self.view), id="page", read_only=True, soft_wrap=True)
+        yield TextArea(self.page.text, id="page", read_only=True, soft_wrap=True)
         yield Input(placeholder="Find (enter: next match, esc: close)", id="find")
         yield Footer()
 
@@ -111,6 +144,30 @@ class ReadingScreen(Screen[None]):
             return
         text.selection = Selection(hit, (hit[0], hit[1] + len(self.needle)))
         text.scroll_cursor_visible(center=True)
+
+    def action_chapter(self, step: int) -> None:
+        row = self.text.cursor_location[0]
+        if step > 0:
+            ahead = [r for r in self.page.stops if r > row]
+        else:
+            ahead = [r for r in reversed(self.page.stops) if r < row]
+        if not ahead:
+            where = "after this one" if step > 0 else "before this one"
+            self.notify(f"No {self.page.unit} {where}.")
+            return
+        self.go_to(ahead[0], top=True)
+
+    def action_edge(self, end: bool) -> None:
+        self.go_to(self.text.document.end[0] if end else 0, top=not end)
+
+    def go_to(self, row: int, *, top: bool) -> None:
+        """Put the cursor at the start of ``row`` (its line at the top of the page)."""
+        text = self.text
+        text.selection = Selection.cursor((row, 0))
+        if top:
+            text.scroll_to(y=text.wrapped_document.location_to_offset((row, 0)).y, animate=False)
+        else:
+            text.scroll_cursor_visible()
 
     def action_export(self) -> None:
         from app.tui.screens.work import WorkScreen  # the screen under this one saves it
