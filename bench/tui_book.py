@@ -143,6 +143,14 @@ async def until(pilot: Pilot[Any], done: Callable[[], bool]) -> float:
     return time.perf_counter() - start
 
 
+def spread(name: str, seconds: list[float]) -> dict[str, Any]:
+    return {
+        f"{name}s": len(seconds),
+        f"{name}_median_s": statistics.median(seconds),
+        f"{name}_max_s": max(seconds),
+    }
+
+
 async def measure(app: LongformApp) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     start = time.perf_counter()
@@ -185,9 +193,7 @@ async def measure(app: LongformApp) -> dict[str, Any]:
             if now in text_of:
                 await until(pilot, shows(now))
             moves.append(time.perf_counter() - started)
-        figures["outline_moves"] = len(moves)
-        figures["outline_move_median_s"] = statistics.median(moves)
-        figures["outline_move_max_s"] = max(moves)
+        figures.update(spread("outline_move", moves))
 
         started = time.perf_counter()
         await pilot.press("home")
@@ -220,9 +226,7 @@ async def measure(app: LongformApp) -> dict[str, Any]:
             await pilot.press("right_square_bracket")
             await until(pilot, lambda row=row: area.cursor_location == (row, 0))
             jumps.append(time.perf_counter() - started)
-        figures["chapter_jumps"] = len(jumps)
-        figures["chapter_jump_median_s"] = statistics.median(jumps)
-        figures["chapter_jump_max_s"] = max(jumps)
+        figures.update(spread("chapter_jump", jumps))
         started = time.perf_counter()
         await pilot.press("ctrl+end")
         await until(pilot, lambda: area.cursor_location[0] == area.document.end[0])
