@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -154,12 +155,15 @@ class BatchRunner:
     model_name: str = ""
     concurrency: int = 1
     retries: int = 3
-    backoff: float = 2.0
+    backoff: float = 2.0  # the first wait's most; each next one's doubles
     emit: Emit = ignore
     cancel: threading.Event = field(default_factory=threading.Event)
     metrics_urls: list[str] = field(default_factory=list)  # each server's /metrics
     force_language: bool = False  # write items even in a language the model failed
     sleep: Callable[[float], object] | None = None  # default: waits, or stops on cancel
+    # Draws in [0, 1) that spread the waits, so workers that failed together (a server
+    # restarting) do not all come back at the same moment.
+    jitter: Callable[[], float] = random.random
     # The batch's name in the database (default: the file's name without its suffix):
     # every process running a batch of that name shares its works.
     batch: str = ""
@@ -273,9 +277,15 @@ class BatchRunner:
             if attempts > self.retries or self.cancel.is_set():
                 result = self._failed(item, work_id, error, attempts)
                 break
-            (self.sleep or self.cancel.wait)(self.backoff * 2 ** (attempts - 1))
+            (self.sleep or self.cancel.wait)(self._wait(attempts))
         self.emit(BatchItemDone(work_id, result))
         return result, "done"
+
+    def _wait(self, attempts: int) -> float:
+        """Seconds before the next attempt: exponential backoff with "equal jitter"
+        (half of the doubling wait fixed, the other half drawn at random)."""
+        most = self.backoff * 2 ** (attempts - 1)
+        return most / 2 + most / 2 * self.jitter()
 
     def _skip(self, item: BatchItem, work_id: int) -> tuple[ItemResult, str]:
         """An item whose work was finished before: its result, read from the database."""

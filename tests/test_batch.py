@@ -257,11 +257,14 @@ def test_a_failing_work_is_retried_then_recorded_and_the_others_finish(
     items, _ = load_batch(write_jsonl(tmp_path / "batch.jsonl", LINES))
     engine = ScriptedEngine([failing_on("stones", EngineError("server answered 503"))] * 300)
     waits: list[float] = []
-    runner = make_runner(db, tmp_path, engine, retries=2, backoff=0.5)
+    draws = iter([0.0, 0.5])  # the jitter's random draws, each in [0, 1)
+    runner = make_runner(db, tmp_path, engine, retries=2, backoff=0.5, jitter=lambda: next(draws))
     runner.sleep = waits.append
     summary = runner.run(items)
     assert (summary.done, summary.failed) == (2, 1)
-    assert waits == [0.5, 1.0]
+    # Backoff 0.5 s then 1 s, each wait half fixed and half drawn: 0.25 + 0.25 * 0.0,
+    # then 0.5 + 0.5 * 0.5.
+    assert waits == [0.25, 0.75]
     rows = {r["id"]: r for r in results(tmp_path)}
     assert rows["stones"]["status"] == "failed"
     assert rows["stones"]["error"] == "server answered 503"
