@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from engines.embedded import default_model_path
 from storage import open_database
 from storage.wordcount import count_words
 from storage.works import create_work
@@ -120,6 +121,20 @@ def test_missing_model_file_is_one_line_and_exit_2(longform_home: Path, tmp_path
         "write", "A poem", "--words", "100", "--model", str(tmp_path / "x.gguf"), home=longform_home
     )
     assert "model file not found" in one_line_error(r)
+
+
+@pytest.mark.parametrize("damage", ["not-gguf", "cut-short"])
+def test_a_damaged_model_file_is_one_line_and_exit_2(
+    longform_home: Path, tmp_path: Path, damage: str
+) -> None:
+    model = tmp_path / "damaged.gguf"
+    if damage == "not-gguf":
+        model.write_bytes(bytes(range(256)) * 16)
+    else:  # a download that stopped: the real model's first 64 KiB
+        with default_model_path().open("rb") as f:
+            model.write_bytes(f.read(65536))
+    r = longform("write", "A poem", "--words", "100", "--model", str(model), home=longform_home)
+    assert f"cannot load model {model}" in one_line_error(r)
 
 
 def test_an_unknown_engine_is_one_line_and_exit_2(longform_home: Path) -> None:

@@ -12,11 +12,14 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 import agents.leases
 from agents.leases import WorkBusy, writing
+from app.tui.app import LongformApp
 from storage import Database, open_database
 from storage.leases import get_lease, take_lease
 from storage.models import utcnow
@@ -27,6 +30,7 @@ from tests.fakes import ScriptedEngine
 from tests.test_cli import longform, one_line_error
 from tests.test_session import session_on
 from tests.test_writer import Varied
+from tests.tui_helpers import notifications, run_app, run_keys, settle, work_screen
 
 HOST = socket.gethostname()
 DEADLINE = 120.0  # for a condition that holds within a second on an idle machine
@@ -135,12 +139,50 @@ def test_the_lease_is_renewed_while_the_work_is_written(
         assert lease is not None and lease.expires_at > utcnow() + timedelta(seconds=30)
 
 
-def test_resume_refuses_a_work_another_process_writes(
-    longform_home: Path, sleeper: subprocess.Popen[bytes]
+@pytest.mark.parametrize("command", [["resume", "{id}"], ["write", "--work", "{id}"]])
+def test_the_cli_refuses_a_work_another_process_writes(
+    longform_home: Path, sleeper: subprocess.Popen[bytes], command: list[str]
 ) -> None:
     db = open_database(home_store())
     work_id = draft(db)
     hold(db, work_id, pid=sleeper.pid)
     db.close()
-    line = one_line_error(longform("resume", str(work_id), home=longform_home))
+    args = [a.format(id=work_id) for a in command]
+    line = one_line_error(longform(*args, home=longform_home))
     assert f"work {work_id} is being written by process {sleeper.pid}" in line
+    db = open_database(home_store())
+    with db.transaction() as s:
+        assert current_passages(s, work_id) == {}
+    db.close()
+
+
+def test_the_tui_refuses_a_work_another_process_writes(
+    longform_home: Path, sleeper: subprocess.Popen[bytes]
+) -> None:
+    """w on a work another process writes: the error names the process, the run ends
+    as failed, nothing is written; once that process is gone, w writes the work."""
+    db = open_database(home_store())
+    work_id = draft(db)
+    hold(db, work_id, pid=sleeper.pid)
+    engine = ScriptedEngine([Varied(5)] * 50)
+    states: list[str] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = work_screen(pilot)
+        await run_keys(pilot, "w")
+        states.append(screen.progress.state)
+        said = [n for n in notifications(pilot) if f"process {sleeper.pid}" in n]
+        assert said and f"work {work_id} is being written" in said[0], notifications(pilot)
+        with db.transaction() as s:
+            assert current_passages(s, work_id) == {}
+        sleeper.kill()
+        sleeper.wait(timeout=30)
+        await run_keys(pilot, "w")
+        states.append(screen.progress.state)
+
+    run_app(LongformApp(work_id=work_id, engine_factory=lambda _work: engine), scenario)
+    assert states == ["failed", "done"]
+    with db.transaction() as s:
+        assert current_passages(s, work_id)
+    db.close()
