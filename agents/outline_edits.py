@@ -22,6 +22,14 @@ _UNDER = {
 }
 
 
+def _check_fields(title: str | None, words: int | None) -> None:
+    """What every front end's outline edit must give (None: left as it is)."""
+    if title is not None and not title.strip():
+        raise AgentError("a section needs a title")
+    if words is not None and not 1 <= words <= MAX_WORDS:
+        raise AgentError(f"a section's target is 1 to {MAX_WORDS:,} words, not {words:,}")
+
+
 class OutlineEdits:
     db: Database
 
@@ -38,6 +46,7 @@ class OutlineEdits:
     ) -> NodeRecord:
         """A section (or a chapter or part, planned into scenes when the writing reaches
         it) at the end, after node ``after`` (among its siblings), or under ``parent``."""
+        _check_fields(title, words)
         with self.db.transaction() as s:
             get_work(s, work_id)
             position = None
@@ -73,6 +82,7 @@ class OutlineEdits:
         goal: str | None = None,
         words: int | None = None,
     ) -> NodeRecord:
+        _check_fields(title, words)
         fields = {"title": title, "goal": goal, "target_words": words}
         with self.db.transaction() as s:
             return update_node(s, node_id, **{k: v for k, v in fields.items() if v is not None})
