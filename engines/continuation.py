@@ -35,6 +35,7 @@ import httpx
 
 from engines.base import Completion, Message, Usage
 from engines.chat_template import ChatTemplate
+from engines.server_errors import NoStream
 
 PROBE_USER = "Write two sentences about a fox."
 PROBE_TEXT = "The quick brown fox jumps over the lazy dog, and then it runs into the"
@@ -263,8 +264,10 @@ def stream_completion(
     stream = client.completions.create(
         model=model, prompt=prompt, stream=True, stream_options={"include_usage": True}, **body
     )
+    chunks = 0
     try:
         for chunk in stream:
+            chunks += 1
             _take_usage(got, chunk)
             choice = chunk.choices[0] if chunk.choices else None
             piece = (choice.text or "") if choice is not None else ""
@@ -280,6 +283,8 @@ def stream_completion(
                 break
     finally:
         stream.close()
+    if not chunks and not (cancel is not None and cancel.is_set()):
+        raise NoStream
     got.text = "".join(pieces)
     return got
 

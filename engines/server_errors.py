@@ -8,6 +8,13 @@ import httpx
 from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 from engines.schemas import SchemaForm
 
+
+class NoStream(Exception):
+    """A 200 answer that held no event at all (as langchain's "No generation chunks"
+    says on the chat path): the server failed inside its stream, or what answers at
+    that address is not an OpenAI-compatible server (a gateway's web page)."""
+
+
 # Words in a server's error that say the structured-output request itself failed.
 SCHEMA_WORDS = ("grammar", "schema", "xgrammar", "guidance", "response_format", "structured")
 
@@ -88,11 +95,13 @@ def engine_error(
     if isinstance(exc, openai.APIStatusError):
         message = " ".join(exc.message.split())
         return EngineError(f"{base_url} answered {exc.status_code}: {message}")
-    if "No generation chunks" in detail:
+    if isinstance(exc, NoStream) or "No generation chunks" in detail:
         # llama-cpp-python's server fails inside an already started stream, e.g. on a
-        # prompt longer than its window (which its /models does not report).
+        # prompt longer than its window (which its /models does not report); a web page
+        # where the stream should be holds no event either.
         return EngineError(
-            f"{base_url} sent an empty answer stream; its log says why "
-            "(a prompt longer than the server's window does this: pass its context length)"
+            f"{base_url} sent an empty answer stream; its log says why (a prompt longer "
+            "than the server's window does this: pass its context length; or what "
+            "answers there is not an OpenAI-compatible server)"
         )
     return EngineError(f"{base_url}: {detail}")

@@ -3,8 +3,8 @@ server: each request is forwarded as it is, unless the plan names a fault for it
 
 Faults: an HTTP status (500, 502, 503), 429 with ``Retry-After``, the connection reset
 before any answer or in the middle of a stream, a stall (no answer until the proxy
-stops), a malformed event stream, and a stream cut short and then ended cleanly (a
-structured answer truncated)."""
+stops), a malformed event stream, a stream cut short and then ended cleanly (a
+structured answer truncated), and a web page where the stream should be."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ class Fault(StrEnum):
     STALL = "stall"  # nothing sent until the proxy stops
     MALFORMED_STREAM = "malformed-stream"  # a 200 event stream whose data is not JSON
     TRUNCATED = "truncated"  # the real stream cut after a few events, then [DONE]
+    WEB_PAGE = "web-page"  # a 200 whose body is a web page (a gateway's), no stream
 
 
 RETRY_AFTER = 2  # seconds, in the 429's header
@@ -113,6 +114,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault is Fault.STALL:
             self.server.stopping.wait()
             self._reset()
+        elif fault is Fault.WEB_PAGE:
+            self._send(200, b"<html><body><h1>Welcome!</h1></body></html>", "text/html")
         elif fault is Fault.MALFORMED_STREAM:
             self._start_stream()
             self._chunk(b'data: {"choices": [{"delta": {"content": "The\n\n')

@@ -25,6 +25,7 @@ class Answer:
     message: str = ""
     in_stream: bool = False
     finish: str = "stop"  # sent with the last piece of text, as vLLM does
+    page: str = ""  # set: a 200 whose body is this web page, not a stream
 
 
 Script = Callable[[dict[str, Any]], Answer]
@@ -48,6 +49,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.requests.append(body)
         self.server.authorizations.append(self.headers.get("Authorization", ""))
         answer = self.server.script(body)
+        if answer.page:
+            raw = answer.page.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+            return
         error = {"message": answer.message, "type": "Error", "param": None, "code": answer.status}
         if answer.status is not None and not answer.in_stream:
             self._json(answer.status, {"error": error})

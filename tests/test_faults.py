@@ -70,6 +70,7 @@ def test_a_lasting_fault_is_one_clear_error_after_the_retries(server: LlamaServe
         (Fault.RESET_MID_STREAM, "broke off its answer after"),
         (Fault.MALFORMED_STREAM, "malformed answer stream"),
         (Fault.STALL, "stopped answering"),
+        (Fault.WEB_PAGE, "sent an empty answer stream"),
     ],
 )
 def test_a_broken_stream_is_one_clear_error(server: LlamaServer, fault: Fault, said: str) -> None:

@@ -65,10 +65,8 @@ edits = st.lists(
     | st.tuples(st.just("delete"), st.fixed_dictionaries({"node": refs}))
     | st.tuples(
         st.just("move"),
-        st.fixed_dictionaries({"node": refs, "to": st.none() | st.integers(-3, 40)}).flatmap(
-            lambda d: st.fixed_dictionaries(
-                {**{k: st.just(v) for k, v in d.items()}, "by": st.integers(-40, 40)}
-            )
+        st.fixed_dictionaries(
+            {"node": refs, "to": st.none() | st.integers(-3, 40), "by": st.integers(-40, 40)}
         ),
     )
     | st.tuples(
