@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from storage import open_database
 from tests.conftest import home_store
 from tests.scripted_server import Answer, scripted_server
@@ -26,8 +28,10 @@ def answer(_body: dict[str, Any]) -> Answer:
     return Answer(text=PROSE)
 
 
-def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LONGFORM_HOME": str(home), "LONGFORM_API_KEY": KEY}
+def run(home: Path, *args: str, key_from: str = "environment") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LONGFORM_HOME": str(home)}
+    if key_from == "environment":
+        env["LONGFORM_API_KEY"] = KEY
     return subprocess.run(
         [sys.executable, "-m", "app.main", *args],
         capture_output=True,
@@ -37,7 +41,14 @@ def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_api_key_is_sent_and_never_stored(longform_home: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("key_from", ["environment", "config.toml"])
+def test_the_api_key_is_sent_and_never_stored(
+    longform_home: Path, tmp_path: Path, key_from: str
+) -> None:
+    config = longform_home / "config.toml"
+    if key_from == "config.toml":
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(f'api_key = "{KEY}"\n', encoding="utf-8")
     with scripted_server(answer) as server:
         wrote = run(
             longform_home,
@@ -50,14 +61,17 @@ def test_the_api_key_is_sent_and_never_stored(longform_home: Path, tmp_path: Pat
             "--engine",
             server.url,
             "--quiet",
+            key_from=key_from,
         )
         assert wrote.returncode == 0, wrote.stderr
         assert server.authorizations and set(server.authorizations) == {f"Bearer {KEY}"}
     exported = tmp_path / "tide.md"
-    assert run(longform_home, "export", "1", "--out", str(exported)).returncode == 0
-    logs = run(longform_home, "logs", "1", "--json", "--full")
+    exporting = run(longform_home, "export", "1", "--out", str(exported), key_from=key_from)
+    assert exporting.returncode == 0, exporting.stderr
+    logs = run(longform_home, "logs", "1", "--json", "--full", key_from=key_from)
     assert logs.returncode == 0 and json.loads(logs.stdout), logs.stderr
-    written = [p for p in longform_home.rglob("*") if p.is_file()] + [exported]
+    # Every file longform wrote (the config file holding the key is the person's own).
+    written = [p for p in longform_home.rglob("*") if p.is_file() and p != config] + [exported]
     store = home_store()
     if "://" in store:  # the suite on PostgreSQL: every row of every table
         assert KEY not in every_row(store)
