@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -114,6 +115,25 @@ def test_unreachable_server_is_one_line_and_exit_2(longform_home: Path) -> None:
         home=longform_home,
     )
     assert "cannot reach" in one_line_error(r)
+
+
+def test_a_database_from_a_newer_longform_is_one_line_and_left_as_it_was(
+    longform_home: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "newer.db"
+    db = open_database(path)
+    with db.transaction() as s:
+        create_work(s, instruction="Write about tides.", target_words=300)
+    db.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0999'")
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # all of it in the file itself
+    before = path.read_bytes()
+    for command in (["works"], ["write", "A poem", "--words", "100"], ["show", "1"]):
+        line = one_line_error(longform("--db", str(path), *command, home=longform_home))
+        assert "schema 0999, newer than this longform knows" in line and str(path) in line
+    assert path.read_bytes() == before
 
 
 def test_missing_model_file_is_one_line_and_exit_2(longform_home: Path, tmp_path: Path) -> None:
