@@ -155,7 +155,7 @@ class BatchRunner:
     model_name: str = ""
     concurrency: int = 1
     retries: int = 3
-    backoff: float = 2.0  # the first wait's most; each next one's doubles
+    backoff: float = 2.0  # the first wait's upper bound, doubled for each retry
     emit: Emit = ignore
     cancel: threading.Event = field(default_factory=threading.Event)
     metrics_urls: list[str] = field(default_factory=list)  # each server's /metrics

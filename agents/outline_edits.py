@@ -25,9 +25,9 @@ _UNDER = {
 def _check_fields(title: str | None, words: int | None) -> None:
     """What every front end's outline edit must give (None: left as it is)."""
     if title is not None and not title.strip():
-        raise AgentError("a section needs a title")
+        raise AgentError("a title cannot be blank")
     if words is not None and not 1 <= words <= MAX_WORDS:
-        raise AgentError(f"a section's target is 1 to {MAX_WORDS:,} words, not {words:,}")
+        raise AgentError(f"a target is 1 to {MAX_WORDS:,} words, not {words:,}")
 
 
 class OutlineEdits:

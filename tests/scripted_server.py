@@ -50,12 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.authorizations.append(self.headers.get("Authorization", ""))
         answer = self.server.script(body)
         if answer.page:
-            raw = answer.page.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
+            self._send(200, answer.page.encode(), "text/html")
             return
         error = {"message": answer.message, "type": "Error", "param": None, "code": answer.status}
         if answer.status is not None and not answer.in_stream:
@@ -78,9 +73,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
 
     def _json(self, status: int, data: dict[str, Any]) -> None:
-        raw = json.dumps(data).encode()
+        self._send(status, json.dumps(data).encode(), "application/json")
+
+    def _send(self, status: int, raw: bytes, kind: str) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(raw)))
         self.end_headers()
         self.wfile.write(raw)

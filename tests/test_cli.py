@@ -8,6 +8,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -125,9 +126,9 @@ def test_a_database_from_a_newer_longform_is_one_line_and_left_as_it_was(
     with db.transaction() as s:
         create_work(s, instruction="Write about tides.", target_words=300)
     db.close()
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0999'")
-    with sqlite3.connect(path) as conn:
+        conn.commit()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # all of it in the file itself
     before = path.read_bytes()
     for command in (["works"], ["write", "A poem", "--words", "100"], ["show", "1"]):

@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 
 from agents.calls import Caller
+from agents.continuation import settle_continuation
 from agents.planner import Planner
 from engines.base import Message
+from engines.continuation import Continuation
 from engines.errors import EngineError
 from engines.openai_compat import OpenAIEngine
-from storage import open_database
+from storage import Database, open_database
 from storage.passages import current_passages
 from tests.conftest import home_store
 from tests.fault_proxy import RETRY_AFTER, Fault, always, fault_proxy, once
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.model
 
 SEA: list[Message] = [{"role": "user", "content": "Write one sentence about the sea."}]
 GENERATING = "/v1/chat/completions"
+TURN: list[Message] = [*SEA, {"role": "assistant", "content": "The sea was"}]
 
 
 def generating(proxy_seen: list[Any]) -> list[Any]:
@@ -70,7 +73,6 @@ def test_a_lasting_fault_is_one_clear_error_after_the_retries(server: LlamaServe
         (Fault.RESET_MID_STREAM, "broke off its answer after"),
         (Fault.MALFORMED_STREAM, "malformed answer stream"),
         (Fault.STALL, "stopped answering"),
-        (Fault.WEB_PAGE, "sent an empty answer stream"),
     ],
 )
 def test_a_broken_stream_is_one_clear_error(server: LlamaServer, fault: Fault, said: str) -> None:
@@ -83,6 +85,27 @@ def test_a_broken_stream_is_one_clear_error(server: LlamaServer, fault: Fault, s
             engine.chat(SEA, max_tokens=64, temperature=0.0)
     message = str(caught.value)
     assert proxy.url in message and "\n" not in message and said in message
+
+
+def test_a_web_page_on_the_continuation_path_is_one_clear_error(
+    server: LlamaServer, db: Database
+) -> None:
+    """llama-cpp-python's server ignores ``continue_final_message``, so text is continued
+    through ``/v1/completions``; a web page there (a gateway's) is an error, not an
+    empty continuation. (The probe's requests are not streamed: they pass.)"""
+
+    def continuing(body: dict[str, Any]) -> bool:
+        return bool(body.get("stream")) and "prompt" in body
+
+    with fault_proxy(server.url, always(Fault.WEB_PAGE, when=continuing)) as proxy:
+        engine = OpenAIEngine(proxy.url, max_retries=0)
+        settle_continuation(db, engine)
+        assert engine.continuation is Continuation.COMPLETIONS
+        with pytest.raises(EngineError) as caught:
+            engine.chat(TURN, max_tokens=16, temperature=0.0, continue_final=True)
+        assert Fault.WEB_PAGE in proxy.faults()
+    message = str(caught.value)
+    assert proxy.url in message and "\n" not in message and "empty answer stream" in message
 
 
 def test_a_stream_cut_short_is_marked_incomplete(server: LlamaServer) -> None:

@@ -143,11 +143,15 @@ def test_any_outline_edit_is_made_or_refused_in_one_line(
     for title in ("Interlude", "Coda"):
         session.add_section(work_id, title=title, words=500)
     for kind, args in edits:
+        with db.transaction() as s:
+            before = list_nodes(s, work_id)
         try:
             apply(session, work_id, other_node, kind, args)
         except USER_ERRORS as exc:
             message = str(exc)
             assert message.strip() and "\n" not in message, (kind, args, message)
+            with db.transaction() as s:
+                assert list_nodes(s, work_id) == before, "a refused edit changed the outline"
             event(f"{kind} refused")
         else:
             event(f"{kind} made")

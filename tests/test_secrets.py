@@ -30,6 +30,7 @@ def answer(_body: dict[str, Any]) -> Answer:
 
 def run(home: Path, *args: str, key_from: str = "environment") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LONGFORM_HOME": str(home)}
+    env.pop("LONGFORM_API_KEY", None)  # the outer environment's would win over the config's
     if key_from == "environment":
         env["LONGFORM_API_KEY"] = KEY
     return subprocess.run(
