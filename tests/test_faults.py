@@ -6,9 +6,6 @@ asked again; a batch goes on with its other works."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +19,12 @@ from engines.continuation import Continuation
 from engines.errors import EngineError
 from engines.openai_compat import OpenAIEngine
 from storage import Database, open_database
-from storage.passages import current_passages
+from storage.outline import add_node, leaves
+from storage.passages import current_passages, passage_versions
+from storage.works import create_work
 from tests.conftest import home_store
 from tests.fault_proxy import RETRY_AFTER, Fault, always, fault_proxy, once
-from tests.test_cli import DEADLINE
+from tests.test_cli import longform, one_line_error
 from tests.test_openai_engine import LlamaServer, server
 
 __all__ = ["server"]  # the module-scoped fixture, shared with test_openai_engine
@@ -142,16 +141,9 @@ def test_a_batch_goes_on_past_a_work_whose_server_calls_all_fail(
         return "volcano" in json.dumps(body)
 
     with fault_proxy(server.url, always(Fault.STATUS_503, when=volcano)) as proxy:
-        env = {**os.environ, "LONGFORM_HOME": str(longform_home)}
         out = tmp_path / "out"
         args = ["batch", str(batch), "--engine", proxy.url, "--retries", "1", "--out", str(out)]
-        ran = subprocess.run(
-            [sys.executable, "-m", "app.main", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=DEADLINE,
-        )
+        ran = longform(*args, home=longform_home)
     assert "Traceback" not in ran.stderr, ran.stderr
     lines = (out / "results.jsonl").read_text().splitlines()
     results = {r["id"]: r for r in map(json.loads, lines)}
@@ -165,3 +157,43 @@ def test_a_batch_goes_on_past_a_work_whose_server_calls_all_fail(
     db.close()
     assert not failed  # the failed work holds no half-written section
     assert all(done)
+
+
+def test_a_write_broken_off_by_the_server_keeps_what_was_finished_and_resumes(
+    server: LlamaServer, longform_home: Path
+) -> None:
+    """Once the first section is stored, every answer breaks off mid-stream: the write
+    ends in one line, the finished section is kept as it was, no half-written text is
+    stored; `resume` on a sound connection writes the rest and leaves the first alone."""
+    db = open_database(home_store())
+    with db.transaction() as s:
+        work_id = create_work(
+            s, instruction="Write about the tide coming in.", target_words=240, mode="agentwrite"
+        ).id
+        for title in ("Low water", "The turn", "High water"):
+            add_node(s, work_id, level="section", title=title, target_words=80)
+
+    def after_the_first_section(_body: dict[str, Any]) -> bool:
+        with db.transaction() as s:
+            return bool(current_passages(s, work_id))
+
+    with fault_proxy(server.url, always(Fault.RESET_MID_STREAM, when=after_the_first_section)) as p:
+        args = ["write", "--work", str(work_id), "--engine", p.url, "--quiet"]
+        line = one_line_error(longform(*args, home=longform_home))
+        assert Fault.RESET_MID_STREAM in p.faults()
+    assert "broke off its answer" in line
+    with db.transaction() as s:
+        kept = current_passages(s, work_id)
+        nodes = leaves(s, work_id)
+        assert list(kept) == [nodes[0].id] and nodes[0].status == "done"
+        assert [n.status for n in nodes[1:]] != ["done", "done"]
+        first = kept[nodes[0].id]
+
+    resumed = longform("resume", str(work_id), "--engine", server.url, home=longform_home)
+    assert resumed.returncode == 0, resumed.stderr
+    with db.transaction() as s:
+        nodes = leaves(s, work_id)
+        assert [n.status for n in nodes] == ["done"] * 3
+        assert [len(passage_versions(s, n.id)) for n in nodes] == [1, 1, 1]
+        assert current_passages(s, work_id)[nodes[0].id].content == first.content
+    db.close()
