@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
+
+from prompts import render
 
 MIN_GOAL_CHARS = 3
 MAX_TITLE_CHARS = 120  # a heading, not a paragraph (a server without a schema may send one)
@@ -67,13 +70,18 @@ def _cut(text: str, limit: int) -> str:
 
 def faults(sections: list[PlannedSection]) -> dict[int, str]:
     """The sections to plan again, by index, with what is wrong with each: an empty
-    goal, or the goal of an earlier section said again."""
+    goal, a title or goal copied from the worked example the planner is shown (a small
+    model copies it whole: a novel's chapters "Shade on hot streets", "Cleaner air and
+    water"), or the goal of an earlier section said again."""
     found: dict[int, str] = {}
     seen: set[str] = set()
+    copied = _example_keys()
     for i, section in enumerate(sections):
         key = _key(section.goal)
         if len(section.goal) < MIN_GOAL_CHARS:
             found[i] = "an empty goal"
+        elif key in copied or _key(section.title) in copied:
+            found[i] = "a title or goal copied from the worked example"
         elif key in seen:
             found[i] = "the same goal as an earlier section"
         seen.add(key)
@@ -125,6 +133,17 @@ def patch(sections: list[PlannedSection], bad: dict[int, str], language: str) ->
     for i in bad:
         sections[i].title = sections[i].title or plain[i].title
         sections[i].goal = plain[i].goal
+
+
+@cache
+def _example_keys() -> frozenset[str]:
+    """The titles and goals of the planner's worked example, in each language it has
+    (a person's own template included: it is what the model was shown)."""
+    keys: set[str] = set()
+    for language in ("en", "zh"):
+        for section in read_sections(render("plan_example_answer", language=language)):
+            keys |= {_key(section.title), _key(section.goal)}
+    return frozenset(keys - {""})
 
 
 def _key(goal: str) -> str:

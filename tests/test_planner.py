@@ -14,6 +14,7 @@ from agents.plan_repair import MAX_TITLE_CHARS
 from agents.planner import MAX_ATTEMPTS, parse_plan, section_count
 from agents.runner import Runner
 from engines import Message
+from prompts import render
 from storage import Database
 from storage.calls import list_calls
 from storage.outline import leaves, list_nodes
@@ -175,6 +176,36 @@ def test_a_repeated_goal_is_asked_for_again_alone(db: Database) -> None:
     assert "Mills line its banks." in messages[-1]["content"]  # the kept ones are shown
     notes = [e.message for e in events if isinstance(e, Notice)]
     assert notes == ["plan: planned again: section 3 (the same goal as an earlier section)"]
+
+
+def test_a_section_copied_from_the_worked_example_is_asked_for_again(db: Database) -> None:
+    example = json.loads(render("plan_example_answer", language="en"))["sections"]
+    work_id = _work(db, 1200)
+    copied = json.dumps(
+        {
+            "sections": [
+                {"title": "Where the river starts", "goal": "The river is born in the hills."},
+                {"title": example[1]["title"], "goal": "Mills line its banks."},  # its title
+                {"title": "The delta", "goal": example[2]["goal"].upper()},  # its goal, shouted
+            ]
+        }
+    )
+    again = _plan("Towns grow at the fords.", "The river meets the sea at last.")
+    engine = ScriptedEngine([copied, again])
+    events: list[Event] = []
+    Runner(db, engine, emit=events.append).plan(work_id)
+    with db.transaction() as s:
+        goals = [x.goal for x in leaves(s, work_id)]
+    assert goals == [
+        "The river is born in the hills.",
+        "Towns grow at the fords.",
+        "The river meets the sea at last.",
+    ]
+    notes = [e.message for e in events if isinstance(e, Notice)]
+    assert notes == [
+        "plan: planned again: section 2 (a title or goal copied from the worked example), "
+        "section 3 (a title or goal copied from the worked example)"
+    ]
 
 
 def test_sections_still_at_fault_after_asking_again_get_plain_goals(db: Database) -> None:
