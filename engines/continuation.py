@@ -246,6 +246,7 @@ class Streamed:
     prompt_tokens: int = 0
     cached_tokens: int = 0
     completion_tokens: int = 0
+    received: int = 0  # characters arrived so far (what a broken stream had given)
 
 
 def stream_completion(
@@ -255,11 +256,13 @@ def stream_completion(
     body: dict[str, Any],
     on_token: Any = None,
     cancel: Any = None,
+    got: Streamed | None = None,
 ) -> Streamed:
-    """Stream ``/v1/completions`` for ``prompt`` (an ``openai.OpenAI`` client); cached
-    tokens as vLLM reports them (``prompt_tokens_details``) or llama.cpp's server
-    (``timings.cache_n``)."""
-    got = Streamed()
+    """Stream ``/v1/completions`` for ``prompt`` (an ``openai.OpenAI`` client) into
+    ``got`` (a new one if None: a caller passes its own to know, when the stream
+    breaks, how much had arrived); cached tokens as vLLM reports them
+    (``prompt_tokens_details``) or llama.cpp's server (``timings.cache_n``)."""
+    got = got if got is not None else Streamed()
     pieces: list[str] = []
     stream = client.completions.create(
         model=model, prompt=prompt, stream=True, stream_options={"include_usage": True}, **body
@@ -275,6 +278,7 @@ def stream_completion(
                 got.finish = str(choice.finish_reason)
             if piece:
                 pieces.append(piece)
+                got.received += len(piece)
             if cancel is not None and cancel.is_set():
                 got.finish = "cancelled"
                 break

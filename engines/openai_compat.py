@@ -18,6 +18,7 @@ from engines.chat_template import ChatTemplate
 from engines.continuation import (
     Continuation,
     ContinuationProbe,
+    Streamed,
     find_template,
     instruction_messages,
     probe,
@@ -240,12 +241,13 @@ class OpenAIEngine(Engine):
         if options.seed is not None:
             body["seed"] = options.seed
         started = time.perf_counter()
+        got = Streamed()
         try:
-            got = stream_completion(
-                self._client.root_client, self.model, prompt, body, on_token, cancel
+            stream_completion(
+                self._client.root_client, self.model, prompt, body, on_token, cancel, got
             )
         except Exception as exc:  # the openai client raises many types
-            raise engine_error(exc, self.base_url) from exc
+            raise engine_error(exc, self.base_url, received=got.received) from exc
         usage = Usage(
             prompt_tokens=got.prompt_tokens or estimate_tokens(prompt),
             cached_tokens=got.cached_tokens,
