@@ -94,8 +94,15 @@ def build_messages(
     raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
 
 
-def window_for(task: SectionTask, *, budget: int, count_tokens: Callable[[str], int]) -> Window:
-    """The earlier sections kept in full, and the note (gist, facts) for those cut."""
+def window_for(
+    task: SectionTask,
+    *,
+    budget: int,
+    count_tokens: Callable[[str], int],
+    note_limit: int | None = None,
+) -> Window:
+    """The earlier sections kept in full, and the note (gist, facts) for those cut,
+    within ``note_limit`` tokens (``note_room``) if given."""
     # From the plan, not from the text, so the chunk size (and so the cut point) is stable.
     words = task.section_words or sum(p.words for p in task.plan) / len(task.plan)
     section_tokens = round(words * 1.4)
@@ -105,6 +112,7 @@ def window_for(task: SectionTask, *, budget: int, count_tokens: Callable[[str], 
         count_tokens=count_tokens,
         chunk=stable_chunk(section_tokens, budget),
         facts=task.facts,
+        note_limit=note_limit,
     )
 
 

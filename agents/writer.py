@@ -34,7 +34,7 @@ from agents.quality import diversity
 from agents.quality.report import MIN_DIVERSITY, MIN_TOKENS_FOR_DIVERSITY, MIN_WINDOW_DIVERSITY
 from agents.repetition_guard import drop_repeated_paragraphs
 from engines import Engine
-from memory.context import Window
+from memory.context import Window, note_room
 from storage.wordcount import count_words
 
 MAX_STALLS = 3
@@ -95,12 +95,16 @@ class SectionWriter:
         gate = Gate(task.language, instruction=task.instruction, earlier=earlier)
         windows: list[Window] = []
         per_word = tokens_per_word(engine, earlier[-LOOKBACK_CHARS:], task.language)
+        # The note's bound, from the room at the section's start: the same on every call.
+        note_limit = note_room(self._budget(task, token_budget(target)))
 
         def prompt(text: str) -> Turn:
             words = count_words(text)
             max_tokens = token_budget(target - words)
             budget = self._budget(task, max_tokens) - engine.count_tokens(text)
-            window = window_for(task, budget=budget, count_tokens=engine.count_tokens)
+            window = window_for(
+                task, budget=budget, count_tokens=engine.count_tokens, note_limit=note_limit
+            )
             windows.append(window)
             messages, continuing = build_messages(
                 self.layout,

@@ -52,6 +52,12 @@ class Window:
 MAX_NOTE_FACTS = 30
 # Tokens of the facts' heading and list markers.
 FACTS_OVERHEAD = 12
+# The note takes at most this share of a section's room for earlier text, in steps of
+# NOTE_STEP tokens (``note_room``): a long book's note (a line per chapter cut, the
+# facts) would otherwise outgrow the room and be cut anew at every call as the section
+# grows, and the prompt after it computed again each time.
+NOTE_SHARE = 3
+NOTE_STEP = 64
 
 
 def note_facts(facts: Sequence[KnownFact], cut: int) -> list[KnownFact]:
@@ -81,6 +87,15 @@ def gist(text: str, limit: int = 220) -> str:
     return note if len(note) <= limit else note[: limit - 1] + "…"
 
 
+def note_room(budget: int) -> int:
+    """The most tokens the note may take, for a section whose room for earlier text is
+    ``budget`` at its start: the same for every call of the section (the room shrinks
+    as the section grows) and, in steps, for most sections (a window too small for a
+    step gets its third as it is)."""
+    room = budget // NOTE_SHARE
+    return room // NOTE_STEP * NOTE_STEP if room >= NOTE_STEP else room
+
+
 def fit_window(
     sections: Sequence[WrittenSection],
     *,
@@ -88,32 +103,52 @@ def fit_window(
     count_tokens: Callable[[str], int],
     chunk: int,
     facts: Sequence[KnownFact] = (),
+    note_limit: int | None = None,
 ) -> Window:
     """Keep as many recent sections as fit ``budget`` tokens, cutting in steps of
     ``chunk`` sections from the start (so the cut point moves rarely). ``facts``: the
-    bible entries true here; the note carries those ``note_facts`` picks."""
+    bible entries true here; the note carries those ``note_facts`` picks. ``note_limit``
+    (``note_room``): the most the note may take; the oldest of its lines and facts go
+    first, whole, so it depends on the cut alone and stays cached."""
     costs = [count_tokens(s.title) + count_tokens(s.text) + 8 for s in sections]
     chunk = max(1, chunk)
     for cut in range(0, len(sections) + 1, chunk):
-        gist = _gist(sections[:cut])
-        shown = note_facts(facts, cut)
+        gist, shown = _note(sections, facts, cut, count_tokens, note_limit)
         note = count_tokens(gist) + facts_tokens(shown, count_tokens)
         if sum(costs[cut:]) + note <= budget:
             return Window(list(sections[cut:]), cut, gist, shown)
-    # Even the newest chunk is too big: keep what fits of the newest sections.
+    # Even the newest chunk is too big: keep what fits of the newest sections (beside
+    # the note's room, when it is bounded).
+    reserve = min(note_limit, budget) if note_limit is not None else 0
     kept: list[WrittenSection] = []
     used = 0
     for section, cost in zip(reversed(sections), reversed(costs), strict=True):
-        if used + cost > budget:
+        if used + cost > budget - reserve:
             break
         kept.insert(0, section)
         used += cost
     cut = len(sections) - len(kept)
+    limit = budget - used if note_limit is None else min(note_limit, budget - used)
+    gist, shown = _note(sections, facts, cut, count_tokens, max(0, limit))
+    return Window(kept, cut, gist, shown)
+
+
+def _note(
+    sections: Sequence[WrittenSection],
+    facts: Sequence[KnownFact],
+    cut: int,
+    count_tokens: Callable[[str], int],
+    limit: int | None,
+) -> tuple[str, list[KnownFact]]:
+    """The gist of the first ``cut`` sections and the facts shown with it, within
+    ``limit`` tokens (None: no bound): half of it at most for the facts."""
     shown = note_facts(facts, cut)
-    while shown and facts_tokens(shown, count_tokens) > (budget - used) // 2:
+    if limit is None:
+        return _gist(sections[:cut]), shown
+    while shown and facts_tokens(shown, count_tokens) > limit // 2:
         shown = shown[1:]  # the oldest go first; half the room stays for the gist
-    room = max(0, budget - used - facts_tokens(shown, count_tokens))
-    return Window(kept, cut, _gist(sections[:cut], limit=room), shown)
+    room = max(0, limit - facts_tokens(shown, count_tokens))
+    return _gist(sections[:cut], limit=room), shown
 
 
 def _gist(cut: Sequence[WrittenSection], limit: int | None = None) -> str:
@@ -130,10 +165,16 @@ def _gist(cut: Sequence[WrittenSection], limit: int | None = None) -> str:
             lines.append(f"- {chapter}: {first} … {last}")
         else:
             lines += [f"- {s.title}: {gist(s.text)}" for s in sections]
-    text = "\n".join(lines)
-    if limit is not None and len(text) > limit * 3:
-        text = text[-limit * 3 :]  # roughly three characters per token
-    return text
+    if limit is not None:
+        # Roughly three characters per token; whole lines, the oldest first, so what
+        # stays reads as it was written and does not change until the cut moves (the
+        # newest alone is shortened at a word when even it is too long).
+        newest, most = lines[-1], limit * 3
+        while lines and len("\n".join(lines)) > most:
+            lines.pop(0)
+        if not lines and most > 2:
+            lines = [newest[: most - 1].rsplit(" ", 1)[0] + "…"]
+    return "\n".join(lines)
 
 
 def stable_chunk(section_tokens: int, budget: int) -> int:

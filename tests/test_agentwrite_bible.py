@@ -17,7 +17,15 @@ from agents.runner import Runner
 from agents.runs import RunControl
 from engines import Engine, Message
 from memory.bible import facts_at
-from memory.context import KnownFact, Window, WrittenSection, fit_window, note_facts
+from memory.context import (
+    KnownFact,
+    Window,
+    WrittenSection,
+    facts_tokens,
+    fit_window,
+    note_facts,
+    note_room,
+)
 from storage import Database
 from storage.calls import list_calls
 from storage.memories import add_memory, list_memories
@@ -217,6 +225,35 @@ def test_the_note_changes_only_when_the_cut_moves_not_with_each_new_fact() -> No
     assert window(6).cut == 4  # the cut moves: the note changes once
     hand = KnownFact(9, "A fact by hand.", 4, True)
     assert hand in note_facts([*facts[:5], hand], cut=0)
+
+
+@pytest.mark.parametrize("filler", [1, 40])  # short sections; sections the chunk cannot fit
+def test_a_long_books_note_is_bounded_and_depends_on_the_cut_alone(filler: int) -> None:
+    """Forty chapters cut: their lines and facts would outgrow the room. Bounded, the
+    note holds whole lines (no fragment of one) and is the same for a given cut however
+    much room the section being written leaves (it shrinks as the section grows), so
+    the prompt after it stays cached."""
+    body = " ".join(["and then"] * filler)
+    sections = [
+        WrittenSection(f"S{i}", f"Opening {i} came {body}. Closing {i} ended.", f"Chapter {i // 2}")
+        for i in range(80)
+    ]
+    facts = [KnownFact(i, f"Fact number {i} holds.", i, False) for i in range(80)]
+
+    def count(text: str) -> int:
+        return len(text.split())
+
+    limit = note_room(600)
+    by_cut: dict[int, set[tuple[str, tuple[int, ...]]]] = {}
+    for budget in range(300, 610, 10):
+        w = fit_window(
+            sections, budget=budget, count_tokens=count, chunk=7, facts=facts, note_limit=limit
+        )
+        assert count(w.gist) + facts_tokens(w.facts, count) <= limit
+        assert w.gist and all(line.startswith("- ") for line in w.gist.splitlines())
+        by_cut.setdefault(w.cut, set()).add((w.gist, tuple(f.memory_id for f in w.facts)))
+    assert len(by_cut) >= 2  # the room moved the cut: more than one cut was seen
+    assert all(len(notes) == 1 for notes in by_cut.values()), by_cut
 
 
 class WithSide(ScriptedEngine):
