@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,6 +130,17 @@ def _book(home: Path) -> None:
         db.close()
 
 
+def _stored(db: Path) -> bool:
+    """Whether work 1 is in the database."""
+    if not db.is_file():
+        return False
+    with closing(sqlite3.connect(db)) as conn:
+        try:
+            return conn.execute("SELECT 1 FROM works WHERE id = 1").fetchone() is not None
+        except sqlite3.OperationalError:  # killed before the tables were made
+            return False
+
+
 def _nodes(db: Path) -> list[int]:
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
@@ -209,6 +221,8 @@ def one(command: str, delay: float) -> tuple[bool, list[str], float]:
             process.send_signal(signal.SIGKILL)
             process.wait()
             killed = True
+        if run[0] == "write" and "--work" not in run and not _stored(home / "longform.db"):
+            finish = [run]  # killed before the work was stored: nothing to resume, run again
         for args in finish:
             longform(home, *args)
         once = command not in ("extend", "regenerate")  # those write sections again
