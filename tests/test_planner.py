@@ -149,6 +149,15 @@ def test_a_retry_after_a_bad_answer_stores_the_plan(db: Database) -> None:
     assert schema["properties"]["sections"]["minItems"] == n
 
 
+def planned(db: Database, work_id: int, engine: ScriptedEngine) -> tuple[list[str], list[str]]:
+    """The goals of the work's plan, made on ``engine``, and the notices it gave."""
+    events: list[Event] = []
+    Runner(db, engine, emit=events.append).plan(work_id)
+    with db.transaction() as s:
+        goals = [x.goal for x in leaves(s, work_id)]
+    return goals, [e.message for e in events if isinstance(e, Notice)]
+
+
 def _plan(*goals: str) -> str:
     return json.dumps(
         {"sections": [{"title": f"T{i}", "goal": g, "words": 300} for i, g in enumerate(goals)]}
@@ -162,10 +171,7 @@ def test_a_repeated_goal_is_asked_for_again_alone(db: Database) -> None:
     )
     again = _plan("The river meets the sea at last.")
     engine = ScriptedEngine([first, again])
-    events: list[Event] = []
-    Runner(db, engine, emit=events.append).plan(work_id)
-    with db.transaction() as s:
-        goals = [x.goal for x in leaves(s, work_id)]
+    goals, notes = planned(db, work_id, engine)
     assert goals == [
         "The river is born in the hills.",
         "Mills line its banks.",
@@ -174,7 +180,6 @@ def test_a_repeated_goal_is_asked_for_again_alone(db: Database) -> None:
     messages, options = engine.calls[1]
     assert options["schema"]["properties"]["sections"]["minItems"] == 1  # only the third
     assert "Mills line its banks." in messages[-1]["content"]  # the kept ones are shown
-    notes = [e.message for e in events if isinstance(e, Notice)]
     assert notes == ["plan: planned again: section 3 (the same goal as an earlier section)"]
 
 
@@ -191,17 +196,12 @@ def test_a_section_copied_from_the_worked_example_is_asked_for_again(db: Databas
         }
     )
     again = _plan("Towns grow at the fords.", "The river meets the sea at last.")
-    engine = ScriptedEngine([copied, again])
-    events: list[Event] = []
-    Runner(db, engine, emit=events.append).plan(work_id)
-    with db.transaction() as s:
-        goals = [x.goal for x in leaves(s, work_id)]
+    goals, notes = planned(db, work_id, ScriptedEngine([copied, again]))
     assert goals == [
         "The river is born in the hills.",
         "Towns grow at the fords.",
         "The river meets the sea at last.",
     ]
-    notes = [e.message for e in events if isinstance(e, Notice)]
     assert notes == [
         "plan: planned again: section 2 (a title or goal copied from the worked example), "
         "section 3 (a title or goal copied from the worked example)"
