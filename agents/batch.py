@@ -284,7 +284,7 @@ class BatchRunner:
     def _wait(self, attempts: int) -> float:
         """Seconds before the next attempt: exponential backoff with "equal jitter"
         (half of the doubling wait fixed, the other half drawn at random)."""
-        most = self.backoff * 2 ** (attempts - 1)
+        most = self.backoff * 2.0 ** (attempts - 1)
         return most / 2 + most / 2 * self.jitter()
 
     def _skip(self, item: BatchItem, work_id: int) -> tuple[ItemResult, str]:
