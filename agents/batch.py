@@ -155,17 +155,14 @@ class BatchRunner:
     model_name: str = ""
     concurrency: int = 1
     retries: int = 3
-    backoff: float = 2.0  # the first wait's upper bound, doubled for each retry
+    backoff: float = 2.0  # the first wait at most, doubled for each retry
     emit: Emit = ignore
     cancel: threading.Event = field(default_factory=threading.Event)
     metrics_urls: list[str] = field(default_factory=list)  # each server's /metrics
     force_language: bool = False  # write items even in a language the model failed
     sleep: Callable[[float], object] | None = None  # default: waits, or stops on cancel
-    # Draws in [0, 1) that spread the waits, so workers that failed together (a server
-    # restarting) do not all come back at the same moment.
-    jitter: Callable[[], float] = random.random
-    # The batch's name in the database (default: the file's name without its suffix):
-    # every process running a batch of that name shares its works.
+    jitter: Callable[[], float] = random.random  # spreads the waits (see ``_wait``)
+    # Its name in the database (default: the file's stem): processes running it share works.
     batch: str = ""
     poll: float = POLL_SECONDS
 
@@ -282,8 +279,8 @@ class BatchRunner:
         return result, "done"
 
     def _wait(self, attempts: int) -> float:
-        """Seconds before the next attempt: exponential backoff with "equal jitter"
-        (half of the doubling wait fixed, the other half drawn at random)."""
+        """Seconds before the next attempt: doubling backoff with "equal jitter" (half
+        fixed, half drawn), so workers that failed together do not return together."""
         most = self.backoff * 2.0 ** (attempts - 1)
         return most / 2 + most / 2 * self.jitter()
 
