@@ -36,6 +36,9 @@ SINGLE_SECTION_MAX = 500
 # writing reaches it; above this many chapters, parts first, then the chapters of each.
 FLAT_MAX_SECTIONS = 16
 SECTIONS_PER_CHAPTER = 8
+# A chapter's writer is shown every section of its chapter: a chapter planned long (a
+# part's plan may give one twice the mean) gets longer sections, not more of them.
+CHAPTER_MAX_SECTIONS = 12
 FLAT_MAX_CHAPTERS = 24
 CHAPTERS_PER_PART = 8
 MAX_ATTEMPTS = 3
@@ -161,7 +164,7 @@ class Planner:
             for node in found:
                 node.level = Level.CHAPTER
             return found
-        count = max(2, round(whole.words / self.section_words))
+        count = min(max(2, round(whole.words / self.section_words)), CHAPTER_MAX_SECTIONS)
         return self._ask(self.caller, instruction, language, whole.words, count, "section", context)
 
     def _ask(

@@ -9,9 +9,17 @@ from typing import Any
 
 import pytest
 
+from agents.calls import Caller
 from agents.events import Event, Notice
-from agents.plan_repair import MAX_TITLE_CHARS
-from agents.planner import MAX_ATTEMPTS, parse_plan, section_count
+from agents.plan_repair import MAX_TITLE_CHARS, PlannedSection
+from agents.planner import (
+    CHAPTER_MAX_SECTIONS,
+    MAX_ATTEMPTS,
+    SECTION_WORDS,
+    Planner,
+    parse_plan,
+    section_count,
+)
 from agents.runner import Runner
 from engines import Message
 from prompts import render
@@ -235,3 +243,17 @@ def test_long_targets_plan_their_chapters_first(db: Database) -> None:
     assert len(engine.calls) == 1 and total == len(nodes) == 4
     assert all(n.level == "chapter" and n.depth == 0 for n in nodes)
     assert sum(n.target_words for n in nodes) == 12_000
+
+
+@pytest.mark.parametrize("words", [3_200, 7_143, 20_000])
+def test_a_long_chapter_gets_longer_sections_not_more_of_them(words: int) -> None:
+    """A chapter's writer sees all its sections: a chapter planned at twice the mean
+    (book run 1: 7,143 words, 18 sections, prompts of 4,700 tokens) is capped."""
+    engine = ScriptedEngine(
+        [lambda _m, o: plan_json(o["schema"]["properties"]["sections"]["minItems"])]
+    )
+    whole = PlannedSection("The flood", "The coast goes under.", words, [], "chapter")
+    sections = Planner(Caller(engine)).children("Write a novel.", "en", whole, "")
+    assert len(sections) == min(round(words / SECTION_WORDS), CHAPTER_MAX_SECTIONS)
+    assert all(s.level == "section" for s in sections)
+    assert sum(s.words for s in sections) == words
