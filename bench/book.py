@@ -7,11 +7,12 @@
 The book is planned as any long work is (parts or chapters up front, each chapter's
 sections when reached) and written in this process; ``--db`` and ``--work`` resume one
 that was stopped (killed or not: every finished section is kept). After it is done, or
-on what is written so far when it is stopped, each chapter gets one line: its words,
-the writer's decode speed (completion tokens per second of writer calls), the prompt
-tokens the engine computed (prompt less cached) per 1,000 words, the quality figures of
-its text, the plot threads open at its end, the contradictions the check found in it,
-and the process's peak memory when it ended.
+on what is written so far when it is stopped (Ctrl-C or SIGTERM), each chapter gets
+one line: its words, the writer's decode speed (completion tokens per second of writer
+calls), the prompt tokens the engine computed (prompt less cached) per 1,000 words, the
+quality figures of its text, the plot threads open at its end, the contradictions the
+check found in it, and the process's peak memory when it ended (``-`` for chapters an
+earlier process wrote).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -119,6 +121,10 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=100_000)
@@ -152,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {event.message}", file=sys.stderr)
 
     engine = open_engine(args.engine, model=args.model)
+    # Ctrl-C or SIGTERM stop it with the figures of what is written. SIGINT too: started
+    # in the background by a script, a process inherits it ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, interrupt)
     try:
         Runner(db, engine, emit=emit).run(work_id)
     except KeyboardInterrupt:
@@ -168,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.chapter:7d} {r.words:6d} {r.tokens_per_second:6.1f} "
             f"{r.computed_per_1k_words:11.0f} {r.diversity:10.3f} "
             f"{r.duplicated_share * 100:5.1f} {r.longest_span:5d} {r.open_threads:8d} "
-            f"{r.contradictions:7d} {r.peak_mb:8.0f}"
+            f"{r.contradictions:7d} {f'{r.peak_mb:.0f}' if r.peak_mb else '-':>8}"
         )
     return 0
 
