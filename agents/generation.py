@@ -32,7 +32,7 @@ from agents.quality.repeated_span import longest_repeated_span
 from agents.quality.report import MAX_SPAN_CJK, MAX_SPAN_WORDS
 from agents.quality.tokens import long_enough, sentences
 from agents.repetition_guard import RepetitionGuard, loop_start
-from engines import Message, ProseRule
+from engines import Message, ProseRule, RepeatRule
 from storage.wordcount import count_words
 
 BASE_PENALTY, PENALTY_STEP, MAX_PENALTY = 1.1, 0.1, 1.3
@@ -233,6 +233,9 @@ class Generator:
             max_tokens=turn.max_tokens,
             stop=self.stop,
             prose=ProseRule(banned_first=sampling.avoid),
+            # A copy of the context (an earlier section's sentence, the plan's words)
+            # is costlier with every token copied: the gates cut far fewer passages.
+            repeats=RepeatRule(),
             continue_final=turn.continuing,
             min_tokens=turn.min_tokens,
             repeat_penalty=sampling.penalty,

@@ -6,7 +6,7 @@ talks to an OpenAI-compatible server such as vLLM.
 
 from __future__ import annotations
 
-from engines.base import ChatOptions, Completion, Engine, Message, ProseRule, Usage
+from engines.base import ChatOptions, Completion, Engine, Message, ProseRule, RepeatRule, Usage
 from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 
 
@@ -32,6 +32,7 @@ __all__ = [
     "EngineUnavailable",
     "Message",
     "ProseRule",
+    "RepeatRule",
     "Usage",
     "open_engine",
 ]

@@ -48,6 +48,19 @@ class ProseRule:
 
 
 @dataclass(frozen=True)
+class RepeatRule:
+    """Penalises copying the context: the token that would lengthen a run of more than
+    ``allowed`` tokens already said (in the last ``last_n`` tokens, 0: all of them)
+    loses ``multiplier * base ** (run - allowed)`` (llama.cpp's DRY sampler, with its
+    usual settings). Engines that cannot sample this way ignore it."""
+
+    multiplier: float = 0.8
+    base: float = 1.75
+    allowed: int = 2
+    last_n: int = 0
+
+
+@dataclass(frozen=True)
 class ChatOptions:
     """How to answer, declared once for every engine (``Engine.supports`` says which
     fields an engine acts on). The call log stores them as sent, so a call can be
@@ -56,6 +69,7 @@ class ChatOptions:
     max_tokens: int = 512
     schema: dict[str, Any] | None = None  # a JSON schema the answer must follow
     prose: ProseRule | None = None
+    repeats: RepeatRule | None = None
     stop: Sequence[str] | None = None
     temperature: float = 0.7
     repeat_penalty: float = 1.1
@@ -74,8 +88,14 @@ class ChatOptions:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChatOptions:
         """The options ``as_dict`` gave (a logged call's, to replay it)."""
-        prose = data.get("prose")
-        return cls(**{**data, "prose": ProseRule(**prose) if isinstance(prose, dict) else prose})
+        prose, repeats = data.get("prose"), data.get("repeats")
+        return cls(
+            **{
+                **data,
+                "prose": ProseRule(**prose) if isinstance(prose, dict) else prose,
+                "repeats": RepeatRule(**repeats) if isinstance(repeats, dict) else repeats,
+            }
+        )
 
 
 ALL_OPTIONS = frozenset(f.name for f in fields(ChatOptions))

@@ -24,7 +24,6 @@ from engines.base import (
     Engine,
     Message,
     OnToken,
-    ProseRule,
     Usage,
 )
 from engines.chat_template import ChatTemplate
@@ -34,6 +33,7 @@ from engines.llama_call import Call, StopText, hold_end, schema_grammar
 from engines.profiles import DEFAULT_SINK_TOKENS, get_profile, trained_context
 from engines.profiles import llama_kwargs as profile_kwargs
 from engines.prose import TokenTable, prose_processor
+from engines.repeats import repeat_processor
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Window of the side engine: a passage and its extracted facts, a chapter's brief and
@@ -171,9 +171,8 @@ class EmbeddedEngine(Engine):
         cancel: threading.Event | None,
     ) -> Completion:
         """See ``Engine.chat``; under ``sink-window`` a call past the window slides it."""
-        max_tokens, schema, prose = options.max_tokens, options.schema, options.prose
-        stop, temperature = options.stop, options.temperature
-        repeat_penalty, min_tokens = options.repeat_penalty, options.min_tokens
+        max_tokens, schema, stop = options.max_tokens, options.schema, options.stop
+        temperature, repeat_penalty = options.temperature, options.repeat_penalty
         prompt = self.render(messages, continue_final=options.continue_final)
         with self._lock:
             started = time.perf_counter()
@@ -189,7 +188,7 @@ class EmbeddedEngine(Engine):
             cached = ready = self._cached_prefix(tokens) if self._llm.n_tokens else 0
             call = Call(max_tokens, temperature, repeat_penalty, list(stop or []), on_token, cancel)
             call.grammar, call.seed = self._grammar(schema) if schema else None, options.seed
-            call.processors = self._processors(len(tokens), prose, schema, min_tokens, call)
+            call.processors = self._processors(len(tokens), options, call)
             try:
                 if moved and self._llm.n_tokens:
                     # The text kept in view moved: its cached tokens are moved with it.
@@ -215,21 +214,17 @@ class EmbeddedEngine(Engine):
         )
         return Completion(text, usage, finish, self.name, self.model, prompt)
 
-    def _processors(
-        self,
-        n_prompt: int,
-        prose: ProseRule | None,
-        schema: dict[str, Any] | None,
-        min_tokens: int,
-        call: Call,
-    ) -> Any:
+    def _processors(self, n_prompt: int, options: ChatOptions, call: Call) -> Any:
         from llama_cpp import LogitsProcessorList
 
         found: list[Any] = []
-        if prose is not None and schema is None:
-            found.append(prose_processor(self._token_table(), prose, n_prompt))
-        if min_tokens > 0:
-            found.append(hold_end(self._end_tokens(), min_tokens, call))
+        if options.schema is None:
+            if options.prose is not None:
+                found.append(prose_processor(self._token_table(), options.prose, n_prompt))
+            if options.repeats is not None:
+                found.append(repeat_processor(self._token_table(), options.repeats))
+        if options.min_tokens > 0:
+            found.append(hold_end(self._end_tokens(), options.min_tokens, call))
         return LogitsProcessorList(found) if found else None
 
     def _prefill(self, tokens: list[int], cached: int, call: Call) -> bool:

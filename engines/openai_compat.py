@@ -40,8 +40,9 @@ def normalize_base_url(url: str) -> str:
 
 class OpenAIEngine(Engine):
     name = "openai"
-    # A server samples on its own: no logit processors for prose or a minimum length.
-    supports = ALL_OPTIONS - {"prose", "min_tokens"}
+    # A server samples on its own: no logit processors for prose, copies or a minimum
+    # length (llama.cpp's server takes DRY at launch: --dry-multiplier 0.8).
+    supports = ALL_OPTIONS - {"prose", "repeats", "min_tokens"}
 
     def __init__(
         self,
@@ -146,7 +147,8 @@ class OpenAIEngine(Engine):
         on_token: OnToken | None,
         cancel: threading.Event | None,
     ) -> Completion:
-        """See ``Engine.chat``; ``prose`` and ``min_tokens`` cannot be asked of a server."""
+        """See ``Engine.chat``; ``prose``, ``repeats`` and ``min_tokens`` cannot be asked
+        of a server."""
         max_tokens, schema, stop = options.max_tokens, options.schema, options.stop
         temperature, repeat_penalty = options.temperature, options.repeat_penalty
         continue_final = options.continue_final and bool(messages)

@@ -34,6 +34,13 @@ class TokenTable:
             self._masks[chars] = np.array([f in wanted for f in self.first], dtype=bool)
         return self._masks[chars]
 
+    def containing(self, chars: str) -> npt.NDArray[np.bool_]:
+        key = f"in:{chars}"
+        if key not in self._masks:
+            wanted = set(chars)
+            self._masks[key] = np.array([bool(wanted & set(t)) for t in self.texts], dtype=bool)
+        return self._masks[key]
+
 
 def prose_processor(table: TokenTable, rule: ProseRule, prompt_tokens: int) -> Processor:
     line_start = table.starting_with(rule.banned)

@@ -16,7 +16,7 @@ from agents.errors import AgentError, Cancelled
 from agents.events import Event, SectionStarted
 from agents.runs import RunControl
 from agents.session import RunOptions, WorkSession
-from engines import ChatOptions, Completion, Engine, EngineError, Message
+from engines import ChatOptions, Completion, Engine, EngineError, Message, RepeatRule
 from engines.base import OnToken
 from storage import Database
 from storage.calls import list_calls
@@ -259,6 +259,7 @@ def test_the_call_log_holds_each_call_as_sent_failed_ones_too(db: Database) -> N
     options = ChatOptions.from_dict(json.loads(first.options))
     messages = json.loads(first.prompt)
     assert options.continue_final and options.stop and options.prose is not None
+    assert options.repeats == RepeatRule()  # read back as the rule, not a dict
     replay = ScriptedEngine([Varied(3)])
     again = replay.chat(messages, options)
     assert again.text == first.response  # the same script gives the same answer
