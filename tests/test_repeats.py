@@ -58,7 +58,7 @@ def test_only_the_last_n_tokens_are_looked_in() -> None:
 def brute_force(context: list[int]) -> dict[int, int]:
     """The definition, read literally: for each earlier position, how many tokens
     ending there equal the context's last ones (no breaker among them)."""
-    n, found = len(context), {}
+    n, found = len(context), dict[int, int]()
     if n < 2 or BREAKS[context[-1]]:
         return {}
     for p in range(n - 1):
