@@ -234,7 +234,7 @@ class Generator:
             stop=self.stop,
             prose=ProseRule(banned_first=sampling.avoid),
             # A copy of the context (an earlier section's sentence, the plan's words)
-            # is costlier with every token copied: the gates cut far fewer passages.
+            # costs more with every token copied, before the gates have to cut it.
             repeats=RepeatRule(),
             continue_final=turn.continuing,
             min_tokens=turn.min_tokens,
