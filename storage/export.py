@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,7 @@ class ExportFormat(StrEnum):
 class Chapter:
     title: str
     text: str
+    part: str = ""  # the title of the part it is in ("": none)
 
     def paragraphs(self) -> list[str]:
         return [" ".join(p.split()) for p in re.split(r"\n\s*\n", self.text) if p.strip()]
@@ -63,23 +65,42 @@ def book_of(session: Session, work_id: int) -> Book:
     texts = current_passages(session, work_id)
     nodes = list_nodes(session, work_id)
     by_id = {n.id: n for n in nodes}
-    groups: dict[int, tuple[str, list[str]]] = {}
+    groups: dict[int, tuple[str, str, list[str]]] = {}
     for i, node in enumerate(leaves(session, work_id), start=1):
         text = texts[node.id].content.strip() if node.id in texts else ""
         if not text:
             continue
-        chapter = _chapter_of(node, by_id)
+        chapter = _above(node, by_id, Level.CHAPTER)
         key, title = (chapter.id, chapter.title) if chapter else (node.id, node.title)
-        groups.setdefault(key, (title or f"Part {i}", []))[1].append(text)
-    chapters = [Chapter(t, f"\n\n{SCENE_BREAK}\n\n".join(parts)) for t, parts in groups.values()]
+        part = _above(node, by_id, Level.PART)
+        groups.setdefault(key, (title or f"Part {i}", part.title if part else "", []))[2].append(
+            text
+        )
+    chapters = [
+        Chapter(title, f"\n\n{SCENE_BREAK}\n\n".join(scenes), part)
+        for title, part, scenes in groups.values()
+    ]
     return Book(work.id, work.title, work.language, chapters, work.created_at)
 
 
-def _chapter_of(node: NodeRecord, by_id: dict[int, NodeRecord]) -> NodeRecord | None:
+def _above(node: NodeRecord, by_id: dict[int, NodeRecord], level: str) -> NodeRecord | None:
+    """The node of ``level`` (a chapter, a part) that ``node`` is in, if any."""
     parent = by_id.get(node.parent_id) if node.parent_id is not None else None
-    while parent is not None and parent.level != Level.CHAPTER:
+    while parent is not None and parent.level != level:
         parent = by_id.get(parent.parent_id) if parent.parent_id is not None else None
     return parent
+
+
+def by_part(chapters: list[Chapter]) -> list[tuple[str, list[Chapter]]]:
+    """Runs of chapters in the same part, in order (a chapter in no part is a run of
+    its own under "")."""
+    runs: list[tuple[str, list[Chapter]]] = []
+    for chapter in chapters:
+        if runs and chapter.part and runs[-1][0] == chapter.part:
+            runs[-1][1].append(chapter)
+        else:
+            runs.append((chapter.part, [chapter]))
+    return runs
 
 
 def file_name(title: str, fmt: ExportFormat = ExportFormat.MD) -> str:
@@ -117,8 +138,9 @@ def export_work(session: Session, work_id: int, path: Path, fmt: ExportFormat | 
 
 
 def write_epub(book: Book, path: Path) -> None:
-    """An EPUB 3 book: one XHTML file per chapter, a navigation document and an NCX
-    table of contents (for older readers)."""
+    """An EPUB 3 book: one XHTML file per chapter (and a title page per part, the part's
+    chapters under it in the contents), a navigation document and an NCX table of
+    contents (for older readers)."""
     from ebooklib import epub
 
     out = epub.EpubBook()
@@ -127,25 +149,36 @@ def write_epub(book: Book, path: Path) -> None:
     out.set_language(book.language)
     out.add_author("longform")
     out.add_metadata("DC", "date", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    items = []
-    for number, chapter in enumerate(book.chapters, start=1):
-        item = epub.EpubHtml(
-            title=chapter.title, file_name=f"chapter-{number:03d}.xhtml", lang=book.language
-        )
-        body = "".join(f"<p>{html.escape(p)}</p>" for p in chapter.paragraphs())
-        item.content = f"<h1>{html.escape(chapter.title)}</h1>{body}"
+    spine: list[Any] = []
+    toc: list[Any] = []
+
+    def page(title: str, name: str, paragraphs: list[str]) -> Any:
+        item = epub.EpubHtml(title=title, file_name=name, lang=book.language)
+        body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+        item.content = f"<h1>{html.escape(title)}</h1>{body}"
         out.add_item(item)
-        items.append(item)
-    out.toc = items
+        spine.append(item)
+        return item
+
+    number = 0
+    for part_number, (part, chapters) in enumerate(by_part(book.chapters), start=1):
+        head = page(part, f"part-{part_number:02d}.xhtml", []) if part else None
+        items = []
+        for chapter in chapters:
+            number += 1
+            items.append(page(chapter.title, f"chapter-{number:03d}.xhtml", chapter.paragraphs()))
+        toc += [(epub.Section(part, href=head.file_name), items)] if head else items
+    out.toc = toc
     out.add_item(epub.EpubNcx())
     out.add_item(epub.EpubNav())
-    out.spine = ["nav", *items]
+    out.spine = ["nav", *spine]
     epub.write_epub(str(path), out)
 
 
 def write_docx(book: Book, path: Path) -> None:
-    """A Word document: the title, then each chapter under a first-level heading (Word
-    builds its table of contents from those), a page break between chapters."""
+    """A Word document: the title, then each chapter under a heading (Word builds its
+    table of contents from those; a part's title one level above its chapters), a page
+    break between chapters."""
     import docx
 
     out = docx.Document()
@@ -153,10 +186,15 @@ def write_docx(book: Book, path: Path) -> None:
     out.core_properties.language = book.language
     out.core_properties.author = "longform"
     out.add_heading(book.title, level=0)
-    for number, chapter in enumerate(book.chapters):
-        if number:
-            out.add_page_break()  # type: ignore[no-untyped-call]
-        out.add_heading(chapter.title, level=1)
-        for paragraph in chapter.paragraphs():
-            out.add_paragraph(paragraph)
+    first = True
+    for part, chapters in by_part(book.chapters):
+        for number, chapter in enumerate(chapters):
+            if not first:
+                out.add_page_break()  # type: ignore[no-untyped-call]
+            first = False
+            if part and number == 0:
+                out.add_heading(part, level=1)
+            out.add_heading(chapter.title, level=2 if part else 1)
+            for paragraph in chapter.paragraphs():
+                out.add_paragraph(paragraph)
     out.save(str(path))

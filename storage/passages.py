@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from storage.errors import NotFoundError
 from storage.models import OutlineNode, Passage
-from storage.outline import leaves
-from storage.records import PassageRecord
+from storage.outline import leaves, list_nodes
+from storage.records import NodeRecord, PassageRecord
 from storage.search import index_passage
 from storage.wordcount import count_words
 from storage.works import get_work
@@ -80,18 +80,37 @@ def current_passages(session: Session, work_id: int) -> dict[int, PassageRecord]
 
 
 def work_text(session: Session, work_id: int, *, headings: bool = False) -> str:
-    """The work's current text in document order."""
+    """The work's current text in document order; with ``headings``, in Markdown: each
+    section's heading over its text, and a part's or chapter's over its first written
+    section, one level up (``##`` for the outline's top level)."""
     texts = current_passages(session, work_id)
+    by_id = {n.id: n for n in list_nodes(session, work_id)} if headings else {}
     parts: list[str] = []
+    shown: list[int] = []  # the parts and chapters whose heading is out, outermost first
     for node in leaves(session, work_id):
         passage = texts.get(node.id)
         if passage is None:
             continue
-        if headings and node.title:
-            parts.append(f"## {node.title}\n\n{passage.content.strip()}")
-        else:
+        if not headings:
             parts.append(passage.content.strip())
+            continue
+        chain = _ancestors(node, by_id)
+        for depth, above in enumerate(chain):
+            if shown[: depth + 1] != [a.id for a in chain[: depth + 1]]:
+                parts.append(f"{'#' * (2 + depth)} {above.title}")
+        shown = [a.id for a in chain]
+        heading = f"{'#' * (2 + len(chain))} {node.title}\n\n" if node.title else ""
+        parts.append(heading + passage.content.strip())
     return "\n\n".join(parts)
+
+
+def _ancestors(node: NodeRecord, by_id: dict[int, NodeRecord]) -> list[NodeRecord]:
+    chain: list[NodeRecord] = []
+    parent = by_id.get(node.parent_id) if node.parent_id is not None else None
+    while parent is not None:
+        chain.insert(0, parent)
+        parent = by_id.get(parent.parent_id) if parent.parent_id is not None else None
+    return chain
 
 
 def document(session: Session, work_id: int, *, markdown: bool = True) -> str:

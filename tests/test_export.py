@@ -134,10 +134,11 @@ EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
     not (EPUBCHECK.is_file() or Path("/usr/bin/epubcheck").is_file()) or not shutil.which("java"),
     reason="epubcheck is not installed (apt install epubcheck default-jre-headless)",
 )
-def test_epubcheck_finds_no_error(db: Database, tmp_path: Path) -> None:
+@pytest.mark.parametrize("work", [seeded, novel], ids=["sections", "parts"])
+def test_epubcheck_finds_no_error(db: Database, tmp_path: Path, work: Any) -> None:
     path = tmp_path / "harbour.epub"
     with db.transaction() as s:
-        export_work(s, seeded(db), path)
+        export_work(s, work(db), path)
     jar = EPUBCHECK if EPUBCHECK.is_file() else Path("/usr/bin/epubcheck")
     checked = subprocess.run(
         ["java", "-jar", str(jar), str(path)], capture_output=True, text=True, timeout=DEADLINE
@@ -146,34 +147,83 @@ def test_epubcheck_finds_no_error(db: Database, tmp_path: Path) -> None:
     assert "0 fatals / 0 errors / 0 warnings" in checked.stdout
 
 
-def test_a_book_exports_a_chapter_per_outline_chapter_with_its_scenes(
-    db: Database, tmp_path: Path
-) -> None:
+def novel(db: Database) -> int:
+    """Two parts: the first of two chapters (the first of two scenes), the second of
+    one chapter and a chapter not written yet."""
     with db.transaction() as s:
-        work = create_work(s, instruction="Write a novel.", target_words=400)
-        part = add_node(s, work.id, level="part", title="Book one", target_words=400)
-        for chapter_name, scenes in (
-            ("Arrival", ["Dusk fell.", "Night came."]),
-            ("Leaving", ["Dawn."]),
+        work = create_work(s, instruction="Write a novel.", target_words=600)
+        update_work(s, work.id, title="The Crossing")
+        for part_name, chapters in (
+            ("Book one", [("Arrival", ["Dusk fell.", "Night came."]), ("Leaving", ["Dawn."])]),
+            ("Book two", [("Return", ["Snow."]), ("Not yet", [])]),
         ):
-            chapter = add_node(
-                s, work.id, level="chapter", title=chapter_name, target_words=200, parent_id=part.id
-            )
-            for i, text in enumerate(scenes):
-                node = add_node(
+            part = add_node(s, work.id, level="part", title=part_name, target_words=300)
+            for chapter_name, scenes in chapters:
+                chapter = add_node(
                     s,
                     work.id,
-                    level="section",
-                    title=f"Scene {i}",
-                    target_words=100,
-                    parent_id=chapter.id,
+                    level="chapter",
+                    title=chapter_name,
+                    target_words=150,
+                    parent_id=part.id,
                 )
-                add_passage(s, node.id, text)
+                for i, text in enumerate(scenes):
+                    node = add_node(
+                        s,
+                        work.id,
+                        level="section",
+                        title=f"Scene {i}",
+                        target_words=75,
+                        parent_id=chapter.id,
+                    )
+                    add_passage(s, node.id, text)
+        return work.id
+
+
+def test_a_book_exports_a_chapter_per_outline_chapter_and_its_parts_in_the_contents(
+    db: Database, tmp_path: Path
+) -> None:
+    work_id = novel(db)
     path = tmp_path / "novel.epub"
     with db.transaction() as s:
-        export_work(s, work.id, path)
+        export_work(s, work_id, path)
     book = epub.read_epub(str(path))
-    assert [link.title for link in book.toc] == ["Arrival", "Leaving"]
-    pages = [i for i in book.get_items_of_type(ITEM_DOCUMENT) if i.get_name().startswith("chap")]
-    first = " ".join(pages[0].get_content().decode().split())
+    contents = [(part.title, [c.title for c in chapters]) for part, chapters in book.toc]
+    assert contents == [("Book one", ["Arrival", "Leaving"]), ("Book two", ["Return"])]
+    pages = {i.get_name(): i.get_content().decode() for i in book.get_items_of_type(ITEM_DOCUMENT)}
+    first = " ".join(pages["chapter-001.xhtml"].split())
     assert "<p>Dusk fell.</p> <p>* * *</p> <p>Night came.</p>" in first
+    assert "<h1>Book two</h1>" in pages["part-02.xhtml"]
+    assert "Not yet" not in " ".join(pages.values())
+    spine = [book.get_item_with_id(ref).get_name() for ref, _ in book.spine if ref != "nav"]
+    assert spine == [
+        "part-01.xhtml",
+        "chapter-001.xhtml",
+        "chapter-002.xhtml",
+        "part-02.xhtml",
+        "chapter-003.xhtml",
+    ]
+
+
+def test_a_books_word_file_and_markdown_head_parts_above_chapters(
+    db: Database, tmp_path: Path
+) -> None:
+    work_id = novel(db)
+    with db.transaction() as s:
+        export_work(s, work_id, tmp_path / "novel.docx")
+        export_work(s, work_id, tmp_path / "novel.md")
+    document = docx.Document(str(tmp_path / "novel.docx"))
+    headings = [(_style(p), p.text) for p in document.paragraphs if _style(p).startswith("Head")]
+    assert headings == [
+        ("Heading 1", "Book one"),
+        ("Heading 2", "Arrival"),
+        ("Heading 2", "Leaving"),
+        ("Heading 1", "Book two"),
+        ("Heading 2", "Return"),
+    ]
+    markdown = (tmp_path / "novel.md").read_text(encoding="utf-8")
+    assert markdown == (
+        "# The Crossing\n\n## Book one\n\n### Arrival\n\n#### Scene 0\n\nDusk fell.\n\n"
+        "#### Scene 1\n\nNight came.\n\n### Leaving\n\n#### Scene 0\n\nDawn.\n\n"
+        "## Book two\n\n### Return\n\n#### Scene 0\n\nSnow.\n"
+    )
