@@ -127,26 +127,6 @@ def test_the_cli_saves_an_epub_named_after_the_title(longform_home: Path, tmp_pa
     assert longform("export", str(work_id), "--format", "pdf", home=longform_home).returncode == 2
 
 
-EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
-
-
-@pytest.mark.skipif(
-    not (EPUBCHECK.is_file() or Path("/usr/bin/epubcheck").is_file()) or not shutil.which("java"),
-    reason="epubcheck is not installed (apt install epubcheck default-jre-headless)",
-)
-@pytest.mark.parametrize("work", [seeded, novel], ids=["sections", "parts"])
-def test_epubcheck_finds_no_error(db: Database, tmp_path: Path, work: Any) -> None:
-    path = tmp_path / "harbour.epub"
-    with db.transaction() as s:
-        export_work(s, work(db), path)
-    jar = EPUBCHECK if EPUBCHECK.is_file() else Path("/usr/bin/epubcheck")
-    checked = subprocess.run(
-        ["java", "-jar", str(jar), str(path)], capture_output=True, text=True, timeout=DEADLINE
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "0 fatals / 0 errors / 0 warnings" in checked.stdout
-
-
 def novel(db: Database) -> int:
     """Two parts: the first of two chapters (the first of two scenes), the second of
     one chapter and a chapter not written yet."""
@@ -227,3 +207,23 @@ def test_a_books_word_file_and_markdown_head_parts_above_chapters(
         "#### Scene 1\n\nNight came.\n\n### Leaving\n\n#### Scene 0\n\nDawn.\n\n"
         "## Book two\n\n### Return\n\n#### Scene 0\n\nSnow.\n"
     )
+
+
+EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
+
+
+@pytest.mark.skipif(
+    not (EPUBCHECK.is_file() or Path("/usr/bin/epubcheck").is_file()) or not shutil.which("java"),
+    reason="epubcheck is not installed (apt install epubcheck default-jre-headless)",
+)
+@pytest.mark.parametrize("work", [seeded, novel], ids=["sections", "parts"])
+def test_epubcheck_finds_no_error(db: Database, tmp_path: Path, work: Any) -> None:
+    path = tmp_path / "harbour.epub"
+    with db.transaction() as s:
+        export_work(s, work(db), path)
+    jar = EPUBCHECK if EPUBCHECK.is_file() else Path("/usr/bin/epubcheck")
+    checked = subprocess.run(
+        ["java", "-jar", str(jar), str(path)], capture_output=True, text=True, timeout=DEADLINE
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "0 fatals / 0 errors / 0 warnings" in checked.stdout
