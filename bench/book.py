@@ -117,6 +117,31 @@ def figures(db: Database, work_id: int, peaks: dict[int, float]) -> list[Chapter
     return rows
 
 
+def against_goals(rows: list[ChapterFigures]) -> list[str]:
+    """The issue's goals read off the table: speed of the last chapter against the
+    first (whose view is still filling) and the second, the prompt computed per 1,000
+    words and the peak memory across chapters, contradictions per 10,000 words."""
+    if len(rows) < 3:
+        return []
+    first, second, last = rows[0], rows[1], rows[-1]
+    middle = sorted(r.computed_per_1k_words for r in rows[1:-1])
+    peaks = [r.peak_mb for r in rows if r.peak_mb]
+    words = sum(r.words for r in rows)
+    lines = [
+        f"decode: last chapter {last.tokens_per_second:.1f} tok/s, "
+        f"{last.tokens_per_second / first.tokens_per_second:.2f}x the first, "
+        f"{last.tokens_per_second / second.tokens_per_second:.2f}x the second",
+        f"computed per 1,000 words: first {first.computed_per_1k_words:.0f}, chapters 2-"
+        f"{len(rows) - 1} {middle[0]:.0f}-{middle[-1]:.0f} (median "
+        f"{middle[len(middle) // 2]:.0f}), last {last.computed_per_1k_words:.0f}",
+        f"contradictions: {sum(r.contradictions for r in rows) * 10_000 / words:.2f} "
+        "per 10,000 words",
+    ]
+    if peaks:
+        lines.append(f"peak memory: {min(peaks):.0f}-{max(peaks):.0f} MB ({len(peaks)} chapters)")
+    return lines
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -171,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return 0
     total = sum(r.words for r in rows)
-    print(f"{total} words of {args.words} ({total / args.words - 1:+.1%}), {len(rows)} chapters")
+    with db.transaction() as s:
+        target = get_work(s, work_id).target_words
+    print(f"{total} words of {target} ({total / target - 1:+.1%}), {len(rows)} chapters")
     print("chapter  words  tok/s  computed/1k  diversity  dup%  span  threads  contra  peak MB")
     for r in rows:
         print(
@@ -180,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.duplicated_share * 100:5.1f} {r.longest_span:5d} {r.open_threads:8d} "
             f"{r.contradictions:7d} {f'{r.peak_mb:.0f}' if r.peak_mb else '-':>8}"
         )
+    for line in against_goals(rows):
+        print(line)
     return 0
 
 
