@@ -35,6 +35,7 @@ class Chapter:
     title: str
     text: str
     part: str = ""  # the title of the part it is in ("": none)
+    part_id: int = 0  # that part's node (two parts may share a title)
 
     def paragraphs(self) -> list[str]:
         return [" ".join(p.split()) for p in re.split(r"\n\s*\n", self.text) if p.strip()]
@@ -65,7 +66,7 @@ def book_of(session: Session, work_id: int) -> Book:
     texts = current_passages(session, work_id)
     nodes = list_nodes(session, work_id)
     by_id = {n.id: n for n in nodes}
-    groups: dict[int, tuple[str, str, list[str]]] = {}
+    groups: dict[int, tuple[str, NodeRecord | None, list[str]]] = {}
     for i, node in enumerate(leaves(session, work_id), start=1):
         text = texts[node.id].content.strip() if node.id in texts else ""
         if not text:
@@ -73,11 +74,14 @@ def book_of(session: Session, work_id: int) -> Book:
         chapter = _above(node, by_id, Level.CHAPTER)
         key, title = (chapter.id, chapter.title) if chapter else (node.id, node.title)
         part = _above(node, by_id, Level.PART)
-        groups.setdefault(key, (title or f"Part {i}", part.title if part else "", []))[2].append(
-            text
-        )
+        groups.setdefault(key, (title or f"Part {i}", part, []))[2].append(text)
     chapters = [
-        Chapter(title, f"\n\n{SCENE_BREAK}\n\n".join(scenes), part)
+        Chapter(
+            title,
+            f"\n\n{SCENE_BREAK}\n\n".join(scenes),
+            part.title if part else "",
+            part.id if part else 0,
+        )
         for title, part, scenes in groups.values()
     ]
     return Book(work.id, work.title, work.language, chapters, work.created_at)
@@ -96,7 +100,7 @@ def by_part(chapters: list[Chapter]) -> list[tuple[str, list[Chapter]]]:
     its own under "")."""
     runs: list[tuple[str, list[Chapter]]] = []
     for chapter in chapters:
-        if runs and chapter.part and runs[-1][0] == chapter.part:
+        if runs and chapter.part_id and runs[-1][1][-1].part_id == chapter.part_id:
             runs[-1][1].append(chapter)
         else:
             runs.append((chapter.part, [chapter]))

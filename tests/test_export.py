@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storage import Database, StorageError, open_database
-from storage.export import ExportFormat, export_work, file_name
+from storage.export import Chapter, ExportFormat, by_part, export_work, file_name
 from storage.outline import add_node, update_node
 from storage.passages import add_passage
 from storage.works import create_work, update_work
@@ -182,6 +182,18 @@ def test_a_book_exports_a_chapter_per_outline_chapter_and_its_parts_in_the_conte
         "chapter-002.xhtml",
         "part-02.xhtml",
         "chapter-003.xhtml",
+    ]
+
+
+def test_two_parts_of_one_title_stay_two_parts_and_a_chapter_in_none_stands_alone() -> None:
+    # A small model gives titles like "Lost world" twice.
+    one, two = Chapter("A", "a", "Lost world", 1), Chapter("B", "b", "Lost world", 2)
+    alone = Chapter("C", "c")
+    assert by_part([one, two, alone, alone]) == [
+        ("Lost world", [one]),
+        ("Lost world", [two]),
+        ("", [alone]),
+        ("", [alone]),
     ]
 
 
