@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from storage.errors import StorageError
-from storage.outline import leaves, list_nodes
+from storage.outline import ancestors, leaves, list_nodes
 from storage.passages import current_passages, document
 from storage.records import NodeRecord
 from storage.vocabulary import Level
@@ -71,9 +71,10 @@ def book_of(session: Session, work_id: int) -> Book:
         text = texts[node.id].content.strip() if node.id in texts else ""
         if not text:
             continue
-        chapter = _above(node, by_id, Level.CHAPTER)
+        above = ancestors(node, by_id)
+        chapter = _at(above, Level.CHAPTER)
         key, title = (chapter.id, chapter.title) if chapter else (node.id, node.title)
-        part = _above(node, by_id, Level.PART)
+        part = _at(above, Level.PART)
         groups.setdefault(key, (title or f"Part {i}", part, []))[2].append(text)
     chapters = [
         Chapter(
@@ -87,12 +88,9 @@ def book_of(session: Session, work_id: int) -> Book:
     return Book(work.id, work.title, work.language, chapters, work.created_at)
 
 
-def _above(node: NodeRecord, by_id: dict[int, NodeRecord], level: str) -> NodeRecord | None:
-    """The node of ``level`` (a chapter, a part) that ``node`` is in, if any."""
-    parent = by_id.get(node.parent_id) if node.parent_id is not None else None
-    while parent is not None and parent.level != level:
-        parent = by_id.get(parent.parent_id) if parent.parent_id is not None else None
-    return parent
+def _at(chain: list[NodeRecord], level: str) -> NodeRecord | None:
+    """The innermost node of ``level`` (a chapter, a part) in ``chain``, if any."""
+    return next((n for n in reversed(chain) if n.level == level), None)
 
 
 def by_part(chapters: list[Chapter]) -> list[tuple[str, list[Chapter]]]:

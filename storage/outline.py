@@ -107,6 +107,17 @@ def list_nodes(session: Session, work_id: int) -> list[NodeRecord]:
     return ordered
 
 
+def ancestors(node: NodeRecord, by_id: dict[int, NodeRecord]) -> list[NodeRecord]:
+    """The nodes ``node`` is in (its part, its chapter), outermost first; ``by_id`` maps
+    the work's nodes by id (from ``list_nodes``)."""
+    chain: list[NodeRecord] = []
+    parent = by_id.get(node.parent_id) if node.parent_id is not None else None
+    while parent is not None:
+        chain.insert(0, parent)
+        parent = by_id.get(parent.parent_id) if parent.parent_id is not None else None
+    return chain
+
+
 def leaves(session: Session, work_id: int) -> list[NodeRecord]:
     """The nodes that hold text (sections or steps), in document order."""
     nodes = list_nodes(session, work_id)

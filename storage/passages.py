@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from storage.errors import NotFoundError
 from storage.models import OutlineNode, Passage
-from storage.outline import leaves, list_nodes
-from storage.records import NodeRecord, PassageRecord
+from storage.outline import ancestors, leaves, list_nodes
+from storage.records import PassageRecord
 from storage.search import index_passage
 from storage.wordcount import count_words
 from storage.works import get_work
@@ -94,7 +94,7 @@ def work_text(session: Session, work_id: int, *, headings: bool = False) -> str:
         if not headings:
             parts.append(passage.content.strip())
             continue
-        chain = _ancestors(node, by_id)
+        chain = ancestors(node, by_id)
         for depth, above in enumerate(chain):
             if shown[: depth + 1] != [a.id for a in chain[: depth + 1]]:
                 parts.append(f"{'#' * (2 + depth)} {above.title}")
@@ -102,15 +102,6 @@ def work_text(session: Session, work_id: int, *, headings: bool = False) -> str:
         heading = f"{'#' * (2 + len(chain))} {node.title}\n\n" if node.title else ""
         parts.append(heading + passage.content.strip())
     return "\n\n".join(parts)
-
-
-def _ancestors(node: NodeRecord, by_id: dict[int, NodeRecord]) -> list[NodeRecord]:
-    chain: list[NodeRecord] = []
-    parent = by_id.get(node.parent_id) if node.parent_id is not None else None
-    while parent is not None:
-        chain.insert(0, parent)
-        parent = by_id.get(parent.parent_id) if parent.parent_id is not None else None
-    return chain
 
 
 def document(session: Session, work_id: int, *, markdown: bool = True) -> str:
