@@ -1,23 +1,16 @@
-"""The batch runner: bad lines, results, resume, failures and server metrics with a
-scripted engine; then ``longform batch`` end to end on the embedded model."""
+"""The batch runner with a scripted engine: bad lines, results, resume, two runners of
+one batch, changed items and failures. Its server metrics are in test_batch_metrics.py,
+the `longform batch` command in test_batch_cli.py."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
-from collections.abc import Iterator, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from agents.batch import (
     BatchItemDone,
@@ -28,13 +21,11 @@ from agents.batch import (
 )
 from agents.events import Event, TokensWritten
 from engines import ContextOverflow, EngineError, Message
-from engines.metrics import ServerTokens, metrics_url, parse
-from storage import Database, open_database
+from storage import Database
 from storage.models import BatchEntry
 from storage.outline import leaves
 from storage.passages import passage_versions, work_text
 from storage.works import create_work, list_works
-from tests.conftest import home_store
 from tests.fakes import ScriptedEngine
 from tests.test_writer import Varied
 
@@ -285,174 +276,3 @@ def test_a_context_overflow_is_retried_and_recorded(db: Database, tmp_path: Path
     summary = make_runner(db, tmp_path, engine, retries=1).run(items)
     assert summary.failed == 1
     assert results(tmp_path)[0]["error"].startswith("the server refused the prompt")
-
-
-class Metrics(BaseHTTPRequestHandler):
-    """A /metrics in vLLM's format whose counters grow with every scrape."""
-
-    scrapes = 0
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        if self.path != "/metrics":
-            self.send_error(404)
-            return
-        n = Metrics.scrapes = Metrics.scrapes + 1
-        body = (
-            "# HELP vllm:prompt_tokens_total Number of prefill tokens processed.\n"
-            "# TYPE vllm:prompt_tokens_total counter\n"
-            f'vllm:prompt_tokens_total{{engine="0",model_name="m"}} {1000.0 * n}\n'
-            f'vllm:prompt_tokens_cached_total{{engine="0",model_name="m"}} {750.0 * n}\n'
-            f'vllm:generation_tokens_total{{engine="0",model_name="m"}} {300.0 * n}\n'
-            'vllm:prompt_tokens_created{engine="0",model_name="m"} 1.7e+09\n'
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def metrics_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Metrics)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
-
-
-def test_server_metrics_give_the_runs_tokens_and_hit_rate(
-    db: Database, tmp_path: Path, metrics_server: str
-) -> None:
-    items, _ = load_batch(write_jsonl(tmp_path / "batch.jsonl", LINES[:1]))
-    url = metrics_url(metrics_server)
-    assert url.endswith("/metrics") and "/v1" not in url
-    engine = ScriptedEngine([Varied(5)] * 50)
-    summary = make_runner(db, tmp_path, engine, metrics_urls=[url]).run(items)
-    assert summary.server == ServerTokens(1000.0, 750.0, 300.0)
-    assert summary.as_dict()["server"]["hit_rate"] == 0.75
-    # No /metrics (llama-cpp-python's server): skipped quietly.
-    none = url.replace("metrics", "none")
-    quiet = make_runner(db, tmp_path, engine, metrics_urls=[none])
-    assert quiet.run(items).server is None
-    # Several servers (here the same one twice: each of its counters grew by two
-    # scrapes between before and after): added up; one without counters, none at all.
-    both = make_runner(db, tmp_path, engine, metrics_urls=[url, url]).run(items)
-    assert both.server == ServerTokens(4000.0, 3000.0, 1200.0)
-    assert make_runner(db, tmp_path, engine, metrics_urls=[url, none]).run(items).server is None
-
-
-def test_parse_sums_labelled_samples() -> None:
-    text = 'a_total{x="1"} 2\na_total{x="2",y="}"} 3.5\n# comment\nb 1e3\nbad line\n'
-    assert parse(text) == {"a_total": 5.5, "b": 1000.0}
-
-
-def test_the_batch_command_reports_bad_lines_and_writes_results(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import app.cli.batch as batch_cli
-    from app.cli.main import cli
-
-    engine = ScriptedEngine([Varied(5)] * 200)
-    monkeypatch.setattr(
-        batch_cli, "_engines", lambda *_a: (EnginePool(lambda: engine, 2), engine.model)
-    )
-    path = write_jsonl(tmp_path / "batch.jsonl", [LINES[0], "oops", LINES[1], LINES[2]])
-    out = tmp_path / "texts"
-    result = CliRunner().invoke(
-        cli, ["batch", str(path), "--limit", "2", "--out", str(out), "--json"]
-    )
-    assert result.exit_code == 0, result.output
-    assert f"skipped {path}:2: not JSON" in result.output
-    summary = json.loads(result.stdout[result.stdout.index("{") :])
-    assert summary["done"] == 2 and summary["results"] == str(out / "results.jsonl")
-    assert sorted(p.name for p in out.glob("*.txt")) == ["stones.txt", "waves.txt"]
-
-
-def longform(home: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "app.main", *args]
-
-
-@pytest.mark.model
-def test_batch_on_the_embedded_engine_killed_and_rerun(longform_home: Path, tmp_path: Path) -> None:
-    path = write_jsonl(
-        tmp_path / "batch.jsonl",
-        [
-            {"prompt": "Write a short story about a fox.", "length": 60, "id": "fox"},
-            "not json",
-            {"prompt": "Write a short poem-like text about rain.", "length": 80, "id": "rain"},
-            {"prompt": "Never written: beyond --limit.", "length": 60, "id": "late"},
-        ],
-    )
-    out = tmp_path / "out"
-    command = longform(longform_home, "batch", str(path), "--limit", "2", "--concurrency", "2")
-    command += ["--out", str(out), "-q"]
-    env = {**os.environ, "LONGFORM_HOME": str(longform_home)}
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    killed = False
-    try:
-        deadline = time.monotonic() + 300
-        while proc.poll() is None and time.monotonic() < deadline:
-            rows = out / "results.jsonl"
-            if rows.is_file() and rows.read_text().strip():
-                proc.send_signal(signal.SIGKILL)  # one work done, the other mid-way
-                killed = True
-                break
-            time.sleep(0.1)
-    finally:
-        if proc.poll() is None and not killed:
-            proc.kill()
-        proc.wait(timeout=30)
-    first = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
-    again = subprocess.run(command + ["--json"], env=env, capture_output=True, text=True)
-    assert again.returncode == 0, again.stderr
-    assert "batch.jsonl:2: not JSON" in again.stderr
-    rows = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
-    assert [r["id"] for r in rows] == ["fox", "rain"]
-    assert all(r["status"] == "done" and r["words"] > 20 for r in rows)
-    finished = {r["id"]: r["work_id"] for r in first}
-    assert all({r["id"]: r["work_id"] for r in rows}[k] == v for k, v in finished.items())
-    for r in rows:
-        assert Path(r["path"]).read_text().strip()
-    works = subprocess.run(longform(longform_home, "works", "--json"), env=env, capture_output=True)
-    assert len(json.loads(works.stdout)) == 2  # the killed work was resumed, not redone
-    summary = json.loads(again.stdout)
-    assert summary["done"] + summary["skipped"] == 2 and summary["failed"] == 0
-
-
-def test_a_batch_spreads_its_works_over_several_servers(tmp_path: Path) -> None:
-    """`--engine URL1,URL2`: the workers take the servers in turn (real HTTP servers,
-    scripted answers); each work records the first as its engine."""
-    from app.cli.main import cli
-    from tests.scripted_server import Answer, scripted_server
-    from tests.test_writer import varied
-
-    count = iter(range(10_000))
-
-    def answer(_body: dict[str, Any]) -> Answer:
-        return Answer(varied(12, 12 * next(count)))
-
-    path = write_jsonl(
-        tmp_path / "batch.jsonl",
-        [{"prompt": f"Write about {w}.", "length": 60, "id": w} for w in ("sea", "hill")],
-    )
-    with scripted_server(answer) as one, scripted_server(answer) as two:
-        result = CliRunner().invoke(
-            cli,
-            ["batch", str(path), "--mode", "draft", "-k", "2", "--json"]
-            + ["--engine", f"{one.url}/v1,{two.url}/v1", "--out", str(tmp_path / "out")],
-        )
-        assert result.exit_code == 0, result.output
-        for server in (one, two):  # both wrote a text (beyond the continuation probe)
-            assert any(r.get("stream") for r in server.requests)
-    rows = results(tmp_path)
-    assert [r["status"] for r in rows] == ["done", "done"]
-    db = open_database(home_store())
-    with db.transaction() as s:
-        assert {w.engine for w in list_works(s)} == {f"{one.url}/v1"}
-        # kept under the batch's name, by default the file's name without its suffix
-        assert set(s.scalars(select(BatchEntry.batch))) == {"batch"}
-    db.close()
