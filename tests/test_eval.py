@@ -49,6 +49,21 @@ def test_each_degenerate_text_fails_for_its_reason(
     assert failure in _failures(FIXTURES / name, language)
 
 
+def test_the_table_names_each_finding_and_json_lists_them(longform_home: Path) -> None:
+    path = FIXTURES / "en_meta.txt"
+    result = invoke(ScriptedEngine([]), "eval", "quality", str(path), "--language", "en")
+    assert result.exit_code == 1
+    assert "en_meta.txt: line 1: task note: I am a 300-word cover letter." in result.stdout
+    result = invoke(ScriptedEngine([]), "eval", "quality", str(FIXTURES / "en_far_repeats.txt"),
+                    "--language", "en", "--json")  # fmt: skip
+    (text,) = json.loads(result.stdout)["texts"]
+    assert len(text["duplicated_found"]) == text["duplicated"] > 0
+    assert all(d["text"] for d in text["duplicated_found"])
+    (meta,) = json.loads(invoke(ScriptedEngine([]), "eval", "quality", str(path), "--json")
+                         .stdout)["texts"]  # fmt: skip
+    assert [d["line"] for d in meta["debris_found"]][:1] == [1]
+
+
 def _failures(path: Path, language: str) -> list[str]:
     from agents.quality import assess
 

@@ -102,6 +102,8 @@ def test_lines_about_the_task() -> None:
         "全文约1200字。",
         "The original draft is too long and may not fit in the given constraints.",
         "I kept it under the word limit.",
+        "This text contains many words which are contradictory sentences.",
+        "This story is about a lady who had two brothers and chose one of them.",
     ],
 )
 def test_a_note_about_the_task_is_found(line: str) -> None:
@@ -136,6 +138,7 @@ def test_a_label_before_a_sentence_loses_only_the_label() -> None:
         "Chapter and verse, he could quote them all.",
         "Sure enough, the rain came before noon.",
         "This story begins, as many do, with a letter.",
+        "This tale of two cities was told in every tavern on the coast.",
         "I am a teacher, and I have been one for 30 years.",
         "She paused... and then, with a sigh, she opened the door.",
         "The price rose by 3.5 percent, as the report of the Federal Reserve [1] had warned.",
@@ -263,3 +266,15 @@ def test_the_asked_length_said_in_the_text_is_about_the_task() -> None:
     kept = remove_debris(text, instruction=instruction).text
     assert "500" not in kept and "We are hiring a baker" in kept and "300 loaves" in kept
     assert find_debris(text) == []  # without the instruction, nothing says it is the task's
+
+
+def test_a_paragraph_opening_by_describing_the_text_loses_that_sentence() -> None:
+    prose = (
+        "She did it by being kind and helping those who needed help. She gave away many "
+        "things that she might not even remember, and took gifts from other people "
+        "instead of giving them. Her brother-in-law also continued his past life."
+    )
+    line = "This story could be about a lady who was one step ahead of her luck. " + prose
+    cleaned = remove_debris(f"The sea was calm.\n\n{line}")
+    assert cleaned.text == f"The sea was calm.\n\n{prose}"
+    assert [d.kind for d in cleaned.removed] == [K.TASK_NOTE]

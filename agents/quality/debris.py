@@ -177,7 +177,7 @@ def _is_task_note(line: str) -> bool:
     stripped = line.strip()
     if rules.LENGTH_OR_LABEL_LINE.match(line) or rules.LABEL.match(line):
         return True
-    if rules.TASK_TALK.search(line):
+    if rules.TASK_TALK.search(line) or rules.TEXT_SELF_TALK.match(line):
         return True
     if rules.CHINESE_LENGTH.search(line):
         return True

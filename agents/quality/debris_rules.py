@@ -80,6 +80,15 @@ SELF_REFERENCE = re.compile(
     r"(story|essay|article|text|response|answer|draft|piece|post|passage|section|paragraph)\b",
     re.IGNORECASE,
 )
+# The text describing itself instead of going on: "This text contains many words which
+# are contradictory sentences.", "This story could be about a lady who...". (A story's
+# own "This story begins, as many do, with a letter." does not describe it.)
+TEXT_SELF_TALK = re.compile(
+    _LEAD + r"(this|the above)\s+(text|passage|piece|story|tale)\s+"
+    r"(is about|was about|(could|might|may|would) be about|contains|is meant|was written"
+    r"|is written|tells (us|you|the story)|describes|shows how)\b",
+    re.IGNORECASE,
+)
 # "以下是您要的文章：", "好的，这是一篇关于……的故事". A bare 当然 or 下面是 is prose, so
 # these count only with a word for the text or a closing colon (see debris).
 CHINESE_OPENER = re.compile(

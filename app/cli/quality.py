@@ -96,6 +96,7 @@ def quality(
         print_json({"texts": rows, "summary": summary})
     else:
         _table(scored, summary)
+        _findings(scored)
         for row in rows:
             if "judge" in row:
                 found = row["judge"]
@@ -119,7 +120,14 @@ def _judge(c: Context, texts: list[Text], url: str, model: str | None) -> list[d
 
 
 def _row(t: Text, s: Scored) -> dict[str, Any]:
-    row = {"name": t.name, "language": t.language, **s.as_dict()}
+    details = s.quality.as_dict()
+    row = {
+        "name": t.name,
+        "language": t.language,
+        **s.as_dict(),
+        "debris_found": details["debris"],
+        "duplicated_found": details["duplicated"],
+    }
     if not t.required:  # no length was asked for: the length score means nothing
         for key in ("required", "s_l", "s_l_gated"):
             row.pop(key)
@@ -147,6 +155,26 @@ def _table(scored: list[tuple[Text, Scored]], summary: dict[str, Any]) -> None:
         f"{summary['diversity_mean']:.3f}, min {summary['diversity_min']:.3f}; "
         f"{summary['duplicated_sentences']} duplicated sentences, {summary['debris']} debris"
     )
+
+
+# Findings listed per text under the table (all of them are in --json).
+SHOWN_FINDINGS = 5
+
+
+def _findings(scored: list[tuple[Text, Scored]]) -> None:
+    """What a reader would point at in each text: its debris and the sentences it says
+    again, by line or sentence, so the verdict can be checked."""
+    for t, s in scored:
+        q = s.quality
+        lines = [f"line {d.line}: {d.kind}: {d.found}" for d in q.debris]
+        lines += [
+            f"sentence {d.sentence.index + 1} says sentence {d.first + 1} again: {d.sentence.text}"
+            for d in q.duplicated
+        ]
+        for line in lines[:SHOWN_FINDINGS]:
+            out.print(f"{t.name}: {' '.join(line.split())[:160]}", markup=False)
+        if len(lines) > SHOWN_FINDINGS:
+            out.print(f"{t.name}: and {len(lines) - SHOWN_FINDINGS} more (--json)", markup=False)
 
 
 def _texts(c: Context, target: str, language: str | None, instruction: str) -> list[Text]:
