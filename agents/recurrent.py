@@ -30,7 +30,9 @@ from agents.length_control import (
     trim_to_sentence,
 )
 from agents.planner import text_field
-from engines import Message
+from agents.quality.debris_rules import URL as LINK
+from agents.quality.tokens import sentences
+from engines import Message, ProseRule
 from memory.short_term import DEFAULT_CAP, cap_words
 from prompts import render
 from storage.steps import ContextRecord
@@ -41,6 +43,10 @@ STEP_WORDS = 200
 MAX_ATTEMPTS = 3
 # Calls that may go into one passage (the first, then continuations while it is short).
 PASSAGE_ROUNDS = 3
+# When the model's JSON gave fewer than three usable options, the story proposes the
+# rest: continuations of this many tokens, cut to a sentence, at most this many tries.
+NEXT_SENTENCE_TOKENS = 48
+NEXT_SENTENCE_TRIES = 5
 MIN_PASSAGE_WORDS = 5
 CHOOSERS = ("first", "random", "judge")
 
@@ -79,39 +85,67 @@ def memory_schema(memory_words: int) -> dict[str, Any]:
     }
 
 
-def parse_memory(text: str) -> tuple[str, list[str]]:
-    """The updated summary and the three options of a step's second answer; each
-    option must read as a sentence about the story (a small model under a grammar
-    otherwise answers with JSON fragments or the field names themselves)."""
+def memory_parts(text: str) -> tuple[str, list[str], list[str]]:
+    """What of a step's second answer can be used: the summary ("" when it is not
+    one), the options that read as sentences about the story (a small model under a
+    grammar otherwise answers with JSON fragments or the field names themselves), and
+    why the rest cannot."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg})") from exc
+        return "", [], [f"not JSON ({exc.msg})"]
     if not isinstance(data, dict):
-        raise ValueError("not an object")
+        return "", [], ["not an object"]
+    problems: list[str] = []
     memory, options = data.get("memory"), data.get("options")
     if not isinstance(memory, str) or not memory.strip():
-        raise ValueError("no memory")
+        problems.append("no memory")
+        memory = ""
+    elif problem := memory_problem(memory):
+        problems.append(f"memory {excerpt(memory, 60)!r} {problem}")
+        memory = ""
     if not isinstance(options, list) or len(options) != 3:
-        raise ValueError("not three options")
-    if not all(isinstance(o, str) and o.strip() for o in options):
-        raise ValueError("an empty option")
-    cleaned = [" ".join(o.split()) for o in options]
-    for option in cleaned:
-        problem = option_problem(option)
-        if problem:
-            raise ValueError(f"option {option!r} {problem}")
-    if len({o.lower() for o in cleaned}) < 3:
-        raise ValueError("two options are the same")
-    return memory.strip(), cleaned
+        problems.append("not three options")
+    good: list[str] = []
+    for option in options if isinstance(options, list) else []:
+        if not isinstance(option, str) or not option.strip():
+            problems.append("an empty option")
+            continue
+        option = " ".join(option.split())
+        if problem := option_problem(option):
+            problems.append(f"option {excerpt(option, 80)!r} {problem}")
+        elif option.lower() in {g.lower() for g in good}:
+            problems.append("two options are the same")
+        else:
+            good.append(option)
+    return memory.strip(), good[:3], problems
+
+
+def parse_memory(text: str) -> tuple[str, list[str]]:
+    """The updated summary and the three options of a step's second answer, all of it
+    usable, or ValueError saying what is not."""
+    memory, options, problems = memory_parts(text)
+    if problems:
+        raise ValueError(problems[0])
+    return memory, options
 
 
 # What marks an option as debris of the JSON it came in, not a next step.
 _FIELD_WORDS = re.compile(r"\b(json|options?|memory|string|field|array)\b", re.IGNORECASE)
 _JSON_MARKS = re.compile(r"[{}\[\]\"\\]|'\s*,\s*'|^[\s,:;]|:\s*'")
 MIN_OPTION_WORDS = 4
+MIN_MEMORY_WORDS = 4
 _LIST_MARK = re.compile(r"^\s*(\d+|[a-zA-Z])[.)]\s")
 _SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’」』)）]*$")
+
+
+def memory_problem(memory: str) -> str | None:
+    """Why a summary is not one (a date, a link, a few words), or None."""
+    if count_words(memory) < MIN_MEMORY_WORDS:
+        return "is too short to be a summary"
+    if _JSON_MARKS.search(memory) or LINK.search(memory):
+        return "is not prose"
+    return None
 
 
 def option_problem(option: str) -> str | None:
@@ -184,7 +218,7 @@ class RecurrentStep:
                 ),
             },
         ]
-        problems: list[str] = []
+        memory, options = "", list[str]()
         for attempt in range(MAX_ATTEMPTS):
             completion = self.caller.chat(
                 "memory",
@@ -195,17 +229,65 @@ class RecurrentStep:
             )
             if completion.finish_reason == "cancelled":
                 raise Cancelled()
-            try:
-                return parse_memory(completion.text)
-            except ValueError as exc:
-                problems.append(str(exc))
-                self.caller.log.note(f"not used: {exc}")
-        # Never lose a written passage to its summary: the passage's opening stands for
-        # it, and the options are plain ones (the person picks or writes their own).
-        self.caller.log.note(
-            f"no usable summary and options in {MAX_ATTEMPTS} tries: plain ones used"
-        )
-        return cap_words(passage, self.memory_words // 4), plain_options(language)
+            found, good, problems = memory_parts(completion.text)
+            memory = memory or found
+            options = _distinct(options + good)
+            if problems:
+                self.caller.log.note(f"not used: {'; '.join(problems)}")
+            if memory and len(options) == 3:
+                return memory, options
+        if len(options) < 3:
+            options = self._next_sentences(messages, passage, language, options)
+        if len(options) < 3:
+            plain = _distinct(options + plain_options(language))
+            self.caller.log.note(f"{len(plain) - len(options)} plain option(s) used")
+            options = plain
+        if not memory:
+            # Never lose a written passage to its summary: its opening stands for it.
+            self.caller.log.note(
+                f"no usable summary in {MAX_ATTEMPTS} tries: the passage's opening used"
+            )
+            memory = cap_words(passage, self.memory_words // 4)
+        return memory, options
+
+    def _next_sentences(
+        self, messages: list[Message], passage: str, language: str, options: list[str]
+    ) -> list[str]:
+        """``options`` made up to three with next steps the story itself proposes:
+        short continuations of the passage (its own turn, so the prompt is cached),
+        each cut to its first sentence and kept if it reads as a step of the story
+        (a sentence, in the work's language, not one the passage said)."""
+        turn: list[Message] = [*messages, {"role": "assistant", "content": passage}]
+        gate = Gate(language, earlier=passage)
+        for attempt in range(NEXT_SENTENCE_TRIES):
+            if len(options) >= 3:
+                break
+            completion = self.caller.chat(
+                "options",
+                turn,
+                continue_final=True,
+                max_tokens=NEXT_SENTENCE_TOKENS,
+                stop=["\n"],
+                prose=ProseRule(),
+                temperature=0.9 + 0.1 * attempt,
+            )
+            if completion.finish_reason == "cancelled":
+                raise Cancelled()
+            found = sentences(completion.text)
+            sentence = " ".join(found[0].text.split()) if found else ""
+            kept = gate.check(sentence) if sentence else None
+            if kept is None:
+                problem: str | None = "is empty"
+            elif kept.text.strip() != sentence:
+                problem = "; ".join(kept.cuts) or "was changed by the gates"
+            else:
+                problem = option_problem(sentence)
+            if problem is None and sentence.lower() not in {o.lower() for o in options}:
+                options = [*options, sentence]
+                self.caller.log.note(f"option from the story's next sentence: {sentence!r}")
+            else:
+                self.caller.log.note(f"not used as an option: {sentence!r} {problem or 'twice'}")
+        return options
 
     def _write_passage(
         self,
@@ -241,6 +323,15 @@ class RecurrentStep:
         if stream is not None:
             stream.flush()
         return trim_to_sentence(done.text.strip(), int(self.step_words * HIGH))
+
+
+def _distinct(options: list[str]) -> list[str]:
+    """The first three of ``options`` that differ (case aside)."""
+    kept: list[str] = []
+    for option in options:
+        if option.lower() not in {k.lower() for k in kept}:
+            kept.append(option)
+    return kept[:3]
 
 
 def plain_options(language: str) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agents.recurrent import MAX_ATTEMPTS, plain_options
+from agents.recurrent import MAX_ATTEMPTS, NEXT_SENTENCE_TRIES, plain_options
 from agents.revision import edit_memory, edit_passage
 from agents.step_runner import StepRunner
 from engines import Message
@@ -224,19 +224,70 @@ def test_bad_memory_answers_keep_the_passage_with_plain_options_and_say_so(
     junk = json.dumps(
         {"memory": "x", "options": ["options: 'journey','stories", "'story' as JSON", "ok"]}
     )
-    bad = ["not json", json.dumps({"memory": "x"}), junk]
-    engine = ScriptedEngine([step_passage(1), *bad, facts_answer])
+    bad = ["not json", json.dumps({"memory": "2018-04-30T09:57:46Z"}), junk]
+    # The story's own next sentences are no better: a fragment, a list item, JSON.
+    next_ones = ["and then", "1. She ran home to tell them.", '{"a": 1}', "", "the end"]
+    engine = ScriptedEngine([step_passage(1), *bad, *next_ones, facts_answer])
     result = StepRunner(db, engine).step(work_id)
-    assert len(engine.calls) == 2 + MAX_ATTEMPTS
+    assert len(engine.calls) == 2 + MAX_ATTEMPTS + NEXT_SENTENCE_TRIES
     assert result.options == plain_options("en")
     with db.transaction() as s:
         (passage,) = current_passages(s, work_id).values()
         summary = current_summary(s, work_id)
-        notes = [c.note for c in list_calls(s, work_id) if c.agent == "memory"]
+        notes = [c.note for c in list_calls(s, work_id) if c.agent in ("memory", "options")]
     assert passage.content.startswith("Mira walked to the old mill number 1")
     assert summary is not None and summary.content.startswith("Mira walked to the old mill")
-    assert "not JSON" in notes[0] and "has JSON in it" in notes[2]
-    assert "plain ones used" in notes[2]
+    assert "not JSON" in notes[0] and "is too short to be a summary" in notes[1]
+    assert "has JSON in it" in notes[2]
+    assert "'and then' is too short to be a next step" in notes[3]
+    assert "debris" in notes[5] and "is empty" in notes[6]
+    assert "3 plain option(s) used" in notes[-1] and "no usable summary" in notes[-1]
+
+
+def test_what_each_answer_got_right_is_kept_and_the_story_proposes_the_rest(
+    db: Database,
+) -> None:
+    work_id = recurrent_work(db)
+    first = json.dumps(
+        {
+            "memory": "Mira found a lantern in the old mill and kept it.",
+            "options": ["Mira lights the lantern at dusk.", "20 more stories", "memory"],
+        }
+    )
+    second = json.dumps({"memory": "2018", "options": ["mira", "Mira lights the lantern at dusk."]})
+    third = "not json"
+    nexts = [
+        " Mira walked to the old mill number 1 and found a lantern.",  # said already
+        " A light moved on the far bank of the river. Then another.",
+        " The miller's dog barked twice and fell silent.",
+    ]
+    engine = ScriptedEngine([step_passage(1), first, second, third, *nexts, facts_answer])
+    result = StepRunner(db, engine).step(work_id)
+    assert result.options == [
+        "Mira lights the lantern at dusk.",
+        "A light moved on the far bank of the river.",
+        "The miller's dog barked twice and fell silent.",
+    ]
+    with db.transaction() as s:
+        summary = current_summary(s, work_id)
+        calls = list_calls(s, work_id)
+    assert summary is not None
+    assert summary.content == "Mira found a lantern in the old mill and kept it."
+    options_calls = [c for c in calls if c.agent == "options"]
+    assert len(options_calls) == 3
+    assert "says" in options_calls[0].note or "said before" in options_calls[0].note
+    # Each is the passage's own turn continued: its prompt is the passage's, cached.
+    sent = json.loads(options_calls[0].options)
+    assert sent["continue_final"] is True and sent["stop"] == ["\n"]
+
+
+def test_a_good_first_answer_needs_no_other_call(db: Database) -> None:
+    work_id = recurrent_work(db)
+    engine = ScriptedEngine(replies(1))
+    result = StepRunner(db, engine).step(work_id)
+    assert result.options == ["Mira takes road A1.", "Mira takes road B1.", "Mira takes road C1."]
+    with db.transaction() as s:
+        assert [c.agent for c in list_calls(s, work_id)] == ["recurrent", "memory", "bible"]
 
 
 def test_a_step_is_given_a_bounded_set_of_facts_the_relevant_and_hand_written_first(
