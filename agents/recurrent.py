@@ -257,7 +257,9 @@ class RecurrentStep:
         short continuations of the passage (its own turn, so the prompt is cached),
         each cut to its first sentence and kept if it reads as a step of the story
         (a sentence, in the work's language, not one the passage said)."""
-        turn: list[Message] = [*messages, {"role": "assistant", "content": passage}]
+        # A new paragraph already begun: the first token is the next sentence's, not
+        # the line break that would stop it.
+        turn: list[Message] = [*messages, {"role": "assistant", "content": passage + "\n\n"}]
         gate = Gate(language, earlier=passage)
         for attempt in range(NEXT_SENTENCE_TRIES):
             if len(options) >= 3:

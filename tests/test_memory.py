@@ -279,6 +279,8 @@ def test_what_each_answer_got_right_is_kept_and_the_story_proposes_the_rest(
     # Each is the passage's own turn continued: its prompt is the passage's, cached.
     sent = json.loads(options_calls[0].options)
     assert sent["continue_final"] is True and sent["stop"] == ["\n"]
+    turn = engine.calls[1 + MAX_ATTEMPTS][0]  # begins a paragraph after the passage
+    assert turn[-1]["role"] == "assistant" and turn[-1]["content"].endswith(".\n\n")
 
 
 def test_a_good_first_answer_needs_no_other_call(db: Database) -> None:
