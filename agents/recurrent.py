@@ -47,6 +47,7 @@ PASSAGE_ROUNDS = 3
 # rest: continuations of this many tokens, cut to a sentence, at most this many tries.
 NEXT_SENTENCE_TOKENS = 48
 NEXT_SENTENCE_TRIES = 5
+NEXT_SENTENCE_MIN_TOKENS = 8
 MIN_PASSAGE_WORDS = 5
 CHOOSERS = ("first", "random", "judge")
 
@@ -135,7 +136,7 @@ _FIELD_WORDS = re.compile(r"\b(json|options?|memory|string|field|array)\b", re.I
 _JSON_MARKS = re.compile(r"[{}\[\]\"\\]|'\s*,\s*'|^[\s,:;]|:\s*'")
 MIN_OPTION_WORDS = 4
 MIN_MEMORY_WORDS = 4
-_LIST_MARK = re.compile(r"^\s*(\d+|[a-zA-Z])[.)]\s")
+_LIST_MARK = re.compile(r"^\s*(\d+|[a-zA-Z])[.):]\s")
 _SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’」』)）]*$")
 
 
@@ -257,8 +258,7 @@ class RecurrentStep:
         short continuations of the passage (its own turn, so the prompt is cached),
         each cut to its first sentence and kept if it reads as a step of the story
         (a sentence, in the work's language, not one the passage said)."""
-        # A new paragraph already begun: the first token is the next sentence's, not
-        # the line break that would stop it.
+        # A new paragraph already begun: the first token is the next sentence's.
         turn: list[Message] = [*messages, {"role": "assistant", "content": passage + "\n\n"}]
         gate = Gate(language, earlier=passage)
         for attempt in range(NEXT_SENTENCE_TRIES):
@@ -269,13 +269,14 @@ class RecurrentStep:
                 turn,
                 continue_final=True,
                 max_tokens=NEXT_SENTENCE_TOKENS,
-                stop=["\n"],
+                # The passage reads as finished: without this the turn just ends.
+                min_tokens=NEXT_SENTENCE_MIN_TOKENS,
                 prose=ProseRule(),
                 temperature=0.9 + 0.1 * attempt,
             )
             if completion.finish_reason == "cancelled":
                 raise Cancelled()
-            found = sentences(completion.text)
+            found = sentences(completion.text.strip().split("\n")[0])
             sentence = " ".join(found[0].text.split()) if found else ""
             kept = gate.check(sentence) if sentence else None
             if kept is None:

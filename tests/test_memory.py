@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from agents.recurrent import MAX_ATTEMPTS, NEXT_SENTENCE_TRIES, plain_options
+from agents.recurrent import (
+    MAX_ATTEMPTS,
+    NEXT_SENTENCE_MIN_TOKENS,
+    NEXT_SENTENCE_TRIES,
+    option_problem,
+    plain_options,
+)
 from agents.revision import edit_memory, edit_passage
 from agents.step_runner import StepRunner
 from engines import Message
@@ -258,7 +264,7 @@ def test_what_each_answer_got_right_is_kept_and_the_story_proposes_the_rest(
     third = "not json"
     nexts = [
         " Mira walked to the old mill number 1 and found a lantern.",  # said already
-        " A light moved on the far bank of the river. Then another.",
+        "\n\nA light moved on the far bank of the river. Then another.\nAnd more.",
         " The miller's dog barked twice and fell silent.",
     ]
     engine = ScriptedEngine([step_passage(1), first, second, third, *nexts, facts_answer])
@@ -278,9 +284,23 @@ def test_what_each_answer_got_right_is_kept_and_the_story_proposes_the_rest(
     assert "says" in options_calls[0].note or "said before" in options_calls[0].note
     # Each is the passage's own turn continued: its prompt is the passage's, cached.
     sent = json.loads(options_calls[0].options)
-    assert sent["continue_final"] is True and sent["stop"] == ["\n"]
+    assert sent["continue_final"] is True and sent["min_tokens"] == NEXT_SENTENCE_MIN_TOKENS
     turn = engine.calls[1 + MAX_ATTEMPTS][0]  # begins a paragraph after the passage
     assert turn[-1]["role"] == "assistant" and turn[-1]["content"].endswith(".\n\n")
+
+
+@pytest.mark.parametrize(
+    "option, problem",
+    [
+        ("2: The new path begins at the harbour.", "is a list item"),
+        ("b) Mira opens the door to the mill.", "is a list item"),
+        ("new part of the memory", "names the answer's fields"),
+        ("the end of the journey", "is not a whole sentence"),
+        ("Mira lights the lantern at dusk.", None),
+    ],
+)
+def test_an_option_must_read_as_a_step_of_the_story(option: str, problem: str | None) -> None:
+    assert option_problem(option) == problem
 
 
 def test_a_good_first_answer_needs_no_other_call(db: Database) -> None:
