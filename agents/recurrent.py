@@ -30,6 +30,7 @@ from agents.length_control import (
     trim_to_sentence,
 )
 from agents.planner import text_field
+from agents.quality.debris_rules import CHINESE_LENGTH, LENGTH
 from agents.quality.debris_rules import URL as LINK
 from agents.quality.tokens import sentences
 from engines import Message, ProseRule
@@ -159,6 +160,8 @@ def option_problem(option: str) -> str | None:
         return "is too short to be a next step"
     if _LIST_MARK.match(option):
         return "is a list item"
+    if LENGTH.search(option) or CHINESE_LENGTH.search(option):
+        return "is about the task (a length)"
     if option[0].islower() or not _SENTENCE_END.search(option):
         return "is not a whole sentence"
     return None

@@ -296,6 +296,7 @@ def test_what_each_answer_got_right_is_kept_and_the_story_proposes_the_rest(
         ("b) Mira opens the door to the mill.", "is a list item"),
         ("new part of the memory", "names the answer's fields"),
         ("the end of the journey", "is not a whole sentence"),
+        ("Write the next passage of the story (200 words).", "is about the task (a length)"),
         ("Mira lights the lantern at dusk.", None),
     ],
 )
