@@ -30,6 +30,7 @@ from agents.length_control import (
     trim_to_sentence,
 )
 from agents.planner import text_field
+from agents.quality import language_share
 from agents.quality.debris_rules import CHINESE_LENGTH, LENGTH
 from agents.quality.debris_rules import URL as LINK
 from agents.quality.tokens import sentences
@@ -138,6 +139,7 @@ _JSON_MARKS = re.compile(r"[{}\[\]\"\\]|'\s*,\s*'|^[\s,:;]|:\s*'")
 MIN_OPTION_WORDS = 4
 MIN_MEMORY_WORDS = 4
 _LIST_MARK = re.compile(r"^\s*(\d+|[a-zA-Z])[.):]\s")
+_QUOTES = "\"'“‘「『"
 _SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’」』)）]*$")
 
 
@@ -162,6 +164,8 @@ def option_problem(option: str) -> str | None:
         return "is a list item"
     if LENGTH.search(option) or CHINESE_LENGTH.search(option):
         return "is about the task (a length)"
+    if not (option[0].isalpha() or option[0] in _QUOTES):
+        return "does not begin as a sentence"
     if option[0].islower() or not _SENTENCE_END.search(option):
         return "is not a whole sentence"
     return None
@@ -286,6 +290,8 @@ class RecurrentStep:
                 problem: str | None = "is empty"
             elif kept.text.strip() != sentence:
                 problem = "; ".join(kept.cuts) or "was changed by the gates"
+            elif language_share(sentence, language) < 1.0:
+                problem = f"is not all in {language}"
             else:
                 problem = option_problem(sentence)
             if problem is None and sentence.lower() not in {o.lower() for o in options}:

@@ -265,6 +265,7 @@ def test_what_each_answer_got_right_is_kept_and_the_story_proposes_the_rest(
     nexts = [
         " Mira walked to the old mill number 1 and found a lantern.",  # said already
         "\n\nA light moved on the far bank of the river. Then another.\nAnd more.",
+        "最后一天, it was decided that the world will be changed forever.",  # partly Chinese
         " The miller's dog barked twice and fell silent.",
     ]
     engine = ScriptedEngine([step_passage(1), first, second, third, *nexts, facts_answer])
@@ -280,7 +281,8 @@ def test_what_each_answer_got_right_is_kept_and_the_story_proposes_the_rest(
     assert summary is not None
     assert summary.content == "Mira found a lantern in the old mill and kept it."
     options_calls = [c for c in calls if c.agent == "options"]
-    assert len(options_calls) == 3
+    assert len(options_calls) == 4
+    assert "is not all in en" in options_calls[2].note
     assert "says" in options_calls[0].note or "said before" in options_calls[0].note
     # Each is the passage's own turn continued: its prompt is the passage's, cached.
     sent = json.loads(options_calls[0].options)
@@ -296,6 +298,8 @@ def test_what_each_answer_got_right_is_kept_and_the_story_proposes_the_rest(
         ("b) Mira opens the door to the mill.", "is a list item"),
         ("new part of the memory", "names the answer's fields"),
         ("the end of the journey", "is not a whole sentence"),
+        ("① She had just finished her last section.", "does not begin as a sentence"),
+        ("☔️ The next day Maria took a walk.", "does not begin as a sentence"),
         ("Write the next passage of the story (200 words).", "is about the task (a length)"),
         ("Mira lights the lantern at dusk.", None),
     ],
