@@ -7,7 +7,9 @@ writes the passage in plain prose (continued while it is short, loops cut off), 
 answers, in one schema-constrained JSON in a second turn after the passage, the updated
 summary and three options for the next step. (Asked for all three in one JSON object,
 SmolLM2-135M closed the passage string after 7-40 words and failed outright by the
-fifth step.) Data in, data out: storing the step is the runner's.
+fifth step.) What each try of that answer gets right is kept; options still missing are
+the story's own next sentences (the passage continued a little, cut to a sentence),
+then plain ones. Data in, data out: storing the step is the runner's.
 """
 
 from __future__ import annotations
