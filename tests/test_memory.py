@@ -13,10 +13,9 @@ from agents.recurrent import (
     MAX_ATTEMPTS,
     NEXT_SENTENCE_MIN_TOKENS,
     NEXT_SENTENCE_TRIES,
-    option_problem,
-    plain_options,
 )
 from agents.revision import edit_memory, edit_passage
+from agents.step_answers import option_problem, plain_options
 from agents.step_runner import StepRunner
 from engines import Message
 from memory import files

@@ -18,7 +18,7 @@ from agents.continuity import parse_check
 from agents.fact_extraction import parse_facts
 from agents.judge import DIMENSIONS, parse_judgement
 from agents.planner import parse_plan
-from agents.recurrent import parse_memory
+from agents.step_answers import parse_memory
 from agents.threads import parse_update
 from app.config import ConfigError, load_settings
 from memory.files import MemoryFileError, parse

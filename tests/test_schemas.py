@@ -13,7 +13,7 @@ from llama_cpp.llama_grammar import JSON_GBNF, json_schema_to_gbnf
 
 from agents.fact_extraction import facts_schema
 from agents.planner import plan_schema, text_field
-from agents.recurrent import memory_schema
+from agents.step_answers import memory_schema
 from engines.llama_call import schema_grammar
 from engines.schemas import (
     BOUNDED_MAX,

@@ -26,7 +26,7 @@ import pytest
 
 from agents.fact_extraction import facts_schema
 from agents.planner import plan_schema
-from agents.recurrent import memory_schema
+from agents.step_answers import memory_schema
 from engines.base import Message
 from engines.embedded import default_model_path
 from engines.openai_compat import OpenAIEngine
