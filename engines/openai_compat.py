@@ -27,6 +27,7 @@ from engines.continuation import (
 from engines.errors import EngineUnavailable
 from engines.schemas import SchemaForm, response_format
 from engines.server_errors import engine_error, simpler_form
+from engines.server_sampling import sampling_fields, served_tokens
 from engines.tokens import estimate_tokens
 
 DEFAULT_CONTEXT = 8192
@@ -40,9 +41,10 @@ def normalize_base_url(url: str) -> str:
 
 class OpenAIEngine(Engine):
     name = "openai"
-    # A server samples on its own: no logit processors for prose, copies or a minimum
-    # length (llama.cpp's server takes DRY at launch: --dry-multiplier 0.8).
-    supports = ALL_OPTIONS - {"prose", "repeats", "min_tokens"}
+    # A server samples on its own: the fields for prose (markup banned everywhere),
+    # copies and a minimum length are sent, for the servers that read them
+    # (``engines.server_sampling``).
+    supports = ALL_OPTIONS
 
     def __init__(
         self,
@@ -88,6 +90,15 @@ class OpenAIEngine(Engine):
         self.continuation = Continuation.CHAT
         self._template: ChatTemplate | None = None
         self._template_from = ""
+        # The served model's tokens of markup and ends (``served_tokens``): asked at
+        # the first call that wants prose or a minimum length.
+        self._tokens: dict[str, int] | None = None
+
+    def _sampling(self, options: ChatOptions) -> dict[str, Any]:
+        wanted = options.prose is not None or options.min_tokens > 0
+        if wanted and self._tokens is None:
+            self._tokens = served_tokens(self.base_url, self.model, self._api_key)
+        return sampling_fields(options, self._tokens)
 
     def probe_continuation(self, template_file: Path | None = None) -> ContinuationProbe:
         """Find out how this server continues a turn (a few one-token requests)."""
@@ -147,10 +158,9 @@ class OpenAIEngine(Engine):
         on_token: OnToken | None,
         cancel: threading.Event | None,
     ) -> Completion:
-        """See ``Engine.chat``; ``prose``, ``repeats`` and ``min_tokens`` cannot be asked
-        of a server."""
+        """See ``Engine.chat``."""
         max_tokens, schema, stop = options.max_tokens, options.schema, options.stop
-        temperature, repeat_penalty = options.temperature, options.repeat_penalty
+        temperature = options.temperature
         continue_final = options.continue_final and bool(messages)
         continue_final = continue_final and messages[-1]["role"] == "assistant"
         rendered = self.continuation is Continuation.COMPLETIONS and self._template is not None
@@ -169,12 +179,7 @@ class OpenAIEngine(Engine):
         max_tokens = self.fit_max_tokens(self.messages_tokens(messages), max_tokens)
         # max_tokens goes in the body as well: langchain renames it to
         # max_completion_tokens, which some servers (llama.cpp's) ignore.
-        # repetition_penalty is vLLM's name, repeat_penalty llama.cpp's.
-        extra_body: dict[str, Any] = {
-            "max_tokens": max_tokens,
-            "repetition_penalty": repeat_penalty,
-            "repeat_penalty": repeat_penalty,
-        }
+        extra_body: dict[str, Any] = {"max_tokens": max_tokens, **self._sampling(options)}
         if continue_final:
             extra_body.update(continue_final_message=True, add_generation_prompt=False)
         kwargs: dict[str, Any] = {
@@ -235,10 +240,7 @@ class OpenAIEngine(Engine):
             "max_tokens": max_tokens,
             "temperature": options.temperature,
             "stop": list(options.stop) if options.stop else None,
-            "extra_body": {
-                "repetition_penalty": options.repeat_penalty,
-                "repeat_penalty": options.repeat_penalty,
-            },
+            "extra_body": self._sampling(options),
         }
         if options.seed is not None:
             body["seed"] = options.seed

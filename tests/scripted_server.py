@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 MODEL = "scripted"
+ANSWERED = ("/v1/chat/completions", "/v1/completions")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
+        self.server.paths.append(self.path)
+        if self.path.rstrip("/") not in ANSWERED:
+            self._json(404, {"error": {"message": "not found"}})  # no tokenizer, say
+            return
         self.server.requests.append(body)
         self.server.authorizations.append(self.headers.get("Authorization", ""))
         answer = self.server.script(body)
@@ -101,6 +106,7 @@ class _Server(ThreadingHTTPServer):
         self.script = script
         self.requests: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
+        self.paths: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ class ScriptedServer:
     url: str
     requests: list[dict[str, Any]]  # the chat requests' bodies, in order
     authorizations: list[str]  # each request's Authorization header
+    paths: list[str]  # every POST's path, answered or not
 
     def response_formats(self) -> list[dict[str, Any] | None]:
         return [r.get("response_format") for r in self.requests]
@@ -122,7 +129,7 @@ def scripted_server(script: Script) -> Iterator[ScriptedServer]:
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        yield ScriptedServer(url, server.requests, server.authorizations)
+        yield ScriptedServer(url, server.requests, server.authorizations, server.paths)
     finally:
         server.shutdown()
         server.server_close()
