@@ -13,6 +13,7 @@ from typing import Any
 
 from agents.batch_file import BatchItem
 from agents.quality import QualityReport, assess
+from storage.records import CallRecord
 from storage.wordcount import count_words
 
 
@@ -80,6 +81,55 @@ def score_text(text: str, required: int, *, language: str, instruction: str = ""
     return Scored(
         required, count_words(text), assess(text, language=language, instruction=instruction)
     )
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What writing one item cost, from its call log: every call, prompt tokens as sent
+    (and how many of them the engine reported cached), completion tokens."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+
+    @classmethod
+    def of(cls, calls: list[CallRecord]) -> Cost:
+        return cls(
+            len(calls),
+            sum(c.prompt_tokens for c in calls),
+            sum(c.cached_tokens for c in calls),
+            sum(c.completion_tokens for c in calls),
+        )
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(
+            self.calls + other.calls,
+            self.prompt_tokens + other.prompt_tokens,
+            self.cached_tokens + other.cached_tokens,
+            self.completion_tokens + other.completion_tokens,
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "calls": self.calls,
+            "prompt_tokens": self.prompt_tokens,
+            "cached_tokens": self.cached_tokens,
+            "completion_tokens": self.completion_tokens,
+        }
+
+
+def summarize_cost(costs: list[Cost], words: int) -> dict[str, Any]:
+    """Cost per word over many items: the figures to compare engines on the same items."""
+    total = sum(costs, Cost())
+    per_word = total.prompt_tokens / words if words else 0.0
+    return total.as_dict() | {
+        "prompt_tokens_per_word": round(per_word, 2),
+        "cached_share": round(total.cached_tokens / total.prompt_tokens, 3)
+        if total.prompt_tokens
+        else 0.0,
+        "calls_per_1000_words": round(1000 * total.calls / words, 1) if words else 0.0,
+    }
 
 
 def summarize(rows: list[Scored]) -> dict[str, Any]:

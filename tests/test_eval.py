@@ -117,6 +117,15 @@ def test_eval_length_gates_by_quality_and_goes_on_after_a_failed_item(
     # The loop never reached the text: the gates cut every sentence said again.
     assert looped["status"] == "done" and looped["words"] < 20 and looped["duplicated"] == 0
     assert data["failed"] == 1 and data["texts"] == 3
+    # What each item cost, from the call log: every call the engine answered or
+    # failed, the failed item's one call included.
+    assert [r["calls"] for r in data["items"]] == [1, 1, len(engine.calls) - 2]
+    cost = data["cost"]
+    assert cost["calls"] == len(engine.calls)
+    assert cost["prompt_tokens"] == sum(r["prompt_tokens"] for r in data["items"]) > 0
+    words = sum(r["words"] for r in data["items"])
+    assert cost["prompt_tokens_per_word"] == round(cost["prompt_tokens"] / words, 2)
+    assert cost["cached_share"] == 0.0  # the scripted engine reports none cached
 
 
 @pytest.mark.model

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from agents.batch_file import BatchItem, load_batch
-from agents.evaluation import Scored, sample_items, score_text, summarize
+from agents.evaluation import Cost, Scored, sample_items, score_text, summarize, summarize_cost
 from agents.languages import LanguageUnsupported
 from app.cli import quality
 from app.cli.output import ProgressPrinter, err, out, print_json
@@ -24,6 +24,7 @@ from app.context import Context
 # Failures of one item; anything else is a bug and stops the run.
 from app.errors import USER_ERRORS
 from engines import Engine
+from storage.calls import list_calls
 from storage.passages import work_text
 from storage.vocabulary import Mode
 
@@ -72,9 +73,10 @@ def length(
     eng = c.engine(engine, model)
     rows: list[dict[str, Any]] = []
     scored: list[Scored] = []
+    costs: list[Cost] = []
     for number, item in enumerate(items, start=1):
         err.print(f"[{number}/{len(items)}] item {item.id}: {item.length} words", markup=False)
-        row, score = _evaluate(
+        row, score, cost = _evaluate(
             c,
             item,
             mode,
@@ -85,11 +87,13 @@ def length(
             force_language=force_language,
         )
         rows.append(row)
+        costs.append(cost)
         if row["status"] != Outcome.UNSUPPORTED:
             scored.append(score or _nothing(item.length))
     failed = [r for r in rows if r["status"] == Outcome.FAILED]
     unsupported = [r for r in rows if r["status"] == Outcome.UNSUPPORTED]
     summary = summarize(scored) | {"failed": len(failed), "unsupported": len(unsupported)}
+    summary["cost"] = summarize_cost(costs, sum(r["words"] for r in rows))
     if as_json:
         print_json({"items": rows, **summary, "skipped": problems})
     else:
@@ -116,11 +120,13 @@ def _evaluate(
     *,
     progress: bool,
     force_language: bool,
-) -> tuple[dict[str, Any], Scored | None]:
-    """Write one item and score it; a failure is the item's, not the run's."""
+) -> tuple[dict[str, Any], Scored | None, Cost]:
+    """Write one item, score it and sum its calls; a failure is the item's, not the
+    run's."""
     started = time.perf_counter()
     row: dict[str, Any] = {"id": item.id, "line": item.line, "work_id": None}
     score: Scored | None = None
+    cost = Cost()
     try:
         work_id = new_work(
             c, item.prompt, item.length, mode, spec, model, force_language=force_language
@@ -139,8 +145,12 @@ def _evaluate(
     else:
         row.update(status=Outcome.DONE, error=None)
     row.update((score or _nothing(item.length)).as_dict())
+    if row["work_id"] is not None:
+        with c.db.transaction() as s:
+            cost = Cost.of(list_calls(s, row["work_id"]))
+    row.update(cost.as_dict())
     row["seconds"] = round(time.perf_counter() - started, 1)
-    return row, score
+    return row, score, cost
 
 
 def _nothing(required: int) -> Scored:
@@ -172,4 +182,12 @@ def _table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             f"{summary['s_l_gated']:.1f}; {summary['passed']} passed the quality gate; "
             f"diversity mean {summary['diversity_mean']:.3f}, min {summary['diversity_min']:.3f}; "
             f"{summary['duplicated_sentences']} duplicated sentences, {summary['debris']} debris"
+        )
+    cost = summary["cost"]
+    if cost["calls"]:
+        out.print(
+            f"{cost['calls']} model calls ({cost['calls_per_1000_words']} per 1,000 words); "
+            f"{cost['prompt_tokens_per_word']} prompt tokens sent per word, "
+            f"{cost['cached_share']:.0%} of them reported cached; "
+            f"{cost['completion_tokens']} completion tokens"
         )
