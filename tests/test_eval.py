@@ -140,3 +140,16 @@ def test_chinese_on_the_embedded_model_is_refused_up_front(longform_home: Path) 
     # The answer is kept: the next refusal needs no probe (and says the same).
     again = longform("plan", "写一个故事。", "--words", "1200", home=longform_home)
     assert "cannot write Chinese" in one_line_error(again)
+
+
+def test_eval_length_prints_what_the_run_cost(longform_home: Path, tmp_path: Path) -> None:
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"prompt": "Write about waves.", "length": 120}) + "\n")
+    prose = " ".join((FIXTURES / "en_prose.txt").read_text(encoding="utf-8").split()[:124])
+    engine = ScriptedEngine([prose])
+    result = invoke(engine, "eval", "length", str(items), "-q")
+    assert result.exit_code == 0, result.stdout
+    line = next(x for x in result.stdout.splitlines() if "model call" in x)
+    assert line.startswith("1 model call (")
+    # The scripted engine reports no cached tokens: said so, not shown as a share.
+    assert "none reported cached" in line and "prompt tokens sent per word" in line

@@ -185,9 +185,14 @@ def _table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
         )
     cost = summary["cost"]
     if cost["calls"]:
+        cached = (
+            f"{cost['cached_share']:.0%} of them reported cached"
+            if cost["cached_tokens"]
+            else "none reported cached (not every server reports them)"
+        )
         out.print(
-            f"{cost['calls']} model calls ({cost['calls_per_1000_words']} per 1,000 words); "
-            f"{cost['prompt_tokens_per_word']} prompt tokens sent per word, "
-            f"{cost['cached_share']:.0%} of them reported cached; "
+            f"{cost['calls']} model call{'s' if cost['calls'] != 1 else ''} "
+            f"({cost['calls_per_1000_words']} per 1,000 words); "
+            f"{cost['prompt_tokens_per_word']} prompt tokens sent per word, {cached}; "
             f"{cost['completion_tokens']} completion tokens"
         )
