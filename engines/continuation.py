@@ -85,17 +85,25 @@ def find_template(
     return None, ""
 
 
-def _gguf_template(path: Path) -> tuple[str, str] | None:
-    """A GGUF's template and end-of-sequence text, read from its vocabulary alone. The
-    BOS token stays out of the rendering: the completions endpoint adds it."""
+def gguf_vocabulary(path: Path) -> Any | None:
+    """A GGUF's tokenizer alone (llama-cpp-python's ``Llama`` with ``vocab_only``), or
+    None when it cannot be read."""
     try:
         from llama_cpp import Llama
     except ImportError:
         return None
     try:
         with _quiet_stderr():  # llama.cpp talks on fd 2 even when told not to
-            llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
+            return Llama(model_path=str(path), vocab_only=True, verbose=False)
     except (ValueError, RuntimeError):
+        return None
+
+
+def _gguf_template(path: Path) -> tuple[str, str] | None:
+    """A GGUF's template and end-of-sequence text, read from its vocabulary alone. The
+    BOS token stays out of the rendering: the completions endpoint adds it."""
+    llm = gguf_vocabulary(path)
+    if llm is None:
         return None
     try:
         source = llm.metadata.get("tokenizer.chat_template")

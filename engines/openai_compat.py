@@ -20,6 +20,7 @@ from engines.continuation import (
     ContinuationProbe,
     Streamed,
     find_template,
+    gguf_vocabulary,
     instruction_messages,
     probe,
     stream_completion,
@@ -90,6 +91,12 @@ class OpenAIEngine(Engine):
         self.continuation = Continuation.CHAT
         self._template: ChatTemplate | None = None
         self._template_from = ""
+        # Exact counts where the served model is a GGUF file here (llama-cpp-python's
+        # server names a model by its path and streams no usage), estimates elsewhere.
+        local = Path(model)
+        self._vocab = (
+            gguf_vocabulary(local) if local.suffix == ".gguf" and local.is_file() else None
+        )
         # The served model's tokens of markup and ends (``served_tokens``): asked at
         # the first call that wants prose or a minimum length.
         self._tokens: dict[str, int] | None = None
@@ -148,6 +155,8 @@ class OpenAIEngine(Engine):
         return self._context_length
 
     def count_tokens(self, text: str) -> int:
+        if self._vocab is not None:
+            return len(self._vocab.tokenize(text.encode(), add_bos=False, special=True))
         return estimate_tokens(text)
 
     def generate(
@@ -217,7 +226,7 @@ class OpenAIEngine(Engine):
             prompt_tokens=int(usage_meta.get("input_tokens") or self.messages_tokens(messages)),
             cached_tokens=int(details.get("cache_read") or 0),
             completion_tokens=int(
-                usage_meta.get("output_tokens") or _completion_estimate(text, finish, max_tokens)
+                usage_meta.get("output_tokens") or self._completion_tokens(text, finish, max_tokens)
             ),
             seconds=seconds,
         )
@@ -235,7 +244,7 @@ class OpenAIEngine(Engine):
         from the model's template: byte for byte the prefix of the next round's."""
         assert self._template is not None
         prompt = self._template.render(messages, continue_final=True)
-        max_tokens = self.fit_max_tokens(estimate_tokens(prompt), options.max_tokens)
+        max_tokens = self.fit_max_tokens(self.count_tokens(prompt), options.max_tokens)
         body: dict[str, Any] = {
             "max_tokens": max_tokens,
             "temperature": options.temperature,
@@ -253,13 +262,19 @@ class OpenAIEngine(Engine):
         except Exception as exc:  # the openai client raises many types
             raise engine_error(exc, self.base_url, received=got.received) from exc
         usage = Usage(
-            prompt_tokens=got.prompt_tokens or estimate_tokens(prompt),
+            prompt_tokens=got.prompt_tokens or self.count_tokens(prompt),
             cached_tokens=got.cached_tokens,
             completion_tokens=got.completion_tokens
-            or _completion_estimate(got.text, got.finish, max_tokens),
+            or self._completion_tokens(got.text, got.finish, max_tokens),
             seconds=time.perf_counter() - started,
         )
         return Completion(got.text, usage, got.finish, self.name, self.model, prompt)
+
+    def _completion_tokens(self, text: str, finish: str, max_tokens: int) -> int:
+        """Completion tokens for servers that stream no usage (llama-cpp-python's)."""
+        if finish == "length":
+            return max_tokens
+        return min(max_tokens, self.count_tokens(text))
 
     def _stream(
         self,
@@ -346,13 +361,6 @@ class OpenAIEngine(Engine):
                 data = [sum(column) / len(data) for column in zip(*data, strict=True)]
             vectors.append([float(x) for x in data])
         return vectors if len(vectors) == len(texts) else None
-
-
-def _completion_estimate(text: str, finish: str, max_tokens: int) -> int:
-    """Completion tokens for servers that stream no usage (llama-cpp-python's)."""
-    if finish == "length":
-        return max_tokens
-    return min(max_tokens, estimate_tokens(text))
 
 
 def _embeddings_refused(exc: Exception) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from llama_cpp import Llama
 
 from agents.planner import plan_schema
 from engines.base import Message
@@ -23,6 +24,7 @@ from engines.embedded import default_model_path
 from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 from engines.openai_compat import DEFAULT_CONTEXT, OpenAIEngine
 from engines.schemas import SchemaForm
+from engines.tokens import estimate_tokens
 
 pytestmark = pytest.mark.model
 
@@ -156,6 +158,15 @@ def test_chat_streams_text_and_reports_usage(engine: OpenAIEngine) -> None:
     assert c.usage.seconds > 0
     assert (c.engine, c.model) == ("openai", engine.model)
     assert json.loads(c.prompt) == SEA
+
+
+def test_a_model_served_from_a_gguf_file_here_is_counted_exactly(engine: OpenAIEngine) -> None:
+    # llama-cpp-python's server names the model by its path and streams no usage: the
+    # engine counts with the file's own tokenizer, not an estimate.
+    vocab = Llama(model_path=str(default_model_path()), vocab_only=True, verbose=False)
+    text = "Xylophones resonate; quetzals nest. 12,345 words, 数字 and ... more!"
+    assert engine.count_tokens(text) == len(vocab.tokenize(text.encode(), add_bos=False))
+    assert engine.count_tokens(text) != estimate_tokens(text)  # the estimate is off here
 
 
 def test_hitting_max_tokens_finishes_with_length(engine: OpenAIEngine) -> None:
