@@ -48,6 +48,8 @@ def test_dry_run_prints_the_embedded_command() -> None:
         str(os.cpu_count()),
         "--n_threads_batch",
         "1",
+        "--last_n_tokens_size",  # its repetition penalty looks back far enough for loops
+        "512",
     ]
 
 
@@ -68,6 +70,8 @@ def test_dry_run_embedded_yarn() -> None:
         "1",
         "--n_threads_batch",
         "1",
+        "--last_n_tokens_size",
+        "512",
     ]
 
 
