@@ -68,6 +68,8 @@ class OpenAIEngine(Engine):
         served = next((m for m in listed if m.get("id") == model), {})
         # vLLM reports the window it was started with; other servers may not.
         self._context_length = int(context_length or served.get("max_model_len") or DEFAULT_CONTEXT)
+        # vLLM's min_tokens holds back every end token (``engines.server_sampling``).
+        self._holds_end = served.get("owned_by") == "vllm"
         from langchain_openai import ChatOpenAI
 
         self._client = ChatOpenAI(
@@ -105,7 +107,7 @@ class OpenAIEngine(Engine):
         wanted = options.prose is not None or options.min_tokens > 0
         if wanted and self._tokens is None:
             self._tokens = served_tokens(self.base_url, self.model, self._api_key)
-        return sampling_fields(options, self._tokens)
+        return sampling_fields(options, self._tokens, holds_end=self._holds_end)
 
     def probe_continuation(self, template_file: Path | None = None) -> ContinuationProbe:
         """Find out how this server continues a turn (a few one-token requests)."""

@@ -11,12 +11,13 @@ OpenAI API: each server reads the names it knows and ignores the rest.
   and markup are banned everywhere in the answer. In process the rule acts at line
   starts only; a server takes no such rule, and without it a small model opens a
   heading at once (the stop at ``\\n#`` then ends the round with nothing written).
-  A minimum is asked the same way where the model's end tokens are known: every one
-  is banned, and the round runs to its ``max_tokens`` (which a writer sets to the words
-  it still wants). ``min_tokens`` is sent only where they are not: llama-cpp-python's
-  server holds back only the end-of-sequence token for it (SmolLM2 then ends with
-  ``<|endoftext|>``), and a request with both ``min_tokens`` and ``logit_bias`` loses
-  both there (it replaces its list of logit processors with None).
+  A minimum is asked the same way where the server's ``min_tokens`` falls short and
+  the model's end tokens are known: every one is banned, and the round runs to its
+  ``max_tokens`` (which a writer sets to the words it still wants). vLLM holds back
+  every end token for ``min_tokens`` and gets it; llama.cpp's server has no
+  ``min_tokens``; llama-cpp-python's holds back only the end-of-sequence token (SmolLM2
+  then ends with ``<|endoftext|>``), and a request carrying both ``min_tokens`` and
+  ``logit_bias`` loses both there (its list of logit processors is replaced by None).
 """
 
 from __future__ import annotations
@@ -34,9 +35,12 @@ END_MARKS = ("<|endoftext|>", "<|im_end|>", "</s>", "<|eot_id|>", "<|end_of_text
 BANNED = -100.0  # the OpenAI API's "never"
 
 
-def sampling_fields(options: ChatOptions, tokens: dict[str, int] | None = None) -> dict[str, Any]:
+def sampling_fields(
+    options: ChatOptions, tokens: dict[str, int] | None = None, *, holds_end: bool = False
+) -> dict[str, Any]:
     """The extra fields for ``options``; ``tokens`` are the served model's single-token
-    marks (``served_tokens``)."""
+    marks (``served_tokens``); ``holds_end``: the server's ``min_tokens`` holds back
+    every end token (vLLM's does)."""
     fields: dict[str, Any] = {
         "repetition_penalty": options.repeat_penalty,
         "repeat_penalty": options.repeat_penalty,
@@ -53,7 +57,7 @@ def sampling_fields(options: ChatOptions, tokens: dict[str, int] | None = None) 
     tokens = tokens or {}
     banned = [tokens[m] for m in MARKUP if m in tokens] if options.prose is not None else []
     ends = [tokens[m] for m in END_MARKS if m in tokens]
-    if options.min_tokens > 0 and ends:
+    if options.min_tokens > 0 and ends and not holds_end:
         banned += ends
     elif options.min_tokens > 0:
         fields["min_tokens"] = options.min_tokens

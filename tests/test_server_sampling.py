@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from llama_cpp import Llama
 
-from engines.base import Message, ProseRule, RepeatRule
+from engines.base import ChatOptions, Message, ProseRule, RepeatRule
 from engines.embedded import default_model_path
 from engines.openai_compat import OpenAIEngine, normalize_base_url
-from engines.server_sampling import END_MARKS, MARKUP, served_tokens
+from engines.server_sampling import END_MARKS, MARKUP, sampling_fields, served_tokens
 from tests.scripted_server import Answer, scripted_server
 from tests.test_openai_engine import LlamaServer, server
 
@@ -80,3 +80,19 @@ def test_copies_and_a_minimum_go_to_the_server_and_a_missing_tokenizer_is_asked_
         # Each tokenizer route tried once, at the first call, and not asked again.
         asked = [path for path in server.paths if "tokenize" in path]
         assert asked == ["/tokenize", "/extras/tokenize"]
+
+
+def test_a_minimum_is_asked_as_each_server_can_hold_it() -> None:
+    tokens = {"#": 19, "<|endoftext|>": 0, "<|im_end|>": 2}
+    options = ChatOptions(min_tokens=30, prose=ProseRule())
+    # llama-cpp-python's or llama.cpp's server: every end token banned, no min_tokens
+    # (which would cancel the ban on the first and is unknown to the second).
+    banned = sampling_fields(options, tokens)
+    assert banned["logit_bias"] == {"19": -100.0, "0": -100.0, "2": -100.0}
+    assert "min_tokens" not in banned
+    # vLLM holds back every end token itself: the ends stay free after the minimum.
+    held = sampling_fields(options, tokens, holds_end=True)
+    assert held["min_tokens"] == 30 and held["logit_bias"] == {"19": -100.0}
+    # No minimum: the model ends when it will.
+    free = sampling_fields(ChatOptions(prose=ProseRule()), tokens)
+    assert free["logit_bias"] == {"19": -100.0} and "min_tokens" not in free
