@@ -59,11 +59,16 @@ class ContinuationProbe:
 
 
 def find_template(
-    base_url: str, model: str, api_key: str, template_file: Path | None = None
+    base_url: str,
+    model: str,
+    api_key: str,
+    template_file: Path | None = None,
+    vocabulary: Any | None = None,
 ) -> tuple[ChatTemplate | None, str]:
     """The model's chat template and where it came from: a file the person named, the
     server (llama.cpp's ``/props``), a local GGUF the server was started on (the model
-    id is its path, as in llama-cpp-python's server) or a local Hugging Face folder."""
+    id is its path, as in llama-cpp-python's server; ``vocabulary``, its tokenizer if
+    the caller has it loaded already) or a local Hugging Face folder."""
     if template_file is not None:
         return ChatTemplate(template_file.read_text(encoding="utf-8")), str(template_file)
     root = base_url.removesuffix("/v1")
@@ -78,7 +83,7 @@ def find_template(
         pass
     local = Path(model)
     if local.is_file() and local.suffix == ".gguf":
-        found = _gguf_template(local)
+        found = _gguf_template(local, vocabulary)
         return (ChatTemplate(found[0], eos_token=found[1]), str(local)) if found else (None, "")
     if local.is_dir():
         return _folder_template(local)
@@ -99,17 +104,19 @@ def gguf_vocabulary(path: Path) -> Any | None:
         return None
 
 
-def _gguf_template(path: Path) -> tuple[str, str] | None:
-    """A GGUF's template and end-of-sequence text, read from its vocabulary alone. The
-    BOS token stays out of the rendering: the completions endpoint adds it."""
-    llm = gguf_vocabulary(path)
+def _gguf_template(path: Path, vocabulary: Any | None = None) -> tuple[str, str] | None:
+    """A GGUF's template and end-of-sequence text, read from its vocabulary alone (the
+    one given, else loaded here and closed). The BOS token stays out of the rendering:
+    the completions endpoint adds it."""
+    llm = vocabulary if vocabulary is not None else gguf_vocabulary(path)
     if llm is None:
         return None
     try:
         source = llm.metadata.get("tokenizer.chat_template")
         eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "ignore")
     finally:
-        llm.close()
+        if llm is not vocabulary:
+            llm.close()
     return (source, eos) if isinstance(source, str) and source.strip() else None
 
 

@@ -131,7 +131,7 @@ class OpenAIEngine(Engine):
     def _find_template(self, template_file: Path | None) -> ChatTemplate | None:
         if self._template is None:
             self._template, self._template_from = find_template(
-                self.base_url, self.model, self._api_key, template_file
+                self.base_url, self.model, self._api_key, template_file, self._vocab
             )
         return self._template
 

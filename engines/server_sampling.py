@@ -14,10 +14,11 @@ OpenAI API: each server reads the names it knows and ignores the rest.
   A minimum is asked the same way where the server's ``min_tokens`` falls short and
   the model's end tokens are known: every one is banned, and the round runs to its
   ``max_tokens`` (which a writer sets to the words it still wants). vLLM holds back
-  every end token for ``min_tokens`` and gets it; llama.cpp's server has no
-  ``min_tokens``; llama-cpp-python's holds back only the end-of-sequence token (SmolLM2
-  then ends with ``<|endoftext|>``), and a request carrying both ``min_tokens`` and
-  ``logit_bias`` loses both there (its list of logit processors is replaced by None).
+  every end token for ``min_tokens`` and gets it; llama-cpp-python's server holds back
+  only the end-of-sequence token (SmolLM2 then ends with ``<|endoftext|>``), and a
+  request carrying both ``min_tokens`` and ``logit_bias`` loses both there (its list
+  of logit processors is replaced by None). Other servers (llama.cpp's, not tried
+  here) get the bans as well.
 """
 
 from __future__ import annotations
