@@ -171,9 +171,20 @@ class EmbeddedEngine(Engine):
         cancel: threading.Event | None,
     ) -> Completion:
         """See ``Engine.chat``; under ``sink-window`` a call past the window slides it."""
+        prompt = self.render(messages, continue_final=options.continue_final)
+        return self.complete(prompt, options, on_token=on_token, cancel=cancel)
+
+    def complete(
+        self,
+        prompt: str,
+        options: ChatOptions,
+        *,
+        on_token: OnToken | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Completion:
+        """Continue ``prompt``, text already in the model's chat format (``render``)."""
         max_tokens, schema, stop = options.max_tokens, options.schema, options.stop
         temperature, repeat_penalty = options.temperature, options.repeat_penalty
-        prompt = self.render(messages, continue_final=options.continue_final)
         with self._lock:
             started = time.perf_counter()
             # Once, under the lock: what the cache holds decides the tokens.

@@ -27,8 +27,9 @@ from engines.continuation import (
 )
 from engines.errors import EngineUnavailable
 from engines.schemas import SchemaForm, response_format
+from engines.served_request import OWNER
 from engines.server_errors import engine_error, simpler_form
-from engines.server_sampling import sampling_fields, served_tokens
+from engines.server_sampling import own_fields, sampling_fields, served_tokens
 from engines.tokens import estimate_tokens
 
 DEFAULT_CONTEXT = 8192
@@ -68,8 +69,13 @@ class OpenAIEngine(Engine):
         served = next((m for m in listed if m.get("id") == model), {})
         # vLLM reports the window it was started with; other servers may not.
         self._context_length = int(context_length or served.get("max_model_len") or DEFAULT_CONTEXT)
-        # vLLM's min_tokens holds back every end token (``engines.server_sampling``).
+        # vLLM's min_tokens holds back every end token (``engines.server_sampling``);
+        # longform's own server takes the sampling options as they are.
         self._holds_end = served.get("owned_by") == "vllm"
+        self._own = served.get("owned_by") == OWNER
+        if self._own and isinstance(served.get("view_tokens"), int):
+            # The view it is fastest at (decoding slows as a CPU's window fills).
+            self.view_tokens = int(served["view_tokens"])
         from langchain_openai import ChatOpenAI
 
         self._client = ChatOpenAI(
@@ -104,6 +110,8 @@ class OpenAIEngine(Engine):
         self._tokens: dict[str, int] | None = None
 
     def _sampling(self, options: ChatOptions) -> dict[str, Any]:
+        if self._own:
+            return own_fields(options)
         wanted = options.prose is not None or options.min_tokens > 0
         if wanted and self._tokens is None:
             self._tokens = served_tokens(self.base_url, self.model, self._api_key)

