@@ -1,10 +1,10 @@
-"""One batch, three workers, one PostgreSQL, two llama.cpp servers; one worker killed.
+"""One batch, three workers, one PostgreSQL, two model servers; one worker killed.
 
     .venv/bin/python -m bench.shared_batch [--items 6] [--words 600] [--kill-after 2]
                                            [--workers 3] [--servers 2] [--json]
 
 Starts a PostgreSQL 16 server (``pgserver``, in a temporary folder) and N
-``longform serve`` processes (llama-cpp-python's server on the embedded model, one
+``longform serve`` processes (longform's own server on the embedded model, one
 thread each), then ``longform batch`` W times on the same file and database, worker k
 against server k mod N. The first worker is killed with SIGKILL once its item has
 ``--kill-after`` model calls. Prints, per worker, the items it wrote and its exit; then

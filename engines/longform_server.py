@@ -6,10 +6,11 @@ rather than computed again, and true usage, cached tokens included
 (``prompt_tokens_details.cached_tokens``, as vLLM reports them).
 
 Two slots, as in process: the engine and its side engine, each holding one sequence in
-its KV cache. A request goes to the slot whose text it continues (a writer's next
-round), else to one whose cache holds most of its prompt, else to the one whose cache
-holds least, so a side job does not evict the text a writer continues (``Slot.rank``).
-Requests on one slot wait their turn. Any OpenAI client can use it; the ``longform``
+its KV cache. A longform client says which (``longform.side``: its side engine's jobs,
+the story bible's, go to the side slot), so a side job does not evict the text a writer
+continues. Another client's request goes to the slot whose text it goes on with, else
+to the one whose cache holds least (``Slot.rank``). Requests on one slot wait their
+turn. Any OpenAI client can use it; the ``longform``
 field is optional.
 
 ``python -m engines.longform_server --model FILE`` runs it (``longform serve`` does).
@@ -22,6 +23,7 @@ import itertools
 import json
 import os
 import signal
+import sys
 import threading
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,28 +41,19 @@ from engines.served_request import (
     parse_request,
 )
 
-# A request continues a slot's text when the start of the slot's last answer (this
-# many characters, once it has 40) is in its prompt: the writer's next round, even
-# after the view moved or the answer's end was cut.
-CONTINUES_CHARS = 120
-
 
 @dataclass
 class Slot:
     engine: EmbeddedEngine
     held: str = ""  # the text its KV cache holds: the last prompt and its answer
-    answer: str = ""  # the last answer
     busy: int = 0
     used: int = 0
 
     def rank(self, prompt: str) -> tuple[int, int, int, int]:
-        """Higher is the better slot for ``prompt``: one whose text it continues, then
-        one it resends most of (a retry), then the idle one whose cache holds least
-        (cheapest to lose), used least recently."""
+        """Higher is the better slot for ``prompt`` from a client that does not say:
+        one whose text the prompt goes on with (more than half of it), else the idle
+        one whose cache holds least (cheapest to lose), used least recently."""
         common = len(os.path.commonprefix([self.held, prompt]))
-        piece = self.answer.strip()[:CONTINUES_CHARS]
-        if len(piece) >= 40 and piece in prompt:
-            return (2, common, 0, 0)
         if self.held and 2 * common > len(self.held):
             return (1, common, 0, 0)
         return (0, -self.busy, -len(self.held), -self.used)
@@ -82,10 +75,15 @@ class Slots:
     def main(self) -> EmbeddedEngine:
         return self._slots[0].engine
 
-    def take(self, prompt: str, max_tokens: int) -> Slot:
+    def take(self, prompt: str, max_tokens: int, side: bool | None = None) -> Slot:
+        """The slot for ``prompt``: the one asked for (``side``), or else ranked."""
         with self._lock:
             fits = [s for s in self._slots if self._fits(s, prompt, max_tokens)]
-            best = max(fits or self._slots[:1], key=lambda s: s.rank(prompt))
+            if side is not None:
+                asked = self._slots[-1] if side else self._slots[0]
+                best = asked if asked in fits else self._slots[0]
+            else:
+                best = max(fits or self._slots[:1], key=lambda s: s.rank(prompt))
             best.busy += 1
             best.used = next(self._clock)
             return best
@@ -95,7 +93,6 @@ class Slots:
         with self._lock:
             slot.busy -= 1
             slot.held = prompt + answer if answer is not None else ""
-            slot.answer = answer or ""
 
     @staticmethod
     def _fits(slot: Slot, prompt: str, max_tokens: int) -> bool:
@@ -107,17 +104,15 @@ class Slots:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away between requests is no error; others are printed."""
-        import sys
-
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
     def __init__(self, address: tuple[str, int], slots: Slots, model_id: str) -> None:
         super().__init__(address, _Handler)
         self.slots = slots
         self.model_id = model_id
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away between requests is no error; others are printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -169,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, request: Request) -> None:
         slots = self.server.slots
-        slot = slots.take(request.prompt, request.options.max_tokens)
+        slot = slots.take(request.prompt, request.options.max_tokens, request.side)
         reply = Reply(request.chat, self.server.model_id)
         sent = _Sent(self)
         done: Completion | None = None
@@ -179,6 +174,8 @@ class _Handler(BaseHTTPRequestHandler):
             sent.fail(400, f"This model's maximum context length is exceeded: {exc}")
         except EngineError as exc:
             sent.fail(500, str(exc))
+        except Exception as exc:  # a schema llama.cpp cannot compile, say: answered, not fatal
+            sent.fail(500, f"{type(exc).__name__}: {exc}")
         finally:
             slots.give_back(slot, request.prompt, done.text if done is not None else None)
         if done is not None:

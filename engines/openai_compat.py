@@ -3,6 +3,7 @@ the OpenAI chat API, through langchain-openai."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import threading
@@ -73,6 +74,8 @@ class OpenAIEngine(Engine):
         # longform's own server takes the sampling options as they are.
         self._holds_end = served.get("owned_by") == "vllm"
         self._own = served.get("owned_by") == OWNER
+        self._side: OpenAIEngine | None = None
+        self._is_side = False  # asks longform's server for its side slot
         if self._own and isinstance(served.get("view_tokens"), int):
             # The view it is fastest at (decoding slows as a CPU's window fills).
             self.view_tokens = int(served["view_tokens"])
@@ -111,7 +114,7 @@ class OpenAIEngine(Engine):
 
     def _sampling(self, options: ChatOptions) -> dict[str, Any]:
         if self._own:
-            return own_fields(options)
+            return own_fields(options, side=self._is_side)
         wanted = options.prose is not None or options.min_tokens > 0
         if wanted and self._tokens is None:
             self._tokens = served_tokens(self.base_url, self.model, self._api_key)
@@ -326,6 +329,18 @@ class OpenAIEngine(Engine):
                 pieces.append(whole[len(so_far) :])
             return "length"
         return finish
+
+    def side_engine(self) -> Engine:
+        """Itself, on a server that caches many prefixes. On longform's own server (one
+        sequence per slot, as in process) the same server asked for its side slot, so
+        a side job does not evict the text the writer continues."""
+        if not self._own or self._is_side:
+            return self
+        if self._side is None:
+            side = copy.copy(self)
+            side._is_side, side._side = True, None
+            self._side = side
+        return self._side
 
     def embed(self, texts: Sequence[str]) -> list[list[float]] | None:
         """Vectors from the server's ``/v1/embeddings``; None when it has none (refusals

@@ -14,7 +14,8 @@ from engines.base import ChatOptions, Completion, Message, RepeatRule
 
 OWNER = "longform"  # /v1/models' owned_by: how a client knows it talks to this server
 # What a request may set under ``longform``: the sampling the OpenAI API has no words for.
-LONGFORM_FIELDS = ("prose", "repeats", "min_tokens", "repeat_penalty")
+# and ``side``: answered by the side slot (true) or the main one (false).
+LONGFORM_FIELDS = ("prose", "repeats", "min_tokens", "repeat_penalty", "side")
 ROLES = ("system", "user", "assistant")
 
 
@@ -29,6 +30,7 @@ class Request:
     stream: bool
     usage_in_stream: bool
     chat: bool  # chat.completion objects, else text_completion ones
+    side: bool | None = None  # the slot a longform client asks for (None: not said)
 
 
 def _number(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
@@ -85,7 +87,7 @@ def _own_fields(body: dict[str, Any]) -> dict[str, Any]:
     given = body.get("longform") or {}
     if not isinstance(given, dict) or set(given) - set(LONGFORM_FIELDS):
         raise BadRequest(f"longform takes only {', '.join(LONGFORM_FIELDS)}")
-    return given
+    return dict(given)
 
 
 def parse_request(body: Any, render: Callable[[list[Message], bool], str]) -> Request:
@@ -132,15 +134,21 @@ def parse_request(body: Any, render: Callable[[list[Message], bool], str]) -> Re
         "seed": seed,
         "repeats": _copies(body),
     }
+    own = _own_fields(body)
+    side = own.pop("side", None)
+    if side is not None and not isinstance(side, bool):
+        raise BadRequest("longform.side must be true or false")
     try:
-        options = ChatOptions.from_dict({**standard, **_own_fields(body)})
+        options = ChatOptions.from_dict({**standard, **own})
     except TypeError as exc:
         raise BadRequest(f"longform: {exc}") from exc
     if options.max_tokens < 0 or options.temperature < 0:
         raise BadRequest("max_tokens and temperature must not be negative")
+    if body.get("n", 1) != 1:
+        raise BadRequest("n must be 1: one answer per request")
     stream = bool(body.get("stream"))
     include = (body.get("stream_options") or {}).get("include_usage")
-    return Request(prompt, options, stream, bool(include), chat)
+    return Request(prompt, options, stream, bool(include), chat, side)
 
 
 @dataclass

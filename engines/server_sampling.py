@@ -71,14 +71,16 @@ def sampling_fields(
     return fields
 
 
-def own_fields(options: ChatOptions) -> dict[str, Any]:
-    """The fields for longform's own server: the sampling options as they are."""
+def own_fields(options: ChatOptions, *, side: bool = False) -> dict[str, Any]:
+    """The fields for longform's own server: the sampling options as they are, and
+    which of its slots answers (``side``: the side engine's, as in process)."""
     prose, repeats = options.prose, options.repeats
     own = {
         "prose": asdict(prose) if prose is not None else None,
         "repeats": asdict(repeats) if repeats is not None else None,
         "min_tokens": options.min_tokens,
         "repeat_penalty": options.repeat_penalty,
+        "side": side,
     }
     return {"longform": own}
 

@@ -65,13 +65,17 @@ def test_a_writers_next_round_is_answered_from_its_cache_after_a_side_job(
     # The first prompt and its answer were in the cache: only the seam is computed.
     assert second.usage.prompt_tokens >= first.usage.prompt_tokens + 40
     assert second.usage.cached_tokens >= second.usage.prompt_tokens - 3
-    # A short unrelated job between two rounds (as the bible's extraction is)...
-    side = engine.chat(SALTY, max_tokens=5, temperature=0.0)
+    # A side job between two rounds, quoting the text (as the bible's extraction
+    # does), asked of the side engine as in process...
+    quoted: list[Message] = [{"role": "user", "content": f"Who is in this? {first.text}"}]
+    side = engine.side_engine().chat(quoted, max_tokens=5, temperature=0.0)
     assert side.text
     turn = [*STORY, {"role": "assistant", "content": first.text + second.text}]
     third = engine.chat(turn, max_tokens=20, temperature=0.0, continue_final=True)
-    # ...went to the other slot: the writer's text is still cached.
+    # ...went to the side slot: the writer's text is still cached in the main one.
     assert third.usage.cached_tokens >= second.usage.prompt_tokens
+    main, other = served.server.slots.slots
+    assert "Who is in this?" in other.held and "Who is in this?" not in main.held
 
 
 def test_prose_and_a_minimum_are_sampled_as_in_process(served: Serving) -> None:
@@ -150,6 +154,8 @@ def test_bad_requests_are_answered_with_one_line(served: Serving) -> None:
     assert status == 400 and "assistant message last" in message
     status, message = error("completions", json={"messages": STORY})
     assert status == 400 and "prompt" in message
+    status, message = error("completions", json={"prompt": "x", "n": 2})
+    assert status == 400 and "n must be 1" in message
     status, message = error("embeddings", json={"input": "x"})
     assert status == 404
     engine = OpenAIEngine(url)
