@@ -13,8 +13,8 @@ from typing import Any
 from engines.base import ChatOptions, Completion, Message, RepeatRule
 
 OWNER = "longform"  # /v1/models' owned_by: how a client knows it talks to this server
-# What a request may set under ``longform``: the sampling the OpenAI API has no words for.
-# and ``side``: answered by the side slot (true) or the main one (false).
+# What a request may set under ``longform``: the sampling the OpenAI API has no words
+# for, and ``side``: answered by the side slot (true) or the main one (false).
 LONGFORM_FIELDS = ("prose", "repeats", "min_tokens", "repeat_penalty", "side")
 ROLES = ("system", "user", "assistant")
 
@@ -104,7 +104,10 @@ def parse_request(body: Any, render: Callable[[list[Message], bool], str]) -> Re
         turns = [_content(m) for m in messages]
         if continue_final and turns[-1]["role"] != "assistant":
             raise BadRequest("continue_final_message needs an assistant message last")
-        prompt = render(turns, continue_final)
+        try:
+            prompt = render(turns, continue_final)
+        except Exception as exc:  # the model's template raises on what it does not take
+            raise BadRequest(f"the model's chat template refused the messages: {exc}") from exc
     else:
         given = body.get("prompt")
         if isinstance(given, list) and len(given) == 1:
