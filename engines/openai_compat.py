@@ -29,7 +29,7 @@ from engines.continuation import (
 from engines.errors import EngineUnavailable
 from engines.schemas import SchemaForm, response_format
 from engines.served_request import OWNER
-from engines.server_errors import engine_error, simpler_form
+from engines.server_errors import embeddings_refused, engine_error, simpler_form
 from engines.server_sampling import own_fields, sampling_fields, served_tokens
 from engines.tokens import estimate_tokens
 
@@ -371,7 +371,7 @@ class OpenAIEngine(Engine):
                 model=self.model, input=texts, encoding_format="float"
             )
         except openai.APIStatusError as exc:
-            if _embeddings_refused(exc):
+            if embeddings_refused(exc):
                 self._embeddings = False
             return None
         except openai.OpenAIError:
@@ -386,18 +386,3 @@ class OpenAIEngine(Engine):
                 data = [sum(column) / len(data) for column in zip(*data, strict=True)]
             vectors.append([float(x) for x in data])
         return vectors if len(vectors) == len(texts) else None
-
-
-def _embeddings_refused(exc: Exception) -> bool:
-    """Whether an error says the server has no embeddings for this model (not a passing
-    failure): no such route, or the model cannot embed (vLLM serving a generative model
-    answers 400 or 404, llama-cpp-python's server 500 "must be created with embedding=True")."""
-    import openai
-
-    if not isinstance(exc, openai.APIStatusError):
-        return False
-    if exc.status_code in (404, 405, 501):
-        return True
-    message = str(exc).lower()
-    said = "embedding=true" in message or ("support" in message and "embed" in message)
-    return exc.status_code in (400, 500) and said

@@ -1,5 +1,6 @@
 """What a server's error means: a structured-output form it cannot take (try a simpler
-one), a prompt too long, a server out of reach; and the one-line error longform shows."""
+one), a prompt too long, a server out of reach, no embeddings; and the one-line error
+longform shows."""
 
 from __future__ import annotations
 
@@ -105,3 +106,18 @@ def engine_error(
             "answers there is not an OpenAI-compatible server)"
         )
     return EngineError(f"{base_url}: {detail}")
+
+
+def embeddings_refused(exc: Exception) -> bool:
+    """Whether an error says the server has no embeddings for this model (not a passing
+    failure): no such route, or the model cannot embed (vLLM serving a generative model
+    answers 400 or 404, llama-cpp-python's server 500 "must be created with embedding=True")."""
+    import openai
+
+    if not isinstance(exc, openai.APIStatusError):
+        return False
+    if exc.status_code in (404, 405, 501):
+        return True
+    message = str(exc).lower()
+    said = "embedding=true" in message or ("support" in message and "embed" in message)
+    return exc.status_code in (400, 500) and said
