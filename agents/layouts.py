@@ -51,6 +51,8 @@ class SectionTask:
     # A section's usual length in words (0: the plan's mean; a plan that shows other
     # chapters as one item each says it here).
     section_words: int = 0
+    # The work is planned in chapters: the writer keeps the engine's book view.
+    book: bool = False
 
     @property
     def step(self) -> PlanItem:
@@ -100,9 +102,10 @@ def window_for(
     budget: int,
     count_tokens: Callable[[str], int],
     note_limit: int | None = None,
+    min_cut: int = 0,
 ) -> Window:
     """The earlier sections kept in full, and the note (gist, facts) for those cut,
-    within ``note_limit`` tokens (``note_room``) if given."""
+    within ``note_limit`` tokens (``note_room``) if given; at least ``min_cut`` cut."""
     # From the plan, not from the text, so the chunk size (and so the cut point) is stable.
     words = task.section_words or sum(p.words for p in task.plan) / len(task.plan)
     section_tokens = round(words * 1.4)
@@ -113,6 +116,7 @@ def window_for(
         chunk=stable_chunk(section_tokens, budget),
         facts=task.facts,
         note_limit=note_limit,
+        min_cut=min_cut,
     )
 
 

@@ -261,6 +261,7 @@ class Runner:
             ],
             facts=facts,
             section_words=_usual_words(nodes),
+            book=node.id in chapter_of,
         )
         caller = Caller(self.engine, cancel=self.control.cancel)
         try:

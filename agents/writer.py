@@ -103,7 +103,12 @@ class SectionWriter:
             max_tokens = token_budget(target - words)
             budget = self._budget(task, max_tokens) - engine.count_tokens(text)
             window = window_for(
-                task, budget=budget, count_tokens=engine.count_tokens, note_limit=note_limit
+                task,
+                budget=budget,
+                count_tokens=engine.count_tokens,
+                note_limit=note_limit,
+                # Text a gate takes out of the section brings no cut text back.
+                min_cut=windows[-1].cut if windows else 0,
             )
             windows.append(window)
             messages, continuing = build_messages(
@@ -218,7 +223,8 @@ class SectionWriter:
             count_tokens=engine.count_tokens,
         )
         room = engine.context_length - engine.messages_tokens(head) - max_tokens - 64
-        return max(0, min(room, engine.view_tokens) if engine.view_tokens else room)
+        view = (task.book and engine.book_view_tokens) or engine.view_tokens
+        return max(0, min(room, view) if view else room)
 
 
 def hold_tokens(words: float, per_word: float) -> int:

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         ge=256,
         description="tokens of text the writer keeps in view (the section it writes and "
         "those before it; the rest is told in a note): default 2048 on the embedded "
-        "engine, the whole window on a server",
+        "engine (1024 for a book planned in chapters), the whole window on a server",
     )
     db: str | None = Field(
         None,

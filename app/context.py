@@ -80,7 +80,7 @@ class Context:
             if warning:
                 self.warn(f"warning: {warning}")
         if s.view:
-            engine.view_tokens = s.view
+            engine.view_tokens = engine.book_view_tokens = s.view
         return engine
 
     def close(self) -> None:

@@ -9,7 +9,9 @@ sections when reached) and written in this process; ``--db`` and ``--work`` resu
 that was stopped (killed or not: every finished section is kept). After it is done, or
 on what is written so far when it is stopped (Ctrl-C or SIGTERM), each chapter gets
 one line: its words, the writer's decode speed (completion tokens per second of writer
-calls), the prompt tokens the engine computed (prompt less cached) per 1,000 words, the
+calls), the seconds it took per 1,000 words (everything: writing, the story bible, the
+checks; ``-`` for chapters an earlier process wrote), the prompt tokens the engine
+computed (prompt less cached) per 1,000 words, the
 quality figures of its text, the plot threads open at its end, the contradictions the
 check found in it, and the process's peak memory when it ended (``-`` for chapters an
 earlier process wrote).
@@ -52,6 +54,7 @@ class ChapterFigures:
     title: str
     words: int
     tokens_per_second: float
+    seconds_per_1k_words: float  # 0: written (in part) by an earlier process
     computed_per_1k_words: float
     diversity: float
     duplicated_share: float
@@ -75,7 +78,12 @@ def chapters_of(db: Database, work_id: int) -> list[tuple[NodeRecord, list[NodeR
     return list(groups.values())
 
 
-def figures(db: Database, work_id: int, peaks: dict[int, float]) -> list[ChapterFigures]:
+def figures(
+    db: Database, work_id: int, peaks: dict[int, float], done: dict[int, float] | None = None
+) -> list[ChapterFigures]:
+    """Each chapter's figures; ``peaks`` and ``done``: the peak memory and the time (s
+    from the run's start) at which each section this process wrote was done."""
+    done = done or {}
     with db.transaction() as s:
         work = get_work(s, work_id)
         texts = current_passages(s, work_id)
@@ -105,6 +113,7 @@ def figures(db: Database, work_id: int, peaks: dict[int, float]) -> list[Chapter
                 tokens_per_second=sum(c.completion_tokens for c in writer) / seconds
                 if seconds
                 else 0.0,
+                seconds_per_1k_words=_wall(written, done) * 1000 / words if words else 0.0,
                 computed_per_1k_words=computed * 1000 / words if words else 0.0,
                 diversity=report.diversity,
                 duplicated_share=report.duplicated_share,
@@ -115,6 +124,16 @@ def figures(db: Database, work_id: int, peaks: dict[int, float]) -> list[Chapter
             )
         )
     return rows
+
+
+def _wall(sections: list[NodeRecord], done: dict[int, float]) -> float:
+    """Seconds from the section done before the chapter's first (or the run's start)
+    to its last, if this process wrote all of it (0 otherwise)."""
+    if not sections or any(n.id not in done for n in sections):
+        return 0.0
+    first = min(done[n.id] for n in sections)
+    before = [t for t in done.values() if t < first]
+    return max(done[n.id] for n in sections) - max(before, default=0.0)
 
 
 def against_goals(rows: list[ChapterFigures]) -> list[str]:
@@ -131,6 +150,7 @@ def against_goals(rows: list[ChapterFigures]) -> list[str]:
         f"decode: last chapter {last.tokens_per_second:.1f} tok/s, "
         f"{last.tokens_per_second / first.tokens_per_second:.2f}x the first, "
         f"{last.tokens_per_second / second.tokens_per_second:.2f}x the second",
+        _wall_line(rows),
         f"computed per 1,000 words: first {first.computed_per_1k_words:.0f}, chapters 2-"
         f"{len(rows) - 1} {middle[0]:.0f}-{middle[-1]:.0f} (median "
         f"{middle[len(middle) // 2]:.0f}), last {last.computed_per_1k_words:.0f}",
@@ -140,6 +160,18 @@ def against_goals(rows: list[ChapterFigures]) -> list[str]:
     if peaks:
         lines.append(f"peak memory: {min(peaks):.0f}-{max(peaks):.0f} MB ({len(peaks)} chapters)")
     return lines
+
+
+def _wall_line(rows: list[ChapterFigures]) -> str:
+    timed = [r for r in rows if r.seconds_per_1k_words]
+    if len(timed) < 2:
+        return "seconds per 1,000 words: too few chapters written by this process"
+    first, last = timed[0], timed[-1]
+    return (
+        f"seconds per 1,000 words: chapter {first.chapter} {first.seconds_per_1k_words:.0f}, "
+        f"chapter {last.chapter} {last.seconds_per_1k_words:.0f} "
+        f"({last.seconds_per_1k_words / first.seconds_per_1k_words:.2f}x)"
+    )
 
 
 def peak_mb() -> float:
@@ -170,11 +202,13 @@ def main(argv: list[str] | None = None) -> int:
         work_id = args.work
     print(f"database {path}, work {work_id}", file=sys.stderr)
     peaks: dict[int, float] = {}
+    done: dict[int, float] = {}
     started = time.perf_counter()
 
     def emit(event: Event) -> None:
         if isinstance(event, SectionDone):
             peaks[event.node_id] = peak_mb()
+            done[event.node_id] = time.perf_counter() - started
             print(
                 f"{time.perf_counter() - started:8.0f} s  {event.total_words:7d} words",
                 file=sys.stderr,
@@ -191,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         Runner(db, engine, emit=emit).run(work_id)
     except KeyboardInterrupt:
         print("stopped: figures of what is written", file=sys.stderr)
-    rows = figures(db, work_id, peaks)
+    rows = figures(db, work_id, peaks, done)
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return 0
@@ -199,10 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     with db.transaction() as s:
         target = get_work(s, work_id).target_words
     print(f"{total} words of {target} ({total / target - 1:+.1%}), {len(rows)} chapters")
-    print("chapter  words  tok/s  computed/1k  diversity  dup%  span  threads  contra  peak MB")
+    print(
+        "chapter  words  tok/s  s/1k  computed/1k  diversity  dup%  span  threads  contra  peak MB"
+    )
     for r in rows:
+        wall = f"{r.seconds_per_1k_words:.0f}" if r.seconds_per_1k_words else "-"
         print(
-            f"{r.chapter:7d} {r.words:6d} {r.tokens_per_second:6.1f} "
+            f"{r.chapter:7d} {r.words:6d} {r.tokens_per_second:6.1f} {wall:>5} "
             f"{r.computed_per_1k_words:11.0f} {r.diversity:10.3f} "
             f"{r.duplicated_share * 100:5.1f} {r.longest_span:5d} {r.open_threads:8d} "
             f"{r.contradictions:7d} {f'{r.peak_mb:.0f}' if r.peak_mb else '-':>8}"

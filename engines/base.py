@@ -130,6 +130,10 @@ class Engine(ABC):
     # bounded view keeps each section's cost flat however long the work grows (the
     # ``view`` setting overrides it).
     view_tokens: int = 0
+    # The view of a work planned in chapters (0: ``view_tokens``). A book's head (its
+    # plan, the note for all that was cut) already fills part of the window: a shorter
+    # view keeps its last chapter decoding as fast as its first, whose view was filling.
+    book_view_tokens: int = 0
 
     def chat(
         self,

@@ -40,6 +40,7 @@ DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # its plan, or a stalled section and its lengthening fit in it.
 SIDE_CONTEXT = 4096
 DEFAULT_VIEW_TOKENS = 2048
+BOOK_VIEW_TOKENS = 1024
 # Prompt tokens evaluated between two looks at the cancel flag (about 0.3 s here).
 PREFILL_CHUNK = 256
 
@@ -58,6 +59,7 @@ class EmbeddedEngine(Engine):
     # On a CPU, decoding slows as the context fills (SmolLM2-135M here: about half the
     # speed at 6k tokens as at 0.4k); a view this long keeps it near short-context speed.
     view_tokens = DEFAULT_VIEW_TOKENS
+    book_view_tokens = BOOK_VIEW_TOKENS
 
     def __init__(
         self,

@@ -136,6 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
                 # The tokens of text a writer is best kept to (decoding slows as the
                 # window fills): a longform client takes it as its view.
                 "view_tokens": engine.view_tokens,
+                "book_view_tokens": engine.book_view_tokens,
             }
             self._json(200, {"object": "list", "data": [model]})
         else:

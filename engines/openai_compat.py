@@ -76,9 +76,10 @@ class OpenAIEngine(Engine):
         self._own = served.get("owned_by") == OWNER
         self._side: OpenAIEngine | None = None
         self._is_side = False  # asks longform's server for its side slot
-        if self._own and isinstance(served.get("view_tokens"), int):
-            # The view it is fastest at (decoding slows as a CPU's window fills).
-            self.view_tokens = int(served["view_tokens"])
+        if self._own:
+            # The views it is fastest at (decoding slows as a CPU's window fills).
+            self.view_tokens = int(served.get("view_tokens") or 0)
+            self.book_view_tokens = int(served.get("book_view_tokens") or 0)
         from langchain_openai import ChatOpenAI
 
         self._client = ChatOpenAI(

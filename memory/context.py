@@ -78,6 +78,19 @@ def facts_tokens(facts: Sequence[KnownFact], count_tokens: Callable[[str], int])
     return FACTS_OVERHEAD + sum(count_tokens(f.text) + 2 for f in facts)
 
 
+def _remembered(count_tokens: Callable[[str], int]) -> Callable[[str], int]:
+    """``count_tokens`` counting each text once: a window is fitted at every call, over
+    every section and fact of a book."""
+    known: dict[str, int] = {}
+
+    def count(text: str) -> int:
+        if text not in known:
+            known[text] = count_tokens(text)
+        return known[text]
+
+    return count
+
+
 def gist(text: str, limit: int = 220) -> str:
     """The first and last sentence of a section: an extractive note of what it held."""
     sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
@@ -104,29 +117,45 @@ def fit_window(
     chunk: int,
     facts: Sequence[KnownFact] = (),
     note_limit: int | None = None,
+    min_cut: int = 0,
 ) -> Window:
     """Keep as many recent sections as fit ``budget`` tokens, cutting in steps of
-    ``chunk`` sections from the start (so the cut point moves rarely). ``facts``: the
-    bible entries true here; the note carries those ``note_facts`` picks. ``note_limit``
-    (``note_room``): the most the note may take; the oldest of its lines and facts go
-    first, whole, so it depends on the cut alone and stays cached."""
-    costs = [count_tokens(s.title) + count_tokens(s.text) + 8 for s in sections]
+    ``chunk`` sections from the start (so the cut point moves rarely), and at least the
+    first ``min_cut`` (the cut an earlier call of the same section made: text taken out
+    of the section being written does not bring cut text back, and the note with it).
+    ``facts``: the bible entries true here; the note carries those ``note_facts`` picks.
+    ``note_limit`` (``note_room``): the most the note may take; the oldest of its lines
+    and facts go first, whole, so it depends on the cut alone and stays cached."""
+    count_tokens = _remembered(count_tokens)
+
+    def cost(section: WrittenSection) -> int:
+        return count_tokens(section.title) + count_tokens(section.text) + 8
+
+    # Tokens of the sections from each index on, from the newest back while they fit
+    # (a long book's older sections are never counted).
+    after = {len(sections): 0}
+    for i in range(len(sections) - 1, min_cut - 1, -1):
+        if after[i + 1] + cost(sections[i]) > budget:
+            break
+        after[i] = after[i + 1] + cost(sections[i])
     chunk = max(1, chunk)
     for cut in range(0, len(sections) + 1, chunk):
+        if cut not in after:
+            continue  # the kept text alone would not fit (or would undo ``min_cut``)
         gist, shown = _note(sections, facts, cut, count_tokens, note_limit)
         note = count_tokens(gist) + facts_tokens(shown, count_tokens)
-        if sum(costs[cut:]) + note <= budget:
+        if after[cut] + note <= budget:
             return Window(list(sections[cut:]), cut, gist, shown)
     # Even the newest chunk is too big: keep what fits of the newest sections (beside
     # the note's room, when it is bounded).
     reserve = min(note_limit, budget) if note_limit is not None else 0
     kept: list[WrittenSection] = []
     used = 0
-    for section, cost in zip(reversed(sections), reversed(costs), strict=True):
-        if used + cost > budget - reserve:
+    for section in reversed(sections[min_cut:]):
+        if used + cost(section) > budget - reserve:
             break
         kept.insert(0, section)
-        used += cost
+        used += cost(section)
     cut = len(sections) - len(kept)
     limit = budget - used if note_limit is None else min(note_limit, budget - used)
     gist, shown = _note(sections, facts, cut, count_tokens, max(0, limit))

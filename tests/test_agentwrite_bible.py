@@ -256,6 +256,46 @@ def test_a_long_books_note_is_bounded_and_depends_on_the_cut_alone(filler: int) 
     assert all(len(notes) == 1 for notes in by_cut.values()), by_cut
 
 
+def test_text_taken_out_of_a_section_brings_no_cut_text_back() -> None:
+    """The room grows back when a gate takes text out of the section being written; the
+    cut an earlier call made stays, and so does the note (and its cached prompt)."""
+    sections = [WrittenSection(f"S{i}", "It rained. " * 25) for i in range(6)]
+    facts = [KnownFact(i, f"Fact {i}.", i, False) for i in range(6)]
+
+    def window(budget: int, min_cut: int = 0) -> Window:
+        return fit_window(
+            sections,
+            budget=budget,
+            count_tokens=lambda t: len(t.split()),
+            chunk=2,
+            facts=facts,
+            min_cut=min_cut,
+        )
+
+    narrow, wide = window(120), window(400)
+    assert narrow.cut > wide.cut
+    again = window(400, min_cut=narrow.cut)
+    assert (again.cut, again.gist, again.facts) == (narrow.cut, narrow.gist, narrow.facts)
+
+
+def test_a_long_books_window_counts_only_the_text_near_its_end() -> None:
+    """Fitted at every call, the window must not count every section of a long book:
+    it would slow each call as the book grows (seconds a call at 200 sections)."""
+    sections = [
+        WrittenSection(f"S{i}", f"Section {i} opened and closed. " * 20) for i in range(300)
+    ]
+    counted: list[str] = []
+
+    def count(text: str) -> int:
+        counted.append(text)
+        return len(text.split())
+
+    w = fit_window(sections, budget=600, count_tokens=count, chunk=1, note_limit=200)
+    assert w.cut > 290 and w.gist
+    counted_sections = {t for t in counted if t.startswith("Section ")}
+    assert len(counted_sections) <= 10, len(counted_sections)
+
+
 class WithSide(ScriptedEngine):
     """An engine with a separate side engine, like the embedded one."""
 

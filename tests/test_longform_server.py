@@ -14,7 +14,7 @@ import pytest
 
 from engines.base import Message, ProseRule
 from engines.continuation import Continuation
-from engines.embedded import DEFAULT_VIEW_TOKENS
+from engines.embedded import BOOK_VIEW_TOKENS, DEFAULT_VIEW_TOKENS
 from engines.errors import ContextOverflow
 from engines.longform_server import Serving, open_slots, serve_in_thread
 from engines.openai_compat import OpenAIEngine
@@ -49,7 +49,8 @@ def test_a_client_knows_the_server_and_continues_turns_on_the_chat_endpoint(
 ) -> None:
     engine = OpenAIEngine(served.url)
     assert engine.model.endswith(".gguf")  # named by its file: the client counts exactly
-    assert engine.view_tokens == DEFAULT_VIEW_TOKENS  # the view it is fastest at
+    assert engine.view_tokens == DEFAULT_VIEW_TOKENS  # the views it is fastest at
+    assert engine.book_view_tokens == BOOK_VIEW_TOKENS
     assert engine.context_length == 8192
     found = engine.probe_continuation()
     assert found.mode is Continuation.CHAT, found.detail

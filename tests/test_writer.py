@@ -181,3 +181,20 @@ def test_the_writer_keeps_no_more_text_in_view_than_the_engine_allows() -> None:
     seen = narrow.calls[0][0][-1]["content"]
     assert first not in seen and written[-1].text[:40] in seen
     assert wide.messages_tokens(wide.calls[0][0]) > narrow.messages_tokens(narrow.calls[0][0])
+
+
+def test_a_book_is_written_with_the_engines_shorter_book_view() -> None:
+    """The same section in a work planned in chapters is written with the engine's book
+    view: the earliest sections it would keep in a shorter work are told in the note."""
+    plan = [PlanItem(i + 1, f"Part {i}", "Go on.", 100) for i in range(7)]
+    written = [WrittenSection(f"Part {i}", varied(12, 12 * i).strip()) for i in range(6)]
+    seen = []
+    for book in (False, True):
+        section = SectionTask("Write a story.", "en", 700, plan, 6, written, book=book)
+        engine = ScriptedEngine([Varied(30)] * 5)
+        engine.view_tokens, engine.book_view_tokens = 2000, 400
+        SectionWriter(Caller(engine)).write(section, 100, lambda _p: None)
+        seen.append(engine.calls[0][0][-1]["content"])
+    first = written[0].text[:40]
+    assert first in seen[0]
+    assert first not in seen[1] and written[-1].text[:40] in seen[1]

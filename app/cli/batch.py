@@ -161,7 +161,7 @@ def _engines(
             profile=profile,
         )
         if s.view:
-            engine.view_tokens = s.view
+            engine.view_tokens = engine.book_view_tokens = s.view
         return engine
 
     first = make()  # a missing model fails here, as one line, before any work starts
