@@ -13,13 +13,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 
 from storage.steps import ContextRecord
 from storage.vocabulary import ContextKind
 
 _SENTENCE = re.compile(r"[^.!?。！？]*[.!?。！？]")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+# Stands before the end of a section kept without its beginning.
+TAIL_MARK = "… "
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,8 @@ def fit_window(
     of the section being written does not bring cut text back, and the note with it).
     ``facts``: the bible entries true here; the note carries those ``note_facts`` picks.
     ``note_limit`` (``note_room``): the most the note may take; the oldest of its lines
-    and facts go first, whole, so it depends on the cut alone and stays cached."""
+    and facts go first, whole, so it depends on the cut alone and stays cached. When
+    not even the newest section fits, the end of it is kept (``_tail``)."""
     count_tokens = _remembered(count_tokens)
 
     def cost(section: WrittenSection) -> int:
@@ -140,8 +144,10 @@ def fit_window(
         after[i] = after[i + 1] + cost(sections[i])
     chunk = max(1, chunk)
     for cut in range(0, len(sections) + 1, chunk):
-        if cut not in after:
-            continue  # the kept text alone would not fit (or would undo ``min_cut``)
+        if cut not in after or (cut == len(sections) and sections):
+            # The kept text alone would not fit (or would undo ``min_cut``); or none
+            # would be kept (below: the newest that fits, or the end of the last).
+            continue
         gist, shown = _note(sections, facts, cut, count_tokens, note_limit)
         note = count_tokens(gist) + facts_tokens(shown, count_tokens)
         if after[cut] + note <= budget:
@@ -156,10 +162,34 @@ def fit_window(
             break
         kept.insert(0, section)
         used += cost(section)
+    if not kept and len(sections) > min_cut:
+        # Not even the newest section fits: the end of it does, so the writer goes on
+        # from the text right before its own (the gist alone would not carry it).
+        tail = _tail(sections[-1], budget - reserve, cost)
+        if tail is not None:
+            kept, used = [tail], cost(tail)
     cut = len(sections) - len(kept)
     limit = budget - used if note_limit is None else min(note_limit, budget - used)
     gist, shown = _note(sections, facts, cut, count_tokens, max(0, limit))
     return Window(kept, cut, gist, shown)
+
+
+def _tail(
+    section: WrittenSection, room: int, cost: Callable[[WrittenSection], int]
+) -> WrittenSection | None:
+    """The end of ``section`` that fits ``room`` tokens, from a paragraph's start (a
+    sentence's when even its last paragraph is too long), marked as cut; None if not
+    even its last sentence fits. From a paragraph, so it changes only when a paragraph
+    no longer fits and the rest of it stays cached."""
+    text = section.text.rstrip()
+    starts = [m.end() for m in _PARAGRAPH.finditer(text)]
+    last = starts[-1] if starts else 0
+    starts += [last + m.end() for m in _SENTENCE.finditer(text[last:])][:-1]
+    for start in sorted(set(starts)):
+        tail = replace(section, text=TAIL_MARK + text[start:].lstrip())
+        if cost(tail) <= room:
+            return tail
+    return None
 
 
 def _note(

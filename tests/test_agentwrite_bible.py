@@ -18,6 +18,7 @@ from agents.runs import RunControl
 from engines import Engine, Message
 from memory.bible import facts_at
 from memory.context import (
+    TAIL_MARK,
     KnownFact,
     Window,
     WrittenSection,
@@ -269,6 +270,7 @@ def test_text_taken_out_of_a_section_brings_no_cut_text_back() -> None:
             count_tokens=lambda t: len(t.split()),
             chunk=2,
             facts=facts,
+            note_limit=40,
             min_cut=min_cut,
         )
 
@@ -294,6 +296,29 @@ def test_a_long_books_window_counts_only_the_text_near_its_end() -> None:
     assert w.cut > 290 and w.gist
     counted_sections = {t for t in counted if t.startswith("Section ")}
     assert len(counted_sections) <= 10, len(counted_sections)
+
+
+def test_a_newest_section_too_long_for_the_view_leaves_its_end_in_view() -> None:
+    """The writer goes on from the text right before its own: a previous section longer
+    than the view is kept from a paragraph's start (or a sentence's), marked as cut."""
+    paragraphs = [f"Paragraph {i} tells of the harbour and the maps." for i in range(30)]
+    sections = [
+        WrittenSection("Old", "The first section ended well."),
+        WrittenSection("Long", "\n\n".join(paragraphs)),
+    ]
+
+    def count(text: str) -> int:
+        return len(text.split())
+
+    w = fit_window(sections, budget=100, count_tokens=count, chunk=1, note_limit=20)
+    assert w.cut == 1 and "The first section" in w.gist  # the older one is told
+    [tail] = w.kept
+    assert tail.title == "Long" and tail.text.startswith(TAIL_MARK + "Paragraph ")
+    assert tail.text.endswith(paragraphs[-1]) and "Paragraph 0 " not in tail.text
+    assert count(tail.title) + count(tail.text) + 8 <= 100 - 20
+    one = [WrittenSection("One", " ".join(paragraphs))]  # one paragraph: from a sentence
+    [end] = fit_window(one, budget=60, count_tokens=count, chunk=1, note_limit=20).kept
+    assert end.text.startswith(TAIL_MARK + "Paragraph ") and end.text.endswith("maps.")
 
 
 class WithSide(ScriptedEngine):
