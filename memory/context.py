@@ -152,8 +152,8 @@ def fit_window(
         note = count_tokens(gist) + facts_tokens(shown, count_tokens)
         if after[cut] + note <= budget:
             return Window(list(sections[cut:]), cut, gist, shown)
-    # Even the newest chunk is too big: keep what fits of the newest sections (beside
-    # the note's room, when it is bounded).
+    # No chunk fits beside its note: keep what fits of the newest sections (beside the
+    # note's room, when it is bounded).
     reserve = min(note_limit, budget) if note_limit is not None else 0
     kept: list[WrittenSection] = []
     used = 0
