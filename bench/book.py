@@ -10,11 +10,10 @@ that was stopped (killed or not: every finished section is kept). After it is do
 on what is written so far when it is stopped (Ctrl-C or SIGTERM), each chapter gets
 one line: its words, the writer's decode speed (completion tokens per second of writer
 calls), the seconds it took per 1,000 words (everything: writing, the story bible, the
-checks; ``-`` for chapters an earlier process wrote), the prompt tokens the engine
-computed (prompt less cached) per 1,000 words, the
-quality figures of its text, the plot threads open at its end, the contradictions the
-check found in it, and the process's peak memory when it ended (``-`` for chapters an
-earlier process wrote).
+checks), the prompt tokens the engine computed (prompt less cached) per 1,000 words,
+the quality figures of its text, the plot threads open at its end, the contradictions
+the check found in it, and the process's peak memory when it ended (seconds and memory
+are ``-`` for chapters an earlier process wrote).
 """
 
 from __future__ import annotations

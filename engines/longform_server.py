@@ -134,7 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "owned_by": OWNER,
                 "max_model_len": engine.context_length,
                 # The tokens of text a writer is best kept to (decoding slows as the
-                # window fills): a longform client takes it as its view.
+                # window fills), and for a book: a longform client takes them as its views.
                 "view_tokens": engine.view_tokens,
                 "book_view_tokens": engine.book_view_tokens,
             }
