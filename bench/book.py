@@ -8,12 +8,12 @@ The book is planned as any long work is (parts or chapters up front, each chapte
 sections when reached) and written in this process; ``--db`` and ``--work`` resume one
 that was stopped (killed or not: every finished section is kept). After it is done, or
 on what is written so far when it is stopped (Ctrl-C or SIGTERM), each chapter gets
-one line: its words, the writer's decode speed (completion tokens per second of writer
-calls), the seconds it took per 1,000 words (everything: writing, the story bible, the
-checks), the prompt tokens the engine computed (prompt less cached) per 1,000 words,
-the quality figures of its text, the plot threads open at its end, the contradictions
-the check found in it, and the process's peak memory when it ended (seconds and memory
-are ``-`` for chapters an earlier process wrote).
+one line: its words and sections, the writer's decode speed (completion tokens per
+second of writer calls), the seconds it took per 1,000 words (everything: writing, the
+story bible, the checks), the prompt tokens the engine computed (prompt less cached)
+per 1,000 words and per section, the quality figures of its text, the plot threads open
+at its end, the contradictions the check found in it, and the process's peak memory
+when it ended (seconds and memory are ``-`` for chapters an earlier process wrote).
 """
 
 from __future__ import annotations
@@ -52,9 +52,11 @@ class ChapterFigures:
     chapter: int
     title: str
     words: int
+    sections: int
     tokens_per_second: float
     seconds_per_1k_words: float  # 0: written (in part) by an earlier process
     computed_per_1k_words: float
+    computed_per_section: float  # flat when the cost does not grow with the book
     diversity: float
     duplicated_share: float
     longest_span: int
@@ -109,11 +111,13 @@ def figures(
                 chapter=number,
                 title=chapter.title[:40],
                 words=words,
+                sections=len(written),
                 tokens_per_second=sum(c.completion_tokens for c in writer) / seconds
                 if seconds
                 else 0.0,
                 seconds_per_1k_words=_wall(written, done) * 1000 / words if words else 0.0,
                 computed_per_1k_words=computed * 1000 / words if words else 0.0,
+                computed_per_section=computed / len(written),
                 diversity=report.diversity,
                 duplicated_share=report.duplicated_share,
                 longest_span=report.longest_span,
@@ -153,12 +157,26 @@ def against_goals(rows: list[ChapterFigures]) -> list[str]:
         f"computed per 1,000 words: first {first.computed_per_1k_words:.0f}, chapters 2-"
         f"{len(rows) - 1} {middle[0]:.0f}-{middle[-1]:.0f} (median "
         f"{middle[len(middle) // 2]:.0f}), last {last.computed_per_1k_words:.0f}",
+        _per_section_line(rows),
         f"contradictions: {sum(r.contradictions for r in rows) * 10_000 / words:.2f} "
         "per 10,000 words",
     ]
     if peaks:
         lines.append(f"peak memory: {min(peaks):.0f}-{max(peaks):.0f} MB ({len(peaks)} chapters)")
     return lines
+
+
+def _per_section_line(rows: list[ChapterFigures]) -> str:
+    """The prompt computed per section: most of it is each section's own reads (the
+    bible, the check, the threads), so per 1,000 words it follows the planned section
+    length, while per section it shows whether the cost grows with the book."""
+    first, last = rows[0], rows[-1]
+    middle = sorted(r.computed_per_section for r in rows[1:-1])
+    return (
+        f"computed per section: first {first.computed_per_section:.0f}, chapters 2-"
+        f"{len(rows) - 1} {middle[0]:.0f}-{middle[-1]:.0f} (median "
+        f"{middle[len(middle) // 2]:.0f}), last {last.computed_per_section:.0f}"
+    )
 
 
 def _wall_line(rows: list[ChapterFigures]) -> str:
@@ -233,13 +251,14 @@ def main(argv: list[str] | None = None) -> int:
         target = get_work(s, work_id).target_words
     print(f"{total} words of {target} ({total / target - 1:+.1%}), {len(rows)} chapters")
     print(
-        "chapter  words  tok/s  s/1k  computed/1k  diversity  dup%  span  threads  contra  peak MB"
+        "chapter  words  secs  tok/s  s/1k  computed/1k  /section  diversity  dup%  span  "
+        "threads  contra  peak MB"
     )
     for r in rows:
         wall = f"{r.seconds_per_1k_words:.0f}" if r.seconds_per_1k_words else "-"
         print(
-            f"{r.chapter:7d} {r.words:6d} {r.tokens_per_second:6.1f} {wall:>5} "
-            f"{r.computed_per_1k_words:11.0f} {r.diversity:10.3f} "
+            f"{r.chapter:7d} {r.words:6d} {r.sections:5d} {r.tokens_per_second:6.1f} {wall:>5} "
+            f"{r.computed_per_1k_words:11.0f} {r.computed_per_section:9.0f} {r.diversity:10.3f} "
             f"{r.duplicated_share * 100:5.1f} {r.longest_span:5d} {r.open_threads:8d} "
             f"{r.contradictions:7d} {f'{r.peak_mb:.0f}' if r.peak_mb else '-':>8}"
         )
