@@ -146,7 +146,6 @@ def against_goals(rows: list[ChapterFigures]) -> list[str]:
     if len(rows) < 3:
         return []
     first, second, last = rows[0], rows[1], rows[-1]
-    middle = sorted(r.computed_per_1k_words for r in rows[1:-1])
     peaks = [r.peak_mb for r in rows if r.peak_mb]
     words = sum(r.words for r in rows)
     lines = [
@@ -154,10 +153,11 @@ def against_goals(rows: list[ChapterFigures]) -> list[str]:
         f"{last.tokens_per_second / first.tokens_per_second:.2f}x the first, "
         f"{last.tokens_per_second / second.tokens_per_second:.2f}x the second",
         _wall_line(rows),
-        f"computed per 1,000 words: first {first.computed_per_1k_words:.0f}, chapters 2-"
-        f"{len(rows) - 1} {middle[0]:.0f}-{middle[-1]:.0f} (median "
-        f"{middle[len(middle) // 2]:.0f}), last {last.computed_per_1k_words:.0f}",
-        _per_section_line(rows),
+        _spread("computed per 1,000 words", [r.computed_per_1k_words for r in rows]),
+        # Most of a section's computed prompt is its own reads (the bible, the check, the
+        # threads): per 1,000 words it follows the planned section length, while per
+        # section it shows whether the cost grows with the book.
+        _spread("computed per section", [r.computed_per_section for r in rows]),
         f"contradictions: {sum(r.contradictions for r in rows) * 10_000 / words:.2f} "
         "per 10,000 words",
     ]
@@ -166,16 +166,13 @@ def against_goals(rows: list[ChapterFigures]) -> list[str]:
     return lines
 
 
-def _per_section_line(rows: list[ChapterFigures]) -> str:
-    """The prompt computed per section: most of it is each section's own reads (the
-    bible, the check, the threads), so per 1,000 words it follows the planned section
-    length, while per section it shows whether the cost grows with the book."""
-    first, last = rows[0], rows[-1]
-    middle = sorted(r.computed_per_section for r in rows[1:-1])
+def _spread(label: str, values: list[float]) -> str:
+    """The first chapter's figure, the range and median of the middle ones, the last's."""
+    middle = sorted(values[1:-1])
     return (
-        f"computed per section: first {first.computed_per_section:.0f}, chapters 2-"
-        f"{len(rows) - 1} {middle[0]:.0f}-{middle[-1]:.0f} (median "
-        f"{middle[len(middle) // 2]:.0f}), last {last.computed_per_section:.0f}"
+        f"{label}: first {values[0]:.0f}, chapters 2-{len(values) - 1} "
+        f"{middle[0]:.0f}-{middle[-1]:.0f} (median {middle[len(middle) // 2]:.0f}), "
+        f"last {values[-1]:.0f}"
     )
 
 
@@ -251,13 +248,13 @@ def main(argv: list[str] | None = None) -> int:
         target = get_work(s, work_id).target_words
     print(f"{total} words of {target} ({total / target - 1:+.1%}), {len(rows)} chapters")
     print(
-        "chapter  words  secs  tok/s  s/1k  computed/1k  /section  diversity  dup%  span  "
+        "chapter  words  sections  tok/s  s/1k  computed/1k  /section  diversity  dup%  span  "
         "threads  contra  peak MB"
     )
     for r in rows:
         wall = f"{r.seconds_per_1k_words:.0f}" if r.seconds_per_1k_words else "-"
         print(
-            f"{r.chapter:7d} {r.words:6d} {r.sections:5d} {r.tokens_per_second:6.1f} {wall:>5} "
+            f"{r.chapter:7d} {r.words:6d} {r.sections:9d} {r.tokens_per_second:6.1f} {wall:>5} "
             f"{r.computed_per_1k_words:11.0f} {r.computed_per_section:9.0f} {r.diversity:10.3f} "
             f"{r.duplicated_share * 100:5.1f} {r.longest_span:5d} {r.open_threads:8d} "
             f"{r.contradictions:7d} {f'{r.peak_mb:.0f}' if r.peak_mb else '-':>8}"
