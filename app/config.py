@@ -10,7 +10,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agents.errors import AgentError
-from agents.stages import parse_stages
+from agents.generation.stage_engines import parse_stages
 from app import locations
 
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import prompts
-from agents.continuation import settle_continuation
-from agents.engine_pool import Engines
-from agents.session import WorkSession
-from agents.stages import parse_stages
+from agents.generation.stage_engines import parse_stages
+from agents.session.engine_cache import Engines
+from agents.session.open_turn import settle_continuation
+from agents.session.work_session import WorkSession
 from app import locations
 from app.config import Settings, load_settings
 from engines import Engine, open_engine

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import httpx
 
-from agents.batch import BatchItem, BatchRunner, EnginePool
-from engines.metrics import metrics_url, scrape
-from engines.openai_compat import OpenAIEngine, normalize_base_url
+from agents.batch.runner import BatchItem, BatchRunner, EnginePool
+from engines.remote.metrics import metrics_url, scrape
+from engines.remote.openai_compat import OpenAIEngine, normalize_base_url
 from storage import open_database
 
 PROMPT = "Write a story about a lighthouse keeper who finds a message in a bottle (#{n})."

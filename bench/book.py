@@ -28,9 +28,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from agents.events import Event, Notice, SectionDone
+from agents.generation.events import Event, Notice, SectionDone
 from agents.quality import assess
-from agents.runner import Runner
+from agents.write.runner import Runner
 from engines import open_engine
 from memory.threads import threads
 from storage import Database, open_database

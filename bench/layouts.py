@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agents.events import Emit, Event, Notice, SectionDone
-from agents.runner import Runner
+from agents.generation.events import Emit, Event, Notice, SectionDone
+from agents.write.runner import Runner
 from engines import Engine, Message, open_engine
 from storage import Database, open_database
 from storage.calls import list_calls

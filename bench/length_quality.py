@@ -23,12 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents.batch_file import load_batch
-from agents.engine_pool import Engines
+from agents.batch.items import load_batch
 from agents.errors import AgentError
-from agents.evaluation import Scored, sample_items, score_text, summarize
-from agents.languages import LanguageUnsupported
-from agents.session import WorkSession
+from agents.evaluate.languages import LanguageUnsupported
+from agents.evaluate.scores import Scored, sample_items, score_text, summarize
+from agents.session.engine_cache import Engines
+from agents.session.work_session import WorkSession
 from engines import EngineError, open_engine
 from storage import open_database
 from storage.calls import list_calls

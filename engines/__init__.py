@@ -13,11 +13,11 @@ from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 def open_engine(spec: str = "embedded", *, model: str | None = None, **options: object) -> Engine:
     """``spec`` is ``embedded`` or the base URL of an OpenAI-compatible server."""
     if spec == "embedded":
-        from engines.embedded import EmbeddedEngine
+        from engines.embedded.engine import EmbeddedEngine
 
         return EmbeddedEngine(model, **options)  # type: ignore[arg-type]
     if spec.startswith(("http://", "https://")):
-        from engines.openai_compat import OpenAIEngine
+        from engines.remote.openai_compat import OpenAIEngine
 
         return OpenAIEngine(spec, model=model, **options)  # type: ignore[arg-type]
     raise EngineError(f"unknown engine {spec!r}: use 'embedded' or a server URL (http://...)")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engines.embedded import default_model_path
+from engines.embedded.engine import default_model_path
 from storage import open_database
 from storage.wordcount import count_words
 from storage.works import create_work

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agents.engine_pool import Engines
 from agents.errors import AgentError
-from agents.languages import language_of
+from agents.evaluate.languages import language_of
 from agents.quality import language_share, word_validity
 from agents.quality.report import MIN_VALIDITY_CHINESE, MIN_VALIDITY_LATIN
-from agents.session import WorkSession
+from agents.session.engine_cache import Engines
+from agents.session.work_session import WorkSession
 from storage import Database
 from tests.fakes import ScriptedEngine
 from tests.quality_data import random_cjk, random_common_chinese, text_of

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from agents.engine_pool import Engines
 from agents.errors import AgentError, Cancelled
-from agents.events import Event, SectionStarted
-from agents.runs import RunControl
-from agents.session import RunOptions, WorkSession
+from agents.generation.events import Event, SectionStarted
+from agents.generation.run_control import RunControl
+from agents.session.engine_cache import Engines
+from agents.session.work_session import RunOptions, WorkSession
 from engines import ChatOptions, Completion, Engine, EngineError, Message, RepeatRule
 from engines.base import OnToken
 from storage import Database
@@ -25,9 +25,9 @@ from storage.passages import current_passages, passage_versions
 from storage.records import NodeRecord, WorkRecord
 from storage.works import get_work
 from tests.fakes import ScriptedEngine
-from tests.test_memory import facts_answer, memory_answer, replies, step_passage
-from tests.test_passage_vectors import TopicEngine
-from tests.test_writer import Varied
+from tests.test_memory_passage_vectors import TopicEngine
+from tests.test_recurrent_memory import facts_answer, memory_answer, replies, step_passage
+from tests.test_write_section_writer import Varied
 
 
 def session_on(db: Database, engine: Engine) -> WorkSession:

@@ -17,7 +17,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
-from agents.engine_pool import Engines
+from agents.session.engine_cache import Engines
 from app.config import load_settings
 from app.context import Context
 from app.tui.app import LongformApp

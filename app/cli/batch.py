@@ -12,7 +12,8 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agents.batch import (
+from agents.batch.items import MAX_ID_CHARS, MODES, load_batch
+from agents.batch.runner import (
     BatchItemDone,
     BatchItemsHeld,
     BatchItemStarted,
@@ -20,13 +21,12 @@ from agents.batch import (
     BatchSummary,
     EnginePool,
 )
-from agents.batch_file import MAX_ID_CHARS, MODES, load_batch
-from agents.events import Event, SectionDone, TokensWritten
+from agents.generation.events import Event, SectionDone, TokensWritten
 from app.cli.output import err, out, print_json
 from app.cli.write import ForceLanguageOpt, ModelOpt
 from app.context import Context
 from engines import Engine, open_engine
-from engines.metrics import metrics_url
+from engines.remote.metrics import metrics_url
 from engines.tokens import estimate_tokens
 from storage.vocabulary import Mode
 from storage.wordcount import count_words

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agents.calls import Caller
-from agents.extender import Extender, ExtendError, Extension
-from agents.length_control import MAX_WORDS
+from agents.generation.calls import Caller
+from agents.generation.length_control import MAX_WORDS
+from agents.lengthen.extender import Extender, ExtendError, Extension
 from app.cli.output import err, print_json
 from app.cli.write import EngineOpt, JsonOpt, ModelOpt, QuietOpt
 from app.context import Context

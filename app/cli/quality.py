@@ -12,10 +12,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from agents.calls import Caller
 from agents.errors import AgentError
-from agents.evaluation import Scored, score_text, summarize
-from agents.judge import judge
+from agents.evaluate.judge import judge
+from agents.evaluate.scores import Scored, score_text, summarize
+from agents.generation.calls import Caller
 from app.cli.output import err, out, print_json
 from app.context import Context
 from storage import NotFoundError

@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from agents.length_control import MAX_WORDS, MIN_WORDS
-from agents.runs import RunResult
-from agents.session import RunOptions
+from agents.generation.length_control import MAX_WORDS, MIN_WORDS
+from agents.generation.run_control import RunResult
+from agents.session.work_session import RunOptions
 from app.cli.output import ProgressPrinter, err, print_json
 from app.context import Context
 from storage.outline import leaves, list_nodes

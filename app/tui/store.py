@@ -1,7 +1,7 @@
 """What the TUI shows, read in one transaction each, and what its forms return.
 
 These run in worker threads only (never on the UI thread). Every change goes through
-the core's work session (``agents.session``), as the CLI's do.
+the core's work session (``agents.session.work_session``), as the CLI's do.
 """
 
 from __future__ import annotations

@@ -1,0 +1,354 @@
+"""The work session: everything a person does with a work, for every front end.
+
+The CLI and the TUI turn flags and keys into these calls and their events into output;
+neither decides anything a user could get differently from the other. Each method owns
+its transactions; the stages it runs take and return data, and no model or server call
+is made while a transaction is open.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+
+from agents.bible.story_check import CheckReport, check_work, stored_report
+from agents.errors import AgentError
+from agents.evaluate.languages import language_of, require_language
+from agents.generation.events import Emit, ignore
+from agents.generation.length_control import MAX_WORDS, MIN_WORDS
+from agents.generation.run_control import RunControl, RunResult
+from agents.generation.stage_engines import Stage, StageEngines, StageSpec
+from agents.lengthen.work import Lengthened, lengthen_work
+from agents.recurrent.runner import StepResult, StepRunner, pending_steps
+from agents.session.engine_cache import Engines
+from agents.session.leases import writing
+from agents.session.outline_edits import OutlineEdits
+from agents.session.revision import edit_memory, edit_passage, mark_stale_from, memory_changed
+from agents.session.revision import revert_memory as revise_memory_version
+from agents.session.revision import revert_passage as revise_passage_version
+from agents.write.runner import Runner
+from engines import Engine
+from memory import files
+from memory.threads import ThreadState, threads
+from storage import Database
+from storage.memories import add_memory, delete_memory
+from storage.outline import get_node, update_node
+from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
+from storage.vocabulary import Mode, NodeStatus
+from storage.works import change_mark, create_work, delete_work, get_work, update_work
+
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
+TITLE_CHARS = 200  # the column's width
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run writes (each front end's flags and keys map onto these)."""
+
+    # Recurrent mode: new steps after the pending ones (None: until the target), and
+    # what the first of them tells (None: the chooser picks from the options offered).
+    new_steps: int | None = None
+    instruction: str | None = None
+    chooser: str = "first"
+    # AgentWrite mode: extract and tell story-bible facts (None: on).
+    bible: bool | None = None
+    # AgentWrite and draft: write just these sections, leaving other stale ones alone.
+    only: frozenset[int] | None = None
+
+
+class WorkSession(OutlineEdits):
+    """Everything a person does with a work (the outline edits are ``OutlineEdits``'s)."""
+
+    def __init__(
+        self, db: Database, engines: Engines, stages: Mapping[Stage, StageSpec] | None = None
+    ) -> None:
+        self.db = db
+        self.engines = engines
+        # Stages with an engine of their own (the others use the work's writer).
+        self.stages = dict(stages or {})
+        self._held: set[int] = set()  # works whose lease this session holds
+
+    @contextmanager
+    def _writing(self, work_id: int) -> Iterator[None]:
+        """Hold the work's lease (one writer per work); a call inside another that
+        holds it already (regenerate runs) goes on under the same lease."""
+        if work_id in self._held:
+            yield
+            return
+        with writing(self.db, work_id):
+            self._held.add(work_id)
+            try:
+                yield
+            finally:
+                self._held.discard(work_id)
+
+    def stage_engines(self, writer: Engine) -> StageEngines:
+        """The engine of each stage for a run written by ``writer``."""
+        chosen: dict[Stage, Callable[[], Engine]] = {
+            stage: partial(self.engines.get, spec.engine, spec.model)
+            for stage, spec in self.stages.items()
+            if stage is not Stage.WRITER
+        }
+        return StageEngines(writer, chosen)
+
+    # Works ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        instruction: str,
+        words: int,
+        *,
+        mode: str = Mode.AGENTWRITE,
+        engine: str = "embedded",
+        model: str = "",
+        language: str | None = None,
+        writer: Engine | None = None,
+        force_language: bool = False,
+        title: str = "",
+    ) -> WorkRecord:
+        """Store a new work in the instruction's language (titled ``title``, else after
+        the instruction's first line); it is planned when it is run.
+        A language the engine's model cannot write is refused here, before anything is
+        stored (``writer``: the engine already opened for it, else the work's own)."""
+        if mode not in tuple(Mode):
+            raise AgentError(f"unknown mode {mode!r}: use {', '.join(Mode)}")
+        if not instruction.strip():
+            raise AgentError("the instruction is empty")
+        if not MIN_WORDS <= words <= MAX_WORDS:
+            raise AgentError(f"the target must be {MIN_WORDS} to {MAX_WORDS} words")
+        if language is not None and not LANGUAGE_CODE.fullmatch(language):
+            raise AgentError(f"unknown language {language!r}: use a code such as en or zh")
+        language = language or language_of(instruction)
+        if not force_language:
+            served = model if engine != "embedded" else None
+            require_language(self.db, writer or self.engines.get(engine, served), language)
+        with self.db.transaction() as s:
+            return create_work(
+                s,
+                instruction=instruction,
+                target_words=words,
+                language=language,
+                mode=Mode(mode),
+                engine=engine,
+                model=model,
+                title=" ".join(title.split())[:TITLE_CHARS],
+            )
+
+    def delete_work(self, work_id: int) -> None:
+        """Delete a work with everything stored for it."""
+        with self.db.transaction() as s:
+            delete_work(s, work_id)
+
+    def work(self, work_id: int) -> WorkRecord:
+        with self.db.transaction() as s:
+            return get_work(s, work_id)
+
+    def rename(self, work_id: int, title: str) -> WorkRecord:
+        """Give the work a title (what the library lists and an export is headed by)."""
+        title = " ".join(title.split())
+        if not title:
+            raise AgentError("the title is empty")
+        if len(title) > TITLE_CHARS:
+            raise AgentError(f"the title is longer than {TITLE_CHARS} characters")
+        with self.db.transaction() as s:
+            return update_work(s, work_id, title=title)
+
+    def change_mark(self, work_id: int) -> tuple[object, ...]:
+        """Changes whenever anything stored for the work does, from any process."""
+        with self.db.transaction() as s:
+            return change_mark(s, work_id)
+
+    def engine_of(self, work_id: int, spec: str | None = None, model: str | None = None) -> Engine:
+        return self.engines.of_work(self.work(work_id), spec, model)
+
+    # Writing -------------------------------------------------------------------------
+
+    def plan(self, work_id: int, *, engine: Engine | None = None, emit: Emit = ignore) -> int:
+        """Plan the work if it has no outline yet; return its number of sections."""
+        engine = engine or self.engine_of(work_id)
+        with self._writing(work_id):
+            runner = Runner(self.db, engine, emit=emit, stages=self.stage_engines(engine))
+            return runner.plan(work_id)
+
+    def run(
+        self,
+        work_id: int,
+        *,
+        engine: Engine | None = None,
+        emit: Emit = ignore,
+        control: RunControl | None = None,
+        options: RunOptions | None = None,
+    ) -> RunResult:
+        """Write what the work is missing, in its own mode: AgentWrite and draft plan if
+        needed and write every section not written (or stale); recurrent mode writes
+        its pending steps, then new ones. Resuming is running again."""
+        options = options or RunOptions()
+        work = self.work(work_id)
+        engine = engine or self.engines.of_work(work)
+        stages = self.stage_engines(engine)
+        with self._writing(work_id):
+            if work.mode == Mode.RECURRENT:
+                steps = StepRunner(
+                    self.db,
+                    engine,
+                    emit=emit,
+                    control=control,
+                    chooser=options.chooser,
+                    stages=stages,
+                )
+                return steps.run(
+                    work_id, new_steps=options.new_steps, instruction=options.instruction
+                )
+            runner = Runner(
+                self.db, engine, emit=emit, control=control, bible=options.bible, stages=stages
+            )
+            return runner.run(work_id, only=options.only)
+
+    def step(
+        self,
+        work_id: int,
+        instruction: str | None = None,
+        *,
+        engine: Engine | None = None,
+        emit: Emit = ignore,
+        control: RunControl | None = None,
+        chooser: str = "first",
+    ) -> StepResult:
+        """Recurrent mode, one step: the first pending one, else a new one telling
+        ``instruction`` (else the chooser's pick of the options offered)."""
+        work = self.work(work_id)
+        if work.mode != Mode.RECURRENT:
+            raise AgentError(f"work {work_id} is written in {work.mode} mode, not recurrent")
+        engine = engine or self.engines.of_work(work)
+        stages = self.stage_engines(engine)
+        runner = StepRunner(
+            self.db, engine, emit=emit, control=control, chooser=chooser, stages=stages
+        )
+        with self._writing(work_id):
+            return runner.step(work_id, instruction)
+
+    def regenerate(
+        self,
+        work_id: int,
+        node_id: int,
+        *,
+        following: bool = True,
+        engine: Engine | None = None,
+        emit: Emit = ignore,
+        control: RunControl | None = None,
+    ) -> RunResult:
+        """Write a section (or step) again, and with ``following`` every one after it
+        (earlier versions are kept). Without ``following`` other stale sections stay as
+        they are; recurrent mode writes its stale steps in order (``plan_rewrite`` says
+        which), and no new one."""
+        with self._writing(work_id):
+            self.mark_stale(work_id, node_id, following=following)
+            only = None if following else frozenset({node_id})
+            options = RunOptions(new_steps=0, only=only)
+            return self.run(work_id, engine=engine, emit=emit, control=control, options=options)
+
+    def mark_stale(self, work_id: int, node_id: int, *, following: bool = True) -> int:
+        """Make a section (and, with ``following``, every one after it) be written again
+        by the next run; returns how many."""
+        with self.db.transaction() as s:
+            if following:
+                return mark_stale_from(s, work_id, node_id)
+            get_node(s, node_id)
+            update_node(s, node_id, status=NodeStatus.STALE)
+            return 1
+
+    def pending(self, work_id: int) -> list[NodeRecord]:
+        """Sections or steps a run writes before anything new."""
+        with self.db.transaction() as s:
+            return pending_steps(s, work_id)
+
+    def extend(
+        self,
+        work_id: int,
+        to_words: int,
+        *,
+        engine: Engine | None = None,
+        on_length: Callable[[int, str], None] | None = None,
+    ) -> Lengthened:
+        """Lengthen a written work to about ``to_words`` (see ``lengthen_work``), on the
+        extender stage's engine unless ``engine`` is given."""
+        if engine is None:
+            writer = self.engines.of_work(self.work(work_id))
+            engine = self.stage_engines(writer).of(Stage.EXTENDER)
+        with self._writing(work_id):
+            return lengthen_work(self.db, work_id, to_words, engine, on_length)
+
+    def check(
+        self,
+        work_id: int,
+        *,
+        engine: Engine | None = None,
+        on_section: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> CheckReport:
+        """The continuity check of every written section, on the memory stage's engine
+        (``findings`` gives what earlier checks found, with no model call)."""
+        if engine is None:
+            engine = self.stage_engines(self.engine_of(work_id)).of(Stage.MEMORY)
+        return check_work(self.db, work_id, engine, on_section=on_section, cancel=cancel)
+
+    def findings(self, work_id: int) -> CheckReport:
+        """What the continuity checks so far found that still holds (no model call)."""
+        return stored_report(self.db, work_id)
+
+    def threads(self, work_id: int) -> list[ThreadState]:
+        """The work's plot threads with the sections that planted, advanced and resolved
+        them."""
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            return threads(s, work_id)
+
+    # Revising ------------------------------------------------------------------------
+
+    def edit_passage(self, node_id: int, text: str, *, author: str = "user") -> PassageRecord:
+        """A hand edit of a section, as its next version; the sections after it go stale."""
+        with self.db.transaction() as s:
+            return edit_passage(s, node_id, text, author=author)
+
+    def revert_passage(self, node_id: int, version: int, *, author: str = "user") -> PassageRecord:
+        with self.db.transaction() as s:
+            return revise_passage_version(s, node_id, version, author=author)
+
+    def add_memory(
+        self, work_id: int, kind: str, text: str, *, valid_from: int = 0, author: str = "user"
+    ) -> MemoryRecord:
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            return add_memory(
+                s, work_id, kind=kind, content=text, author=author, valid_from=valid_from
+            )
+
+    def edit_memory(self, memory_id: int, text: str, *, author: str = "user") -> MemoryRecord:
+        """A hand edit of a memory: the next call sees it; what was written after the
+        point it is true from goes stale."""
+        with self.db.transaction() as s:
+            return edit_memory(s, memory_id, text, author=author)
+
+    def revert_memory(self, memory_id: int, version: int, *, author: str = "user") -> MemoryRecord:
+        with self.db.transaction() as s:
+            return revise_memory_version(s, memory_id, version, author=author)
+
+    def delete_memory(self, memory_id: int) -> None:
+        with self.db.transaction() as s:
+            delete_memory(s, memory_id)
+
+    def import_memories(
+        self, work_id: int, entries: list[files.MemoryEntry], *, author: str = "user"
+    ) -> files.Applied:
+        """Apply an edited memory file: all of it or, on a bad entry, nothing. A changed
+        memory counts as an edit (see ``edit_memory``)."""
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            applied = files.apply(s, work_id, entries, author=author)
+            for memory in applied.changed:
+                memory_changed(s, memory)
+            return applied
