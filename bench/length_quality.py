@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents.batch.items import load_batch
+from agents.batch.items import load_batch, sample_items
 from agents.errors import AgentError
 from agents.evaluate.languages import LanguageUnsupported
-from agents.evaluate.scores import Scored, sample_items, score_text, summarize
+from agents.evaluate.scores import Scored, score_text, summarize
 from agents.session.engine_cache import Engines
 from agents.session.work_session import WorkSession
 from engines import EngineError, open_engine

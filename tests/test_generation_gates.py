@@ -9,9 +9,10 @@ from typing import Any
 from agents.generation.calls import Caller
 from agents.generation.length_control import HIGH, LOW
 from agents.generation.loop import Gate
+from agents.plan.chapters import PlanItem
 from agents.quality import duplicated_sentences
 from agents.recurrent.runner import StepRunner
-from agents.write.layouts import PlanItem, SectionTask
+from agents.write.layouts import SectionTask
 from agents.write.section_writer import SectionWriter
 from engines import Message
 from memory.context import WrittenSection

@@ -17,7 +17,8 @@ from agents.lengthen.extender import (
     acceptable,
     passes_repetition_filter,
 )
-from agents.write.layouts import PlanItem, SectionTask
+from agents.plan.chapters import PlanItem
+from agents.write.layouts import SectionTask
 from agents.write.section_writer import SectionWriter
 from engines import Engine, Message
 from storage.wordcount import count_words

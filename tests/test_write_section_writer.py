@@ -8,7 +8,8 @@ from typing import Any
 from agents.generation.calls import Caller
 from agents.generation.length_control import AIM, HIGH, LOW, rebalance
 from agents.generation.loop import clean
-from agents.write.layouts import PlanItem, SectionTask
+from agents.plan.chapters import PlanItem
+from agents.write.layouts import SectionTask
 from agents.write.section_writer import HOLD_SHARE, SectionWriter
 from engines import Message
 from memory.context import WrittenSection

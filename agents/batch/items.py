@@ -1,9 +1,11 @@
 """A batch file: one JSON object per line, ``{"prompt", "length"}`` plus optional
-``mode``, ``id`` and ``language``; each bad line is reported with its number."""
+``mode``, ``id`` and ``language``; each bad line is reported with its number. And a
+sample of its items spread over their lengths (``eval length --sample``)."""
 
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,3 +78,18 @@ def _item(data: Any, number: int, default_mode: str) -> BatchItem:
     if len(str(raw_id)) > MAX_ID_CHARS:
         raise ValueError(f"'id' is longer than {MAX_ID_CHARS} characters")
     return BatchItem(number, str(raw_id), prompt, length, mode, language)
+
+
+def sample_items(items: list[BatchItem], k: int, seed: int = 0) -> list[BatchItem]:
+    """``k`` items spread evenly over the range of lengths: sort by length, cut into
+    ``k`` equal strata, draw one from each (seeded)."""
+    if k >= len(items):
+        return list(items)
+    ordered = sorted(items, key=lambda it: (it.length, it.line))
+    rng = random.Random(seed)
+    picked: list[BatchItem] = []
+    for i in range(k):
+        lo = i * len(ordered) // k
+        hi = max(lo + 1, (i + 1) * len(ordered) // k)
+        picked.append(ordered[rng.randrange(lo, hi)])
+    return picked

@@ -7,11 +7,9 @@ long piece of junk is not a result.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Any
 
-from agents.batch.items import BatchItem
 from agents.quality import QualityReport, assess
 from storage.records import CallRecord
 from storage.wordcount import count_words
@@ -24,21 +22,6 @@ def length_score(required: int, produced: int) -> float:
     if produced > required:
         return 100 * max(0.0, 1 - (produced / required - 1) / 3)
     return 100 * max(0.0, 1 - (required / produced - 1) / 2)
-
-
-def sample_items(items: list[BatchItem], k: int, seed: int = 0) -> list[BatchItem]:
-    """``k`` items spread evenly over the range of lengths: sort by length, cut into
-    ``k`` equal strata, draw one from each (seeded)."""
-    if k >= len(items):
-        return list(items)
-    ordered = sorted(items, key=lambda it: (it.length, it.line))
-    rng = random.Random(seed)
-    picked: list[BatchItem] = []
-    for i in range(k):
-        lo = i * len(ordered) // k
-        hi = max(lo + 1, (i + 1) * len(ordered) // k)
-        picked.append(ordered[rng.randrange(lo, hi)])
-    return picked
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,8 @@ MIN_PIECE_WORDS = 3
 SPAN_LOOKBACK, MAX_SPAN_CUTS = 40_000, 8
 # The seeds of a section's versions after the first: version n samples from this + n - 1.
 REWRITE_SEED = 7_919
+# A call stops where the model starts a heading: the prose it writes has none.
+HEADING_STOP = ["\n#"]
 
 
 def rewrite_seed(versions: int) -> int | None:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from agents.write.layouts import PlanItem
 from memory.bible import facts_at, relevant_facts
 from memory.context import gist
 from memory.threads import open_threads
@@ -22,6 +21,16 @@ from storage.records import NodeRecord
 # The recent sections whose gist the chapter's planner is shown, and the facts.
 SO_FAR_SECTIONS = 8
 CHAPTER_FACTS = 8
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """A line of the plan the writer is shown: a section, or a chapter or part as one."""
+
+    number: int
+    title: str
+    goal: str
+    words: int
 
 
 @dataclass(frozen=True)

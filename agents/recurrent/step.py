@@ -27,7 +27,7 @@ from agents.generation.length_control import (
     token_budget,
     trim_to_sentence,
 )
-from agents.generation.loop import Gate, Generator, Sampling, Turn
+from agents.generation.loop import HEADING_STOP, Gate, Generator, Sampling, Turn
 from agents.quality import language_share
 from agents.quality.tokens import sentences
 from agents.recurrent.answers import (
@@ -38,7 +38,6 @@ from agents.recurrent.answers import (
     option_problem,
     plain_options,
 )
-from agents.write.layouts import HEADING_STOP
 from engines import Message, ProseRule
 from memory.short_term import DEFAULT_CAP, cap_words
 from prompts import render

@@ -20,20 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from agents.plan.chapters import PlanItem
 from engines import Message
 from memory.context import KnownFact, Window, WrittenSection, fit_window, stable_chunk
 from prompts import render
 
 LAYOUTS = ("continuation", "longwriter")
-HEADING_STOP = ["\n#"]
-
-
-@dataclass(frozen=True)
-class PlanItem:
-    number: int
-    title: str
-    goal: str
-    words: int
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from agents.generation.length_control import (
 from agents.generation.loop import (
     BASE_PENALTY,
     BASE_TEMPERATURE,
+    HEADING_STOP,
     Gate,
     Generator,
     Sampling,
@@ -32,7 +33,7 @@ from agents.lengthen.extender import Extender
 from agents.quality import diversity
 from agents.quality.repetition_guard import drop_repeated_paragraphs
 from agents.quality.report import MIN_DIVERSITY, MIN_TOKENS_FOR_DIVERSITY, MIN_WINDOW_DIVERSITY
-from agents.write.layouts import HEADING_STOP, SectionTask, build_messages, window_for
+from agents.write.layouts import SectionTask, build_messages, window_for
 from engines import Engine
 from memory.context import Window, note_room
 from storage.wordcount import count_words
