@@ -19,14 +19,13 @@ from agents.bible.story_check import CheckReport, check_work, stored_report
 from agents.errors import AgentError
 from agents.evaluate.languages import language_of, require_language
 from agents.generation.events import Emit, ignore
-from agents.generation.length_control import MAX_WORDS, MIN_WORDS
+from agents.generation.length_control import MAX_WORDS, MIN_WORDS, rebalance
 from agents.generation.run_control import RunControl, RunResult
 from agents.generation.stage_engines import Stage, StageEngines, StageSpec
 from agents.lengthen.work import Lengthened, lengthen_work
 from agents.recurrent.runner import StepResult, StepRunner, pending_steps
 from agents.session.engine_cache import Engines
 from agents.session.leases import writing
-from agents.session.outline_edits import OutlineEdits
 from agents.session.revision import edit_memory, edit_passage, mark_stale_from, memory_changed
 from agents.session.revision import revert_memory as revise_memory_version
 from agents.session.revision import revert_passage as revise_passage_version
@@ -36,13 +35,31 @@ from memory import files
 from memory.threads import ThreadState, threads
 from storage import Database
 from storage.memories import add_memory, delete_memory
-from storage.outline import get_node, update_node
+from storage.outline import add_node, delete_node, get_node, leaves, move_node, update_node
+from storage.passages import current_passages
 from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
-from storage.vocabulary import Mode, NodeStatus
+from storage.vocabulary import Level, Mode, NodeStatus
 from storage.works import change_mark, create_work, delete_work, get_work, update_work
 
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
 TITLE_CHARS = 200  # the column's width
+
+# What may hold what: a part holds chapters, a chapter holds sections.
+_RANK = {Level.PART: 3, Level.CHAPTER: 2, Level.SECTION: 1, Level.STEP: 1}
+_UNDER = {
+    Level.PART: "a part goes at the top of the outline",
+    Level.CHAPTER: "a chapter goes at the top or under a part",
+    Level.SECTION: "a section goes at the top, under a chapter or under a part",
+    Level.STEP: "a step goes at the top",
+}
+
+
+def _check_fields(title: str | None, words: int | None) -> None:
+    """What every front end's outline edit must give (None: left as it is)."""
+    if title is not None and not title.strip():
+        raise AgentError("a title cannot be blank")
+    if words is not None and not 1 <= words <= MAX_WORDS:
+        raise AgentError(f"a target is 1 to {MAX_WORDS:,} words, not {words:,}")
 
 
 @dataclass(frozen=True)
@@ -60,8 +77,8 @@ class RunOptions:
     only: frozenset[int] | None = None
 
 
-class WorkSession(OutlineEdits):
-    """Everything a person does with a work (the outline edits are ``OutlineEdits``'s)."""
+class WorkSession:
+    """Everything a person does with a work."""
 
     def __init__(
         self, db: Database, engines: Engines, stages: Mapping[Stage, StageSpec] | None = None
@@ -306,6 +323,94 @@ class WorkSession(OutlineEdits):
         with self.db.transaction() as s:
             get_work(s, work_id)
             return threads(s, work_id)
+
+    # Outline edits -------------------------------------------------------------------
+
+    def add_section(
+        self,
+        work_id: int,
+        *,
+        title: str,
+        words: int,
+        goal: str = "",
+        after: int | None = None,
+        parent: int | None = None,
+        level: Level = Level.SECTION,
+    ) -> NodeRecord:
+        """A section (or a chapter or part, planned into scenes when the writing reaches
+        it) at the end, after node ``after`` (among its siblings), or under ``parent``."""
+        _check_fields(title, words)
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            position = None
+            if after is not None:
+                anchor = get_node(s, after)
+                if anchor.work_id != work_id:
+                    raise AgentError(f"node {after} is not in work {work_id}")
+                parent, position = anchor.parent_id, anchor.position + 1
+            if parent is not None:
+                above = get_node(s, parent)
+                if above.work_id != work_id:
+                    raise AgentError(f"node {parent} is not in work {work_id}")
+                if _RANK[Level(above.level)] <= _RANK[level]:
+                    raise AgentError(
+                        f"a {level} cannot go under {above.level} {parent}: {_UNDER[level]}"
+                    )
+            return add_node(
+                s,
+                work_id,
+                level=level,
+                title=title,
+                goal=goal or title,
+                target_words=words,
+                parent_id=parent,
+                position=position,
+            )
+
+    def edit_section(
+        self,
+        node_id: int,
+        *,
+        title: str | None = None,
+        goal: str | None = None,
+        words: int | None = None,
+    ) -> NodeRecord:
+        _check_fields(title, words)
+        fields = {"title": title, "goal": goal, "target_words": words}
+        with self.db.transaction() as s:
+            return update_node(s, node_id, **{k: v for k, v in fields.items() if v is not None})
+
+    def delete_section(self, node_id: int) -> None:
+        with self.db.transaction() as s:
+            delete_node(s, node_id)
+
+    def move_section(self, node_id: int, *, to: int | None = None, by: int = 0) -> None:
+        """Move a node among its siblings: to position ``to`` (0 = first) or ``by`` places."""
+        with self.db.transaction() as s:
+            position = to if to is not None else get_node(s, node_id).position + by
+            move_node(s, node_id, max(0, position))
+
+    def fit_target(self, work_id: int, *, keep: str) -> WorkRecord:
+        """Make the work's target and its sections' agree, after a person changed one:
+        ``keep="sections"`` sets the work's target to their total; ``keep="target"``
+        scales the sections not yet written so the whole lands on the work's target."""
+        with self.db.transaction() as s:
+            work, nodes = get_work(s, work_id), leaves(s, work_id)
+            if keep == "sections":
+                total = sum(n.target_words for n in nodes)
+                if not MIN_WORDS <= total <= MAX_WORDS:
+                    raise AgentError(f"the sections total {total} words: keep {MIN_WORDS}+")
+                return update_work(s, work_id, target_words=total)
+            passages = current_passages(s, work_id)
+            done = [n for n in nodes if n.status == NodeStatus.DONE and n.id in passages]
+            open_ = [n for n in nodes if n not in done]
+            if not open_:
+                raise AgentError("every section is written: change the work's target instead")
+            written = sum(passages[n.id].words for n in done)
+            targets = rebalance([n.target_words for n in open_], work.target_words - written)
+            for node, words in zip(open_, targets, strict=True):
+                update_node(s, node.id, target_words=words)
+            return work
 
     # Revising ------------------------------------------------------------------------
 
