@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     )
     stages: dict[str, str] = Field(
         default_factory=dict,
-        description="an engine for a stage (planner, writer, extender, memory, judge): "
+        description="an engine for a stage (planner, writer, extender, memory, chooser): "
         "embedded, a GGUF file, or a server URL with #MODEL after it if needed",
     )
     chat_template: Path | None = Field(

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import prompts
 from agents.generation.stage_engines import parse_stages
-from agents.session.engine_cache import Engines
-from agents.session.open_turn import settle_continuation
+from agents.session.engine_cache import EngineCache
+from agents.session.open_turn import settle_open_turn
 from agents.session.work_session import WorkSession
 from app import locations
 from app.config import Settings, load_settings
@@ -24,7 +24,7 @@ from storage import Database, open_database
 class Context:
     settings: Settings
     _db: Database | None = field(default=None, repr=False)
-    _engines: Engines | None = field(default=None, repr=False)
+    _engines: EngineCache | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Where a warning about an engine goes (the TUI shows it as a notification).
     warn: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr))
@@ -42,10 +42,10 @@ class Context:
             return self._db
 
     @property
-    def engines(self) -> Engines:
+    def engines(self) -> EngineCache:
         with self._lock:
             if self._engines is None:
-                self._engines = Engines(self.open_engine)
+                self._engines = EngineCache(self.open_engine)
             return self._engines
 
     @property
@@ -76,7 +76,7 @@ class Context:
             engine = open_engine(
                 spec, model=model, api_key=s.api_key, context_length=s.context_length
             )
-            warning = settle_continuation(self.db, engine, s.chat_template)
+            warning = settle_open_turn(self.db, engine, s.chat_template)
             if warning:
                 self.warn(f"warning: {warning}")
         if s.view:

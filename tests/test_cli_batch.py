@@ -122,7 +122,7 @@ def test_a_batch_spreads_its_works_over_several_servers(tmp_path: Path) -> None:
             + ["--engine", f"{one.url}/v1,{two.url}/v1", "--out", str(tmp_path / "out")],
         )
         assert result.exit_code == 0, result.output
-        for server in (one, two):  # both wrote a text (beyond the continuation probe)
+        for server in (one, two):  # both wrote a text (beyond the open-turn probe)
             assert any(r.get("stream") for r in server.requests)
     rows = results(tmp_path)
     assert [r["status"] for r in rows] == ["done", "done"]

@@ -9,7 +9,7 @@ import pytest
 
 from agents.errors import AgentError
 from agents.generation.stage_engines import Stage, StageSpec, parse_stages
-from agents.session.engine_cache import Engines
+from agents.session.engine_cache import EngineCache
 from agents.session.work_session import RunOptions, WorkSession
 from app.config import ConfigError, load_settings
 from engines import Engine, open_engine
@@ -29,6 +29,15 @@ def test_an_engine_is_named_as_a_person_writes_it() -> None:
         "http://gpu:8000/v1", "Qwen/Qwen2.5-7B"
     )
     assert parse_stages({"Planner": "embedded"}) == {Stage.PLANNER: StageSpec("embedded")}
+
+
+def test_the_chooser_stage_is_still_read_by_its_former_name_judge() -> None:
+    # "judge" names the quality judge only; a setting or --stage written before keeps
+    # working.
+    assert parse_stages({"judge": "http://gpu:8000#m"}) == {
+        Stage.CHOOSER: StageSpec("http://gpu:8000", "m")
+    }
+    assert parse_stages({"chooser": "embedded"}) == {Stage.CHOOSER: StageSpec("embedded")}
 
 
 @pytest.mark.parametrize(
@@ -62,7 +71,7 @@ def test_a_work_planned_on_a_server_and_written_in_process(
         return embedded if spec == "embedded" else open_engine(spec, model=model)
 
     planner = {Stage.PLANNER: StageSpec(server.url)}
-    session = WorkSession(db, Engines(open_one), planner)
+    session = WorkSession(db, EngineCache(open_one), planner)
     work = session.create("Write a 700-word guide to keeping bees in a small city garden.", 700)
     sections = session.plan(work.id)
     assert sections >= 2

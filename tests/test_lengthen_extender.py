@@ -52,7 +52,7 @@ def draft_en(paragraphs: int = 6, sentences: int = 3) -> str:
 
 class Model:
     """A scripted model that does what it is asked: a rewrite ``growth`` times as long
-    as the text it is given, and continuations of ``piece`` words (or ``loop``)."""
+    as the text it is given, and the text carried on by ``piece`` words (or ``loop``)."""
 
     def __init__(self, *, growth: float = 2.0, piece: int = 40, zh: bool = False) -> None:
         self.growth, self.piece, self.zh = growth, piece, zh
@@ -77,7 +77,7 @@ def test_a_draft_is_lengthened_into_the_band_in_one_round() -> None:
     engine = engine_for(Model())
     caller = Caller(engine)
     lengths: list[int] = []
-    result = Extender(caller).lengthen(draft, 360, on_length=lengths.append)
+    result = Extender(caller).extend(draft, 360, on_length=lengths.append)
     words = count_words(result.text)
     assert LOW * 360 <= words <= HIGH * 360, words
     assert result.text.endswith(".")
@@ -109,7 +109,7 @@ def test_a_draft_is_lengthened_into_the_band_in_one_round() -> None:
 def test_rounds_that_are_not_longer_are_rejected_and_bounded() -> None:
     draft = draft_en()
     engine = engine_for("Yes.")
-    result = Extender(Caller(engine)).lengthen(draft, 360)
+    result = Extender(Caller(engine)).extend(draft, 360)
     assert result.text == draft
     assert (result.rounds, result.accepted) == (MAX_ROUNDS, 0)
     assert len(engine.calls) < 60
@@ -120,7 +120,7 @@ def test_a_looping_model_is_stopped_and_its_round_rejected() -> None:
     looping = " The lamp burned on in the tower all through the night." * 30
     engine = engine_for(looping)
     caller = Caller(engine)
-    result = Extender(caller).lengthen(draft, 360)
+    result = Extender(caller).extend(draft, 360)
     assert result.accepted == 0 and result.text == draft
     assert {call.completion.finish_reason for call in caller.log.pending} == {"halted"}
     assert passes_repetition_filter(result.text)
@@ -140,7 +140,7 @@ def test_a_rejected_round_is_tried_again_and_the_next_one_kept() -> None:
             first_round.clear()
         return first_round[0] if first_round else good(messages, options)
 
-    result = Extender(Caller(engine_for(model))).lengthen(draft, 360)
+    result = Extender(Caller(engine_for(model))).extend(draft, 360)
     assert (result.rounds, result.accepted) == (2, 1)
     assert LOW * 360 <= count_words(result.text) <= HIGH * 360
 
@@ -157,7 +157,7 @@ def test_acceptable_rounds_are_longer_end_cleanly_and_do_not_loop() -> None:
 def test_chinese_is_counted_by_characters() -> None:
     draft = "\n\n".join(zh(3) for _ in range(5))
     assert count_words(draft) == 5 * 3 * 10
-    result = Extender(Caller(engine_for(Model(zh=True, piece=45)))).lengthen(draft, 400)
+    result = Extender(Caller(engine_for(Model(zh=True, piece=45)))).extend(draft, 400)
     assert LOW * 400 <= count_words(result.text) <= HIGH * 400
     assert result.text.endswith("。")
 
@@ -165,15 +165,15 @@ def test_chinese_is_counted_by_characters() -> None:
 def test_a_round_that_drifts_out_of_chinese_is_rejected() -> None:
     draft = "\n\n".join(zh(3) for _ in range(5))
     # Asked for Chinese, the model answers in English: words by the count, but useless.
-    result = Extender(Caller(engine_for(Model(piece=60)))).lengthen(draft, 400)
+    result = Extender(Caller(engine_for(Model(piece=60)))).extend(draft, 400)
     assert result.text == draft and result.accepted == 0
 
 
 def test_a_text_already_long_enough_is_returned_as_it_is() -> None:
     engine = engine_for(Model())
     text = draft_en(2)
-    assert Extender(Caller(engine)).extend(text, 20) == text
-    assert Extender(Caller(engine)).extend(text, count_words(text)) == text
+    assert Extender(Caller(engine)).extend(text, 20).text == text
+    assert Extender(Caller(engine)).extend(text, count_words(text)).text == text
     assert engine.calls == []
 
 
@@ -181,7 +181,7 @@ def test_a_text_too_long_for_the_window_is_extended_chunk_by_chunk() -> None:
     draft = draft_en(paragraphs=12)
     window = 700
     engine = engine_for(Model(), context_length=window)
-    result = Extender(Caller(engine)).lengthen(draft, 600)
+    result = Extender(Caller(engine)).extend(draft, 600)
     assert LOW * 600 <= count_words(result.text) <= HIGH * 600
     for messages, options in engine.calls:
         assert engine.messages_tokens(messages) + options["max_tokens"] <= window
@@ -199,7 +199,7 @@ def test_no_call_overflows_the_window_when_the_text_takes_more_tokens_than_the_d
         return model(messages, options).replace(" at dawn.", " at dawn - - - - - - - -.")
 
     engine = engine_for(soup, context_length=window)
-    result = Extender(Caller(engine)).lengthen(draft, 400)
+    result = Extender(Caller(engine)).extend(draft, 400)
     assert count_words(result.text) > count_words(draft)
     for messages, options in engine.calls:
         assert engine.messages_tokens(messages) + options["max_tokens"] <= window
@@ -231,7 +231,7 @@ def test_the_embedded_model_lengthens_500_words_to_1500(embedded: Engine) -> Non
     text = (DATA / "extend_lighthouse.txt").read_text()
     assert 480 <= count_words(text) <= 540
     caller = Caller(embedded)
-    result = Extender(caller).lengthen(text, 1500)
+    result = Extender(caller).extend(text, 1500)
     words = count_words(result.text)
     assert 0.85 * 1500 <= words <= 1.15 * 1500, words
     assert passes_repetition_filter(result.text)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agents.generation.calls import Caller
 from agents.recurrent.answers import option_problem, plain_options
 from agents.recurrent.runner import StepRunner
 from agents.recurrent.step import (
     MAX_ATTEMPTS,
     NEXT_SENTENCE_MIN_TOKENS,
     NEXT_SENTENCE_TRIES,
+    choose_next,
 )
 from agents.session.revision import edit_memory, edit_passage
 from engines import Message
@@ -336,3 +339,13 @@ def test_a_step_is_given_a_bounded_set_of_facts_the_relevant_and_hand_written_fi
     assert mine.content in texts  # written by hand
     prompt = last_prompt(db, work_id)
     assert "Pebble 0 lies" not in prompt  # the oldest unrelated ones are left out
+
+
+@pytest.mark.parametrize("chooser", ["model", "judge"])  # judge: the former name of model
+def test_the_model_chooser_picks_the_option_the_model_names(chooser: str) -> None:
+    engine = ScriptedEngine([json.dumps({"choice": 2})])
+    caller = Caller(engine)
+    options = ["Mira takes road A1.", "Mira takes road B1.", "Mira takes road C1."]
+    picked = choose_next(caller, options, "Mira reached the fork.", chooser, random.Random(0))
+    assert picked == "Mira takes road B1."
+    assert [call.agent for call in caller.log.pending] == ["chooser"]

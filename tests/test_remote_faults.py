@@ -13,10 +13,10 @@ import pytest
 
 from agents.generation.calls import Caller
 from agents.plan.planner import Planner
-from agents.session.open_turn import settle_continuation
+from agents.session.open_turn import settle_open_turn
 from engines.base import Message
 from engines.errors import EngineError
-from engines.remote.open_turn import Continuation
+from engines.remote.open_turn import OpenTurn
 from engines.remote.openai_compat import OpenAIEngine
 from storage import Database, open_database
 from storage.outline import add_node, leaves
@@ -86,20 +86,20 @@ def test_a_broken_stream_is_one_clear_error(server: LlamaServer, fault: Fault, s
     assert proxy.url in message and "\n" not in message and said in message
 
 
-def test_a_web_page_on_the_continuation_path_is_one_clear_error(
+def test_a_web_page_on_the_completions_path_is_one_clear_error(
     server: LlamaServer, db: Database
 ) -> None:
     """llama-cpp-python's server ignores ``continue_final_message``, so text is continued
     through ``/v1/completions``; a web page there (a gateway's) is an error, not an
-    empty continuation. (The probe's requests are not streamed: they pass.)"""
+    empty answer. (The probe's requests are not streamed: they pass.)"""
 
     def continuing(body: dict[str, Any]) -> bool:
         return bool(body.get("stream")) and "prompt" in body
 
     with fault_proxy(server.url, always(Fault.WEB_PAGE, when=continuing)) as proxy:
         engine = OpenAIEngine(proxy.url, max_retries=0)
-        settle_continuation(db, engine)
-        assert engine.continuation is Continuation.COMPLETIONS
+        settle_open_turn(db, engine)
+        assert engine.open_turn is OpenTurn.COMPLETIONS
         with pytest.raises(EngineError) as caught:
             engine.chat(TURN, max_tokens=16, temperature=0.0, continue_final=True)
         assert Fault.WEB_PAGE in proxy.faults()

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from agents.session.open_turn import settle_continuation
+from agents.session.open_turn import settle_open_turn
 from engines.base import Message
-from engines.remote.open_turn import Continuation, instruction_messages
+from engines.remote.open_turn import OpenTurn, instruction_messages
 from engines.remote.openai_compat import OpenAIEngine
 from storage import Database
 from storage.models import Call, ServerFact
@@ -40,8 +40,8 @@ def test_a_server_that_ignores_continue_final_message_gets_the_rendered_prompt(
     server: LlamaServer, db: Database
 ) -> None:
     engine = OpenAIEngine(server.url)
-    assert settle_continuation(db, engine) == ""
-    assert engine.continuation is Continuation.COMPLETIONS
+    assert settle_open_turn(db, engine) == ""
+    assert engine.open_turn is OpenTurn.COMPLETIONS
     done = engine.chat(COUNTING, max_tokens=6, temperature=0.0, continue_final=True)
     # Sent as it stands, byte for byte: the next round's prompt extends it.
     assert done.prompt == SMOLLM_PROMPT
@@ -55,7 +55,7 @@ def test_the_finding_is_kept_and_its_probe_is_in_the_call_log(
     server: LlamaServer, db: Database
 ) -> None:
     first = OpenAIEngine(server.url)
-    settle_continuation(db, first)
+    settle_open_turn(db, first)
     with db.transaction() as s:
         facts = s.scalars(select(ServerFact)).all()
         probes = s.scalars(select(Call).where(Call.agent == "probe")).all()
@@ -66,25 +66,25 @@ def test_the_finding_is_kept_and_its_probe_is_in_the_call_log(
     assert len(probes) == 3 and all(p.prompt_tokens > 0 for p in probes)
     requests = server.access_log.read_text().count("POST")
     second = OpenAIEngine(server.url)
-    settle_continuation(db, second)
-    assert second.continuation is Continuation.COMPLETIONS
+    settle_open_turn(db, second)
+    assert second.open_turn is OpenTurn.COMPLETIONS
     assert server.access_log.read_text().count("POST") == requests  # not probed again
 
 
 def test_a_server_that_continues_the_turn_keeps_the_chat_endpoint(db: Database) -> None:
     with _counting_server(honours=True) as url:
         engine = OpenAIEngine(url)
-        assert settle_continuation(db, engine) == ""
-        assert engine.continuation is Continuation.CHAT
+        assert settle_open_turn(db, engine) == ""
+        assert engine.open_turn is OpenTurn.CHAT
 
 
-def test_no_template_and_no_continuation_warns_and_sends_an_instruction(
+def test_no_template_and_no_open_turn_warns_and_sends_an_instruction(
     db: Database,
 ) -> None:
     with _counting_server(honours=False) as url:
         engine = OpenAIEngine(url)
-        warning = settle_continuation(db, engine)
-        assert engine.continuation is Continuation.INSTRUCTION
+        warning = settle_open_turn(db, engine)
+        assert engine.open_turn is OpenTurn.INSTRUCTION
         assert "--chat-template" in warning
 
 
@@ -96,8 +96,8 @@ def test_a_template_file_makes_the_prompt_exact(db: Database, tmp_path: Path) ->
     )
     with _counting_server(honours=False) as url:
         engine = OpenAIEngine(url)
-        assert settle_continuation(db, engine, template) == ""
-        assert engine.continuation is Continuation.COMPLETIONS
+        assert settle_open_turn(db, engine, template) == ""
+        assert engine.open_turn is OpenTurn.COMPLETIONS
 
 
 def test_the_instruction_layout_hands_over_the_text_so_far() -> None:
@@ -170,8 +170,8 @@ def test_a_probe_that_fails_is_not_kept(db: Database) -> None:
     keeps the chat endpoint for now and is asked again next time."""
     with scripted_server(lambda _body: Answer(status=503, message="busy")) as server:
         engine = OpenAIEngine(server.url)
-        assert settle_continuation(db, engine) == ""
-        assert engine.continuation is Continuation.CHAT
+        assert settle_open_turn(db, engine) == ""
+        assert engine.open_turn is OpenTurn.CHAT
     with db.transaction() as s:
         assert s.scalars(select(ServerFact)).all() == []
         failed = s.scalars(select(Call).where(Call.agent == "probe")).all()

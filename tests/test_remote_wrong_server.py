@@ -1,6 +1,6 @@
 """An address where something answers 200 but sends no event stream (a gateway's or a
 router's web page, or a server failing inside its stream): one clear line on the chat
-path and on the continuation path (``/v1/completions``), never an empty answer taken
+path and on the completions path (``/v1/completions``), never an empty answer taken
 as the model's."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pytest
 from engines.base import Message, ProseRule
 from engines.embedded.engine import BOOK_VIEW_TOKENS, DEFAULT_VIEW_TOKENS
 from engines.errors import ContextOverflow
-from engines.remote.open_turn import Continuation
+from engines.remote.open_turn import OpenTurn
 from engines.remote.openai_compat import OpenAIEngine
 from engines.server.longform_server import Serving, open_slots, serve_in_thread
 
@@ -52,8 +52,8 @@ def test_a_client_knows_the_server_and_continues_turns_on_the_chat_endpoint(
     assert engine.view_tokens == DEFAULT_VIEW_TOKENS  # the views it is fastest at
     assert engine.book_view_tokens == BOOK_VIEW_TOKENS
     assert engine.context_length == 8192
-    found = engine.probe_continuation()
-    assert found.mode is Continuation.CHAT, found.detail
+    found = engine.probe_open_turn()
+    assert found.mode is OpenTurn.CHAT, found.detail
 
 
 def test_a_writers_next_round_is_answered_from_its_cache_after_a_side_job(

@@ -171,7 +171,7 @@ def test_a_three_work_batch_with_cached_tokens(server: str, tmp_path: Path) -> N
         assert row["status"] == "done" and row["words"] >= row["required"] // 3
         assert len(Path(row["path"]).read_text().split()) >= row["required"] // 3
     # The server's prefix cache served part of the prompts (shared template, and the
-    # writer's continuation steps resend the text so far), reported per call by
+    # writer's steps in the continuation layout resend the text so far), reported per call by
     # --enable-prompt-tokens-details and in total by /metrics.
     assert summary["cached_tokens"] > 0
     assert sum(row["cached_tokens"] for row in rows) == summary["cached_tokens"]

@@ -14,7 +14,7 @@ import pytest
 from agents.errors import AgentError, Cancelled
 from agents.generation.events import Event, SectionStarted
 from agents.generation.run_control import RunControl
-from agents.session.engine_cache import Engines
+from agents.session.engine_cache import EngineCache
 from agents.session.work_session import RunOptions, WorkSession
 from engines import ChatOptions, Completion, Engine, EngineError, Message, RepeatRule
 from engines.base import OnToken
@@ -31,7 +31,7 @@ from tests.test_write_section_writer import Varied
 
 
 def session_on(db: Database, engine: Engine) -> WorkSession:
-    return WorkSession(db, Engines(lambda _spec, _model: engine))
+    return WorkSession(db, EngineCache(lambda _spec, _model: engine))
 
 
 class GuardedEngine(Engine):
@@ -97,7 +97,7 @@ def test_no_model_call_is_made_inside_a_transaction(db: Database) -> None:
     recurrent = GuardedEngine(TopicEngine(steps), db)
     session = session_on(db, recurrent)
     work = session.create("A story about Mira.", 5000, mode="recurrent")
-    options = RunOptions(new_steps=3, chooser="judge")
+    options = RunOptions(new_steps=3, chooser="model")
     result = session.run(work.id, options=options)
     assert result.sections == 3 and len(recurrent.inner.embedded) >= 5  # type: ignore[attr-defined]
     with db.transaction() as s:

@@ -17,7 +17,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
-from agents.session.engine_cache import Engines
+from agents.session.engine_cache import EngineCache
 from app.config import load_settings
 from app.context import Context
 from app.tui.app import LongformApp
@@ -48,7 +48,7 @@ OPTIONS = [
 def scripted_context(engine: Engine) -> Context:
     """The settings of the test's LONGFORM_HOME, every engine opened the given one."""
     context = Context(load_settings())
-    context._engines = Engines(lambda _spec, _model: engine)
+    context._engines = EngineCache(lambda _spec, _model: engine)
     return context
 
 

@@ -1,7 +1,8 @@
 """A model for each stage of writing: the planner, the writer, the extender, the memory
-(story-bible facts) and the judge. Each is the writer's engine unless set, so a strong
-server can plan while a small local model writes, or the other way round (STORM gives
-each of its stages its own language model the same way)."""
+(story-bible facts) and the chooser (of a recurrent step's next option). Each is the
+writer's engine unless set, so a strong server can plan while a small local model
+writes, or the other way round (STORM gives each of its stages its own language model
+the same way)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ class Stage(StrEnum):
     WRITER = "writer"
     EXTENDER = "extender"
     MEMORY = "memory"
-    JUDGE = "judge"
+    CHOOSER = "chooser"
+
+
+# Stage names longform accepted before, and the stage each is now: the chooser was
+# called "judge", a word kept for the quality judge (``agents.evaluate.judge``).
+FORMER_NAMES = {"judge": Stage.CHOOSER}
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,9 @@ def parse_stages(given: Mapping[str, str]) -> dict[Stage, StageSpec]:
     """``{"planner": "http://gpu:8000#qwen"}`` as stages and their engines."""
     stages: dict[Stage, StageSpec] = {}
     for name, spec in given.items():
+        key = name.strip().lower()
         try:
-            stage = Stage(name.strip().lower())
+            stage = FORMER_NAMES.get(key) or Stage(key)
         except ValueError:
             raise AgentError(
                 f"unknown stage {name!r}: use {', '.join(s.value for s in Stage)}"

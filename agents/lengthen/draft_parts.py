@@ -50,7 +50,7 @@ def parts(text: str, size: int = WAYPOINT_WORDS) -> list[str]:
 
 def waypoints(draft: str, after_words: int) -> list[str]:
     """The opening sentence of each part of ``draft`` that starts after its first
-    ``after_words`` words: the points a continuation is steered through, in order."""
+    ``after_words`` words: the points the text carried on is steered through, in order."""
     marks: list[str] = []
     seen = 0
     for part in parts(draft):

@@ -5,7 +5,7 @@ half at about twice its length, and keeps the first two-thirds of that rewrite, 
 a sentence end (the rewrite's own ending would close the text too early). From there
 the model continues with the whole draft in view, so what the second half said is told
 again, at more length. A small model does not follow a draft it is only shown, so the
-continuation is steered through it: the opening sentence of each later part of the
+model is steered through it: the opening sentence of each later part of the
 draft is put into the text in turn (a waypoint, skipped if the model told it already)
 and the model continues from it for that part's share of the words.
 
@@ -71,7 +71,7 @@ class ExtendError(AgentError):
 
 @dataclass(frozen=True)
 class Extension:
-    """What ``Extender.lengthen`` made: the text and how it got there."""
+    """What ``Extender.extend`` made: the text and how it got there."""
 
     text: str
     rounds: int  # rounds tried
@@ -138,33 +138,12 @@ class Extender:
         on_text: OnText | None = None,
         on_length: OnLength | None = None,
         gate: Gate | None = None,
-    ) -> str:
-        """``text`` lengthened to about ``to_words`` (as ``count_words`` counts)."""
-        return self.lengthen(
-            text,
-            to_words,
-            instruction=instruction,
-            language=language,
-            on_text=on_text,
-            on_length=on_length,
-            gate=gate,
-        ).text
-
-    def lengthen(
-        self,
-        text: str,
-        to_words: int,
-        *,
-        instruction: str = "",
-        language: str | None = None,
-        on_text: OnText | None = None,
-        on_length: OnLength | None = None,
-        gate: Gate | None = None,
     ) -> Extension:
-        """Like ``extend``, and says how many rounds and calls it took. ``on_text`` gets
-        every streamed piece (of rewrites and continuations alike), ``on_length`` the
-        length of the text being built after each call. ``instruction``: what the text
-        was written for, if known."""
+        """``text`` lengthened to about ``to_words`` (as ``count_words`` counts), and how
+        many rounds and calls it took. ``on_text`` gets every streamed piece (of
+        rewrites and of the text carried on alike), ``on_length`` the length of the text
+        being built after each call. ``instruction``: what the text was written for, if
+        known."""
         text = text.strip()
         self._calls = 0
         if not text or count_words(text) >= to_words:
@@ -318,7 +297,7 @@ class Extender:
         return max(50, int(room / (per_word * (1 + growth * 1.15))))
 
     def _fits(self, draft: str, job: _Job) -> int:
-        """The longest text the window holds beside ``draft`` in a continuation prompt."""
+        """The longest text the window holds beside ``draft`` when it is carried on."""
         engine = self.caller.engine
         tokens = engine.count_tokens(draft)
         room = engine.context_length - self._head_tokens(job.language, job.instruction) - tokens
@@ -326,7 +305,8 @@ class Extender:
         return int(room / (per_word * 1.15))
 
     def _head_tokens(self, language: str, instruction: str) -> int:
-        """Tokens of a continuation prompt without its draft and text, with slack."""
+        """Tokens of the prompt that carries a text on, without its draft and text, with
+        slack."""
         head = render(
             "extend_continue", draft="", words=0, instruction=instruction, language=language
         )

@@ -57,7 +57,7 @@ def lengthen_work(
             if on_length is not None:
                 on_length(done + words, label)
 
-        result = Extender(caller).lengthen(
+        result = Extender(caller).extend(
             passage.content,
             goal,
             instruction=node.goal,

@@ -102,13 +102,13 @@ class StepRunner:
         stages: StageEngines | None = None,
     ) -> None:
         self.db, self.engine, self.emit = db, engine, emit
-        self.stages = stages or StageEngines(engine)  # the judge chooser's engine
+        self.stages = stages or StageEngines(engine)  # the chooser's engine
         self.control = control or RunControl()
         self.step_words, self.memory_words = step_words, memory_words
         self.chooser, self._rng = chooser, random.Random(seed)
 
-    def _judge(self, caller: Caller) -> Caller:
-        return Caller(self.stages.of(Stage.JUDGE), log=caller.log, cancel=caller.cancel)
+    def _chooser(self, caller: Caller) -> Caller:
+        return Caller(self.stages.of(Stage.CHOOSER), log=caller.log, cancel=caller.cancel)
 
     def _chosen(self, stage: Stage, caller: Caller) -> Caller:
         """``caller`` (the writer's turn, whose prefix is cached) unless ``stage`` has
@@ -226,7 +226,7 @@ class StepRunner:
         node = pending[0] if pending and instruction is None else None
         if node is None and instruction is None:
             instruction = (
-                choose_next(self._judge(caller), options, last, self.chooser, self._rng)
+                choose_next(self._chooser(caller), options, last, self.chooser, self._rng)
                 if nodes
                 else work.instruction
             )

@@ -47,15 +47,18 @@ from storage.wordcount import count_words
 
 STEP_WORDS = 200
 MAX_ATTEMPTS = 3
-# Calls that may go into one passage (the first, then continuations while it is short).
+# Calls that may go into one passage (the first, then top-ups while it is short).
 PASSAGE_ROUNDS = 3
 # When the model's JSON gave fewer than three usable options, the story proposes the
-# rest: continuations of this many tokens, cut to a sentence, at most this many tries.
+# rest: the passage carried on by this many tokens, cut to a sentence, at most this many tries.
 NEXT_SENTENCE_TOKENS = 48
 NEXT_SENTENCE_TRIES = 5
 NEXT_SENTENCE_MIN_TOKENS = 8
 MIN_PASSAGE_WORDS = 5
-CHOOSERS = ("first", "random", "judge")
+# How the next step is picked from the options: the first, at random, or by the chooser
+# stage's model ("judge" is that one's former name, still accepted).
+CHOOSERS = ("first", "random", "model")
+FORMER_CHOOSERS = {"judge": "model"}
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ class RecurrentStep:
         self, messages: list[Message], passage: str, language: str, options: list[str]
     ) -> list[str]:
         """``options`` made up to three with next steps the story itself proposes:
-        short continuations of the passage (its own turn, so the prompt is cached),
+        the passage carried on a little (its own turn, so the prompt is cached),
         each cut to its first sentence and kept if it reads as a step of the story
         (a sentence, in the work's language, not one the passage said)."""
         # A new paragraph already begun: the first token is the next sentence's.
@@ -246,19 +249,20 @@ def choose_next(
     caller: Caller, options: list[str], last: str, chooser: str, rng: random.Random
 ) -> str:
     """The next step's instruction picked from ``options`` (the model's, when the
-    chooser is ``judge``); with no options, the story goes on by itself."""
+    chooser is ``model``); with no options, the story goes on by itself."""
+    chooser = FORMER_CHOOSERS.get(chooser, chooser)
     if chooser not in CHOOSERS:
         raise AgentError(f"unknown chooser {chooser!r}: use {', '.join(CHOOSERS)}")
     if not options:
         return "Continue the story."
     if chooser == "random":
         return rng.choice(options)
-    if chooser == "judge":
-        return _judge(caller, options, last)
+    if chooser == "model":
+        return _model_choice(caller, options, last)
     return options[0]
 
 
-def _judge(caller: Caller, options: list[str], last: str) -> str:
+def _model_choice(caller: Caller, options: list[str], last: str) -> str:
     listing = "\n".join(f"{i}. {o}" for i, o in enumerate(options, start=1))
     messages: list[Message] = [
         {

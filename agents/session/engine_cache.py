@@ -13,8 +13,9 @@ from storage.records import WorkRecord
 OpenEngine = Callable[[str, str | None], Engine]
 
 
-class Engines:
-    """The engines a process has open, each opened once on first use."""
+class EngineCache:
+    """The engines a process has open, each opened once on first use and kept by its
+    spec and model (a batch's workers borrow theirs from ``EnginePool`` instead)."""
 
     def __init__(self, open_engine: OpenEngine) -> None:
         self._open = open_engine

@@ -24,7 +24,7 @@ from agents.generation.run_control import RunControl, RunResult
 from agents.generation.stage_engines import Stage, StageEngines, StageSpec
 from agents.lengthen.work import Lengthened, lengthen_work
 from agents.recurrent.runner import StepResult, StepRunner, pending_steps
-from agents.session.engine_cache import Engines
+from agents.session.engine_cache import EngineCache
 from agents.session.leases import writing
 from agents.session.revision import edit_memory, edit_passage, mark_stale_from, memory_changed
 from agents.session.revision import revert_memory as revise_memory_version
@@ -81,7 +81,7 @@ class WorkSession:
     """Everything a person does with a work."""
 
     def __init__(
-        self, db: Database, engines: Engines, stages: Mapping[Stage, StageSpec] | None = None
+        self, db: Database, engines: EngineCache, stages: Mapping[Stage, StageSpec] | None = None
     ) -> None:
         self.db = db
         self.engines = engines

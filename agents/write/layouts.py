@@ -5,10 +5,10 @@ far is the assistant's own turn, and each step appends only the next heading and
 the model continue. The previous prompt plus its completion is then an exact prefix
 of the next prompt, so an engine with prefix caching computes only the new heading.
 
-``longwriter`` (the LongWriter baseline; not to be confused with the agentwrite *mode*):
-instruction, plan, the text so far and the step's instruction, all in one user turn. The
-step instruction after the text means each newly written section is computed again at
-the next step.
+``agentwrite`` (AgentWrite's own order, the LongWriter baseline; the agentwrite *mode*
+writes with either layout): instruction, plan, the text so far and the step's
+instruction, all in one user turn. The step instruction after the text means each newly
+written section is computed again at the next step.
 
 Story-bible facts go in the note that replaces cut text (``memory.context``), not next
 to the heading: a note that changed at every section would change the prompt before
@@ -25,7 +25,7 @@ from engines import Message
 from memory.context import KnownFact, Window, WrittenSection, fit_window, stable_chunk
 from prompts import render
 
-LAYOUTS = ("continuation", "longwriter")
+LAYOUTS = ("continuation", "agentwrite")
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def build_messages(
         window = window_for(task, budget=budget, count_tokens=count_tokens)
     if layout == "continuation":
         return _continuation(system, task, window, partial), True
-    if layout == "longwriter":
+    if layout == "agentwrite":
         return _agentwrite(system, task, window, partial)
     raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
 

@@ -39,8 +39,9 @@ from memory.context import Window, note_room
 from storage.wordcount import count_words
 
 MAX_STALLS = 3
-# Passes of continuation before a section still short goes to the extender.
-CONTINUATIONS = 2
+# Top-ups (the section carried on from its own text) before a section still short goes
+# to the extender.
+TOP_UPS = 2
 # See ``hold_tokens``: the share of the words still to write a call is held to, and
 # the words of earlier text that tell the engine's tokens per word.
 HOLD_SHARE, MIN_SAMPLE_WORDS = 0.8, 100
@@ -165,7 +166,7 @@ class SectionWriter:
         cuts: list[str] = []
         # A text cut short by the last look (below) is continued once more, hotter,
         # from where it stands: its prompt is still mostly cached.
-        for _ in range(CONTINUATIONS):
+        for _ in range(TOP_UPS):
             done = generator.continue_to(
                 text,
                 target,
@@ -183,14 +184,14 @@ class SectionWriter:
             if count_words(text) >= target * LOW:
                 break
             sampling.hotter()
-        # Still short (the continuation stalled or ran out of rounds): lengthen what
+        # Still short (the top-ups stalled or ran out of rounds): lengthen what
         # there is by rewriting and continuing it (Self-Lengthen) rather than leave it
         # short. Its gate knows the earlier sections only: the draft is its own to retell.
         if count_words(text) < target * LOW:
             fresh = Gate(task.language, instruction=task.instruction, earlier=earlier)
             text = Extender(self.extender).extend(
                 text, target, instruction=task.step.goal, language=task.language, gate=fresh
-            )
+            ).text
             text, last = self._last_look(text, target, task, earlier)
             cuts += last
         return text, rounds, loops, cuts

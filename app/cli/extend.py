@@ -107,7 +107,7 @@ def _extend_file(
     started = time.perf_counter()
     bar = _Bar(to, enabled=not quiet)
     with bar.progress:
-        result = Extender(caller).lengthen(text, to, on_length=bar.show)
+        result = Extender(caller).extend(text, to, on_length=bar.show)
         bar.show(count_words(result.text), "done")
     seconds = time.perf_counter() - started
     words = count_words(result.text)

@@ -22,7 +22,8 @@ from storage.vocabulary import Mode
 class Chooser(StrEnum):
     first = "first"
     random = "random"
-    judge = "judge"
+    model = "model"
+    judge = "judge"  # the former name of model, still accepted
 
 
 EngineOpt = Annotated[
@@ -112,7 +113,12 @@ def write(
         int | None, typer.Option("--steps", min=1, help="Recurrent mode: stop after K steps.")
     ] = None,
     chooser: Annotated[
-        Chooser, typer.Option("--chooser", help="Recurrent mode: how the next step is picked.")
+        Chooser,
+        typer.Option(
+            "--chooser",
+            help="Recurrent mode: how the next step is picked: the first option, one at "
+            "random, or by a model (the chooser stage's; judge: its former name).",
+        ),
     ] = Chooser.first,
     engine: EngineOpt = None,
     model: ModelOpt = None,

@@ -1,4 +1,4 @@
-"""How a server continues an unfinished assistant turn.
+"""An open turn: how a server goes on with an unfinished assistant turn.
 
 The continuation layout sends the text so far as the model's own unfinished turn, and
 the previous prompt plus its answer must be an exact prefix of the next prompt. vLLM
@@ -8,7 +8,7 @@ server is gets found out once (``probe``) by counting prompt tokens, which is ex
 where a model's answer would be a guess:
 
 - chat A: the user turn with the assistant's header after it;
-- chat B: the same plus an unfinished assistant turn ``T``, sent as a continuation;
+- chat B: the same plus an unfinished assistant turn ``T``, sent open (to go on with);
 - completions C: ``T`` alone.
 
 A server that continues puts nothing after ``T``, so B - A - C is 0 (or -1 where the
@@ -43,15 +43,15 @@ PROBE_TEXT = "The quick brown fox jumps over the lazy dog, and then it runs into
 CONTINUED_SLACK = 1
 
 
-class Continuation(StrEnum):
+class OpenTurn(StrEnum):
     CHAT = "chat"  # the server continues the turn (continue_final_message)
     COMPLETIONS = "completions"  # our rendering of the template, to /v1/completions
     INSTRUCTION = "instruction"  # neither: the text is handed over as an instruction
 
 
 @dataclass(frozen=True)
-class ContinuationProbe:
-    mode: Continuation
+class OpenTurnProbe:
+    mode: OpenTurn
     detail: str
     calls: list[Completion]  # the probe's requests, for the call log
     # False when a request failed: the mode is a stopgap, to be probed again next time.
@@ -158,7 +158,7 @@ def _folder_template(folder: Path) -> tuple[ChatTemplate | None, str]:
 
 def probe(
     base_url: str, model: str, api_key: str, template: ChatTemplate | None, where: str
-) -> ContinuationProbe:
+) -> OpenTurnProbe:
     """Find out whether the server continues an assistant turn (see the module's
     docstring); any request failing leaves the answer to the template."""
     user: list[Message] = [{"role": "user", "content": PROBE_USER}]
@@ -183,18 +183,18 @@ def probe(
         failed = "" if min(a, b, c) > 0 else "the server reports no prompt token counts"
     extra = b - a - c
     if not failed and extra <= CONTINUED_SLACK:
-        return ContinuationProbe(Continuation.CHAT, "the server continues the turn", calls)
+        return OpenTurnProbe(OpenTurn.CHAT, "the server continues the turn", calls)
     seen = f"could not tell ({failed})" if failed else f"it adds {extra} tokens after the text"
     if template is not None:
         detail = f"{seen}: prompts rendered with the chat template from {where}"
-        return ContinuationProbe(Continuation.COMPLETIONS, detail, calls, not failed)
+        return OpenTurnProbe(OpenTurn.COMPLETIONS, detail, calls, not failed)
     if failed:  # the server may well continue: keep the chat endpoint
-        return ContinuationProbe(Continuation.CHAT, seen, calls, certain=False)
+        return OpenTurnProbe(OpenTurn.CHAT, seen, calls, certain=False)
     detail = (
         f"the server does not continue an assistant turn ({seen}) and no chat template "
         "was found: pass --chat-template FILE (the model's Jinja template)"
     )
-    return ContinuationProbe(Continuation.INSTRUCTION, detail, calls)
+    return OpenTurnProbe(OpenTurn.INSTRUCTION, detail, calls)
 
 
 def _count(base_url: str, api_key: str, model: str, calls: list[Completion], **body: Any) -> int:

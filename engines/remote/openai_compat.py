@@ -18,8 +18,8 @@ from engines.base import ALL_OPTIONS, ChatOptions, Completion, Engine, Message, 
 from engines.chat_template import ChatTemplate
 from engines.errors import EngineUnavailable
 from engines.remote.open_turn import (
-    Continuation,
-    ContinuationProbe,
+    OpenTurn,
+    OpenTurnProbe,
     Streamed,
     find_template,
     gguf_vocabulary,
@@ -98,9 +98,9 @@ class OpenAIEngine(Engine):
         self._embeddings: bool | None = None
         # Send one text per request (see ``embed``).
         self._embed_singly = False
-        # How an unfinished assistant turn is continued (``engines.remote.open_turn``): the
-        # chat endpoint until ``use_continuation`` says otherwise.
-        self.continuation = Continuation.CHAT
+        # How an open (unfinished) assistant turn goes on (``engines.remote.open_turn``): the
+        # chat endpoint until ``use_open_turn`` says otherwise.
+        self.open_turn = OpenTurn.CHAT
         self._template: ChatTemplate | None = None
         self._template_from = ""
         # Exact counts where the served model is a GGUF file here (llama-cpp-python's
@@ -121,18 +121,18 @@ class OpenAIEngine(Engine):
             self._tokens = served_tokens(self.base_url, self.model, self._api_key)
         return sampling_fields(options, self._tokens, holds_end=self._holds_end)
 
-    def probe_continuation(self, template_file: Path | None = None) -> ContinuationProbe:
+    def probe_open_turn(self, template_file: Path | None = None) -> OpenTurnProbe:
         """Find out how this server continues a turn (a few one-token requests)."""
         self._find_template(template_file)
         return probe(self.base_url, self.model, self._api_key, self._template, self._template_from)
 
-    def use_continuation(self, mode: Continuation, template_file: Path | None = None) -> str:
+    def use_open_turn(self, mode: OpenTurn, template_file: Path | None = None) -> str:
         """Continue turns as ``mode`` says; returns a warning when that cannot be done
         (rendering needs the model's chat template) or asks for the instruction layout."""
-        if mode is Continuation.COMPLETIONS and self._find_template(template_file) is None:
-            mode = Continuation.INSTRUCTION
-        self.continuation = mode
-        if mode is Continuation.INSTRUCTION:
+        if mode is OpenTurn.COMPLETIONS and self._find_template(template_file) is None:
+            mode = OpenTurn.INSTRUCTION
+        self.open_turn = mode
+        if mode is OpenTurn.INSTRUCTION:
             return (
                 f"{self.base_url} does not continue an unfinished turn of {self.model} and "
                 "its chat template was not found: the text so far is sent as an instruction "
@@ -186,10 +186,10 @@ class OpenAIEngine(Engine):
         temperature = options.temperature
         continue_final = options.continue_final and bool(messages)
         continue_final = continue_final and messages[-1]["role"] == "assistant"
-        rendered = self.continuation is Continuation.COMPLETIONS and self._template is not None
+        rendered = self.open_turn is OpenTurn.COMPLETIONS and self._template is not None
         if continue_final and schema is None and rendered:
             return self._complete(messages, options, on_token, cancel)
-        if continue_final and self.continuation is Continuation.INSTRUCTION:
+        if continue_final and self.open_turn is OpenTurn.INSTRUCTION:
             messages, continue_final = instruction_messages(list(messages)), False
         from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
