@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.generation.events import Emit, Event, Notice, SectionDone
-from agents.write.runner import Runner
+from agents.write.runner import SectionRunner
 from engines import Engine, Message, open_engine
 from storage import Database, open_database
 from storage.calls import list_calls
@@ -160,7 +160,9 @@ def run_layout(
     flush_cache(engine)
     say(f"{layout}: writing work {work_id}")
     started = time.perf_counter()
-    result = Runner(db, engine, emit=progress(layout), layout=layout, bible=bible).run(work_id)
+    result = SectionRunner(db, engine, emit=progress(layout), layout=layout, bible=bible).run(
+        work_id
+    )
     wall = time.perf_counter() - started
     with db.transaction() as s:
         calls = list_calls(s, work_id)

@@ -14,7 +14,7 @@ import pytest
 from agents.generation.events import Event, SectionStarted
 from agents.generation.run_control import RunControl
 from agents.session.revision import edit_memory
-from agents.write.runner import Runner
+from agents.write.runner import SectionRunner
 from engines import Engine, Message
 from memory.bible import facts_at
 from memory.context import (
@@ -80,7 +80,7 @@ def writer_prompts(db: Database, work_id: int) -> list[tuple[int | None, list[Me
 
 def test_each_section_stores_the_facts_it_established_with_its_position(db: Database) -> None:
     work_id = agentwrite_work(db)
-    Runner(db, engine()).run(work_id)
+    SectionRunner(db, engine()).run(work_id)
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         texts = current_passages(s, work_id)
@@ -98,7 +98,7 @@ def test_each_section_stores_the_facts_it_established_with_its_position(db: Data
 
 def test_facts_never_enter_the_prompt_prefix_while_the_text_fits(db: Database) -> None:
     work_id = agentwrite_work(db)
-    Runner(db, engine()).run(work_id)
+    SectionRunner(db, engine()).run(work_id)
     prompts = writer_prompts(db, work_id)
     heads = {json.dumps(p[:2]) for _, p in prompts}
     assert len(heads) == 1 and "Clue" not in heads.pop()  # system and user turns: the same
@@ -110,7 +110,7 @@ def test_a_cut_window_carries_the_facts_of_the_cut_text_and_the_note_is_recorded
     db: Database,
 ) -> None:
     work_id = agentwrite_work(db, sections=6)
-    Runner(db, engine(context_length=420)).run(work_id)
+    SectionRunner(db, engine(context_length=420)).run(work_id)
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         given = {n.id: step_context(s, n.id) for n in nodes}
@@ -134,7 +134,7 @@ def test_a_fact_valid_from_section_3_is_not_given_to_section_2(db: Database) -> 
         add_memory(
             s, work_id, kind="fact", content="The lamp is green.", valid_from=2, author="user"
         )
-    Runner(db, engine()).run(work_id)
+    SectionRunner(db, engine()).run(work_id)
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         given = {n.id: [c.content for c in step_context(s, n.id)] for n in nodes}
@@ -152,14 +152,14 @@ def test_an_edited_fact_is_in_the_very_next_prompt_and_the_old_text_is_not(
 ) -> None:
     work_id = agentwrite_work(db)
     eng = engine()
-    Runner(db, eng).run(work_id)
+    SectionRunner(db, eng).run(work_id)
     with db.transaction() as s:
         first_fact = next(f for f in facts_at(s, work_id, 0))
         assert first_fact.content == "Clue 1 was found."
         edit_memory(s, first_fact.id, "The keeper lost his only key.")
         assert [n.status for n in leaves(s, work_id)] == ["done", "stale", "stale", "stale"]
     before = len(writer_prompts(db, work_id))
-    Runner(db, eng).run(work_id)
+    SectionRunner(db, eng).run(work_id)
     _, prompt = writer_prompts(db, work_id)[before]  # the very next writer call
     text = json.dumps(prompt)
     assert "The keeper lost his only key." in text
@@ -184,12 +184,12 @@ def test_a_cancel_during_extraction_stores_neither_the_section_nor_its_facts(
         return answer
 
     eng = ScriptedEngine([cancel_on_second_bible_call] * 200)
-    first = Runner(db, eng, control=RunControl(cancel=cancel)).run(work_id)
+    first = SectionRunner(db, eng, control=RunControl(cancel=cancel)).run(work_id)
     assert first.cancelled
     with db.transaction() as s:
         assert len(current_passages(s, work_id)) == 1
         assert [f.content for f in list_memories(s, work_id, kind="fact")] == ["Clue 1 was found."]
-    Runner(db, eng).run(work_id)
+    SectionRunner(db, eng).run(work_id)
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         assert [len(passage_versions(s, n.id)) for n in nodes] == [1, 1, 1]
@@ -199,7 +199,7 @@ def test_a_cancel_during_extraction_stores_neither_the_section_nor_its_facts(
 def test_the_bible_can_be_switched_off(db: Database) -> None:
     work_id = agentwrite_work(db, sections=3)
     events: list[Event] = []
-    Runner(db, engine(), emit=events.append, bible=False).run(work_id)
+    SectionRunner(db, engine(), emit=events.append, bible=False).run(work_id)
     with db.transaction() as s:
         assert list_memories(s, work_id) == []
         assert {c.agent for c in list_calls(s, work_id)} == {"writer"}
@@ -335,7 +335,7 @@ class WithSide(ScriptedEngine):
 def test_extraction_runs_on_the_side_engine_with_the_passage_alone(db: Database) -> None:
     work_id = agentwrite_work(db, sections=3)
     main = WithSide()
-    Runner(db, main).run(work_id)
+    SectionRunner(db, main).run(work_id)
     assert all(options["schema"] is None for _, options in main.calls)  # the writer's only
     assert all(options["schema"] is not None for _, options in main.side.calls)
     extractions = [c for c in main.side.calls if "facts" in c[1]["schema"]["properties"]]
@@ -354,7 +354,7 @@ def test_on_the_embedded_model_each_section_has_its_notes_taken(
     db: Database, embedded: Engine
 ) -> None:
     work_id = agentwrite_work(db, sections=3, words=40)
-    Runner(db, embedded).run(work_id)
+    SectionRunner(db, embedded).run(work_id)
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         calls = list_calls(s, work_id)

@@ -13,7 +13,7 @@ from agents.bible.story_check import check_work, stored_report
 from agents.bible.threads import parse_update
 from agents.generation.events import Event, Notice
 from agents.session.revision import edit_memory, mark_stale_from
-from agents.write.runner import Runner
+from agents.write.runner import SectionRunner
 from engines import Message
 from memory.threads import threads
 from storage import Database
@@ -85,7 +85,7 @@ def test_threads_are_planted_advanced_and_resolved_each_at_its_section(db: Datab
         ]
     )
     events: list[Event] = []
-    Runner(db, ScriptedEngine([book] * 100), emit=events.append).run(work_id)
+    SectionRunner(db, ScriptedEngine([book] * 100), emit=events.append).run(work_id)
     with db.transaction() as s:
         found = {t.text.split(":")[0]: t for t in threads(s, work_id)}
     assert (found["The locked door"].planted, found["The locked door"].advanced) == (0, [1])
@@ -104,13 +104,13 @@ def test_threads_are_planted_advanced_and_resolved_each_at_its_section(db: Datab
 def test_a_rewritten_section_gives_its_own_thread_update(db: Database) -> None:
     work_id = agentwrite_work(db, sections=3)
     first = Book([{"planted": [door()]}, {"resolved": [1]}, {}])
-    Runner(db, ScriptedEngine([first] * 100)).run(work_id)
+    SectionRunner(db, ScriptedEngine([first] * 100)).run(work_id)
     with db.transaction() as s:
         assert [t.resolved for t in threads(s, work_id)] == [1]
         second = leaves(s, work_id)[1]
         mark_stale_from(s, work_id, second.id)
     # Written again, section 2 no longer resolves the thread: it is open again.
-    Runner(db, ScriptedEngine([Book([{}, {}])] * 100)).run(work_id)
+    SectionRunner(db, ScriptedEngine([Book([{}, {}])] * 100)).run(work_id)
     with db.transaction() as s:
         (thread,) = threads(s, work_id)
     assert (thread.planted, thread.resolved) == (0, None)
@@ -119,7 +119,7 @@ def test_a_rewritten_section_gives_its_own_thread_update(db: Database) -> None:
 def test_open_threads_reach_the_writer_with_the_cut_text(db: Database) -> None:
     work_id = agentwrite_work(db, sections=6)
     book = Book([{"planted": [door()]}])
-    Runner(db, ScriptedEngine([book] * 200, context_length=420)).run(work_id)
+    SectionRunner(db, ScriptedEngine([book] * 200, context_length=420)).run(work_id)
     with db.transaction() as s:
         given = [c for n in leaves(s, work_id) for c in step_context(s, n.id)]
         writer = [c.prompt for c in list_calls(s, work_id) if c.agent == "writer"]
@@ -139,7 +139,7 @@ def test_a_contradiction_is_stored_with_both_sides_and_settled_by_an_edit(db: Da
     # Sections 1 and 2 are checked against the fact; the second check finds one.
     book = Book([], checks=[NOTHING, first_sentence, NOTHING])
     events: list[Event] = []
-    Runner(db, ScriptedEngine([book] * 100), emit=events.append).run(work_id)
+    SectionRunner(db, ScriptedEngine([book] * 100), emit=events.append).run(work_id)
     with db.transaction() as s:
         texts = current_passages(s, work_id)
         nodes = leaves(s, work_id)
@@ -164,7 +164,7 @@ def test_a_quote_the_section_does_not_hold_is_dropped(db: Database) -> None:
     invented = {
         "contradictions": [{"fact": 1, "quote": "The door was red all along", "reason": "x"}]
     }
-    Runner(db, ScriptedEngine([Book([], checks=[invented, invented])] * 100)).run(work_id)
+    SectionRunner(db, ScriptedEngine([Book([], checks=[invented, invented])] * 100)).run(work_id)
     with db.transaction() as s:
         assert current_findings(s, work_id) == []
 
@@ -175,7 +175,7 @@ def test_the_check_on_demand_replaces_what_it_found_and_counts_per_10k_words(
     work_id = agentwrite_work(db, sections=3)
     with db.transaction() as s:
         add_memory(s, work_id, kind="fact", content="The keeper is called Ana.", author="u")
-    Runner(db, ScriptedEngine([Book([])] * 100)).run(work_id)
+    SectionRunner(db, ScriptedEngine([Book([])] * 100)).run(work_id)
     assert stored_report(db, work_id).findings == []
     # A checker that finds one contradiction in the second section only.
     checker = ScriptedEngine([Book([], checks=[NOTHING, first_sentence, NOTHING])] * 10)
@@ -228,11 +228,11 @@ def test_the_last_section_plants_nothing_and_is_read_only_for_open_threads(
 ) -> None:
     work_id = agentwrite_work(db, sections=1)
     book = Book([{"planted": [door()]}])
-    Runner(db, ScriptedEngine([book] * 20)).run(work_id)
+    SectionRunner(db, ScriptedEngine([book] * 20)).run(work_id)
     assert book.seen["planted"] == []  # nothing open before it: no call
     work_id = agentwrite_work(db, sections=2)
     book = Book([{"planted": [door()]}, {"planted": [door("The key")], "advanced": [1]}])
-    Runner(db, ScriptedEngine([book] * 40)).run(work_id)
+    SectionRunner(db, ScriptedEngine([book] * 40)).run(work_id)
     with db.transaction() as s:
         (thread,) = threads(s, work_id)  # the key, planted last, could never be resolved
     assert (thread.text.split(":")[0], thread.advanced) == ("The locked door", [1])

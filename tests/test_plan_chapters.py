@@ -13,7 +13,7 @@ from agents.errors import AgentError
 from agents.generation.events import Event, Notice, SectionDone
 from agents.generation.run_control import RunControl
 from agents.plan.chapters import plan_view
-from agents.write.runner import Runner
+from agents.write.runner import SectionRunner
 from engines import Engine, Message
 from memory.context import WrittenSection, fit_window
 from storage import Database
@@ -96,7 +96,7 @@ def planner_prompts(db: Database, work_id: int) -> dict[int | None, list[str]]:
 def test_each_chapter_is_planned_when_reached_from_what_was_written(db: Database) -> None:
     work_id = novel(db)
     events: list[Event] = []
-    Runner(db, ScriptedEngine([Novel()] * 2000), emit=events.append).run(work_id)
+    SectionRunner(db, ScriptedEngine([Novel()] * 2000), emit=events.append).run(work_id)
     with db.transaction() as s:
         nodes = list_nodes(s, work_id)
         sections = leaves(s, work_id)
@@ -142,7 +142,7 @@ def test_a_chapter_reached_mid_run_is_planned_on_the_side_engine(db: Database) -
     work_id = novel(db)
     side = ScriptedEngine([Novel()] * 2000)
     side.name = "side"
-    Runner(db, WithSide(side)).run(work_id)
+    SectionRunner(db, WithSide(side)).run(work_id)
     with db.transaction() as s:
         calls = list_calls(s, work_id)
         chapters = {n.id for n in list_nodes(s, work_id) if n.level == "chapter"}
@@ -163,12 +163,14 @@ def test_a_paused_book_resumes_without_planning_a_chapter_again(db: Database) ->
 
     done: list[SectionDone] = []
     script = Novel()
-    first = Runner(db, ScriptedEngine([script] * 2000), emit=pause_after_three, control=control)
+    first = SectionRunner(
+        db, ScriptedEngine([script] * 2000), emit=pause_after_three, control=control
+    )
     assert first.run(work_id).paused
     with db.transaction() as s:
         planned = [n for n in list_nodes(s, work_id) if n.level == "section"]
     assert len(done) == 3 and len(planned) == 4  # chapters 1 and 2 planned, 3 not
-    Runner(db, ScriptedEngine([script] * 2000)).run(work_id)
+    SectionRunner(db, ScriptedEngine([script] * 2000)).run(work_id)
     prompts = planner_prompts(db, work_id)
     with db.transaction() as s:
         chapters = [n for n in list_nodes(s, work_id) if n.level == "chapter"]
@@ -212,7 +214,7 @@ def test_a_chapter_cut_whole_from_the_window_is_one_line_of_the_note() -> None:
 
 def test_later_chapters_are_written_with_earlier_ones_folded_in_the_plan(db: Database) -> None:
     work_id = novel(db)
-    Runner(db, ScriptedEngine([Novel()] * 2000)).run(work_id)
+    SectionRunner(db, ScriptedEngine([Novel()] * 2000)).run(work_id)
     with db.transaction() as s:
         nodes = list_nodes(s, work_id)
         calls = [c for c in list_calls(s, work_id) if c.agent == "writer"]
@@ -233,7 +235,7 @@ def test_a_part_is_planned_into_chapters_and_each_chapter_into_sections(db: Data
             s, work.id, level="part", title="Book one", goal="The crossing.", target_words=1_000
         )
     events: list[Event] = []
-    Runner(db, ScriptedEngine([Novel()] * 2000), emit=events.append).run(work.id)
+    SectionRunner(db, ScriptedEngine([Novel()] * 2000), emit=events.append).run(work.id)
     with db.transaction() as s:
         nodes = list_nodes(s, work.id)
         texts = current_passages(s, work.id)
@@ -258,7 +260,7 @@ def test_a_book_of_200000_words_plans_parts_up_front(db: Database) -> None:
     with db.transaction() as s:
         work = create_work(s, instruction="Write a saga.", target_words=200_000, mode="agentwrite")
     engine = ScriptedEngine([by_schema])
-    Runner(db, engine).plan(work.id)
+    SectionRunner(db, engine).plan(work.id)
     with db.transaction() as s:
         nodes = list_nodes(s, work.id)
     assert len(engine.calls) == 1 and [n.level for n in nodes] == ["part"] * 8

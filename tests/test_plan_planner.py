@@ -20,7 +20,7 @@ from agents.plan.planner import (
     section_count,
 )
 from agents.plan.repair import MAX_TITLE_CHARS, PlannedSection
-from agents.write.runner import Runner
+from agents.write.runner import SectionRunner
 from engines import Message
 from prompts import render
 from storage import Database
@@ -124,7 +124,7 @@ def test_no_usable_answer_gives_a_plain_plan_said_and_logged(db: Database) -> No
     engine = ScriptedEngine(["{oops", "[]", '{"sections": 5}', plan_json(3)])
     work_id = _work(db, 1200)
     events: list[Event] = []
-    n = Runner(db, engine, emit=events.append).plan(work_id)
+    n = SectionRunner(db, engine, emit=events.append).plan(work_id)
     assert len(engine.calls) == MAX_ATTEMPTS  # bounded: the fourth answer is never asked
     with db.transaction() as s:
         sections = leaves(s, work_id)
@@ -147,7 +147,7 @@ def test_a_retry_after_a_bad_answer_stores_the_plan(db: Database) -> None:
     n = section_count(1200)
     engine = ScriptedEngine(["garbage", plan_json(n)])
     work_id = _work(db, 1200)
-    assert Runner(db, engine).plan(work_id) == n
+    assert SectionRunner(db, engine).plan(work_id) == n
     with db.transaction() as s:
         sections = leaves(s, work_id)
     assert [x.title for x in sections] == [f"Part {i}" for i in range(n)]
@@ -160,7 +160,7 @@ def test_a_retry_after_a_bad_answer_stores_the_plan(db: Database) -> None:
 def planned(db: Database, work_id: int, engine: ScriptedEngine) -> tuple[list[str], list[str]]:
     """The goals of the work's plan, made on ``engine``, and the notices it gave."""
     events: list[Event] = []
-    Runner(db, engine, emit=events.append).plan(work_id)
+    SectionRunner(db, engine, emit=events.append).plan(work_id)
     with db.transaction() as s:
         goals = [x.goal for x in leaves(s, work_id)]
     return goals, [e.message for e in events if isinstance(e, Notice)]
@@ -220,7 +220,7 @@ def test_sections_still_at_fault_after_asking_again_get_plain_goals(db: Database
     work_id = _work(db, 1200)
     same = _plan("Mills line its banks.", "Mills line its banks.", "")
     engine = ScriptedEngine([same, "not json", _plan("Mills line its banks.", "")])
-    Runner(db, engine).plan(work_id)
+    SectionRunner(db, engine).plan(work_id)
     with db.transaction() as s:
         sections = leaves(s, work_id)
     goals = [x.goal for x in sections]
@@ -235,7 +235,7 @@ def test_long_targets_plan_their_chapters_first(db: Database) -> None:
 
     engine = ScriptedEngine([by_schema] * 20)
     work_id = _work(db, 12_000)
-    total = Runner(db, engine).plan(work_id)
+    total = SectionRunner(db, engine).plan(work_id)
     with db.transaction() as s:
         nodes = list_nodes(s, work_id)
     # Each chapter's sections are planned when the writing reaches it

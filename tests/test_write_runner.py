@@ -7,7 +7,7 @@ import threading
 from agents.generation.events import Event, SectionDone, WorkDone
 from agents.generation.run_control import RunControl
 from agents.session.revision import edit_passage, mark_stale_from
-from agents.write.runner import Runner
+from agents.write.runner import SectionRunner
 from storage import Database
 from storage.calls import list_calls
 from storage.outline import add_node, leaves
@@ -31,7 +31,7 @@ def planned_work(db: Database, sections: int = 3, words: int = 120) -> int:
 def test_a_run_writes_every_section_on_target(db: Database) -> None:
     work_id = planned_work(db)
     events: list[Event] = []
-    result = Runner(db, ScriptedEngine([Varied(5)] * 60), emit=events.append).run(work_id)
+    result = SectionRunner(db, ScriptedEngine([Varied(5)] * 60), emit=events.append).run(work_id)
     with db.transaction() as s:
         texts = current_passages(s, work_id)
         nodes = leaves(s, work_id)
@@ -57,11 +57,13 @@ def test_cancel_then_resume_writes_each_section_once(db: Database) -> None:
 
     done: list[int] = []
     engine = ScriptedEngine([Varied(5)] * 100)
-    first = Runner(db, engine, emit=stop_after_two, control=RunControl(cancel=cancel)).run(work_id)
+    first = SectionRunner(db, engine, emit=stop_after_two, control=RunControl(cancel=cancel)).run(
+        work_id
+    )
     assert first.cancelled and len(done) == 2
     with db.transaction() as s:
         assert len(current_passages(s, work_id)) == 2
-    second = Runner(db, engine).run(work_id)
+    second = SectionRunner(db, engine).run(work_id)
     assert not second.cancelled
     with db.transaction() as s:
         nodes = leaves(s, work_id)
@@ -72,12 +74,12 @@ def test_cancel_then_resume_writes_each_section_once(db: Database) -> None:
 def test_an_edit_makes_later_sections_stale_and_they_are_rewritten(db: Database) -> None:
     work_id = planned_work(db)
     engine = ScriptedEngine([Varied(5)] * 100)
-    Runner(db, engine).run(work_id)
+    SectionRunner(db, engine).run(work_id)
     with db.transaction() as s:
         first, second, third = leaves(s, work_id)
         edit_passage(s, first.id, "A new opening, written by hand.")
         assert [n.status for n in leaves(s, work_id)] == ["done", "stale", "stale"]
-    Runner(db, engine).run(work_id)
+    SectionRunner(db, engine).run(work_id)
     with db.transaction() as s:
         texts = current_passages(s, work_id)
         assert texts[first.id].content == "A new opening, written by hand."

@@ -6,7 +6,7 @@ import threading
 
 from agents.generation.events import Event, SectionDone, SectionStarted
 from agents.generation.run_control import RunControl
-from agents.write.runner import Runner
+from agents.write.runner import SectionRunner
 from storage import Database
 from storage.outline import leaves
 from storage.passages import current_passages, passage_versions
@@ -27,9 +27,9 @@ def test_pause_stops_after_the_section_being_written_and_resume_goes_on(db: Data
             pause.set()  # while the second section is being written
 
     engine = ScriptedEngine([Varied(5)] * 100)
-    first = Runner(db, engine, emit=pause_during_second, control=RunControl(pause=pause)).run(
-        work_id
-    )
+    first = SectionRunner(
+        db, engine, emit=pause_during_second, control=RunControl(pause=pause)
+    ).run(work_id)
     assert first.paused and not first.cancelled and first.sections == 2
     assert [type(e) for e in events].count(SectionStarted) == 2  # the third never began
     with db.transaction() as s:
@@ -39,7 +39,7 @@ def test_pause_stops_after_the_section_being_written_and_resume_goes_on(db: Data
         assert get_work(s, work_id).status == "paused"
         assert first.words == sum(p.words for p in current_passages(s, work_id).values())
 
-    second = Runner(db, engine).run(work_id)
+    second = SectionRunner(db, engine).run(work_id)
     assert not second.paused
     with db.transaction() as s:
         assert get_work(s, work_id).status == "done"
@@ -51,7 +51,7 @@ def test_a_pause_before_the_first_section_writes_nothing(db: Database) -> None:
     pause = threading.Event()
     pause.set()
     events: list[Event] = []
-    result = Runner(
+    result = SectionRunner(
         db, ScriptedEngine([]), emit=events.append, control=RunControl(pause=pause)
     ).run(work_id)
     assert result.paused and result.words == 0

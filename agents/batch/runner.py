@@ -36,7 +36,7 @@ from agents.evaluate.scores import score_text
 from agents.generation.events import Emit, Event, ignore
 from agents.generation.run_control import RunControl
 from agents.session.leases import WorkBusy, writing
-from agents.write.runner import Runner
+from agents.write.runner import SectionRunner
 from engines import Engine, EngineError
 from engines.remote.metrics import ServerTokens, scrape_all
 from storage import Database, NotFoundError, StorageError
@@ -253,7 +253,9 @@ class BatchRunner:
                     if attempts == 1:
                         self.emit(BatchItemStarted(work_id, item.id, item.length, resumed))
                     self._written.add(work_id)
-                    ran = Runner(self.db, engine, emit=self.emit, control=control).run(work_id)
+                    ran = SectionRunner(self.db, engine, emit=self.emit, control=control).run(
+                        work_id
+                    )
             except WorkBusy as exc:  # another process writes it: come back to it later
                 self.emit(BatchItemsHeld(work_id, (item.id,), str(exc)))
                 return None, "held"

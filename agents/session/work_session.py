@@ -29,7 +29,7 @@ from agents.session.leases import writing
 from agents.session.revision import edit_memory, edit_passage, mark_stale_from, memory_changed
 from agents.session.revision import revert_memory as revise_memory_version
 from agents.session.revision import revert_passage as revise_passage_version
-from agents.write.runner import Runner
+from agents.write.runner import SectionRunner
 from engines import Engine
 from memory import files
 from memory.threads import ThreadState, threads
@@ -188,7 +188,7 @@ class WorkSession:
         """Plan the work if it has no outline yet; return its number of sections."""
         engine = engine or self.engine_of(work_id)
         with self._writing(work_id):
-            runner = Runner(self.db, engine, emit=emit, stages=self.stage_engines(engine))
+            runner = SectionRunner(self.db, engine, emit=emit, stages=self.stage_engines(engine))
             return runner.plan(work_id)
 
     def run(
@@ -220,7 +220,7 @@ class WorkSession:
                 return steps.run(
                     work_id, new_steps=options.new_steps, instruction=options.instruction
                 )
-            runner = Runner(
+            runner = SectionRunner(
                 self.db, engine, emit=emit, control=control, bible=options.bible, stages=stages
             )
             return runner.run(work_id, only=options.only)

@@ -1,4 +1,5 @@
-"""The resumable runner: plan if needed, then write every unwritten section in order.
+"""The section runner (AgentWrite and draft modes), resumable: plan if needed, then
+write every unwritten section in order.
 
 Each finished section is one transaction (its passage, its status, the new targets of
 the sections after it, the story-bible facts it established, what it was given, and the
@@ -47,10 +48,10 @@ from storage.vocabulary import Level, Mode, NodeStatus, WorkStatus
 from storage.wordcount import count_words
 from storage.works import get_work, set_work_status
 
-__all__ = ["RunControl", "RunResult", "Runner"]
+__all__ = ["RunControl", "RunResult", "SectionRunner"]
 
 
-class Runner:
+class SectionRunner:
     """AgentWrite and draft modes: plan if needed, then write every unwritten section."""
 
     def __init__(
