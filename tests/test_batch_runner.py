@@ -20,8 +20,12 @@ from agents.batch.runner import (
     load_batch,
 )
 from agents.generation.events import Event, TokensWritten
+from agents.generation.stage_engines import Stage, StageSpec
+from agents.session.engine_cache import EngineCache
+from agents.session.work_session import WorkSession
 from engines import ContextOverflow, EngineError, Message
 from storage import Database
+from storage.calls import list_calls
 from storage.models import BatchEntry
 from storage.outline import leaves
 from storage.passages import passage_versions, work_text
@@ -43,9 +47,13 @@ def write_jsonl(path: Path, rows: Sequence[object]) -> Path:
 
 
 def make_runner(db: Database, tmp_path: Path, engine: Any, **options: Any) -> BatchRunner:
+    """A batch runner whose workers (and work session) write on ``engine``; ``stages``:
+    the session's engines of other stages."""
     options.setdefault("concurrency", 2)
+    stages = options.pop("stages", None)
+    opener = options.pop("open_engine", lambda _spec, _model: engine)
     return BatchRunner(
-        db,
+        WorkSession(db, EngineCache(opener), stages),
         EnginePool(lambda: engine, options.pop("concurrency")),
         source=tmp_path / "batch.jsonl",
         out_dir=tmp_path / "out",
@@ -228,6 +236,33 @@ def test_the_same_file_with_another_model_is_written_again(db: Database, tmp_pat
     assert by_model[0] == by_model[2] and set(by_model[0].values()).isdisjoint(by_model[1].values())
     with db.transaction() as s:
         assert sorted(w.model for w in list_works(s)) == ["model-a"] * 2 + ["model-b"] * 2
+
+
+def test_a_batch_runs_each_stage_on_its_own_engine(db: Database, tmp_path: Path) -> None:
+    """``--stage planner=URL`` reaches a batch as it reaches ``write``: the batch writes
+    through the work session, which gives the planner its engine."""
+    line = {"prompt": "Write about the harbour.", "length": 600, "id": "harbour"}
+    items, _ = load_batch(write_jsonl(tmp_path / "batch.jsonl", [line]))  # planned: 600
+    writer = ScriptedEngine([Varied(5)] * 300)
+    planner = ScriptedEngine([Varied(5)] * 50)
+    planner.model = "planner-1"
+    opened: list[tuple[str, str | None]] = []
+
+    def open_engine(spec: str, model: str | None) -> ScriptedEngine:
+        opened.append((spec, model))
+        return planner
+
+    stages = {Stage.PLANNER: StageSpec("http://planner:8000", "planner-1")}
+    runner = make_runner(
+        db, tmp_path, writer, stages=stages, open_engine=open_engine, model_name="scripted-1"
+    )
+    summary = runner.run(items)
+    assert summary.done == 1
+    assert opened == [("http://planner:8000", "planner-1")]
+    with db.transaction() as s:
+        calls = list_calls(s, summary.results[0].work_id)
+    assert {c.model for c in calls if c.agent == "planner"} == {"planner-1"}
+    assert {c.model for c in calls if c.agent == "writer"} == {"scripted-1"}
 
 
 def failing_on(word: str, error: Exception) -> Any:

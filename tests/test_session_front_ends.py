@@ -4,6 +4,7 @@ the database is the real file each front end opens."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from storage import Database
 from storage.memories import add_memory, list_memories
 from storage.outline import add_node, leaves, update_node
 from storage.passages import add_passage, current_passages, passage_versions
-from storage.works import create_work, get_work
+from storage.works import create_work, get_work, list_works
 from tests.fakes import ScriptedEngine
+from tests.scripted_server import MODEL, Answer, scripted_server
 from tests.test_recurrent_memory import replies
-from tests.test_write_section_writer import Varied
+from tests.test_write_section_writer import Varied, varied
 from tests.tui_helpers import (
     home_db,
     options_shown,
@@ -201,3 +203,36 @@ def test_restoring_a_version_and_fitting_the_targets_store_the_same(
         (3, "The mill turned for the 0th time that day."),
     ]
     assert statuses(home_db, work_id) == ["done", "stale", "stale"]
+
+
+def test_a_work_created_from_the_tui_the_cli_and_a_batch_keeps_the_same_settings(
+    home_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each front end creates its works through the work session, on the settings'
+    engine (a real HTTP server, scripted answers): the same engine, model, language
+    and mode, whichever made the work."""
+    from app.cli.main import cli
+
+    prompt = "Write about the harbour at dusk."
+    with scripted_server(lambda _body: Answer(varied(12))) as server:
+        url = f"{server.url}/v1"
+        monkeypatch.setenv("LONGFORM_ENGINE", url)
+
+        async def scenario(pilot: Pilot[Any]) -> None:
+            await settle(pilot)
+            await press(pilot, "n", *prompt, "tab", "ctrl+a", "ctrl+k", *"60", "ctrl+s")
+            await settle(pilot)
+
+        run_app(LongformApp(), scenario)
+        written = CliRunner().invoke(cli, ["write", prompt, "--words", "60", "-q"])
+        assert written.exit_code == 0, written.output
+        items = tmp_path / "batch.jsonl"
+        items.write_text(json.dumps({"prompt": prompt, "length": 60, "id": "harbour"}) + "\n")
+        batch = CliRunner().invoke(cli, ["batch", str(items), "--out", str(tmp_path), "--json"])
+        assert batch.exit_code == 0, batch.output
+    with home_db.transaction() as s:
+        kept = [
+            (w.engine, w.model, w.language, w.mode, w.target_words, w.instruction)
+            for w in list_works(s)
+        ]
+    assert kept == [(url, MODEL, "en", "agentwrite", 60, prompt)] * 3

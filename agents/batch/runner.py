@@ -35,15 +35,15 @@ from agents.evaluate.languages import LanguageUnsupported, require_language
 from agents.evaluate.scores import score_text
 from agents.generation.events import Emit, Event, ignore
 from agents.generation.run_control import RunControl
-from agents.session.leases import WorkBusy, writing
-from agents.write.runner import SectionRunner
+from agents.session.leases import WorkBusy
+from agents.session.work_session import BatchItemKey, ItemTaken, WorkSession
 from engines import Engine, EngineError
 from engines.remote.metrics import ServerTokens, scrape_all
 from storage import Database, NotFoundError, StorageError
 from storage.batches import bind_entry, entry_work
 from storage.calls import list_calls
 from storage.passages import work_text
-from storage.works import create_work, delete_work, get_work
+from storage.works import get_work
 
 __all__ = ["BatchItem", "BatchRunner", "EnginePool", "ItemResult", "load_batch"]
 
@@ -146,7 +146,9 @@ class EnginePool:
 
 @dataclass
 class BatchRunner:
-    db: Database
+    # The work session every item goes through: its works are created, checked and
+    # written there (its stages included), as from any other front end.
+    session: WorkSession
     engines: EnginePool
     source: Path
     out_dir: Path
@@ -165,6 +167,10 @@ class BatchRunner:
     # Its name in the database (default: the file's stem): processes running it share works.
     batch: str = ""
     poll: float = POLL_SECONDS
+
+    @property
+    def db(self) -> Database:
+        return self.session.db
 
     def run(self, items: Iterable[BatchItem]) -> BatchSummary:
         items = list(items)
@@ -247,15 +253,13 @@ class BatchRunner:
             engine = self.engines.take(item.line)
             try:
                 control = RunControl(cancel=self.cancel)
-                with writing(self.db, work_id):  # one writer per work
+                with self.session.writing(work_id):  # one writer per work
                     if self._finished(work_id):  # by a process whose lease just ended
                         return self._skip(item, work_id)
                     if attempts == 1:
                         self.emit(BatchItemStarted(work_id, item.id, item.length, resumed))
                     self._written.add(work_id)
-                    ran = SectionRunner(self.db, engine, emit=self.emit, control=control).run(
-                        work_id
-                    )
+                    ran = self.session.run(work_id, engine=engine, emit=self.emit, control=control)
             except WorkBusy as exc:  # another process writes it: come back to it later
                 self.emit(BatchItemsHeld(work_id, (item.id,), str(exc)))
                 return None, "held"
@@ -309,20 +313,24 @@ class BatchRunner:
                 known = entry_work(s, batch, item.id, digest)
                 if known is None and (known := self._legacy_work(s, item)) is not None:
                     bind_entry(s, batch, item.id, digest, known)
-                if known is not None:
-                    return known, True
-                work = create_work(
-                    s,
-                    instruction=item.prompt,
-                    target_words=item.length,
-                    language=item.language,
+            if known is not None:
+                return known, True
+            try:
+                # The item's language was checked above (``force_language``): its engine
+                # is one of the batch's own.
+                work = self.session.create(
+                    item.prompt,
+                    item.length,
                     mode=item.mode,
                     engine=self.engine_name,
                     model=self.model_name,
+                    language=item.language,
+                    force_language=True,
+                    item=BatchItemKey(batch, item.id, digest),
                 )
-                if bind_entry(s, batch, item.id, digest, work.id):
-                    return work.id, False
-                delete_work(s, work.id)  # another process bound the item first: use its
+            except ItemTaken:
+                continue  # another process bound the item first: use its work
+            return work.id, False
         raise AgentError(f"item {item.id}: its work kept changing under other processes")
 
     def _legacy_work(self, session: Session, item: BatchItem) -> int | None:

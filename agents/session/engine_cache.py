@@ -17,8 +17,16 @@ class EngineCache:
     """The engines a process has open, each opened once on first use and kept by its
     spec and model (a batch's workers borrow theirs from ``EnginePool`` instead)."""
 
-    def __init__(self, open_engine: OpenEngine) -> None:
+    def __init__(
+        self,
+        open_engine: OpenEngine,
+        *,
+        default_spec: str = "embedded",
+        default_model: str | None = None,
+    ) -> None:
         self._open = open_engine
+        # The settings' engine and model: what ``named`` opens when a person names none.
+        self.default_spec, self.default_model = default_spec, default_model
         self._open_engines: dict[tuple[str, str | None], Engine] = {}
         self._lock = threading.Lock()
 
@@ -28,6 +36,15 @@ class EngineCache:
             if key not in self._open_engines:
                 self._open_engines[key] = self._open(spec, model or None)
             return self._open_engines[key]
+
+    def named(self, spec: str | None = None, model: str | None = None) -> Engine:
+        """The engine a person names (a flag, a form), else the settings'. A server's
+        model defaults to the settings' model; the embedded engine's default GGUF is the
+        settings' too (``open_engine`` picks it), so it is one key."""
+        spec = spec or self.default_spec
+        if model is None and spec != "embedded":
+            model = self.default_model
+        return self.get(spec, model)
 
     def of_work(
         self, work: WorkRecord, spec: str | None = None, model: str | None = None

@@ -17,11 +17,14 @@ from functools import partial
 
 from agents.bible.story_check import CheckReport, check_work, stored_report
 from agents.errors import AgentError
+from agents.evaluate.judge import Judgement, judge
 from agents.evaluate.languages import language_of, require_language
+from agents.generation.calls import Caller
 from agents.generation.events import Emit, ignore
 from agents.generation.length_control import MAX_WORDS, MIN_WORDS, rebalance
 from agents.generation.run_control import RunControl, RunResult
 from agents.generation.stage_engines import Stage, StageEngines, StageSpec
+from agents.lengthen.extender import Extender, Extension
 from agents.lengthen.work import Lengthened, lengthen_work
 from agents.recurrent.runner import StepResult, StepRunner, pending_steps
 from agents.session.engine_cache import EngineCache
@@ -30,10 +33,11 @@ from agents.session.revision import edit_memory, edit_passage, mark_stale_from, 
 from agents.session.revision import revert_memory as revise_memory_version
 from agents.session.revision import revert_passage as revise_passage_version
 from agents.write.runner import SectionRunner
-from engines import Engine
+from engines import Engine, Usage
 from memory import files
 from memory.threads import ThreadState, threads
 from storage import Database
+from storage.batches import bind_entry
 from storage.memories import add_memory, delete_memory
 from storage.outline import add_node, delete_node, get_node, leaves, move_node, update_node
 from storage.passages import current_passages
@@ -60,6 +64,20 @@ def _check_fields(title: str | None, words: int | None) -> None:
         raise AgentError("a title cannot be blank")
     if words is not None and not 1 <= words <= MAX_WORDS:
         raise AgentError(f"a target is 1 to {MAX_WORDS:,} words, not {words:,}")
+
+
+@dataclass(frozen=True)
+class BatchItemKey:
+    """A batch item a new work is written for (``storage.batches``): the batch's name,
+    the item's id and a digest of what it asks."""
+
+    batch: str
+    id: str
+    digest: str
+
+
+class ItemTaken(AgentError):
+    """Another process bound the batch item to a work first: that one is its work."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +108,10 @@ class WorkSession:
         self._held: set[int] = set()  # works whose lease this session holds
 
     @contextmanager
-    def _writing(self, work_id: int) -> Iterator[None]:
+    def writing(self, work_id: int) -> Iterator[None]:
         """Hold the work's lease (one writer per work); a call inside another that
-        holds it already (regenerate runs) goes on under the same lease."""
+        holds it already (regenerate runs, a batch that checks the work first) goes on
+        under the same lease."""
         if work_id in self._held:
             yield
             return
@@ -120,17 +139,22 @@ class WorkSession:
         words: int,
         *,
         mode: str = Mode.AGENTWRITE,
-        engine: str = "embedded",
-        model: str = "",
+        engine: str | None = None,
+        model: str | None = None,
         language: str | None = None,
         writer: Engine | None = None,
         force_language: bool = False,
         title: str = "",
+        item: BatchItemKey | None = None,
     ) -> WorkRecord:
         """Store a new work in the instruction's language (titled ``title``, else after
         the instruction's first line); it is planned when it is run.
-        A language the engine's model cannot write is refused here, before anything is
-        stored (``writer``: the engine already opened for it, else the work's own)."""
+        ``engine`` and ``model``: as a person names them, else the settings'. The work
+        keeps the engine and the model's name as the engine gives it, whichever front
+        end made it. A language the model cannot write is refused here, before anything
+        is stored (``writer``: the engine already opened for it). ``item``: the batch
+        item the work is for, bound to it in the same transaction (``ItemTaken`` when
+        another process bound one first: nothing is stored)."""
         if mode not in tuple(Mode):
             raise AgentError(f"unknown mode {mode!r}: use {', '.join(Mode)}")
         if not instruction.strip():
@@ -140,20 +164,28 @@ class WorkSession:
         if language is not None and not LANGUAGE_CODE.fullmatch(language):
             raise AgentError(f"unknown language {language!r}: use a code such as en or zh")
         language = language or language_of(instruction)
+        spec = engine or self.engines.default_spec
+        # A batch names its model and checks languages itself: its workers have engines
+        # of their own, and no other need be opened here.
+        if writer is None and not (force_language and model):
+            writer = self.engines.named(spec, model)
         if not force_language:
-            served = model if engine != "embedded" else None
-            require_language(self.db, writer or self.engines.get(engine, served), language)
+            assert writer is not None
+            require_language(self.db, writer, language)
         with self.db.transaction() as s:
-            return create_work(
+            work = create_work(
                 s,
                 instruction=instruction,
                 target_words=words,
                 language=language,
                 mode=Mode(mode),
-                engine=engine,
-                model=model,
+                engine=spec,
+                model=writer.model if writer is not None else model or "",
                 title=" ".join(title.split())[:TITLE_CHARS],
             )
+            if item is not None and not bind_entry(s, item.batch, item.id, item.digest, work.id):
+                raise ItemTaken(f"item {item.id} of batch {item.batch} has a work already")
+            return work
 
     def delete_work(self, work_id: int) -> None:
         """Delete a work with everything stored for it."""
@@ -187,7 +219,7 @@ class WorkSession:
     def plan(self, work_id: int, *, engine: Engine | None = None, emit: Emit = ignore) -> int:
         """Plan the work if it has no outline yet; return its number of sections."""
         engine = engine or self.engine_of(work_id)
-        with self._writing(work_id):
+        with self.writing(work_id):
             runner = SectionRunner(self.db, engine, emit=emit, stages=self.stage_engines(engine))
             return runner.plan(work_id)
 
@@ -207,7 +239,7 @@ class WorkSession:
         work = self.work(work_id)
         engine = engine or self.engines.of_work(work)
         stages = self.stage_engines(engine)
-        with self._writing(work_id):
+        with self.writing(work_id):
             if work.mode == Mode.RECURRENT:
                 steps = StepRunner(
                     self.db,
@@ -245,7 +277,7 @@ class WorkSession:
         runner = StepRunner(
             self.db, engine, emit=emit, control=control, chooser=chooser, stages=stages
         )
-        with self._writing(work_id):
+        with self.writing(work_id):
             return runner.step(work_id, instruction)
 
     def regenerate(
@@ -262,7 +294,7 @@ class WorkSession:
         (earlier versions are kept). Without ``following`` other stale sections stay as
         they are; recurrent mode writes its stale steps in order (``plan_rewrite`` says
         which), and no new one."""
-        with self._writing(work_id):
+        with self.writing(work_id):
             self.mark_stale(work_id, node_id, following=following)
             only = None if following else frozenset({node_id})
             options = RunOptions(new_steps=0, only=only)
@@ -296,8 +328,37 @@ class WorkSession:
         if engine is None:
             writer = self.engines.of_work(self.work(work_id))
             engine = self.stage_engines(writer).of(Stage.EXTENDER)
-        with self._writing(work_id):
+        with self.writing(work_id):
             return lengthen_work(self.db, work_id, to_words, engine, on_length)
+
+    def extend_text(
+        self,
+        text: str,
+        to_words: int,
+        *,
+        engine: Engine | None = None,
+        on_length: Callable[[int], None] | None = None,
+    ) -> tuple[Extension, Usage]:
+        """Lengthen a text that belongs to no work (a file) to about ``to_words``, on
+        the extender stage's engine unless ``engine`` is given; nothing is stored. What
+        its calls used comes back with it."""
+        if engine is None:
+            engine = self.stage_engines(self.engines.named()).of(Stage.EXTENDER)
+        caller = Caller(engine)
+        extension = Extender(caller).extend(text, to_words, on_length=on_length)
+        used = [call.completion.usage for call in caller.log.pending]
+        usage = Usage(
+            prompt_tokens=sum(u.prompt_tokens for u in used),
+            cached_tokens=sum(u.cached_tokens for u in used),
+            completion_tokens=sum(u.completion_tokens for u in used),
+            seconds=sum(u.seconds for u in used),
+        )
+        return extension, usage
+
+    def judge(self, instruction: str, text: str, *, engine: Engine) -> Judgement:
+        """The quality judge's scores of a text written for ``instruction`` (LongBench-
+        Write's six dimensions and S_q), by the judge model on ``engine``."""
+        return judge(Caller(engine), instruction, text)
 
     def check(
         self,

@@ -25,7 +25,7 @@ from agents.generation.events import Event, SectionDone, TokensWritten
 from app.cli.output import err, out, print_json
 from app.cli.write import ForceLanguageOpt, ModelOpt
 from app.context import Context
-from engines import Engine, open_engine
+from engines import Engine
 from engines.remote.metrics import metrics_url
 from engines.tokens import estimate_tokens
 from storage.vocabulary import Mode
@@ -107,7 +107,7 @@ def batch(
     spec = servers[0]  # what each work records as its engine (resume and regenerate use it)
     pool, model_name = _engines(c, servers, model, profile, concurrency)
     runner = BatchRunner(
-        c.db,
+        c.session,
         pool,
         source=file,
         out_dir=out_dir,
@@ -152,17 +152,7 @@ def _engines(
     threads = s.threads or max(1, cores // size)
 
     def make() -> Engine:
-        engine = open_engine(
-            "embedded",
-            model=model or s.model,
-            n_ctx=s.context_length or 0,
-            seed=s.seed,
-            n_threads=threads,
-            profile=profile,
-        )
-        if s.view:
-            engine.view_tokens = engine.book_view_tokens = s.view
-        return engine
+        return c.open_engine("embedded", model, threads=threads, profile=profile)
 
     first = make()  # a missing model fails here, as one line, before any work starts
     made = [first]

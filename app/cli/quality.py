@@ -13,9 +13,7 @@ import typer
 from rich.table import Table
 
 from agents.errors import AgentError
-from agents.evaluate.judge import judge
 from agents.evaluate.scores import Scored, score_text, summarize
-from agents.generation.calls import Caller
 from app.cli.output import err, out, print_json
 from app.context import Context
 from storage import NotFoundError
@@ -109,11 +107,12 @@ def quality(
 def _judge(c: Context, texts: list[Text], url: str, model: str | None) -> list[dict[str, Any]]:
     """The judge's scores of each text (a text it could not judge says why)."""
     engine = c.engine(url, model)
+    session = c.session
     found: list[dict[str, Any]] = []
     for t in texts:
-        caller = Caller(engine)
         try:
-            found.append(judge(caller, t.instruction or "(not known)", t.text).as_dict())
+            judged = session.judge(t.instruction or "(not known)", t.text, engine=engine)
+            found.append(judged.as_dict())
         except AgentError as exc:
             found.append({"error": " ".join(str(exc).split())})
     return found
