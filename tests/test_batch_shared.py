@@ -23,7 +23,7 @@ from storage.leases import held_leases
 from storage.outline import leaves
 from storage.passages import passage_versions
 from storage.works import list_works
-from tests.test_cli import DEADLINE
+from tests.processes import DEADLINE
 
 pytestmark = pytest.mark.model
 

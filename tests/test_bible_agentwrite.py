@@ -34,7 +34,7 @@ from storage.outline import add_node, leaves
 from storage.passages import current_passages, passage_versions
 from storage.steps import step_context
 from storage.works import create_work
-from tests.fakes import ScriptedEngine
+from tests.fakes import ScriptedEngine, WithSide
 from tests.test_write_section_writer import Varied
 
 
@@ -321,20 +321,9 @@ def test_a_newest_section_too_long_for_the_view_leaves_its_end_in_view() -> None
     assert end.text.startswith(TAIL_MARK + "Paragraph ") and end.text.endswith("maps.")
 
 
-class WithSide(ScriptedEngine):
-    """An engine with a separate side engine, like the embedded one."""
-
-    def __init__(self) -> None:
-        super().__init__([Story()] * 200)
-        self.side = ScriptedEngine([Story()] * 50)
-
-    def side_engine(self) -> Engine:
-        return self.side
-
-
 def test_extraction_runs_on_the_side_engine_with_the_passage_alone(db: Database) -> None:
     work_id = agentwrite_work(db, sections=3)
-    main = WithSide()
+    main = WithSide([Story()] * 200, ScriptedEngine([Story()] * 50))
     SectionRunner(db, main).run(work_id)
     assert all(options["schema"] is None for _, options in main.calls)  # the writer's only
     assert all(options["schema"] is not None for _, options in main.side.calls)

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from storage import open_database
 from storage.models import BatchEntry
 from storage.works import list_works
 from tests.conftest import home_store
+from tests.processes import longform_command
 from tests.scripted_server import Answer, scripted_server
 from tests.test_batch_runner import LINES, results, write_jsonl
 from tests.test_write_section_writer import varied
@@ -54,10 +54,6 @@ def test_the_batch_command_reports_bad_lines_and_writes_results(tmp_path: Path) 
     assert sorted(p.name for p in out.glob("*.txt")) == ["stones.txt", "waves.txt"]
 
 
-def longform(home: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "app.main", *args]
-
-
 @pytest.mark.model
 def test_batch_on_the_embedded_engine_killed_and_rerun(longform_home: Path, tmp_path: Path) -> None:
     path = write_jsonl(
@@ -70,7 +66,7 @@ def test_batch_on_the_embedded_engine_killed_and_rerun(longform_home: Path, tmp_
         ],
     )
     out = tmp_path / "out"
-    command = longform(longform_home, "batch", str(path), "--limit", "2", "--concurrency", "2")
+    command = longform_command("batch", str(path), "--limit", "2", "--concurrency", "2")
     command += ["--out", str(out), "-q"]
     env = {**os.environ, "LONGFORM_HOME": str(longform_home)}
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -99,7 +95,7 @@ def test_batch_on_the_embedded_engine_killed_and_rerun(longform_home: Path, tmp_
     assert all({r["id"]: r["work_id"] for r in rows}[k] == v for k, v in finished.items())
     for r in rows:
         assert Path(r["path"]).read_text().strip()
-    works = subprocess.run(longform(longform_home, "works", "--json"), env=env, capture_output=True)
+    works = subprocess.run(longform_command("works", "--json"), env=env, capture_output=True)
     assert len(json.loads(works.stdout)) == 2  # the killed work was resumed, not redone
     summary = json.loads(again.stdout)
     assert summary["done"] + summary["skipped"] == 2 and summary["failed"] == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import longform
+from tests.processes import longform
 
 pytestmark = pytest.mark.model
 

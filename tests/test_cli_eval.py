@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from app.main import cli
 from engines import EngineError, Message
 from tests.fakes import ScriptedEngine
-from tests.test_cli import longform, one_line_error
+from tests.processes import longform, one_line_error
 from tests.tui_helpers import scripted_context
 
 FIXTURES = Path(__file__).parent / "data" / "quality"

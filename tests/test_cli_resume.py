@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,12 +17,9 @@ from storage.passages import current_passages, passage_versions, work_text
 from storage.records import NodeRecord
 from storage.works import create_work
 from tests.conftest import home_store
+from tests.processes import longform_command
 
 pytestmark = pytest.mark.model
-
-
-def longform(*args: str) -> list[str]:
-    return [sys.executable, "-m", "app.main", *args]
 
 
 def planned_work(db: Database, instruction: str, level: str, titles: Sequence[str]) -> int:
@@ -47,7 +43,7 @@ def write_and_kill(db: Database, work_id: int, reached: Callable[[Session], bool
     """``longform write --work`` in a process of its own, killed with SIGKILL as soon as
     ``reached`` holds of what is stored."""
     proc = subprocess.Popen(
-        longform("write", "--work", str(work_id), "-q"),
+        longform_command("write", "--work", str(work_id), "-q"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -67,7 +63,7 @@ def write_and_kill(db: Database, work_id: int, reached: Callable[[Session], bool
 
 def resume(work_id: int) -> str:
     resumed = subprocess.run(
-        longform("resume", str(work_id), "-q"),
+        longform_command("resume", str(work_id), "-q"),
         capture_output=True,
         text=True,
         timeout=1800,  # a deadline for a hang: a busy machine decodes slowly

@@ -22,7 +22,8 @@ from storage.passages import work_text
 from storage.wordcount import count_words
 from tests.fakes import ScriptedEngine
 from tests.prose import fresh
-from tests.test_recurrent_memory import facts_answer, memory_answer, recurrent_work
+from tests.step_answers import MILLS
+from tests.test_recurrent_memory import recurrent_work
 from tests.test_write_section_writer import Varied, varied
 
 EARLIER = "The keeper lit the lamp at dusk and watched the grey sea for ships."
@@ -149,7 +150,7 @@ def test_recurrent_steps_store_no_sentence_twice(db: Database) -> None:
         return reply
 
     engine = ScriptedEngine(
-        [x for n in range(1, 4) for x in (answer(n), memory_answer(n), facts_answer)]
+        [x for n in range(1, 4) for x in (answer(n), MILLS.memory_answer(n), MILLS.facts_answer)]
     )
     work_id = recurrent_work(db)
     runner = StepRunner(db, engine)

@@ -25,7 +25,8 @@ from storage.steps import step_context
 from storage.vectors import current_vectors, has_vectors
 from storage.works import create_work
 from tests.fakes import Script, ScriptedEngine
-from tests.test_recurrent_memory import recurrent_work, replies
+from tests.step_answers import MILLS
+from tests.test_recurrent_memory import recurrent_work
 
 # Three axes of meaning; a text's vector says which it is about.
 TOPICS = {"cat": [1.0, 0.0, 0.0], "money": [0.0, 1.0, 0.0], "sea": [0.0, 0.0, 1.0]}
@@ -169,7 +170,7 @@ def test_upgrading_from_0002_keeps_the_rows_and_adds_the_vector_table(tmp_path: 
 def test_the_recurrent_writer_embeds_its_passages_and_retrieves_by_meaning(
     db: Database,
 ) -> None:
-    engine = TopicEngine(replies(3))
+    engine = TopicEngine(MILLS.replies(3))
     work_id = recurrent_work(db)
     writer = StepRunner(db, engine)
     for _ in range(3):

@@ -14,7 +14,7 @@ from agents.generation.events import Event, Notice, SectionDone
 from agents.generation.run_control import RunControl
 from agents.plan.chapters import plan_view
 from agents.write.runner import SectionRunner
-from engines import Engine, Message
+from engines import Message
 from memory.context import WrittenSection, fit_window
 from storage import Database
 from storage.calls import list_calls
@@ -23,7 +23,7 @@ from storage.passages import current_passages
 from storage.records import NodeRecord
 from storage.vocabulary import Level
 from storage.works import create_work, get_work
-from tests.fakes import ScriptedEngine
+from tests.fakes import ScriptedEngine, WithSide
 from tests.test_bible_threads_continuity import NOTHING, kind
 from tests.test_session import session_on
 from tests.test_write_section_writer import Varied
@@ -126,23 +126,12 @@ def test_each_chapter_is_planned_when_reached_from_what_was_written(db: Database
     ]
 
 
-class WithSide(ScriptedEngine):
-    """A writer's engine with a side engine of its own, as the embedded one has."""
-
-    def __init__(self, side: ScriptedEngine) -> None:
-        super().__init__([Novel()] * 2000)
-        self.side = side
-
-    def side_engine(self) -> Engine:
-        return self.side
-
-
 def test_a_chapter_reached_mid_run_is_planned_on_the_side_engine(db: Database) -> None:
     # On the writer's engine the planning calls would evict its cached text.
     work_id = novel(db)
     side = ScriptedEngine([Novel()] * 2000)
     side.name = "side"
-    SectionRunner(db, WithSide(side)).run(work_id)
+    SectionRunner(db, WithSide([Novel()] * 2000, side)).run(work_id)
     with db.transaction() as s:
         calls = list_calls(s, work_id)
         chapters = {n.id for n in list_nodes(s, work_id) if n.level == "chapter"}

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,7 +18,6 @@ from agents.recurrent.step import (
     choose_next,
 )
 from agents.session.revision import edit_memory, edit_passage
-from engines import Message
 from memory import files
 from memory.bible import FACT_LIMIT, facts_at
 from memory.short_term import current_summary
@@ -33,38 +30,7 @@ from storage.steps import step_context
 from storage.wordcount import count_words
 from storage.works import create_work
 from tests.fakes import ScriptedEngine
-from tests.prose import fresh
-
-
-def step_passage(n: int) -> str:
-    """A scripted passage of about 190 words: long enough that it is not continued."""
-    counting = " ".join(f"Stone {n}{i:02d} {fresh(n * 100 + i, 5)}." for i in range(30))
-    return f"Mira walked to the old mill number {n} and found a lantern. {counting}"
-
-
-def memory_answer(n: int) -> str:
-    return json.dumps(
-        {
-            "memory": f"Mira has visited {n} mills.",
-            "options": [
-                f"Mira takes road A{n}.",
-                f"Mira takes road B{n}.",
-                f"Mira takes road C{n}.",
-            ],
-        }
-    )
-
-
-def facts_answer(_m: Sequence[Message], _o: dict[str, Any]) -> str:
-    return json.dumps({"facts": [{"kind": "character", "name": "Mira", "text": "Mira is brave."}]})
-
-
-def replies(steps: int) -> list[Any]:
-    """A step's calls: its passage, its memory and options, the bible facts."""
-    out: list[Any] = []
-    for n in range(1, steps + 1):
-        out += [step_passage(n), memory_answer(n), facts_answer]
-    return out
+from tests.step_answers import MILLS
 
 
 def recurrent_work(db: Database) -> int:
@@ -83,7 +49,7 @@ def test_steps_store_passage_summary_options_facts_and_what_they_were_given(
     db: Database,
 ) -> None:
     work_id = recurrent_work(db)
-    writer = StepRunner(db, ScriptedEngine(replies(2)))
+    writer = StepRunner(db, ScriptedEngine(MILLS.replies(2)))
     first = writer.step(work_id)
     assert first.options == ["Mira takes road A1.", "Mira takes road B1.", "Mira takes road C1."]
     second = writer.step(work_id)  # the chooser takes the first option
@@ -102,7 +68,7 @@ def test_an_edit_is_in_the_very_next_prompt_and_the_old_text_is_not(
     db: Database, kind: str
 ) -> None:
     work_id = recurrent_work(db)
-    writer = StepRunner(db, ScriptedEngine(replies(3)))
+    writer = StepRunner(db, ScriptedEngine(MILLS.replies(3)))
     writer.step(work_id)
     writer.step(work_id)
     with db.transaction() as s:
@@ -193,7 +159,7 @@ def test_a_malformed_import_changes_nothing_and_names_the_line(
 def test_the_cli_import_names_the_line_and_exits_2(longform_home: Path, tmp_path: Path) -> None:
     from storage import open_database
     from tests.conftest import home_store
-    from tests.test_cli import longform, one_line_error
+    from tests.processes import longform, one_line_error
 
     db = open_database(home_store())
     work_id = recurrent_work(db)
@@ -213,7 +179,7 @@ def test_the_cli_import_names_the_line_and_exits_2(longform_home: Path, tmp_path
 def test_a_short_passage_is_continued_in_the_same_turn(db: Database) -> None:
     work_id = recurrent_work(db)
     short = "Mira opened the barn door and saw something glint in the straw."
-    engine = ScriptedEngine([short, step_passage(1), memory_answer(1), facts_answer])
+    engine = ScriptedEngine([short, MILLS.passage(1), MILLS.memory_answer(1), MILLS.facts_answer])
     result = StepRunner(db, engine).step(work_id)
     assert result.words > count_words(short) + 150
     messages, options = engine.calls[1]
@@ -235,7 +201,7 @@ def test_bad_memory_answers_keep_the_passage_with_plain_options_and_say_so(
     bad = ["not json", json.dumps({"memory": "2018-04-30T09:57:46Z"}), junk]
     # The story's own next sentences are no better: a fragment, a list item, JSON.
     next_ones = ["and then", "1. She ran home to tell them.", '{"a": 1}', "", "the end"]
-    engine = ScriptedEngine([step_passage(1), *bad, *next_ones, facts_answer])
+    engine = ScriptedEngine([MILLS.passage(1), *bad, *next_ones, MILLS.facts_answer])
     result = StepRunner(db, engine).step(work_id)
     assert len(engine.calls) == 2 + MAX_ATTEMPTS + NEXT_SENTENCE_TRIES
     assert result.options == plain_options("en")
@@ -270,7 +236,7 @@ def test_what_each_answer_got_right_is_kept_and_the_story_proposes_the_rest(
         "最后一天, it was decided that the world will be changed forever.",  # partly Chinese
         " The miller's dog barked twice and fell silent.",
     ]
-    engine = ScriptedEngine([step_passage(1), first, second, third, *nexts, facts_answer])
+    engine = ScriptedEngine([MILLS.passage(1), first, second, third, *nexts, MILLS.facts_answer])
     result = StepRunner(db, engine).step(work_id)
     assert result.options == [
         "Mira lights the lantern at dusk.",
@@ -312,7 +278,7 @@ def test_an_option_must_read_as_a_step_of_the_story(option: str, problem: str | 
 
 def test_a_good_first_answer_needs_no_other_call(db: Database) -> None:
     work_id = recurrent_work(db)
-    engine = ScriptedEngine(replies(1))
+    engine = ScriptedEngine(MILLS.replies(1))
     result = StepRunner(db, engine).step(work_id)
     assert result.options == ["Mira takes road A1.", "Mira takes road B1.", "Mira takes road C1."]
     with db.transaction() as s:
@@ -328,7 +294,7 @@ def test_a_step_is_given_a_bounded_set_of_facts_the_relevant_and_hand_written_fi
             add_memory(s, work_id, kind="fact", content=f"Pebble {i} lies in the brook.")
         add_memory(s, work_id, kind="fact", content="The lantern belongs to Orla.", author="model")
         mine = add_memory(s, work_id, kind="fact", content="Mira fears deep water.", author="user")
-    engine = ScriptedEngine(replies(1))
+    engine = ScriptedEngine(MILLS.replies(1))
     StepRunner(db, engine).step(work_id, "Mira gives the lantern back.")
     with db.transaction() as s:
         (node,) = leaves(s, work_id)

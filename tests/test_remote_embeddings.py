@@ -28,7 +28,8 @@ from storage.outline import add_node
 from storage.passages import add_passage
 from storage.vectors import current_vectors
 from storage.works import create_work
-from tests.test_remote_openai_engine import _free_port, _stop, _wait_until_serving
+from tests.processes import free_port
+from tests.test_remote_openai_engine import _stop, _wait_until_serving
 
 pytestmark = pytest.mark.model
 
@@ -54,7 +55,7 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("embeddings_server")
-    port = _free_port()
+    port = free_port()
     common = {"model": str(default_model_path()), "n_ctx": 2048, "n_threads": 1}
     config = {
         "host": "127.0.0.1",

@@ -24,7 +24,7 @@ from storage.passages import current_passages, passage_versions
 from storage.works import create_work
 from tests.conftest import home_store
 from tests.fault_proxy import RETRY_AFTER, Fault, always, fault_proxy, once
-from tests.test_cli import longform, one_line_error
+from tests.processes import longform, one_line_error
 from tests.test_remote_openai_engine import LlamaServer, server
 
 __all__ = ["server"]  # the module-scoped fixture, shared with test_openai_engine

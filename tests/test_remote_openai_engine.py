@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 from engines.remote.openai_compat import DEFAULT_CONTEXT, OpenAIEngine
 from engines.schemas import SchemaForm
 from engines.tokens import estimate_tokens
+from tests.processes import free_port
 
 pytestmark = pytest.mark.model
 
@@ -47,12 +47,6 @@ class LlamaServer:
         return self.access_log.read_text(errors="replace").count(CHAT_LOG_LINE)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -65,7 +59,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
     model = default_model_path()
-    port = _free_port()
+    port = free_port()
     logs = tmp_path_factory.mktemp("llama_server")
     out_path, err_path = logs / "stdout.log", logs / "stderr.log"
     url = f"http://127.0.0.1:{port}"
@@ -270,7 +264,7 @@ def test_a_plan_schema_is_answered_within_its_bounds(server: LlamaServer) -> Non
 
 
 def test_an_unreachable_server_is_one_clear_error() -> None:
-    url = f"http://127.0.0.1:{_free_port()}"  # closed: nothing listens there
+    url = f"http://127.0.0.1:{free_port()}"  # closed: nothing listens there
     with pytest.raises(EngineUnavailable) as info:
         OpenAIEngine(url)
     message = str(info.value)

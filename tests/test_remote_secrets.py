@@ -14,8 +14,8 @@ import pytest
 
 from storage import open_database
 from tests.conftest import home_store
+from tests.processes import DEADLINE
 from tests.scripted_server import Answer, scripted_server
-from tests.test_cli import DEADLINE
 
 KEY = "sk-planted-3f9c2a7e51d04b68"
 PROSE = (

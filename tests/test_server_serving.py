@@ -7,7 +7,6 @@ import json
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typer.testing import CliRunner
 from engines.embedded.engine import default_model_path
 from engines.remote.openai_compat import OpenAIEngine
 from engines.server.serving import ServeCommand, vllm_command
+from tests.processes import free_port
 
 
 def serve(*args: str) -> tuple[int, str, str]:
@@ -148,7 +148,7 @@ def test_dry_run_prints_the_vllm_command(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_serve_errors_are_one_line(tmp_path: Path) -> None:
-    from tests.test_cli import longform, one_line_error
+    from tests.processes import longform, one_line_error
 
     home = Path(os.environ["LONGFORM_HOME"])
     r = longform("serve", "--engine", "llama-cpp", "--profile", "sink-window", "--dry-run",
@@ -185,12 +185,6 @@ def test_shell_line_quotes_and_prefixes_the_environment() -> None:
         "vllm.entrypoints.openai.api_server",
         "--model",
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.model

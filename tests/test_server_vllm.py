@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +30,7 @@ from engines.embedded.engine import default_model_path
 from engines.remote.openai_compat import OpenAIEngine
 from engines.schemas import SchemaForm
 from engines.server.serving import VLLM_PYTHON_ENV
+from tests.processes import free_port, longform, longform_command
 
 pytestmark = pytest.mark.vllm
 
@@ -77,21 +76,6 @@ def hf_model(python: str, folder: Path) -> str:
     return str(folder)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def longform(*args: str) -> list[str]:
-    return [sys.executable, "-m", "app.main", *args]
-
-
-def run_longform(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LONGFORM_HOME": str(home)}
-    return subprocess.run(longform(*args), env=env, capture_output=True, text=True, timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     python = vllm_python()
@@ -99,7 +83,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     model = hf_model(python, folder / "model")
     port = free_port()
     log_path = folder / "serve.log"
-    command = longform(
+    command = longform_command(
         "serve", "--engine", "vllm", "--model", model, "--profile", "yarn-2x",
         "--port", str(port), "--kv-cache-gib", "1",
     )  # fmt: skip
@@ -153,7 +137,7 @@ def test_a_three_work_batch_with_cached_tokens(server: str, tmp_path: Path) -> N
     out = tmp_path / "out"
     env = {**os.environ, "LONGFORM_HOME": str(tmp_path / "home")}
     r = subprocess.run(
-        longform(
+        longform_command(
             "batch", str(path), "--engine", server, "--concurrency", "3", "--out", str(out),
             "--json",
         ),
@@ -223,12 +207,12 @@ def test_eval_length_plans_and_writes_a_1200_word_work(server: str, tmp_path: Pa
     path = tmp_path / "items.jsonl"
     path.write_text(json.dumps(item) + "\n")
     home = tmp_path / "home"
-    r = run_longform(home, "eval", "length", str(path), "--engine", server, "--json", "-q",
-                     timeout=1800)  # fmt: skip
+    r = longform("eval", "length", str(path), "--engine", server, "--json", "-q",
+                 home=home, timeout=1800)  # fmt: skip
     assert r.returncode == 0, r.stderr
     (row,) = json.loads(r.stdout)["items"]
     assert row["words"] >= row["required"] // 2
-    shown = run_longform(home, "show", str(row["work_id"]), "--json")
+    shown = longform("show", str(row["work_id"]), "--json", home=home, timeout=120)
     assert shown.returncode == 0, shown.stderr
     work = json.loads(shown.stdout)
     sections = [n for n in work["outline"] if n["level"] == "section"]
@@ -238,6 +222,6 @@ def test_eval_length_plans_and_writes_a_1200_word_work(server: str, tmp_path: Pa
     assert len({n["goal"] for n in sections}) == 3
     assert all(len(n["title"]) <= 60 and len(n["goal"]) <= 200 for n in sections)
     assert work["words"] == row["words"]
-    logs = run_longform(home, "logs", str(row["work_id"]), "--json")
+    logs = longform("logs", str(row["work_id"]), "--json", home=home, timeout=120)
     agents = [call["agent"] for call in json.loads(logs.stdout)]
     assert agents.count("planner") >= 1 and agents.count("writer") >= 3

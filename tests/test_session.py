@@ -25,8 +25,8 @@ from storage.passages import current_passages, passage_versions
 from storage.records import NodeRecord, WorkRecord
 from storage.works import get_work
 from tests.fakes import ScriptedEngine
+from tests.step_answers import MILLS
 from tests.test_memory_passage_vectors import TopicEngine
-from tests.test_recurrent_memory import facts_answer, memory_answer, replies, step_passage
 from tests.test_write_section_writer import Varied
 
 
@@ -93,7 +93,7 @@ def test_no_model_call_is_made_inside_a_transaction(db: Database) -> None:
     steps: list[Any] = []
     for n in range(1, 4):
         steps += [judge_answer] if n > 1 else []
-        steps += [step_passage(n), memory_answer(n), facts_answer]
+        steps += [MILLS.passage(n), MILLS.memory_answer(n), MILLS.facts_answer]
     recurrent = GuardedEngine(TopicEngine(steps), db)
     session = session_on(db, recurrent)
     work = session.create("A story about Mira.", 5000, mode="recurrent")
@@ -105,7 +105,7 @@ def test_no_model_call_is_made_inside_a_transaction(db: Database) -> None:
 
 
 def recurrent_session(db: Database, steps: int, target: int) -> tuple[WorkSession, int]:
-    session = session_on(db, ScriptedEngine(replies(steps)))
+    session = session_on(db, ScriptedEngine(MILLS.replies(steps)))
     return session, session.create("A story about Mira.", target, mode="recurrent").id
 
 
@@ -196,7 +196,7 @@ def test_a_cancelled_run_puts_back_what_it_was_writing(db: Database, mode: str) 
 
     def cancel_then_answer(messages: Sequence[Message], options: dict[str, Any]) -> str:
         control.cancel.set()
-        return step_passage(1)
+        return MILLS.passage(1)
 
     engine = ScriptedEngine([cancel_then_answer])
     session = session_on(db, engine)
@@ -225,11 +225,10 @@ def test_pause_holds_after_the_step_being_written(db: Database) -> None:
     def pause_in_step_two(messages: Sequence[Message], options: dict[str, Any]) -> str:
         control.pause.set()
         written.set()
-        return step_passage(2)
+        return MILLS.passage(2)
 
-    engine = ScriptedEngine(
-        replies(1) + [pause_in_step_two, memory_answer(2), facts_answer] + replies(1)
-    )
+    second = [pause_in_step_two, MILLS.memory_answer(2), MILLS.facts_answer]
+    engine = ScriptedEngine(MILLS.replies(1) + second + MILLS.replies(1))
     session = session_on(db, engine)
     work = session.create("A story about Mira.", 5000, mode="recurrent")
     result = session.run(work.id, control=control)

@@ -22,7 +22,7 @@ from storage.passages import add_passage, current_passages, passage_versions
 from storage.works import create_work, get_work, list_works
 from tests.fakes import ScriptedEngine
 from tests.scripted_server import MODEL, Answer, scripted_server
-from tests.test_recurrent_memory import replies
+from tests.step_answers import MILLS
 from tests.test_write_section_writer import Varied, varied
 from tests.tui_helpers import (
     home_db,
@@ -140,7 +140,7 @@ def test_a_recurrent_work_interrupted_at_step_2_goes_on_to_step_5(home_db: Datab
     results = []
     for how in ("cli", "tui"):
         work_id = seed_outline(home_db, "recurrent", 900)
-        engine = ScriptedEngine(replies(5))
+        engine = ScriptedEngine(MILLS.replies(5))
         run_cli(engine, "write", "--work", str(work_id), "--steps", "2", "-q")
         assert [s for s, _ in stored(home_db, work_id)["sections"]] == ["done", "done"]
         if how == "cli":

@@ -27,7 +27,7 @@ from storage.passages import current_passages
 from storage.works import create_work
 from tests.conftest import home_store
 from tests.fakes import ScriptedEngine
-from tests.test_cli import longform, one_line_error
+from tests.processes import longform, one_line_error
 from tests.test_session import session_on
 from tests.test_write_section_writer import Varied
 from tests.tui_helpers import notifications, run_app, run_keys, settle, work_screen

@@ -22,7 +22,7 @@ from app.tui.app import LongformApp
 from storage import Database
 from storage.leases import held_leases
 from storage.memories import list_memories, memory_history
-from tests.test_cli import DEADLINE
+from tests.processes import DEADLINE
 from tests.tui_helpers import home_db, press, run_app, seed_work, settle, wait_until
 
 __all__ = ["home_db"]

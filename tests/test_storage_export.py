@@ -24,7 +24,7 @@ from storage.outline import add_node, update_node
 from storage.passages import add_passage
 from storage.works import create_work, update_work
 from tests.conftest import home_store
-from tests.test_cli import DEADLINE, longform
+from tests.processes import DEADLINE, longform
 
 CHAPTERS = [
     ("The harbour", "Boats rocked at their moorings.\n\nA gull & a crow argued <loudly>."),
