@@ -1,7 +1,9 @@
 """Model engines behind one interface (``engines.base.Engine``).
 
-``open_engine("embedded")`` runs llama.cpp in process; ``open_engine("http://...")``
-talks to an OpenAI-compatible server such as vLLM.
+``open_engine("embedded")`` runs llama.cpp in process (``engines.embedded``);
+``open_engine("http://...")`` talks to an OpenAI-compatible server such as vLLM
+(``engines.remote``); ``engines.server`` is longform's own server and the commands that
+start servers.
 """
 
 from __future__ import annotations
