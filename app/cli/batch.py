@@ -259,7 +259,7 @@ def _report(summary: BatchSummary, runner: BatchRunner, *, as_json: bool) -> Non
         "the quality gate" + (f", {summary.unfinished} unfinished" if summary.unfinished else ""),
         f"{summary.completion_tokens} tokens in {summary.seconds:.1f} s "
         f"({summary.tokens_per_second:.1f} tokens/s); prompt {summary.prompt_tokens}, "
-        f"cached {summary.cached_tokens}",
+        f"cached {summary.cached_tokens}{_share(summary.cached_tokens, summary.prompt_tokens)}",
     ]
     if server is not None:
         rate = f"{server.hit_rate:.0%}" if server.hit_rate is not None else "n/a"
@@ -270,3 +270,7 @@ def _report(summary: BatchSummary, runner: BatchRunner, *, as_json: bool) -> Non
     lines.append(f"results: {runner.results_path}; texts: {runner.out_dir}")
     for line in lines:
         err.print(line, markup=False, soft_wrap=True)
+
+
+def _share(part: int, whole: int) -> str:
+    return f" ({part / whole:.0%})" if whole else ""
