@@ -33,8 +33,8 @@ from pathlib import Path
 
 from storage import open_database
 from storage.outline import add_node
-from storage.wordcount import count_words
 from storage.works import create_work
+from text.words import count_words
 
 COMMANDS = ("write", "recurrent", "batch", "extend", "regenerate", "book")
 PROMPT = "Write a story about a ferryman who carries one last passenger across a river."

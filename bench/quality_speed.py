@@ -23,10 +23,10 @@ from agents.quality import (
     diversity,
     duplicated_sentences,
     find_debris,
-    language_share,
     longest_repeated_span,
     word_validity,
 )
+from text.languages import language_share
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "quality"
 

@@ -18,8 +18,8 @@ from itertools import groupby
 
 from storage.steps import ContextRecord
 from storage.vocabulary import ContextKind
+from text.sentences import sentences
 
-_SENTENCE = re.compile(r"[^.!?。！？]*[.!?。！？]")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 # Stands before the end of a section kept without its beginning.
 TAIL_MARK = "… "
@@ -96,10 +96,10 @@ def _remembered(count_tokens: Callable[[str], int]) -> Callable[[str], int]:
 
 def gist(text: str, limit: int = 220) -> str:
     """The first and last sentence of a section: an extractive note of what it held."""
-    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
-    if not sentences:
+    found = [s.text for s in sentences(text)]
+    if not found:
         return text.strip()[:limit]
-    note = sentences[0] if len(sentences) == 1 else f"{sentences[0]} … {sentences[-1]}"
+    note = found[0] if len(found) == 1 else f"{found[0]} … {found[-1]}"
     return note if len(note) <= limit else note[: limit - 1] + "…"
 
 
@@ -184,7 +184,7 @@ def _tail(
     text = section.text.rstrip()
     starts = [m.end() for m in _PARAGRAPH.finditer(text)]
     last = starts[-1] if starts else 0
-    starts += [last + m.end() for m in _SENTENCE.finditer(text[last:])][:-1]
+    starts += [last + s.end for s in sentences(text[last:])][:-1]
     for start in sorted(set(starts)):
         tail = replace(section, text=TAIL_MARK + text[start:].lstrip())
         if cost(tail) <= room:

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from storage.memories import add_memory, list_memories, set_memory
 from storage.records import MemoryRecord
-from storage.wordcount import count_words
+from text.words import count_words
 
 KIND = "summary"
 DEFAULT_CAP = 400

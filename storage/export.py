@@ -19,8 +19,8 @@ from storage.outline import ancestors, leaves, list_nodes
 from storage.passages import current_passages, document
 from storage.records import NodeRecord
 from storage.vocabulary import Level
-from storage.wordcount import count_words
 from storage.works import get_work
+from text.words import count_words
 
 
 class ExportFormat(StrEnum):

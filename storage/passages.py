@@ -10,8 +10,8 @@ from storage.models import OutlineNode, Passage
 from storage.outline import ancestors, leaves, list_nodes
 from storage.records import PassageRecord
 from storage.search import index_passage
-from storage.wordcount import count_words
 from storage.works import get_work
+from text.words import count_words
 
 
 def _record(row: Passage) -> PassageRecord:

@@ -12,10 +12,10 @@ import pytest
 
 from engines.embedded.engine import default_model_path
 from storage import open_database
-from storage.wordcount import count_words
 from storage.works import create_work
 from tests.conftest import home_store
 from tests.processes import longform, one_line_error
+from text.words import count_words
 
 
 def test_help_lists_the_commands(longform_home: Path) -> None:

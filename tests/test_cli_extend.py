@@ -11,10 +11,10 @@ from storage import open_database
 from storage.calls import list_calls
 from storage.outline import add_node, leaves
 from storage.passages import add_passage, passage_versions
-from storage.wordcount import count_words
 from storage.works import create_work, get_work
 from tests.conftest import home_store
 from tests.processes import longform, one_line_error
+from text.words import count_words
 
 DATA = Path(__file__).with_name("data")
 

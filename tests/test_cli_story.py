@@ -16,10 +16,10 @@ from storage.outline import add_node
 from storage.passages import add_passage
 from storage.threads import add_thread_event
 from storage.vocabulary import ThreadMove
-from storage.wordcount import count_words
 from storage.works import create_work
 from tests.conftest import home_store
 from tests.processes import longform, one_line_error
+from text.words import count_words
 
 FIRST = "Mara lit the lamp at dusk. Her green eyes watched the sea for the boat."
 SECOND = "At dawn Mara looked out with her blue eyes. The boat had not come back."

@@ -19,12 +19,12 @@ from memory.context import WrittenSection
 from storage import Database
 from storage.calls import list_calls
 from storage.passages import work_text
-from storage.wordcount import count_words
 from tests.fakes import ScriptedEngine
 from tests.prose import fresh
 from tests.step_answers import MILLS
 from tests.test_recurrent_memory import recurrent_work
 from tests.test_write_section_writer import Varied, varied
+from text.words import count_words
 
 EARLIER = "The keeper lit the lamp at dusk and watched the grey sea for ships."
 

@@ -3,7 +3,7 @@ from agents.generation.length_control import (
     ends_cleanly,
     trim_to_sentence,
 )
-from storage.wordcount import count_words
+from text.words import count_words
 
 
 def test_trim_keeps_whole_sentences_within_the_limit() -> None:

@@ -21,9 +21,9 @@ from agents.plan.chapters import PlanItem
 from agents.write.layouts import SectionTask
 from agents.write.section_writer import SectionWriter
 from engines import Engine, Message
-from storage.wordcount import count_words
 from tests.fakes import ScriptedEngine
 from tests.prose import fresh, fresh_zh
+from text.words import count_words
 
 DATA = Path(__file__).with_name("data")
 _names = ("".join(p) for p in itertools.product(*["bcdfghklmnprstvz", "aeiou"] * 2))

@@ -70,8 +70,9 @@ def test_tokens_are_cjk_characters_and_words() -> None:
 def test_the_far_apart_repeats_are_found_and_named() -> None:
     found = duplicated_sentences(text_of("en_far_repeats.txt"))
     assert {r.sentence.text for r in found.repeats} == TOLD_AGAIN
-    assert found.counted == 109
-    assert found.share == pytest.approx(9 / 109)
+    # "A retired teacher named Mr. Abernathy arrived..." is one sentence, not two.
+    assert found.counted == 108
+    assert found.share == pytest.approx(9 / 108)
     assert found.most_told == 2
     # Each names the earlier sentence it repeats.
     assert all(r.first < r.sentence.index for r in found.repeats)

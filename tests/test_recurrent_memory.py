@@ -27,10 +27,10 @@ from storage.memories import add_memory, list_memories, memory_history
 from storage.outline import leaves
 from storage.passages import current_passages
 from storage.steps import step_context
-from storage.wordcount import count_words
 from storage.works import create_work
 from tests.fakes import ScriptedEngine
 from tests.step_answers import MILLS
+from text.words import count_words
 
 
 def recurrent_work(db: Database) -> int:

@@ -12,10 +12,10 @@ from storage import Database
 from storage.calls import list_calls
 from storage.outline import add_node, leaves
 from storage.passages import current_passages, passage_versions
-from storage.wordcount import count_words
 from storage.works import create_work, get_work
 from tests.fakes import ScriptedEngine
 from tests.test_write_section_writer import Varied
+from text.words import count_words
 
 
 def planned_work(db: Database, sections: int = 3, words: int = 120) -> int:

@@ -13,9 +13,9 @@ from agents.write.layouts import SectionTask
 from agents.write.section_writer import HOLD_SHARE, SectionWriter
 from engines import Message
 from memory.context import WrittenSection
-from storage.wordcount import count_words
 from tests.fakes import ScriptedEngine
 from tests.prose import fresh
+from text.words import count_words
 
 SENTENCE = "The tide came in over the black rocks below the tower. "
 

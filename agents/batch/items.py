@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.evaluate.languages import language_of
+from text.languages import language_of
 
 MODES = ("agentwrite", "draft")
 MAX_ID_CHARS = 200  # an item's id, and a batch's name, as the database keeps them

@@ -21,7 +21,8 @@ class ItemResult:
     work_id: int | None
     status: str  # done | failed | unsupported (a language the model cannot write)
     required: int
-    words: int = 0
+    words: int = 0  # a reader's count
+    longbench_words: int = 0  # LongBench-Write's count, on which S_l is defined
     s_l: float = 0.0
     # The text's quality (``agents.quality``): S_l is 0 when it fails the gate.
     s_l_gated: float = 0.0

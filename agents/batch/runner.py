@@ -361,6 +361,7 @@ class BatchRunner:
             status="done",
             required=item.length,
             words=scored.words,
+            longbench_words=scored.longbench_words,
             s_l=scored.s_l,
             s_l_gated=scored.gated_s_l,
             passed=scored.quality.passed,

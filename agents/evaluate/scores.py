@@ -3,6 +3,10 @@
 A text's S_l is *gated*: a text that fails the quality gate (``agents.quality``: loops,
 sentences said again, the wrong language, lines about the task, debris) scores 0, so a
 long piece of junk is not a result.
+
+S_l is defined on LongBench-Write's word count (``text.words.longbench_words``), so it
+is computed on that count, here and only here; every other figure, ``words`` too, is a
+reader's count, the one targets are given in.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Any
 
 from agents.quality import QualityReport, assess
 from storage.records import CallRecord
-from storage.wordcount import count_words
+from text.words import count_words, longbench_words
 
 
 def length_score(required: int, produced: int) -> float:
@@ -29,12 +33,13 @@ class Scored:
     """One text's length and quality, as every report gives them."""
 
     required: int
-    words: int
+    words: int  # a reader's count
+    longbench_words: int  # LongBench-Write's count, on which S_l is defined
     quality: QualityReport
 
     @property
     def s_l(self) -> float:
-        return round(length_score(self.required, self.words), 1)
+        return round(length_score(self.required, self.longbench_words), 1)
 
     @property
     def gated_s_l(self) -> float:
@@ -46,6 +51,7 @@ class Scored:
         return {
             "required": self.required,
             "words": self.words,
+            "longbench_words": self.longbench_words,
             "s_l": self.s_l,
             "s_l_gated": self.gated_s_l,
             "passed": q.passed,
@@ -61,9 +67,8 @@ class Scored:
 
 
 def score_text(text: str, required: int, *, language: str, instruction: str = "") -> Scored:
-    return Scored(
-        required, count_words(text), assess(text, language=language, instruction=instruction)
-    )
+    quality = assess(text, language=language, instruction=instruction)
+    return Scored(required, count_words(text), longbench_words(text), quality)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,14 @@
-"""Keeping a text at its target length: bands, trimming at sentence ends, budgets."""
+"""Keeping a text at its target length: bands, trimming at sentence ends, budgets.
+
+Lengths are a reader's words (``text.words.count_words``), the words a person asks
+for; sentence ends are the one splitter's (``text.sentences``), so a section is never
+cut at "The door opened and Mr.".
+"""
 
 from __future__ import annotations
 
-import re
-
-from storage.wordcount import count_words
+from text.sentences import ends_sentence, sentence_ends
+from text.words import count_words, word_spans
 
 # The targets a work may have, in words.
 MIN_WORDS, MAX_WORDS = 50, 200_000
@@ -17,41 +21,37 @@ AIM = 0.97
 # Chinese ~1.0-1.5 per character) with room to finish the last sentence.
 TOKENS_PER_WORD = 1.6
 
-_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’」』)）]*(?=\s|$)|[。！？]")
-
 
 def token_budget(words: int) -> int:
     return max(32, int(words * TOKENS_PER_WORD) + 24)
 
 
-def trim_to_sentence(text: str, max_words: int) -> str:
+def trim_to_sentence(text: str, max_words: int, language: str = "en") -> str:
     """The longest prefix of ``text`` that ends a sentence and has at most ``max_words``."""
     if count_words(text) <= max_words:
         return text
+    spans = word_spans(text)
     best = ""
-    for match in _SENTENCE_END.finditer(text):
-        candidate = text[: match.end()]
-        if count_words(candidate) > max_words:
-            break
-        best = candidate
+    for end in sentence_ends(text, language):
+        if max_words < len(spans) and end > spans[max_words][0]:
+            break  # the next word is past the limit
+        best = text[:end]
     if not best:
         # No sentence end early enough: cut at the word limit.
-        words = list(re.finditer(r"[\u4e00-\u9fff]|[A-Za-z]+", text))
-        best = text[: words[max_words - 1].end()] if max_words > 0 and words else ""
+        best = text[: spans[max_words - 1][1]] if max_words > 0 and spans else ""
     return best.rstrip()
 
 
-def ends_cleanly(text: str) -> bool:
-    stripped = text.rstrip()
-    return bool(stripped) and bool(_SENTENCE_END.search(stripped[-3:]))
+def ends_cleanly(text: str, language: str = "en") -> bool:
+    return ends_sentence(text, language)
 
 
-def drop_unfinished_sentence(text: str) -> str:
+def drop_unfinished_sentence(text: str, language: str = "en") -> str:
     """Cut a trailing half sentence (a generation stopped by max_tokens)."""
-    if ends_cleanly(text):
+    if ends_cleanly(text, language):
         return text.rstrip()
-    ends = list(_SENTENCE_END.finditer(text))
-    return text[: ends[-1].end()].rstrip() if ends else text.rstrip()
+    ends = sentence_ends(text, language)
+    return text[: ends[-1]].rstrip() if ends else text.rstrip()
 
 
 def rebalance(planned: list[int], words_left: int, *, floor: float = 0.3) -> list[int]:

@@ -22,7 +22,6 @@ from agents.generation.length_control import drop_unfinished_sentence, ends_clea
 from agents.quality import (
     diversity,
     duplicated_sentences,
-    language_share,
     remove_debris,
     word_validity,
 )
@@ -31,9 +30,11 @@ from agents.quality.degeneration import sentence_key
 from agents.quality.repeated_span import longest_repeated_span
 from agents.quality.repetition_guard import RepetitionGuard, loop_start
 from agents.quality.report import MAX_SPAN_CJK, MAX_SPAN_WORDS
-from agents.quality.tokens import long_enough, sentences
+from agents.quality.tokens import long_enough
 from engines import Message, ProseRule, RepeatRule
-from storage.wordcount import count_words
+from text.languages import language_share
+from text.sentences import sentences
+from text.words import count_words
 
 BASE_PENALTY, PENALTY_STEP, MAX_PENALTY = 1.1, 0.1, 1.3
 BASE_TEMPERATURE, TEMPERATURE_STEP, MAX_TEMPERATURE = 0.7, 0.1, 1.0
@@ -124,7 +125,7 @@ class Gate:
 
     def remember(self, text: str) -> None:
         """Sentences the text to come must not say again."""
-        for sentence in sentences(text):
+        for sentence in sentences(text, self.language):
             if long_enough(sentence.text, words=4, cjk_chars=6):
                 self._seen.add(sentence_key(sentence.text))
 
@@ -167,7 +168,11 @@ class Gate:
             if span is None or span.length <= limit or span.second_end <= len(before):
                 break
             lo, hi = span.second_start - len(before), span.second_end - len(before)
-            hit = [(s.start, s.end) for s in sentences(text) if s.start < hi and s.end > lo]
+            hit = [
+                (s.start, s.end)
+                for s in sentences(text, self.language)
+                if s.start < hi and s.end > lo
+            ]
             if not hit:
                 break
             text, cut = _drop(text, hit), cut + len(hit)
@@ -176,7 +181,7 @@ class Gate:
     def wrong_language(self, text: str) -> bool:
         if count_words(text) < LANGUAGE_MIN_WORDS:
             return False
-        if language_share(text, self.language) < MIN_LANGUAGE_SHARE:
+        if language_share(text, self.language).asked < MIN_LANGUAGE_SHARE:
             return True
         validity = word_validity(text, self.language) if self.language == "zh" else None
         return validity is not None and validity < MIN_CHINESE_VALIDITY
@@ -185,7 +190,7 @@ class Gate:
         """Spans of the piece's sentences said before, or earlier in the piece."""
         found: list[tuple[int, int]] = []
         inside = {r.sentence.index for r in duplicated_sentences(piece).repeats}
-        for sentence in sentences(piece):
+        for sentence in sentences(piece, self.language):
             if not long_enough(sentence.text, words=4, cjk_chars=6):
                 continue
             if sentence.index in inside or sentence_key(sentence.text) in self._seen:

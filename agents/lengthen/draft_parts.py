@@ -5,19 +5,14 @@ from __future__ import annotations
 import re
 
 from agents.generation.length_control import trim_to_sentence
-from storage.wordcount import count_words
+from text.sentences import sentences
+from text.words import count_words, words
 
-_SENTENCE = re.compile(r".*?(?:[.!?…][\"'”’」』)）]*(?=\s|$)|[。！？][”’」』）]*|$)", re.S)
-_WORD = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+")
 # A waypoint every this many words of the draft, at most (paragraphs are used when
 # they are shorter).
 WAYPOINT_WORDS = 90
 # Words in a row of a waypoint that, found in the text, mean it has been told already.
 TOLD_N = 6
-
-
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
 
 
 def paragraphs(text: str) -> list[str]:
@@ -29,7 +24,8 @@ def split_half(text: str) -> tuple[str, str]:
     the first sentence is longer than that, after it)."""
     first = trim_to_sentence(text, count_words(text) // 2)
     if count_words(first) < count_words(text) // 4:
-        first = sentences(text)[0] if sentences(text) else text
+        found = sentences(text)
+        first = found[0].text if found else text
     return first, text[len(first) :].strip()
 
 
@@ -38,7 +34,7 @@ def parts(text: str, size: int = WAYPOINT_WORDS) -> list[str]:
     found: list[str] = []
     for paragraph in paragraphs(text):
         run: list[str] = []
-        for sentence in sentences(paragraph):
+        for sentence in (s.text for s in sentences(paragraph)):
             if run and count_words(" ".join(run)) + count_words(sentence) > size:
                 found.append(" ".join(run))
                 run = []
@@ -55,18 +51,18 @@ def waypoints(draft: str, after_words: int) -> list[str]:
     seen = 0
     for part in parts(draft):
         if seen >= after_words:
-            marks.append(sentences(part)[0])
+            marks.append(sentences(part)[0].text)
         seen += count_words(part)
     return marks
 
 
 def already_told(sentence: str, text: str, n: int = TOLD_N) -> bool:
     """Whether ``text`` already holds a run of ``n`` words of ``sentence``."""
-    said = [w.lower() for w in _WORD.findall(sentence)]
+    said = [w.lower() for w in words(sentence)]
     if len(said) < n:
         return False
-    words = [w.lower() for w in _WORD.findall(text)]
-    grams = {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    told = [w.lower() for w in words(text)]
+    grams = {tuple(told[i : i + n]) for i in range(len(told) - n + 1)}
     return any(tuple(said[i : i + n]) in grams for i in range(len(said) - n + 1))
 
 

@@ -38,7 +38,8 @@ from agents.quality.repetition_guard import (
 )
 from engines import Message
 from prompts import render
-from storage.wordcount import count_words, is_cjk_heavy
+from text.languages import written_in
+from text.words import count_words
 
 AGENT = "extender"
 MAX_ROUNDS = 3
@@ -148,7 +149,7 @@ class Extender:
         self._calls = 0
         if not text or count_words(text) >= to_words:
             return Extension(text, 0, 0, 0)
-        language = language or ("zh" if is_cjk_heavy(text) else "en")
+        language = language or written_in(text) or "en"
         # The gates: the text's own sentences are the draft's to tell again, so only
         # what came before it (a section writer's gate) is remembered.
         gate = gate or Gate(language, instruction=instruction)

@@ -12,8 +12,8 @@ from engines import Engine
 from storage import Database
 from storage.outline import leaves, update_node
 from storage.passages import add_passage, current_passages
-from storage.wordcount import count_words
 from storage.works import get_work, update_work
+from text.words import count_words
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 ``assess(text, language=..., instruction=...)`` gives every figure and one verdict;
 the parts are usable alone: ``diversity``/``duplicated_sentences`` (degeneration),
-``longest_repeated_span``, ``language_share``/``word_validity`` (language),
+``longest_repeated_span``, ``word_validity`` (language; the share in the asked language
+is ``text.languages.language_share``),
 ``find_debris``/``remove_debris`` (debris).
 """
 
@@ -15,10 +16,10 @@ from agents.quality.degeneration import (
     drop_sentences,
     duplicated_sentences,
 )
-from agents.quality.language import language_share, word_validity
+from agents.quality.language import word_validity
 from agents.quality.repeated_span import RepeatedSpan, longest_repeat, longest_repeated_span
 from agents.quality.report import Failure, QualityReport, Reason, assess
-from agents.quality.tokens import Sentence
+from text.sentences import Sentence
 
 __all__ = [
     "Cleaned",
@@ -37,7 +38,6 @@ __all__ = [
     "drop_sentences",
     "duplicated_sentences",
     "find_debris",
-    "language_share",
     "longest_repeat",
     "longest_repeated_span",
     "remove_debris",

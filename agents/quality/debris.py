@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from agents.quality import debris_rules as rules
-from storage.wordcount import count_words
+from text.sentences import sentences
+from text.words import count_words
 
 # A line with this many words or fewer once its placeholders or links are taken out
 # ("Dear [Hiring Manager],", "Read more: example.com") goes with them.
@@ -159,9 +160,10 @@ def _opening_note(line: str) -> int | None:
     Once upon a time..."): only that sentence goes, the prose after it stays."""
     if count_words(line) <= NOTE_MAX_WORDS:
         return None
-    end = rules.SENTENCE_END.search(line)
+    found = sentences(line)
+    end = found[0].end if found else len(line)
     colon = min((i for i in (line.find(":"), line.find("：")) if i >= 0), default=-1)
-    cut = min(end.end() if end else len(line), colon + 1 if colon >= 0 else len(line))
+    cut = min(end, colon + 1 if colon >= 0 else len(line))
     first = line[:cut]
     # It must say it is about the text ("Here is...", "this story", a closing colon):
     # a sentence that merely counts words is a story's own sentence.
@@ -284,13 +286,10 @@ def _number(text: str) -> int:
 
 
 def _sentence_around(line: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence of ``line`` that holds ``line[start:end]``."""
-    before = [m.end() for m in rules.SENTENCE_END.finditer(line, 0, start)]
-    after = rules.SENTENCE_END.search(line, end)
-    sentence_start = before[-1] if before else 0
-    while sentence_start < start and line[sentence_start] == " ":
-        sentence_start += 1
-    sentence_end = after.end() if after else len(line)
+    """The sentence of ``line`` that holds ``line[start:end]`` (the sentences, when it
+    spans more than one), with the spaces after it."""
+    held = [(s.start, s.end) for s in sentences(line) if s.end > start and s.start < end]
+    sentence_start, sentence_end = (held[0][0], held[-1][1]) if held else (start, end)
     while sentence_end < len(line) and line[sentence_end] == " ":
         sentence_end += 1
     return sentence_start, sentence_end

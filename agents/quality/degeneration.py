@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agents.quality.tokens import Sentence, long_enough, sentences, tokens
+from agents.quality.tokens import long_enough, tokens
+from text.sentences import Sentence, sentences
 
 WINDOW = 256
 # A last, partial window shorter than this is left out (too few n-grams to mean much);

@@ -1,11 +1,10 @@
-"""Whether a text is written in the asked language, and in real words of it.
+"""Whether a text is written in real words of the asked language.
 
-Two figures. The *language share*: of the text's word units (each CJK character, each
-run of other letters: the LongBench count), the share in the asked script (CJK for
-"zh", Latin for the others). Units rather than letters, so the English name in a
-Chinese sentence weighs like one character, not like five.
-
-The *word validity*: for a Latin-script language, the share of words wordfreq knows
+Two figures make the language gate. The *language share* is the detector's
+(``text.languages.language_share``: the share of the text's words that lingua reads
+as the asked language, piece by piece, so French prose asked for in English scores 0).
+The *word validity*, here: for a language written with spaces between its words (Latin
+letters, Cyrillic, Greek...), the share of its words wordfreq knows
 (zipf > 0), capitalised words exempt: stories are full of invented names ("Elara
 Voss") no word list has, while a small model's garbage is lower-case fragments
 ("olecule", "thetheir"). For Chinese, the share of CJK characters that jieba (on
@@ -26,48 +25,46 @@ from functools import cache
 from typing import Any
 
 from agents.quality.tokens import CJK_CHAR
+from text.languages import in_latin_script
 
 CHINESE = "zh"
 # Each CJK character, or a run of other letters (any script; digits and _ are not).
 _UNIT = re.compile(r"[\u4e00-\u9fff]|[^\W\d_\u4e00-\u9fff]+")
 _LATIN_MAX = 0x24F  # Basic Latin to Latin Extended-B: English, French, Vietnamese...
+# Written without spaces between words (or, for Korean, split by a tokenizer wordfreq
+# needs MeCab for): no word-list figure.
+_UNSPACED = {"ja", "ko", "th", "lo", "km", "my"}
 
 
 def is_chinese(language: str) -> bool:
     return language.lower().split("-")[0] == CHINESE
 
 
-def language_share(text: str, language: str) -> float:
-    """Share of word units written in the script of ``language`` (0.0 if none)."""
-    units = _UNIT.findall(text)
-    if not units:
-        return 0.0
-    if is_chinese(language):
-        asked = sum(1 for u in units if CJK_CHAR.fullmatch(u))
-    else:
-        asked = sum(1 for u in units if _latin(u))
-    return asked / len(units)
-
-
 def word_validity(text: str, language: str) -> float | None:
     """Share of the text's words (in the asked script) that are real words of the
     language; None when there is nothing to judge or no word list for the language."""
-    if is_chinese(language):
+    code = language.lower().split("-")[0]
+    if is_chinese(code):
         return _chinese_validity(text)
-    return _latin_validity(text, language.lower().split("-")[0])
+    if code in _UNSPACED:
+        return None
+    return _spaced_validity(text, code, latin=in_latin_script(code))
 
 
 def _latin(unit: str) -> bool:
     return not CJK_CHAR.match(unit) and all(ord(ch) <= _LATIN_MAX for ch in unit)
 
 
-def _latin_validity(text: str, language: str) -> float | None:
+def _spaced_validity(text: str, language: str, *, latin: bool) -> float | None:
+    """For a language written with spaces between words, in Latin letters or another
+    alphabet (Cyrillic, Greek...): the share of its words in its word list."""
     wordfreq = _wordfreq()
     if language not in wordfreq.available_languages():
         return None
-    words = [u for u in _UNIT.findall(text) if _latin(u)]
-    if not words:
-        return None
+    units = [u for u in _UNIT.findall(text) if not CJK_CHAR.match(u)]
+    words = [u for u in units if _latin(u) == latin]
+    if not words or len(words) * 2 < len(units):
+        return None  # mostly in another script: the share in the language says so
     known: dict[str, bool] = {}  # a long text says the same words many times
     for word in words:
         if word not in known:

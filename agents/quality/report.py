@@ -12,8 +12,9 @@ Thresholds and where they come from (the texts of ``tests/data/quality``):
 - repeated span: a copy shows as a long run said twice; human prose repeats a few words
   (longest 3 in our English fixtures, 5 characters in the Chinese). The gate: over 20
   words, over 30 characters (a Chinese sentence copied whole).
-- language: 85% of the word units in the asked script (a name or a term in another
-  script is normal; a text in the other language scores near 0).
+- language: 85% of the words in pieces the detector reads as the asked language
+  (``text.languages``; a name or a quoted phrase in another language is normal; a text
+  in another language scores near 0, French prose asked for in English 0).
 - word validity, judged from 20 tokens on: English prose is 99-100% known words (random
   letters 0%, glued fragments 30%): gate 90%. Chinese prose has 37-78% of its characters
   in dictionary words (the lowest: short simple sentences, ``zh_simple.txt``), random
@@ -29,8 +30,9 @@ from typing import Any
 
 from agents.quality.debris import Debris, DebrisKind, find_debris
 from agents.quality.degeneration import RepeatedSentence, diversity, duplicated_sentences
-from agents.quality.language import is_chinese, language_share, word_validity
+from agents.quality.language import is_chinese, word_validity
 from agents.quality.repeated_span import RepeatedSpan, longest_repeated_span
+from text.languages import language_name, language_share
 
 MIN_DIVERSITY = 0.80
 MIN_WINDOW_DIVERSITY = 0.70
@@ -46,7 +48,6 @@ MIN_VALIDITY_CHINESE = 0.25
 # Fewer tokens than this are too few to call a text garbage ("我爱你。" is one word).
 MIN_TOKENS_FOR_VALIDITY = 20
 
-_NAMES = {"zh": "Chinese", "en": "English"}
 _DEBRIS_REASONS = {
     DebrisKind.TASK_NOTE: ("line about the task", "lines about the task"),
     DebrisKind.OUTLINE_LABEL: ("outline label", "outline labels"),
@@ -89,6 +90,7 @@ class QualityReport:
     longest_span: int  # tokens
     span: RepeatedSpan | None
     language_share: float
+    other_language: str | None  # what most of the rest is written in, if known
     word_validity: float | None  # None: nothing to judge, or no word list
     debris: tuple[Debris, ...]
     failures: tuple[Reason, ...]
@@ -127,6 +129,7 @@ class QualityReport:
             "longest_span": self.longest_span,
             "span_text": self.span.text if self.span else "",
             "language_share": round(self.language_share, 4),
+            "other_language": self.other_language,
             "word_validity": None if self.word_validity is None else round(self.word_validity, 4),
             "debris": [
                 {"kind": str(d.kind), "line": d.line, "found": d.found} for d in self.debris
@@ -142,7 +145,7 @@ def assess(
     div = diversity(text)
     dup = duplicated_sentences(text)
     span = longest_repeated_span(text)
-    share = language_share(text, language)
+    share = language_share(text, language) if div.tokens else None
     validity = word_validity(text, language)
     debris = tuple(find_debris(text, instruction=instruction, headings=headings))
     figures = QualityReport(
@@ -157,15 +160,16 @@ def assess(
         most_told=dup.most_told,
         longest_span=span.length if span else 0,
         span=span,
-        language_share=share,
+        language_share=share.asked if share else 0.0,
+        other_language=share.other if share else None,
         word_validity=validity,
         debris=debris,
         failures=(),
     )
-    return replace(figures, failures=tuple(_judge(figures, text)))
+    return replace(figures, failures=tuple(_judge(figures)))
 
 
-def _judge(r: QualityReport, text: str) -> list[Reason]:
+def _judge(r: QualityReport) -> list[Reason]:
     if r.tokens == 0:
         return [Reason(Failure.EMPTY, "no words")]
     reasons: list[Reason] = []
@@ -187,13 +191,10 @@ def _judge(r: QualityReport, text: str) -> list[Reason]:
         reasons.append(
             Reason(Failure.REPEATED_SPAN, f"a passage of {r.longest_span} {unit} appears twice")
         )
-    asked = _NAMES.get(r.language.lower().split("-")[0], r.language)
+    asked = language_name(r.language)
     if r.language_share < MIN_LANGUAGE_SHARE:
         if r.language_share < 0.5:
-            if chinese:
-                other = "English" if language_share(text, "en") >= 0.5 else "another script"
-            else:
-                other = "Chinese" if language_share(text, "zh") >= 0.5 else "another script"
+            other = language_name(r.other_language) if r.other_language else "another language"
             reasons.append(Reason(Failure.WRONG_LANGUAGE, f"written in {other}, asked for {asked}"))
         else:
             reasons.append(

@@ -11,7 +11,8 @@ from typing import Any
 from agents.plan.planner import text_field
 from agents.quality.debris_rules import CHINESE_LENGTH, LENGTH
 from agents.quality.debris_rules import URL as LINK
-from storage.wordcount import count_words
+from text.sentences import ends_sentence
+from text.words import count_words
 
 
 def memory_schema(memory_words: int) -> dict[str, Any]:
@@ -82,7 +83,6 @@ MIN_OPTION_WORDS = 4
 MIN_MEMORY_WORDS = 4
 _LIST_MARK = re.compile(r"^\s*(\d+|[a-zA-Z])[.):]\s")
 _QUOTES = "\"'“‘「『"
-_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’」』)）]*$")
 
 
 def memory_problem(memory: str) -> str | None:
@@ -108,7 +108,7 @@ def option_problem(option: str) -> str | None:
         return "is about the task (a length)"
     if not (option[0].isalpha() or option[0] in _QUOTES):
         return "does not begin as a sentence"
-    if option[0].islower() or not _SENTENCE_END.search(option):
+    if option[0].islower() or not ends_sentence(option):
         return "is not a whole sentence"
     return None
 

@@ -28,8 +28,6 @@ from agents.generation.length_control import (
     trim_to_sentence,
 )
 from agents.generation.loop import HEADING_STOP, Gate, Generator, Sampling, Turn
-from agents.quality import language_share
-from agents.quality.tokens import sentences
 from agents.recurrent.answers import (
     distinct_options,
     excerpt,
@@ -43,7 +41,9 @@ from memory.short_term import DEFAULT_CAP, cap_words
 from prompts import render
 from storage.steps import ContextRecord
 from storage.vocabulary import ContextKind
-from storage.wordcount import count_words
+from text.languages import in_own_script, language_share
+from text.sentences import sentences
+from text.words import count_words
 
 STEP_WORDS = 200
 MAX_ATTEMPTS = 3
@@ -191,14 +191,16 @@ class RecurrentStep:
             )
             if completion.finish_reason == "cancelled":
                 raise Cancelled()
-            found = sentences(completion.text.strip().split("\n")[0])
+            found = sentences(completion.text.strip().split("\n")[0], language)
             sentence = " ".join(found[0].text.split()) if found else ""
             kept = gate.check(sentence) if sentence else None
             if kept is None:
                 problem: str | None = "is empty"
             elif kept.text.strip() != sentence:
                 problem = "; ".join(kept.cuts) or "was changed by the gates"
-            elif language_share(sentence, language) < 1.0:
+            elif not in_own_script(sentence, language) or (
+                language_share(sentence, language).asked < 1.0
+            ):
                 problem = f"is not all in {language}"
             else:
                 problem = option_problem(sentence)

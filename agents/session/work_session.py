@@ -18,7 +18,7 @@ from functools import partial
 from agents.bible.story_check import CheckReport, check_work, stored_report
 from agents.errors import AgentError
 from agents.evaluate.judge import Judgement, judge
-from agents.evaluate.languages import language_of, require_language
+from agents.evaluate.languages import require_language
 from agents.generation.calls import Caller
 from agents.generation.events import Emit, ignore
 from agents.generation.length_control import MAX_WORDS, MIN_WORDS, rebalance
@@ -44,6 +44,7 @@ from storage.passages import current_passages
 from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
 from storage.vocabulary import Level, Mode, NodeStatus
 from storage.works import change_mark, create_work, delete_work, get_work, update_work
+from text.languages import language_of
 
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
 TITLE_CHARS = 200  # the column's width

@@ -45,8 +45,8 @@ from storage.passages import add_passage, current_passages, passage_versions
 from storage.records import NodeRecord, WorkRecord
 from storage.steps import record_context
 from storage.vocabulary import Level, Mode, NodeStatus, WorkStatus
-from storage.wordcount import count_words
 from storage.works import get_work, set_work_status
+from text.words import count_words
 
 __all__ = ["RunControl", "RunResult", "SectionRunner"]
 

@@ -36,7 +36,7 @@ from agents.quality.report import MIN_DIVERSITY, MIN_TOKENS_FOR_DIVERSITY, MIN_W
 from agents.write.layouts import SectionTask, build_messages, window_for
 from engines import Engine
 from memory.context import Window, note_room
-from storage.wordcount import count_words
+from text.words import count_words
 
 MAX_STALLS = 3
 # Top-ups (the section carried on from its own text) before a section still short goes

@@ -29,7 +29,7 @@ from engines import Engine
 from engines.remote.metrics import metrics_url
 from engines.tokens import estimate_tokens
 from storage.vocabulary import Mode
-from storage.wordcount import count_words
+from text.words import count_words
 
 
 def register(cli: typer.Typer) -> None:

@@ -159,7 +159,10 @@ def _nothing(required: int) -> Scored:
 
 
 def _table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
-    table = Table("id", "work", "required", "words", "S_l", "gated", "div", "verdict", "s")
+    # S_l is LongBench-Write's, on its own word count; "words" is a reader's count.
+    table = Table(
+        "id", "work", "required", "words", "LB words", "S_l", "gated", "div", "verdict", "s"
+    )
     for r in rows:
         verdict = "ok" if r["passed"] else "; ".join(r["reasons"]) or r["status"]
         if r["status"] != Outcome.DONE:
@@ -169,6 +172,7 @@ def _table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             str(r["work_id"]),
             str(r["required"]),
             str(r["words"]),
+            str(r["longbench_words"]),
             f"{r['s_l']:.1f}",
             f"{r['s_l_gated']:.1f}",
             f"{r['diversity']:.2f}",
@@ -178,7 +182,8 @@ def _table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     out.print(table)
     if summary.get("texts"):
         out.print(
-            f"S_l over {summary['texts']} items: {summary['s_l']:.1f}, gated "
+            f"S_l (on LongBench-Write's word count, LB words: CJK characters and runs of "
+            f"ASCII letters) over {summary['texts']} items: {summary['s_l']:.1f}, gated "
             f"{summary['s_l_gated']:.1f}; {summary['passed']} passed the quality gate; "
             f"diversity mean {summary['diversity_mean']:.3f}, min {summary['diversity_min']:.3f}; "
             f"{summary['duplicated_sentences']} duplicated sentences, {summary['debris']} debris"

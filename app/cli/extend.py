@@ -16,7 +16,7 @@ from app.cli.write import EngineOpt, JsonOpt, ModelOpt, QuietOpt
 from app.context import Context
 from engines import Usage
 from storage.passages import work_text
-from storage.wordcount import count_words
+from text.words import count_words
 
 
 def register(cli: typer.Typer) -> None:

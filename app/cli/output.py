@@ -16,7 +16,7 @@ from agents.generation.events import (
     TokensWritten,
     WorkDone,
 )
-from storage.wordcount import count_words
+from text.words import count_words
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)

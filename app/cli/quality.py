@@ -18,8 +18,9 @@ from app.cli.output import err, out, print_json
 from app.context import Context
 from storage import NotFoundError
 from storage.passages import work_text
-from storage.wordcount import count_words, is_cjk_heavy
 from storage.works import get_work
+from text.languages import written_in
+from text.words import longbench_words
 
 
 def register(evaluate: typer.Typer) -> None:
@@ -78,7 +79,7 @@ def quality(
     if not texts:
         raise typer.BadParameter(f"no text found in {target}", param_hint="WORK|FILE|DIR|RESULTS")
     scored = [
-        (t, score_text(t.text, t.required or count_words(t.text), language=t.language,
+        (t, score_text(t.text, t.required or longbench_words(t.text), language=t.language,
                        instruction=t.instruction))
         for t in texts
     ]  # fmt: skip
@@ -245,4 +246,4 @@ def _results(c: Context, path: Path, language: str | None) -> list[Text]:
 
 
 def _detect(text: str) -> str:
-    return "zh" if is_cjk_heavy(text) else "en"
+    return written_in(text) or "en"

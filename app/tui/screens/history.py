@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from app.tui.store import Version
 from app.tui.widgets.tables import fill_table
-from storage.wordcount import count_words
+from text.words import count_words
 
 TOKENS = re.compile(r"\s+|[^\s]+")
 

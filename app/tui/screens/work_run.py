@@ -36,7 +36,7 @@ from app.tui.widgets.outline_tree import OutlineTree
 from app.tui.widgets.passage_editor import PassageEditor
 from app.tui.widgets.progress import RunProgress
 from engines.tokens import estimate_tokens
-from storage.wordcount import count_words
+from text.words import count_words
 
 Stale = tuple[int, bool]  # (section, and the ones after it) to write again
 
