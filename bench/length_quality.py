@@ -6,7 +6,8 @@ file written by one engine.
                                    [--json]
 
 Each item is written the way `longform eval length` writes it (the work session,
-agentwrite mode). Printed per item: words asked and written, S_l and S_l gated by the
+agentwrite mode). Printed per item: words asked and written (a reader's count, and
+LongBench-Write's, "LB", on which S_l is computed), S_l and S_l gated by the
 quality verdict, diversity (SimCTG over 256-token windows), duplicated sentences,
 debris, the verdict's reasons, model calls, prompt tokens computed per word written and
 seconds; then the same over the sample. An item in a language the model cannot write
@@ -106,7 +107,8 @@ def _line(r: dict[str, Any]) -> str:
         return f"{r['id']}: {r['required']} words: {r.get('status')}: {r.get('error', '')[:100]}"
     verdict = "ok" if r["passed"] else "; ".join(r["reasons"])
     return (
-        f"{r['id']}: {r['required']} -> {r['words']} words, S_l {r['s_l']:.1f} "
+        f"{r['id']}: {r['required']} -> {r['words']} words ({r['longbench_words']} LB), "
+        f"S_l {r['s_l']:.1f} "
         f"(gated {r['s_l_gated']:.1f}), diversity {r['diversity']:.3f}, "
         f"{r['duplicated']} duplicated, {r['debris']} debris, {r['calls']} calls, "
         f"{r['computed_per_word']} computed prompt tokens/word, {r['seconds']:.0f} s: {verdict}"

@@ -129,17 +129,26 @@ def test_eval_length_gates_by_quality_and_goes_on_after_a_failed_item(
 
 
 @pytest.mark.model
-def test_chinese_on_the_embedded_model_is_refused_up_front(longform_home: Path) -> None:
-    r = longform(
-        "write", "写一篇800字的文章，介绍长城的历史。", "--words", "800", home=longform_home
-    )
+@pytest.mark.parametrize(
+    ("instruction", "name"),
+    [
+        ("写一篇800字的文章，介绍长城的历史。", "Chinese"),
+        ("Write an 800-word story in French about a lighthouse keeper.", "French"),
+        ("Schreibe eine Geschichte über einen Leuchtturmwärter.", "German"),
+        ("등대지기에 관한 이야기를 한국어로 써 주세요.", "Korean"),
+    ],
+)
+def test_a_language_the_embedded_model_cannot_write_is_refused_up_front(
+    longform_home: Path, instruction: str, name: str
+) -> None:
+    r = longform("write", instruction, "--words", "800", home=longform_home)
     message = one_line_error(r)
-    assert "cannot write Chinese" in message and "--engine" in message
+    assert f"cannot write {name}" in message and "--engine" in message
     works = longform("works", "--json", home=longform_home)
     assert json.loads(works.stdout) == []  # nothing was stored
     # The answer is kept: the next refusal needs no probe (and says the same).
-    again = longform("plan", "写一个故事。", "--words", "1200", home=longform_home)
-    assert "cannot write Chinese" in one_line_error(again)
+    again = longform("plan", instruction, "--words", "1200", home=longform_home)
+    assert f"cannot write {name}" in one_line_error(again)
 
 
 def test_eval_length_prints_what_the_run_cost(longform_home: Path, tmp_path: Path) -> None:

@@ -147,11 +147,18 @@ def test_a_rejected_round_is_tried_again_and_the_next_one_kept() -> None:
 
 def test_acceptable_rounds_are_longer_end_cleanly_and_do_not_loop() -> None:
     draft = en(4)
-    assert acceptable(draft + " " + en(4), draft)
-    assert not acceptable(en(3), draft)  # shorter
-    assert not acceptable(draft + " " + en(4) + " And then the", draft)  # half a sentence
+    assert acceptable(draft + " " + en(4), draft, "en")
+    assert not acceptable(en(3), draft, "en")  # shorter
+    assert not acceptable(draft + " " + en(4) + " And then the", draft, "en")  # half a sentence
     copied = draft + " " + en(2) + " " + draft  # a long run said twice
-    assert not passes_repetition_filter(copied) and not acceptable(copied, draft)
+    assert not passes_repetition_filter(copied) and not acceptable(copied, draft, "en")
+
+
+def test_a_round_that_drifts_into_another_language_is_not_acceptable() -> None:
+    french = (Path(__file__).parent / "data" / "languages" / "fr.txt").read_text("utf-8")
+    draft = en(2)
+    assert not acceptable(draft + "\n\n" + french, draft, "en")  # French, Latin letters
+    assert acceptable(draft + "\n\n" + french, french, "fr")
 
 
 def test_chinese_is_counted_by_characters() -> None:

@@ -38,7 +38,7 @@ from agents.quality.repetition_guard import (
 )
 from engines import Message
 from prompts import render
-from text.languages import written_in
+from text.languages import language_share, written_in
 from text.words import count_words
 
 AGENT = "extender"
@@ -53,7 +53,8 @@ MAX_STALLS = 2  # answers in a row that add next to nothing end a waypoint's sha
 WORDS_PER_CALL = 60
 # The repetition filter: share of repeated 8-grams a kept round may have.
 MAX_REPETITION = 0.05
-# How far the share of CJK characters may move from the draft's (see same_language).
+# The share of a round's text that may be in another language than the draft's (see
+# same_language).
 MAX_LANGUAGE_DRIFT = 0.2
 # Tokens kept free in the window beyond the estimate (chat template markers), and the
 # least room worth a call.
@@ -91,16 +92,11 @@ class _Job:
     generator: Generator
 
 
-def cjk_share(text: str) -> float:
-    """Share of the counted words that are CJK characters (1.0 for Chinese prose)."""
-    words = count_words(text)
-    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") / words if words else 0.0
-
-
-def same_language(text: str, draft: str) -> bool:
-    """Whether ``text`` is written in the draft's language: a small model asked for
-    Chinese drifts into English and symbol soup, which counts as words all the same."""
-    return abs(cjk_share(text) - cjk_share(draft)) <= MAX_LANGUAGE_DRIFT
+def same_language(text: str, language: str) -> bool:
+    """Whether ``text`` is written in the draft's ``language``, as the detector reads it
+    (the gates' share): a small model asked for Chinese drifts into English, asked for
+    French into English too, and that counts as words all the same."""
+    return language_share(text, language).asked >= 1 - MAX_LANGUAGE_DRIFT
 
 
 def passes_repetition_filter(text: str) -> bool:
@@ -108,13 +104,13 @@ def passes_repetition_filter(text: str) -> bool:
     return repetition_ratio(text) <= MAX_REPETITION and loop_start(text) >= len(text)
 
 
-def acceptable(candidate: str, draft: str) -> bool:
-    """Whether a round's text may replace its draft."""
+def acceptable(candidate: str, draft: str, language: str) -> bool:
+    """Whether a round's text may replace its draft (written in ``language``)."""
     return (
         count_words(candidate) > count_words(draft)
-        and ends_cleanly(candidate)
+        and ends_cleanly(candidate, language)
         and passes_repetition_filter(candidate)
-        and same_language(candidate, draft)
+        and same_language(candidate, language)
     )
 
 
@@ -180,7 +176,7 @@ class Extender:
                 break  # no longer text fits the window beside this draft
             rounds += 1
             candidate = self._round(draft, goal, sampling, job)
-            if acceptable(candidate, draft):
+            if acceptable(candidate, draft, job.language):
                 draft, accepted = candidate, accepted + 1
                 sampling = Sampling()
             else:
@@ -211,7 +207,8 @@ class Extender:
             job=job,
         )
         expanded = expanded or ""
-        if count_words(expanded) <= count_words(first) or not same_language(expanded, draft):
+        shorter = count_words(expanded) <= count_words(first)
+        if shorter or not same_language(expanded, job.language):
             expanded = first  # no usable rewrite: go on from the draft's own words
         text = trim_to_sentence(expanded, int(count_words(expanded) * KEEP))
         job.report(count_words(text))
@@ -251,7 +248,7 @@ class Extender:
                     full = True  # no room left in the window: the round ends here
                     break
                 # A piece in another language is as good as nothing.
-                useless = count_words(piece) < 3 or not same_language(piece, draft)
+                useless = count_words(piece) < 3 or not same_language(piece, job.language)
                 stalls = stalls + 1 if useless else 0
                 if stalls == 0:
                     text = _join(text, piece)
