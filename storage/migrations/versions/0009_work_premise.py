@@ -1,0 +1,26 @@
+"""work premise: what the text must be about, kept with the work
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-06 09:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("works") as batch:
+        batch.add_column(sa.Column("premise", sa.Text(), nullable=False, server_default=""))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("works") as batch:
+        batch.drop_column("premise")
