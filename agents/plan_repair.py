@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 
+from agents.premise import Premise, listed, names
 from prompts import render
 
 MIN_GOAL_CHARS = 3
@@ -68,11 +69,31 @@ def _cut(text: str, limit: int) -> str:
     return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(" ,;:-")
 
 
-def faults(sections: list[PlannedSection]) -> dict[int, str]:
+def faults(sections: list[PlannedSection], premise: Premise | None = None) -> dict[int, str]:
     """The sections to plan again, by index, with what is wrong with each: an empty
     goal, a title or goal copied from the worked example the planner is shown (a small
     model copies it whole: a novel's chapters "Shade on hot streets", "Cleaner air and
-    water"), or the goal of an earlier section said again."""
+    water"), the goal of an earlier section said again, or, given the premise, a goal
+    that names none of its people, places or things (a story about a botanist planned
+    as "Join us, be part of the team!") or a plan that never names the main one."""
+    found = _own_faults(sections)
+    if premise is None or not premise.terms:
+        return found
+    for i, section in enumerate(sections):
+        if i not in found and not names(premise.terms, f"{section.title} {section.goal}"):
+            found[i] = "a goal that names nothing the text is about"
+    main = main_term(premise)
+    if not any(names([main], f"{s.title} {s.goal}") for s in sections):
+        found.setdefault(0, f"no goal names {main}")
+    return found
+
+
+def main_term(premise: Premise) -> str:
+    """The premise's first person, else its first place, else its first thing."""
+    return (premise.people or premise.places or premise.things)[0]
+
+
+def _own_faults(sections: list[PlannedSection]) -> dict[int, str]:
     found: dict[int, str] = {}
     seen: set[str] = set()
     copied = _example_keys()
@@ -95,43 +116,65 @@ def fit(sections: list[PlannedSection], count: int) -> list[PlannedSection]:
     return kept + [PlannedSection("", "", 0) for _ in range(count - len(kept))]
 
 
-def plain_sections(count: int, language: str) -> list[PlannedSection]:
+def plain_sections(
+    count: int, language: str, premise: Premise | None = None
+) -> list[PlannedSection]:
     """A plan that needs no model: an opening, parts that each develop the subject
-    further, an ending (the writer has the instruction itself in view)."""
+    further, an ending (the writer has the instruction itself in view), each naming
+    the premise's terms when there is one."""
     zh = language == "zh"
+    terms = listed(premise.terms[:3] if premise else (), language)
     out: list[PlannedSection] = []
     for i in range(count):
         if i == 0:
             title, goal = (
-                ("开篇", "引出主题，交代背景，吸引读者。")
+                ("开篇", f"引出{terms or '主题'}，交代背景，吸引读者。")
                 if zh
-                else ("Opening", "Open the piece: set out the subject and draw the reader in.")
+                else (
+                    "Opening",
+                    f"Open the piece: set out {terms or 'the subject'} and draw the reader in.",
+                )
             )
         elif i == count - 1:
             title, goal = (
-                ("结尾", "收束全文，呼应开头，给出结论或结局。")
+                ("结尾", f"收束全文，写出{terms}的结局，呼应开头。" if terms
+                 else "收束全文，呼应开头，给出结论或结局。")
                 if zh
-                else ("Ending", "Bring the piece to its end, answering its opening.")
-            )
+                else (
+                    "Ending",
+                    f"Bring the piece about {terms} to its end, answering its opening."
+                    if terms
+                    else "Bring the piece to its end, answering its opening.",
+                )
+            )  # fmt: skip
         else:
             title, goal = (
-                (f"展开（{i}）", f"写出第 {i} 个新的方面、事件或论点，与前文不重复。")
+                (f"展开（{i}）", f"写出{terms}的第 {i} 个新的方面、事件或论点，与前文不重复。"
+                 if terms else f"写出第 {i} 个新的方面、事件或论点，与前文不重复。")
                 if zh
                 else (
                     f"Development {i}",
-                    f"Develop the subject further with new aspect number {i}: an event, "
-                    "a detail or an argument not told before.",
+                    f"Develop {terms or 'the subject'} further with new aspect number {i}: "
+                    "an event, a detail or an argument not told before.",
                 )
-            )
+            )  # fmt: skip
         out.append(PlannedSection(title, goal, 0))
     return out
 
 
-def patch(sections: list[PlannedSection], bad: dict[int, str], language: str) -> None:
-    """Give the sections still at fault the plain plan's goals (in place)."""
-    plain = plain_sections(len(sections), language)
+def patch(
+    sections: list[PlannedSection],
+    bad: dict[int, str],
+    language: str,
+    premise: Premise | None = None,
+) -> None:
+    """Give the sections still at fault the plain plan's goals (in place), and its
+    titles too where the title names nothing of the premise either (it is written as
+    the section's heading)."""
+    plain = plain_sections(len(sections), language, premise)
     for i in bad:
-        sections[i].title = sections[i].title or plain[i].title
+        off = premise is not None and premise.terms and not names(premise.terms, sections[i].title)
+        sections[i].title = plain[i].title if off else sections[i].title or plain[i].title
         sections[i].goal = plain[i].goal
 
 
