@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from agents.batch_file import BatchItem, load_batch
 from agents.batch_results import BatchState, ItemResult, ResultsFile, file_name
 from agents.errors import AgentError
-from agents.evaluation import score_text
+from agents.evaluation import score_work
 from agents.events import Emit, Event, ignore
 from agents.languages import LanguageUnsupported, require_language
 from agents.leases import WorkBusy, writing
@@ -341,9 +341,10 @@ class BatchRunner:
         with self.db.transaction() as s:
             text = work_text(s, work_id)
             calls = list_calls(s, work_id)
+            scored = score_work(s, work_id, item.length)
         path = self.out_dir / f"{file_name(item.id)}.txt"
         path.write_text(text + "\n", encoding="utf-8")
-        scored = score_text(text, item.length, language=item.language, instruction=item.prompt)
+        about = scored.quality.relevance
         result = ItemResult(
             id=item.id,
             line=item.line,
@@ -356,6 +357,9 @@ class BatchRunner:
             passed=scored.quality.passed,
             reasons=scored.quality.reasons,
             diversity=round(scored.quality.diversity, 4),
+            sections=None if about is None else about.sections,
+            sections_naming=None if about is None else about.naming,
+            premise_per_1000=None if about is None else round(about.per_thousand, 2),
             seconds=round(sum(c.seconds for c in calls), 2),
             prompt_tokens=sum(c.prompt_tokens for c in calls),
             cached_tokens=sum(c.cached_tokens for c in calls),
