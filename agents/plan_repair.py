@@ -9,10 +9,11 @@ that is filled in here, deterministically.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from agents.premise import Premise, listed, names
+from agents.premise import Premise, listed, names, only_names
 from prompts import render
 
 MIN_GOAL_CHARS = 3
@@ -80,8 +81,12 @@ def faults(sections: list[PlannedSection], premise: Premise | None = None) -> di
     if premise is None or not premise.terms:
         return found
     for i, section in enumerate(sections):
-        if i not in found and not names(premise.terms, f"{section.title} {section.goal}"):
+        if i in found:
+            continue
+        if not names(premise.terms, f"{section.title} {section.goal}"):
             found[i] = "a goal that names nothing the text is about"
+        elif only_names(premise.terms, section.goal):
+            found[i] = "a goal that only lists what the text is about"
     main = main_term(premise)
     if not any(names([main], f"{s.title} {s.goal}") for s in sections):
         found.setdefault(0, f"no goal names {main}")
@@ -97,12 +102,15 @@ def _own_faults(sections: list[PlannedSection]) -> dict[int, str]:
     found: dict[int, str] = {}
     seen: set[str] = set()
     copied = _example_keys()
+    prompt = _prompt_runs()
     for i, section in enumerate(sections):
         key = _key(section.goal)
         if len(section.goal) < MIN_GOAL_CHARS:
             found[i] = "an empty goal"
         elif key in copied or _key(section.title) in copied:
             found[i] = "a title or goal copied from the worked example"
+        elif _runs(f"{section.title} {section.goal}") & prompt:
+            found[i] = "words copied from the planner's prompt"
         elif key in seen:
             found[i] = "the same goal as an earlier section"
         seen.add(key)
@@ -187,6 +195,31 @@ def _example_keys() -> frozenset[str]:
         for section in read_sections(render("plan_example_answer", language=language)):
             keys |= {_key(section.title), _key(section.goal)}
     return frozenset(keys - {""})
+
+
+@cache
+def _prompt_runs() -> frozenset[tuple[str, ...]]:
+    """Runs of three words of the planner's own prompt, less the task ("Every part's
+    goal names at least one of them", "Length: 1200 words"): a goal holding one copied
+    the prompt, not the plan."""
+    runs: set[tuple[str, ...]] = set()
+    for language in ("en", "zh"):
+        text = render(
+            "plan_user",
+            instruction="",
+            target_words=0,
+            sections=0,
+            context="",
+            about=["_"],
+            language=language,
+        )
+        runs |= _runs(text)
+    return frozenset(runs)
+
+
+def _runs(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z]+|[\u4e00-\u9fff]", text.lower())
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
 def _key(goal: str) -> str:

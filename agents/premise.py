@@ -214,7 +214,7 @@ def take_premise(caller: Caller, instruction: str, language: str) -> Premise:
         {"role": "user", "content": render("premise_user", instruction=instruction)},
     ]
     completion = caller.chat(
-        "planner",
+        "premise",
         messages,
         schema=Roles.model_json_schema(),
         max_tokens=ANSWER_TOKENS,
@@ -569,6 +569,20 @@ def term_marks(terms: tuple[str, ...]) -> dict[str, str]:
 def names(terms: Sequence[str], text: str, language: str = "en") -> bool:
     """Whether ``text`` names one of ``terms`` (a premise's people, places, things)."""
     return any(mentions(terms, text, language).values())
+
+
+def only_names(terms: Sequence[str], text: str) -> bool:
+    """Whether ``text`` says little beyond the terms themselves ("Lightning, Generation
+    Ship, Hydroponic Gardens."): a goal a small model made by listing the premise it
+    was shown, which says nothing of what happens."""
+    own: set[str] = set()
+    for term in terms:
+        for word in _content(term):
+            own |= forms_of(_lemma(word.lower())) | {word.lower()}
+    words = [w.lower() for w in _content(text)]
+    named = sum(1 for w in words if w in own)
+    others = len(words) - named
+    return named > 0 and others < 3 and named / len(words) > 0.6
 
 
 def goal_words(goal: str) -> list[str]:
