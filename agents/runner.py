@@ -93,6 +93,7 @@ class Runner:
             try:
                 if premise is None:
                     premise = take_premise(caller, work.instruction, work.language)
+                self.emit(Notice(work_id, f"premise: {premise.summary()}"))
                 outline = planner.outline(
                     work.instruction, work.language, work.target_words, work.title, premise
                 )
@@ -110,8 +111,6 @@ class Runner:
                 update_work(s, work_id, premise=premise.to_json())
             caller.log.flush(s, work_id=work_id, node_id=None)
             set_work_status(s, work_id, WorkStatus.PLANNED)
-        if n > 1:
-            self.emit(Notice(work_id, f"premise: {premise.summary()}"))
         self.emit(PlanReady(work_id, n))
         return n
 

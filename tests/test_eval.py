@@ -96,7 +96,7 @@ def test_eval_length_gates_by_quality_and_goes_on_after_a_failed_item(
 ) -> None:
     items = tmp_path / "items.jsonl"
     items.write_text(
-        json.dumps({"prompt": "Write about waves.", "length": 120}) + "\n"
+        json.dumps({"prompt": "Write about a bicycle repair shop.", "length": 120}) + "\n"
         + json.dumps({"prompt": "Write about tides.", "length": 120}) + "\n"
         + json.dumps({"prompt": "Write about a loop.", "length": 120}) + "\n"
     )  # fmt: skip
@@ -144,7 +144,7 @@ def test_chinese_on_the_embedded_model_is_refused_up_front(longform_home: Path) 
 
 def test_eval_length_prints_what_the_run_cost(longform_home: Path, tmp_path: Path) -> None:
     items = tmp_path / "items.jsonl"
-    items.write_text(json.dumps({"prompt": "Write about waves.", "length": 120}) + "\n")
+    items.write_text(json.dumps({"prompt": "Write about a bicycle shop.", "length": 120}) + "\n")
     prose = " ".join((FIXTURES / "en_prose.txt").read_text(encoding="utf-8").split()[:124])
     engine = ScriptedEngine([prose])
     result = invoke(engine, "eval", "length", str(items), "-q")

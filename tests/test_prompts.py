@@ -95,7 +95,7 @@ def test_the_writers_head_names_the_premise_before_the_plan() -> None:
     )
     assert text == (
         "Write a story about a keeper.\n"
-        "It is about the keeper, the lighthouse and Elias: every part keeps to them.\n\n"
+        "It is about the keeper, the lighthouse and Elias, in every part.\n\n"
         "About 600 words of flowing prose, in 2 parts. "
         'Part 1, under the heading "The keeper" (about 300 words): Introduce Elias and his lamp. '
         'Part 2, under the heading "The storm" (about 300 words): '
@@ -113,7 +113,9 @@ def test_the_writers_head_names_the_premise_in_chinese() -> None:
         summary="",
         language="zh",
     )
-    assert text == "写一个关于灯塔的故事。\n写的是灯塔、守塔人，每一部分都要写到。\n\n全文约 600 字。"
+    assert (
+        text == "写一个关于灯塔的故事。\n写的是灯塔、守塔人，每一部分都要写到。\n\n全文约 600 字。"
+    )
 
 
 def test_the_planner_is_told_what_every_goal_names() -> None:
