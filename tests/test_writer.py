@@ -218,7 +218,9 @@ def about(subject: str) -> str:
 def test_a_section_off_its_goal_and_the_premise_is_written_again_once() -> None:
     """Issue 34: a section about nothing that was asked is not kept when a second try
     names the premise; the writer is told the premise in its fixed head."""
-    engine = ScriptedEngine([about("Join us and be part of the team"), about("The botanist counted the seeds")])
+    engine = ScriptedEngine(
+        [about("Join us and be part of the team"), about("The botanist counted the seeds")]
+    )
     caller = Caller(engine)
     result = SectionWriter(caller).write(premise_task(), 60, lambda _p: None)
     assert result.text.startswith("The botanist counted") and not result.drifted
@@ -230,7 +232,9 @@ def test_a_section_off_its_goal_and_the_premise_is_written_again_once() -> None:
 
 
 def test_a_section_still_off_after_writing_it_again_is_flagged_not_looped() -> None:
-    engine = ScriptedEngine([about("Join us and be part of the team"), about("Support our cause today")])
+    engine = ScriptedEngine(
+        [about("Join us and be part of the team"), about("Support our cause today")]
+    )
     result = SectionWriter(Caller(engine)).write(premise_task(), 60, lambda _p: None)
     assert result.drifted and result.text.startswith("Join us")  # the first is kept
     assert len(engine.calls) == 2  # bounded: written again once

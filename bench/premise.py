@@ -1,0 +1,170 @@
+"""Texts about what was asked: the premise's terms in each text, before and after.
+
+    python -m bench.premise write --db PATH [--only N ...] [--threads 1]
+    python -m bench.premise report --db PATH [--db PATH ...] [--json]
+
+``write`` writes each prompt below as a new work (the work session, agentwrite mode,
+the embedded engine) into the database at PATH, one after the other, and stores the
+wall time of each run beside it (``PATH.times.json``). It only uses the work session,
+so the same file runs on an older tree (the "before" column: the code before the
+premise was kept) with ``PYTHONPATH`` set to that tree.
+
+``report`` reads every work of each database and prints, per text: the words written
+and S_l (LongBench-Write's rule, ``agents.evaluation``), the quality verdict, the
+premise's key terms per 1,000 words, the share of sections that name the premise's
+people, places or things, the wall time, and the plan's section goals. The premise is
+the work's stored one when it has one, else the one taken from the instruction now
+(without a model: the instruction's own words), so texts written before the premise
+was kept are measured against the same terms.
+
+The prompts are the three of issue 34 and three of our own (none from shared/data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+PROMPTS: list[tuple[str, str, int]] = [
+    (
+        "botanist",
+        "Write a 3,000-word science-fiction story about a botanist on a generation ship "
+        "whose hydroponic gardens are dying.",
+        3000,
+    ),
+    (
+        "violinist",
+        "Write the first chapter, 5,000 words, of a 1920s seaside-hotel mystery about a "
+        "vanished violinist.",
+        5000,
+    ),
+    (
+        "lighthouse",
+        "Write an 8,000-word novella about two rival lighthouse keepers.",
+        8000,
+    ),
+    (
+        "beekeeper",
+        "Write a 3,000-word story about a beekeeper in a mountain village who finds that "
+        "her hives have been stolen.",
+        3000,
+    ),
+    (
+        "harbour",
+        "Write a 3,500-word report on how a small fishing town rebuilt its harbour after "
+        "a winter storm.",
+        3500,
+    ),
+    (
+        "locomotive",
+        "Write a 3,000-word letter from a retired railway engineer to his granddaughter "
+        "about the last steam locomotive he drove.",
+        3000,
+    ),
+]
+
+
+def write(db_path: Path, only: list[str], threads: int | None) -> None:
+    from agents.engine_pool import Engines
+    from agents.session import WorkSession
+    from engines import open_engine
+    from storage import open_database
+
+    times_path = db_path.with_name(db_path.name + ".times.json")
+    times: dict[str, Any] = (
+        json.loads(times_path.read_text()) if times_path.is_file() else {}
+    )
+    db = open_database(db_path)
+    options: dict[str, Any] = {"n_threads": threads} if threads else {}
+    engine = open_engine("embedded", **options)
+    session = WorkSession(db, Engines(lambda _spec, _model: engine))
+    for name, prompt, words in PROMPTS:
+        if only and name not in only:
+            continue
+        print(f"{name}: {words} words", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        work = session.create(prompt, words, writer=engine)
+        session.run(work.id, engine=engine)
+        seconds = round(time.perf_counter() - started, 1)
+        times[str(work.id)] = {"name": name, "seconds": seconds}
+        times_path.write_text(json.dumps(times, indent=1))
+        print(f"{name}: work {work.id}, {seconds} s", file=sys.stderr, flush=True)
+
+
+def report(paths: list[Path], as_json: bool) -> None:
+    from agents.evaluation import length_score
+    from agents.premise import relevance, take_premise
+    from storage import open_database
+    from storage.outline import leaves
+    from storage.passages import current_passages
+    from storage.wordcount import count_words
+    from storage.works import list_works
+
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        times_path = path.with_name(path.name + ".times.json")
+        times = json.loads(times_path.read_text()) if times_path.is_file() else {}
+        db = open_database(path)
+        with db.transaction() as s:
+            works = list_works(s)
+            found = [(w, leaves(s, w.id), current_passages(s, w.id)) for w in works]
+        for work, nodes, texts in found:
+            premise = work.premise or take_premise(work.instruction, work.language)
+            sections = [texts[n.id].content for n in nodes if n.id in texts]
+            figure = relevance(premise, sections, work.language)
+            words = sum(count_words(t) for t in sections)
+            timing = times.get(str(work.id), {})
+            rows.append(
+                {
+                    "db": str(path),
+                    "name": timing.get("name", f"work {work.id}"),
+                    "work": work.id,
+                    "required": work.target_words,
+                    "words": words,
+                    "s_l": round(length_score(work.target_words, words), 1),
+                    "terms_per_1000": round(figure.per_thousand, 2),
+                    "sections_naming": f"{figure.naming}/{figure.sections}",
+                    "share_naming": round(figure.share, 2),
+                    "seconds": timing.get("seconds"),
+                    "terms": list(premise.terms),
+                    "counts": figure.counts,
+                    "goals": [n.goal for n in nodes],
+                }
+            )
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for r in rows:
+        print(
+            f"{r['db']} {r['name']} (work {r['work']}): {r['required']} -> {r['words']} words, "
+            f"S_l {r['s_l']}, {r['terms_per_1000']} key terms per 1,000 words, "
+            f"{r['sections_naming']} sections name the premise, {r['seconds']} s"
+        )
+        print(f"  terms: {r['counts']}")
+        for i, goal in enumerate(r["goals"], start=1):
+            print(f"  {i}. {goal}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.premise")
+    sub = parser.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("write")
+    w.add_argument("--db", type=Path, required=True)
+    w.add_argument("--only", nargs="*", default=[])
+    w.add_argument("--threads", type=int, default=None)
+    r = sub.add_parser("report")
+    r.add_argument("--db", type=Path, action="append", required=True)
+    r.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "write":
+        write(args.db, args.only, args.threads)
+    else:
+        report(args.db, args.json)
+
+
+if __name__ == "__main__":
+    main()
