@@ -10,12 +10,11 @@ so the same file runs on an older tree (the "before" column: the code before the
 premise was kept) with ``PYTHONPATH`` set to that tree.
 
 ``report`` reads every work of each database and prints, per text: the words written
-and S_l (LongBench-Write's rule, ``agents.evaluation``), the quality verdict, the
-premise's key terms per 1,000 words, the share of sections that name the premise's
-people, places or things, the wall time, and the plan's section goals. The premise is
-the work's stored one when it has one, else the one taken from the instruction now
-(without a model: the instruction's own words), so texts written before the premise
-was kept are measured against the same terms.
+and S_l (LongBench-Write's rule, ``agents.evaluation``), the premise's key terms per
+1,000 words, the share of sections that name them, the wall time, and the plan's
+section goals. The terms are the instruction's own noun phrases taken without a model
+(``agents.premise.from_instruction``), the same for a text written before the premise
+was kept as for one written after; the premise kept with the work is printed beside.
 
 The prompts are the three of issue 34 and three of our own (none from shared/data).
 """
@@ -97,7 +96,7 @@ def write(db_path: Path, only: list[str], threads: int | None) -> None:
 
 def report(paths: list[Path], as_json: bool) -> None:
     from agents.evaluation import length_score
-    from agents.premise import relevance, take_premise
+    from agents.premise import Premise, from_instruction, relevance
     from storage import open_database
     from storage.outline import leaves
     from storage.passages import current_passages
@@ -113,7 +112,9 @@ def report(paths: list[Path], as_json: bool) -> None:
             works = list_works(s)
             found = [(w, leaves(s, w.id), current_passages(s, w.id)) for w in works]
         for work, nodes, texts in found:
-            premise = work.premise or take_premise(work.instruction, work.language)
+            # The same terms for every run of a prompt: the instruction's own.
+            premise = from_instruction(work.instruction, work.language)
+            kept = Premise.read(work.premise)
             sections = [texts[n.id].content for n in nodes if n.id in texts]
             figure = relevance(premise, sections, work.language)
             words = sum(count_words(t) for t in sections)
@@ -131,6 +132,7 @@ def report(paths: list[Path], as_json: bool) -> None:
                     "share_naming": round(figure.share, 2),
                     "seconds": timing.get("seconds"),
                     "terms": list(premise.terms),
+                    "stored_premise": None if kept is None else kept.summary(),
                     "counts": figure.counts,
                     "goals": [n.goal for n in nodes],
                 }
@@ -144,7 +146,7 @@ def report(paths: list[Path], as_json: bool) -> None:
             f"S_l {r['s_l']}, {r['terms_per_1000']} key terms per 1,000 words, "
             f"{r['sections_naming']} sections name the premise, {r['seconds']} s"
         )
-        print(f"  terms: {r['counts']}")
+        print(f"  terms: {r['counts']}; premise kept with the work: {r['stored_premise']}")
         for i, goal in enumerate(r["goals"], start=1):
             print(f"  {i}. {goal}")
 
