@@ -290,3 +290,31 @@ def test_a_value_wider_than_its_column_is_one_clear_line_on_postgresql(db) -> No
         add_memory(s, work.id, kind="k" * 40, content="Too wide a kind.")
     with db.transaction() as s:
         assert list_memories(s, work.id) == []  # the first was rolled back with it
+
+
+def test_a_work_from_before_the_premise_was_kept_reads_with_none(tmp_path: Path) -> None:
+    """Migration 0009 on a database at 0008 with a work in it: the work is kept and
+    has no premise yet (it is taken from its instruction when asked for)."""
+    from alembic import command
+
+    from storage.database import alembic_config, database_url, make_engine
+    from storage.works import get_work, update_work
+
+    path = tmp_path / "old.db"
+    engine = make_engine(database_url(path))
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0008")
+        conn.exec_driver_sql(
+            "INSERT INTO works (id, title, instruction, target_words, language, mode, engine,"
+            " model, status, created_at, updated_at) VALUES (1, 't', 'Write about a mill.',"
+            " 100, 'en', 'draft', 'embedded', '', 'done', '2026-01-01', '2026-01-01')"
+        )
+    engine.dispose()
+    db = open_database(path)  # migrates to head on open
+    with db.transaction() as s:
+        assert get_work(s, 1).premise == ""
+        update_work(s, 1, premise='{"people": []}')
+    with db.transaction() as s:
+        assert get_work(s, 1).premise == '{"people": []}'
