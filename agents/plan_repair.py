@@ -155,17 +155,31 @@ def plain_sections(
                     else "Bring the piece to its end, answering its opening.",
                 )
             )  # fmt: skip
+        elif premise is not None and premise.terms:
+            # Each part around one of the premise's terms in turn, named in its heading:
+            # the heading is in the writer's own text, right before what it writes.
+            focus = premise.terms[(i - 1) % len(premise.terms)]
+            again = (i - 1) // len(premise.terms)
+            if zh:
+                title = focus + (f"（{again + 1}）" if again else "")
+                goal = f"围绕{focus}，写出{terms}的第 {i} 个新的方面、事件或论点，与前文不重复。"
+            else:
+                named = listed([focus], language)
+                title = named[:1].upper() + named[1:] + (f" ({again + 1})" if again else "")
+                goal = (
+                    f"Develop {terms} further, around {named}: new aspect number {i}, "
+                    "an event, a detail or an argument not told before."
+                )
         else:
             title, goal = (
-                (f"展开（{i}）", f"写出{terms}的第 {i} 个新的方面、事件或论点，与前文不重复。"
-                 if terms else f"写出第 {i} 个新的方面、事件或论点，与前文不重复。")
+                (f"展开（{i}）", f"写出第 {i} 个新的方面、事件或论点，与前文不重复。")
                 if zh
                 else (
                     f"Development {i}",
-                    f"Develop {terms or 'the subject'} further with new aspect number {i}: "
-                    "an event, a detail or an argument not told before.",
+                    f"Develop the subject further with new aspect number {i}: an event, "
+                    "a detail or an argument not told before.",
                 )
-            )  # fmt: skip
+            )
         out.append(PlannedSection(title, goal, 0))
     return out
 
