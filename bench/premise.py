@@ -1,11 +1,13 @@
 """Texts about what was asked: the premise's terms in each text, before and after.
 
-    python -m bench.premise write --db PATH [--only N ...] [--threads 1]
+    python -m bench.premise write --db PATH [--only NAME ...] [--threads 1]
     python -m bench.premise report --db PATH [--db PATH ...] [--json]
 
-``write`` writes each prompt below as a new work (the work session, agentwrite mode,
-the embedded engine) into the database at PATH, one after the other, and stores the
-wall time of each run beside it (``PATH.times.json``). It only uses the work session,
+``write`` writes each prompt below (or those ``--only`` names, in its order) as a new
+work (the work session, agentwrite mode, the embedded engine) into the database at
+PATH, one after the other, and stores the wall time of each run beside it
+(``PATH.times.json``). A prompt whose work is there unfinished (the process was
+stopped) is resumed, its wall time added to the earlier runs'. It only uses the work session,
 so the same file runs on an older tree (the "before" column: the code before the
 premise was kept) with ``PYTHONPATH`` set to that tree.
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -72,26 +75,37 @@ def write(db_path: Path, only: list[str], threads: int | None) -> None:
     from agents.session import WorkSession
     from engines import open_engine
     from storage import open_database
+    from storage.vocabulary import WorkStatus
+    from storage.works import list_works
 
     times_path = db_path.with_name(db_path.name + ".times.json")
-    times: dict[str, Any] = (
-        json.loads(times_path.read_text()) if times_path.is_file() else {}
-    )
+    times: dict[str, Any] = json.loads(times_path.read_text()) if times_path.is_file() else {}
     db = open_database(db_path)
     options: dict[str, Any] = {"n_threads": threads} if threads else {}
     engine = open_engine("embedded", **options)
     session = WorkSession(db, Engines(lambda _spec, _model: engine))
-    for name, prompt, words in PROMPTS:
-        if only and name not in only:
+    with db.transaction() as s:
+        stored = {w.instruction: w for w in list_works(s)}
+    chosen = [p for p in PROMPTS if not only or p[0] in only]
+    chosen.sort(key=lambda p: only.index(p[0]) if only else 0)
+    for name, prompt, words in chosen:
+        work = stored.get(prompt)
+        if work is not None and work.status == WorkStatus.DONE:
             continue
         print(f"{name}: {words} words", file=sys.stderr, flush=True)
+        if work is None:
+            work = session.create(prompt, words, writer=engine)
+        before = times.get(str(work.id), {}).get("seconds", 0.0)
+        times[str(work.id)] = {"name": name, "seconds": before}
         started = time.perf_counter()
-        work = session.create(prompt, words, writer=engine)
-        session.run(work.id, engine=engine)
-        seconds = round(time.perf_counter() - started, 1)
-        times[str(work.id)] = {"name": name, "seconds": seconds}
-        times_path.write_text(json.dumps(times, indent=1))
-        print(f"{name}: work {work.id}, {seconds} s", file=sys.stderr, flush=True)
+        try:
+            session.run(work.id, engine=engine)
+        finally:
+            # Kept however the run ends: a stopped run's time counts when it resumes.
+            entry = times[str(work.id)]
+            entry["seconds"] = round(before + time.perf_counter() - started, 1)
+            times_path.write_text(json.dumps(times, indent=1))
+        print(f"{name}: work {work.id}, {entry['seconds']} s", file=sys.stderr, flush=True)
 
 
 def report(paths: list[Path], as_json: bool) -> None:
@@ -152,6 +166,8 @@ def report(paths: list[Path], as_json: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # A stopped run (SIGTERM) still records its time: ``write``'s ``finally`` runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(prog="python -m bench.premise")
     sub = parser.add_subparsers(dest="command", required=True)
     w = sub.add_parser("write")
