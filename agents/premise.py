@@ -20,7 +20,6 @@ downloaded, and an instruction is one sentence or two whose nouns a lexicon find
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -238,10 +237,9 @@ def checked_against(answer: Roles, instruction: str, language: str, plain: Premi
     """``plain`` with its terms sorted by the model's answer: each term the answer
     gives that the instruction says (as written or in another form of its words) is
     kept under its kind; the noun phrases it left out stay things."""
-    if language.lower().startswith("zh"):
-        inside = _zh_inside(instruction)
-    else:
-        inside = _lemma_set(instruction)
+    # Chinese: a term is the instruction's when it is a run of its characters.
+    zh = language.lower().startswith("zh")
+    inside = {instruction} if zh else _lemma_set(instruction)
     taken: list[list[str]] = [[], [], []]
     heads: set[str] = set()
     for kind, given in enumerate((answer.people, answer.places, answer.things)):
@@ -394,7 +392,8 @@ def _said(term: str, inside: set[str], language: str) -> tuple[str, str] | None:
     when one is not, or it names the kind of text or the task."""
     if language.lower().startswith("zh"):
         text = term.strip()
-        return (text, text) if text and text in inside and text not in _ZH_TASK else None
+        said = len(text) > 1 and any(text in whole for whole in inside)
+        return (text, text) if said and text not in _ZH_TASK else None
     words = _content(term)
     if not words:
         return None
@@ -445,10 +444,6 @@ def _zh_words(text: str) -> list[str]:
     import jieba.posseg
 
     return [w.word for w in jieba.posseg.cut(text) if w.flag in _ZH_NOUNS]
-
-
-def _zh_inside(instruction: str) -> set[str]:
-    return {w for w in _zh_words(instruction)} | {instruction}
 
 
 def _from_chinese(instruction: str) -> Premise:
@@ -609,7 +604,3 @@ def listed(terms: Sequence[str], language: str = "en") -> str:
 def premise_of(stored: str, instruction: str, language: str) -> Premise:
     """A work's premise: the one stored, else the one its instruction gives."""
     return Premise.read(stored) or from_instruction(instruction, language)
-
-
-def dumps(premise: Premise) -> str:
-    return json.dumps(premise.model_dump(), ensure_ascii=False, indent=1)

@@ -163,3 +163,10 @@ def test_terms_are_listed_for_a_prompt() -> None:
     )
     assert listed(["keeper"]) == "the keeper"
     assert listed(["灯塔", "守塔人"], "zh") == "灯塔、守塔人"
+
+
+def test_a_chinese_answer_keeps_only_runs_of_the_instructions_characters() -> None:
+    instruction = "写一篇2000字的故事，讲一个住在上海的老裁缝和他的徒弟。"
+    reply = answer(["裁缝", "钟表匠"], ["上海"], ["金钥匙"])
+    premise = take_premise(Caller(ScriptedEngine([], premise=reply)), instruction, "zh")
+    assert (premise.people, premise.places, premise.things) == (["裁缝"], ["上海"], ["徒弟"])
