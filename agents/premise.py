@@ -154,7 +154,7 @@ _SUBJECTS = frozenset({"i", "we", "you", "he", "she", "they", "it"})
 _MODALS = frozenset({"should", "could", "would", "can", "will", "must", "may", "might", "shall"})
 # After these the next word is a verb ("who finds", "he drove", "should plant").
 _BEFORE_VERB = _RELATIVE | _SUBJECTS | _MODALS
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*|[^\sA-Za-z0-9]")
+_TOKEN = re.compile(r"[^\W_][\w'’-]*|[^\s\w]")
 _LEAD = re.compile(
     r"^\s*(?:please\s+)?(?:write|compose|tell(?: me)?|create|draft|produce|give me)\b\s*",
     re.IGNORECASE,

@@ -170,3 +170,13 @@ def test_a_chinese_answer_keeps_only_runs_of_the_instructions_characters() -> No
     reply = answer(["裁缝", "钟表匠"], ["上海"], ["金钥匙"])
     premise = take_premise(Caller(ScriptedEngine([], premise=reply)), instruction, "zh")
     assert (premise.people, premise.places, premise.things) == (["裁缝"], ["上海"], ["徒弟"])
+
+
+def test_a_name_with_accents_is_one_term() -> None:
+    premise = from_instruction("Write a 3,000-word story about Zoë, a café owner in Besançon.")
+    assert premise.things == ["Zoë", "café owner", "Besançon"]
+    assert mentions(premise.terms, "Zoë opened the café. Besançon slept.") == {
+        "Zoë": 1,
+        "café owner": 1,
+        "Besançon": 1,
+    }
