@@ -22,5 +22,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("works") as batch:
+    # Never by copying the table: on SQLite, dropping the old ``works`` (foreign keys
+    # on) would delete every outline node, passage and memory through their cascades.
+    # SQLite 3.35+ drops a plain column in place, as PostgreSQL does.
+    with op.batch_alter_table("works", recreate="never") as batch:
         batch.drop_column("premise")
