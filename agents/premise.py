@@ -43,9 +43,12 @@ MIN_NAMING_SHARE = 0.5
 
 # One line of text with no JSON punctuation in it (see ``agents.planner.text_field``).
 _LINE = r'^[^{}\[\]"\\\n]+$'
+# A term the model gives is two characters or more (a grammar otherwise lets it answer
+# one letter); one the instruction gives may be one ("Write about x.").
 Term = Annotated[str, StringConstraints(pattern=_LINE, min_length=2, max_length=TERM_CHARS)]
-Events = Annotated[str, StringConstraints(pattern=_LINE, min_length=3, max_length=EVENTS_CHARS)]
-Form = Annotated[str, StringConstraints(pattern=_LINE, min_length=2, max_length=FORM_CHARS)]
+Named = Annotated[str, StringConstraints(pattern=_LINE, min_length=1, max_length=TERM_CHARS)]
+Events = Annotated[str, StringConstraints(pattern=_LINE, min_length=1, max_length=EVENTS_CHARS)]
+Form = Annotated[str, StringConstraints(pattern=_LINE, min_length=1, max_length=FORM_CHARS)]
 
 
 class Premise(BaseModel):
@@ -54,9 +57,9 @@ class Premise(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    people: list[Term] = Field(max_length=MAX_KEPT, description="who it is about")
-    places: list[Term] = Field(max_length=MAX_KEPT, description="where it happens")
-    things: list[Term] = Field(max_length=MAX_KEPT, description="what else it is about")
+    people: list[Named] = Field(max_length=MAX_KEPT, description="who it is about")
+    places: list[Named] = Field(max_length=MAX_KEPT, description="where it happens")
+    things: list[Named] = Field(max_length=MAX_KEPT, description="what else it is about")
     events: Events = Field(description="what happens, or what it argues")
     form: Form = Field(description="the kind of text asked for")
 
@@ -416,8 +419,9 @@ def _events(instruction: str) -> str:
     # "an 8,000-word novella" less its length
     text = re.sub(r"\b([Aa])n (?=[b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z])", r"\1 ", text)
     text = re.sub(r"\b([Aa]) (?=[aeiouAEIOU])", r"\1n ", text)
-    text = re.sub(r'["{}\[\]\\]', "", text)
-    return _fit(text or " ".join(instruction.split()) or "the instruction", EVENTS_CHARS)
+    plain = re.sub(r'["{}\[\]\\]', "", " ".join(instruction.split())).strip()
+    text = re.sub(r'["{}\[\]\\]', "", text).strip()
+    return _fit(text or plain, EVENTS_CHARS) or "the instruction"
 
 
 def _fit(text: str, limit: int) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agents.calls import Caller
 from agents.premise import (
@@ -180,3 +182,17 @@ def test_a_name_with_accents_is_one_term() -> None:
         "café owner": 1,
         "Besançon": 1,
     }
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.sampled_from(["en", "zh"]))
+def test_any_instruction_gives_a_premise_that_stores(instruction: str, language: str) -> None:
+    """ "Write about x.", quotes, braces, another script: never an error, and what is
+    stored reads back the same."""
+    premise = from_instruction(instruction, language)
+    assert Premise.read(premise.to_json()) == premise
+    assert premise.events and premise.form
+
+
+def test_a_one_letter_subject_is_kept() -> None:
+    assert from_instruction("x").things == ["x"]

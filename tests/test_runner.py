@@ -23,12 +23,7 @@ def planned_work(db: Database, sections: int = 3, words: int = 120) -> int:
         work = create_work(s, instruction="Write about waves.", target_words=sections * words)
         for i in range(sections):
             add_node(
-                s,
-                work.id,
-                level="section",
-                title=f"S{i}",
-                goal=f"Goal {i}: the waves.",
-                target_words=words,
+                s, work.id, level="section", title=f"S{i}", goal=f"Goal {i}.", target_words=words
             )
     return work.id
 

@@ -239,14 +239,7 @@ def test_quitting_mid_section_asks_then_leaves_the_work_paused(home_db: Database
     with home_db.transaction() as s:
         w = create_work(s, instruction="Write about waves.", target_words=240, mode="draft")
         for i in range(2):
-            add_node(
-                s,
-                w.id,
-                level="section",
-                title=f"S{i}",
-                goal=f"Goal {i}: the waves.",
-                target_words=120,
-            )
+            add_node(s, w.id, level="section", title=f"S{i}", goal=f"Goal {i}.", target_words=120)
     writing, given = threading.Event(), threading.Event()
     held: dict[str, threading.Event] = {}
 
@@ -329,14 +322,7 @@ def test_pause_stops_after_the_section_being_written(home_db: Database) -> None:
     with home_db.transaction() as s:
         w = create_work(s, instruction="Write about waves.", target_words=360, mode="draft")
         for i in range(3):
-            add_node(
-                s,
-                w.id,
-                level="section",
-                title=f"S{i}",
-                goal=f"Goal {i}: the waves.",
-                target_words=120,
-            )
+            add_node(s, w.id, level="section", title=f"S{i}", goal=f"Goal {i}.", target_words=120)
     writing, release = threading.Event(), threading.Event()
     varied = Varied(5)
 
