@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated
 
 from lemminflect import getAllInflections, getAllLemmas
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from agents.calls import Caller
+from agents.generation.calls import Caller
+from agents.quality.relevance import Relevance
 from engines import Message
 from prompts import render
 from storage.wordcount import count_words
@@ -38,8 +39,6 @@ MAX_TERMS = 4  # of each kind the model may give
 MAX_KEPT = 10  # terms kept in all
 TERM_CHARS, EVENTS_CHARS, FORM_CHARS = 60, 200, 60
 ANSWER_TOKENS = 160
-# Under this share of sections naming the premise, a text is not about what was asked.
-MIN_NAMING_SHARE = 0.5
 
 # One line of text with no JSON punctuation in it (see ``agents.planner.text_field``).
 _LINE = r'^[^{}\[\]"\\\n]+$'
@@ -465,50 +464,6 @@ def _from_chinese(instruction: str) -> Premise:
 
 
 # Relevance ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Relevance:
-    """How much a text is about its premise."""
-
-    sections: int
-    naming: int  # sections that name one of the premise's people, places or things
-    words: int
-    mentions: int  # occurrences of the premise's terms in all
-    # Each section's mentions, and each term's occurrences in the whole text.
-    per_section: tuple[int, ...] = ()
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def share(self) -> float:
-        return self.naming / self.sections if self.sections else 0.0
-
-    @property
-    def per_thousand(self) -> float:
-        return 1000 * self.mentions / self.words if self.words else 0.0
-
-    @property
-    def about(self) -> bool:
-        """Whether the text is about its premise: most of its sections name it."""
-        return not self.sections or self.share >= MIN_NAMING_SHARE
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "sections": self.sections,
-            "sections_naming": self.naming,
-            "share_naming": round(self.share, 3),
-            "mentions": self.mentions,
-            "per_1000_words": round(self.per_thousand, 2),
-            "per_section": list(self.per_section),
-            "terms": dict(self.counts),
-        }
-
-    def line(self) -> str:
-        """The figure in one line, for a person."""
-        return (
-            f"{self.naming} of {self.sections} sections name the premise; its terms "
-            f"{self.per_thousand:.1f} per 1,000 words"
-        )
 
 
 def relevance(premise: Premise, sections: Sequence[str], language: str = "en") -> Relevance:

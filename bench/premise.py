@@ -71,8 +71,8 @@ PROMPTS: list[tuple[str, str, int]] = [
 
 
 def write(db_path: Path, only: list[str], threads: int | None) -> None:
-    from agents.engine_pool import Engines
-    from agents.session import WorkSession
+    from agents.session.engine_cache import EngineCache
+    from agents.session.work_session import WorkSession
     from engines import open_engine
     from storage import open_database
     from storage.vocabulary import WorkStatus
@@ -83,7 +83,7 @@ def write(db_path: Path, only: list[str], threads: int | None) -> None:
     db = open_database(db_path)
     options: dict[str, Any] = {"n_threads": threads} if threads else {}
     engine = open_engine("embedded", **options)
-    session = WorkSession(db, Engines(lambda _spec, _model: engine))
+    session = WorkSession(db, EngineCache(lambda _spec, _model: engine))
     with db.transaction() as s:
         stored = {w.instruction: w for w in list_works(s)}
     chosen = [p for p in PROMPTS if not only or p[0] in only]
@@ -109,7 +109,7 @@ def write(db_path: Path, only: list[str], threads: int | None) -> None:
 
 
 def report(paths: list[Path], as_json: bool) -> None:
-    from agents.evaluation import length_score
+    from agents.evaluate.scores import length_score
     from agents.premise import Premise, from_instruction, relevance
     from storage import open_database
     from storage.outline import leaves

@@ -98,6 +98,18 @@ def _asks_premise(schema: dict[str, Any] | None) -> bool:
     return schema is not None and schema.get("title") == "Roles"
 
 
+class WithSide(ScriptedEngine):
+    """A writer's scripted engine with a side engine of its own, as the embedded one has
+    (memory work and chapter planning go there, so the writer's cached prefix stays)."""
+
+    def __init__(self, replies: Sequence[str | Script], side: ScriptedEngine) -> None:
+        super().__init__(replies)
+        self.side = side
+
+    def side_engine(self) -> Engine:
+        return self.side
+
+
 class HeldEngine(Engine):
     """A real engine whose first streamed piece is held until ``release`` is set, so a
     test can act while a section is being written (press pause, say) however fast or

@@ -3,44 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sqlite3
-import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from engines.embedded import default_model_path
+from engines.embedded.engine import default_model_path
 from storage import open_database
 from storage.wordcount import count_words
 from storage.works import create_work
 from tests.conftest import home_store
-
-# A deadline for a hung process, not a speed check: on a machine whose cores are busy
-# the embedded model decodes ten times slower than on an idle one.
-DEADLINE = 1800.0
-
-
-def longform(*args: str, home: Path, timeout: float = DEADLINE) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LONGFORM_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "app.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
+from tests.processes import longform, one_line_error
 
 
 def test_help_lists_the_commands(longform_home: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.calls import Caller
+from agents.generation.calls import Caller
 from agents.premise import (
     Premise,
     Roles,

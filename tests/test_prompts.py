@@ -4,7 +4,7 @@ import pytest
 from jinja2 import Environment
 
 import prompts
-from agents.layouts import PlanItem
+from agents.plan.chapters import PlanItem
 
 PLAN = [
     PlanItem(1, "The keeper", "Introduce Elias and his lamp.", 300),

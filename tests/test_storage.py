@@ -249,8 +249,8 @@ def test_a_fact_another_process_saves_at_the_same_moment_is_updated_not_refused(
 
     from storage.server_facts import FactRecord, get_fact, save_fact
 
-    mine = FactRecord("http://gpu:8000/v1", "m", "continuation", "chat", "mine")
-    theirs = FactRecord("http://gpu:8000/v1", "m", "continuation", "completions", "theirs")
+    mine = FactRecord("http://gpu:8000/v1", "m", "open_turn", "chat", "mine")
+    theirs = FactRecord("http://gpu:8000/v1", "m", "open_turn", "completions", "theirs")
     raced: list[bool] = []
 
     def insert_after_the_look(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]

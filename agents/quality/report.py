@@ -28,15 +28,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agents.quality.debris import Debris, DebrisKind, find_debris
 from agents.quality.degeneration import RepeatedSentence, diversity, duplicated_sentences
 from agents.quality.language import is_chinese, language_share, word_validity
+from agents.quality.relevance import Relevance
 from agents.quality.repeated_span import RepeatedSpan, longest_repeated_span
-
-if TYPE_CHECKING:
-    from agents.premise import Relevance
 
 MIN_DIVERSITY = 0.80
 MIN_WINDOW_DIVERSITY = 0.70

@@ -13,17 +13,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from agents.batch_file import BatchItem, load_batch
-from agents.evaluation import (
-    Cost,
-    Scored,
-    sample_items,
-    score_text,
-    score_work,
-    summarize,
-    summarize_cost,
-)
-from agents.languages import LanguageUnsupported
+from agents.batch.items import BatchItem, load_batch, sample_items
+from agents.evaluate.languages import LanguageUnsupported
+from agents.evaluate.scores import Cost, Scored, score_text, score_work, summarize, summarize_cost
 from app.cli import quality
 from app.cli.output import ProgressPrinter, err, out, print_json
 from app.cli.write import EngineOpt, ForceLanguageOpt, ModelOpt, new_work

@@ -13,10 +13,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from agents.calls import Caller
 from agents.errors import AgentError
-from agents.evaluation import Scored, score_text, summarize
-from agents.judge import judge
+from agents.evaluate.scores import Scored, score_text, summarize
 from agents.premise import Premise, from_instruction, premise_of
 from app.cli.output import err, out, print_json
 from app.context import Context
@@ -116,11 +114,12 @@ def quality(
 def _judge(c: Context, texts: list[Text], url: str, model: str | None) -> list[dict[str, Any]]:
     """The judge's scores of each text (a text it could not judge says why)."""
     engine = c.engine(url, model)
+    session = c.session
     found: list[dict[str, Any]] = []
     for t in texts:
-        caller = Caller(engine)
         try:
-            found.append(judge(caller, t.instruction or "(not known)", t.text).as_dict())
+            judged = session.judge(t.instruction or "(not known)", t.text, engine=engine)
+            found.append(judged.as_dict())
         except AgentError as exc:
             found.append({"error": " ".join(str(exc).split())})
     return found

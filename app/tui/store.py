@@ -1,7 +1,7 @@
 """What the TUI shows, read in one transaction each, and what its forms return.
 
 These run in worker threads only (never on the UI thread). Every change goes through
-the core's work session (``agents.session``), as the CLI's do.
+the core's work session (``agents.session.work_session``), as the CLI's do.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from agents.premise import Premise, Relevance, premise_of, relevance
+from agents.premise import Premise, premise_of, relevance
+from agents.quality.relevance import Relevance
 from storage import Database
 from storage.calls import list_calls
 from storage.export import export_work

@@ -11,7 +11,7 @@ from typing import Any
 from textual import work
 from textual.widgets import TabbedContent
 
-from agents.session import WorkSession
+from agents.session.work_session import WorkSession
 from app.errors import USER_ERRORS
 from app.tui import store
 from app.tui.messages import Failed

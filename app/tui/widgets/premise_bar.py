@@ -6,7 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from agents.premise import Premise, Relevance
+from agents.premise import Premise
+from agents.quality.relevance import Relevance
 
 
 class PremiseBar(Static):
