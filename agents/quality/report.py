@@ -20,6 +20,9 @@ Thresholds and where they come from (the texts of ``tests/data/quality``):
   in dictionary words (the lowest: short simple sentences, ``zh_simple.txt``), random
   characters 0-15% even when common: gate 25%.
 - debris: any. A finding is something a reader would point at; ``remove_debris`` cuts it.
+- the premise (given one): at least half the sections name one of its people, places
+  or things (``agents.premise``). Under that, the text is about something else (issue
+  34's story about a botanist that never says "botanist").
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 from agents.quality.debris import Debris, DebrisKind, find_debris
 from agents.quality.degeneration import RepeatedSentence, diversity, duplicated_sentences
 from agents.quality.language import is_chinese, word_validity
+from agents.quality.relevance import Relevance
 from agents.quality.repeated_span import RepeatedSpan, longest_repeated_span
 from text.languages import language_name, language_share
 
@@ -68,6 +72,7 @@ class Failure(StrEnum):
     WRONG_LANGUAGE = "wrong language"
     INVALID_WORDS = "invalid words"
     DEBRIS = "debris"
+    OFF_PREMISE = "off the premise"
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class QualityReport:
     word_validity: float | None  # None: nothing to judge, or no word list
     debris: tuple[Debris, ...]
     failures: tuple[Reason, ...]
+    # How much the text is about its premise (None: no premise to measure against).
+    relevance: Relevance | None = None
 
     @property
     def passed(self) -> bool:
@@ -134,14 +141,21 @@ class QualityReport:
             "debris": [
                 {"kind": str(d.kind), "line": d.line, "found": d.found} for d in self.debris
             ],
+            "relevance": None if self.relevance is None else self.relevance.as_dict(),
         }
 
 
 def assess(
-    text: str, *, language: str, instruction: str = "", headings: bool = False
+    text: str,
+    *,
+    language: str,
+    instruction: str = "",
+    headings: bool = False,
+    relevance: Relevance | None = None,
 ) -> QualityReport:
     """Measure ``text`` asked for in ``language`` ("en", "zh"...) by ``instruction``;
-    ``headings``: markdown headings are expected (the section writer's "## title")."""
+    ``headings``: markdown headings are expected (the section writer's "## title");
+    ``relevance``: how much its sections name its premise (``agents.premise``)."""
     div = diversity(text)
     dup = duplicated_sentences(text)
     span = longest_repeated_span(text)
@@ -165,6 +179,7 @@ def assess(
         word_validity=validity,
         debris=debris,
         failures=(),
+        relevance=relevance,
     )
     return replace(figures, failures=tuple(_judge(figures)))
 
@@ -217,4 +232,12 @@ def _judge(r: QualityReport) -> list[Reason]:
     for kind, count in counts.items():
         one, many = _DEBRIS_REASONS[kind]
         reasons.append(Reason(Failure.DEBRIS, f"{count} {one if count == 1 else many}"))
+    if r.relevance is not None and not r.relevance.about:
+        found = r.relevance
+        reasons.append(
+            Reason(
+                Failure.OFF_PREMISE,
+                f"off the premise: {found.naming} of {found.sections} sections name it",
+            )
+        )
     return reasons
