@@ -2,6 +2,8 @@
 Chinese and Japanese punctuation; where a text ends a sentence; trimming at one."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agents.generation.length_control import (
     drop_unfinished_sentence,
@@ -9,6 +11,7 @@ from agents.generation.length_control import (
     trim_to_sentence,
 )
 from text.sentences import ends_sentence, sentence_ends, sentences
+from text.words import count_words
 
 
 def split(text: str, language: str = "en") -> list[str]:
@@ -108,3 +111,55 @@ def test_trim_never_cuts_at_an_abbreviation() -> None:
     text = "It was late. The door opened and Mr. Smith walked in with a hat."
     assert trim_to_sentence(text, 9) == "It was late."
     assert drop_unfinished_sentence("It rained. Then the door opened and Mr.") == "It rained."
+
+
+# Prose-like text: words of several scripts, sentence punctuation of both kinds,
+# quotes, abbreviations, numbers and line breaks.
+PIECE = st.one_of(
+    st.sampled_from(
+        ["the", "door", "Mr.", "Dr.", "U.S.", "3.50", "e.g.", "...", "…", "!", "?", ".",
+         '"', "”", "「", "」", "。", "！", "？", "，", "と", "他", "走", "了", "café",
+         "Москва", "서울", "\n", "\n\n", "  "]
+    ),  # fmt: skip
+    st.text(st.characters(categories=["L", "N", "P"]), min_size=1, max_size=6),
+)
+PROSE = st.lists(PIECE, max_size=40).map(" ".join)
+
+
+@settings(deadline=None)  # the first call loads sentencex's rules
+@given(PROSE, st.sampled_from(["en", "fr", "zh", "ja"]))
+def test_sentences_cover_the_text_in_order(text: str, language: str) -> None:
+    found = sentences(text, language)
+    covered = set()
+    for i, s in enumerate(found):
+        assert s.index == i
+        assert s.text and s.text == text[s.start : s.end] == s.text.strip()
+        assert "\n" not in s.text  # a line is never crossed
+        covered.update(range(s.start, s.end))
+    assert all(a.end <= b.start for a, b in zip(found, found[1:], strict=False))
+    # Nothing but white space is left out.
+    assert all(ch.isspace() for i, ch in enumerate(text) if i not in covered)
+
+
+@settings(deadline=None)
+@given(PROSE, st.integers(min_value=0, max_value=30))
+def test_a_trimmed_text_is_a_prefix_within_the_limit(text: str, limit: int) -> None:
+    trimmed = trim_to_sentence(text, limit)
+    assert text.startswith(trimmed)
+    assert count_words(trimmed) <= limit
+    assert set(sentence_ends(text)) <= {s.end for s in sentences(text)}
+
+
+WORD = st.sampled_from(["the", "door", "opened", "slowly", "rain", "fell", "she", "waited"])
+
+
+@settings(deadline=None)
+@given(st.lists(WORD, min_size=1, max_size=12), st.sampled_from(["Mr.", "Dr.", "Mrs.", "St."]))
+def test_a_sentence_never_ends_at_a_title(said: list[str], title: str) -> None:
+    sentence = " ".join(said).capitalize()
+    assert ends_sentence(f"{sentence}.")
+    assert not ends_sentence(f"{sentence} and {title}")
+    before = f"It was late. {sentence} and {title} Smith came in. "
+    assert trim_to_sentence(before + "More words follow here.", count_words(before)) == (
+        before.rstrip()
+    )

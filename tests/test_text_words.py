@@ -2,6 +2,8 @@
 LongBench-Write's (S_l only)."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from text.words import count_words, longbench_words, word_spans, words
 
@@ -59,3 +61,29 @@ def test_longbench_rule_is_kept_for_s_l() -> None:
 def test_spans_point_at_the_counted_words() -> None:
     text = "Zoë’s well-known café"
     assert [text[a:b] for a, b in word_spans(text)] == ["Zoë’s", "well-known", "café"]
+
+
+# Any text: letters of every script, digits, joiners, punctuation and white space.
+TEXT = st.text(
+    st.one_of(
+        st.characters(categories=["L", "M", "N", "P", "S"]),
+        st.sampled_from(" \n\t'’-.,"),
+    ),
+    max_size=80,
+)
+
+
+@given(TEXT, TEXT)
+def test_white_space_always_parts_words(a: str, b: str) -> None:
+    # No word runs across white space, so two texts set apart count as their sum.
+    assert count_words(f"{a} {b}") == count_words(a) + count_words(b)
+    assert longbench_words(f"{a} {b}") == longbench_words(a) + longbench_words(b)
+
+
+@given(TEXT)
+def test_words_are_what_their_spans_hold(text: str) -> None:
+    spans = word_spans(text)
+    assert [text[a:b] for a, b in spans] == words(text)
+    assert len(spans) == count_words(text)
+    assert all(a < b <= c for (a, b), (c, _) in zip(spans, spans[1:], strict=False))
+    assert all(not any(ch.isspace() for ch in w) for w in words(text))

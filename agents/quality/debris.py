@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from agents.quality import debris_rules as rules
-from text.sentences import sentences
+from text.sentences import ends_sentence, sentences
 from text.words import count_words
 
 # A line with this many words or fewer once its placeholders or links are taken out
@@ -196,7 +196,7 @@ def _is_task_note(line: str) -> bool:
             or rules.SELF_REFERENCE.search(line)
             or stripped[0] in "([（【"
             # A heading-like line: short and without a sentence's end.
-            or (count_words(stripped) <= 12 and not rules.SENTENCE_END.search(stripped[-3:]))
+            or (count_words(stripped) <= 12 and not ends_sentence(stripped))
         )
     ):
         return True
@@ -217,7 +217,7 @@ def _outline_label(line: str) -> int | None:
     if match is None:
         return None
     rest = line[match.end() :].strip()
-    finished = rules.SENTENCE_END.search(rest[-3:]) is not None
+    finished = ends_sentence(rest)
     if finished and count_words(rest) >= _PROSE_AFTER_LABEL:
         return len(line) - len(line[match.end() :].lstrip())
     return len(line)

@@ -160,6 +160,3 @@ SIGN_OFF = re.compile(
     r"\s*[,，.!。！]?\s*$",
     re.IGNORECASE,
 )
-
-# Sentence ends, for cutting the sentence a placeholder or a link sits in.
-SENTENCE_END = re.compile(r"[.!?。！？][\"'”’」』)）]*(?=\s|$)|[。！？]")
