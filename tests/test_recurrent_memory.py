@@ -32,6 +32,8 @@ from tests.fakes import ScriptedEngine
 from tests.step_answers import MILLS
 from text.words import count_words
 
+pytestmark = pytest.mark.both_stores
+
 
 def recurrent_work(db: Database) -> int:
     with db.transaction() as s:
