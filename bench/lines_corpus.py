@@ -155,6 +155,39 @@ INSTRUCTIONS = (
     Instruction("i26", "essay", 1200,
         "Write a 1,200-word essay on how the printing press changed Europe in the "
         "century after Gutenberg."),
+    # Added after the first 26 were read: forms that speak to their reader (blog posts,
+    # newsletters, advice, talks, lessons), where questions to the reader and page
+    # furniture were rare so far, and one more novel.
+    Instruction("i27", "blog post", 900,
+        "Write a 900-word blog post about a family's first year of growing vegetables "
+        "on an allotment in Bristol."),
+    Instruction("i28", "newsletter", 700,
+        "Write a 700-word newsletter for the members of the Hollin Bank Rowing Club "
+        "about the spring regatta and the new boathouse."),
+    Instruction("i29", "advice column", 800,
+        "Write an 800-word advice column answering a reader who feels lonely after "
+        "moving to a new city for work."),
+    Instruction("i30", "article", 1000,
+        "Write a 1,000-word article on how to keep a daily journal, for people who have "
+        "never kept one."),
+    Instruction("i31", "novel", 2000,
+        "Write chapter one, 2,000 words, of a romance novel titled 'Letters from "
+        "Valparaíso', in which the translator Inés Cortés finds her late grandmother's "
+        "letters to a Chilean sailor.",
+        "Letters from Valparaíso"),
+    Instruction("i32", "lesson", 600,
+        "Write a 600-word lesson for ten-year-olds about why the Moon has phases."),
+    Instruction("i33", "talk", 900,
+        "Write a 900-word talk that a running coach gives to beginners the night before "
+        "their first marathon, in Rotterdam."),
+    Instruction("i34", "story", 1200,
+        "Write a 1,200-word short story about an old clockmaker in Prague who is asked "
+        "to repair a clock that runs backwards."),
+    Instruction("i35", "folk tale", 800,
+        "Write an 800-word folk tale about a fox who tries to steal the Moon's "
+        "reflection from a village pond."),
+    Instruction("i36", "review", 700,
+        "Write a 700-word review of a budget electric kettle for a consumer magazine."),
 )  # fmt: skip
 BY_ID = {i.id: i for i in INSTRUCTIONS}
 
@@ -176,6 +209,9 @@ LABELS = {
     "ending in a colon that introduces nothing, a bare heading that is not a title",
     "task_note": "talk about the task: its length, its parts, the writing of it "
     "('The Lady of Lies, part 2, 30 words.', 'Here is the story:')",
+    "commentary": "the text talking about itself as a text instead of telling it: its "
+    "message, what it includes, its likeness to another story ('This is very similar to "
+    "the story of The Night-Shopper by ...')",
     "reader_question": "a question put to the reader outside dialogue and story "
     "('What would you do next?')",
     "boilerplate": "rights, authorship, 'chapter N of', page furniture, 'The End', "
@@ -467,16 +503,26 @@ def load_texts(path: Path = TEXTS) -> dict[str, dict[str, Any]]:
 
 
 def show(text: str, path: Path) -> None:
+    """A text's lines with their ids, for reading: a line with the same words as one
+    printed before is printed as a reference to it."""
     record = load_texts(path)[text]
+    finish = {f"a{a['call']}": f"{a['agent']}, finish {a['finish_reason']}"
+              for a in record["answers"]}  # fmt: skip
     print(f"# {record['text_id']}  title: {record['work_title']!r}")
     print(f"# instruction: {record['instruction']}")
     print(f"# sections: {[s['title'] for s in record['sections']]}")
     unit = ""
+    first: dict[str, str] = {}
     for line in lines(record):
         if line.unit != unit:
             unit = line.unit
-            print(f"\n== {unit} ({line.source}) section {line.section_title!r}")
-        print(f"[{line.index}] {line.line}")
+            how = finish.get(unit, "stored")
+            print(f"\n== {unit} ({how}) section {line.section_title!r}")
+        if line.line in first:
+            print(f"[{line.index}] = {first[line.line]}")
+        else:
+            first[line.line] = f"{line.unit}/{line.index}"
+            print(f"[{line.index}] {line.line}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -512,7 +558,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "extract":
         extract(args.out, args.texts)
     elif args.command == "build":
-        build(args.texts, args.reading, args.data)
+        try:
+            build(args.texts, args.reading, args.data)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     else:
         show(args.text_id, args.texts)
     return 0
