@@ -63,8 +63,18 @@ class Unit:
 
 
 def load_half(half: str, data: Path = DATA) -> list[dict[str, Any]]:
+    """A half's labelled lines, each with its text's instruction and section titles
+    (from ``texts-<half>.jsonl``) added."""
+    with (data / f"texts-{half}.jsonl").open() as f:
+        texts = {t["text_id"]: t for t in map(json.loads, f) if t}
+    rows = []
     with (data / f"{half}.jsonl").open() as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for row in (json.loads(line) for line in f if line.strip()):
+            text = texts[row["text_id"]]
+            row["instruction"] = text["instruction"]
+            row["section_titles"] = [s["title"] for s in text["sections"]]
+            rows.append(row)
+    return rows
 
 
 def units(rows: list[dict[str, Any]]) -> list[Unit]:

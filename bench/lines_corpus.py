@@ -29,7 +29,8 @@ databases. ``lines(text)`` splits a text into the lines a gate faces (see there)
 ``tests/data/lines/``. The reading file is tab-separated: ``# read TEXT_ID`` says every
 line of that text was read; ``LINE_ID<TAB>LABEL<TAB>NOTE`` gives a line's label (and
 any line of the same text with exactly the same words gets the same one: a stored
-passage repeats its answer's lines); a read line not listed is prose.
+passage repeats its answer's lines, unless it is listed itself); a read line not listed
+is prose.
 """
 
 from __future__ import annotations
@@ -212,6 +213,8 @@ LABELS = {
     "commentary": "the text talking about itself as a text instead of telling it: its "
     "message, what it includes, its likeness to another story ('This is very similar to "
     "the story of The Night-Shopper by ...')",
+    "markup": "code, markdown or symbol debris on a line of its own: a code fence, "
+    "'A: 1+2 = 3 # Additive', a run of emoji or symbols, '_*'",
     "reader_question": "a question put to the reader outside dialogue and story "
     "('What would you do next?')",
     "boilerplate": "rights, authorship, 'chapter N of', page furniture, 'The End', "
@@ -437,23 +440,19 @@ def labelled_rows(
 ) -> list[dict[str, Any]]:
     """A read text's lines as rows of the labelled set."""
     text_lines = list(lines(record))
-    by_words: dict[str, tuple[str, str, str]] = {}
+    # A line's own label first; else that of the first listed line with its words.
+    by_words: dict[str, tuple[str, str]] = {}
     for line in text_lines:
-        if line.id in labels:
-            label, note = labels[line.id]
-            earlier = by_words.get(line.line)
-            if earlier is not None and earlier[0] != label:
-                raise ValueError(f"{line.id}: {label}, but {earlier[2]} (same words): {earlier[0]}")
-            by_words[line.line] = (label, note, line.id)
+        if line.id in labels and line.line not in by_words:
+            by_words[line.line] = labels[line.id]
     known = {line.id for line in text_lines}
     stray = [i for i in labels if i.startswith(record["text_id"] + "/") and i not in known]
     if stray:
         raise ValueError(f"labels for lines that do not exist: {stray}")
     finish = {f"a{a['call']}": (a["agent"], a["finish_reason"]) for a in record["answers"]}
-    sections = [s["title"] for s in record["sections"]]
     rows = []
     for line in text_lines:
-        label, note, _ = by_words.get(line.line, ("prose", "", ""))
+        label, note = labels.get(line.id) or by_words.get(line.line, ("prose", ""))
         agent, finish_reason = finish.get(line.unit, ("", ""))
         rows.append({
             "id": line.id,
@@ -466,10 +465,8 @@ def labelled_rows(
             "index": line.index,
             "prev": line.prev,
             "next": line.next,
-            "instruction": record["instruction"],
             "work_title": record["work_title"],
             "section_title": line.section_title,
-            "section_titles": sections,
             "line": line.line,
             "label": label,
             "note": note,
@@ -494,6 +491,29 @@ def build(texts: Path, reading: Path, data: Path) -> None:
             for record in chosen:
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
         print(f"{half}: {len(chosen)} texts -> {data / (half + '.jsonl')}")
+    print_counts(data)
+
+
+def print_counts(data: Path) -> None:
+    """Lines per label and half (and, in brackets, distinct lines: a stored passage
+    repeats its answers' lines), as a Markdown table."""
+    halves = {}
+    for half in HALVES:
+        with (data / f"{half}.jsonl").open() as f:
+            halves[half] = [json.loads(line) for line in f if line.strip()]
+    print("| label | " + " | ".join(HALVES) + " | all |")
+    print("|---|" + "---:|" * (len(HALVES) + 1))
+    for label in [*LABELS, None]:
+        cells = []
+        for rows in [*halves.values(), [r for rs in halves.values() for r in rs]]:
+            mine = [r for r in rows if label is None or r["label"] == label]
+            distinct = {(r["text_id"], r["line"]) for r in mine}
+            cells.append(f"{len(mine):,} ({len(distinct):,})")
+        print(f"| {label or 'all lines'} | " + " | ".join(cells) + " |")
+    for name, pick in (("texts", "text_id"), ("instructions", "instruction_id")):
+        cells = [str(len({r[pick] for r in rows})) for rows in halves.values()]
+        total = len({r[pick] for rows in halves.values() for r in rows})
+        print(f"| {name} | " + " | ".join(cells) + f" | {total} |")
 
 
 def load_texts(path: Path = TEXTS) -> dict[str, dict[str, Any]]:
