@@ -8,7 +8,14 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agents.events import Event, Notice, SectionDone, SectionStarted, TokensWritten, WorkDone
+from agents.generation.events import (
+    Event,
+    Notice,
+    SectionDone,
+    SectionStarted,
+    TokensWritten,
+    WorkDone,
+)
 from storage.wordcount import count_words
 
 out = Console(highlight=False, soft_wrap=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from agents.errors import AgentError
-from agents.step_runner import offered_options
+from agents.recurrent.runner import offered_options
 from app.cli.output import err, print_json
 from app.cli.write import EngineOpt, ModelOpt
 from app.context import Context

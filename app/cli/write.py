@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from agents.length_control import MAX_WORDS, MIN_WORDS
-from agents.runs import RunResult
-from agents.session import RunOptions
+from agents.generation.length_control import MAX_WORDS, MIN_WORDS
+from agents.generation.run_control import RunResult
+from agents.session.work_session import RunOptions
 from app.cli.output import ProgressPrinter, err, print_json
 from app.context import Context
 from storage.outline import leaves, list_nodes
@@ -22,7 +22,8 @@ from storage.vocabulary import Mode
 class Chooser(StrEnum):
     first = "first"
     random = "random"
-    judge = "judge"
+    model = "model"
+    judge = "judge"  # the former name of model, still accepted
 
 
 EngineOpt = Annotated[
@@ -112,7 +113,12 @@ def write(
         int | None, typer.Option("--steps", min=1, help="Recurrent mode: stop after K steps.")
     ] = None,
     chooser: Annotated[
-        Chooser, typer.Option("--chooser", help="Recurrent mode: how the next step is picked.")
+        Chooser,
+        typer.Option(
+            "--chooser",
+            help="Recurrent mode: how the next step is picked: the first option, one at "
+            "random, or by a model (the chooser stage's; judge: its former name).",
+        ),
     ] = Chooser.first,
     engine: EngineOpt = None,
     model: ModelOpt = None,

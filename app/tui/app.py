@@ -14,9 +14,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from agents.runs import RunControl
-from agents.session import WorkSession
-from agents.stages import parse_stages
+from agents.generation.run_control import RunControl
+from agents.generation.stage_engines import parse_stages
+from agents.session.work_session import WorkSession
 from app.context import Context, make_context
 from app.tui.screens.confirm import ConfirmScreen
 from engines import Engine

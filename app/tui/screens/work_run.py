@@ -13,8 +13,8 @@ from typing import Any
 from textual import work
 from textual.screen import Screen
 
-from agents.events import Event as RunnerEvent
-from agents.events import (
+from agents.generation.events import Event as RunnerEvent
+from agents.generation.events import (
     Notice,
     PlanReady,
     SectionDone,
@@ -23,8 +23,8 @@ from agents.events import (
     WorkDone,
     WorkStarted,
 )
-from agents.rewrites import plan_rewrite
-from agents.session import RunOptions
+from agents.session.rewrites import plan_rewrite
+from agents.session.work_session import RunOptions
 from app.errors import USER_ERRORS
 from app.tui.app import LongformApp, RunHandle
 from app.tui.messages import RunEvent, RunFinished
