@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agents.quality import find_debris
-from agents.quality.debris import DebrisKind, is_note_line
+from agents.quality.debris import is_note_line
+from agents.quality.debris_kinds import DebrisKind
 from bench.lines_corpus import DATA, HALVES, LABELS, NOT_PROSE
 
 
@@ -168,11 +169,17 @@ _TODAY = {
     DebrisKind.TASK_NOTE: "task_note",
     DebrisKind.OUTLINE_LABEL: "label",
     DebrisKind.HEADING: "label",
-    DebrisKind.MARKUP: "label",
-    DebrisKind.SYMBOLS: "label",
+    DebrisKind.MARKUP: "markup",
+    DebrisKind.SYMBOLS: "markup",
     DebrisKind.PLACEHOLDER: "boilerplate",
     DebrisKind.LINK: "boilerplate",
     DebrisKind.SIGN_OFF: "boilerplate",
+    DebrisKind.TITLE_ECHO: "title_echo",
+    DebrisKind.LABEL: "label",
+    DebrisKind.BOILERPLATE: "boilerplate",
+    DebrisKind.COMMENTARY: "commentary",
+    DebrisKind.READER_QUESTION: "reader_question",
+    DebrisKind.CUT_OFF: "cut_off",
 }
 
 
@@ -198,7 +205,11 @@ def today(
         starts.append(offset)
         offset += len(line) + 1
     decided: list[str | None] = ["task_note" if is_note_line(line) else None for line in lines]
-    for debris in find_debris(text, instruction=instruction):
+    titles = [work_title, *section_titles]
+    # A raw answer may end where the token limit stopped it (the loop goes on with it);
+    # a stored passage is whole.
+    found = find_debris(text, instruction=instruction, titles=titles, finished=source == "stored")
+    for debris in found:
         number = debris.line - 1
         whole = debris.start <= starts[number] and debris.end >= starts[number] + len(lines[number])
         if whole and decided[number] is None:

@@ -6,7 +6,8 @@ the parts are usable alone: ``diversity``/``duplicated_sentences`` (degeneration
 ``find_debris``/``remove_debris`` (debris).
 """
 
-from agents.quality.debris import Cleaned, Debris, DebrisKind, find_debris, remove_debris
+from agents.quality.debris import Cleaned, Debris, find_debris, remove_debris
+from agents.quality.debris_kinds import DebrisKind
 from agents.quality.degeneration import (
     Diversity,
     DuplicatedSentences,
