@@ -183,6 +183,10 @@ VERB_HINT = re.compile(
 )
 # A label with a number opening a line: "Premise 3: Homemade Diet Is Always Best".
 NUMBERED_LABEL = re.compile(r"^[\W_]*[A-Z][\w-]*\s+(\d+|[IVX]+)\s*([:.)]|\s[-–—])\s+\S")
+# A field of a list about the text's parts: "part 2", "30 words", "chapter 3".
+PART_FIELD = re.compile(
+    r"^\W*((part|chapter|section|step|scene)\s+\d+|\d[\d,]*\s*words?)\W*$", re.I
+)
 # A line of initials or a number alone: "P.S.", "A.", "3."
 INITIALS_LINE = re.compile(r"^\W*(([^\W\d_]\.){1,3}|\d+[.)]?)\W*$")
 # Words a title shares with any text: not evidence of an echo.
@@ -227,7 +231,8 @@ WRITER_TALK = re.compile(
     r" reading) this\b|\b(part|parts|rest|end) of (your|the|this|my) (speech|essay|story|report"
     r"|letter|draft)\b.{0,40}\b(where you|is added|you discuss)\b|\bis added here\b"
     r"|\bchanged [\"“][^\"”]*[\"”] to\b|\badded an? (apostrophe|comma|space|period)\b"
-    r"|\b(this|it) (is|was) (only |just |about |over |under )?\d[\d,]* words\b",
+    r"|\b(this|it) (is|was) (only |just |about |over |under )?\d[\d,]* words\b"
+    r"|\bhere is where (it|the \w+|this) (ends|begins|starts)\b",
     re.IGNORECASE,
 )
 # The text describing itself, opening a line: "This essay concludes with...", "The story

@@ -66,6 +66,8 @@ def _kind(
     words = count_words(line)
     if rules.BOILERPLATE_LINE.search(line) or _glued(line) or _tagged(line):
         return DebrisKind.BOILERPLATE
+    if _parts_list(line):
+        return DebrisKind.LABEL
     if _talks_about_the_text(line):
         return DebrisKind.COMMENTARY
     if rules.READER_QUESTION.search(line) and not _quoted(line) and _mostly_questions(line):
@@ -86,6 +88,16 @@ def _kind(
     if not sentence and not last and words > CUT_OFF_MIN_WORDS and not line.endswith(":"):
         return DebrisKind.CUT_OFF
     return None
+
+
+def _parts_list(line: str) -> bool:
+    """A list of fields about the text's parts: "The Lady of Lies, part 2, 30 words."."""
+    fields = [f for f in re.split(r"[,;|]", line) if f.strip()]
+    return (
+        len(fields) >= 2
+        and count_words(line) <= SHORT_LINE_WORDS
+        and any(rules.PART_FIELD.match(f) for f in fields[1:])
+    )
 
 
 def _words(text: str) -> set[str]:
