@@ -259,6 +259,6 @@ READER_QUESTION = re.compile(
     r"\bwhat (would|will|do|did|can|could) you (do|think|say|feel|choose)\b[^.!]*\?"
     r"|^\W*(so,? )?what('s| is| comes) next\s*\?|\bhave you ever\b[^.!]*\?"
     r"|\bwhat about you\s*\?|\blet (me|us) know\b|\bin the comments\b"
-    r"|\bwhat (are|were) some (things|questions)\b[^.!]*\?|\bwould you like to (know|read|hear)",
+    r"|\bwould you like to (know|read|hear)",
     re.IGNORECASE,
 )
