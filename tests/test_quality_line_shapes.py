@@ -94,3 +94,15 @@ def test_the_report_gives_each_kind_a_reason() -> None:
 def test_chinese_text_keeps_the_rules_it_had() -> None:
     text = "灯塔的灯亮了一整夜。\n\n守塔人\n\n他在黎明时睡着了。"
     assert line_kinds(text.split("\n")) == [None] * 5
+
+
+def test_verse_and_lists_asked_for_keep_their_short_lines() -> None:
+    poem = "The sea is grey\nthe gulls are loud\nI walk alone\nbeneath the cloud"
+    assert find_debris(poem, instruction="Write a poem about the sea.") == []
+    assert [d.kind for d in find_debris(poem)] == [K.LABEL] * 4  # asked for prose
+    packing = "Pack these:\nwarm socks\na torch\ntwo maps"
+    assert find_debris(packing, instruction="Write a packing list for a hike.") == []
+    # What is debris in any text still is: a title said again, a question to the reader.
+    story = "The Keeper of Ardmore Light\nthe lamp is lit\nWhat would you do next?"
+    kinds = [d.kind for d in find_debris(story, instruction="Write a poem.", titles=TITLES)]
+    assert kinds == [K.TITLE_ECHO, K.READER_QUESTION]

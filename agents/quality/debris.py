@@ -69,7 +69,8 @@ def find_debris(
     on with may end mid-sentence; its last line is not an unfinished paragraph)."""
     found: list[Debris] = []
     signed_off = False
-    shapes = line_kinds(text.split("\n"), titles=titles, finished=finished)
+    lines = text.split("\n")
+    shapes = line_kinds(lines, titles=titles, finished=finished, instruction=instruction)
     for number, start, line in _lines(text):
         if not line.strip():
             continue

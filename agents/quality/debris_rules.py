@@ -183,6 +183,15 @@ VERB_HINT = re.compile(
 )
 # A label with a number opening a line: "Premise 3: Homemade Diet Is Always Best".
 NUMBERED_LABEL = re.compile(r"^[\W_]*[A-Z][\w-]*\s+(\d+|[IVX]+)\s*([:.)]|\s[-–—])\s+\S")
+# An instruction that asks for short lines that are no sentences: verse, lists, steps,
+# a script. Its text's short lines are what was asked, not labels.
+ASKS_FOR_SHORT_LINES = re.compile(
+    r"\b(poems?|poetry|verses?|lyrics|songs?|haiku|sonnets?|limericks?|rhymes?|lists?|listing"
+    r"|bullet(ed)?|checklist|steps?|ingredients|recipes?|tables?|outlines?|agenda|menus?"
+    r"|scripts?|screenplay|dialogue|timeline|schedule|itinerary|slogans?|tweets?|captions?"
+    r"|headlines?|titles?)\b|诗|歌词|清单|列表|步骤",
+    re.IGNORECASE,
+)
 # A field of a list about the text's parts: "part 2", "30 words", "chapter 3".
 PART_FIELD = re.compile(
     r"^\W*((part|chapter|section|step|scene)\s+\d+|\d[\d,]*\s*words?)\W*$", re.I

@@ -38,17 +38,25 @@ GLUED_WORD_CHARS = 25
 
 
 def line_kinds(
-    lines: Sequence[str], *, titles: Sequence[str] = (), finished: bool = True
+    lines: Sequence[str],
+    *,
+    titles: Sequence[str] = (),
+    finished: bool = True,
+    instruction: str = "",
 ) -> list[DebrisKind | None]:
     """Per line of a text (blank lines included, judged None): what it is if it is not
     prose. ``titles``: the work's and its sections' titles; ``finished``: the text is
     whole, so its last line is judged too (a piece the loop goes on with may stop
-    mid-sentence at its end: that is the token limit, not the model)."""
+    mid-sentence at its end: that is the token limit, not the model); an
+    ``instruction`` that asks for verse, a list, steps or a script keeps its short
+    lines and lines without a sentence's end."""
     if is_cjk_heavy("\n".join(lines)):
         # The detectors know English (the labelled lines are English); Chinese keeps
         # the rules of ``debris`` alone.
         return [None] * len(lines)
     title_words = [_words(t) for t in titles if _words(t)]
+    # Judged as a last line is: no line is held to a sentence's end.
+    short_lines = rules.ASKS_FOR_SHORT_LINES.search(instruction) is not None
     filled = [i for i, line in enumerate(lines) if line.strip()]
     found: list[DebrisKind | None] = [None] * len(lines)
     for position, number in enumerate(filled):
@@ -56,7 +64,7 @@ def line_kinds(
         after = lines[filled[position + 1]].strip() if position + 1 < len(filled) else None
         before = lines[filled[position - 1]].strip() if position > 0 else None
         last = after is None and not finished
-        found[number] = _kind(line, before, after, title_words, last=last)
+        found[number] = _kind(line, before, after, title_words, last=last or short_lines)
     return found
 
 
@@ -81,7 +89,7 @@ def _kind(
     sentence = last or ended
     if words <= SHORT_LINE_WORDS and not sentence and not _signature(line, before):
         return DebrisKind.TITLE_ECHO if _echoes(line, titles) else DebrisKind.LABEL
-    if words <= SHORT_LINE_WORDS and rules.NUMBERED_LABEL.match(line):
+    if words <= SHORT_LINE_WORDS and not last and rules.NUMBERED_LABEL.match(line):
         return DebrisKind.LABEL
     if words <= SHORT_LINE_WORDS and _echoes(line, titles, whole=True):
         return DebrisKind.TITLE_ECHO
