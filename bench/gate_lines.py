@@ -194,10 +194,13 @@ def today(
 ) -> list[str | None]:
     """Today's gate, line by line: the writer's note rule (``is_note_line``, which both
     halts a stream at such a line and drops it in ``clean``) and the debris finder the
-    writer's gate and ``eval quality`` run (``find_debris``, as ``Gate.check`` calls
-    it: no headings expected). Only a whole line's removal counts as a cut: a finding
-    inside a line (a placeholder's sentence, ``**`` marks, an opening note before
-    prose) leaves the line, edited."""
+    writer's gate and ``eval quality`` run (``find_debris`` with its line detectors,
+    ``agents.quality.line_shapes``: no headings expected, the work's and its sections'
+    titles given; a raw answer judged as ``Gate.check`` judges a piece, its last line
+    never an unfinished paragraph, a stored passage as ``eval quality`` judges a whole
+    text). Only a whole line's removal counts as a cut: a finding inside a line (a
+    placeholder's sentence, ``**`` marks, an opening note before prose) leaves the
+    line, edited."""
     text = "\n".join(lines)
     starts = []
     offset = 0
