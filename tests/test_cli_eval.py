@@ -214,3 +214,35 @@ def test_eval_length_reports_the_relevance_figure(longform_home: Path, tmp_path:
     assert (item["sections"], item["sections_naming"]) == (1, 1)
     data = json.loads(result.stdout)
     assert data["premise_share_mean"] == 1.0 and data["premise_per_1000_mean"] > 0
+
+
+def test_eval_quality_of_a_work_names_each_cut_lines_category(longform_home: Path) -> None:
+    """Issue 34: a stored work's lines that are not prose are named by what they are; a
+    line that says a section's title again is a title echo (the work's titles known)."""
+    from storage import open_database
+    from storage.outline import add_node
+    from storage.passages import add_passage
+    from storage.works import create_work
+    from tests.conftest import home_store
+
+    prose = (FIXTURES / "en_prose.txt").read_text(encoding="utf-8").split("\n\n")
+    section = "\n\n".join(
+        ["The Harbour at Dusk", prose[0], "What would you do next?", prose[1],
+         "Copyright © 2014 by LINEAGE. All rights reserved."]
+    )  # fmt: skip
+    db = open_database(home_store())
+    with db.transaction() as s:
+        work = create_work(s, instruction="Write a story about a harbour.", target_words=300)
+        node = add_node(s, work.id, level="section", title="The Harbour at Dusk", target_words=300)
+        add_passage(s, node.id, section)
+    db.close()
+    shown = invoke(ScriptedEngine([]), "eval", "quality", str(work.id))
+    assert shown.exit_code == 1
+    assert "line 1: title echo: The Harbour at Dusk" in shown.stdout
+    assert "line 5: question to the reader: What would you do next?" in shown.stdout
+    assert "line 9: boilerplate: Copyright © 2014 by LINEAGE." in shown.stdout
+    result = invoke(ScriptedEngine([]), "eval", "quality", str(work.id), "--json")
+    (text,) = json.loads(result.stdout)["texts"]
+    assert [d["kind"] for d in text["debris_found"]] == [
+        "title echo", "question to the reader", "boilerplate"
+    ]  # fmt: skip

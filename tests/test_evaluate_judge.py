@@ -343,7 +343,10 @@ def test_eval_quality_asks_a_real_judge_server(
     monkeypatch.setenv("LONGFORM_CONTEXT_LENGTH", str(SERVER_CONTEXT))
     text = Path(__file__).parent / "data" / "quality" / "en_prose.txt"
     short = longform_home.parent / "short.txt"
-    short.write_text(" ".join(text.read_text(encoding="utf-8").split()[:150]), encoding="utf-8")
+    # About 150 words, ending where a sentence does (a text stopped mid-sentence ends
+    # in an unfinished paragraph, which the gate fails).
+    opening = " ".join(text.read_text(encoding="utf-8").split()[:150])
+    short.write_text(opening[: opening.rfind(". ") + 1], encoding="utf-8")
     result = CliRunner().invoke(
         cli, ["eval", "quality", str(short), "--judge", server.url, "--json"]
     )

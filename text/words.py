@@ -51,3 +51,13 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 def longbench_words(text: str) -> int:
     """The words of ``text`` by LongBench-Write's rule, on which S_l is defined."""
     return sum(1 for _ in _LONGBENCH_WORD.finditer(text))
+
+
+_CHARACTER = regex.compile(rf"[{_CHARACTER_WORD}]")
+
+
+def written_in_characters(text: str) -> bool:
+    """True when most of ``text``'s words are Han or kana characters (Chinese or
+    Japanese), where line shapes made for spaced scripts do not apply."""
+    characters = sum(1 for _ in _CHARACTER.finditer(text))
+    return characters > 0 and characters * 2 >= count_words(text)

@@ -11,6 +11,7 @@ reader's count, the one targets are given in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from agents.premise import Premise, premise_of, relevance
 from agents.quality import QualityReport, assess
+from storage.outline import list_nodes
 from storage.passages import section_texts, work_text
 from storage.records import CallRecord
 from storage.works import get_work
@@ -85,13 +87,17 @@ def score_text(
     instruction: str = "",
     premise: Premise | None = None,
     sections: list[str] | None = None,
+    titles: Sequence[str] = (),
 ) -> Scored:
     """A text's length and quality; given its premise, how much its ``sections`` (the
-    whole text as one without them) are about it, which the quality gate holds it to."""
+    whole text as one without them) are about it, which the quality gate holds it to;
+    ``titles``: the work's and its sections' (a line that says one again is debris)."""
     about = None
     if premise is not None and premise.terms:
         about = relevance(premise, sections if sections is not None else [text], language)
-    report = assess(text, language=language, instruction=instruction, relevance=about)
+    report = assess(
+        text, language=language, instruction=instruction, relevance=about, titles=titles
+    )
     return Scored(required, count_words(text), longbench_words(text), report)
 
 
@@ -105,7 +111,14 @@ def score_work(session: Session, work_id: int, required: int | None = None) -> S
         instruction=work.instruction,
         premise=premise_of(work.premise, work.instruction, work.language),
         sections=section_texts(session, work_id),
+        titles=work_titles(session, work_id),
     )
+
+
+def work_titles(session: Session, work_id: int) -> list[str]:
+    """The work's title and its outline's (parts, chapters, sections): lines that say
+    one of them again inside the text are debris."""
+    return [get_work(session, work_id).title, *(n.title for n in list_nodes(session, work_id))]
 
 
 @dataclass(frozen=True)

@@ -116,9 +116,18 @@ class Gate:
     """The quality gates on what a writer keeps: the language, no debris, and no
     sentence said before (in ``earlier``, the text it follows, or in what it kept)."""
 
-    def __init__(self, language: str, *, instruction: str = "", earlier: str = "") -> None:
+    def __init__(
+        self,
+        language: str,
+        *,
+        instruction: str = "",
+        earlier: str = "",
+        titles: Sequence[str] = (),
+    ) -> None:
         self.language = language
         self.instruction = instruction
+        # The work's and its sections' titles: a line that says one again is cut.
+        self.titles = tuple(titles)
         self._seen: set[str] = set()
         self._earlier = earlier[-SPAN_LOOKBACK:]
         self.remember(earlier)
@@ -141,7 +150,11 @@ class Gate:
         if whole and looping.tokens >= LOOP_MIN_TOKENS and looping.worst < MIN_PIECE_DIVERSITY:
             why = f"a piece going round in circles (diversity {looping.worst:.2f}): dropped"
             return Piece("", rejected=True, cuts=[why])
-        cleaned = remove_debris(piece, instruction=self.instruction)
+        # A piece's last line may be one the token limit stopped (the loop goes on
+        # with it): never an unfinished paragraph to cut.
+        cleaned = remove_debris(
+            piece, instruction=self.instruction, titles=self.titles, finished=False
+        )
         if cleaned.removed:
             kinds = sorted({str(d.kind) for d in cleaned.removed})
             cuts.append(f"cut {len(cleaned.removed)} debris ({', '.join(kinds)})")

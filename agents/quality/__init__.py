@@ -7,7 +7,8 @@ is ``text.languages.language_share``),
 ``find_debris``/``remove_debris`` (debris).
 """
 
-from agents.quality.debris import Cleaned, Debris, DebrisKind, find_debris, remove_debris
+from agents.quality.debris import Cleaned, Debris, find_debris, remove_debris
+from agents.quality.debris_kinds import DebrisKind
 from agents.quality.degeneration import (
     Diversity,
     DuplicatedSentences,

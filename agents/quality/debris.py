@@ -12,11 +12,12 @@ sits in (cutting "[Company Name]" alone would leave "at ."). The patterns live i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from agents.quality import debris_rules as rules
+from agents.quality.debris_kinds import DebrisKind
+from agents.quality.line_shapes import line_kinds
 from text.sentences import ends_sentence, sentences
 from text.words import count_words
 
@@ -25,17 +26,6 @@ from text.words import count_words
 _BARE_LINE_WORDS = 3
 # An outline label followed by this much of a finished sentence loses only the label.
 _PROSE_AFTER_LABEL = 6
-
-
-class DebrisKind(StrEnum):
-    TASK_NOTE = "task note"  # about the task or its length: "Here is the story:"
-    OUTLINE_LABEL = "outline label"  # "Part 1:", "Chapter 3.", "第二部分："
-    HEADING = "heading"  # a markdown heading where the caller expects none
-    PLACEHOLDER = "placeholder"  # "[Your Name]", "<insert date>", "{name}"
-    LINK = "link"  # a URL or file name the instruction did not ask for
-    MARKUP = "markup"  # ** and `, code fences, table rows, HTML tags
-    SYMBOLS = "symbols"  # "*****", "-----", "| | |", a stray "|"
-    SIGN_OFF = "repeated sign-off"  # a letter's second "Sincerely,"
 
 
 @dataclass(frozen=True)
@@ -65,12 +55,23 @@ def is_note_line(line: str) -> bool:
     return rules.NOTE_LINE.match(line) is not None and count_words(line) <= NOTE_MAX_WORDS
 
 
-def find_debris(text: str, *, instruction: str = "", headings: bool = False) -> list[Debris]:
+def find_debris(
+    text: str,
+    *,
+    instruction: str = "",
+    headings: bool = False,
+    titles: Sequence[str] = (),
+    finished: bool = True,
+) -> list[Debris]:
     """Debris in ``text``, in order. URLs and file names the ``instruction`` names (or
     any URL when it asks for links) are not debris; nor are markdown headings when
-    ``headings`` is true."""
+    ``headings`` is true. ``titles`` (the work's and its sections'): a line that says
+    one again is debris. ``finished``: the text is whole (a piece the writing loop goes
+    on with may end mid-sentence; its last line is not an unfinished paragraph)."""
     found: list[Debris] = []
     signed_off = False
+    lines = text.split("\n")
+    shapes = line_kinds(lines, titles=titles, finished=finished, instruction=instruction)
     for number, start, line in _lines(text):
         if not line.strip():
             continue
@@ -95,6 +96,16 @@ def find_debris(text: str, *, instruction: str = "", headings: bool = False) -> 
             if whole:
                 continue
         spans = sorted(_spans(line, instruction), key=lambda span: span[1])
+        shape = None if expected_heading else shapes[number - 1]
+        # What the rules above cut whole keeps their name; a note opening a long line
+        # of prose loses only its own sentence (see _spans).
+        if any(cut_from == 0 and cut_to >= len(line) for *_, (cut_from, cut_to) in spans):
+            shape = None
+        if shape == DebrisKind.COMMENTARY and _opening_note(line) is not None:
+            shape = None
+        if shape is not None:
+            found.append(Debris(shape, number, line, line.strip(), start, cut_end))
+            continue
         for kind, match_start, match_end, (cut_from, cut_to) in spans:
             whole = cut_from == 0 and cut_to >= len(line)
             found.append(
@@ -104,9 +115,18 @@ def find_debris(text: str, *, instruction: str = "", headings: bool = False) -> 
     return found
 
 
-def remove_debris(text: str, *, instruction: str = "", headings: bool = False) -> Cleaned:
+def remove_debris(
+    text: str,
+    *,
+    instruction: str = "",
+    headings: bool = False,
+    titles: Sequence[str] = (),
+    finished: bool = True,
+) -> Cleaned:
     """``text`` without its debris (see ``find_debris``), and what was cut."""
-    found = find_debris(text, instruction=instruction, headings=headings)
+    found = find_debris(
+        text, instruction=instruction, headings=headings, titles=titles, finished=finished
+    )
     return Cleaned(cut_spans(text, [(d.start, d.end) for d in found]), tuple(found))
 
 

@@ -160,3 +160,111 @@ SIGN_OFF = re.compile(
     r"\s*[,，.!。！]?\s*$",
     re.IGNORECASE,
 )
+
+# --- Whole lines that are not prose (``agents.quality.line_shapes``). ---
+# A line that ends as a sentence does: its mark, maybe a closing quote or bracket.
+SENTENCE_CLOSE = re.compile(r"[.!?…。！？][\"'”’」』)）\]*]*\s*$|[\"”’)\]）]\s*$")
+# What may trail a sentence's end: emoji, stars, hashes ("...at the market!!! 🍽🍽").
+TRAILING_SYMBOLS = re.compile(r"[^\w\s.!?…。！？\"'”’」』)）\]:：,;]+$")
+# A greeting or an address opening a letter or a speech: "Dear Callum,", "To the bride:".
+GREETING = re.compile(
+    r"^\W*(dear|to|hi|hello|good (morning|afternoon|evening)|ladies|friends|my dear)\b",
+    re.IGNORECASE,
+)
+# A word a sentence's verb is often made of, for a line ending in a colon: "He said:",
+# "So here it is:", "They were told:" (a label has none: "Title:", "Awkward:").
+VERB_HINT = re.compile(
+    r"\b(is|are|was|were|be|been|am|has|have|had|do|does|did|said|says|say|asked|told|"
+    r"wrote|read|reads|replied|goes|went|began|follows|\w+ed)\b",
+    re.IGNORECASE,
+)
+# A label with a number opening a line: "Premise 3: Homemade Diet Is Always Best".
+NUMBERED_LABEL = re.compile(r"^[\W_]*[A-Z][\w-]*\s+(\d+|[IVX]+)\s*([:.)]|\s[-–—])\s+\S")
+# An instruction that asks for short lines that are no sentences: verse, lists, steps,
+# a script. Its text's short lines are what was asked, not labels.
+ASKS_FOR_SHORT_LINES = re.compile(
+    r"\b(poems?|poetry|verses?|lyrics|songs?|haiku|sonnets?|limericks?|rhymes?|lists?|listing"
+    r"|bullet(ed)?|checklist|steps?|ingredients|recipes?|tables?|outlines?|agenda|menus?"
+    r"|scripts?|screenplay|dialogue|timeline|schedule|itinerary|slogans?|tweets?|captions?"
+    r"|headlines?|titles?)\b|诗|歌词|清单|列表|步骤",
+    re.IGNORECASE,
+)
+# A field of a list about the text's parts: "part 2", "30 words", "chapter 3".
+PART_FIELD = re.compile(
+    r"^\W*((part|chapter|section|step|scene)\s+\d+|\d[\d,]*\s*words?)\W*$", re.I
+)
+# A line of initials or a number alone: "P.S.", "A.", "3."
+INITIALS_LINE = re.compile(r"^\W*(([^\W\d_]\.){1,3}|\d+[.)]?)\W*$")
+# Words a title shares with any text: not evidence of an echo.
+FUNCTION_WORDS = frozenset(
+    re.findall(
+        r"\S+",
+        "the and for with from into onto that this these those what when where which who "
+        "why how its it's our your their his her them they you are was were has have had "
+        "not but all any one two about over under after before then than there here out "
+        "off own",
+    )
+)
+# Hashtags, handles and ids: "#solarpower", "@bella_maria", "#1935684".
+TAG = re.compile(r"(?<![\w&])[#@][\w%]+")
+# Page furniture and rights: bylines, credits, keywords, copyright, "The End".
+BOILERPLATE_LINE = re.compile(
+    r"copyright|©|all rights reserved|\b(is|was) an? (novel|book|story|short story) by\b"
+    r"|^\W*(photo credits?|image credits?|credits?|related keywords?|keywords?|tags?|by|"
+    r"written by|author|source|sources|follow (me|us)|share this|subscribe|read more)\s*[:：]"
+    r"|^\W*the end\W*$|^\W*(\[[^\]]*\]\W*)+$|^\W*https?://|^\W*www\."
+    r"|\b(personal(ly)? identifiable information|privacy policy|terms of (use|service))\b",
+    re.IGNORECASE,
+)
+# The writer talking about writing the text, to its user: "As an AI", "I made several
+# changes to the original speech", "I'm going to continue the story", "I've added".
+WRITER_TALK = re.compile(
+    r"\bas an ai\b|\b(i|we)('ve| have| had)? (made|added|corrected|edited|included|changed"
+    r"|rewritten|revised|broken|put)\b.{0,60}\b(text|story|speech|essay|sentence|version"
+    r"|paragraphs?|parts?|changes|space|draft|original|report|information)\b"
+    r"|\b(i('m| am)|let me) (going to )?(continue|write|start writing|finish writing)\b"
+    r"|\bbefore i start writing\b|\bi('m| am) glad i wrote\b|\b(my|your) (writing|speech"
+    r"|essay|story|report|projects?)\b.{0,40}\b(love|glad|help|assist|refer|wrote|write)"
+    r"|\b(help|assist) you with\b|\bwrite (another|a new|the next) (story|part|chapter)\b"
+    r"|\bwe just gave you\b|\bhave just finished it\b|\b(an?|the|this) (example|edited) of"
+    r"|\bis an example of\b|\bin terms of grammar\b|\bthis (text|answer|response) (was|will"
+    r"|brings|is)\b|\b\d+-word (intro|introduction|text|story|essay|speech)\b"
+    r"|\bwonderful writer\b|\blove my writing\b|\bthis (answer|response)\b|\bthis ending\b"
+    r"|\bthe ending of this\b|\b(when|since) i (first )?(started|began) writing\b"
+    r"|\b(a|the) (book|story|stories|essay|text) (that )?i wrote\b"
+    r"|\byou (will|should|can|must) write\b|\bi want you to write\b"
+    r"|\b(you|reader) to (try to )?read this\b|\b(as soon as|when|after|once) you (read|finish"
+    r" reading) this\b|\b(part|parts|rest|end) of (your|the|this|my) (speech|essay|story|report"
+    r"|letter|draft)\b.{0,40}\b(where you|is added|you discuss)\b|\bis added here\b"
+    r"|\bchanged [\"“][^\"”]*[\"”] to\b|\badded an? (apostrophe|comma|space|period)\b"
+    r"|\b(this|it) (is|was) (only |just |about |over |under )?\d[\d,]* words\b"
+    r"|\bhere is where (it|the \w+|this) (ends|begins|starts)\b",
+    re.IGNORECASE,
+)
+# The text describing itself, opening a line: "This essay concludes with...", "The story
+# ends with...", "In Part 5 we focus on...", "And so it ends.", "So there you have it."
+_TEXT_NOUN = (
+    r"(story|essay|answer|text|report|speech|chapter|book|part|ending|section|paragraph"
+    r"|article|piece|letter|version|introduction|conclusion|tale|poem|draft|post)"
+)
+TEXT_TALK = re.compile(
+    r"^[\W\d①-⑳]*(and |so |but |well,? )?("
+    rf"(this|the|that|our|my) (very |whole |full |final |last |first |next |other |above )?"
+    rf"{_TEXT_NOUN}s? (also )?(ends|concludes|included?s?|contains|is about|tells|describes"
+    r"|summari[sz]es|talks|discusses|brings|shows|has (gone|went|been)|goes|will (also )?"
+    r"(continue|bring|show|end|conclude|inspire)|is very similar|is (an|one of))\b"
+    rf"|(in )?part \d+,? (of (our|this|the) \w+ )?(we |it )?(talks?|discuss(es)?|focus(es)?|we)\b"
+    r"|(and )?so (it|this) ends\b|so there you have it\b|this ends\b|this is (very )?similar to"
+    r"|it ends with\b|the (story|tale|book) (ends|concludes)\b"
+    r"|(this|it) was one of the (last|first) (stories|essays|texts) i wrote)",
+    re.IGNORECASE,
+)
+# A question put to the reader, outside dialogue: "What would you do next?", "What's
+# next?", "So, what do you think?", "Have you ever...?", "Let me know in the comments."
+READER_QUESTION = re.compile(
+    r"\bwhat (would|will|do|did|can|could) you (do|think|say|feel|choose)\b[^.!]*\?"
+    r"|^\W*(so,? )?what('s| is| comes) next\s*\?|\bhave you ever\b[^.!]*\?"
+    r"|\bwhat about you\s*\?|\blet (me|us) know\b|\bin the comments\b"
+    r"|\bwould you like to (know|read|hear)",
+    re.IGNORECASE,
+)

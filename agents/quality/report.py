@@ -27,11 +27,13 @@ Thresholds and where they come from (the texts of ``tests/data/quality``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from agents.quality.debris import Debris, DebrisKind, find_debris
+from agents.quality.debris import Debris, find_debris
+from agents.quality.debris_kinds import DebrisKind
 from agents.quality.degeneration import RepeatedSentence, diversity, duplicated_sentences
 from agents.quality.language import is_chinese, word_validity
 from agents.quality.relevance import Relevance
@@ -61,6 +63,12 @@ _DEBRIS_REASONS = {
     DebrisKind.MARKUP: ("markup mark", "markup marks"),
     DebrisKind.SYMBOLS: ("run of symbols", "runs of symbols"),
     DebrisKind.SIGN_OFF: ("repeated sign-off", "repeated sign-offs"),
+    DebrisKind.TITLE_ECHO: ("title said again", "titles said again"),
+    DebrisKind.LABEL: ("label line", "label lines"),
+    DebrisKind.BOILERPLATE: ("boilerplate line", "boilerplate lines"),
+    DebrisKind.COMMENTARY: ("line about the text", "lines about the text"),
+    DebrisKind.READER_QUESTION: ("question to the reader", "questions to the reader"),
+    DebrisKind.CUT_OFF: ("unfinished paragraph", "unfinished paragraphs"),
 }
 
 
@@ -152,16 +160,18 @@ def assess(
     instruction: str = "",
     headings: bool = False,
     relevance: Relevance | None = None,
+    titles: Sequence[str] = (),
 ) -> QualityReport:
     """Measure ``text`` asked for in ``language`` ("en", "zh"...) by ``instruction``;
     ``headings``: markdown headings are expected (the section writer's "## title");
-    ``relevance``: how much its sections name its premise (``agents.premise``)."""
+    ``relevance``: how much its sections name its premise (``agents.premise``);
+    ``titles``: the work's and its sections' (a line that says one again is debris)."""
     div = diversity(text)
     dup = duplicated_sentences(text)
     span = longest_repeated_span(text)
     share = language_share(text, language) if div.tokens else None
     validity = word_validity(text, language)
-    debris = tuple(find_debris(text, instruction=instruction, headings=headings))
+    debris = tuple(find_debris(text, instruction=instruction, headings=headings, titles=titles))
     figures = QualityReport(
         language=language,
         tokens=div.tokens,

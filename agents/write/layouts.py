@@ -59,6 +59,11 @@ class SectionTask:
     def step(self) -> PlanItem:
         return self.plan[self.index]
 
+    @property
+    def titles(self) -> list[str]:
+        """The plan's titles: a line of the text that says one again is cut."""
+        return [item.title for item in self.plan]
+
 
 def heading(item: PlanItem) -> str:
     return f"## {item.title}\n"

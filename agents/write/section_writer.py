@@ -97,7 +97,9 @@ class SectionWriter:
         again, which would otherwise come out as before from a fresh process."""
         engine = self.caller.engine
         earlier = "\n\n".join(s.text for s in task.written)
-        gate = Gate(task.language, instruction=task.instruction, earlier=earlier)
+        gate = Gate(
+            task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
+        )
         windows: list[Window] = []
         per_word = tokens_per_word(engine, earlier[-LOOKBACK_CHARS:], task.language)
         # The note's bound, from the room at the section's start: the same on every call.
@@ -137,7 +139,9 @@ class SectionWriter:
             # The section goes round in circles as a whole though no piece did alone:
             # written once more, hotter, and the better of the two kept.
             self.caller.log.note(f"the section loops (diversity {figures.value:.2f}): rewritten")
-            gate = Gate(task.language, instruction=task.instruction, earlier=earlier)
+            gate = Gate(
+                task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
+            )
             generator = Generator(
                 self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP
             )
@@ -154,7 +158,9 @@ class SectionWriter:
             # Off both its goal and what the text is about: written once more, hotter,
             # and kept if that one keeps to either (else flagged, the first kept).
             self.caller.log.note("the section names neither its goal nor the premise: rewritten")
-            gate = Gate(task.language, instruction=task.instruction, earlier=earlier)
+            gate = Gate(
+                task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
+            )
             generator = Generator(
                 self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP
             )
@@ -211,7 +217,9 @@ class SectionWriter:
         # there is by rewriting and continuing it (Self-Lengthen) rather than leave it
         # short. Its gate knows the earlier sections only: the draft is its own to retell.
         if count_words(text) < target * LOW:
-            fresh = Gate(task.language, instruction=task.instruction, earlier=earlier)
+            fresh = Gate(
+                task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
+            )
             text = (
                 Extender(self.extender)
                 .extend(
@@ -229,7 +237,9 @@ class SectionWriter:
         """The text as stored, and what was cut from it: no sentence said twice however
         it was written (one may straddle two calls' pieces, which the gates saw apart),
         tidied to its band."""
-        final = Gate(task.language, instruction=task.instruction, earlier=earlier)
+        final = Gate(
+            task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
+        )
         checked = final.check(text.strip(), whole=False)
         self._note(checked.cuts)
         return tidy(checked.text, target, earlier), checked.cuts

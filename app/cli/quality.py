@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from agents.errors import AgentError
-from agents.evaluate.scores import Scored, score_text, summarize
+from agents.evaluate.scores import Scored, score_text, summarize, work_titles
 from agents.premise import Premise, from_instruction, premise_of
 from app.cli.output import err, out, print_json
 from app.context import Context
@@ -42,6 +42,7 @@ class Text:
     # sections (none: its Markdown headings' sections, or the whole text as one).
     premise: Premise | None = None
     sections: list[str] | None = None
+    titles: tuple[str, ...] = ()  # the work's and its sections' titles, when known
 
 
 def quality(
@@ -87,7 +88,8 @@ def quality(
     scored = [
         (t, score_text(t.text, t.required or longbench_words(t.text), language=t.language,
                        instruction=t.instruction, premise=t.premise,
-                       sections=t.sections if t.sections is not None else by_heading(t.text)))
+                       sections=t.sections if t.sections is not None else by_heading(t.text),
+                       titles=t.titles))
         for t in texts
     ]  # fmt: skip
     summary = summarize([s for _, s in scored])
@@ -239,6 +241,7 @@ def _work(c: Context, work_id: int, language: str | None) -> Text:
         work = get_work(s, work_id)
         text = work_text(s, work_id)
         sections = section_texts(s, work_id)
+        titles = tuple(work_titles(s, work_id))
     return Text(
         f"work {work_id}",
         text,
@@ -247,6 +250,7 @@ def _work(c: Context, work_id: int, language: str | None) -> Text:
         work.target_words,
         premise_of(work.premise, work.instruction, work.language),
         sections,
+        titles,
     )
 
 
@@ -276,6 +280,7 @@ def _results(c: Context, path: Path, language: str | None) -> list[Text]:
                 with c.db.transaction() as s:
                     work = get_work(s, work_id)
                     sections = section_texts(s, work_id)
+                    titles = tuple(work_titles(s, work_id))
                 found = Text(
                     found.name,
                     found.text,
@@ -285,6 +290,7 @@ def _results(c: Context, path: Path, language: str | None) -> list[Text]:
                     premise_of(work.premise, work.instruction, work.language),
                     # The stored sections, unless the file was edited since.
                     sections if _joined(sections) == found.text.strip() else None,
+                    titles,
                 )
             except NotFoundError:
                 pass

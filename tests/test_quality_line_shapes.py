@@ -1,0 +1,108 @@
+"""Whole lines that are not prose, told by their shape and place (issue 34): the
+shapes the issue names are found, and the prose lines nearest to them are kept."""
+
+from __future__ import annotations
+
+from agents.quality import DebrisKind, assess, find_debris, remove_debris
+from agents.quality.line_shapes import line_kinds
+
+K = DebrisKind
+TITLES = ["The Keeper of Ardmore Light", "A Storm over the Sound"]
+
+
+def kind_of(line: str, *, before: str = "", after: str = "Then the sea rose.") -> K | None:
+    """The kind of ``line`` between two prose lines."""
+    lines = [before or "The lamp burned all night.", line, after]
+    return line_kinds(lines, titles=TITLES)[1]
+
+
+def test_the_shapes_the_issue_names_are_found() -> None:
+    assert kind_of("The Keeper of Ardmore Light") == K.TITLE_ECHO
+    assert kind_of("Part 2: A Storm over the Sound") == K.TITLE_ECHO
+    assert kind_of("The Lady of Lies, part 2, 30 words.") == K.LABEL
+    assert kind_of("Incredible, part 9, 6 words.") == K.LABEL
+    assert kind_of("What would you do next?") == K.READER_QUESTION
+    assert kind_of("What's next?") == K.READER_QUESTION
+    assert kind_of("Copyright © 2014 by LINEAGE. All rights reserved.") == K.BOILERPLATE
+    assert kind_of("Cold Harbour is a novel by") == K.BOILERPLATE
+    assert kind_of("The Greatest of The Three:") == K.LABEL
+    assert kind_of("How it helps the writer:") == K.LABEL
+    assert kind_of("Here is where it ends:") == K.COMMENTARY
+    assert kind_of("The story ends with the keeper alone on the rock.") == K.COMMENTARY
+    assert kind_of("As an AI, I have corrected the sentence in the text.") == K.COMMENTARY
+    assert kind_of("Related keywords: lighthouse, storm, keeper") == K.BOILERPLATE
+    assert kind_of("#lighthouse #storm #keepers") == K.BOILERPLATE
+    assert kind_of("P.S.") == K.LABEL
+
+
+def test_a_paragraph_left_mid_sentence_is_found_unless_it_may_go_on() -> None:
+    stopped = "He climbed the stairs and lit the lamp while the wind pulled at the"
+    assert kind_of(stopped) == K.CUT_OFF
+    lines = ["The lamp burned all night.", stopped]
+    # The last line of a whole text is judged; of a piece the loop goes on with, not
+    # (the token limit stopped it, the next call continues it).
+    assert line_kinds(lines, finished=True)[1] == K.CUT_OFF
+    assert line_kinds(lines, finished=False)[1] is None
+
+
+def test_the_prose_nearest_to_those_shapes_is_kept() -> None:
+    assert kind_of("He turned to the keeper and said:", after='"Go home."') is None
+    assert kind_of("So here it is:", after="The lamp must never go out.") is None
+    assert kind_of("Dear Callum,") is None
+    assert kind_of("With love,") is None
+    assert kind_of("Grandpa", before="With love,") is None
+    assert kind_of('"What would you do next?" she asked him.') is None
+    assert kind_of("They left.") is None
+    assert kind_of("No.") is None
+    assert kind_of("The keeper of the light was a quiet man who read at night.") is None
+    assert kind_of("This essay will argue that libraries matter more than ever.") is None
+    rhetorical = (
+        "A coop must keep foxes out. What would you do if one got in? You would lose "
+        "the flock in a night, so build the walls deep and the roof tight."
+    )
+    assert kind_of(rhetorical) is None
+
+
+def test_find_debris_cuts_those_lines_whole_and_names_them() -> None:
+    text = (
+        "The Keeper of Ardmore Light\n\n"
+        "The lamp burned all night over the Sound.\n\n"
+        "What would you do next?\n\n"
+        "Copyright © 2014 by LINEAGE. All rights reserved.\n\n"
+        "The keeper slept at dawn."
+    )
+    found = find_debris(text, titles=TITLES)
+    assert [(d.kind, d.line) for d in found] == [
+        (K.TITLE_ECHO, 1),
+        (K.READER_QUESTION, 5),
+        (K.BOILERPLATE, 7),
+    ]
+    assert remove_debris(text, titles=TITLES).text == (
+        "The lamp burned all night over the Sound.\n\nThe keeper slept at dawn."
+    )
+    # Without the titles the first line is still no sentence: a label line.
+    assert find_debris(text)[0].kind == K.LABEL
+
+
+def test_the_report_gives_each_kind_a_reason() -> None:
+    text = "The lamp burned all night over the Sound.\n\nWhat's next?\n\nThe end"
+    reasons = assess(text, language="en").reasons
+    assert "1 question to the reader" in reasons
+    assert "1 boilerplate line" in reasons
+
+
+def test_chinese_text_keeps_the_rules_it_had() -> None:
+    text = "灯塔的灯亮了一整夜。\n\n守塔人\n\n他在黎明时睡着了。"
+    assert line_kinds(text.split("\n")) == [None] * 5
+
+
+def test_verse_and_lists_asked_for_keep_their_short_lines() -> None:
+    poem = "The sea is grey\nthe gulls are loud\nI walk alone\nbeneath the cloud"
+    assert find_debris(poem, instruction="Write a poem about the sea.") == []
+    assert [d.kind for d in find_debris(poem)] == [K.LABEL] * 4  # asked for prose
+    packing = "Pack these:\nwarm socks\na torch\ntwo maps"
+    assert find_debris(packing, instruction="Write a packing list for a hike.") == []
+    # What is debris in any text still is: a title said again, a question to the reader.
+    story = "The Keeper of Ardmore Light\nthe lamp is lit\nWhat would you do next?"
+    kinds = [d.kind for d in find_debris(story, instruction="Write a poem.", titles=TITLES)]
+    assert kinds == [K.TITLE_ECHO, K.READER_QUESTION]
