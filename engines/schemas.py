@@ -23,7 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 # Above this a bound is left open: llama.cpp expands ``{m,n}`` into one nested rule per
 # character. Such a field is bounded by max_tokens and by the agent's validation.
@@ -156,3 +159,20 @@ def _map_schemas(node: Schema, change: Callable[[Schema], Schema]) -> Schema:
                 for name, s in out[key].items()
             }
     return change(out)
+
+
+def model_schema(model: type[BaseModel]) -> Schema:
+    """The JSON schema of a structured answer's pydantic model, its one source, in the
+    portable form agents send: every ``$ref`` inlined (not every server's grammar
+    compiler follows one), with no titles or descriptions (words the answer never
+    holds)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Schema) -> Schema:
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _map_schemas(defs[ref.removeprefix("#/$defs/")], inline)
+        return {k: v for k, v in node.items() if k not in ("title", "description")}
+
+    return _map_schemas(schema, inline)

@@ -13,6 +13,7 @@ import pytest
 
 from agents.generation.events import Event, SectionStarted
 from agents.generation.run_control import RunControl
+from agents.generation.stage_engines import Stage, StageEngines
 from agents.session.revision import edit_memory
 from agents.write.runner import SectionRunner
 from engines import Engine, Message
@@ -326,19 +327,48 @@ def test_a_newest_section_too_long_for_the_view_leaves_its_end_in_view() -> None
     assert end.text.startswith(TAIL_MARK + "Paragraph ") and end.text.endswith("maps.")
 
 
-def test_extraction_runs_on_the_side_engine_with_the_passage_alone(db: Database) -> None:
+def test_the_reading_is_a_second_turn_after_the_section_on_the_writers_engine(
+    db: Database,
+) -> None:
     work_id = agentwrite_work(db, sections=3)
     main = WithSide([Story()] * 200, ScriptedEngine([Story()] * 50))
     SectionRunner(db, main).run(work_id)
-    assert all(options["schema"] is None for _, options in main.calls)  # the writer's only
-    assert all(options["schema"] is not None for _, options in main.side.calls)
-    extractions = [c for c in main.side.calls if "facts" in c[1]["schema"]["properties"]]
-    assert len(extractions) == 2  # the last section informs none
+    assert main.side.calls == []  # the writer's engine holds the section: read there
+    readings = [(m, o) for m, o in main.calls if o["schema"] is not None]
+    # The last section informs no later one, and has no thread open nor a fact it could
+    # contradict (the clues name nothing it says): it is not read.
+    assert [("facts" in o["schema"]["properties"]) for _, o in readings] == [True, True]
     with db.transaction() as s:
         texts = current_passages(s, work_id)
         nodes = leaves(s, work_id)
         assert [f.valid_from for f in list_memories(s, work_id, kind="fact")] == [0, 1]
-    for (messages, _), node in zip(extractions, nodes, strict=False):
+    # Each reading extends the writer's last prompt by the text it wrote (as stored),
+    # then asks its question, which does not repeat the section.
+    last_write: list[Message] = []
+    read = iter(nodes)
+    for messages, options in main.calls:
+        if options["schema"] is None:
+            last_write = messages
+            continue
+        *conversation, question = messages
+        text = texts[next(read).id].content
+        assert conversation[:-1] == last_write[:-1]
+        assert conversation[-1]["role"] == "assistant"
+        assert conversation[-1]["content"].startswith(last_write[-1]["content"])
+        assert conversation[-1]["content"].endswith(text)
+        assert question["role"] == "user" and text not in question["content"]
+
+
+def test_a_memory_stage_of_its_own_reads_the_section_alone(db: Database) -> None:
+    work_id = agentwrite_work(db, sections=3)
+    memory = ScriptedEngine([Story()] * 50)
+    stages = StageEngines(engine(), {Stage.MEMORY: lambda: memory})
+    SectionRunner(db, engine(), stages=stages).run(work_id)
+    with db.transaction() as s:
+        texts = current_passages(s, work_id)
+        nodes = leaves(s, work_id)
+    assert len(memory.calls) == 2  # the last section has nothing to be read for
+    for (messages, _), node in zip(memory.calls, nodes, strict=False):
         (only,) = messages
         assert texts[node.id].content in only["content"] and "Goal" not in only["content"]
 
@@ -347,20 +377,36 @@ def test_extraction_runs_on_the_side_engine_with_the_passage_alone(db: Database)
 def test_on_the_embedded_model_each_section_has_its_notes_taken(
     db: Database, embedded: Engine
 ) -> None:
+    from engines.embedded.engine import EmbeddedEngine
+
+    assert isinstance(embedded, EmbeddedEngine)
+
+    def tokens(rendered: str) -> int:
+        # A rendered prompt's turn markers are one token each (``count_tokens`` reads
+        # them as text).
+        return len(embedded.tokenize(rendered, special=True))
+
     work_id = agentwrite_work(db, sections=3, words=40)
     SectionRunner(db, embedded).run(work_id)
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         calls = list_calls(s, work_id)
+        texts = current_passages(s, work_id)
     bible = [c for c in calls if c.agent == "bible"]
-    # Extraction runs after each section a later one follows; on the side engine, so the
-    # writer's cached prefix survives it (tests/test_embedded_engine.py shows that).
-    assert [c.node_id for c in bible] == [n.id for n in nodes[:-1]]
-    assert all(c.finish_reason != "error" for c in bible), bible
-    # Every section's thread update (the last's only if a thread is open); each is
-    # checked against the facts before it (the first has none: no call).
-    threads = [c.node_id for c in calls if c.agent == "threads"]
-    assert threads[: len(nodes) - 1] == [n.id for n in nodes[:-1]]
-    checks = {c.node_id for c in calls if c.agent == "continuity"}
-    assert nodes[0].id not in checks
+    # One reading after each section a later one follows (the last's only when a thread
+    # is open or it names a fact), in one call, on the writer's engine: a second turn
+    # after the section in the writer's conversation, so the writer's prompt and the
+    # section are its cached prefix and only the question is computed...
+    assert [c.node_id for c in bible][: len(nodes) - 1] == [n.id for n in nodes[:-1]]
+    assert {c.agent for c in calls} <= {"writer", "bible", "extender"}
+    writes = [c for c in calls if c.agent == "writer"]
+    for reading in bible[: len(nodes) - 1]:
+        text = texts[reading.node_id].content
+        section_start = reading.prompt.index(text)
+        assert reading.cached_tokens >= tokens(reading.prompt[:section_start])
+        # ...and the next section's first call finds the section still cached.
+        after = next(c for c in writes if c.id > reading.id)
+        assert after.prompt.startswith(reading.prompt[: section_start + len(text)])
+        held = tokens(reading.prompt[: section_start + len(text)])
+        assert after.cached_tokens >= held - 4
     assert all(c.finish_reason != "error" for c in calls), [c.note for c in calls]

@@ -1,6 +1,7 @@
 """Plot threads and the continuity check, end to end with a scripted engine: each
-section's thread update and check are stored with it, point at the section that did
-them, follow a rewrite or a hand edit, and are given to the calls that need them."""
+section's thread update and check (parts of its one reading) are stored with it, point
+at the section that did them, follow a rewrite or a hand edit, and are given to the
+calls that need them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from agents.bible.continuity import locate, parse_check, per_words
+from agents.bible.continuity import locate, per_words
+from agents.bible.reading import Question, parse_reading
 from agents.bible.story_check import check_work, stored_report
-from agents.bible.threads import parse_update
 from agents.generation.events import Event, Notice
 from agents.session.revision import edit_memory, mark_stale_from
 from agents.write.runner import SectionRunner
@@ -30,44 +31,55 @@ from tests.test_write_section_writer import Varied
 NOTHING = {"facts": [], "planted": [], "advanced": [], "resolved": [], "contradictions": []}
 
 
-def kind(options: dict[str, Any]) -> str:
-    """Which call a scripted reply answers: the writer's, or by its schema's fields."""
+def asks(options: dict[str, Any]) -> set[str]:
+    """What a scripted call is asked: {"writer"}, or the parts of a section's reading
+    ("facts", "threads", "check") by its schema's fields."""
     schema = options["schema"]
     if schema is None:
-        return "writer"
-    for name in ("facts", "planted", "contradictions"):
-        if name in schema["properties"]:
-            return name
-    raise AssertionError(f"unexpected schema {schema}")
+        return {"writer"}
+    fields = set(schema["properties"])
+    parts = {"facts"} & fields
+    if fields & {"planted", "advanced", "resolved"}:
+        parts.add("threads")
+    if "contradictions" in fields:
+        parts.add("check")
+    if not parts:
+        raise AssertionError(f"unexpected schema {schema}")
+    return parts
 
 
 def passage_of(messages: Sequence[Message]) -> str:
-    """The section a thread update or a check is shown (after its heading)."""
+    """The section a reading is about: the writer's own last turn before the question
+    (after its heading), or the section shown in the question itself."""
     prompt = str(messages[-1]["content"])
-    return prompt.split("A new section of the text:\n\n", 1)[1].split("\n\n", 1)[0]
+    if "A new section of the text:\n\n" in prompt:
+        return prompt.split("A new section of the text:\n\n", 1)[1].split("\n\n", 1)[0]
+    turn = str(messages[-2]["content"])
+    return turn.rsplit("\n## ", 1)[-1].split("\n\n", 1)[-1]
 
 
 class Book:
     """Fresh prose for the writer; the thread updates and checks given, in order, one
-    per section (each section fits in one piece); nothing for other calls."""
+    per reading that asks for them (each section fits in one piece); nothing else."""
 
     def __init__(self, updates: list[dict[str, Any]], checks: list[Any] | None = None) -> None:
         self.prose = Varied(5)
         self.updates, self.checks = list(updates), list(checks or [])
-        self.seen: dict[str, list[str]] = {"planted": [], "contradictions": []}
+        self.seen: dict[str, list[str]] = {"threads": [], "check": []}
 
     def __call__(self, messages: Sequence[Message], options: dict[str, Any]) -> str:
-        what = kind(options)
-        if what == "writer":
+        parts = asks(options)
+        if parts == {"writer"}:
             return self.prose(messages, options)
-        if what in self.seen:
-            self.seen[what].append(str(messages[-1]["content"]))
-        if what == "planted" and self.updates:
-            return json.dumps({**NOTHING, **self.updates.pop(0)})
-        if what == "contradictions" and self.checks:
-            answer = self.checks.pop(0)
-            return json.dumps(answer(messages) if callable(answer) else answer)
-        return json.dumps(NOTHING)
+        answer = dict(NOTHING)
+        for part in parts & set(self.seen):
+            self.seen[part].append(str(messages[-1]["content"]))
+        if "threads" in parts and self.updates:
+            answer.update(self.updates.pop(0))
+        if "check" in parts and self.checks:
+            check = self.checks.pop(0)
+            answer.update(check(messages) if callable(check) else check)
+        return json.dumps(answer)
 
 
 def door(name: str = "The locked door") -> dict[str, str]:
@@ -92,8 +104,8 @@ def test_threads_are_planted_advanced_and_resolved_each_at_its_section(db: Datab
     assert found["The locked door"].resolved == 2
     assert (found["The letter"].planted, found["The letter"].resolved) == (1, None)
     # Each update is shown the threads open before its section, numbered.
-    shown = book.seen["planted"]
-    assert "still open" not in shown[0]
+    shown = book.seen["threads"]
+    assert "open before it" not in shown[0]
     assert "1. The locked door: who locked it and why" in shown[1]
     assert "1. The letter: who sent it" in shown[2] and "2. The locked door" in shown[2]
     assert "The locked door" not in shown[3]  # resolved in section 3
@@ -148,7 +160,7 @@ def test_a_contradiction_is_stored_with_both_sides_and_settled_by_an_edit(db: Da
     assert finding.node_id == nodes[1].id and finding.passage_id == texts[nodes[1].id].id
     assert (finding.fact_id, finding.fact_text) == (fact.id, "Mara has green eyes.")
     assert finding.quote and finding.quote in texts[nodes[1].id].content
-    assert "1. Mara has green eyes." in book.seen["contradictions"][1]
+    assert "1. Mara has green eyes." in book.seen["check"][1]
     assert any(
         isinstance(e, Notice) and finding.quote in e.message and "green eyes" in e.message
         for e in events
@@ -178,6 +190,8 @@ def test_the_check_on_demand_replaces_what_it_found_and_counts_per_10k_words(
         add_memory(s, work_id, kind="fact", content="The keeper is called Ana.", author="u")
     SectionRunner(db, ScriptedEngine([Book([])] * 100)).run(work_id)
     assert stored_report(db, work_id).findings == []
+    with db.transaction() as s:
+        logged = len(list_calls(s, work_id))
     # A checker that finds one contradiction in the second section only.
     checker = ScriptedEngine([Book([], checks=[NOTHING, first_sentence, NOTHING])] * 10)
     progress: list[tuple[int, int]] = []
@@ -190,36 +204,48 @@ def test_the_check_on_demand_replaces_what_it_found_and_counts_per_10k_words(
     assert report.per_10k == 10_000 / report.words
     with db.transaction() as s:
         assert finding.node_id == leaves(s, work_id)[1].id
-        assert [c.agent for c in list_calls(s, work_id)].count("continuity") >= 6
+        # The check's calls are logged: one per section, each the continuity check.
+        checks = list_calls(s, work_id)[logged:]
+        assert [c.agent for c in checks] == ["continuity"] * 3
     # Checked again and nothing found: the old finding goes.
     clean = ScriptedEngine([Book([])] * 10)
     assert check_work(db, work_id, clean).findings == []
 
 
-def test_parsers_keep_only_what_points_at_something_real() -> None:
-    update = parse_update(
-        json.dumps(
-            {
-                "planted": [door(), {"name": "", "text": "x"}],
-                "advanced": [1, 3, True, 2],
-                "resolved": [2],
-            }
-        ),
-        2,
+def test_a_reading_keeps_only_what_points_at_something_real() -> None:
+    question = Question(
+        "en",
+        facts=True,
+        threads=["The door: who locked it", "The letter: who sent it"],
+        planted=True,
+        checked=["Mara has green eyes."],
     )
-    assert update.planted == ["The locked door: who locked it and why"]
-    assert (update.advanced, update.resolved) == ([1], [2])
-    assert parse_update("not json", 2).planted == []
     passage = "The lamp was lit at dusk.  Mara's eyes were\nblue as ice. She left."
     answer = {
+        "facts": [
+            {"kind": "place", "name": "", "text": "The lamp room is at the top."},
+            {"kind": "weather", "name": "Rain", "text": "It rained all day."},
+        ],
+        "planted": [door(), {"name": "", "text": "x"}],
+        "advanced": [1, 3, True, 2],
+        "resolved": [2],
         "contradictions": [
             {"fact": 1, "quote": "mara's eyes were blue as ice", "reason": "green before"},
             {"fact": 2, "quote": "The lamp was lit at dusk", "reason": "only one fact"},
             {"fact": 1, "quote": "Mara's eyes were grey", "reason": "not in the text"},
-        ]
+        ],
     }
-    (found,) = parse_check(json.dumps(answer), ["Mara has green eyes."], passage)
+    reading = parse_reading(json.dumps(answer), question, passage)
+    assert [f.line() for f in reading.facts] == ["The lamp room is at the top."]
+    assert reading.threads.planted == ["The locked door: who locked it and why"]
+    assert (reading.threads.advanced, reading.threads.resolved) == ([1], [2])
+    (found,) = reading.contradictions
     assert (found.fact, found.quote) == (0, "Mara's eyes were blue as ice")
+    empty = parse_reading("not json", question, passage)
+    assert (empty.facts, empty.threads.planted, empty.contradictions) == ([], [], [])
+    # A part not asked is not read, whatever the answer holds.
+    alone = parse_reading(json.dumps(answer), Question("en", checked=["x"]), passage)
+    assert (alone.facts, alone.threads.planted) == ([], [])
     assert locate("eyes were", passage) == ""  # too short to point at anything
     assert per_words(2, 5_000) == 4.0
 
@@ -230,7 +256,7 @@ def test_the_last_section_plants_nothing_and_is_read_only_for_open_threads(
     work_id = agentwrite_work(db, sections=1)
     book = Book([{"planted": [door()]}])
     SectionRunner(db, ScriptedEngine([book] * 20)).run(work_id)
-    assert book.seen["planted"] == []  # nothing open before it: no call
+    assert book.seen["threads"] == []  # nothing open before it: not asked
     work_id = agentwrite_work(db, sections=2)
     book = Book([{"planted": [door()]}, {"planted": [door("The key")], "advanced": [1]}])
     SectionRunner(db, ScriptedEngine([book] * 40)).run(work_id)

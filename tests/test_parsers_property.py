@@ -14,9 +14,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agents.batch.items import load_batch
-from agents.bible.continuity import parse_check
 from agents.bible.facts import parse_facts
-from agents.bible.threads import parse_update
+from agents.bible.reading import Question, parse_reading
 from agents.evaluate.judge import DIMENSIONS, parse_judgement
 from agents.plan.planner import parse_plan
 from agents.recurrent.answers import parse_memory
@@ -120,26 +119,31 @@ def test_a_judge_answer_parses_or_says_why(text: str) -> None:
 
 
 @EXAMPLES
-@given(model_answers, st.integers(0, 12))
-@example('{"planted": [], "advanced": [true, 1, 1, 99], "resolved": [1]}', 2)
-def test_a_thread_update_gives_open_threads_numbers_or_nothing(text: str, open_count: int) -> None:
-    update = parse_update(text, open_count)
-    assert all(1 <= n <= open_count for n in update.advanced + update.resolved)
-    assert not set(update.advanced) & set(update.resolved)
-    assert all(": " in p and p.strip() for p in update.planted)
-
-
-@EXAMPLES
-@given(model_answers, st.lists(st.text(min_size=1, max_size=20), max_size=4), st.text(max_size=80))
+@given(
+    model_answers,
+    st.integers(0, 12),
+    st.lists(st.text(min_size=1, max_size=20), max_size=4),
+    st.text(max_size=80),
+)
+@example('{"planted": [], "advanced": [true, 1, 1, 99], "resolved": [1]}', 2, [], "")
 @example(
     '{"contradictions": [{"fact": 1, "quote": "the door was red", "reason": "x"}]}',
+    0,
     ["The door is blue."],
     "Then the door was red. She left.",
 )
-def test_a_continuity_answer_names_a_fact_and_quotes_the_passage(
-    text: str, facts: list[str], passage: str
+def test_a_section_reading_points_at_open_threads_and_quotes_the_passage(
+    text: str, open_count: int, facts: list[str], passage: str
 ) -> None:
-    for found in parse_check(text, facts, passage):
+    threads = [f"Thread {n}: what is at stake" for n in range(open_count)]
+    question = Question("en", facts=True, threads=threads, planted=True, checked=facts)
+    reading = parse_reading(text, question, passage)
+    update = reading.threads
+    assert all(1 <= n <= open_count for n in update.advanced + update.resolved)
+    assert not set(update.advanced) & set(update.resolved)
+    assert all(": " in p and p.strip() for p in update.planted)
+    assert all(f.text.strip() for f in reading.facts)
+    for found in reading.contradictions:
         assert 0 <= found.fact < len(facts)
         assert found.quote and found.quote in " ".join(passage.split())
 

@@ -1,26 +1,26 @@
 """The continuity check: what a new section states, checked against the story bible as
-it stood before it (characters, relations, places, objects, the order of events).
-A contradiction must quote the section: one whose sentence is not in the text is the
-checker's invention and is dropped. Data in, data out; ``storage.continuity`` keeps
-what is found."""
+it stood before it (characters, relations, places, objects, the order of events), as
+part of the section's reading (``agents.bible.reading``). A section is checked against
+the facts it could contradict: a sentence that names nothing of a fact cannot say
+otherwise. A contradiction must quote the section: one whose sentence is not in the
+text is the checker's invention and is dropped. ``storage.continuity`` keeps what is
+found."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from agents.bible.facts import read_in_pieces
-from agents.generation.calls import Caller
-from agents.plan.planner import text_field
+from storage.records import MemoryRecord
 
-MAX_FOUND = 3
-QUOTE_CHARS, REASON_CHARS = 240, 160
-# The answer's tokens: three quotes with their reasons.
-ANSWER_TOKENS = 320
+# Facts one section is checked against at most (about 20 tokens each on SmolLM2).
+CHECK_LIMIT = 12
 # Contradictions are reported per this many words (ConStory-Bench's unit).
 PER_WORDS = 10_000
+# Words this common in their language (wordfreq's Zipf scale: "said" 6.0, "with" 6.9)
+# name nothing a fact could be about; "eyes" (5.2), "night" (5.6), names (below 4) do.
+COMMON_ZIPF = 6.0
 
 
 @dataclass(frozen=True)
@@ -30,68 +30,51 @@ class Contradiction:
     reason: str
 
 
-def check_schema(fact_count: int) -> dict[str, Any]:
-    item = {
-        "type": "object",
-        "properties": {
-            "fact": {"type": "integer", "minimum": 1, "maximum": max(1, fact_count)},
-            "quote": text_field(5, QUOTE_CHARS),
-            "reason": text_field(5, REASON_CHARS),
-        },
-        "required": ["fact", "quote", "reason"],
-    }
-    return {
-        "type": "object",
-        "properties": {"contradictions": {"type": "array", "items": item, "maxItems": MAX_FOUND}},
-        "required": ["contradictions"],
-    }
+def facts_to_check(
+    facts: list[MemoryRecord], passage: str, language: str, *, limit: int = CHECK_LIMIT
+) -> list[MemoryRecord]:
+    """The facts ``passage`` could contradict, at most ``limit``, in story order: every
+    one a person wrote or edited last, then those sharing a word with it that is not
+    among its language's commonest (a name, a thing, a colour), the most shared first,
+    the newer first on a tie."""
+    words = content_words(passage, language)
+    ranked: list[tuple[bool, int, int, int, MemoryRecord]] = []
+    for m in facts:
+        shared = len(words & content_words(m.content, language))
+        by_hand = m.author != "model"
+        if by_hand or shared:
+            ranked.append((by_hand, shared, m.valid_from, m.id, m))
+    ranked.sort(key=lambda r: r[:4], reverse=True)
+    return sorted((r[4] for r in ranked[:limit]), key=lambda m: (m.valid_from, m.id))
 
 
-def parse_check(text: str, facts: list[str], passage: str) -> list[Contradiction]:
-    """The contradictions of an answer that name a listed fact and quote ``passage``;
-    the quote is given back as the passage has it."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return []
-    items = data.get("contradictions") if isinstance(data, dict) else None
-    found: list[Contradiction] = []
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            continue
-        number, quote, reason = item.get("fact"), item.get("quote"), item.get("reason")
-        if not isinstance(number, int) or isinstance(number, bool):
-            continue
-        if not 1 <= number <= len(facts) or not isinstance(quote, str):
-            continue
-        exact = locate(quote, passage)
-        if exact and all(c.quote != exact for c in found):
-            why = " ".join(reason.split())[:REASON_CHARS] if isinstance(reason, str) else ""
-            found.append(Contradiction(number - 1, exact, why))
-    return found[:MAX_FOUND]
+_LATIN_WORD = re.compile(r"[^\W\d_]{3,}")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
-def check_passage(
-    caller: Caller, passage: str, facts: list[str], language: str
-) -> list[Contradiction]:
-    """The sentences of ``passage`` that contradict ``facts`` (indexes into it), read
-    in pieces that fit the engine's window. No facts, nothing to contradict: no call."""
-    if not facts or not passage.strip():
-        return []
-    found: list[Contradiction] = []
-    for piece, answer in read_in_pieces(
-        caller,
-        "continuity",
-        "continuity_check",
-        passage,
-        schema=check_schema(len(facts)),
-        max_tokens=ANSWER_TOKENS,
-        temperature=0.0,
-        facts=facts,
-        language=language,
-    ):
-        found += [c for c in parse_check(answer, facts, piece) if c not in found]
-    return found
+def content_words(text: str, language: str) -> set[str]:
+    """The words of ``text`` that name something: lower-cased words of three letters
+    or more and pairs of Chinese characters, less the commonest of ``language``."""
+    found = {w.lower() for w in _LATIN_WORD.findall(text)}
+    for run in _CJK_RUN.findall(text):
+        found |= {run[i : i + 2] for i in range(len(run) - 1)} if len(run) > 1 else {run}
+    return {w for w in found if not _common(w, language)}
+
+
+def _common(word: str, language: str) -> bool:
+    wordfreq = _wordfreq()
+    chinese = "\u4e00" <= word[0] <= "\u9fff"
+    where = "zh" if chinese else language
+    if where not in wordfreq.available_languages():
+        where = "en"
+    return bool(wordfreq.zipf_frequency(word, where) >= COMMON_ZIPF)
+
+
+def _wordfreq() -> Any:
+    # Imported when first needed: its word lists load in about a second.
+    import wordfreq
+
+    return wordfreq
 
 
 _SPACE = re.compile(r"\s+")

@@ -1,58 +1,37 @@
-"""Extracting story-bible facts from a text (schema-constrained), in pieces that fit
-the engine's window. The facts are stored by the runner with the section or step
-that established them (``memory.bible``)."""
+"""Extracting story-bible facts from a recurrent step's passage (schema-constrained),
+and reading a text in pieces that fit the engine's window (a section's reading, when
+it reads the section alone). The facts are stored by the runner with the section or
+step that established them (``memory.bible``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from agents.bible.answers import MAX_FACTS, FactItem, FactsAnswer, read_lists
 from agents.generation.calls import Caller
-from agents.plan.planner import text_field
 from engines import Message
-from memory.bible import KINDS, Fact
+from engines.schemas import model_schema
+from memory.bible import Fact
 from prompts import render
 
-MAX_FACTS = 6
 # The extraction's answer and its prompt around the passage.
 ANSWER_TOKENS = 80 * MAX_FACTS
 PROMPT_TOKENS = 160
 
 
 def facts_schema() -> dict[str, Any]:
-    item = {
-        "type": "object",
-        "properties": {
-            "kind": {"type": "string", "enum": list(KINDS)},
-            "name": text_field(1, 40),
-            "text": text_field(5, 160),
-        },
-        "required": ["kind", "name", "text"],
-    }
-    return {
-        "type": "object",
-        "properties": {"facts": {"type": "array", "items": item, "maxItems": MAX_FACTS}},
-        "required": ["facts"],
-    }
+    return model_schema(FactsAnswer)
+
+
+def as_facts(items: list[FactItem]) -> list[Fact]:
+    return [Fact(item.kind, item.name, item.text) for item in items]
 
 
 def parse_facts(text: str) -> list[Fact]:
     """The facts of an answer; an answer that does not parse gives none (the bible is
     an aid: a bad extraction must not stop the writing)."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return []
-    items = data.get("facts") if isinstance(data, dict) else None
-    facts: list[Fact] = []
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            continue
-        kind, name, body = item.get("kind"), item.get("name"), item.get("text")
-        if kind in KINDS and isinstance(body, str) and body.strip():
-            facts.append(Fact(str(kind), str(name or "").strip(), body.strip()))
-    return facts[:MAX_FACTS]
+    return as_facts(read_lists(FactsAnswer, text)["facts"])
 
 
 def extract_facts(caller: Caller, passage: str, language: str) -> list[Fact]:
@@ -60,21 +39,9 @@ def extract_facts(caller: Caller, passage: str, language: str) -> list[Fact]:
         {"role": "user", "content": render("bible_extract", passage=passage, language=language)}
     ]
     completion = caller.chat(
-        "bible", messages, schema=facts_schema(), max_tokens=80 * MAX_FACTS, temperature=0.2
+        "bible", messages, schema=facts_schema(), max_tokens=ANSWER_TOKENS, temperature=0.2
     )
     return parse_facts(completion.text)
-
-
-def extract_section_facts(caller: Caller, text: str, language: str) -> list[Fact]:
-    """The facts a section establishes, read in pieces that fit the engine's window
-    (duplicates are dropped when they are stored)."""
-    room = max(64, caller.engine.context_length - ANSWER_TOKENS - PROMPT_TOKENS)
-    found: list[Fact] = []
-    for piece in pieces(text, room, caller.engine.count_tokens):
-        found += extract_facts(caller, piece, language)
-        if caller.cancel.is_set():
-            break
-    return found
 
 
 def read_in_pieces(

@@ -1,19 +1,21 @@
 """What the story bible learns from a finished section, and what it is checked against:
 the facts it establishes, what it does to the plot threads, and the sentences that
-contradict the bible as it stood before it. Read with model calls outside any
+contradict the bible as it stood before it. Read in one model call outside any
 transaction (``take_notes``), stored with the section in its own (``store_notes``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from agents.bible.continuity import Contradiction, check_passage
-from agents.bible.facts import extract_section_facts
-from agents.bible.threads import ThreadUpdate, read_update
+from agents.bible.continuity import Contradiction, facts_to_check
+from agents.bible.reading import Question, read_section
+from agents.bible.threads import ThreadUpdate
 from agents.generation.calls import Caller
-from memory.bible import Fact, facts_at, relevant_facts, store_facts
+from engines import Message
+from memory.bible import Fact, facts_at, store_facts
 from memory.threads import ThreadState, open_threads, store_thread_update
 from storage.continuity import replace_findings
 from storage.records import MemoryRecord
@@ -52,28 +54,40 @@ def facts_before(session: Session, work_id: int, position: int) -> list[MemoryRe
 
 
 def take_notes(
-    caller: Caller, text: str, language: str, before: Before, *, last: bool = False
+    caller: Caller,
+    text: str,
+    language: str,
+    before: Before,
+    *,
+    last: bool = False,
+    conversation: Sequence[Message] | None = None,
+    title: str = "",
 ) -> SectionNotes:
-    """Model calls only. The last section informs no later one: no facts are read from
-    it, and its thread update is read only to resolve or advance threads still open
-    (one it planted could never be resolved)."""
-    notes = SectionNotes()
+    """Model calls only: one reading of the section (``agents.bible.reading``), after
+    ``conversation`` (the writer's, its last turn the section titled ``title``) where
+    given. The last section informs no later one: no facts are read from it, and its
+    threads only to resolve or advance those still open (one it planted could never be
+    resolved)."""
     if not text.strip():
-        return notes
-    if not last:
-        notes.facts = extract_section_facts(caller, text, language)
-    if before.threads or not last:
-        update = read_update(caller, text, [t.text for t in before.threads], language)
-        notes.threads = update if not last else ThreadUpdate([], update.advanced, update.resolved)
-    checked = check_notes(caller, text, language, before)
-    notes.contradictions, notes.checked = checked.contradictions, checked.checked
-    return notes
+        return SectionNotes()
+    checked = facts_to_check(before.facts, text, language)
+    question = Question(
+        language,
+        facts=not last,
+        threads=[t.text for t in before.threads] if before.threads or not last else None,
+        planted=not last,
+        checked=[m.content for m in checked],
+        title=title,
+    )
+    reading = read_section(caller, question, text, conversation=conversation)
+    return SectionNotes(reading.facts, reading.threads, reading.contradictions, checked)
 
 
 def check_notes(caller: Caller, text: str, language: str, before: Before) -> SectionNotes:
-    """The continuity check alone (``longform check``)."""
-    checked = relevant_facts(before.facts, text)
-    found = check_passage(caller, text, [m.content for m in checked], language)
+    """The continuity check alone (``longform check``), the section read alone."""
+    checked = facts_to_check(before.facts, text, language)
+    question = Question(language, checked=[m.content for m in checked])
+    found = read_section(caller, question, text).contradictions
     return SectionNotes(contradictions=found, checked=checked)
 
 

@@ -73,8 +73,10 @@ def parse_stages(given: Mapping[str, str]) -> dict[Stage, StageSpec]:
 class StageEngines:
     """The engine of each stage for one run: the writer's unless chosen (opened when a
     stage first needs it: a run that never stalls never loads the extender's model).
-    Memory work defaults to the writer's side engine (in process, a second model, so
-    the writer's cached prefix survives it)."""
+    Memory work on its own (``longform check``) defaults to the writer's side engine (in
+    process, a second model, so the writer's cached prefix survives it); a section's
+    reading, unless the memory stage is chosen, is a second turn on the writer's own
+    engine (``SectionRunner``), which holds the section already."""
 
     writer: Engine
     chosen: Mapping[Stage, Callable[[], Engine]] = field(default_factory=dict)

@@ -102,6 +102,20 @@ def build_messages(
     raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
 
 
+def written_turn(
+    layout: str, task: SectionTask, text: str, window: Window, count_tokens: Callable[[str], int]
+) -> list[Message]:
+    """The writer's conversation with the section's ``text`` as the assistant's last
+    turn, in ``window`` (its last call's): what the engine holds once the section is
+    written, so a question asked after it finds all of it cached."""
+    messages, _ = build_messages(
+        layout, task, text, budget=0, count_tokens=count_tokens, window=window
+    )
+    if messages[-1]["role"] != "assistant":
+        messages.append({"role": "assistant", "content": text})
+    return messages
+
+
 def window_for(
     task: SectionTask,
     *,

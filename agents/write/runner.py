@@ -34,7 +34,7 @@ from agents.plan.chapters import chapter_brief, chapter_titles, plan_view
 from agents.plan.planner import SINGLE_SECTION_MAX, Planner, store_outline
 from agents.plan.repair import PlannedSection
 from agents.premise import Premise, from_instruction, premise_of, take_premise
-from agents.write.layouts import SectionTask
+from agents.write.layouts import SectionTask, written_turn
 from agents.write.section_writer import SectionResult, SectionWriter
 from engines import Engine
 from memory.bible import known_facts
@@ -350,13 +350,44 @@ class SectionRunner:
             )
         notes = None
         if before is not None and result.text:
-            # On the side engine: an extraction on the writer's engine would evict the
-            # prefix the next section's prompt extends (llama.cpp holds one sequence).
-            side = Caller(self.stages.of(Stage.MEMORY), log=caller.log, cancel=caller.cancel)
-            notes = take_notes(side, result.text, work.language, before, last=last)
+            notes = self._read(work, task, result, caller, before, last=last)
         if caller.cancel.is_set():
             raise Cancelled()  # a section is stored with its notes or not at all
         return result, notes
+
+    def _read(
+        self,
+        work: WorkRecord,
+        task: SectionTask,
+        result: SectionResult,
+        caller: Caller,
+        before: Before,
+        *,
+        last: bool,
+    ) -> SectionNotes:
+        """The story bible's reading of the section. On the writer's engine it is a
+        second turn after the section in the writer's conversation, whose prompt and
+        text the engine holds: only the question is computed, and the next section's
+        prompt (the same text, then its heading) still finds its prefix cached. An
+        engine chosen for the memory stage reads the section alone."""
+        if Stage.MEMORY in self.stages.chosen:
+            reader = Caller(self.stages.of(Stage.MEMORY), log=caller.log, cancel=caller.cancel)
+            return take_notes(reader, result.text, work.language, before, last=last)
+        conversation = (
+            written_turn(self.layout, task, result.text, result.window, self.engine.count_tokens)
+            if result.window is not None
+            else None
+        )
+        title = task.step.title if len(task.plan) > 1 else ""
+        return take_notes(
+            caller,
+            result.text,
+            work.language,
+            before,
+            last=last,
+            conversation=conversation,
+            title=title,
+        )
 
 
 def _usual_words(nodes: list[NodeRecord]) -> int:

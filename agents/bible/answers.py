@@ -1,0 +1,106 @@
+"""What the story bible's model answers may hold, as pydantic models: each is the one
+source of the JSON schema an engine is sent (``engines.schemas.model_schema``) and of
+the check the answer is read with. An answer is read item by item: an item that does
+not validate is left out and the others kept (the bible is an aid: one bad fact must
+not cost the good ones, nor stop the writing)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, get_args
+
+from annotated_types import MaxLen
+from pydantic import (
+    BaseModel,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
+
+MAX_FACTS = 6
+MAX_PLANTED = 3
+MAX_FOUND = 3
+NAME_CHARS, STAKE_CHARS = 40, 160
+FACT_CHARS = 160
+QUOTE_CHARS, REASON_CHARS = 240, 160
+
+# A one-line string with no JSON punctuation in it: a small model under a grammar
+# otherwise fills strings with half-closed JSON (``agents.plan.planner.text_field``).
+LINE_CHARS = '[^{}\\[\\]"\\\\\\n]'
+
+
+def _line(shortest: int, longest: int) -> StringConstraints:
+    return StringConstraints(
+        strip_whitespace=True,
+        pattern=f"^{LINE_CHARS}{'+' if shortest else '*'}$",
+        min_length=shortest,
+        max_length=longest,
+    )
+
+
+Name = Annotated[str, _line(0, NAME_CHARS)]  # a fact may name no one
+ThreadName = Annotated[str, _line(2, NAME_CHARS)]
+FactText = Annotated[str, _line(5, FACT_CHARS)]
+Stake = Annotated[str, _line(5, STAKE_CHARS)]
+Quote = Annotated[str, _line(5, QUOTE_CHARS)]
+Reason = Annotated[str, _line(5, REASON_CHARS)]
+
+
+class FactItem(BaseModel):
+    """A character, place or fact a text establishes."""
+
+    kind: Literal["character", "place", "fact"]
+    name: Name
+    text: FactText
+
+
+class PlantedThread(BaseModel):
+    """A question or promise a section raises that later ones must answer."""
+
+    name: ThreadName
+    text: Stake
+
+
+def numbers(count: int) -> Any:
+    """The type of a number that points at one of ``count`` listed items, from 1."""
+    return Annotated[int, Field(strict=True, ge=1, le=max(1, count))]
+
+
+def contradiction_item(facts: int) -> type[BaseModel]:
+    """A sentence of a section that contradicts one of ``facts`` numbered facts."""
+    return create_model(
+        "ContradictionItem", fact=(numbers(facts), ...), quote=(Quote, ...), reason=(Reason, ...)
+    )
+
+
+class FactsAnswer(BaseModel):
+    """The facts of a text (a recurrent step's passage)."""
+
+    facts: list[FactItem] = Field(max_length=MAX_FACTS)
+
+
+def read_lists(model: type[BaseModel], text: str) -> dict[str, list[Any]]:
+    """Each list field of ``model`` as an answer gives it: the items its type accepts, up
+    to its bound (an answer that is not a JSON object gives empty lists)."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    found: dict[str, list[Any]] = {}
+    for name, field in model.model_fields.items():
+        (item_type,) = get_args(field.annotation)
+        adapter: TypeAdapter[Any] = TypeAdapter(item_type)
+        bound = next((m.max_length for m in field.metadata if isinstance(m, MaxLen)), None)
+        given = data.get(name)
+        items: list[Any] = []
+        for item in given if isinstance(given, list) else []:
+            try:
+                items.append(adapter.validate_python(item))
+            except ValidationError:
+                continue
+        found[name] = items[:bound] if bound is not None else items
+    return found

@@ -1,0 +1,187 @@
+"""The story bible's reading of a finished section, in one schema-constrained answer:
+the facts it establishes, what it does to the plot threads, and its sentences that
+contradict the facts true before it (three calls once, each reading the section again).
+
+Where the section is read:
+- on the writer's engine, as a second turn after the section in the writer's own
+  conversation (``conversation``): the writer's prompt and the section are the engine's
+  cached prefix, so only the question is computed, and the writer's next prompt (the
+  same text, then the next heading) finds its prefix still cached;
+- alone (an engine of the memory stage's own, ``longform check``, or a conversation too
+  long for the window): the section, then the question, in pieces that fit the window.
+
+Data in, data out; ``section_notes`` stores what is found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field, create_model
+
+from agents.bible.answers import (
+    MAX_FACTS,
+    MAX_FOUND,
+    MAX_PLANTED,
+    FactItem,
+    PlantedThread,
+    contradiction_item,
+    numbers,
+    read_lists,
+)
+from agents.bible.continuity import Contradiction, locate
+from agents.bible.facts import as_facts, read_in_pieces
+from agents.bible.threads import ThreadUpdate
+from agents.generation.calls import Caller
+from engines import Message
+from engines.base import WINDOW_MARGIN
+from engines.schemas import model_schema
+from memory.bible import Fact
+from prompts import render
+
+# The answer's tokens at most, per part asked: six facts; three threads planted and
+# two lists of numbers; three quotes with their reasons.
+FACTS_TOKENS, THREADS_TOKENS, CHECK_TOKENS = 80 * MAX_FACTS, 256, 320
+TEMPERATURE = 0.2
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a reading asks of a section."""
+
+    language: str
+    facts: bool = False  # the facts it establishes
+    # The plot threads open before it, numbered from 1 in the prompt (None: its threads
+    # are not asked); ``planted``: whether it may plant new ones.
+    threads: list[str] | None = None
+    planted: bool = False
+    checked: list[str] = field(default_factory=list)  # the facts it is checked against
+    title: str = ""  # the section's heading in the writer's conversation
+
+    @property
+    def empty(self) -> bool:
+        return not (self.facts or self.threads or self.planted or self.checked)
+
+    @property
+    def agent(self) -> str:
+        """The call log's name for it: the continuity check when that is all it asks."""
+        alone = self.checked and not (self.facts or self.threads or self.planted)
+        return "continuity" if alone else "bible"
+
+    def answer_model(self) -> type[BaseModel]:
+        """The answer's model (its fields in the order the answer gives them)."""
+        fields: dict[str, Any] = {}
+        if self.facts:
+            fields["facts"] = (list[FactItem], Field(max_length=MAX_FACTS))
+        if self.planted:
+            fields["planted"] = (list[PlantedThread], Field(max_length=MAX_PLANTED))
+        if self.threads:
+            number = numbers(len(self.threads))
+            fields["advanced"] = (list[number], Field(max_length=len(self.threads)))  # type: ignore[valid-type]
+            fields["resolved"] = (list[number], Field(max_length=len(self.threads)))  # type: ignore[valid-type]
+        if self.checked:
+            item = contradiction_item(len(self.checked))
+            fields["contradictions"] = (list[item], Field(max_length=MAX_FOUND))  # type: ignore[valid-type]
+        model: type[BaseModel] = create_model("SectionReading", **fields)
+        return model
+
+    def max_tokens(self) -> int:
+        threads = THREADS_TOKENS if self.planted or self.threads else 0
+        return (FACTS_TOKENS if self.facts else 0) + threads + (CHECK_TOKENS if self.checked else 0)
+
+    def prompt(self, passage: str = "") -> str:
+        return render(
+            "section_reading",
+            passage=passage,
+            title=self.title,
+            facts=self.facts,
+            threads=self.threads,
+            planted=self.planted,
+            checked=self.checked,
+            language=self.language,
+        )
+
+
+@dataclass
+class Reading:
+    facts: list[Fact] = field(default_factory=list)
+    threads: ThreadUpdate = field(default_factory=ThreadUpdate)
+    contradictions: list[Contradiction] = field(default_factory=list)
+
+    def merge(self, other: Reading) -> None:
+        self.facts += [f for f in other.facts if f not in self.facts]
+        self.threads.merge(other.threads)
+        self.contradictions += [c for c in other.contradictions if c not in self.contradictions]
+
+
+def parse_reading(text: str, question: Question, passage: str) -> Reading:
+    """What an answer gives that points at something real: facts, threads planted, the
+    numbers of open threads advanced or resolved (resolved wins), and contradictions
+    naming a checked fact whose quote ``passage`` holds (given as the passage has it).
+    What does not parse is left out: a bad answer must not stop the writing."""
+    found = read_lists(question.answer_model(), text)
+    planted = [f"{t.name}: {t.text}" for t in found.get("planted", [])]
+    resolved = list(dict.fromkeys(found.get("resolved", [])))
+    advanced = [n for n in dict.fromkeys(found.get("advanced", [])) if n not in resolved]
+    contradictions: list[Contradiction] = []
+    for item in found.get("contradictions", []):
+        exact = locate(item.quote, passage)
+        if exact and all(c.quote != exact for c in contradictions):
+            contradictions.append(Contradiction(item.fact - 1, exact, item.reason))
+    return Reading(
+        as_facts(found.get("facts", [])),
+        ThreadUpdate(list(dict.fromkeys(planted)), advanced, resolved),
+        contradictions,
+    )
+
+
+def read_section(
+    caller: Caller,
+    question: Question,
+    passage: str,
+    *,
+    conversation: Sequence[Message] | None = None,
+) -> Reading:
+    """The reading of ``passage``: after ``conversation`` (the writer's, whose last turn
+    is the section) where given and it fits the engine's window, else alone, in pieces.
+    Nothing asked, or nothing to read: no call."""
+    if question.empty or not passage.strip():
+        return Reading()
+    schema = model_schema(question.answer_model())
+    max_tokens = question.max_tokens()
+    engine = caller.engine
+    if conversation is not None:
+        messages: list[Message] = [
+            *conversation,
+            {"role": "user", "content": question.prompt()},
+        ]
+        room = engine.context_length - max_tokens - WINDOW_MARGIN
+        if engine.messages_tokens(messages) <= room:
+            completion = caller.chat(
+                question.agent,
+                messages,
+                schema=schema,
+                max_tokens=max_tokens,
+                temperature=TEMPERATURE,
+            )
+            return parse_reading(completion.text, question, passage)
+    reading = Reading()
+    for piece, answer in read_in_pieces(
+        caller,
+        question.agent,
+        "section_reading",
+        passage,
+        schema=schema,
+        max_tokens=max_tokens,
+        temperature=TEMPERATURE,
+        title="",
+        facts=question.facts,
+        threads=question.threads,
+        planted=question.planted,
+        checked=question.checked,
+        language=question.language,
+    ):
+        reading.merge(parse_reading(answer, question, piece))
+    return reading
