@@ -67,6 +67,12 @@ class Premise(BaseModel):
         """Its people, places and things: what a text about it names."""
         return (*self.people, *self.places, *self.things)
 
+    @property
+    def main(self) -> str:
+        """What every part of a text about it names: its first person, else its first
+        place, else its first thing ("" when it names nothing)."""
+        return next(iter(self.people or self.places or self.things), "")
+
     def to_json(self) -> str:
         return self.model_dump_json()
 
@@ -147,7 +153,7 @@ FORMS = _words(
 )
 # Words that say what kind of story it is, not what it is about.
 GENRES = _words(
-    """science fiction sci fi fantasy horror crime detective historical literary gothic
+    """science fiction sci fi fairy fantasy horror crime detective historical literary gothic
     comic romantic short long dystopian utopian adventure speculative noir cozy cosy
     epistolary satirical humorous funny sad dark light hard soft"""
 )
@@ -288,6 +294,8 @@ def noun_phrases(instruction: str) -> tuple[list[Phrase], list[Phrase]]:
         )
         after = low
         if breaks:
+            if run and _participle(run[-1], low, alone=len(run) == 1):
+                run.pop()  # "a cartographer mapping an island": the mapping is done
             if run:
                 runs.append(run)
             run = []
@@ -302,6 +310,23 @@ def noun_phrases(instruction: str) -> tuple[list[Phrase], list[Phrase]]:
         for phrase, is_form in _split_forms(words):
             (forms if is_form else about).append(phrase)
     return about, forms
+
+
+def _participle(word: str, following: str, *, alone: bool) -> bool:
+    """Whether ``word`` ending a run of nouns is a verb's -ing form taking what follows
+    it ("a cartographer mapping an island", "the giant living in the mountain",
+    "building a wall") rather than a noun ("the spring flooding of the district")."""
+    low = word.lower()
+    if not low.endswith("ing") or "VERB" not in getAllLemmas(low):
+        return False
+    return following in _OBJECT_OPENS or (not alone and following in _PLACE_WORDS)
+
+
+_OBJECT_OPENS = _words("a an the her his their its my our your this that these those")
+_PLACE_WORDS = _words(
+    """in on at into onto from to with through across under over near beside behind
+    around along inside above below for by"""
+)
 
 
 def _split_forms(words: list[str]) -> list[tuple[Phrase, bool]]:
@@ -518,6 +543,30 @@ def term_marks(terms: tuple[str, ...]) -> dict[str, str]:
             for form in forms_of(_lemma(word.lower())) | {word.lower()}:
                 marks.setdefault(form, term)
     return marks
+
+
+def head_marks(term: str) -> frozenset[str]:
+    """The words that name a term by its head, its last word in any form ("keepers"
+    for "rival lighthouse keepers", "ship" for "generation ship"): stricter than
+    ``term_marks``, where "city" names "city council"."""
+    words = _content(term)
+    if not words:
+        return frozenset()
+    last = words[-1].lower()
+    return forms_of(_lemma(last)) | {last}
+
+
+def names_head(term: str, text: str, language: str = "en") -> bool:
+    """Whether ``text`` names ``term`` by its head (``head_marks``; Chinese: the term
+    itself)."""
+    if language.lower().startswith("zh"):
+        return term in text
+    marks = head_marks(term)
+    for raw in _TOKEN.findall(text):
+        for part in raw.lower().strip("'’").removesuffix("'s").removesuffix("’s").split("-"):
+            if part in marks:
+                return True
+    return False
 
 
 def names(terms: Sequence[str], text: str, language: str = "en") -> bool:

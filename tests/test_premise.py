@@ -46,6 +46,27 @@ KEEPERS = "Write an 8,000-word novella about two rival lighthouse keepers."
             ["retired railway engineer", "granddaughter", "steam locomotive"],
             "letter",
         ),
+        # An -ing word taking an object or a place is a verb, not part of the noun.
+        (
+            "Write a story about a young cartographer mapping an uncharted island.",
+            ["young cartographer", "uncharted island"],
+            "story",
+        ),
+        (
+            "Write a fairy tale about the giant living in the mountain.",
+            ["giant", "mountain"],
+            "fairy tale",
+        ),
+        (
+            "Write a guide to building a dry-stone wall.",
+            ["dry stone wall"],
+            "guide",
+        ),
+        (
+            "Write a report on the spring flooding of the Riverside district.",
+            ["spring flooding", "Riverside district"],
+            "report",
+        ),
         (
             "Write a 1200-word essay on why cities should plant more trees.",
             ["cities", "trees"],
@@ -60,6 +81,14 @@ def test_the_terms_are_the_instructions_noun_phrases_less_the_task(
     assert premise.things == things
     assert premise.form == form
     assert premise.people == premise.places == []
+
+
+def test_the_main_term_is_the_first_person_else_place_else_thing() -> None:
+    fields = {"events": "x", "form": "story"}
+    assert Premise(people=["Ada"], places=["Oslo"], things=["bell"], **fields).main == "Ada"
+    assert Premise(people=[], places=["Oslo"], things=["bell"], **fields).main == "Oslo"
+    assert Premise(people=[], places=[], things=["bell"], **fields).main == "bell"
+    assert Premise(people=[], places=[], things=[], **fields).main == ""
 
 
 def test_what_happens_is_the_instruction_less_its_task_words() -> None:

@@ -89,15 +89,10 @@ def faults(sections: list[PlannedSection], premise: Premise | None = None) -> di
             found[i] = "a goal that names nothing the text is about"
         elif only_names(premise.terms, section.goal):
             found[i] = "a goal that only lists what the text is about"
-    main = main_term(premise)
+    main = premise.main
     if not any(names([main], f"{s.title} {s.goal}") for s in sections):
         found.setdefault(0, f"no goal names {main}")
     return found
-
-
-def main_term(premise: Premise) -> str:
-    """The premise's first person, else its first place, else its first thing."""
-    return (premise.people or premise.places or premise.things)[0]
 
 
 def _own_faults(sections: list[PlannedSection]) -> dict[int, str]:
