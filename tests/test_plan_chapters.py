@@ -24,7 +24,7 @@ from storage.records import NodeRecord
 from storage.vocabulary import Level
 from storage.works import create_work, get_work
 from tests.fakes import ScriptedEngine, WithSide
-from tests.test_bible_threads_continuity import NOTHING, kind
+from tests.test_bible_threads_continuity import NOTHING, asks
 from tests.test_session import session_on
 from tests.test_write_section_writer import Varied
 
@@ -57,10 +57,10 @@ class Novel:
                     ]
                 }
             )
-        what = kind(options)
-        if what == "writer":
+        parts = asks(options)
+        if parts == {"writer"}:
             return self.prose(messages, options)
-        if what == "planted" and self.updates == 0:
+        if "threads" in parts and self.updates == 0:
             self.updates += 1
             return json.dumps({**NOTHING, "planted": [{"name": "The map", "text": "who drew it"}]})
         return json.dumps(NOTHING)
