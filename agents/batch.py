@@ -35,6 +35,7 @@ from agents.evaluation import score_text
 from agents.events import Emit, Event, ignore
 from agents.languages import LanguageUnsupported, require_language
 from agents.leases import WorkBusy, writing
+from agents.rewrites import EditsAtStake, plan_rewrite
 from agents.runner import Runner
 from agents.runs import RunControl
 from engines import Engine, EngineError
@@ -42,7 +43,8 @@ from engines.metrics import ServerTokens, scrape_all
 from storage import Database, NotFoundError, StorageError
 from storage.batches import bind_entry, entry_work
 from storage.calls import list_calls
-from storage.passages import work_text
+from storage.outline import leaves
+from storage.passages import current_passages, work_text
 from storage.works import create_work, delete_work, get_work
 
 __all__ = ["BatchItem", "BatchRunner", "EnginePool", "ItemResult", "load_batch"]
@@ -252,11 +254,16 @@ class BatchRunner:
                         return self._skip(item, work_id)
                     if attempts == 1:
                         self.emit(BatchItemStarted(work_id, item.id, item.length, resumed))
+                    self._hands_off(work_id)
                     self._written.add(work_id)
                     ran = Runner(self.db, engine, emit=self.emit, control=control).run(work_id)
             except WorkBusy as exc:  # another process writes it: come back to it later
                 self.emit(BatchItemsHeld(work_id, (item.id,), str(exc)))
                 return None, "held"
+            except EditsAtStake as exc:  # a batch cannot ask: the item waits for the person
+                how = f"`longform write --work {work_id}` with --replace-edits or --keep-edits"
+                result = self._failed(item, work_id, f"{exc} Not written: {how}", attempts)
+                break
             except EngineError as exc:  # timeouts, 5xx, context overflows: retry
                 error: str | None = str(exc)
             except Exception as exc:  # a bad plan, a bug: not the server's, no retry
@@ -277,6 +284,16 @@ class BatchRunner:
             (self.sleep or self.cancel.wait)(self._wait(attempts))
         self.emit(BatchItemDone(work_id, result))
         return result, "done"
+
+    def _hands_off(self, work_id: int) -> None:
+        """Refuse to write a work whose run would replace a person's text (someone edited
+        a section of it, and what it would write again includes their version)."""
+        with self.db.transaction() as s:
+            work = get_work(s, work_id)
+            sections, passages = leaves(s, work_id), current_passages(s, work_id)
+        rewrite = plan_rewrite(sections, passages, None, following=True, mode=work.mode)
+        if rewrite.hand_edited:
+            raise EditsAtStake(rewrite)
 
     def _wait(self, attempts: int) -> float:
         """Seconds before the next attempt: doubling backoff with "equal jitter" (half

@@ -3,6 +3,8 @@ delete and move sections, and make the work's target and its sections' agree."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from agents.errors import AgentError
 from agents.length_control import MAX_WORDS, MIN_WORDS, rebalance
 from storage import Database
@@ -20,6 +22,13 @@ _UNDER = {
     Level.SECTION: "a section goes at the top, under a chapter or under a part",
     Level.STEP: "a step goes at the top",
 }
+
+
+class Keep(StrEnum):
+    """Which side ``fit_target`` keeps when the work's target and its sections' differ."""
+
+    SECTIONS = "sections"  # the sections' targets: the work's target becomes their total
+    TARGET = "target"  # the work's target: the sections not written are scaled to it
 
 
 def _check_fields(title: str | None, words: int | None) -> None:
@@ -97,13 +106,15 @@ class OutlineEdits:
             position = to if to is not None else get_node(s, node_id).position + by
             move_node(s, node_id, max(0, position))
 
-    def fit_target(self, work_id: int, *, keep: str) -> WorkRecord:
+    def fit_target(self, work_id: int, *, keep: Keep | str) -> WorkRecord:
         """Make the work's target and its sections' agree, after a person changed one:
-        ``keep="sections"`` sets the work's target to their total; ``keep="target"``
-        scales the sections not yet written so the whole lands on the work's target."""
+        ``Keep.SECTIONS`` sets the work's target to their total; ``Keep.TARGET`` scales
+        the sections not yet written so the whole lands on the work's target."""
+        if keep not in tuple(Keep):
+            raise AgentError(f"keep {', or '.join(Keep)}, not {keep!r}")
         with self.db.transaction() as s:
             work, nodes = get_work(s, work_id), leaves(s, work_id)
-            if keep == "sections":
+            if keep == Keep.SECTIONS:
                 total = sum(n.target_words for n in nodes)
                 if not MIN_WORDS <= total <= MAX_WORDS:
                     raise AgentError(f"the sections total {total} words: keep {MIN_WORDS}+")
