@@ -39,6 +39,11 @@ def _check_fields(title: str | None, words: int | None) -> None:
         raise AgentError(f"a target is 1 to {MAX_WORDS:,} words, not {words:,}")
 
 
+def _one_line(title: str) -> str:
+    """A title as stored: one line, its spaces as one (as a work's title)."""
+    return " ".join(title.split())
+
+
 class OutlineEdits:
     db: Database
 
@@ -56,6 +61,7 @@ class OutlineEdits:
         """A section (or a chapter or part, planned into scenes when the writing reaches
         it) at the end, after node ``after`` (among its siblings), or under ``parent``."""
         _check_fields(title, words)
+        title = _one_line(title)
         with self.db.transaction() as s:
             get_work(s, work_id)
             position = None
@@ -92,6 +98,7 @@ class OutlineEdits:
         words: int | None = None,
     ) -> NodeRecord:
         _check_fields(title, words)
+        title = _one_line(title) if title is not None else None
         fields = {"title": title, "goal": goal, "target_words": words}
         with self.db.transaction() as s:
             return update_node(s, node_id, **{k: v for k, v in fields.items() if v is not None})
