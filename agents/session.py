@@ -374,12 +374,7 @@ class WorkSession(OutlineEdits):
         extender stage's engine unless ``engine`` is given. Each section is rewritten
         longer: one whose current text a person wrote only as ``edits`` says (kept, it
         stays as it is and the others make up the length)."""
-        with self.db.transaction() as s:
-            sections = leaves(s, work_id)
-            passages = current_passages(s, work_id)
-        written = tuple(n for n in sections if n.id in passages)
-        hand = tuple(n for n in written if by_person(passages[n.id].author))
-        rewrite = Rewrite(written, (), hand)
+        rewrite = self.what_extends(work_id)
         if rewrite.hand_edited and edits is HandEdits.ASK:
             raise EditsAtStake(rewrite)
         keep = {n.id for n in rewrite.hand_edited} if edits is HandEdits.KEEP else set()
@@ -388,6 +383,15 @@ class WorkSession(OutlineEdits):
             engine = self.stage_engines(writer).of(Stage.EXTENDER)
         with self._writing(work_id):
             return lengthen_work(self.db, work_id, to_words, engine, on_length, keep=keep)
+
+    def what_extends(self, work_id: int) -> Rewrite:
+        """What ``extend`` would rewrite longer: every written section, and among them
+        those whose current text a person wrote."""
+        with self.db.transaction() as s:
+            sections = leaves(s, work_id)
+            passages = current_passages(s, work_id)
+        written = tuple(n for n in sections if n.id in passages)
+        return Rewrite(written, (), tuple(n for n in written if by_person(passages[n.id].author)))
 
     def check(
         self,

@@ -170,6 +170,8 @@ def _extend_work(
     edits: HandEdits,
 ) -> None:
     session = c.session
+    if edits is HandEdits.ASK and (found := session.what_extends(work_id)).hand_edited:
+        raise refused(found)
     eng = session.engine_of(work_id, engine, model)
     started = time.perf_counter()
     bar = _Bar(to, enabled=not quiet)
