@@ -8,6 +8,7 @@ The command line is imported only when it is used (``cli``, below): without a te
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from typing import Any
 
@@ -15,6 +16,7 @@ import typer
 
 # The options of ``longform`` itself that take a value (see ``app.cli.main.root``).
 GLOBAL_VALUES = ("--db", "--config", "--chat-template", "--stage")
+COMPLETE_VAR = "_LONGFORM_COMPLETE"  # set by the shell completion typer installs
 NO_TERMINAL = (
     "longform: the terminal UI needs a terminal (stdin and stdout); "
     "`longform --help` lists the commands"
@@ -67,7 +69,8 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    if opens_tui(sys.argv[1:]) and not has_terminal():
+    completing = COMPLETE_VAR in os.environ  # the shell asks for completions
+    if not completing and opens_tui(sys.argv[1:]) and not has_terminal():
         print(NO_TERMINAL, file=sys.stderr)
         sys.exit(2)
     from app.cli.main import run_cli

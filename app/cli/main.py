@@ -117,11 +117,11 @@ def run_cli(app: typer.Typer, args: list[str] | None = None) -> int:
     except typer.TyperException as exc:
         message = exc.format_message()
         command = getattr(getattr(exc, "ctx", None), "command_path", "longform")
-        if "\n" in message.strip():  # a group's help, shown for a missing command
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a group's help, for no command
             print(message, file=sys.stderr)
         else:
-            hint = f"see `{command} --help`"
-            print(f"{command}: error: {message.rstrip('.')} ({hint})", file=sys.stderr)
+            line = " ".join(message.split()).rstrip(".")
+            print(f"{command}: error: {line} (see `{command} --help`)", file=sys.stderr)
         return int(getattr(exc, "exit_code", 2))
     return status if isinstance(status, int) else 0
 

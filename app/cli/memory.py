@@ -36,6 +36,11 @@ class FileFormat(StrEnum):
     md = "md"
 
 
+def _named(path: Path) -> FileFormat:
+    """The format a file's name says: Markdown for .md, else YAML."""
+    return FileFormat.md if path.suffix.lower() in {".md", ".markdown"} else FileFormat.yaml
+
+
 def register(cli: typer.Typer) -> None:
     cli.add_typer(memory, name="memory")
 
@@ -190,7 +195,10 @@ def revert(
 def export(
     ctx: typer.Context,
     work: WorkArg,
-    fmt: Annotated[FileFormat, typer.Option("--format", "-f")] = FileFormat.yaml,
+    fmt: Annotated[
+        FileFormat | None,
+        typer.Option("--format", "-f", help="Default: from the --out file's name, else yaml."),
+    ] = None,
     out_file: Annotated[Path | None, typer.Option("--out", "-o")] = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
@@ -198,6 +206,7 @@ def export(
     """Write a work's memories to a YAML or Markdown file for editing in bulk
     (`longform memory import` reads it back as it was)."""
     c: Context = ctx.obj
+    fmt = fmt or (_named(out_file) if out_file else FileFormat.yaml)
     may_write(out_file, force)
     with c.db.transaction() as s:
         get_work(s, work)
@@ -227,7 +236,7 @@ def import_(
 ) -> None:
     """Apply an edited memory file. A bad entry names its line and changes nothing."""
     c: Context = ctx.obj
-    chosen = fmt.value if fmt else ("md" if file.suffix.lower() in {".md", ".markdown"} else "yaml")
+    chosen = (fmt or _named(file)).value
     try:
         entries = files.parse(file.read_text(encoding="utf-8"), chosen)
         applied = c.session.import_memories(work, entries, author=_author())
