@@ -57,7 +57,10 @@ def screen_actions(screen: Screen[object]) -> list[Binding]:
 class LongformApp(App[None]):
     TITLE = "longform"
     BINDINGS = [
-        Binding("f1,question_mark", "help", "Help", tooltip="Keys of this screen"),
+        # f1 works on every screen, the modal ones too (a key of priority); ? where it is
+        # not text being typed.
+        Binding("f1", "help", "Help", tooltip="Keys of this screen", priority=True),
+        Binding("question_mark", "help", "Help", show=False, tooltip="Keys of this screen"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
@@ -203,7 +206,9 @@ class LongformApp(App[None]):
     def action_help(self) -> None:
         from app.tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+        else:
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

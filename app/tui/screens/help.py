@@ -28,7 +28,7 @@ class HelpScreen(ModalScreen[None]):
         background: $surface; padding: 0 1;
     }
     HelpScreen #intro { color: $text-muted; }
-    HelpScreen VerticalScroll { height: auto; max-height: 20; }
+    HelpScreen VerticalScroll { height: auto; max-height: 80vh; }
     """
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close", show=False)]
 
@@ -77,5 +77,8 @@ def key_rows(origin: Screen[object], app_bindings: Iterable[object], display: ob
         row = (keys, binding.description, binding.tooltip or "")
         if row not in rows:
             rows.append(row)
-    extra = getattr(origin, "help_rows", None)
-    return rows + (list(extra()) if callable(extra) else [])
+    # The keys the screen's mode adds or changes come first, in place of the same keys'.
+    rows_of_mode = getattr(origin, "help_rows", None)
+    extra: list[Row] = list(rows_of_mode()) if callable(rows_of_mode) else []
+    changed = {keys for keys, _action, _what in extra}
+    return extra + [row for row in rows if row[0] not in changed]

@@ -45,6 +45,13 @@ class OptionsScreen(ModalScreen[StepChoice | None]):
             )
         yield Footer()
 
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """The list's own keys, for the help."""
+        return [
+            ("enter", "Pick", "Take the highlighted option as it is"),
+            ("↑ ↓", "Highlight", "Put an option in the editor below, to edit (e) or use"),
+        ]
+
     def on_mount(self) -> None:
         self.query_one("#options").focus()
 

@@ -178,7 +178,7 @@ class WorkScreen(Screen[None]):
 
     def help_rows(self) -> list[tuple[str, str, str]]:
         """Rows the help adds for this work (its mode's keys)."""
-        return OUTLINE_HELP + (RECURRENT_HELP if self.recurrent else [])
+        return (RECURRENT_HELP if self.recurrent else []) + OUTLINE_HELP
 
     # Reading -----------------------------------------------------------------
 
@@ -215,6 +215,8 @@ class WorkScreen(Screen[None]):
         self.memories.show(view.memories)
         places = {node_id: i + 1 for i, node_id in enumerate(view.leaf_ids)}
         self.query_one(CallLog).show(view.calls, places)
+        # A recurrent work's steps have no targets that add up to the work's.
+        planned = sum(n.target_words for n in view.nodes if n.id in view.leaf_ids)
         if not self.running:
             self.progress.idle(
                 view.words,
@@ -222,7 +224,7 @@ class WorkScreen(Screen[None]):
                 len(view.leaf_ids),
                 view.done_sections,
                 view.work.status,
-                sum(n.target_words for n in view.nodes if n.id in view.leaf_ids),
+                0 if view.recurrent else planned,
             )
         if view.recurrent:
             self.editor.idle_placeholder = NOT_WRITTEN_STEP if view.nodes else NO_STEPS
@@ -375,6 +377,9 @@ class WorkScreen(Screen[None]):
         self.edits.move(delta)
 
     def action_fit(self) -> None:
+        if self.recurrent:
+            self.notify("A recurrent work grows step by step: it has no targets to fit.")
+            return
         self.edits.fit()
 
     # Keys: moving about ------------------------------------------------------------

@@ -76,7 +76,7 @@ class RunProgress(Horizontal):
         bar = self.query_one(ProgressBar)
         bar.update(total=max(self.target, 1), progress=min(self.words, max(self.target, 1)))
         rate = f" {self.tokens_per_second:.0f} tok/s" if self.state == "writing" else ""
-        planned = f" (sections {self.planned}: f fits)" if self.planned and not rate else ""
+        planned = f" (sections: {self.planned}; f fits)" if self.planned and not rate else ""
         self.query_one("#run-stats", Static).update(
             Content(
                 f"{self.words}/{self.target} words{planned} · §{self.section}/{self.sections}"
