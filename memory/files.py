@@ -55,13 +55,27 @@ class MemoryEntry:
     valid_from: int | None
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML writes a next-line character (\\x85) in a single-quoted scalar as a line
+    break, which reads back as a space: a text holding one (or another Unicode line
+    separator) is written double-quoted, where it is escaped."""
+
+
+def _text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if any(c in text for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
 def dump(memories: list[MemoryRecord], fmt: str) -> str:
     if fmt == "yaml":
         data = [
-            {"id": m.id, "kind": m.kind, "section": m.valid_from + 1, "text": m.content}
+            {"id": m.id, "kind": str(m.kind), "section": m.valid_from + 1, "text": m.content}
             for m in memories
         ]
-        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+        return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
     return "".join(
         f"## {m.id} {m.kind} from section {m.valid_from + 1}\n\n"
         f"{_escape(clean_text(m.content))}\n\n"

@@ -195,6 +195,7 @@ TEXTS = st.lists(LINES, min_size=1, max_size=5).map("\n".join).filter(lambda t: 
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @example(["## 2 fact from section 1\nA line", "x\n\\## y"])
+@example(["0\x850", "a\u2028b"])  # PyYAML reads a NEL in single quotes back as a space
 @given(texts=st.lists(TEXTS, min_size=1, max_size=4))
 def test_a_memory_file_reads_back_exactly(db: Database, texts: list[str]) -> None:
     """Each example a work of its own in the test's database."""
