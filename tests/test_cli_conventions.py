@@ -186,7 +186,8 @@ def test_a_usage_error_is_one_line(longform_home: Path) -> None:
 # blank lines, other line separators.
 LINES = st.one_of(
     st.sampled_from(["## 3 fact from section 1", "## new fact", "\\## x", "\\\\## y", "##", ""]),
-    st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\n\r"), max_size=20),
+    # (No NUL: PostgreSQL stores no NUL in text, and says so in one line.)
+    st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\n\r\x00"), max_size=20),
 )
 TEXTS = st.lists(LINES, min_size=1, max_size=5).map("\n".join).filter(lambda t: t.strip())
 

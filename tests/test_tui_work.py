@@ -61,7 +61,7 @@ def test_outline_editing(home_db: Database) -> None:
         await press(pilot, "home", "x", "y")  # "Night watch" removed
         await settle(pilot)
         stats = work_screen(pilot).progress.query_one("#run-stats", Static)
-        assert "(sections 320: f fits)" in str(stats.render())
+        assert "(sections: 320; f fits)" in str(stats.render())
         # Left as they were, the targets are fitted when the writer asks (f).
         await press(pilot, "f")
         assert isinstance(pilot.app.screen, ChoiceScreen)
