@@ -10,7 +10,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agents.errors import AgentError
-from agents.stages import parse_stages
+from agents.generation.stage_engines import parse_stages
 from app import locations
 
 
@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     )
     stages: dict[str, str] = Field(
         default_factory=dict,
-        description="an engine for a stage (planner, writer, extender, memory, judge): "
+        description="an engine for a stage (planner, writer, extender, memory, chooser): "
         "embedded, a GGUF file, or a server URL with #MODEL after it if needed",
     )
     chat_template: Path | None = Field(

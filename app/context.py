@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import prompts
-from agents.continuation import settle_continuation
-from agents.engine_pool import Engines
-from agents.session import WorkSession
-from agents.stages import parse_stages
+from agents.generation.stage_engines import parse_stages
+from agents.session.engine_cache import EngineCache
+from agents.session.open_turn import settle_open_turn
+from agents.session.work_session import WorkSession
 from app import locations
 from app.config import Settings, load_settings
 from engines import Engine, open_engine
@@ -24,7 +24,7 @@ from storage import Database, open_database
 class Context:
     settings: Settings
     _db: Database | None = field(default=None, repr=False)
-    _engines: Engines | None = field(default=None, repr=False)
+    _engines: EngineCache | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Where a warning about an engine goes (the TUI shows it as a notification).
     warn: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr))
@@ -42,10 +42,13 @@ class Context:
             return self._db
 
     @property
-    def engines(self) -> Engines:
+    def engines(self) -> EngineCache:
         with self._lock:
             if self._engines is None:
-                self._engines = Engines(self.open_engine)
+                s = self.settings
+                self._engines = EngineCache(
+                    self.open_engine, default_spec=s.engine, default_model=s.model
+                )
             return self._engines
 
     @property
@@ -53,16 +56,22 @@ class Context:
         return WorkSession(self.db, self.engines, parse_stages(self.settings.stages))
 
     def engine(self, spec: str | None = None, model: str | None = None) -> Engine:
-        """The engine a flag names, else the settings' (opened once). The embedded
-        engine's default GGUF is the settings' (see ``open_engine``), so it is one key."""
-        spec = spec or self.settings.engine
-        if model is None and spec != "embedded":
-            model = self.settings.model
-        return self.engines.get(spec, model)
+        """The engine a flag names, else the settings' (opened once; see
+        ``EngineCache.named``)."""
+        return self.engines.named(spec, model)
 
-    def open_engine(self, spec: str, model: str | None) -> Engine:
+    def open_engine(
+        self,
+        spec: str,
+        model: str | None,
+        *,
+        threads: int | None = None,
+        profile: str = "native",
+    ) -> Engine:
         """A new engine from its spec, with the settings' options (a GGUF path for the
-        embedded engine comes from the settings when none is given)."""
+        embedded engine comes from the settings when none is given). ``threads`` and
+        ``profile``: the embedded engine's, where a caller sets its own (a batch gives
+        each worker its share of the cores)."""
         s = self.settings
         if spec == "embedded":
             engine = open_engine(
@@ -70,7 +79,8 @@ class Context:
                 model=model or s.model,
                 n_ctx=s.context_length or 0,
                 seed=s.seed,
-                n_threads=s.threads,
+                n_threads=threads or s.threads,
+                profile=profile,
             )
         else:
             engine = open_engine(
@@ -80,7 +90,7 @@ class Context:
                 context_length=s.context_length,
                 timeout=s.timeout,
             )
-            warning = settle_continuation(self.db, engine, s.chat_template)
+            warning = settle_open_turn(self.db, engine, s.chat_template)
             if warning:
                 self.warn(f"warning: {warning}")
         return self.tuned(engine)

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import httpx
 
-from agents.batch import BatchItem, BatchRunner, EnginePool
-from engines.metrics import metrics_url, scrape
-from engines.openai_compat import OpenAIEngine, normalize_base_url
+from agents.batch.runner import BatchItem, BatchRunner, EnginePool
+from agents.session.engine_cache import EngineCache
+from agents.session.work_session import WorkSession
+from engines.remote.metrics import metrics_url, scrape
+from engines.remote.openai_compat import OpenAIEngine, normalize_base_url
 from storage import open_database
 
 PROMPT = "Write a story about a lighthouse keeper who finds a message in a bottle (#{n})."
@@ -37,7 +39,7 @@ def run_works(url: str, n: int, words: int, folder: Path) -> tuple[int, float]:
         BatchItem(i + 1, str(i + 1), PROMPT.format(n=i), words, "draft", "en") for i in range(n)
     ]
     runner = BatchRunner(
-        db,
+        WorkSession(db, EngineCache(lambda _spec, _model: engine)),
         EnginePool(lambda: engine, n),
         source=folder / f"bench-{n}.jsonl",
         out_dir=folder / f"out-{n}",

@@ -28,9 +28,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from agents.events import Event, Notice, SectionDone
+from agents.generation.events import Event, Notice, SectionDone
 from agents.quality import assess
-from agents.runner import Runner
+from agents.write.runner import SectionRunner
 from engines import open_engine
 from memory.threads import threads
 from storage import Database, open_database
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, interrupt)
     try:
-        Runner(db, engine, emit=emit).run(work_id)
+        SectionRunner(db, engine, emit=emit).run(work_id)
     except KeyboardInterrupt:
         print("stopped: figures of what is written", file=sys.stderr)
     rows = figures(db, work_id, peaks, done)

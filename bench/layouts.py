@@ -22,15 +22,15 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agents.events import Emit, Event, Notice, SectionDone
-from agents.runner import Runner
+from agents.generation.events import Emit, Event, Notice, SectionDone
+from agents.write.runner import SectionRunner
 from engines import Engine, Message, open_engine
 from storage import Database, open_database
 from storage.calls import list_calls
 from storage.outline import add_node
 from storage.works import create_work
 
-LAYOUTS = ("continuation", "longwriter")
+LAYOUTS = ("continuation", "agentwrite")
 SUBJECT = "the history of lighthouses"
 # (title, goal): generic enough that any model can write each one.
 TOPICS = [
@@ -160,7 +160,9 @@ def run_layout(
     flush_cache(engine)
     say(f"{layout}: writing work {work_id}")
     started = time.perf_counter()
-    result = Runner(db, engine, emit=progress(layout), layout=layout, bible=bible).run(work_id)
+    result = SectionRunner(db, engine, emit=progress(layout), layout=layout, bible=bible).run(
+        work_id
+    )
     wall = time.perf_counter() - started
     with db.transaction() as s:
         calls = list_calls(s, work_id)
@@ -288,14 +290,14 @@ def main(argv: list[str] | None = None) -> int:
         if tmp is not None:
             tmp.cleanup()
     by = {f.layout: f for f in figures}
-    cont, naive = by["continuation"].computed_tokens, by["longwriter"].computed_tokens
+    cont, naive = by["continuation"].computed_tokens, by["agentwrite"].computed_tokens
     ratio = naive / cont if cont else float("inf")
-    writers = by["continuation"].writer_computed_tokens, by["longwriter"].writer_computed_tokens
+    writers = by["continuation"].writer_computed_tokens, by["agentwrite"].writer_computed_tokens
     writer_ratio = writers[1] / writers[0] if writers[0] else float("inf")
-    per_word = by["longwriter"].computed_per_1k_words / by["continuation"].computed_per_1k_words
+    per_word = by["agentwrite"].computed_per_1k_words / by["continuation"].computed_per_1k_words
     # An engine without prefix caching (AgentWrite as published, on plain HF generate)
     # computes every prompt token it is sent.
-    uncached = by["longwriter"].prompt_tokens / cont if cont else float("inf")
+    uncached = by["agentwrite"].prompt_tokens / cont if cont else float("inf")
     report = {
         "engine": engine.name,
         "model": engine.model,
@@ -309,10 +311,10 @@ def main(argv: list[str] | None = None) -> int:
         "decode_tokens_per_second": round(rate, 1),
         "view_tokens": engine.view_tokens,
         "layouts": {f.layout: asdict(f) for f in figures},
-        "computed_ratio_longwriter_over_continuation": round(ratio, 2),
-        "writer_computed_ratio_longwriter_over_continuation": round(writer_ratio, 2),
-        "computed_per_word_ratio_longwriter_over_continuation": round(per_word, 2),
-        "ratio_longwriter_without_prefix_cache_over_continuation": round(uncached, 2),
+        "computed_ratio_agentwrite_over_continuation": round(ratio, 2),
+        "writer_computed_ratio_agentwrite_over_continuation": round(writer_ratio, 2),
+        "computed_per_word_ratio_agentwrite_over_continuation": round(per_word, 2),
+        "ratio_agentwrite_without_prefix_cache_over_continuation": round(uncached, 2),
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -330,10 +332,10 @@ def main(argv: list[str] | None = None) -> int:
         agents = ", ".join(f"{agent} {n}" for agent, n in sorted(f.calls_by_agent.items()))
         print(f"calls by agent, {f.layout}: {agents}")
     print()
-    print(f"prompt tokens computed, longwriter / continuation: {ratio:.2f}x")
+    print(f"prompt tokens computed, agentwrite / continuation: {ratio:.2f}x")
     print(f"the same, the section writer's calls alone: {writer_ratio:.2f}x")
-    print(f"the same per word written, longwriter / continuation: {per_word:.2f}x")
-    print(f"longwriter on an engine without prefix caching / continuation: {uncached:.2f}x")
+    print(f"the same per word written, agentwrite / continuation: {per_word:.2f}x")
+    print(f"agentwrite on an engine without prefix caching / continuation: {uncached:.2f}x")
     return 0
 
 

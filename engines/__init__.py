@@ -1,7 +1,9 @@
 """Model engines behind one interface (``engines.base.Engine``).
 
-``open_engine("embedded")`` runs llama.cpp in process; ``open_engine("http://...")``
-talks to an OpenAI-compatible server such as vLLM.
+``open_engine("embedded")`` runs llama.cpp in process (``engines.embedded``);
+``open_engine("http://...")`` talks to an OpenAI-compatible server such as vLLM
+(``engines.remote``); ``engines.server`` is longform's own server and the commands that
+start servers.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 def open_engine(spec: str = "embedded", *, model: str | None = None, **options: object) -> Engine:
     """``spec`` is ``embedded`` or the base URL of an OpenAI-compatible server."""
     if spec == "embedded":
-        from engines.embedded import EmbeddedEngine
+        from engines.embedded.engine import EmbeddedEngine
 
         return EmbeddedEngine(model, **options)  # type: ignore[arg-type]
     if spec.startswith(("http://", "https://")):
-        from engines.openai_compat import OpenAIEngine
+        from engines.remote.openai_compat import OpenAIEngine
 
         return OpenAIEngine(spec, model=model, **options)  # type: ignore[arg-type]
     raise EngineError(f"unknown engine {spec!r}: use 'embedded' or a server URL (http://...)")

@@ -115,9 +115,7 @@ def _parse_markdown(text: str) -> list[MemoryEntry]:
         if line.startswith("## "):
             match = _HEADING.match(line)
             if not match:
-                raise MemoryFileError(
-                    number, "expected '## <id|new> <kind> [from section <n>]'"
-                )
+                raise MemoryFileError(number, "expected '## <id|new> <kind> [from section <n>]'")
             close()
             body = []
             current = {
@@ -181,9 +179,7 @@ def _entry(line: int, data: dict[str, Any]) -> MemoryEntry:
     kind = _kind(line, kind)
     if not isinstance(body, str) or not body.strip():
         raise MemoryFileError(line, "'text' is missing or empty")
-    if valid_from is not None and (
-        not isinstance(valid_from, int) or isinstance(valid_from, bool)
-    ):
+    if valid_from is not None and (not isinstance(valid_from, int) or isinstance(valid_from, bool)):
         raise MemoryFileError(line, "'section' must be a number (sections count from 1)")
     position = _position(line, valid_from) if valid_from is not None else None
     return MemoryEntry(line, memory_id, kind, clean_text(body), position)

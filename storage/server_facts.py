@@ -14,7 +14,7 @@ from storage.rows import put
 class FactRecord:
     server: str  # the server's base URL
     model: str
-    fact: str  # e.g. "continuation"
+    fact: str  # e.g. "open_turn"
     value: str
     detail: str
 

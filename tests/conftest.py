@@ -120,7 +120,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture(scope="session")
 def embedded() -> Iterator[object]:
     """The real embedded model, loaded once for the session."""
-    from engines.embedded import EmbeddedEngine
+    from engines.embedded.engine import EmbeddedEngine
 
     # LONGFORM_THREADS=1 keeps a test run from starving other model work on the machine
     # (llama.cpp threads that share busy cores slow down many times over).

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from agents.batch import load_batch
-from engines.metrics import ServerTokens, metrics_url, parse
+from agents.batch.runner import load_batch
+from engines.remote.metrics import ServerTokens, metrics_url, parse
 from storage import Database
 from tests.fakes import ScriptedEngine
-from tests.test_batch import LINES, make_runner, write_jsonl
-from tests.test_writer import Varied
+from tests.test_batch_runner import LINES, make_runner, write_jsonl
+from tests.test_write_section_writer import Varied
 
 
 class Metrics(BaseHTTPRequestHandler):

@@ -3,44 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sqlite3
-import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from engines.embedded import default_model_path
+from engines.embedded.engine import default_model_path
 from storage import open_database
 from storage.wordcount import count_words
 from storage.works import create_work
 from tests.conftest import home_store
-
-# A deadline for a hung process, not a speed check: on a machine whose cores are busy
-# the embedded model decodes ten times slower than on an idle one.
-DEADLINE = 1800.0
-
-
-def longform(*args: str, home: Path, timeout: float = DEADLINE) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LONGFORM_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "app.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
+from tests.processes import longform, one_line_error
 
 
 def test_help_lists_the_commands(longform_home: Path) -> None:
@@ -100,6 +75,47 @@ def test_an_unknown_section_is_one_line_with_no_progress_bar(longform_home: Path
     db.close()
     line = one_line_error(longform("regenerate", str(work.id), "--from", "99", home=longform_home))
     assert f"work {work.id} has no section 99" in line
+
+
+def test_premise_shows_and_sets_what_a_work_is_about(longform_home: Path) -> None:
+    db = open_database(home_store())
+    with db.transaction() as s:
+        work = create_work(
+            s,
+            instruction="Write an 8,000-word novella about two rival lighthouse keepers.",
+            target_words=8000,
+        )
+    db.close()
+    # Not planned yet: taken from the instruction's own words, no model asked.
+    r = longform("premise", str(work.id), home=longform_home)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "what: rival lighthouse keepers",
+        "about: a novella about two rival lighthouse keepers",
+        "form: novella",
+    ]
+    r = longform(
+        "premise", str(work.id), "--who", "Ada, Tom ,", "--where", "the north light",
+        "--json", home=longform_home,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {
+        "people": ["Ada", "Tom"],
+        "places": ["the north light"],
+        "things": ["rival lighthouse keepers"],
+        "events": "a novella about two rival lighthouse keepers",
+        "form": "novella",
+    }
+    shown = longform("show", str(work.id), home=longform_home)
+    assert "premise: who: Ada, Tom; where: the north light; what: rival lighthouse keepers" in (
+        shown.stdout
+    )
+    bad = longform("premise", str(work.id), "--who", 'Ada "the keeper"', home=longform_home)
+    assert "people.0 must be one line without quotes" in one_line_error(bad)
+    empty = longform(
+        "premise", str(work.id), "--who", "", "--where", "", "--what", "", home=longform_home
+    )
+    assert "the premise would name nothing" in one_line_error(empty)
 
 
 def test_unreachable_server_is_one_line_and_exit_2(longform_home: Path) -> None:

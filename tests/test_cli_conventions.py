@@ -17,9 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.main import get_command
 
-from agents.batch import BatchRunner, EnginePool
-from agents.batch_file import load_batch
-from agents.batch_results import file_name
+from agents.batch.items import load_batch
+from agents.batch.results import file_name
+from agents.batch.runner import BatchRunner, EnginePool
+from agents.session.engine_cache import EngineCache
+from agents.session.work_session import WorkSession
 from app.cli.main import hoist_global_options, run_cli
 from app.main import cli
 from memory import files
@@ -27,8 +29,8 @@ from storage import Database, open_database
 from storage.memories import add_memory, list_memories
 from storage.works import create_work
 from tests.fakes import ScriptedEngine
-from tests.test_cli import longform, one_line_error
-from tests.test_writer import Varied
+from tests.processes import longform, one_line_error
+from tests.test_write_section_writer import Varied
 from tests.tui_helpers import home_db
 
 __all__ = ["home_db"]
@@ -167,8 +169,10 @@ def test_batch_ids_that_clean_to_one_name_keep_their_own_texts(
     source.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     items, _ = load_batch(source)
     out = tmp_path / "out"
+    engine = ScriptedEngine([Varied(5)] * 200)
     summary = BatchRunner(
-        db, EnginePool(servers=[ScriptedEngine([Varied(5)] * 200)]), source=source,
+        WorkSession(db, EngineCache(lambda _spec, _model: engine)),
+        EnginePool(servers=[engine]), source=source,
         out_dir=out, results_path=out / "results.jsonl", engine_name="embedded",
         model_name="scripted-1",
     ).run(items)  # fmt: skip

@@ -14,7 +14,7 @@ from storage.passages import add_passage, passage_versions
 from storage.wordcount import count_words
 from storage.works import create_work, get_work
 from tests.conftest import home_store
-from tests.test_cli import longform, one_line_error
+from tests.processes import longform, one_line_error
 
 DATA = Path(__file__).with_name("data")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import longform, one_line_error
+from tests.processes import longform, one_line_error
 
 pytestmark = pytest.mark.model
 

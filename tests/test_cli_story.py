@@ -19,7 +19,7 @@ from storage.vocabulary import ThreadMove
 from storage.wordcount import count_words
 from storage.works import create_work
 from tests.conftest import home_store
-from tests.test_cli import longform, one_line_error
+from tests.processes import longform, one_line_error
 
 FIRST = "Mara lit the lamp at dusk. Her green eyes watched the sea for the boat."
 SECOND = "At dawn Mara looked out with her blue eyes. The boat had not come back."

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engines import ContextOverflow, EngineUnavailable, Message
-from engines.embedded import EmbeddedEngine
+from engines.embedded.engine import EmbeddedEngine
 
 pytestmark = pytest.mark.model
 

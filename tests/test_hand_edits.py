@@ -14,11 +14,11 @@ import pytest
 from textual.pilot import Pilot
 from typer.testing import CliRunner
 
-from agents.batch import BatchRunner, EnginePool
-from agents.batch_file import load_batch
-from agents.engine_pool import Engines
-from agents.rewrites import EditsAtStake, HandEdits
-from agents.session import RunOptions, WorkSession
+from agents.batch.items import load_batch
+from agents.batch.runner import BatchRunner, EnginePool
+from agents.session.engine_cache import EngineCache
+from agents.session.rewrites import EditsAtStake, HandEdits
+from agents.session.work_session import RunOptions, WorkSession
 from app.main import cli
 from app.tui.app import LongformApp
 from app.tui.screens.confirm import ChoiceScreen
@@ -28,8 +28,8 @@ from storage.passages import add_passage, current_passages, passage_versions
 from storage.vocabulary import WorkStatus
 from storage.works import create_work, list_works, set_work_status
 from tests.fakes import ScriptedEngine
-from tests.test_cli import longform, one_line_error
-from tests.test_writer import Varied
+from tests.processes import longform, one_line_error
+from tests.test_write_section_writer import Varied
 from tests.tui_helpers import (
     home_db,
     press,
@@ -62,7 +62,7 @@ def edited_work(db: Database, mode: str = "draft") -> tuple[int, list[int]]:
 
 
 def session_on(db: Database, engine: ScriptedEngine) -> WorkSession:
-    return WorkSession(db, Engines(lambda _spec, _model: engine))
+    return WorkSession(db, EngineCache(lambda _spec, _model: engine))
 
 
 def authors(db: Database, work_id: int) -> list[list[str]]:
@@ -176,7 +176,8 @@ def test_a_batch_item_whose_work_holds_an_edit_waits_for_the_person(
     items, _ = load_batch(source)
     engine = ScriptedEngine([Varied(5)] * 200)
     runner = BatchRunner(
-        db, EnginePool(servers=[engine]), source=source, out_dir=tmp_path / "out",
+        session_on(db, engine), EnginePool(servers=[engine]), source=source,
+        out_dir=tmp_path / "out",
         results_path=tmp_path / "out" / "results.jsonl", engine_name="embedded",
         model_name="scripted-1",
     )  # fmt: skip

@@ -13,13 +13,13 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from agents.batch_file import load_batch
-from agents.continuity import parse_check
-from agents.fact_extraction import parse_facts
-from agents.judge import DIMENSIONS, parse_judgement
-from agents.planner import parse_plan
-from agents.step_answers import parse_memory
-from agents.threads import parse_update
+from agents.batch.items import load_batch
+from agents.bible.continuity import parse_check
+from agents.bible.facts import parse_facts
+from agents.bible.threads import parse_update
+from agents.evaluate.judge import DIMENSIONS, parse_judgement
+from agents.plan.planner import parse_plan
+from agents.recurrent.answers import parse_memory
 from app.config import ConfigError, load_settings
 from memory.files import MemoryFileError, parse
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from agents.engine_pool import Engines
 from agents.errors import AgentError, Cancelled
-from agents.events import Event, SectionStarted
-from agents.runs import RunControl
-from agents.session import RunOptions, WorkSession
+from agents.generation.events import Event, SectionStarted
+from agents.generation.run_control import RunControl
+from agents.session.engine_cache import EngineCache
+from agents.session.work_session import RunOptions, WorkSession
 from engines import ChatOptions, Completion, Engine, EngineError, Message, RepeatRule
 from engines.base import OnToken
 from storage import Database
@@ -25,13 +25,13 @@ from storage.passages import current_passages, passage_versions
 from storage.records import NodeRecord, WorkRecord
 from storage.works import get_work
 from tests.fakes import ScriptedEngine
-from tests.test_memory import facts_answer, memory_answer, replies, step_passage
-from tests.test_passage_vectors import TopicEngine
-from tests.test_writer import Varied
+from tests.step_answers import MILLS
+from tests.test_memory_passage_vectors import TopicEngine
+from tests.test_write_section_writer import Varied
 
 
 def session_on(db: Database, engine: Engine) -> WorkSession:
-    return WorkSession(db, Engines(lambda _spec, _model: engine))
+    return WorkSession(db, EngineCache(lambda _spec, _model: engine))
 
 
 class GuardedEngine(Engine):
@@ -93,11 +93,11 @@ def test_no_model_call_is_made_inside_a_transaction(db: Database) -> None:
     steps: list[Any] = []
     for n in range(1, 4):
         steps += [judge_answer] if n > 1 else []
-        steps += [step_passage(n), memory_answer(n), facts_answer]
+        steps += [MILLS.passage(n), MILLS.memory_answer(n), MILLS.facts_answer]
     recurrent = GuardedEngine(TopicEngine(steps), db)
     session = session_on(db, recurrent)
     work = session.create("A story about Mira.", 5000, mode="recurrent")
-    options = RunOptions(new_steps=3, chooser="judge")
+    options = RunOptions(new_steps=3, chooser="model")
     result = session.run(work.id, options=options)
     assert result.sections == 3 and len(recurrent.inner.embedded) >= 5  # type: ignore[attr-defined]
     with db.transaction() as s:
@@ -105,7 +105,7 @@ def test_no_model_call_is_made_inside_a_transaction(db: Database) -> None:
 
 
 def recurrent_session(db: Database, steps: int, target: int) -> tuple[WorkSession, int]:
-    session = session_on(db, ScriptedEngine(replies(steps)))
+    session = session_on(db, ScriptedEngine(MILLS.replies(steps)))
     return session, session.create("A story about Mira.", target, mode="recurrent").id
 
 
@@ -196,7 +196,7 @@ def test_a_cancelled_run_puts_back_what_it_was_writing(db: Database, mode: str) 
 
     def cancel_then_answer(messages: Sequence[Message], options: dict[str, Any]) -> str:
         control.cancel.set()
-        return step_passage(1)
+        return MILLS.passage(1)
 
     engine = ScriptedEngine([cancel_then_answer])
     session = session_on(db, engine)
@@ -225,11 +225,10 @@ def test_pause_holds_after_the_step_being_written(db: Database) -> None:
     def pause_in_step_two(messages: Sequence[Message], options: dict[str, Any]) -> str:
         control.pause.set()
         written.set()
-        return step_passage(2)
+        return MILLS.passage(2)
 
-    engine = ScriptedEngine(
-        replies(1) + [pause_in_step_two, memory_answer(2), facts_answer] + replies(1)
-    )
+    second = [pause_in_step_two, MILLS.memory_answer(2), MILLS.facts_answer]
+    engine = ScriptedEngine(MILLS.replies(1) + second + MILLS.replies(1))
     session = session_on(db, engine)
     work = session.create("A story about Mira.", 5000, mode="recurrent")
     result = session.run(work.id, control=control)

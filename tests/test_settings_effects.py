@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
-from agents.stages import Stage
+from agents.generation.stage_engines import Stage
 from app.config import Settings
 from app.context import Context
 from engines import ChatOptions, EngineError
-from engines.continuation import Continuation
+from engines.remote.open_turn import OpenTurn
 from storage import open_database
 from storage.works import list_works
 from tests.scripted_server import Answer, ScriptedServer, scripted_server
-from tests.test_writer import varied
+from tests.test_write_section_writer import varied
 
 Effect = Callable[[Path], None]
 EFFECTS: dict[str, Effect] = {}
@@ -143,7 +143,7 @@ def _chat_template(home: Path) -> None:
     template.write_text(CHATML)
     with server() as s:
         engine = context(home, engine=s.url, chat_template=template).engine()
-        assert engine.continuation is Continuation.COMPLETIONS  # type: ignore[attr-defined]
+        assert engine.open_turn is OpenTurn.COMPLETIONS  # type: ignore[attr-defined]
         turn = [*ASK, {"role": "assistant", "content": "Waves, gulls,"}]
         engine.chat(turn, ChatOptions(max_tokens=8, continue_final=True))
         assert s.paths[-1] == "/v1/completions"
@@ -190,4 +190,3 @@ def test_every_setting_has_its_effect_checked() -> None:
 )
 def test_the_setting_does_what_it_says(name: str, longform_home: Path) -> None:
     EFFECTS[name](longform_home)
-

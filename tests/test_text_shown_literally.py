@@ -24,7 +24,7 @@ from rich.cells import cell_len
 from textual.pilot import Pilot
 from typer.testing import CliRunner
 
-from agents.engine_pool import Engines
+from agents.session.engine_cache import EngineCache
 from app.cli import output
 from app.config import Settings
 from app.context import Context
@@ -152,7 +152,7 @@ def fresh_store() -> Iterator[tuple[Context, Database]]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "longform.db"
         context = Context(Settings(db=str(path)))
-        context._engines = Engines(lambda _spec, _model: ScriptedEngine([]))
+        context._engines = EngineCache(lambda _spec, _model: ScriptedEngine([]))
         db = open_database(path)
         try:
             yield context, db

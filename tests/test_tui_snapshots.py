@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import update
 from textual.pilot import Pilot
 
-from agents.revision import edit_passage
+from agents.session.revision import edit_passage
 from app.tui.app import LongformApp
 from storage import Database
 from storage.models import Passage

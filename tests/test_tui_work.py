@@ -23,7 +23,7 @@ from storage.outline import add_node, leaves, list_nodes, update_node
 from storage.passages import add_passage, current_passages, passage_versions
 from storage.works import create_work, get_work
 from tests.fakes import ScriptedEngine
-from tests.test_writer import Varied
+from tests.test_write_section_writer import Varied
 from tests.tui_helpers import (
     drain,
     home_db,

@@ -8,22 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
-from agents.engine_pool import Engines
+from agents.session.engine_cache import EngineCache
 from app.config import load_settings
 from app.context import Context
 from app.tui.app import LongformApp
 from app.tui.screens.options import OptionsScreen
 from app.tui.screens.work import WorkScreen
-from engines import Engine, Message
+from engines import Engine
 from storage import Database, open_database
 from storage.calls import add_call
 from storage.memories import add_memory
@@ -32,7 +31,7 @@ from storage.passages import add_passage
 from storage.steps import ContextRecord, record_context, set_options
 from storage.works import create_work
 from tests.conftest import home_store
-from tests.prose import fresh
+from tests.step_answers import LIGHTHOUSE
 
 SIZE = (80, 24)
 RUN_TIMEOUT = 300.0  # a run on the real model
@@ -48,7 +47,7 @@ OPTIONS = [
 def scripted_context(engine: Engine) -> Context:
     """The settings of the test's LONGFORM_HOME, every engine opened the given one."""
     context = Context(load_settings())
-    context._engines = Engines(lambda _spec, _model: engine)
+    context._engines = EngineCache(lambda _spec, _model: engine)
     return context
 
 
@@ -165,35 +164,8 @@ def seed_recurrent_work(db: Database) -> int:
 # Scripted model answers for recurrent steps (tests of the wiring, not of the model) ----
 
 
-def step_passage(n: int) -> str:
-    """A scripted passage of about 190 words: long enough that it is not continued."""
-    counting = " ".join(f"Step {n}{i:02d} {fresh(n * 100 + i, 5)}." for i in range(30))
-    return f"The keeper climbed to lamp room number {n} and waited. {counting}"
-
-
-def memory_answer(n: int) -> str:
-    return json.dumps(
-        {
-            "memory": f"The keeper has climbed {n} times.",
-            "options": [
-                f"The keeper takes road A{n}.",
-                f"The keeper takes road B{n}.",
-                f"The keeper takes road C{n}.",
-            ],
-        }
-    )
-
-
-def facts_answer(_m: Sequence[Message], _o: dict[str, Any]) -> str:
-    return json.dumps({"facts": [{"kind": "character", "name": "Ada", "text": "Ada keeps it."}]})
-
-
-def step_replies(steps: int, first: int = 1) -> list[Any]:
-    """A step's calls: its passage, its memory and options, the bible facts."""
-    out: list[Any] = []
-    for n in range(first, first + steps):
-        out += [step_passage(n), memory_answer(n), facts_answer]
-    return out
+# The lighthouse story's steps (``tests.step_answers``).
+step_replies = LIGHTHOUSE.replies
 
 
 # Pilot ---------------------------------------------------------------------------------

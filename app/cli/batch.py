@@ -12,7 +12,8 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TimeElapsedColumn
 from rich.table import Table
 
-from agents.batch import (
+from agents.batch.items import MAX_ID_CHARS, MODES, load_batch
+from agents.batch.runner import (
     BatchItemDone,
     BatchItemsHeld,
     BatchItemStarted,
@@ -20,14 +21,13 @@ from agents.batch import (
     BatchSummary,
     EnginePool,
 )
-from agents.batch_file import MAX_ID_CHARS, MODES, load_batch
-from agents.events import Event, SectionDone, TokensWritten
+from agents.generation.events import Event, SectionDone, TokensWritten
 from app.cli.output import column, err, out, print_json
 from app.cli.serve import NATIVE, ProfileName
 from app.cli.write import ForceLanguageOpt, ModelOpt
 from app.context import Context
-from engines import Engine, open_engine
-from engines.metrics import metrics_url
+from engines import Engine
+from engines.remote.metrics import metrics_url
 from engines.tokens import estimate_tokens
 from storage.vocabulary import Mode
 from storage.wordcount import count_words
@@ -108,7 +108,7 @@ def batch(
     spec = servers[0]  # what each work records as its engine (resume and regenerate use it)
     pool, model_name = _engines(c, servers, model, str(profile.value), concurrency)
     runner = BatchRunner(
-        c.db,
+        c.session,
         pool,
         source=file,
         out_dir=out_dir,
@@ -153,15 +153,7 @@ def _engines(
     threads = s.threads or max(1, cores // size)
 
     def make() -> Engine:
-        engine = open_engine(
-            "embedded",
-            model=model or s.model,
-            n_ctx=s.context_length or 0,
-            seed=s.seed,
-            n_threads=threads,
-            profile=profile,
-        )
-        return c.tuned(engine)
+        return c.open_engine("embedded", model, threads=threads, profile=profile)
 
     first = make()  # a missing model fails here, as one line, before any work starts
     made = [first]
@@ -247,7 +239,9 @@ def _report(summary: BatchSummary, runner: BatchRunner, *, as_json: bool) -> Non
             }
         )
         return
-    table = Table("id", "work", "status", "required", "words", "S_l", "tokens", "seconds")
+    table = Table(
+        "id", "work", "status", "required", "words", "S_l", "premise", "tokens", "seconds"
+    )
     for r in summary.results:
         table.add_row(
             r.id,
@@ -256,6 +250,10 @@ def _report(summary: BatchSummary, runner: BatchRunner, *, as_json: bool) -> Non
             str(r.required),
             str(r.words),
             f"{r.s_l:.1f}" if r.passed or r.status != "done" else f"{r.s_l:.1f} (gated 0)",
+            # Sections naming the premise, and its terms per 1,000 words.
+            "-"
+            if r.sections_naming is None
+            else f"{r.sections_naming}/{r.sections} {r.premise_per_1000 or 0:.1f}",
             str(r.tokens),
             f"{r.seconds:.1f}",
         )
@@ -268,7 +266,7 @@ def _report(summary: BatchSummary, runner: BatchRunner, *, as_json: bool) -> Non
         "the quality gate" + (f", {summary.unfinished} unfinished" if summary.unfinished else ""),
         f"{summary.completion_tokens} tokens in {summary.seconds:.1f} s "
         f"({summary.tokens_per_second:.1f} tokens/s); prompt {summary.prompt_tokens}, "
-        f"cached {summary.cached_tokens}",
+        f"cached {summary.cached_tokens}{_share(summary.cached_tokens, summary.prompt_tokens)}",
     ]
     if server is not None:
         rate = f"{server.hit_rate:.0%}" if server.hit_rate is not None else "n/a"
@@ -279,3 +277,7 @@ def _report(summary: BatchSummary, runner: BatchRunner, *, as_json: bool) -> Non
     lines.append(f"results: {runner.results_path}; texts: {runner.out_dir}")
     for line in lines:
         err.print(line, markup=False, soft_wrap=True)
+
+
+def _share(part: int, whole: int) -> str:
+    return f" ({part / whole:.0%})" if whole else ""

@@ -9,10 +9,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from agents.calls import Caller
-from agents.extender import Extender, ExtendError, Extension
-from agents.length_control import MAX_WORDS
-from agents.rewrites import EditsAtStake, HandEdits
+from agents.generation.length_control import MAX_WORDS
+from agents.lengthen.extender import ExtendError, Extension
+from agents.session.rewrites import EditsAtStake, HandEdits
 from app.cli.output import ForceOpt, column, err, may_write, print_json, write_text
 from app.cli.write import (
     EngineOpt,
@@ -25,6 +24,7 @@ from app.cli.write import (
     refused,
 )
 from app.context import Context
+from engines import Usage
 from storage.passages import work_text
 from storage.wordcount import count_words
 
@@ -99,13 +99,12 @@ class _Bar:
         self.progress.update(self.task, completed=words, description=label)
 
 
-def _usage(caller: Caller) -> dict[str, float]:
-    calls = [call.completion for call in caller.log.pending]
+def _usage(usage: Usage) -> dict[str, float]:
     return {
-        "prompt_tokens": sum(c.usage.prompt_tokens for c in calls),
-        "cached_tokens": sum(c.usage.cached_tokens for c in calls),
-        "completion_tokens": sum(c.usage.completion_tokens for c in calls),
-        "model_seconds": round(sum(c.usage.seconds for c in calls), 1),
+        "prompt_tokens": usage.prompt_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "model_seconds": round(usage.seconds, 1),
     }
 
 
@@ -124,11 +123,10 @@ def _extend_file(
     before = count_words(text)
     _check_length(before, to, str(path))
     eng = c.engine(engine, model)
-    caller = Caller(eng)
     started = time.perf_counter()
     bar = _Bar(to, enabled=not quiet)
     with bar.progress:
-        result = Extender(caller).lengthen(text, to, on_length=bar.show)
+        result, usage = c.session.extend_text(text, to, engine=eng, on_length=bar.show)
         bar.show(count_words(result.text), "done")
     seconds = time.perf_counter() - started
     words = count_words(result.text)
@@ -140,7 +138,7 @@ def _extend_file(
         "words": words,
         "target_words": to,
         **_counts(result),
-        **_usage(caller),
+        **_usage(usage),
         "seconds": round(seconds, 1),
         "out": str(out_file) if out_file else None,
     }
@@ -214,5 +212,3 @@ def _extend_work(
 
 def _counts(result: Extension) -> dict[str, int]:
     return {"rounds": result.rounds, "accepted": result.accepted, "calls": result.calls}
-
-

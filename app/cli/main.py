@@ -162,7 +162,7 @@ def root(
         typer.Option(
             "--stage",
             help="STAGE=ENGINE: a model for one stage (planner, writer, extender, memory, "
-            "judge); ENGINE is embedded, a GGUF file, or a server URL (URL#MODEL to name "
+            "chooser); ENGINE is embedded, a GGUF file, or a server URL (URL#MODEL to name "
             "its model). Repeat for more stages; the others use the work's engine.",
         ),
     ] = None,

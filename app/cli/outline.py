@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from agents.outline_edits import Keep
+from agents.session.work_session import Keep
 from app.cli.output import JsonOpt, err, print_json
 from app.context import Context
 from storage.outline import get_node, leaves, list_nodes

@@ -15,7 +15,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from agents.events import Event, Notice, SectionDone, SectionStarted, TokensWritten, WorkDone
+from agents.generation.events import (
+    Event,
+    Notice,
+    SectionDone,
+    SectionStarted,
+    TokensWritten,
+    WorkDone,
+)
 from app.errors import OutputExists
 from storage.wordcount import count_words
 

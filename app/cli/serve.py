@@ -10,10 +10,10 @@ import typer
 
 from app.cli.output import err
 from app.context import Context
-from engines.embedded import default_model_path
+from engines.embedded.engine import default_model_path
 from engines.errors import EngineUnavailable
 from engines.profiles import PROFILES
-from engines.serving import (
+from engines.server.serving import (
     ServeCommand,
     embedded_command,
     llama_cpp_command,

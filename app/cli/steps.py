@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from agents.errors import AgentError
-from agents.rewrites import EditsAtStake
-from agents.step_runner import offered_options
+from agents.recurrent.runner import offered_options
+from agents.session.rewrites import EditsAtStake
 from app.cli.output import err, print_json
 from app.cli.write import (
     EngineOpt,

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress
 from rich.table import Table
 
-from agents.story_check import CheckReport
+from agents.bible.story_check import CheckReport
 from app.cli.output import column, err, out, print_json
 from app.cli.write import EngineOpt, ModelOpt
 from app.context import Context

@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 
 from agents.errors import AgentError
-from agents.length_control import MAX_WORDS, MIN_WORDS
-from agents.rewrites import EditsAtStake, HandEdits, Rewrite
-from agents.runs import RunResult
-from agents.session import RunOptions
+from agents.generation.length_control import MAX_WORDS, MIN_WORDS
+from agents.generation.run_control import RunResult
+from agents.session.rewrites import EditsAtStake, HandEdits, Rewrite
+from agents.session.work_session import RunOptions
 from app.cli.output import ForceOpt, ProgressPrinter, err, may_write, print_json, write_text
 from app.context import Context
 from storage.outline import leaves, list_nodes
@@ -23,7 +23,8 @@ from storage.vocabulary import Mode
 class Chooser(StrEnum):
     first = "first"
     random = "random"
-    judge = "judge"
+    model = "model"
+    judge = "judge"  # the former name of model, still accepted
 
 
 EngineOpt = Annotated[
@@ -157,7 +158,12 @@ def write(
         int | None, typer.Option("--steps", min=1, help="Recurrent mode: stop after K steps.")
     ] = None,
     chooser: Annotated[
-        Chooser, typer.Option("--chooser", help="Recurrent mode: how the next step is picked.")
+        Chooser,
+        typer.Option(
+            "--chooser",
+            help="Recurrent mode: how the next step is picked: the first option, one at "
+            "random, or by a model (the chooser stage's; judge: its former name).",
+        ),
     ] = Chooser.first,
     engine: EngineOpt = None,
     model: ModelOpt = None,

@@ -23,9 +23,9 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from agents.runs import RunControl
-from agents.session import WorkSession
-from agents.stages import parse_stages
+from agents.generation.run_control import RunControl
+from agents.generation.stage_engines import parse_stages
+from agents.session.work_session import WorkSession
 from app import locations
 from app.context import Context, make_context
 from app.tui.screens.confirm import ConfirmScreen

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from agents.events import Event
-from agents.runs import RunResult
+from agents.generation.events import Event
+from agents.generation.run_control import RunResult
 from app.tui.store import LibraryRow, WorkView
 
 

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, TextArea
 
-from agents.length_control import MAX_WORDS, MIN_WORDS
+from agents.generation.length_control import MAX_WORDS, MIN_WORDS
 from app.tui.screens.form import FormScreen
 from app.tui.store import NewWork
 

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from agents.story_check import CheckReport
+from agents.bible.story_check import CheckReport
 from app.tui.widgets.tables import fill_table
 from memory.threads import ThreadState
 

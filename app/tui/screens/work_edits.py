@@ -10,8 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agents.outline_edits import Keep
-from agents.session import WorkSession
+from agents.session.work_session import Keep, WorkSession
 from app.errors import USER_ERRORS
 from app.tui import store
 from app.tui.messages import Failed
@@ -19,9 +18,10 @@ from app.tui.screens.ask import AskScreen
 from app.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from app.tui.screens.history import HistoryScreen
 from app.tui.screens.memory_form import MemoryFormScreen, NewMemory
+from app.tui.screens.premise_form import PremiseFormScreen
 from app.tui.screens.section_form import SectionFormScreen
 from app.tui.screens.story import Story, StoryScreen
-from app.tui.store import SectionFields, Version, WorkView
+from app.tui.store import PremiseFields, SectionFields, Version, WorkView
 from storage.export import file_name
 from storage.outline import leaves
 from storage.records import NodeRecord
@@ -259,6 +259,27 @@ class WorkEdits:
 
         ask = AskScreen("Title", "The work's title", screen.view.work.title)
         screen.app.push_screen(ask, rename)
+
+    def premise(self) -> None:
+        """What the work is about (who, where, what, the form), in a form."""
+        screen = self.screen
+        if screen.view is None or screen.view.premise is None:
+            return
+
+        def save(fields: PremiseFields | None) -> None:
+            if fields is not None:
+                self.apply(
+                    lambda session: session.set_premise(
+                        screen.work_id,
+                        people=fields.people,
+                        places=fields.places,
+                        things=fields.things,
+                        events=fields.events or None,
+                        form=fields.form or None,
+                    )
+                )
+
+        screen.app.push_screen(PremiseFormScreen(screen.view.premise), save)
 
     def export(self) -> None:
         """Save the work to a file, asking before writing over one that is there."""

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from agents.events import Event as RunnerEvent
-from agents.events import (
+from agents.generation.events import Event as RunnerEvent
+from agents.generation.events import (
     Notice,
     PlanReady,
     SectionDone,
@@ -23,8 +23,8 @@ from agents.events import (
     WorkDone,
     WorkStarted,
 )
-from agents.rewrites import HandEdits, Rewrite
-from agents.session import RunOptions, WorkSession
+from agents.session.rewrites import HandEdits, Rewrite
+from agents.session.work_session import RunOptions, WorkSession
 from app.errors import USER_ERRORS
 from app.tui.app import RunHandle
 from app.tui.messages import RunEvent, RunFinished

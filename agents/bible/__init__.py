@@ -1,0 +1,2 @@
+"""The story bible's checks: facts and plot threads read from a section, the
+continuity check, and the notes stored with each section."""

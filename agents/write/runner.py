@@ -1,0 +1,369 @@
+"""The section runner (AgentWrite and draft modes), resumable: plan if needed, then
+write every unwritten section in order.
+
+Each finished section is one transaction (its passage, its status, the new targets of
+the sections after it, the story-bible facts it established, what it was given, and the
+calls that produced it), so a run killed at any moment resumes from the last finished
+section with nothing lost or written twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+
+from agents.bible.section_notes import Before, SectionNotes, bible_before, store_notes, take_notes
+from agents.errors import Cancelled
+from agents.generation.calls import Caller
+from agents.generation.events import (
+    Emit,
+    Notice,
+    PlanReady,
+    SectionDone,
+    SectionStarted,
+    TokenStream,
+    WorkDone,
+    WorkStarted,
+    ignore,
+)
+from agents.generation.length_control import rebalance
+from agents.generation.loop import rewrite_seed
+from agents.generation.run_control import RunControl, RunResult
+from agents.generation.stage_engines import Stage, StageEngines
+from agents.plan.chapters import chapter_brief, chapter_titles, plan_view
+from agents.plan.planner import SINGLE_SECTION_MAX, Planner, store_outline
+from agents.plan.repair import PlannedSection
+from agents.premise import Premise, from_instruction, premise_of, take_premise
+from agents.write.layouts import SectionTask
+from agents.write.section_writer import SectionResult, SectionWriter
+from engines import Engine
+from memory.bible import known_facts
+from memory.context import WrittenSection, window_given
+from memory.threads import threads
+from storage import Database
+from storage.outline import add_node, count_nodes, leaves, list_nodes, update_node
+from storage.passages import add_passage, current_passages, passage_versions
+from storage.records import NodeRecord, WorkRecord
+from storage.steps import record_context
+from storage.vocabulary import Level, Mode, NodeStatus, WorkStatus
+from storage.wordcount import count_words
+from storage.works import get_work, set_work_status, update_work
+
+__all__ = ["RunControl", "RunResult", "SectionRunner"]
+
+
+class SectionRunner:
+    """AgentWrite and draft modes: plan if needed, then write every unwritten section."""
+
+    def __init__(
+        self,
+        db: Database,
+        engine: Engine,
+        *,
+        emit: Emit = ignore,
+        layout: str = "continuation",
+        control: RunControl | None = None,
+        bible: bool | None = None,
+        stages: StageEngines | None = None,
+    ) -> None:
+        self.db = db
+        self.engine = engine
+        # Planning, extending and fact extraction may each have an engine of their own.
+        self.stages = stages or StageEngines(engine)
+        # Extract story-bible facts after each section and tell later sections the ones
+        # true there. None: on for works in agentwrite mode.
+        self.bible = bible
+        self.emit = emit
+        self.layout = layout
+        self.control = control or RunControl()
+
+    def plan(self, work_id: int) -> int:
+        """Store an outline for the work if it has none; return its section count."""
+        with self.db.transaction() as s:
+            work = get_work(s, work_id)
+            if count_nodes(s, work_id):
+                return len(leaves(s, work_id))
+        caller = Caller(self.stages.of(Stage.PLANNER), cancel=self.control.cancel)
+        # A premise a person set before planning is kept as they set it.
+        premise = Premise.read(work.premise)
+        if work.mode == Mode.DRAFT or work.target_words <= SINGLE_SECTION_MAX:
+            outline = [PlannedSection(work.title, work.instruction, work.target_words)]
+            premise = premise or from_instruction(work.instruction, work.language)
+        else:
+            planner = Planner(caller)
+            try:
+                if premise is None:
+                    premise = take_premise(caller, work.instruction, work.language)
+                self.emit(Notice(work_id, f"premise: {premise.summary()}"))
+                outline = planner.outline(
+                    work.instruction, work.language, work.target_words, work.title, premise
+                )
+                for note in planner.notes:
+                    self.emit(Notice(work_id, f"plan: {note}"))
+            except BaseException:
+                with self.db.transaction() as s:  # the failed calls are kept
+                    caller.log.flush(s, work_id=work_id, node_id=None)
+                raise
+        with self.db.transaction() as s:
+            if count_nodes(s, work_id):  # planned meanwhile (another process)
+                return len(leaves(s, work_id))
+            n = store_outline(s, work_id, outline)
+            if not work.premise.strip():
+                update_work(s, work_id, premise=premise.to_json())
+            caller.log.flush(s, work_id=work_id, node_id=None)
+            set_work_status(s, work_id, WorkStatus.PLANNED)
+        self.emit(PlanReady(work_id, n))
+        return n
+
+    def run(self, work_id: int, *, only: Collection[int] | None = None) -> RunResult:
+        """Plan if needed, then write what is not written yet; given ``only``, just
+        those sections (the others, stale or not, stay as they are)."""
+        started = time.perf_counter()
+        self.plan(work_id)
+        with self.db.transaction() as s:
+            work = get_work(s, work_id)
+            nodes = leaves(s, work_id)
+            texts = current_passages(s, work_id)
+        # Sections marked stale (or never finished) are written again, as new versions;
+        # those left alone keep their text, which later sections are told of.
+        written = {
+            n.id: texts[n.id].content
+            for n in nodes
+            if n.id in texts and (n.status == NodeStatus.DONE or (only and n.id not in only))
+        }
+        left = {n.id for n in nodes if only and n.id not in only and n.status != NodeStatus.DONE}
+        if self.control.pause.is_set() and len(written) < len(nodes):
+            return self._paused(work_id, written, started)  # planned, nothing begun
+        with self.db.transaction() as s:
+            set_work_status(s, work_id, WorkStatus.WRITING)
+        self.emit(WorkStarted(work_id, work.target_words, len(nodes)))
+        try:
+            index = 0
+            while index < len(nodes):
+                node = nodes[index]
+                if node.id in written or node.id in left:
+                    index += 1
+                    continue
+                if self.control.pause.is_set():
+                    return self._paused(work_id, written, started)
+                if node.level != Level.SECTION:  # a chapter or part not planned yet
+                    nodes = self._plan_children(work, node, index)
+                    continue  # the same index is now its first section, or chapter
+                words = self._write_section(work, nodes, index, written)
+                self.emit(
+                    SectionDone(work_id, node.id, words, node.target_words, self._total(written))
+                )
+                index += 1
+        except Cancelled:
+            with self.db.transaction() as s:
+                set_work_status(s, work_id, WorkStatus.PAUSED)
+            self.emit(Notice(work_id, "cancelled; `longform resume` continues"))
+            return RunResult(
+                work_id, self._total(written), len(written), time.perf_counter() - started, True
+            )
+        with self.db.transaction() as s:
+            set_work_status(s, work_id, WorkStatus.PAUSED if left else WorkStatus.DONE)
+        total = self._total(written)
+        seconds = time.perf_counter() - started
+        if left:
+            self.emit(Notice(work_id, f"{len(left)} section(s) left stale, as asked"))
+        else:
+            self._report_open_threads(work_id)
+            self.emit(WorkDone(work_id, total, seconds))
+        return RunResult(work_id, total, len(nodes), seconds)
+
+    def _plan_children(self, work: WorkRecord, chapter: NodeRecord, index: int) -> list[NodeRecord]:
+        """Plan what the chapter (or part) the writing has reached holds (it is the
+        leaf at ``index``), store it under it, and return the outline's new leaves."""
+        bible = self.bible if self.bible is not None else work.mode == Mode.AGENTWRITE
+        with self.db.transaction() as s:
+            brief = chapter_brief(s, work.id, chapter, index, bible=bible)
+        # Mid-run, planning is a side job: on the writer's engine it would evict the text
+        # the next section's prompt extends.
+        caller = Caller(self.stages.aside(Stage.PLANNER), cancel=self.control.cancel)
+        planner = Planner(caller)
+        whole = PlannedSection(chapter.title, chapter.goal, chapter.target_words, [], chapter.level)
+        premise = premise_of(work.premise, work.instruction, work.language)
+        try:
+            sections = planner.children(
+                work.instruction, work.language, whole, brief.context(work.language), premise
+            )
+            if caller.cancel.is_set():
+                raise Cancelled()  # a chapter is planned whole or not at all
+        except BaseException:
+            with self.db.transaction() as s:  # the calls made are kept
+                caller.log.flush(s, work_id=work.id, node_id=chapter.id)
+            raise
+        with self.db.transaction() as s:
+            if any(n.id == chapter.id for n in leaves(s, work.id)):  # not planned meanwhile
+                for section in sections:
+                    add_node(
+                        s,
+                        work.id,
+                        level=section.level,
+                        title=section.title,
+                        goal=section.goal,
+                        target_words=section.words,
+                        parent_id=chapter.id,
+                    )
+            caller.log.flush(s, work_id=work.id, node_id=chapter.id)
+            nodes = leaves(s, work.id)
+        unit = f"{chapter.level} {brief.number}"
+        for note in planner.notes:
+            self.emit(Notice(work.id, f"{unit}: {note}"))
+        held = f"{len(sections)} {sections[0].level}s" if sections else "nothing"
+        self.emit(Notice(work.id, f"{unit} planned: {held}"))
+        return nodes
+
+    def _paused(self, work_id: int, written: dict[int, str], started: float) -> RunResult:
+        """Stop between two sections: nothing is half-written, `resume` goes on."""
+        with self.db.transaction() as s:
+            set_work_status(s, work_id, WorkStatus.PAUSED)
+        self.emit(Notice(work_id, "paused; `longform resume` continues"))
+        total = self._total(written)
+        return RunResult(work_id, total, len(written), time.perf_counter() - started, paused=True)
+
+    def _report_open_threads(self, work_id: int) -> None:
+        """A finished work says which plot threads it never resolved."""
+        with self.db.transaction() as s:
+            unresolved = [t.text for t in threads(s, work_id) if t.resolved is None]
+        if unresolved:
+            listed = "; ".join(unresolved[:5]) + ("; ..." if len(unresolved) > 5 else "")
+            self.emit(Notice(work_id, f"{len(unresolved)} plot thread(s) never resolved: {listed}"))
+
+    @staticmethod
+    def _total(written: dict[int, str]) -> int:
+        return sum(count_words(t) for t in written.values())
+
+    def _write_section(
+        self, work: WorkRecord, nodes: list[NodeRecord], index: int, written: dict[int, str]
+    ) -> int:
+        node = nodes[index]
+        bible = self.bible if self.bible is not None else work.mode == Mode.AGENTWRITE
+        with self.db.transaction() as s:
+            update_node(s, node.id, status=NodeStatus.WRITING)
+            # Read as the section starts, so a hand edit made since the run began counts.
+            facts = known_facts(s, work.id, index) if bible else []
+            before = bible_before(s, work.id, index) if bible else None
+            # A section written again is sampled with another seed: a fresh process
+            # would otherwise give the text it already has.
+            versions = len(passage_versions(s, node.id))
+            outline = list_nodes(s, work.id)
+        seed = rewrite_seed(versions)
+        # The chapter being written in full, the others one item each.
+        plan, at = plan_view(outline, nodes, index)
+        chapter_of = chapter_titles(outline)
+        # The stored targets are the plan; what this section aims for is derived from what
+        # is written, so the whole lands on the work's target (the plan in the prompt stays
+        # the same from step to step, and so does the engine's cached prefix).
+        unwritten = [n.target_words for n in nodes[index:] if n.id not in written]
+        target = rebalance(unwritten, work.target_words - self._total(written))[0]
+        self.emit(SectionStarted(work.id, node.id, index, len(nodes), node.title, target))
+        task = SectionTask(
+            instruction=work.instruction,
+            language=work.language,
+            target_words=work.target_words,
+            plan=plan,
+            index=at,
+            written=[
+                WrittenSection(n.title, written[n.id], chapter_of.get(n.id, ""))
+                for n in nodes[:index]
+                if n.id in written
+            ],
+            facts=facts,
+            section_words=_usual_words(nodes),
+            book=node.id in chapter_of,
+            premise=premise_of(work.premise, work.instruction, work.language),
+        )
+        caller = Caller(self.engine, cancel=self.control.cancel)
+        try:
+            last = index == len(nodes) - 1
+            result, notes = self._compose(
+                work, node.id, index, task, target, caller, before=before, last=last, seed=seed
+            )
+        except BaseException:
+            with self.db.transaction() as s:  # back as it was; the calls made are kept
+                update_node(s, node.id, status=node.status)
+                caller.log.flush(s, work_id=work.id, node_id=node.id)
+            raise
+        with self.db.transaction() as s:
+            passage = add_passage(s, node.id, result.text)
+            update_node(s, node.id, status=NodeStatus.DONE)
+            if notes is not None and before is not None:
+                store_notes(
+                    s,
+                    work.id,
+                    node_id=node.id,
+                    position=index,
+                    passage_id=passage.id,
+                    notes=notes,
+                    before=before,
+                )
+            record_context(s, work.id, node.id, window_given(node.id, result.window))
+            caller.log.flush(s, work_id=work.id, node_id=node.id)
+        written[node.id] = result.text
+        for c in notes.contradictions if notes else []:
+            fact = notes.checked[c.fact].content if notes and c.fact < len(notes.checked) else ""
+            self.emit(
+                Notice(
+                    work.id, f"section {index + 1}: “{c.quote}” contradicts “{fact}”: {c.reason}"
+                )
+            )
+        return passage.words
+
+    def _compose(
+        self,
+        work: WorkRecord,
+        node_id: int,
+        index: int,
+        task: SectionTask,
+        target: int,
+        caller: Caller,
+        *,
+        before: Before | None,
+        last: bool,
+        seed: int | None,
+    ) -> tuple[SectionResult, SectionNotes | None]:
+        """The section's text and what the story bible learns from it (model calls
+        only; no notes when the bible is off)."""
+        stream = TokenStream(self.emit, work.id, node_id)
+        # Lengthening a stalled section is a side job: on the writer's engine it would
+        # evict the prefix the next section's prompt extends.
+        extender = Caller(self.stages.aside(Stage.EXTENDER), log=caller.log, cancel=caller.cancel)
+        writer = SectionWriter(caller, layout=self.layout, extender=extender)
+        result = writer.write(task, target, stream, seed=seed)
+        stream.flush()
+        if result.loops:
+            self.emit(
+                Notice(
+                    work.id,
+                    f"section {index + 1}: {_repeats(result.loops)} cut as it repeated itself",
+                )
+            )
+        if result.drifted:
+            self.emit(
+                Notice(
+                    work.id,
+                    f"section {index + 1}: names neither its goal nor the premise, "
+                    "written again once",
+                )
+            )
+        notes = None
+        if before is not None and result.text:
+            # On the side engine: an extraction on the writer's engine would evict the
+            # prefix the next section's prompt extends (llama.cpp holds one sequence).
+            side = Caller(self.stages.of(Stage.MEMORY), log=caller.log, cancel=caller.cancel)
+            notes = take_notes(side, result.text, work.language, before, last=last)
+        if caller.cancel.is_set():
+            raise Cancelled()  # a section is stored with its notes or not at all
+        return result, notes
+
+
+def _usual_words(nodes: list[NodeRecord]) -> int:
+    """A section's mean target (chapters not planned yet left out)."""
+    sections = [n.target_words for n in nodes if n.level == Level.SECTION] or [1]
+    return max(1, sum(sections) // len(sections))
+
+
+def _repeats(loops: int) -> str:
+    return "a passage" if loops == 1 else f"{loops} passages"

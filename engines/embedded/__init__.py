@@ -1,0 +1,2 @@
+"""The embedded engine: llama.cpp in process, what its cache holds, and its
+logits rules (prose, copy penalty)."""

@@ -1,0 +1,1 @@
+"""longform's own OpenAI-compatible server, and the commands that start a server."""

@@ -1,0 +1,239 @@
+"""Plot threads and the continuity check, end to end with a scripted engine: each
+section's thread update and check are stored with it, point at the section that did
+them, follow a rewrite or a hand edit, and are given to the calls that need them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from agents.bible.continuity import locate, parse_check, per_words
+from agents.bible.story_check import check_work, stored_report
+from agents.bible.threads import parse_update
+from agents.generation.events import Event, Notice
+from agents.session.revision import edit_memory, mark_stale_from
+from agents.write.runner import SectionRunner
+from engines import Message
+from memory.threads import threads
+from storage import Database
+from storage.calls import list_calls
+from storage.continuity import current_findings
+from storage.memories import add_memory
+from storage.outline import leaves
+from storage.passages import current_passages
+from storage.steps import step_context
+from tests.fakes import ScriptedEngine
+from tests.test_bible_agentwrite import agentwrite_work
+from tests.test_write_section_writer import Varied
+
+NOTHING = {"facts": [], "planted": [], "advanced": [], "resolved": [], "contradictions": []}
+
+
+def kind(options: dict[str, Any]) -> str:
+    """Which call a scripted reply answers: the writer's, or by its schema's fields."""
+    schema = options["schema"]
+    if schema is None:
+        return "writer"
+    for name in ("facts", "planted", "contradictions"):
+        if name in schema["properties"]:
+            return name
+    raise AssertionError(f"unexpected schema {schema}")
+
+
+def passage_of(messages: Sequence[Message]) -> str:
+    """The section a thread update or a check is shown (after its heading)."""
+    prompt = str(messages[-1]["content"])
+    return prompt.split("A new section of the text:\n\n", 1)[1].split("\n\n", 1)[0]
+
+
+class Book:
+    """Fresh prose for the writer; the thread updates and checks given, in order, one
+    per section (each section fits in one piece); nothing for other calls."""
+
+    def __init__(self, updates: list[dict[str, Any]], checks: list[Any] | None = None) -> None:
+        self.prose = Varied(5)
+        self.updates, self.checks = list(updates), list(checks or [])
+        self.seen: dict[str, list[str]] = {"planted": [], "contradictions": []}
+
+    def __call__(self, messages: Sequence[Message], options: dict[str, Any]) -> str:
+        what = kind(options)
+        if what == "writer":
+            return self.prose(messages, options)
+        if what in self.seen:
+            self.seen[what].append(str(messages[-1]["content"]))
+        if what == "planted" and self.updates:
+            return json.dumps({**NOTHING, **self.updates.pop(0)})
+        if what == "contradictions" and self.checks:
+            answer = self.checks.pop(0)
+            return json.dumps(answer(messages) if callable(answer) else answer)
+        return json.dumps(NOTHING)
+
+
+def door(name: str = "The locked door") -> dict[str, str]:
+    return {"name": name, "text": "who locked it and why"}
+
+
+def test_threads_are_planted_advanced_and_resolved_each_at_its_section(db: Database) -> None:
+    work_id = agentwrite_work(db, sections=4)
+    book = Book(
+        [
+            {"planted": [door()]},
+            {"planted": [{"name": "The letter", "text": "who sent it"}], "advanced": [1]},
+            {"resolved": [2]},  # open then: the letter (1, newest first), the door (2)
+            {},
+        ]
+    )
+    events: list[Event] = []
+    SectionRunner(db, ScriptedEngine([book] * 100), emit=events.append).run(work_id)
+    with db.transaction() as s:
+        found = {t.text.split(":")[0]: t for t in threads(s, work_id)}
+    assert (found["The locked door"].planted, found["The locked door"].advanced) == (0, [1])
+    assert found["The locked door"].resolved == 2
+    assert (found["The letter"].planted, found["The letter"].resolved) == (1, None)
+    # Each update is shown the threads open before its section, numbered.
+    shown = book.seen["planted"]
+    assert "still open" not in shown[0]
+    assert "1. The locked door: who locked it and why" in shown[1]
+    assert "1. The letter: who sent it" in shown[2] and "2. The locked door" in shown[2]
+    assert "The locked door" not in shown[3]  # resolved in section 3
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert any("1 plot thread(s) never resolved: The letter: who sent it" in n for n in notices)
+
+
+def test_a_rewritten_section_gives_its_own_thread_update(db: Database) -> None:
+    work_id = agentwrite_work(db, sections=3)
+    first = Book([{"planted": [door()]}, {"resolved": [1]}, {}])
+    SectionRunner(db, ScriptedEngine([first] * 100)).run(work_id)
+    with db.transaction() as s:
+        assert [t.resolved for t in threads(s, work_id)] == [1]
+        second = leaves(s, work_id)[1]
+        mark_stale_from(s, work_id, second.id)
+    # Written again, section 2 no longer resolves the thread: it is open again.
+    SectionRunner(db, ScriptedEngine([Book([{}, {}])] * 100)).run(work_id)
+    with db.transaction() as s:
+        (thread,) = threads(s, work_id)
+    assert (thread.planted, thread.resolved) == (0, None)
+
+
+def test_open_threads_reach_the_writer_with_the_cut_text(db: Database) -> None:
+    work_id = agentwrite_work(db, sections=6)
+    book = Book([{"planted": [door()]}])
+    # The premise line in the head and goals naming the waves take 20 tokens more.
+    SectionRunner(db, ScriptedEngine([book] * 200, context_length=440)).run(work_id)
+    with db.transaction() as s:
+        given = [c for n in leaves(s, work_id) for c in step_context(s, n.id)]
+        writer = [c.prompt for c in list_calls(s, work_id) if c.agent == "writer"]
+    assert any(c.kind == "thread" and "The locked door" in c.content for c in given)
+    assert any("Plot threads still open:" in p and "The locked door" in p for p in writer)
+
+
+def first_sentence(messages: Sequence[Message]) -> dict[str, Any]:
+    sentence = passage_of(messages).strip().split(". ")[0]
+    return {"contradictions": [{"fact": 1, "quote": sentence, "reason": "eyes change"}]}
+
+
+def test_a_contradiction_is_stored_with_both_sides_and_settled_by_an_edit(db: Database) -> None:
+    work_id = agentwrite_work(db, sections=3)
+    with db.transaction() as s:
+        fact = add_memory(s, work_id, kind="character", content="Mara has green eyes.", author="u")
+    # Sections 1 and 2 are checked against the fact; the second check finds one.
+    book = Book([], checks=[NOTHING, first_sentence, NOTHING])
+    events: list[Event] = []
+    SectionRunner(db, ScriptedEngine([book] * 100), emit=events.append).run(work_id)
+    with db.transaction() as s:
+        texts = current_passages(s, work_id)
+        nodes = leaves(s, work_id)
+        (finding,) = current_findings(s, work_id)
+    assert finding.node_id == nodes[1].id and finding.passage_id == texts[nodes[1].id].id
+    assert (finding.fact_id, finding.fact_text) == (fact.id, "Mara has green eyes.")
+    assert finding.quote and finding.quote in texts[nodes[1].id].content
+    assert "1. Mara has green eyes." in book.seen["contradictions"][1]
+    assert any(
+        isinstance(e, Notice) and finding.quote in e.message and "green eyes" in e.message
+        for e in events
+    )
+    with db.transaction() as s:
+        edit_memory(s, fact.id, "Mara has eyes that change colour.")
+        assert current_findings(s, work_id) == []  # the fact no longer reads that way
+
+
+def test_a_quote_the_section_does_not_hold_is_dropped(db: Database) -> None:
+    work_id = agentwrite_work(db, sections=2)
+    with db.transaction() as s:
+        add_memory(s, work_id, kind="fact", content="The door is blue.", author="u")
+    invented = {
+        "contradictions": [{"fact": 1, "quote": "The door was red all along", "reason": "x"}]
+    }
+    SectionRunner(db, ScriptedEngine([Book([], checks=[invented, invented])] * 100)).run(work_id)
+    with db.transaction() as s:
+        assert current_findings(s, work_id) == []
+
+
+def test_the_check_on_demand_replaces_what_it_found_and_counts_per_10k_words(
+    db: Database,
+) -> None:
+    work_id = agentwrite_work(db, sections=3)
+    with db.transaction() as s:
+        add_memory(s, work_id, kind="fact", content="The keeper is called Ana.", author="u")
+    SectionRunner(db, ScriptedEngine([Book([])] * 100)).run(work_id)
+    assert stored_report(db, work_id).findings == []
+    # A checker that finds one contradiction in the second section only.
+    checker = ScriptedEngine([Book([], checks=[NOTHING, first_sentence, NOTHING])] * 10)
+    progress: list[tuple[int, int]] = []
+    report = check_work(
+        db, work_id, checker, on_section=lambda done, total: progress.append((done, total))
+    )
+    assert progress == [(1, 3), (2, 3), (3, 3)]
+    (finding,) = report.findings
+    assert report.sections == 3 and report.words > 0
+    assert report.per_10k == 10_000 / report.words
+    with db.transaction() as s:
+        assert finding.node_id == leaves(s, work_id)[1].id
+        assert [c.agent for c in list_calls(s, work_id)].count("continuity") >= 6
+    # Checked again and nothing found: the old finding goes.
+    clean = ScriptedEngine([Book([])] * 10)
+    assert check_work(db, work_id, clean).findings == []
+
+
+def test_parsers_keep_only_what_points_at_something_real() -> None:
+    update = parse_update(
+        json.dumps(
+            {
+                "planted": [door(), {"name": "", "text": "x"}],
+                "advanced": [1, 3, True, 2],
+                "resolved": [2],
+            }
+        ),
+        2,
+    )
+    assert update.planted == ["The locked door: who locked it and why"]
+    assert (update.advanced, update.resolved) == ([1], [2])
+    assert parse_update("not json", 2).planted == []
+    passage = "The lamp was lit at dusk.  Mara's eyes were\nblue as ice. She left."
+    answer = {
+        "contradictions": [
+            {"fact": 1, "quote": "mara's eyes were blue as ice", "reason": "green before"},
+            {"fact": 2, "quote": "The lamp was lit at dusk", "reason": "only one fact"},
+            {"fact": 1, "quote": "Mara's eyes were grey", "reason": "not in the text"},
+        ]
+    }
+    (found,) = parse_check(json.dumps(answer), ["Mara has green eyes."], passage)
+    assert (found.fact, found.quote) == (0, "Mara's eyes were blue as ice")
+    assert locate("eyes were", passage) == ""  # too short to point at anything
+    assert per_words(2, 5_000) == 4.0
+
+
+def test_the_last_section_plants_nothing_and_is_read_only_for_open_threads(
+    db: Database,
+) -> None:
+    work_id = agentwrite_work(db, sections=1)
+    book = Book([{"planted": [door()]}])
+    SectionRunner(db, ScriptedEngine([book] * 20)).run(work_id)
+    assert book.seen["planted"] == []  # nothing open before it: no call
+    work_id = agentwrite_work(db, sections=2)
+    book = Book([{"planted": [door()]}, {"planted": [door("The key")], "advanced": [1]}])
+    SectionRunner(db, ScriptedEngine([book] * 40)).run(work_id)
+    with db.transaction() as s:
+        (thread,) = threads(s, work_id)  # the key, planted last, could never be resolved
+    assert (thread.text.split(":")[0], thread.advanced) == ("The locked door", [1])

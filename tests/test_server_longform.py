@@ -1,0 +1,182 @@
+"""longform's own server (``engines.server.longform_server``), real: the embedded model served
+on 127.0.0.1, asked by longform's client and by a plain OpenAI client; cached tokens
+reported, a writer's text kept in cache across side jobs, sampling as in process, and
+bad requests answered with one line."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from engines.base import Message, ProseRule
+from engines.embedded.engine import BOOK_VIEW_TOKENS, DEFAULT_VIEW_TOKENS
+from engines.errors import ContextOverflow
+from engines.remote.open_turn import OpenTurn
+from engines.remote.openai_compat import OpenAIEngine
+from engines.server.longform_server import Serving, open_slots, serve_in_thread
+
+pytestmark = pytest.mark.model
+
+STORY: list[Message] = [
+    {"role": "user", "content": "Write a story about a lighthouse keeper and a storm."}
+]
+TEA: list[Message] = [
+    {
+        "role": "user",
+        "content": "Write a markdown document about tea with a title and three headings.",
+    }
+]
+SALTY: list[Message] = [{"role": "user", "content": "Is the sea salty? Answer with one word."}]
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Serving]:
+    slots = open_slots(None, profile="native", n_ctx=0, threads=1)
+    serving = serve_in_thread(slots)
+    try:
+        yield serving
+    finally:
+        serving.stop()
+        slots.main.close()
+
+
+def test_a_client_knows_the_server_and_continues_turns_on_the_chat_endpoint(
+    served: Serving,
+) -> None:
+    engine = OpenAIEngine(served.url)
+    assert engine.model.endswith(".gguf")  # named by its file: the client counts exactly
+    assert engine.view_tokens == DEFAULT_VIEW_TOKENS  # the views it is fastest at
+    assert engine.book_view_tokens == BOOK_VIEW_TOKENS
+    assert engine.context_length == 8192
+    found = engine.probe_open_turn()
+    assert found.mode is OpenTurn.CHAT, found.detail
+
+
+def test_a_writers_next_round_is_answered_from_its_cache_after_a_side_job(
+    served: Serving,
+) -> None:
+    engine = OpenAIEngine(served.url)
+    first = engine.chat(STORY, max_tokens=60, temperature=0.0)
+    turn: list[Message] = [*STORY, {"role": "assistant", "content": first.text}]
+    second = engine.chat(turn, max_tokens=30, temperature=0.0, continue_final=True)
+    # The first prompt and its answer were in the cache: only the seam is computed.
+    assert second.usage.prompt_tokens >= first.usage.prompt_tokens + 40
+    assert second.usage.cached_tokens >= second.usage.prompt_tokens - 3
+    # A side job between two rounds, quoting the text (as the bible's extraction
+    # does), asked of the side engine as in process...
+    quoted: list[Message] = [{"role": "user", "content": f"Who is in this? {first.text}"}]
+    side = engine.side_engine().chat(quoted, max_tokens=5, temperature=0.0)
+    assert side.text
+    turn = [*STORY, {"role": "assistant", "content": first.text + second.text}]
+    third = engine.chat(turn, max_tokens=20, temperature=0.0, continue_final=True)
+    # ...went to the side slot: the writer's text is still cached in the main one.
+    assert third.usage.cached_tokens >= second.usage.prompt_tokens
+    main, other = served.server.slots.slots
+    assert "Who is in this?" in other.held and "Who is in this?" not in main.held
+
+
+def test_prose_and_a_minimum_are_sampled_as_in_process(served: Serving) -> None:
+    engine = OpenAIEngine(served.url)
+    plain = engine.chat(TEA, max_tokens=60, temperature=0.0)
+    prose = engine.chat(TEA, max_tokens=60, temperature=0.0, prose=ProseRule())
+    marks = ProseRule().banned  # at a line's start: headings, lists, tables, markup
+
+    def marked(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line and line[0] in marks]
+
+    assert marked(plain.text), plain.text  # greedy: it writes markdown
+    assert not marked(prose.text), prose.text
+    assert len(prose.text.split()) >= 20  # and prose instead
+    short = engine.chat(SALTY, max_tokens=80, temperature=0.0)
+    held = engine.chat(SALTY, max_tokens=80, temperature=0.0, min_tokens=25)
+    assert short.usage.completion_tokens < 12, short.text
+    assert held.usage.completion_tokens >= 25, held.text
+
+
+def _events(response: httpx.Response) -> Iterator[dict[str, object] | str]:
+    for line in response.iter_lines():
+        if line.startswith("data: "):
+            data = line.removeprefix("data: ")
+            yield data if data == "[DONE]" else json.loads(data)
+
+
+def test_a_plain_openai_client_streams_with_usage_and_cached_tokens(served: Serving) -> None:
+    body = {
+        "model": "any",
+        "messages": STORY,
+        "max_tokens": 12,
+        "temperature": 0.0,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    for _ in range(2):  # the second time, its prompt is in the cache
+        with httpx.stream(
+            "POST", f"{served.url}/chat/completions", json=body, timeout=300
+        ) as response:
+            assert response.status_code == 200
+            events = list(_events(response))
+    assert events[-1] == "[DONE]"
+    chunks = [e for e in events[:-1] if isinstance(e, dict)]
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]  # type: ignore[index]
+    assert deltas[0]["role"] == "assistant"
+    assert "".join(d.get("content", "") for d in deltas).strip()
+    finishes = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]]  # type: ignore[index]
+    assert finishes[-1] in ("stop", "length") and set(finishes[:-1]) == {None}
+    usage = chunks[-1]["usage"]
+    assert chunks[-1]["choices"] == [] and isinstance(usage, dict)
+    assert usage["completion_tokens"] > 0
+    assert usage["prompt_tokens_details"]["cached_tokens"] >= usage["prompt_tokens"] - 1
+    whole = httpx.post(
+        f"{served.url}/completions",
+        json={"prompt": "The lighthouse keeper", "max_tokens": 8, "temperature": 0.0},
+        timeout=300,
+    ).json()
+    assert whole["object"] == "text_completion" and whole["choices"][0]["text"]
+    assert whole["usage"]["prompt_tokens"] == 3  # "The", " lighthouse", " keeper" in SmolLM2
+
+
+def test_bad_requests_are_answered_with_one_line(served: Serving) -> None:
+    url = served.url
+
+    def error(path: str, **kwargs: object) -> tuple[int, str]:
+        r = httpx.post(f"{url}/{path}", timeout=60, **kwargs)  # type: ignore[arg-type]
+        return r.status_code, r.json()["error"]["message"]
+
+    assert error("chat/completions", content=b"{not json") == (400, "the request body is not JSON")
+    status, message = error("chat/completions", json={"messages": STORY, "longform": {"x": 1}})
+    assert status == 400 and "longform takes only" in message
+    status, message = error(
+        "chat/completions", json={"messages": STORY, "continue_final_message": True}
+    )
+    assert status == 400 and "assistant message last" in message
+    status, message = error("completions", json={"messages": STORY})
+    assert status == 400 and "prompt" in message
+    status, message = error("completions", json={"prompt": "x", "n": 2})
+    assert status == 400 and "n must be 1" in message
+    status, message = error("embeddings", json={"input": "x"})
+    assert status == 404
+    engine = OpenAIEngine(url)
+    flood: list[Message] = [{"role": "user", "content": "wave " * 9000}]
+    with pytest.raises(ContextOverflow):
+        engine.chat(flood, max_tokens=10)
+
+
+def test_a_client_that_goes_away_stops_its_answer(served: Serving) -> None:
+    prompt = "Once upon a time, in a lighthouse by the sea, there lived"
+    body = {"prompt": prompt, "max_tokens": 2000, "stream": True, "temperature": 0.7}
+    with httpx.stream("POST", f"{served.url}/completions", json=body, timeout=300) as response:
+        for n, _ in enumerate(response.iter_lines()):
+            if n >= 6:
+                break  # a few pieces read, then the connection is closed
+    slots = served.server.slots
+    deadline = time.monotonic() + 300
+    while any(slot.busy for slot in slots.slots):
+        assert time.monotonic() < deadline, "the answer was never stopped"
+        time.sleep(0.1)
+    (slot,) = [s for s in slots.slots if s.held.startswith(prompt)]
+    written = slot.engine.count_tokens(slot.held[len(prompt) :])
+    assert written < 500  # stopped soon after the client went, not run to 2,000 tokens
