@@ -74,8 +74,20 @@ def test_no_command_takes_a_name_of_longform_s_own_options() -> None:
 def test_version_and_shell_completion(longform_home: Path) -> None:
     version = longform("--version", home=longform_home)
     assert version.returncode == 0 and version.stdout.startswith("longform 0.")
-    script = longform("--show-completion", "bash", home=longform_home)
-    assert script.returncode == 0 and "_LONGFORM_COMPLETE" in script.stdout
+    # Typer finds the shell from the process tree (a test's parent may be none it
+    # knows); its own switch makes --show-completion take the shell's name instead.
+    script = subprocess.run(
+        [sys.executable, "-m", "app.main", "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "LONGFORM_HOME": str(longform_home),
+            "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1",
+        },
+        timeout=600,
+    )
+    assert script.returncode == 0 and "_LONGFORM_COMPLETE" in script.stdout, script.stderr
     env = {
         **os.environ,
         "LONGFORM_HOME": str(longform_home),
