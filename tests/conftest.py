@@ -42,13 +42,26 @@ def home_store() -> str:
     return os.environ.get("LONGFORM_DB") or str(locations.db_path())
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "both_stores: the store is the subject; each test needing `db` runs on SQLite "
+        "and on PostgreSQL",
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A test of stored data that needs no model runs on both stores: a SQLite file and
-    a real PostgreSQL server. (With the real model it runs on SQLite only: the model's
-    time would be spent twice for nothing the store changes.)"""
-    if "db" in metafunc.fixturenames and (
-        ALL_ON_POSTGRES or "embedded" not in metafunc.fixturenames
-    ):
+    """Where the store is the subject (a module marked ``both_stores``: storage, leases
+    shared by processes, batches that many machines share, full-text memory search), a
+    test of stored data that needs no model runs on both stores: a SQLite file and a
+    real PostgreSQL server. Everywhere else it runs once, on SQLite: the same SQL
+    through the same layer, run twice, shows nothing new. (With the real model it runs
+    on SQLite only: the model's time would be spent twice.) LONGFORM_TEST_STORE=postgresql
+    runs every test on PostgreSQL."""
+    if "db" not in metafunc.fixturenames:
+        return
+    subject = metafunc.definition.get_closest_marker("both_stores") is not None
+    if ALL_ON_POSTGRES or (subject and "embedded" not in metafunc.fixturenames):
         metafunc.parametrize("db", BACKENDS, indirect=True)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from agents.batch.runner import (
@@ -32,6 +33,8 @@ from storage.passages import passage_versions, work_text
 from storage.works import create_work, list_works
 from tests.fakes import ScriptedEngine
 from tests.test_write_section_writer import Varied
+
+pytestmark = pytest.mark.both_stores
 
 LINES = [
     {"prompt": "Write about waves.", "length": 60, "id": "waves"},

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from agents.recurrent.runner import StepRunner
 from memory.retrieval import (
     dense_passages,
@@ -27,6 +29,8 @@ from storage.works import create_work
 from tests.fakes import Script, ScriptedEngine
 from tests.step_answers import MILLS
 from tests.test_recurrent_memory import recurrent_work
+
+pytestmark = pytest.mark.both_stores
 
 # Three axes of meaning; a text's vector says which it is about.
 TOPICS = {"cat": [1.0, 0.0, 0.0], "money": [0.0, 1.0, 0.0], "sea": [0.0, 0.0, 1.0]}

@@ -32,6 +32,8 @@ from storage.works import create_work
 from tests.fakes import ScriptedEngine
 from tests.step_answers import MILLS
 
+pytestmark = pytest.mark.both_stores
+
 
 def recurrent_work(db: Database) -> int:
     with db.transaction() as s:

@@ -32,6 +32,8 @@ from tests.test_session import session_on
 from tests.test_write_section_writer import Varied
 from tests.tui_helpers import notifications, run_app, run_keys, settle, work_screen
 
+pytestmark = pytest.mark.both_stores
+
 HOST = socket.gethostname()
 DEADLINE = 120.0  # for a condition that holds within a second on an idle machine
 

@@ -27,6 +27,8 @@ from storage.passages import add_passage, current_passage, passage_versions, wor
 from storage.search import made_by_hand, search_passages
 from storage.works import create_work, delete_work, get_work, list_works, word_totals
 
+pytestmark = pytest.mark.both_stores
+
 
 def test_migrations_build_the_models_schema_on_a_blank_database(db) -> None:  # type: ignore[no-untyped-def]
     with db.engine.connect() as conn:  # SQLite and PostgreSQL (see conftest)

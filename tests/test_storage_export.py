@@ -26,6 +26,8 @@ from storage.works import create_work, update_work
 from tests.conftest import home_store
 from tests.processes import DEADLINE, longform
 
+pytestmark = pytest.mark.both_stores
+
 CHAPTERS = [
     ("The harbour", "Boats rocked at their moorings.\n\nA gull & a crow argued <loudly>."),
     ("The storm", "Rain came in sideways over the wall."),
