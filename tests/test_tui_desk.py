@@ -151,7 +151,9 @@ def test_the_premise_is_shown_over_the_outline_and_edited_in_its_form(
         seen["before"] = str(pilot.app.screen.query_one(PremiseBar).render())
         await press(pilot, "A", *"Elias", "tab", "ctrl+a", "ctrl+k", *"Skerry light", "ctrl+s")
         await settle(pilot)
-        seen["after"] = str(pilot.app.screen.query_one(PremiseBar).render())
+        bar = pilot.app.screen.query_one(PremiseBar)
+        seen["after"] = str(bar.render())
+        seen["shown"] = bar.render_line(0).text.rstrip()
 
     run_app(LongformApp(work_id=work_id), scenario)
     with home_db.transaction() as s:
@@ -160,6 +162,8 @@ def test_the_premise_is_shown_over_the_outline_and_edited_in_its_form(
     assert seen["before"].startswith("About what: lighthouse keeper")
     assert "sections name it" in seen["before"]
     assert seen["after"].startswith("About who: Elias; where: Skerry light")
+    # Longer than 80 columns: cut with a mark, and the hint left out rather than cut.
+    assert seen["shown"].endswith("…") and "(A" not in seen["shown"]
 
 
 def test_a_title_names_the_work_and_heads_its_plain_export(
