@@ -84,13 +84,24 @@ class Context:
             )
         else:
             engine = open_engine(
-                spec, model=model, api_key=s.api_key, context_length=s.context_length
+                spec,
+                model=model,
+                api_key=s.api_key,
+                context_length=s.context_length,
+                timeout=s.timeout,
             )
             warning = settle_open_turn(self.db, engine, s.chat_template)
             if warning:
                 self.warn(f"warning: {warning}")
+        return self.tuned(engine)
+
+    def tuned(self, engine: Engine) -> Engine:
+        """``engine`` with the settings that shape the writing on any engine: the view
+        and the temperature prose is sampled at."""
+        s = self.settings
         if s.view:
             engine.view_tokens = engine.book_view_tokens = s.view
+        engine.temperature = s.temperature
         return engine
 
     def close(self) -> None:

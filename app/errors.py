@@ -9,7 +9,13 @@ from engines import EngineError
 from prompts import PromptError
 from storage import StorageError
 
+
+class OutputExists(Exception):
+    """A file a command would write is there already (``--force`` writes over it)."""
+
+
 USER_ERRORS: tuple[type[Exception], ...] = (
+    OutputExists,
     AgentError,
     ConfigError,
     EngineError,

@@ -134,6 +134,10 @@ class Engine(ABC):
     # plan, the note for all that was cut) already fills part of the window: a shorter
     # view keeps its last chapter decoding as fast as its first, whose view was filling.
     book_view_tokens: int = 0
+    # The temperature prose is first sampled at on this engine (the ``temperature``
+    # setting; the generation loop's usual start is 0.7); a writer that has to try again
+    # goes hotter from there.
+    temperature: float = 0.7
 
     def chat(
         self,

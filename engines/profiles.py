@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.errors import EngineError
+from engines.llama_loads import LOADING
 
 # llama.cpp's enum llama_rope_scaling_type
 LLAMA_ROPE_SCALING_YARN = 2
@@ -200,7 +201,8 @@ def trained_context(path: Path) -> int:
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
     try:
-        model = LlamaModel(path_model=str(path), params=params, verbose=False)
+        with LOADING:
+            model = LlamaModel(path_model=str(path), params=params, verbose=False)
     except ValueError as exc:
         raise EngineError(f"cannot load model {path}: {exc}") from exc
     try:

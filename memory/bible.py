@@ -16,8 +16,9 @@ from memory.context import KnownFact
 from memory.threads import open_threads
 from storage.memories import add_memory, list_memories
 from storage.records import MemoryRecord
+from storage.vocabulary import MemoryKind
 
-KINDS = ("character", "place", "fact")
+KINDS = (MemoryKind.CHARACTER, MemoryKind.PLACE, MemoryKind.FACT)
 # Bible entries a recurrent step is given at most (about 400 tokens on SmolLM2).
 FACT_LIMIT = 12
 _WORD = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+")

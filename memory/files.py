@@ -3,8 +3,12 @@
 A file is read whole and checked before anything is stored: a bad entry names its line
 and changes nothing.
 
-YAML: a list of entries ``{id?, kind, valid_from?, text}``.
-Markdown: one ``## <id|new> <kind> [from <n>]`` heading per entry, its text below.
+Sections (or steps) are counted from 1, as every front end shows them.
+YAML: a list of entries ``{id?, kind, section?, text}`` (``section``: true from it on).
+Markdown: one ``## <id|new> <kind> [from section <n>]`` heading per entry, its text
+below. A
+line of a text that starts with ``## `` (after any backslashes) is written with one
+more backslash in front and read back without it, so every text comes back as it was.
 """
 
 from __future__ import annotations
@@ -19,11 +23,21 @@ from sqlalchemy.orm import Session
 from storage.errors import NotFoundError
 from storage.memories import add_memory, get_memory, set_memory
 from storage.records import MemoryRecord
+from storage.vocabulary import MemoryKind
 
 FORMATS = ("yaml", "md")
 _HEADING = re.compile(
-    r"^## +(?P<id>[0-9]{1,18}|new) +(?P<kind>[a-z_]+)(?: +from +(?P<pos>[0-9]{1,9}))? *$"
+    r"^## +(?P<id>[0-9]{1,18}|new) +(?P<kind>[a-z_]+)"
+    r"(?: +from +section +(?P<pos>[0-9]{1,9}))? *$"
 )
+_LIKE_HEADING = re.compile(r"^\\*## ")  # a text's line a reader would take for a heading
+_ESCAPED = re.compile(r"^\\+## ")
+
+
+def clean_text(text: str) -> str:
+    """A memory's text as it is stored: line ends made line feeds, its ends trimmed
+    (what an export gives back exactly)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 class MemoryFileError(ValueError):
@@ -41,15 +55,37 @@ class MemoryEntry:
     valid_from: int | None
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML writes a next-line character (\\x85) in a single-quoted scalar as a line
+    break, which reads back as a space: a text holding one (or another Unicode line
+    separator) is written double-quoted, where it is escaped."""
+
+
+def _text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if any(c in text for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
 def dump(memories: list[MemoryRecord], fmt: str) -> str:
     if fmt == "yaml":
         data = [
-            {"id": m.id, "kind": m.kind, "valid_from": m.valid_from, "text": m.content}
+            {"id": m.id, "kind": str(m.kind), "section": m.valid_from + 1, "text": m.content}
             for m in memories
         ]
-        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+        return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
     return "".join(
-        f"## {m.id} {m.kind} from {m.valid_from}\n\n{m.content.strip()}\n\n" for m in memories
+        f"## {m.id} {m.kind} from section {m.valid_from + 1}\n\n"
+        f"{_escape(clean_text(m.content))}\n\n"
+        for m in memories
+    )
+
+
+def _escape(text: str) -> str:
+    return "\n".join(
+        "\\" + line if _LIKE_HEADING.match(line) else line for line in text.split("\n")
     )
 
 
@@ -68,29 +104,31 @@ def _parse_markdown(text: str) -> list[MemoryEntry]:
 
     def close() -> None:
         if current is not None:
-            content = "\n".join(body).strip()
+            content = clean_text("\n".join(body))
             if not content:
                 raise MemoryFileError(current["line"], "the entry has no text")
             entries.append(MemoryEntry(text=content, **current))
 
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Split at line feeds only: a text may hold other line separators (\x85, \u2028).
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, line in enumerate(lines, start=1):
         if line.startswith("## "):
             match = _HEADING.match(line)
             if not match:
-                raise MemoryFileError(number, "expected '## <id|new> <kind> [from <n>]'")
+                raise MemoryFileError(number, "expected '## <id|new> <kind> [from section <n>]'")
             close()
             body = []
             current = {
                 "line": number,
                 "id": None if match["id"] == "new" else int(match["id"]),
-                "kind": match["kind"],
-                "valid_from": int(match["pos"]) if match["pos"] else None,
+                "kind": _kind(number, match["kind"]),
+                "valid_from": _position(number, int(match["pos"])) if match["pos"] else None,
             }
         elif current is None:
             if line.strip():
                 raise MemoryFileError(number, "text before the first '## ' heading")
         else:
-            body.append(line)
+            body.append(line[1:] if _ESCAPED.match(line) else line)
     close()
     return entries
 
@@ -113,7 +151,9 @@ def _parse_yaml(text: str) -> list[MemoryEntry]:
         if not isinstance(node, yaml.MappingNode):
             raise MemoryFileError(line, "an entry must be a mapping (id, kind, text)")
         fields = {k.value: v for k, v in node.value}
-        unknown = set(fields) - {"id", "kind", "text", "valid_from"}
+        unknown = set(fields) - {"id", "kind", "text", "section"}
+        if "valid_from" in unknown:  # an export from before sections counted from 1
+            raise MemoryFileError(line, "'valid_from' is now 'section', counted from 1")
         if unknown:
             raise MemoryFileError(line, f"unknown field(s): {', '.join(sorted(unknown))}")
         try:
@@ -130,17 +170,32 @@ def _entry(line: int, data: dict[str, Any]) -> MemoryEntry:
         data.get("id"),
         data.get("kind"),
         data.get("text"),
-        data.get("valid_from"),
+        data.get("section"),
     )
     if memory_id is not None and (not isinstance(memory_id, int) or isinstance(memory_id, bool)):
         raise MemoryFileError(line, "'id' must be a number (or left out for a new memory)")
-    if not isinstance(kind, str) or not re.fullmatch(r"[a-z_]+", kind):
-        raise MemoryFileError(line, "'kind' must be a word such as fact or character")
+    if not isinstance(kind, str):
+        raise MemoryFileError(line, f"'kind' must be one of {', '.join(MemoryKind)}")
+    kind = _kind(line, kind)
     if not isinstance(body, str) or not body.strip():
         raise MemoryFileError(line, "'text' is missing or empty")
-    if valid_from is not None and (not isinstance(valid_from, int) or valid_from < 0):
-        raise MemoryFileError(line, "'valid_from' must be a number >= 0")
-    return MemoryEntry(line, memory_id, kind, body.strip(), valid_from)
+    if valid_from is not None and (not isinstance(valid_from, int) or isinstance(valid_from, bool)):
+        raise MemoryFileError(line, "'section' must be a number (sections count from 1)")
+    position = _position(line, valid_from) if valid_from is not None else None
+    return MemoryEntry(line, memory_id, kind, clean_text(body), position)
+
+
+def _position(line: int, section: int) -> int:
+    """The place a 1-based section number stands for."""
+    if section < 1:
+        raise MemoryFileError(line, "sections count from 1")
+    return section - 1
+
+
+def _kind(line: int, kind: str) -> str:
+    if kind not in tuple(MemoryKind):
+        raise MemoryFileError(line, f"unknown kind {kind!r}: use {', '.join(MemoryKind)}")
+    return kind
 
 
 @dataclass(frozen=True)
@@ -180,7 +235,7 @@ def apply(
                     valid_from=entry.valid_from or 0,
                 )
             )
-        elif existing[entry.id].content.strip() != entry.text:
+        elif clean_text(existing[entry.id].content) != entry.text:
             changed.append(
                 set_memory(
                     session, entry.id, entry.text, author=author, valid_from=entry.valid_from

@@ -6,9 +6,10 @@ from sqlalchemy.orm import Session
 
 from storage.memories import add_memory, list_memories, set_memory
 from storage.records import MemoryRecord
+from storage.vocabulary import MemoryKind
 from text.words import count_words
 
-KIND = "summary"
+KIND = MemoryKind.SUMMARY
 DEFAULT_CAP = 400
 
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from storage.memories import add_memory, list_memories
 from storage.outline import leaves
 from storage.threads import add_thread_event, thread_events
-from storage.vocabulary import ThreadMove
+from storage.vocabulary import MemoryKind, ThreadMove
 
-THREAD = "thread"
+THREAD = MemoryKind.THREAD
 # Open threads a chapter's planner or a thread update is shown at most.
 OPEN_LIMIT = 12
 

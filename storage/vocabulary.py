@@ -38,6 +38,16 @@ class Level(StrEnum):
     STEP = "step"
 
 
+class MemoryKind(StrEnum):
+    """What a memory holds (each is read by the part of the writer named after it)."""
+
+    SUMMARY = "summary"  # the rolling summary (recurrent mode)
+    CHARACTER = "character"  # the story bible: a character, a place, any other fact
+    PLACE = "place"
+    FACT = "fact"
+    THREAD = "thread"  # a plot thread
+
+
 class ContextKind(StrEnum):
     """What a section or step was given, as recorded with it."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -109,6 +110,60 @@ def test_max_tokens_is_clamped_to_the_window_and_overflow_is_refused(
 def test_a_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EngineUnavailable, match="model file not found"):
         EmbeddedEngine(tmp_path / "nope.gguf")
+
+
+def test_two_engines_opened_at_once_leave_stdout_and_stderr_where_they_were(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """llama-cpp-python points fds 1 and 2 at /dev/null while it loads a model and then
+    puts back what it found: two loads at once (one batch worker's engine, another's
+    side engine) left both on /dev/null, and the batch's --json summary went nowhere.
+    Here the first load waits, inside its quiet spell, for the second to enter one too:
+    loads one at a time never overlap (the first gives up waiting after a while)."""
+    import llama_cpp._internals
+
+    quiet = llama_cpp._internals.suppress_stdout_stderr
+    inside, most, first_in, second_in = [0], [0], threading.Event(), threading.Event()
+    count = threading.Lock()
+
+    class Watched(quiet):  # type: ignore[misc, valid-type]
+        def __enter__(self) -> Watched:
+            with count:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+                (second_in if first_in.is_set() else first_in).set()
+                waits = not second_in.is_set()
+            entered = super().__enter__()
+            if waits:
+                second_in.wait(timeout=3)
+            return entered  # type: ignore[no-any-return]
+
+        def __exit__(self, *exc: object) -> None:
+            super().__exit__(*exc)
+            with count:
+                inside[0] -= 1
+
+    monkeypatch.setattr(llama_cpp._internals, "suppress_stdout_stderr", Watched)
+    before = [os.fstat(fd) for fd in (1, 2)]
+    saved = [os.dup(fd) for fd in (1, 2)]
+    engines: list[EmbeddedEngine] = []
+    try:
+        opener = threading.Thread(
+            target=lambda: engines.append(EmbeddedEngine(n_ctx=512, n_threads=1))
+        )
+        opener.start()
+        assert first_in.wait(timeout=300), "the first load never started"
+        engines.append(EmbeddedEngine(n_ctx=512, n_threads=1))
+        opener.join(timeout=300)
+        after = [os.fstat(fd) for fd in (1, 2)]
+    finally:
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
+        for engine in engines:
+            engine.close()
+    assert len(engines) == 2 and most[0] == 1
+    assert [(s.st_dev, s.st_ino) for s in after] == [(s.st_dev, s.st_ino) for s in before]
 
 
 def test_a_prompt_that_changes_the_end_of_the_text_reuses_the_cache_up_to_the_change(

@@ -171,7 +171,7 @@ def test_serve_errors_are_one_line(tmp_path: Path) -> None:
     )
     assert "dual_chunk_attention_config" in one_line_error(r)
     r = longform("serve", "--profile", "yarn-9x", "--dry-run", home=home)
-    assert "unknown profile 'yarn-9x'" in one_line_error(r)
+    assert "'yarn-9x' is not one of 'native', 'yarn-2x'" in one_line_error(r)
     code, _, err = serve("--engine", "vllm", "--dry-run")
     assert code == 2 and "vllm needs --model" in err
 

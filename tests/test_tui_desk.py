@@ -151,7 +151,9 @@ def test_the_premise_is_shown_over_the_outline_and_edited_in_its_form(
         seen["before"] = str(pilot.app.screen.query_one(PremiseBar).render())
         await press(pilot, "A", *"Elias", "tab", "ctrl+a", "ctrl+k", *"Skerry light", "ctrl+s")
         await settle(pilot)
-        seen["after"] = str(pilot.app.screen.query_one(PremiseBar).render())
+        bar = pilot.app.screen.query_one(PremiseBar)
+        seen["after"] = str(bar.render())
+        seen["shown"] = bar.render_line(0).text.rstrip()
 
     run_app(LongformApp(work_id=work_id), scenario)
     with home_db.transaction() as s:
@@ -160,6 +162,8 @@ def test_the_premise_is_shown_over_the_outline_and_edited_in_its_form(
     assert seen["before"].startswith("About what: lighthouse keeper")
     assert "sections name it" in seen["before"]
     assert seen["after"].startswith("About who: Elias; where: Skerry light")
+    # Longer than 80 columns: cut with a mark, and the hint left out rather than cut.
+    assert seen["shown"].endswith("…") and "(A" not in seen["shown"]
 
 
 def test_a_title_names_the_work_and_heads_its_plain_export(
@@ -190,8 +194,10 @@ def test_memories_are_added_and_deleted_from_the_screen(home_db: Database) -> No
 
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await press(pilot, "plus", *"The keeper's name is Ada.", "tab")
-        await press(pilot, "ctrl+a", "ctrl+k", *"2", "ctrl+s")
+        # The form opens on the kind (a fact), then the text, then the section it is
+        # true from (3, counted from 1 as the outline shows it).
+        await press(pilot, "plus", "tab", *"The keeper's name is Ada.", "tab")
+        await press(pilot, "ctrl+a", "ctrl+k", *"3", "ctrl+s")
         await settle(pilot)
         await press(pilot, "minus", "y")  # the memory selected: the summary
         await settle(pilot)
@@ -328,11 +334,11 @@ def test_text_typed_and_not_saved_is_marked_until_it_is_saved(home_db: Database)
         seen["memory"] = marks(pilot)
 
     run_app(LongformApp(work_id=work_id), scenario)
-    assert seen["clean"] == ("✓ Night watch 22/150", "Text", "Memory")
-    assert seen["typed"] == ("✓ Night watch* 22/150", "Text*", "Memory")
-    assert seen["elsewhere"] == ("✓ Night watch* 22/150", "Text", "Memory")
-    assert seen["saved"] == ("✓ Night watch 24/150", "Text", "Memory")
-    assert seen["memory"] == ("✓ Night watch 24/150", "Text", "Memory*")
+    assert seen["clean"] == ("✓ 1 Night watch 22/150", "Text", "Memory")
+    assert seen["typed"] == ("✓ 1 Night watch* 22/150", "Text*", "Memory")
+    assert seen["elsewhere"] == ("✓ 1 Night watch* 22/150", "Text", "Memory")
+    assert seen["saved"] == ("✓ 1 Night watch 24/150", "Text", "Memory")
+    assert seen["memory"] == ("✓ 1 Night watch 24/150", "Text", "Memory*")
 
 
 def test_the_story_screen_lists_threads_and_findings_and_goes_to_a_section(

@@ -52,9 +52,9 @@ def test_the_whole_work_reads_on_one_page_searchable_and_saves(
     run_app(LongformApp(work_id=work_id), scenario)
     lines = seen["page"].splitlines()
     assert lines[:3] == ["# Write about a lighthouse keeper", "", "30 of 300 words"]
-    assert "## Night watch · 22 words" in lines
-    assert "## The storm · 8 words · stale" in lines
-    assert "## Morning · not written (100 planned)" in lines
+    assert "## 1. Night watch · 22 words" in lines
+    assert "## 2. The storm · 8 words · stale" in lines
+    assert "## 3. Morning · not written (100 planned)" in lines
     assert seen["found"] == "Ships"
     assert seen["again"] == seen["at"] and seen["at"][0] == lines.index(
         "Ships passed far out, their lights small and steady."

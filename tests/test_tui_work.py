@@ -61,16 +61,24 @@ def test_outline_editing(home_db: Database) -> None:
         await press(pilot, "home", "x", "y")  # "Night watch" removed
         await settle(pilot)
         stats = work_screen(pilot).progress.query_one("#run-stats", Static)
-        assert "(sections: 320)" in str(stats.render())
+        assert "(sections: 320; f fits)" in str(stats.render())
+        # Left as they were, the targets are fitted when the writer asks (f).
+        await press(pilot, "f")
+        assert isinstance(pilot.app.screen, ChoiceScreen)
+        assert "320" in pilot.app.screen.question
+        await press(pilot, "t")  # the total becomes the work's target
+        await settle(pilot)
 
     run_app(LongformApp(work_id=work_id), scenario)
     with home_db.transaction() as s:
         nodes = leaves(s, work_id)
+        target = get_work(s, work_id).target_words
     assert [(n.title, n.goal, n.target_words) for n in nodes] == [
         ("The storm", "", 150),
         ("Dawn", "The keeper sleeps", 80),
         ("Morning", "", 90),
     ]
+    assert target == 320
 
 
 def test_a_chapter_is_added_after_a_chapter(home_db: Database) -> None:
@@ -295,10 +303,10 @@ def test_rewriting_over_a_hand_edit_asks_and_only_this_one_means_it(
         await press(pilot, "tab", "ctrl+end", *" Gulls cried.", "ctrl+s", "escape")
         await settle(pilot)
         await press(pilot, "R")  # over the writer's own text: asked first
-        await drain(pilot)
+        await settle(pilot)
         question = pilot.app.screen
-        asked.append(question.question if isinstance(question, ConfirmScreen) else question)
-        await press(pilot, "n")
+        asked.append(question.question if isinstance(question, ChoiceScreen) else question)
+        await press(pilot, "escape")
         await settle(pilot)
         asked.append(versions())
         await run_keys(pilot, "R", "y")
@@ -307,12 +315,13 @@ def test_rewriting_over_a_hand_edit_asks_and_only_this_one_means_it(
     assert asked == [
         [["model", "model"], ["model"], []],
         "“Night watch” holds your edit: the new text replaces it (your version stays in the "
-        "history). Write it again?",
+        "history).",
         [["model", "model", "user"], ["model"], []],
     ]
     with home_db.transaction() as s:
-        # The edit made the sections after it stale; only "Night watch" was written again.
-        assert [n.status for n in leaves(s, work_id)] == ["done", "stale", "stale"]
+        # The written section after it is stale; only "Night watch" was written again
+        # ("Morning" was never written: it stays planned).
+        assert [n.status for n in leaves(s, work_id)] == ["done", "stale", "planned"]
     assert versions() == [["model", "model", "user", "model"], ["model"], []]
 
 

@@ -257,3 +257,10 @@ async def options_shown(pilot: Pilot[Any]) -> list[str]:
 
 def notifications(pilot: Pilot[Any]) -> list[str]:
     return [n.message for n in pilot.app._notifications]
+
+
+def screen_text(pilot: Pilot[Any]) -> str:
+    """What the terminal shows now, as plain text, a line per row (the compositor's
+    full frame; ``_compositor`` is Textual's, which is pinned)."""
+    frame = pilot.app.screen._compositor.render_full_update()
+    return "\n".join("".join(strip.text for strip in row) for row in frame.strips)

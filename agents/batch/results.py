@@ -3,6 +3,7 @@ whole and atomically on each change) and ``<results>.state.json``, a log of runs
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -92,7 +93,14 @@ class BatchState:
 
 
 def file_name(item_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", item_id).strip("._") or "item"
+    """The name of an item's text file: its id, when that is a safe file name; else the
+    id made safe plus a digest of the id, so two ids that clean to the same name (``a b``
+    and ``a_b``) never write over each other's text, and a resumed run finds its own."""
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", item_id).strip("._") or "item"
+    if clean == item_id:
+        return clean
+    digest = hashlib.sha256(item_id.encode("utf-8")).hexdigest()[:10]
+    return f"{clean[:80]}-{digest}"
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -36,6 +36,7 @@ from agents.evaluate.scores import score_work
 from agents.generation.events import Emit, Event, ignore
 from agents.generation.run_control import RunControl
 from agents.session.leases import WorkBusy
+from agents.session.rewrites import EditsAtStake
 from agents.session.work_session import BatchItemKey, ItemTaken, WorkSession
 from engines import Engine, EngineError
 from engines.remote.metrics import ServerTokens, scrape_all
@@ -263,6 +264,10 @@ class BatchRunner:
             except WorkBusy as exc:  # another process writes it: come back to it later
                 self.emit(BatchItemsHeld(work_id, (item.id,), str(exc)))
                 return None, "held"
+            except EditsAtStake as exc:  # a batch cannot ask: the item waits for the person
+                how = f"`longform write --work {work_id}` with --replace-edits or --keep-edits"
+                result = self._failed(item, work_id, f"{exc} Not written: {how}", attempts)
+                break
             except EngineError as exc:  # timeouts, 5xx, context overflows: retry
                 error: str | None = str(exc)
             except Exception as exc:  # a bad plan, a bug: not the server's, no retry

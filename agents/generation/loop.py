@@ -259,7 +259,10 @@ class Generator:
             continue_final=turn.continuing,
             min_tokens=turn.min_tokens,
             repeat_penalty=sampling.penalty,
-            temperature=sampling.temperature,
+            # Sampling counts from BASE_TEMPERATURE; the engine's setting moves the start.
+            temperature=max(
+                0.0, sampling.temperature + self.caller.engine.temperature - BASE_TEMPERATURE
+            ),
             seed=sampling.seed,
             on_token=on_token,
         )

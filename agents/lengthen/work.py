@@ -3,7 +3,7 @@ new target, each stored as a new version with its calls (one transaction per sec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from agents.generation.calls import Caller
@@ -33,9 +33,12 @@ def lengthen_work(
     to_words: int,
     engine: Engine,
     on_length: Callable[[int, str], None] | None = None,
+    *,
+    keep: Collection[int] = (),
 ) -> Lengthened:
     """Lengthen a written work to about ``to_words`` on ``engine``; ``on_length`` hears
-    the words so far and the section being lengthened."""
+    the words so far and the section being lengthened. The sections in ``keep`` stay
+    as they are; the others make up the length."""
 
     with db.transaction() as s:
         work = get_work(s, work_id)
@@ -46,10 +49,16 @@ def lengthen_work(
         raise ExtendError(f"work {work_id} has no text to extend")
     if to_words <= before:
         raise ExtendError(f"work {work_id} is already {before} words; --to must be more than that")
-    done = rounds = calls = 0
+    kept = sum(texts[n.id].words for n in nodes if n.id in keep)
+    nodes = [n for n in nodes if n.id not in keep]
+    if not nodes:
+        raise ExtendError(f"work {work_id} has no section to extend but those kept as they are")
+    done = kept
+    rounds = calls = 0
     for index, node in enumerate(nodes):
         passage = texts[node.id]
-        goal = round(passage.words * to_words / before)  # the whole lands on the target
+        # The whole lands on the target.
+        goal = round(passage.words * (to_words - kept) / (before - kept))
         label = f"{index + 1}/{len(nodes)} {node.title[:30]}"
         caller = Caller(engine)
 

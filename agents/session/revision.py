@@ -1,7 +1,9 @@
 """Revising a work: what a hand edit or a rewrite makes stale, and rewriting from a point.
 
-Text after an edited point was written from the old text, so it is marked stale;
-the runner rewrites stale sections (as new versions) the next time it runs.
+One rule for every new version of a section, a person's or the model's
+(``text_replaced``): the written sections after it were written from the old text, so
+they are marked stale; the next run writes stale sections again (as new versions), and
+asks first about one whose current text a person wrote (``agents.rewrites``).
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ def later_sections(session: Session, work_id: int, node_id: int) -> list[NodeRec
 
 
 def mark_stale_from(session: Session, work_id: int, node_id: int, *, inclusive: bool = True) -> int:
-    """Mark a section (if ``inclusive``) and every section after it stale; return how many."""
+    """Mark a section (if ``inclusive``) and every written section after it stale;
+    return how many. A section not written yet stays as it is: a run writes it anyway,
+    and it was written from nothing that changed."""
     targets = later_sections(session, work_id, node_id)
     position = [n.id for n in leaves(session, work_id)].index(node_id)
     if inclusive:
         targets = [get_node(session, node_id), *targets]
+    targets = [n for n in targets if n.status == NodeStatus.DONE]
     for node in targets:
         update_node(session, node.id, status=NodeStatus.STALE)
     # Memories drawn from the text that is now stale go stale with it.
@@ -39,14 +44,23 @@ def mark_stale_from(session: Session, work_id: int, node_id: int, *, inclusive: 
     return len(targets)
 
 
+def text_replaced(session: Session, node_id: int) -> int:
+    """A section's current text was replaced by a new version: a person's edit or
+    restore, or the model writing that one section again. Every written section after
+    it goes stale (it was written from the old text), and so do the memories drawn from
+    them; returns how many sections. (Writing it "and all after it" writes those too.)"""
+    node = get_node(session, node_id)
+    return mark_stale_from(session, node.work_id, node_id, inclusive=False)
+
+
 def edit_passage(
     session: Session, node_id: int, text: str, *, author: str = "user"
 ) -> PassageRecord:
-    """Store a hand edit of a section as its next version; what follows becomes stale."""
-    node = get_node(session, node_id)
+    """Store a hand edit of a section as its next version (see ``text_replaced``)."""
+    get_node(session, node_id)
     passage = add_passage(session, node_id, text, author=author)
     update_node(session, node_id, status=NodeStatus.DONE)
-    mark_stale_from(session, node.work_id, node_id, inclusive=False)
+    text_replaced(session, node_id)
     return passage
 
 

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import partial
 
 from pydantic import ValidationError
@@ -32,20 +33,28 @@ from agents.premise import Premise, premise_of
 from agents.recurrent.runner import StepResult, StepRunner, pending_steps
 from agents.session.engine_cache import EngineCache
 from agents.session.leases import writing
-from agents.session.revision import edit_memory, edit_passage, mark_stale_from, memory_changed
+from agents.session.revision import (
+    edit_memory,
+    edit_passage,
+    mark_stale_from,
+    memory_changed,
+    text_replaced,
+)
 from agents.session.revision import revert_memory as revise_memory_version
 from agents.session.revision import revert_passage as revise_passage_version
+from agents.session.rewrites import EditsAtStake, HandEdits, Rewrite, by_person, plan_rewrite
 from agents.write.runner import SectionRunner
 from engines import Engine, Usage
 from memory import files
 from memory.threads import ThreadState, threads
 from storage import Database
 from storage.batches import bind_entry
+from storage.errors import NotFoundError
 from storage.memories import add_memory, delete_memory
 from storage.outline import add_node, delete_node, get_node, leaves, move_node, update_node
-from storage.passages import current_passages
+from storage.passages import current_passages, passage_versions
 from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
-from storage.vocabulary import Level, Mode, NodeStatus
+from storage.vocabulary import Level, MemoryKind, Mode, NodeStatus
 from storage.works import change_mark, create_work, delete_work, get_work, update_work
 from text.languages import language_of
 
@@ -60,6 +69,18 @@ _UNDER = {
     Level.SECTION: "a section goes at the top, under a chapter or under a part",
     Level.STEP: "a step goes at the top",
 }
+
+
+class Keep(StrEnum):
+    """Which side ``fit_target`` keeps when the work's target and its sections' differ."""
+
+    SECTIONS = "sections"  # the sections' targets: the work's target becomes their total
+    TARGET = "target"  # the work's target: the sections not written are scaled to it
+
+
+def _one_line(title: str) -> str:
+    """A title as stored: one line, its spaces as one (as a work's title)."""
+    return " ".join(title.split())
 
 
 def _check_fields(title: str | None, words: int | None) -> None:
@@ -88,6 +109,13 @@ class ItemTaken(AgentError):
 class RunOptions:
     """How a run writes (each front end's flags and keys map onto these)."""
 
+    # A section (or step) to write again, and with ``following`` every one after it;
+    # None: what the work is missing (its sections not written, or stale).
+    rewrite: int | None = None
+    following: bool = True
+    # What to do with a section it would write again whose current text is a
+    # person's: the front end asks (the TUI) or takes a flag (the CLI); ``ASK`` refuses.
+    edits: HandEdits = HandEdits.ASK
     # Recurrent mode: new steps after the pending ones (None: until the target), and
     # what the first of them tells (None: the chooser picks from the options offered).
     new_steps: int | None = None
@@ -275,8 +303,26 @@ class WorkSession:
     ) -> RunResult:
         """Write what the work is missing, in its own mode: AgentWrite and draft plan if
         needed and write every section not written (or stale); recurrent mode writes
-        its pending steps, then new ones. Resuming is running again."""
+        its pending steps, then new ones. Resuming is running again. With
+        ``options.rewrite``, write that section again first (see ``regenerate``). A
+        section whose current text a person wrote is written again only as
+        ``options.edits`` says (``what_runs`` tells it beforehand)."""
         options = options or RunOptions()
+        if options.rewrite is not None:
+            return self._rewrite(work_id, options, engine=engine, emit=emit, control=control)
+        with self.writing(work_id):
+            self._settle_edits(work_id, options, self.what_runs(work_id, options))
+            return self._run(work_id, options, engine=engine, emit=emit, control=control)
+
+    def _run(
+        self,
+        work_id: int,
+        options: RunOptions,
+        *,
+        engine: Engine | None,
+        emit: Emit,
+        control: RunControl | None,
+    ) -> RunResult:
         work = self.work(work_id)
         engine = engine or self.engines.of_work(work)
         stages = self.stage_engines(engine)
@@ -307,9 +353,11 @@ class WorkSession:
         emit: Emit = ignore,
         control: RunControl | None = None,
         chooser: str = "first",
+        edits: HandEdits = HandEdits.ASK,
     ) -> StepResult:
         """Recurrent mode, one step: the first pending one, else a new one telling
-        ``instruction`` (else the chooser's pick of the options offered)."""
+        ``instruction`` (else the chooser's pick of the options offered). A pending step
+        whose current text a person wrote is written again only as ``edits`` says."""
         work = self.work(work_id)
         if work.mode != Mode.RECURRENT:
             raise AgentError(f"work {work_id} is written in {work.mode} mode, not recurrent")
@@ -319,6 +367,11 @@ class WorkSession:
             self.db, engine, emit=emit, control=control, chooser=chooser, stages=stages
         )
         with self.writing(work_id):
+            if instruction is None:  # the first pending step is written, if any
+                rewrite = self.what_runs(work_id)
+                first = rewrite.sections[:1]
+                if first and first[0] in rewrite.hand_edited:
+                    self._settle_edits(work_id, RunOptions(edits=edits), Rewrite(first, (), first))
             return runner.step(work_id, instruction)
 
     def regenerate(
@@ -330,16 +383,70 @@ class WorkSession:
         engine: Engine | None = None,
         emit: Emit = ignore,
         control: RunControl | None = None,
+        edits: HandEdits = HandEdits.ASK,
+    ) -> RunResult:
+        """``run`` with ``RunOptions(rewrite=node_id, following=..., edits=...)``."""
+        options = RunOptions(rewrite=node_id, following=following, edits=edits)
+        return self.run(work_id, engine=engine, emit=emit, control=control, options=options)
+
+    def _rewrite(
+        self,
+        work_id: int,
+        options: RunOptions,
+        *,
+        engine: Engine | None,
+        emit: Emit,
+        control: RunControl | None,
     ) -> RunResult:
         """Write a section (or step) again, and with ``following`` every one after it
         (earlier versions are kept). Without ``following`` other stale sections stay as
-        they are; recurrent mode writes its stale steps in order (``plan_rewrite`` says
-        which), and no new one."""
+        they are, and the written ones after it go stale once it is written again
+        (``text_replaced``); recurrent mode writes its stale steps in order
+        (``plan_rewrite`` says which), and no new one."""
+        assert options.rewrite is not None
+        node_id, following = options.rewrite, options.following
         with self.writing(work_id):
+            rewrite = self.what_runs(work_id, options)
+            if rewrite.hand_edited and options.edits is HandEdits.ASK:
+                raise EditsAtStake(rewrite)
             self.mark_stale(work_id, node_id, following=following)
+            self._settle_edits(work_id, options, rewrite)
+            with self.db.transaction() as s:
+                before = len(passage_versions(s, node_id))
             only = None if following else frozenset({node_id})
-            options = RunOptions(new_steps=0, only=only)
-            return self.run(work_id, engine=engine, emit=emit, control=control, options=options)
+            again = RunOptions(new_steps=0, only=only, edits=HandEdits.REPLACE)
+            result = self._run(work_id, again, engine=engine, emit=emit, control=control)
+            if not following:
+                with self.db.transaction() as s:
+                    if len(passage_versions(s, node_id)) > before:
+                        text_replaced(s, node_id)
+            return result
+
+    def what_runs(self, work_id: int, options: RunOptions | None = None) -> Rewrite:
+        """What a run with ``options`` would write again, said before it starts: the
+        sections, the stale ones not asked for, and those whose current text a person
+        wrote (``Rewrite.question`` asks about them)."""
+        options = options or RunOptions()
+        with self.db.transaction() as s:
+            work = get_work(s, work_id)
+            sections = leaves(s, work_id)
+            passages = current_passages(s, work_id)
+        if options.rewrite is not None and options.rewrite not in {n.id for n in sections}:
+            raise NotFoundError(f"work {work_id} has no section {options.rewrite}")
+        return plan_rewrite(
+            sections, passages, options.rewrite, following=options.following, mode=work.mode
+        )
+
+    def _settle_edits(self, work_id: int, options: RunOptions, rewrite: Rewrite) -> None:
+        """Apply ``options.edits`` to the person's texts ``rewrite`` would replace:
+        refuse (``ASK``), go ahead (``REPLACE``), or keep them as they are (``KEEP``)."""
+        if not rewrite.hand_edited or options.edits is HandEdits.REPLACE:
+            return
+        if options.edits is HandEdits.ASK:
+            raise EditsAtStake(rewrite)
+        with self.db.transaction() as s:
+            for node in rewrite.hand_edited:
+                update_node(s, node.id, status=NodeStatus.DONE)
 
     def mark_stale(self, work_id: int, node_id: int, *, following: bool = True) -> int:
         """Make a section (and, with ``following``, every one after it) be written again
@@ -363,14 +470,30 @@ class WorkSession:
         *,
         engine: Engine | None = None,
         on_length: Callable[[int, str], None] | None = None,
+        edits: HandEdits = HandEdits.ASK,
     ) -> Lengthened:
         """Lengthen a written work to about ``to_words`` (see ``lengthen_work``), on the
-        extender stage's engine unless ``engine`` is given."""
+        extender stage's engine unless ``engine`` is given. Each section is rewritten
+        longer: one whose current text a person wrote only as ``edits`` says (kept, it
+        stays as it is and the others make up the length)."""
+        rewrite = self.what_extends(work_id)
+        if rewrite.hand_edited and edits is HandEdits.ASK:
+            raise EditsAtStake(rewrite)
+        keep = {n.id for n in rewrite.hand_edited} if edits is HandEdits.KEEP else set()
         if engine is None:
             writer = self.engines.of_work(self.work(work_id))
             engine = self.stage_engines(writer).of(Stage.EXTENDER)
         with self.writing(work_id):
-            return lengthen_work(self.db, work_id, to_words, engine, on_length)
+            return lengthen_work(self.db, work_id, to_words, engine, on_length, keep=keep)
+
+    def what_extends(self, work_id: int) -> Rewrite:
+        """What ``extend`` would rewrite longer: every written section, and among them
+        those whose current text a person wrote."""
+        with self.db.transaction() as s:
+            sections = leaves(s, work_id)
+            passages = current_passages(s, work_id)
+        written = tuple(n for n in sections if n.id in passages)
+        return Rewrite(written, (), tuple(n for n in written if by_person(passages[n.id].author)))
 
     def extend_text(
         self,
@@ -442,6 +565,7 @@ class WorkSession:
         """A section (or a chapter or part, planned into scenes when the writing reaches
         it) at the end, after node ``after`` (among its siblings), or under ``parent``."""
         _check_fields(title, words)
+        title = _one_line(title)
         with self.db.transaction() as s:
             get_work(s, work_id)
             position = None
@@ -478,6 +602,7 @@ class WorkSession:
         words: int | None = None,
     ) -> NodeRecord:
         _check_fields(title, words)
+        title = _one_line(title) if title is not None else None
         fields = {"title": title, "goal": goal, "target_words": words}
         with self.db.transaction() as s:
             return update_node(s, node_id, **{k: v for k, v in fields.items() if v is not None})
@@ -492,13 +617,15 @@ class WorkSession:
             position = to if to is not None else get_node(s, node_id).position + by
             move_node(s, node_id, max(0, position))
 
-    def fit_target(self, work_id: int, *, keep: str) -> WorkRecord:
+    def fit_target(self, work_id: int, *, keep: Keep | str) -> WorkRecord:
         """Make the work's target and its sections' agree, after a person changed one:
-        ``keep="sections"`` sets the work's target to their total; ``keep="target"``
-        scales the sections not yet written so the whole lands on the work's target."""
+        ``Keep.SECTIONS`` sets the work's target to their total; ``Keep.TARGET`` scales
+        the sections not yet written so the whole lands on the work's target."""
+        if keep not in tuple(Keep):
+            raise AgentError(f"keep {', or '.join(Keep)}, not {keep!r}")
         with self.db.transaction() as s:
             work, nodes = get_work(s, work_id), leaves(s, work_id)
-            if keep == "sections":
+            if keep == Keep.SECTIONS:
                 total = sum(n.target_words for n in nodes)
                 if not MIN_WORDS <= total <= MAX_WORDS:
                     raise AgentError(f"the sections total {total} words: keep {MIN_WORDS}+")
@@ -528,17 +655,28 @@ class WorkSession:
     def add_memory(
         self, work_id: int, kind: str, text: str, *, valid_from: int = 0, author: str = "user"
     ) -> MemoryRecord:
+        """A memory a person adds, of one of the kinds the writer reads (``MemoryKind``),
+        true from section or step ``valid_from`` (0: the first) on."""
+        if kind not in tuple(MemoryKind):
+            raise AgentError(f"unknown kind of memory {kind!r}: use {', '.join(MemoryKind)}")
+        if valid_from < 0:
+            raise AgentError("a memory is true from section 1 (0 here) or later")
         with self.db.transaction() as s:
             get_work(s, work_id)
             return add_memory(
-                s, work_id, kind=kind, content=text, author=author, valid_from=valid_from
+                s,
+                work_id,
+                kind=MemoryKind(kind),
+                content=_memory_text(text),
+                author=author,
+                valid_from=valid_from,
             )
 
     def edit_memory(self, memory_id: int, text: str, *, author: str = "user") -> MemoryRecord:
         """A hand edit of a memory: the next call sees it; what was written after the
         point it is true from goes stale."""
         with self.db.transaction() as s:
-            return edit_memory(s, memory_id, text, author=author)
+            return edit_memory(s, memory_id, _memory_text(text), author=author)
 
     def revert_memory(self, memory_id: int, version: int, *, author: str = "user") -> MemoryRecord:
         with self.db.transaction() as s:
@@ -559,6 +697,14 @@ class WorkSession:
             for memory in applied.changed:
                 memory_changed(s, memory)
             return applied
+
+
+def _memory_text(text: str) -> str:
+    """A memory's text as stored (``files.clean_text``); empty is refused."""
+    text = files.clean_text(text)
+    if not text:
+        raise AgentError("the memory's text is empty")
+    return text
 
 
 def _terms(given: list[str]) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TimeElapsedColumn
 from rich.table import Table
 
 from agents.batch.items import MAX_ID_CHARS, MODES, load_batch
@@ -22,7 +22,8 @@ from agents.batch.runner import (
     EnginePool,
 )
 from agents.generation.events import Event, SectionDone, TokensWritten
-from app.cli.output import err, out, print_json
+from app.cli.output import column, err, out, print_json
+from app.cli.serve import NATIVE, ProfileName
 from app.cli.write import ForceLanguageOpt, ModelOpt
 from app.context import Context
 from engines import Engine
@@ -65,8 +66,8 @@ def batch(
     ] = None,
     model: ModelOpt = None,
     profile: Annotated[
-        str, typer.Option("--profile", help="Embedded engine's long-context profile.")
-    ] = "native",
+        ProfileName, typer.Option("--profile", help="Embedded engine's long-context profile.")
+    ] = NATIVE,
     retries: Annotated[
         int, typer.Option("--retries", min=0, help="Retries of a work after a server error.")
     ] = 3,
@@ -105,7 +106,7 @@ def batch(
     if len(servers) > 1 and "embedded" in servers:
         raise typer.BadParameter("several engines must all be server URLs", param_hint="--engine")
     spec = servers[0]  # what each work records as its engine (resume and regenerate use it)
-    pool, model_name = _engines(c, servers, model, profile, concurrency)
+    pool, model_name = _engines(c, servers, model, str(profile.value), concurrency)
     runner = BatchRunner(
         c.session,
         pool,
@@ -169,10 +170,10 @@ class BatchProgress:
 
     def __init__(self, total: int, *, enabled: bool = True) -> None:
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            column("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed:>6.0f}/{task.total:<6.0f}"),
-            TextColumn("{task.fields[note]}"),
+            column("{task.completed:>6.0f}/{task.total:<6.0f}"),
+            column("{task.fields[note]}"),
             TimeElapsedColumn(),
             console=err,
             disable=not enabled,

@@ -7,12 +7,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from agents.generation.length_control import MAX_WORDS
 from agents.lengthen.extender import ExtendError, Extension
-from app.cli.output import err, print_json
-from app.cli.write import EngineOpt, JsonOpt, ModelOpt, QuietOpt
+from agents.session.rewrites import EditsAtStake, HandEdits
+from app.cli.output import ForceOpt, column, err, may_write, print_json, write_text
+from app.cli.write import (
+    EngineOpt,
+    JsonOpt,
+    KeepEditsOpt,
+    ModelOpt,
+    QuietOpt,
+    ReplaceEditsOpt,
+    hand_edits,
+    refused,
+)
 from app.context import Context
 from engines import Usage
 from storage.passages import work_text
@@ -34,20 +44,31 @@ def extend(
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the text here (default: stdout).")
     ] = None,
+    force: ForceOpt = False,
     engine: EngineOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    replace_edits: ReplaceEditsOpt = False,
+    keep_edits: KeepEditsOpt = False,
 ) -> None:
     """Lengthen a text to about --to words: each round rewrites the first half longer
     and continues from it with the whole draft in view. A work's sections are each
     lengthened in proportion and stored as new versions (the old ones are kept)."""
     c: Context = ctx.obj
     path = Path(target)
+    edits = hand_edits(replace_edits, keep_edits)
+    may_write(out_file, force)
     if path.is_file():
         _extend_file(c, path, to, out_file, engine, model, as_json=as_json, quiet=quiet)
     elif target.isdigit():
-        _extend_work(c, int(target), to, out_file, engine, model, as_json=as_json, quiet=quiet)
+        try:
+            _extend_work(
+                c, int(target), to, out_file, engine, model, as_json=as_json, quiet=quiet,
+                edits=edits,
+            )  # fmt: skip
+        except EditsAtStake as exc:
+            raise refused(exc.rewrite) from None
     else:
         raise ExtendError(f"no such file or work: {target}")
 
@@ -64,10 +85,10 @@ class _Bar:
 
     def __init__(self, to: int, *, enabled: bool) -> None:
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            column("{task.description}", "bold"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("words"),
+            column("words"),
             TimeElapsedColumn(),
             console=err,
             disable=not enabled,
@@ -110,7 +131,7 @@ def _extend_file(
     seconds = time.perf_counter() - started
     words = count_words(result.text)
     if out_file is not None:
-        _write(out_file, result.text)
+        write_text(out_file, result.text)
     summary: dict[str, object] = {
         "file": str(path),
         "words_before": before,
@@ -144,20 +165,25 @@ def _extend_work(
     *,
     as_json: bool,
     quiet: bool,
+    edits: HandEdits,
 ) -> None:
     session = c.session
+    if edits is HandEdits.ASK and (found := session.what_extends(work_id)).hand_edited:
+        raise refused(found)
     eng = session.engine_of(work_id, engine, model)
     started = time.perf_counter()
     bar = _Bar(to, enabled=not quiet)
     with bar.progress:
-        done = session.extend(work_id, to, engine=eng, on_length=lambda w, lb: bar.show(w, lb))
+        done = session.extend(
+            work_id, to, engine=eng, on_length=lambda w, lb: bar.show(w, lb), edits=edits
+        )
         with c.db.transaction() as s:
             text = work_text(s, work_id)
         bar.show(count_words(text), "done")
     seconds = time.perf_counter() - started
     words = count_words(text)
     if out_file is not None:
-        _write(out_file, text)
+        write_text(out_file, text)
     if as_json:
         print_json(
             {
@@ -186,8 +212,3 @@ def _extend_work(
 
 def _counts(result: Extension) -> dict[str, int]:
     return {"rounds": result.rounds, "accepted": result.accepted, "calls": result.calls}
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + "\n", encoding="utf-8")

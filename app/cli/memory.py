@@ -15,21 +15,30 @@ import click
 import typer
 from rich.table import Table
 
-from app.cli.output import err, out, print_json
+from app.cli.output import ForceOpt, JsonOpt, err, may_write, out, print_json
 from app.context import Context
 from memory import files
 from storage.memories import get_memory, list_memories, memory_history
+from storage.records import MemoryRecord
+from storage.vocabulary import MemoryKind
 from storage.works import get_work
 
-memory = typer.Typer(help="List, edit, version, export and import a work's memories.")
+memory = typer.Typer(
+    help="List, edit, version, export and import a work's memories. Sections (or steps) "
+    "are counted from 1, as `longform show` and the terminal UI count them."
+)
 IdArg = Annotated[int, typer.Argument(help="The memory's id (see `longform memory list`).")]
 WorkArg = Annotated[int, typer.Argument(help="The work's id.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 class FileFormat(StrEnum):
     yaml = "yaml"
     md = "md"
+
+
+def _named(path: Path) -> FileFormat:
+    """The format a file's name says: Markdown for .md, else YAML."""
+    return FileFormat.md if path.suffix.lower() in {".md", ".markdown"} else FileFormat.yaml
 
 
 def register(cli: typer.Typer) -> None:
@@ -49,10 +58,10 @@ def _author() -> str:
 def list_(
     ctx: typer.Context,
     work: WorkArg,
-    kind: Annotated[str | None, typer.Option("--kind", help="summary, fact, character...")] = None,
+    kind: Annotated[MemoryKind | None, typer.Option("--kind", help="Only this kind.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List a work's memories (latest versions)."""
+    """List a work's memories (latest versions), each with the section it is true from."""
     c: Context = ctx.obj
     with c.db.transaction() as s:
         get_work(s, work)
@@ -60,12 +69,12 @@ def list_(
     if as_json:
         print_json([asdict(m) for m in found])
         return
-    table = Table("id", "kind", "from", "version", "author", "stale", "text")
+    table = Table("id", "kind", "from section", "version", "author", "stale", "text")
     for m in found:
         table.add_row(
             str(m.id),
             m.kind,
-            str(m.valid_from),
+            str(m.valid_from + 1),
             str(m.version),
             m.author,
             "yes" if m.stale else "",
@@ -91,48 +100,67 @@ def set_(
     ctx: typer.Context,
     memory_id: IdArg,
     text: Annotated[str, typer.Option("--text", help="The new text.")],
+    as_json: JsonOpt = False,
 ) -> None:
     """Replace a memory's text (as a new version)."""
     c: Context = ctx.obj
     m = c.session.edit_memory(memory_id, text, author=_author())
-    err.print(f"memory {m.id} is now version {m.version}")
+    _changed(m, f"memory {m.id} is now version {m.version}", as_json)
+
+
+def _changed(m: MemoryRecord, line: str, as_json: bool) -> None:
+    """Say what a change made: the memory as JSON on stdout, or one line on stderr."""
+    if as_json:
+        print_json({**asdict(m), "section": m.valid_from + 1})
+    else:
+        err.print(line)
 
 
 @memory.command("edit")
-def edit(ctx: typer.Context, memory_id: IdArg) -> None:
+def edit(ctx: typer.Context, memory_id: IdArg, as_json: JsonOpt = False) -> None:
     """Edit a memory in $EDITOR (saved as a new version; unchanged text is ignored)."""
     c: Context = ctx.obj
     with c.db.transaction() as s:
         m = get_memory(s, memory_id)
     edited = click.edit(m.content)
     if edited is None or edited.strip() == m.content.strip():
-        err.print("no change")
+        _changed(m, "no change", as_json)
         return
     m = c.session.edit_memory(memory_id, edited.strip(), author=_author())
-    err.print(f"memory {m.id} is now version {m.version}")
+    _changed(m, f"memory {m.id} is now version {m.version}", as_json)
 
 
 @memory.command("add")
 def add(
     ctx: typer.Context,
     work: WorkArg,
-    kind: Annotated[str, typer.Option("--kind", help="fact, character, place, summary...")],
+    kind: Annotated[MemoryKind, typer.Option("--kind", help="What the memory holds.")],
     text: Annotated[str, typer.Option("--text", help="The memory's text.")],
-    valid_from: Annotated[
-        int, typer.Option("--from", min=0, help="True from this section/step (0 = start).")
-    ] = 0,
+    section: Annotated[
+        int,
+        typer.Option(
+            "--from", min=1, help="True from this section (or step) on; 1, the first, by default."
+        ),
+    ] = 1,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Add a memory by hand."""
+    """Add a memory by hand (its id is printed)."""
     c: Context = ctx.obj
-    m = c.session.add_memory(work, kind, text, valid_from=valid_from, author=_author())
+    m = c.session.add_memory(work, kind, text, valid_from=section - 1, author=_author())
+    if as_json:
+        print_json({**asdict(m), "section": m.valid_from + 1})
+        return
     typer.echo(str(m.id))
 
 
 @memory.command("delete")
-def delete(ctx: typer.Context, memory_id: IdArg) -> None:
+def delete(ctx: typer.Context, memory_id: IdArg, as_json: JsonOpt = False) -> None:
     """Stop using a memory (its versions are kept)."""
     c: Context = ctx.obj
     c.session.delete_memory(memory_id)
+    if as_json:
+        print_json({"deleted": memory_id})
+        return
     err.print(f"memory {memory_id} deleted")
 
 
@@ -155,29 +183,44 @@ def revert(
     ctx: typer.Context,
     memory_id: IdArg,
     to: Annotated[int, typer.Option("--to", min=1, help="The version to bring back.")],
+    as_json: JsonOpt = False,
 ) -> None:
     """Make an old version current again (as a new version)."""
     c: Context = ctx.obj
     m = c.session.revert_memory(memory_id, to, author=_author())
-    err.print(f"memory {m.id} is now version {m.version} (the text of version {to})")
+    _changed(m, f"memory {m.id} is now version {m.version} (the text of version {to})", as_json)
 
 
 @memory.command("export")
 def export(
     ctx: typer.Context,
     work: WorkArg,
-    fmt: Annotated[FileFormat, typer.Option("--format", "-f")] = FileFormat.yaml,
+    fmt: Annotated[
+        FileFormat | None,
+        typer.Option("--format", "-f", help="Default: from the --out file's name, else yaml."),
+    ] = None,
     out_file: Annotated[Path | None, typer.Option("--out", "-o")] = None,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Write a work's memories to a YAML or Markdown file for editing in bulk."""
+    """Write a work's memories to a YAML or Markdown file for editing in bulk
+    (`longform memory import` reads it back as it was)."""
     c: Context = ctx.obj
+    fmt = fmt or (_named(out_file) if out_file else FileFormat.yaml)
+    may_write(out_file, force)
     with c.db.transaction() as s:
         get_work(s, work)
-        text = files.dump(list_memories(s, work), fmt.value)
-    if out_file is None:
+        found = list_memories(s, work)
+    text = files.dump(found, fmt.value)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text, encoding="utf-8")
+    if as_json:
+        where = {"out": str(out_file)} if out_file else {"text": text}
+        print_json({"work_id": work, "format": fmt.value, "memories": len(found), **where})
+    elif out_file is None:
         typer.echo(text, nl=False)
     else:
-        out_file.write_text(text, encoding="utf-8")
         err.print(f"wrote {out_file}")
 
 
@@ -189,13 +232,22 @@ def import_(
     fmt: Annotated[
         FileFormat | None, typer.Option("--format", "-f", help="Default: from the file name.")
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Apply an edited memory file. A bad entry names its line and changes nothing."""
     c: Context = ctx.obj
-    chosen = fmt.value if fmt else ("md" if file.suffix.lower() in {".md", ".markdown"} else "yaml")
+    chosen = (fmt or _named(file)).value
     try:
         entries = files.parse(file.read_text(encoding="utf-8"), chosen)
         applied = c.session.import_memories(work, entries, author=_author())
     except files.MemoryFileError as exc:
         raise typer.BadParameter(f"{file}: {exc}; nothing was changed", param_hint="FILE") from exc
+    if as_json:
+        print_json(
+            {
+                "added": [asdict(m) for m in applied.added],
+                "changed": [asdict(m) for m in applied.changed],
+            }
+        )
+        return
     err.print(f"{len(applied.added)} added, {len(applied.changed)} changed")

@@ -3,22 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from app.cli.output import err, print_json
+from agents.session.work_session import Keep
+from app.cli.output import JsonOpt, err, print_json
 from app.context import Context
 from storage.outline import get_node, leaves, list_nodes
 from storage.passages import passage_versions
+from storage.records import NodeRecord
 from storage.vocabulary import Level
 from storage.works import get_work
 
 outline = typer.Typer(help="Show and edit a work's outline (parts, chapters, sections).")
-ADDABLE = (Level.SECTION, Level.CHAPTER, Level.PART)
 NodeArg = Annotated[
     int, typer.Argument(help="The outline node's id (see `longform outline show`).")
 ]
+
+
+class Addable(StrEnum):
+    """The levels a person adds (a recurrent step is added by writing it)."""
+
+    section = Level.SECTION.value
+    chapter = Level.CHAPTER.value
+    part = Level.PART.value
+
+
+def numbers(nodes: list[NodeRecord]) -> dict[int, int]:
+    """Each section's (or step's) number, from 1, as every front end counts them."""
+    parents = {n.parent_id for n in nodes}
+    return {n.id: i for i, n in enumerate((n for n in nodes if n.id not in parents), start=1)}
+
+
+def label(node: NodeRecord, number: int | None) -> str:
+    """A node's level, with its number when it holds text: ``section 3``."""
+    return f"{node.level} {number}" if number is not None else node.level
 
 
 def register(cli: typer.Typer) -> None:
@@ -29,20 +50,21 @@ def register(cli: typer.Typer) -> None:
 def show(
     ctx: typer.Context,
     work: Annotated[int, typer.Argument(help="The work's id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Print the outline with node ids, targets and goals."""
     c: Context = ctx.obj
     with c.db.transaction() as s:
         get_work(s, work)
         nodes = list_nodes(s, work)
+    number = numbers(nodes)
     if as_json:
-        print_json([asdict(n) for n in nodes])
+        print_json([{**asdict(n), "number": number.get(n.id)} for n in nodes])
         return
     for n in nodes:
         typer.echo(
-            f"{'  ' * n.depth}[{n.id}] {n.level} · {n.status} · {n.target_words} words · "
-            f"{n.title}: {n.goal}"
+            f"{'  ' * n.depth}[{n.id}] {label(n, number.get(n.id))} · {n.status} · "
+            f"{n.target_words} words · {n.title}: {n.goal}"
         )
 
 
@@ -53,13 +75,17 @@ def set_(
     title: Annotated[str | None, typer.Option("--title")] = None,
     goal: Annotated[str | None, typer.Option("--goal")] = None,
     words: Annotated[int | None, typer.Option("--words", min=1)] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Change a node's title, goal or target words."""
     if title is None and goal is None and words is None:
         raise typer.BadParameter("give --title, --goal or --words", param_hint="--title")
     c: Context = ctx.obj
     n = c.session.edit_section(node, title=title, goal=goal, words=words)
-    typer.echo(f"[{n.id}] {n.title} ({n.target_words} words): {n.goal}")
+    if as_json:
+        print_json(asdict(n))
+    else:
+        typer.echo(f"[{n.id}] {n.title} ({n.target_words} words): {n.goal}")
     if words is not None:
         _say_if_targets_differ(c, n.work_id)
 
@@ -81,21 +107,23 @@ def fit(
     ctx: typer.Context,
     work: Annotated[int, typer.Argument(help="The work's id.")],
     keep: Annotated[
-        str,
+        Keep,
         typer.Option(
             "--keep",
             help="sections: the work's target becomes their total; target: the sections "
             "not written are scaled so the whole lands on the work's target.",
         ),
     ],
+    as_json: JsonOpt = False,
 ) -> None:
     """Make the work's target and its sections' targets agree."""
-    if keep not in ("sections", "target"):
-        raise typer.BadParameter("use sections or target", param_hint="--keep")
     c: Context = ctx.obj
     w = c.session.fit_target(work, keep=keep)
     with c.db.transaction() as s:
         targets = [n.target_words for n in leaves(s, work)]
+    if as_json:
+        print_json({**asdict(w), "sections": targets})
+        return
     typer.echo(f"target {w.target_words} words; sections {', '.join(map(str, targets))}")
 
 
@@ -103,7 +131,7 @@ def fit(
 def history(
     ctx: typer.Context,
     node: NodeArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Every version of a section's text, with who made it."""
     c: Context = ctx.obj
@@ -127,12 +155,16 @@ def restore(
     ctx: typer.Context,
     node: NodeArg,
     version: Annotated[int, typer.Argument(help="The version to make current again.")],
+    as_json: JsonOpt = False,
 ) -> None:
     """Make an old version of a section's text current again (as a new version; the
     sections after it go stale)."""
     c: Context = ctx.obj
     p = c.session.revert_passage(node, version)
-    typer.echo(f"section {node}: version {version} restored as version {p.version}")
+    if as_json:
+        print_json({**asdict(p), "restored": version})
+        return
+    typer.echo(f"node {node}: version {version} restored as version {p.version}")
 
 
 @outline.command("add")
@@ -147,30 +179,37 @@ def add(
         int | None, typer.Option("--parent", help="Add under this chapter or part.")
     ] = None,
     level: Annotated[
-        str,
+        Addable,
         typer.Option(
             "--level",
             help="section, or chapter / part: planned into scenes when the writing reaches it.",
         ),
-    ] = "section",
+    ] = Addable.section,
+    as_json: JsonOpt = False,
 ) -> None:
     """Add a section, chapter or part (at the end, after a node, or under a chapter or part)."""
-    if level not in ADDABLE:
-        raise typer.BadParameter(f"use {', '.join(ADDABLE)}", param_hint="--level")
     c: Context = ctx.obj
     n = c.session.add_section(
         work, title=title, goal=goal, words=words, after=after, parent=parent, level=Level(level)
     )
-    kind = "" if n.level == Level.SECTION else f"{n.level} "
-    typer.echo(f"[{n.id}] {kind}{n.title} ({n.target_words} words)")
+    if as_json:
+        print_json(asdict(n))
+    else:
+        kind = "" if n.level == Level.SECTION else f"{n.level} "
+        typer.echo(f"[{n.id}] {kind}{n.title} ({n.target_words} words)")
     _say_if_targets_differ(c, work)
 
 
 @outline.command("remove")
-def remove(ctx: typer.Context, node: NodeArg) -> None:
+def remove(ctx: typer.Context, node: NodeArg, as_json: JsonOpt = False) -> None:
     """Remove a node (and what is under it, text included)."""
     c: Context = ctx.obj
+    with c.db.transaction() as s:
+        gone = get_node(s, node)
     c.session.delete_section(node)
+    if as_json:
+        print_json({"removed": asdict(gone)})
+        return
     typer.echo(f"removed node {node}")
 
 
@@ -181,8 +220,13 @@ def move(
     to: Annotated[
         int, typer.Option("--to", min=1, help="New position among its siblings (1 = first).")
     ],
+    as_json: JsonOpt = False,
 ) -> None:
     """Move a node among its siblings."""
     c: Context = ctx.obj
     c.session.move_section(node, to=to - 1)
+    if as_json:
+        with c.db.transaction() as s:
+            print_json(asdict(get_node(s, node)))
+        return
     typer.echo(f"moved node {node} to position {to}")

@@ -8,8 +8,16 @@ import typer
 
 from agents.errors import AgentError
 from agents.recurrent.runner import offered_options
+from agents.session.rewrites import EditsAtStake
 from app.cli.output import err, print_json
-from app.cli.write import EngineOpt, ModelOpt
+from app.cli.write import (
+    EngineOpt,
+    KeepEditsOpt,
+    ModelOpt,
+    ReplaceEditsOpt,
+    hand_edits,
+    refused,
+)
 from app.context import Context
 from storage.passages import current_passage
 from storage.vocabulary import Mode
@@ -35,12 +43,15 @@ def step(
     engine: EngineOpt = None,
     model: ModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    replace_edits: ReplaceEditsOpt = False,
+    keep_edits: KeepEditsOpt = False,
 ) -> None:
     """Write one more passage: an option, your own instruction, or the first option
     (a step left unwritten or stale is written first)."""
     c: Context = ctx.obj
     if choose is not None and instruction is not None:
         raise typer.BadParameter("give --choose or --instruction, not both", param_hint="--choose")
+    edits = hand_edits(replace_edits, keep_edits)
     session = c.session
     w = session.work(work)
     if w.mode != Mode.RECURRENT:
@@ -51,7 +62,11 @@ def step(
         if not offered:
             raise typer.BadParameter("this work has no options yet", param_hint="--choose")
         instruction = offered[choose - 1]
-    result = session.step(work, instruction, engine=session.engine_of(work, engine, model))
+    try:
+        eng = session.engine_of(work, engine, model)
+        result = session.step(work, instruction, engine=eng, edits=edits)
+    except EditsAtStake as exc:
+        raise refused(exc.rewrite) from None
     with c.db.transaction() as s:
         passage = current_passage(s, result.node_id)
     if as_json:

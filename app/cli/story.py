@@ -8,11 +8,11 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress
 from rich.table import Table
 
 from agents.bible.story_check import CheckReport
-from app.cli.output import err, out, print_json
+from app.cli.output import column, err, out, print_json
 from app.cli.write import EngineOpt, ModelOpt
 from app.context import Context
 from storage.errors import NotFoundError
@@ -75,10 +75,10 @@ def check(
         c.session.work(work)  # an unknown work is one line, before any bar
         checker = c.session.engine_of(work, engine, model) if engine or model else None
         progress = Progress(
-            TextColumn("[bold]checking"),
+            column("checking", "bold"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("sections"),
+            column("sections"),
             console=err,
             disable=quiet or as_json,
             transient=True,  # an error's one line stands alone

@@ -9,12 +9,15 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from agents.premise import premise_of
-from app.cli.output import out, print_json
+from app.cli.outline import label as level_label
+from app.cli.outline import numbers
+from app.cli.output import ForceOpt, may_write, out, print_json
 from app.context import Context
 from storage.calls import list_calls
-from storage.export import ExportFormat, export_work, file_name
+from storage.export import ExportFormat, export_work, file_name, format_of
 from storage.outline import list_nodes
 from storage.passages import current_passages, document
 from storage.works import get_work, list_works, word_totals
@@ -71,20 +74,24 @@ def show(ctx: typer.Context, work: WorkArg, as_json: JsonOpt = False) -> None:
                 **asdict(w),
                 "premise": about.model_dump(),
                 "words": total,
-                "outline": [{**asdict(n), "words": actual.get(n.id, 0)} for n in nodes],
+                "outline": [
+                    {**asdict(n), "number": numbers(nodes).get(n.id), "words": actual.get(n.id, 0)}
+                    for n in nodes
+                ],
             }
         )
         return
-    out.print(f"[bold]#{w.id} {w.title}[/bold]", markup=True)
+    out.print(Text(f"#{w.id} {w.title}", style="bold"))
     out.print(f"{w.mode} · {w.status} · {total} / {w.target_words} words · {w.engine} {w.model}")
     out.print(w.instruction, markup=False)
+    number = numbers(nodes)
     out.print(f"premise: {about.summary()}", markup=False)
     table = Table("node", "level", "title", "status", "target", "words")
     for n in nodes:
         words = actual.get(n.id)
         table.add_row(
             str(n.id),
-            n.level,
+            level_label(n, number.get(n.id)),
             "  " * n.depth + (n.title or n.goal)[:50],
             n.status,
             str(n.target_words),
@@ -112,18 +119,29 @@ def export(
             help="Write to a file (epub and docx: default TITLE.epub / TITLE.docx here).",
         ),
     ] = None,
+    force: ForceOpt = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON: the file and words (or the text).")
+    ] = False,
 ) -> None:
     """Print or save a work's current text: Markdown or plain text, or an EPUB e-book or
-    a Word document with a chapter per section and a table of contents."""
+    a Word document with a chapter per section and a table of contents. A file that is
+    there already is written over only with --force."""
     c: Context = ctx.obj
     with c.db.transaction() as s:
         if out_file is None and fmt in (ExportFormat.EPUB, ExportFormat.DOCX):
             out_file = Path.cwd() / file_name(get_work(s, work).title, fmt)
+        may_write(out_file, force)
         if out_file is None:
             text = document(s, work, markdown=fmt is not ExportFormat.TXT)
+            words = sum(p.words for p in current_passages(s, work).values())
         else:
-            export_work(s, work, out_file, fmt)
-    if out_file is None:
+            words = export_work(s, work, out_file, fmt)
+    chosen = format_of(out_file, fmt) if out_file else fmt or ExportFormat.MD
+    if as_json:
+        found = {"work_id": work, "format": chosen, "words": words}
+        print_json({**found, "out": str(out_file)} if out_file else {**found, "text": text})
+    elif out_file is None:
         typer.echo(text, nl=False)
     else:
         typer.echo(str(out_file))
@@ -133,10 +151,14 @@ def rename(
     ctx: typer.Context,
     work: WorkArg,
     title: Annotated[str, typer.Argument(help="The new title.")],
+    as_json: JsonOpt = False,
 ) -> None:
     """Give a work a title (what `works` lists and an export is headed by)."""
     c: Context = ctx.obj
     w = c.session.rename(work, title)
+    if as_json:
+        print_json(asdict(w))
+        return
     typer.echo(f"#{w.id} {w.title}")
 
 

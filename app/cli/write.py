@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from agents.errors import AgentError
 from agents.generation.length_control import MAX_WORDS, MIN_WORDS
 from agents.generation.run_control import RunResult
+from agents.session.rewrites import EditsAtStake, HandEdits, Rewrite
 from agents.session.work_session import RunOptions
-from app.cli.output import ProgressPrinter, err, print_json
+from app.cli.output import ForceOpt, ProgressPrinter, err, may_write, print_json, write_text
 from app.context import Context
 from storage.outline import leaves, list_nodes
 from storage.passages import work_text
@@ -49,6 +50,22 @@ ForceLanguageOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+ReplaceEditsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replace-edits",
+        help="Write again a section whose current text is yours (your version stays in "
+        "its history). Without this or --keep-edits such a run is refused.",
+    ),
+]
+KeepEditsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-edits",
+        help="Keep a section whose current text is yours as it is (no longer stale) "
+        "and write the others.",
+    ),
+]
 LanguageOpt = Annotated[
     str | None,
     typer.Option(
@@ -57,6 +74,34 @@ LanguageOpt = Annotated[
         "asks for by name, else the one it is written in).",
     ),
 ]
+
+
+def hand_edits(replace: bool, keep: bool) -> HandEdits:
+    """The run's answer to "what about your own text?", from --replace-edits / --keep-edits."""
+    if replace and keep:
+        raise typer.BadParameter(
+            "give --replace-edits or --keep-edits, not both", param_hint="--keep-edits"
+        )
+    return HandEdits.REPLACE if replace else HandEdits.KEEP if keep else HandEdits.ASK
+
+
+def refused(rewrite: Rewrite) -> AgentError:
+    """The one line that refuses a run which would replace a person's text unasked."""
+    names = ", ".join(f"section {n.id} “{n.title}”" for n in rewrite.hand_edited)
+    whose = "holds your edit" if len(rewrite.hand_edited) == 1 else "hold your edits"
+    return AgentError(
+        f"{names} {whose} and would be written again: --replace-edits writes over it "
+        "(your version stays in the history), --keep-edits keeps it"
+    )
+
+
+def check_edits(c: Context, work_id: int, options: RunOptions) -> None:
+    """Refuse, before any engine is opened, a run that would replace a person's text
+    without a flag saying what to do with it (the core refuses it too)."""
+    if options.edits is HandEdits.ASK:
+        rewrite = c.session.what_runs(work_id, options)
+        if rewrite.hand_edited:
+            raise refused(rewrite)
 
 
 def register(cli: typer.Typer) -> None:
@@ -125,10 +170,13 @@ def write(
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Also write the text to this file.")
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     force_language: ForceLanguageOpt = False,
     language: LanguageOpt = None,
+    replace_edits: ReplaceEditsOpt = False,
+    keep_edits: KeepEditsOpt = False,
     bible: Annotated[
         bool | None,
         typer.Option(
@@ -144,12 +192,14 @@ def write(
         raise typer.BadParameter("give PROMPT and --words, or --work ID", param_hint="PROMPT")
     if work is not None and prompt is not None:
         raise typer.BadParameter("give either PROMPT or --work, not both", param_hint="--work")
+    edits = hand_edits(replace_edits, keep_edits)
+    may_write(out_file, force)
     if work is None:
         assert prompt is not None and words is not None
         work = new_work(
             c, prompt, words, mode, engine, model, force_language=force_language, language=language
         )
-    options = RunOptions(new_steps=steps, chooser=chooser.value, bible=bible)
+    options = RunOptions(new_steps=steps, chooser=chooser.value, bible=bible, edits=edits)
     _run(c, work, engine, model, options, out_file=out_file, as_json=as_json, quiet=quiet)
 
 
@@ -199,13 +249,18 @@ def resume(
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Also write the text here.")
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    replace_edits: ReplaceEditsOpt = False,
+    keep_edits: KeepEditsOpt = False,
 ) -> None:
     """Finish a work that was interrupted: only what is not written (or stale) is
     written; a recurrent work goes on step by step to its target."""
     c: Context = ctx.obj
-    _run(c, work, engine, model, RunOptions(), out_file=out_file, as_json=as_json, quiet=quiet)
+    options = RunOptions(edits=hand_edits(replace_edits, keep_edits))
+    may_write(out_file, force)
+    _run(c, work, engine, model, options, out_file=out_file, as_json=as_json, quiet=quiet)
 
 
 def regenerate(
@@ -226,19 +281,16 @@ def regenerate(
     model: ModelOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    replace_edits: ReplaceEditsOpt = False,
+    keep_edits: KeepEditsOpt = False,
 ) -> None:
-    """Rewrite a section (or step) and everything after it (earlier versions are kept)."""
+    """Rewrite a section (or step) and everything after it (earlier versions are kept).
+    With --only, the written sections after it go stale (they were written from its
+    old text); `longform resume` writes them."""
     c: Context = ctx.obj
-    rewrite = Rewriting(from_node, following=not only)
-    _run(c, work, engine, model, rewrite, out_file=None, as_json=as_json, quiet=quiet)
-
-
-@dataclass(frozen=True)
-class Rewriting:
-    """A section (and, ``following``, those after it) to write again."""
-
-    node_id: int
-    following: bool
+    edits = hand_edits(replace_edits, keep_edits)
+    options = RunOptions(rewrite=from_node, following=not only, edits=edits)
+    _run(c, work, engine, model, options, out_file=None, as_json=as_json, quiet=quiet)
 
 
 def _run(
@@ -246,22 +298,22 @@ def _run(
     work_id: int,
     engine: str | None,
     model: str | None,
-    how: RunOptions | Rewriting,
+    options: RunOptions,
     *,
     out_file: Path | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
+    """Run the work as ``options`` say (the session decides what that writes)."""
     session = c.session
     target = session.work(work_id).target_words
+    check_edits(c, work_id, options)
     eng = session.engine_of(work_id, engine, model)
-    with ProgressPrinter(target, enabled=not quiet and not as_json) as progress:
-        if isinstance(how, Rewriting):
-            result = session.regenerate(
-                work_id, how.node_id, following=how.following, engine=eng, emit=progress
-            )
-        else:
-            result = session.run(work_id, engine=eng, emit=progress, options=how)
+    try:
+        with ProgressPrinter(target, enabled=not quiet and not as_json) as progress:
+            result = session.run(work_id, engine=eng, emit=progress, options=options)
+    except EditsAtStake as exc:  # edited meanwhile, by another process
+        raise refused(exc.rewrite) from None
     _finish(c, result, target, out_file=out_file, as_json=as_json)
 
 
@@ -274,8 +326,7 @@ def _finish(
         text = work_text(s, work_id)
         sections = len(leaves(s, work_id))
     if out_file is not None:
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_text(text + "\n", encoding="utf-8")
+        write_text(out_file, text)
     if as_json:
         print_json(
             {

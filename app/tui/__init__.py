@@ -11,8 +11,11 @@ if TYPE_CHECKING:
     from app.context import Context
 
 
-def run(context: Context | None = None) -> None:
-    """Open the TUI on the library screen."""
+def run(context: Context | None = None) -> int:
+    """Open the TUI on the library screen; return the exit status (0, or non-zero after
+    an unexpected error or a SIGTERM / SIGHUP, see ``LongformApp``)."""
     from app.tui.app import LongformApp
 
-    LongformApp(context).run()
+    app = LongformApp(context)
+    app.run()
+    return app.return_code or 0

@@ -1,22 +1,32 @@
 """The Textual app: holds the settings, the database and the open engines.
 
-Screens do the rest; every database or model call runs in a worker thread.
+Screens do the rest; every database or model call runs in a worker thread. SIGTERM and
+SIGHUP end the app as quitting does (the terminal is given back, a run stops as on
+cancel); an unexpected error ends it with one line saying where its traceback is.
 """
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
+from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from agents.generation.run_control import RunControl
 from agents.generation.stage_engines import parse_stages
 from agents.session.work_session import WorkSession
+from app import locations
 from app.context import Context, make_context
 from app.tui.screens.confirm import ConfirmScreen
 from engines import Engine
@@ -47,7 +57,10 @@ def screen_actions(screen: Screen[object]) -> list[Binding]:
 class LongformApp(App[None]):
     TITLE = "longform"
     BINDINGS = [
-        Binding("f1,question_mark", "help", "Help", tooltip="Keys of this screen"),
+        # f1 works on every screen, the modal ones too (a key of priority); ? where it is
+        # not text being typed.
+        Binding("f1", "help", "Help", tooltip="Keys of this screen", priority=True),
+        Binding("question_mark", "help", "Help", show=False, tooltip="Keys of this screen"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
@@ -67,6 +80,21 @@ class LongformApp(App[None]):
         self._db: Database | None = None
         self._runs: list[RunHandle] = []
         self._quit_question: ConfirmScreen | None = None
+        self.crash_report: Path | None = None  # where an unexpected error's traceback went
+        self._crash = ""
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is shown as the text it is, never as markup: they carry
+        titles, model text and error messages (``markup`` is ignored)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def _warn(self, text: str) -> None:
         """A warning about an engine, which may be opened in a worker thread."""
@@ -105,6 +133,13 @@ class LongformApp(App[None]):
     def on_mount(self) -> None:
         from app.tui.screens.library import LibraryScreen
 
+        if threading.current_thread() is threading.main_thread():
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                # Ended from outside (kill, a closed terminal): leave as quitting does, so
+                # the terminal is given back and a run stops at its next token.
+                loop.add_signal_handler(signum, partial(self.exit, return_code=128 + signum))
+
         self.push_screen(LibraryScreen())
         if self._open_work is not None:
             from app.tui.screens.work import WorkScreen
@@ -120,6 +155,33 @@ class LongformApp(App[None]):
             self.context.engines.close()
         if self._db is not None:
             self._db.close()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An error nothing handled: its traceback goes to a file in LONGFORM_HOME (with
+        any that follow it while the app closes), and the app ends with status 1 and
+        one line naming the first and where the file is (``_print_error_renderables``)."""
+        try:
+            if self.crash_report is None:
+                folder = locations.home() / "crashes"
+                folder.mkdir(parents=True, exist_ok=True)
+                self.crash_report = folder / f"tui-{datetime.now():%Y%m%d-%H%M%S-%f}.txt"
+                self._crash = f"{type(error).__name__}: {' '.join(str(error).split())}"[:200]
+            with self.crash_report.open("a", encoding="utf-8") as report:
+                report.write("".join(traceback.format_exception(error)) + "\n")
+        except OSError:
+            self.crash_report = None  # Textual prints the traceback itself
+        super()._handle_exception(error)
+
+    def _print_error_renderables(self) -> None:
+        if self.crash_report is None:
+            super()._print_error_renderables()
+            return
+        self._exit_renderables.clear()
+        print(
+            f"longform: the terminal UI stopped on an unexpected error ({self._crash}); "
+            f"its traceback is in {self.crash_report}",
+            file=sys.stderr,
+        )
 
     async def action_quit(self) -> None:
         """Quit, but ask first when a screen would lose unsaved text or stop a run
@@ -144,7 +206,9 @@ class LongformApp(App[None]):
     def action_help(self) -> None:
         from app.tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+        else:
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

@@ -32,6 +32,7 @@ from engines.embedded.llama_call import Call, StopText, hold_end, schema_grammar
 from engines.embedded.prose import TokenTable, prose_processor
 from engines.embedded.repeats import repeat_processor
 from engines.errors import EngineError, EngineUnavailable
+from engines.llama_loads import LOADING
 from engines.profiles import DEFAULT_SINK_TOKENS, get_profile, trained_context
 from engines.profiles import llama_kwargs as profile_kwargs
 
@@ -82,16 +83,17 @@ class EmbeddedEngine(Engine):
         trained = trained_context(path) if self.profile.kind == "yarn" else 0
         try:
             # n_ctx=0 takes the model's trained context instead of the 512 default.
-            self._llm = Llama(
-                model_path=str(path),
-                n_threads=n_threads or os.cpu_count() or 1,
-                n_batch=512,
-                seed=seed,
-                # Penalise repeats over a few sentences, not llama.cpp's default 64 tokens.
-                last_n_tokens_size=256,
-                verbose=False,
-                **{**profile_kwargs(self.profile, trained, n_ctx), **(llama_kwargs or {})},
-            )
+            with LOADING:
+                self._llm = Llama(
+                    model_path=str(path),
+                    n_threads=n_threads or os.cpu_count() or 1,
+                    n_batch=512,
+                    seed=seed,
+                    # Penalise repeats over a few sentences, not llama.cpp's default 64 tokens.
+                    last_n_tokens_size=256,
+                    verbose=False,
+                    **{**profile_kwargs(self.profile, trained, n_ctx), **(llama_kwargs or {})},
+                )
         except (ValueError, RuntimeError) as exc:
             raise EngineUnavailable(f"cannot load model {path}: {exc}") from exc
         self.model = path.name

@@ -35,6 +35,7 @@ import httpx
 
 from engines.base import Completion, Message, Usage
 from engines.chat_template import ChatTemplate
+from engines.llama_loads import LOADING
 from engines.remote.server_errors import NoStream
 
 PROBE_USER = "Write two sentences about a fox."
@@ -98,7 +99,7 @@ def gguf_vocabulary(path: Path) -> Any | None:
     except ImportError:
         return None
     try:
-        with _quiet_stderr():  # llama.cpp talks on fd 2 even when told not to
+        with LOADING, _quiet_stderr():  # llama.cpp talks on fd 2 even when told not to
             return Llama(model_path=str(path), vocab_only=True, verbose=False)
     except (ValueError, RuntimeError):
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
@@ -13,9 +14,10 @@ class AskScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     AskScreen { align: center middle; }
     AskScreen > Vertical {
-        width: 76; height: auto; border: round $accent; background: $surface; padding: 0 1;
+        width: 76; max-width: 100%; height: auto; border: round $accent; background: $surface;
+        padding: 0 1;
     }
-    AskScreen #hint { color: $text-muted; }
+    AskScreen #hint { color: $text-muted; width: 100%; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -25,7 +27,7 @@ class AskScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = self.heading
+            box.border_title = Content(self.heading)
             yield Label(self.label)
             yield Input(self.value, id="answer")
             yield Label(self.hint or "enter: done · esc: cancel", id="hint")

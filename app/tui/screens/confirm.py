@@ -6,6 +6,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -14,7 +15,8 @@ class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
-        width: 60; height: auto; border: round $error; background: $surface; padding: 1 2;
+        width: 64; max-width: 100%; height: auto; border: round $error; background: $surface;
+        padding: 1 2;
     }
     ConfirmScreen Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
     ConfirmScreen Button { margin-left: 2; }
@@ -33,7 +35,7 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical():
             yield Static(self.question, markup=False)
             with Horizontal():
-                yield Button(f"{self.yes} (y)", variant="error", id="yes")
+                yield Button(Content(f"{self.yes} (y)"), variant="error", id="yes")
                 yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
@@ -52,24 +54,29 @@ class ChoiceScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ChoiceScreen { align: center middle; }
     ChoiceScreen > Vertical {
-        width: 64; height: auto; border: round $accent; background: $surface; padding: 1 2;
+        width: 68; max-width: 100%; height: auto; border: round $accent; background: $surface;
+        padding: 1 2;
     }
     ChoiceScreen Button { width: 100%; margin-top: 1; }
     """
     BINDINGS = [Binding("escape", "answer('')", "Leave it")]
 
-    def __init__(self, question: str, choices: list[tuple[str, str, str]]) -> None:
-        """``choices``: (the value returned, its key, what it does)."""
+    def __init__(
+        self, question: str, choices: list[tuple[str, str, str]], *, leave: str = "Cancel (esc)"
+    ) -> None:
+        """``choices``: (the value returned, its key, what it does); ``leave``: the
+        button that returns ``None`` (esc)."""
         super().__init__()
         self.question = question
         self.choices = choices
+        self.leave = leave
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.question, markup=False)
             for value, key, label in self.choices:
-                yield Button(f"{label} ({key})", id=f"choice-{value}")
-            yield Button("Leave both as they are (esc)", id="choice-")
+                yield Button(Content(f"{label} ({key})"), id=f"choice-{value}")
+            yield Button(Content(self.leave), id="choice-")
 
     def on_mount(self) -> None:
         self.query(Button).last().focus()

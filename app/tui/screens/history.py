@@ -7,11 +7,11 @@ from __future__ import annotations
 import difflib
 import re
 
-from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
@@ -67,7 +67,7 @@ class HistoryScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = f"History of {escape(self.what)}"  # a title may hold [ ]
+            box.border_title = Content(f"History of {self.what}")
             with Horizontal():
                 yield DataTable(cursor_type="row", zebra_stripes=True, id="versions")
                 with Vertical():
@@ -106,17 +106,22 @@ class HistoryScreen(ModalScreen[int | None]):
         title = self.query_one("#shown-title", Static)
         body = self.query_one("#shown-text", Static)
         if version is current:
-            title.update(f"Version {version.version}, the current one")
+            title.update(Content(f"Version {version.version}, the current one"))
             body.update(Text(version.text))
         elif self.diffing:
             diff, removed, added = word_diff(version.text, current.text)
             title.update(
-                f"Version {version.version} → current (v{current.version}): "
-                f"[red]−{removed}[/red] [green]+{added}[/green] words"
+                Content.assemble(
+                    f"Version {version.version} → current (v{current.version}): ",
+                    (f"−{removed}", "red"),
+                    " ",
+                    (f"+{added}", "green"),
+                    " words",
+                )
             )
             body.update(diff)
         else:
-            title.update(f"Version {version.version} (d: its changes to the current one)")
+            title.update(Content(f"Version {version.version} (d: its changes to the current one)"))
             body.update(Text(version.text))
 
     def action_diff(self) -> None:

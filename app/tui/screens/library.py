@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +21,18 @@ from app.tui.widgets.tables import fill_table
 
 WATCH_SECONDS = 3.0
 COLUMNS = ("id", "title", "mode", "words", "target", "status")
+TITLE_CELLS = 36  # what the title column shows of a title (the rest is cut with "…")
+
+
+def _cut(text: str, cells: int) -> str:
+    if cell_len(text) <= cells:
+        return text
+    kept = ""
+    for char in text:
+        if cell_len(kept + char) >= cells:
+            break
+        kept += char
+    return kept + "…"
 
 
 class LibraryScreen(Screen[None]):
@@ -82,7 +95,7 @@ class LibraryScreen(Screen[None]):
         keep = self.selected()
         self.rows = message.rows
         cells = [
-            (str(r.work.id), r.work.title[:36], r.work.mode, str(r.words))
+            (str(r.work.id), _cut(r.work.title, TITLE_CELLS), r.work.mode, str(r.words))
             + (str(r.work.target_words), r.work.status)
             for r in self.rows
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
@@ -37,12 +38,19 @@ class OptionsScreen(ModalScreen[StepChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = f"Next step{': ' + self.step if self.step else ''}"
+            box.border_title = Content(f"Next step{': ' + self.step if self.step else ''}")
             yield OptionsPicker(self.options)
             yield Static(
                 "enter or 1-3: pick · e: edit it · o: your own · ctrl+s: use the text", id="hint"
             )
         yield Footer()
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """The list's own keys, for the help."""
+        return [
+            ("enter", "Pick", "Take the highlighted option as it is"),
+            ("↑ ↓", "Highlight", "Put an option in the editor below, to edit (e) or use"),
+        ]
 
     def on_mount(self) -> None:
         self.query_one("#options").focus()

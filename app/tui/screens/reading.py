@@ -30,6 +30,7 @@ def page(view: WorkView) -> Page:
     """The work as it reads now, each heading marked with its state and words."""
     lines = [f"# {view.work.title}", "", f"{view.words} of {view.work.target_words} words", ""]
     leaves = set(view.leaf_ids)
+    number = {node_id: i for i, node_id in enumerate(view.leaf_ids, start=1)}
     chapters = any(n.level == "chapter" for n in view.nodes)
     stops: list[int] = []
     for node in view.nodes:
@@ -37,6 +38,8 @@ def page(view: WorkView) -> Page:
             stops.append(len(lines))
         hashes = "#" * min(2 + node.depth, 6)
         title = node.title or node.level
+        if node.id in number:  # numbered as the outline and the memories number them
+            title = f"{number[node.id]}. {title}"
         passage = view.passages.get(node.id)
         if node.id not in leaves:
             lines += [f"{hashes} {title}", ""]

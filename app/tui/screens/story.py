@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
@@ -51,7 +51,7 @@ class StoryScreen(ModalScreen[int | None]):
         still = sum(t.resolved is None for t in s.threads)
         r = s.report
         with Vertical() as box:
-            box.border_title = f"Story of {escape(s.title)}"
+            box.border_title = Content(f"Story of {s.title}")
             yield Static(
                 f"Plot threads: {len(s.threads)}, {still} open",
                 classes="heading",

@@ -1,17 +1,17 @@
-"""The work screen's run: write, pause, cancel, regenerate; recurrent steps and their
-options; runner events to widgets.
+"""The work screen's run: write, plan, pause, cancel, regenerate; recurrent steps and
+their options; runner events to widgets. A part of ``WorkScreen``, which owns it.
 
-The runner (or the recurrent writer) works in a thread; its events come back as
-messages (``post_message`` is thread-safe), and only the handlers here change what the
-screen shows.
+What a key writes is the core's to say: each key becomes ``RunOptions`` (what the
+work is missing, or a section again), the session says beforehand what that would
+write (``WorkSession.what_runs``), and a person's own text is written over only after
+the question ``r`` asks. The run works in a thread; its events come back as messages
+(``post_message`` is thread-safe), and only the handlers here change what is shown.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from textual import work
-from textual.screen import Screen
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from agents.generation.events import Event as RunnerEvent
 from agents.generation.events import (
@@ -23,250 +23,233 @@ from agents.generation.events import (
     WorkDone,
     WorkStarted,
 )
-from agents.session.rewrites import plan_rewrite
-from agents.session.work_session import RunOptions
+from agents.session.rewrites import HandEdits, Rewrite
+from agents.session.work_session import RunOptions, WorkSession
 from app.errors import USER_ERRORS
-from app.tui.app import LongformApp, RunHandle
+from app.tui.app import RunHandle
 from app.tui.messages import RunEvent, RunFinished
-from app.tui.screens.confirm import ConfirmScreen
+from app.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from app.tui.screens.options import OptionsScreen
-from app.tui.store import WorkView
 from app.tui.widgets.options import StepChoice
-from app.tui.widgets.outline_tree import OutlineTree
-from app.tui.widgets.passage_editor import PassageEditor
-from app.tui.widgets.progress import RunProgress
 from engines.tokens import estimate_tokens
 from text.words import count_words
 
-Stale = tuple[int, bool]  # (section, and the ones after it) to write again
+if TYPE_CHECKING:
+    from app.tui.screens.work import WorkScreen
+
+# The answers to "this holds your edit": write it again, or keep it.
+EDIT_CHOICES = [
+    (HandEdits.REPLACE.value, "y", "Write it again (yours stays in the history)"),
+    (HandEdits.KEEP.value, "k", "Keep your text; write the others"),
+]
 
 
-class WorkRunScreen(Screen[None]):
-    """The part of ``WorkScreen`` that runs the writer (kept apart to keep files small)."""
+class WorkRun:
+    """Runs the work shown on ``screen`` and shows the run on its widgets."""
 
-    def __init__(self, work_id: int) -> None:
-        super().__init__()
-        self.work_id = work_id
-        self.view: WorkView | None = None
+    def __init__(self, screen: WorkScreen) -> None:
+        self.screen = screen
         self.running = False
         self.live_node: int | None = None
         self.live_text = ""
+        self.handle: RunHandle | None = None  # the latest run (the last w, r or R not refused)
         self._done_words = 0
-        self._run: RunHandle | None = None
 
-    @property
-    def lf(self) -> LongformApp:
-        assert isinstance(self.app, LongformApp)
-        return self.app
+    # Keys ----------------------------------------------------------------------
 
-    @property
-    def outline(self) -> OutlineTree:
-        return self.query_one(OutlineTree)
-
-    @property
-    def editor(self) -> PassageEditor:
-        return self.query_one(PassageEditor)
-
-    @property
-    def progress(self) -> RunProgress:
-        return self.query_one(RunProgress)
-
-    @property
-    def run_handle(self) -> RunHandle | None:
-        """The latest run (started by the last w, r or R that was not refused)."""
-        return self._run
-
-    @property
-    def recurrent(self) -> bool:
-        return self.view is not None and self.view.recurrent
-
-    def load(self) -> Any:
-        """Read the work again (a worker, in ``WorkScreen``)."""
-        raise NotImplementedError
-
-    def selected_section(self) -> int | None:
-        raise NotImplementedError
-
-    def show_given(self, node_id: int | None) -> None:
-        """Show what a section was given (in ``WorkScreen``)."""
-        raise NotImplementedError
-
-    # Actions -------------------------------------------------------------------
-
-    def action_write(self) -> None:
-        view = self.view
+    def write(self) -> None:
+        """w: write what is not written; in recurrent mode, with nothing pending, the
+        writer first picks the next step from the options offered."""
+        view = self.screen.view
         if view is None:
-            self.notify("The work is still loading.")
-        elif not view.recurrent or view.pending or not view.done():
-            self.start_run(None)  # recurrent: the first step, or one not finished
-        elif not self.running:
+            self.screen.notify("The work is still loading.")
+        elif self.running:
+            self.screen.notify("A run is already writing.", severity="warning")
+        elif view.recurrent and not view.pending and view.done():
             last = view.node(view.done()[-1])
             self.offer_options(view.options, last.title if last else "")
         else:
-            self.start_run(None)  # refused, with the reason
+            # Recurrent mode: the pending steps, else one new step.
+            self.ask_then_start(RunOptions(new_steps=0 if view.pending else 1))
 
-    def action_plan(self) -> None:
-        """Plan the outline and stop there, for the writer to edit before any writing."""
-        view = self.view
+    def plan(self) -> None:
+        """P: plan the outline and stop there, for the writer to edit first."""
+        screen, view = self.screen, self.screen.view
         if view is None:
-            self.notify("The work is still loading.")
+            screen.notify("The work is still loading.")
         elif view.recurrent:
-            self.notify("A recurrent work has no outline: w writes its first step.")
+            screen.notify("A recurrent work has no outline: w writes its first step.")
         elif view.nodes:
-            self.notify("The work is planned: edit the outline (a, e, x, [ ]), then w writes it.")
+            screen.notify("The work is planned: edit the outline (a, e, x, [ ]), then w writes it.")
         elif self.running:
-            self.notify("A run is already writing.", severity="warning")
+            screen.notify("A run is already writing.", severity="warning")
         else:
             self.running = True
-            self._run = self.lf.new_run()
-            self.progress.stop("planning")
-            self.plan_work(self._run)
-
-    def action_regenerate(self) -> None:
-        self.regenerate(following=True)
-
-    def action_regenerate_one(self) -> None:
-        self.regenerate(following=False)
+            self.handle = screen.lf.new_run()
+            screen.progress.stop("planning")
+            handle = self.handle
+            screen.run_worker(lambda: self._plan(handle), thread=True, exclusive=True, group="run")
 
     def regenerate(self, *, following: bool) -> None:
-        """Write the selected section again (and every one after it, ``following``);
-        first ask when that replaces a person's own text or writes sections not asked."""
-        node_id, view = self.selected_section(), self.view
-        if node_id is None or view is None:
+        """r / R: write the selected section again (and, ``following``, every one after
+        it); first ask when that replaces a person's own text or writes sections not
+        asked for."""
+        node_id = self.screen.selected_section()
+        if node_id is None:
             return
-        leaves = [n for i in view.leaf_ids if (n := view.node(i)) is not None]
-        rewrite = plan_rewrite(
-            leaves, view.passages, node_id, following=following, mode=view.work.mode
-        )
-        question = rewrite.question()
-        if self.running or not question:
-            self.start_run((node_id, following))  # (refused with the reason if running)
-            return
-
-        def answer(yes: bool | None) -> None:
-            if yes:
-                self.start_run((node_id, following))
-
-        self.app.push_screen(ConfirmScreen(f"{question} Write it again?", yes="Write"), answer)
-
-    def action_pause(self) -> None:
-        if not self.running:
-            self.notify("Nothing is being written.")
-            return
-        if self._run is not None:
-            self._run.control.pause.set()
-        self.progress.stop("pausing after this section")
-
-    def action_cancel(self) -> None:
-        if not self.running:
-            self.notify("Nothing is being written.")
-            return
-        self.cancel_run()
-        self.progress.stop("cancelling")
-
-    def cancel_run(self) -> None:
-        if self._run is not None:
-            self._run.control.cancel.set()
-
-    def start_run(self, stale: Stale | None, instruction: str | None = None) -> None:
-        """Write what is unwritten, ``stale`` first made so; recurrent mode writes the
-        pending steps, or one new step given ``instruction``."""
         if self.running:
-            self.notify("A run is already writing.", severity="warning")
+            self.screen.notify("A run is already writing.", severity="warning")
             return
-        if self.editor.dirty:
-            self.notify("Save (ctrl+s) or undo your edit first.", severity="warning")
+        self.ask_then_start(RunOptions(rewrite=node_id, following=following, new_steps=0))
+
+    def pause(self) -> None:
+        if not self.running:
+            self.screen.notify("Nothing is being written.")
+            return
+        if self.handle is not None:
+            self.handle.control.pause.set()
+        self.screen.progress.stop("pausing after this section")
+
+    def cancel(self) -> None:
+        if not self.running:
+            self.screen.notify("Nothing is being written.")
+            return
+        self.stop()
+        self.screen.progress.stop("cancelling")
+
+    def stop(self) -> None:
+        """Cancel the run, if any (leaving the screen, quitting)."""
+        if self.handle is not None:
+            self.handle.control.cancel.set()
+
+    # Asking, then starting --------------------------------------------------------
+
+    def ask_then_start(self, options: RunOptions) -> None:
+        """Ask the core what ``options`` would write again; when that replaces a
+        person's text, or writes stale sections not asked for, ask the writer first."""
+        if self.screen.editor.dirty:
+            self.screen.notify("Save (ctrl+s) or undo your edit first.", severity="warning")
+            return
+        work_id = self.screen.work_id
+        self.screen.edits.apply(
+            lambda session: session.what_runs(work_id, options),
+            lambda rewrite: self._asked(options, rewrite),
+            reload=False,
+        )
+
+    def _asked(self, options: RunOptions, rewrite: Rewrite) -> None:
+        screen = self.screen
+        question = rewrite.question()
+        if not question:
+            self.start(options)
+        elif rewrite.hand_edited:
+
+            def answer(choice: str | None) -> None:
+                if choice is not None:
+                    self.start(replace(options, edits=HandEdits(choice)))
+
+            screen.app.push_screen(
+                ChoiceScreen(question, EDIT_CHOICES, leave="Cancel: write nothing (esc)"), answer
+            )
+        else:
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.start(options)
+
+            screen.app.push_screen(
+                ConfirmScreen(f"{question} Write it again?", yes="Write"), confirmed
+            )
+
+    def start(self, options: RunOptions) -> None:
+        """Start a run with ``options`` (already asked about)."""
+        screen = self.screen
+        if self.running:
+            screen.notify("A run is already writing.", severity="warning")
+            return
+        if screen.editor.dirty:
+            screen.notify("Save (ctrl+s) or undo your edit first.", severity="warning")
             return
         self.running = True
-        self._run = self.lf.new_run()
-        self._done_words = self._kept_words(stale)
-        self.progress.stop("opening the engine")
-        # Recurrent mode: the pending steps, else one new step (none when rewriting).
-        pending = self.view is not None and bool(self.view.pending)
-        new_steps = 0 if stale is not None or pending else 1
-        self.run_work(self._run, stale, RunOptions(new_steps=new_steps, instruction=instruction))
+        self.handle = handle = screen.lf.new_run()
+        self._done_words = self._kept_words(options)
+        screen.progress.stop("opening the engine")
+        screen.run_worker(
+            lambda: self._run(handle, options), thread=True, exclusive=True, group="run"
+        )
 
-    def _kept_words(self, stale: Stale | None) -> int:
+    def _kept_words(self, options: RunOptions) -> int:
         """Words of the written sections a run keeps (not those it writes again)."""
-        view = self.view
+        view = self.screen.view
         if view is None:
             return 0
         redo: set[int] = set()
-        if stale is not None and stale[0] in view.leaf_ids:
-            at = view.leaf_ids.index(stale[0])
-            redo = set(view.leaf_ids[at:] if stale[1] else [stale[0]])
+        if options.rewrite is not None and options.rewrite in view.leaf_ids:
+            at = view.leaf_ids.index(options.rewrite)
+            redo = set(view.leaf_ids[at:] if options.following else [options.rewrite])
         return sum(view.passages[i].words for i in view.done() if i not in redo)
 
     def offer_options(self, options: list[str], after: str) -> None:
         """Recurrent mode: the writer picks, edits or writes the next step's instruction."""
+        screen = self.screen
         if not options:
-            self.start_run(None)  # no options stored: the writer continues on its own
+            self.ask_then_start(RunOptions(new_steps=1))  # the writer goes on on its own
             return
 
         def chosen(choice: StepChoice | None) -> None:
             if choice is None:
-                self.progress.stop("w shows the options again")
+                screen.progress.stop("w shows the options again")
                 return
-            self.start_run(None, choice.instruction)
+            self.ask_then_start(RunOptions(new_steps=1, instruction=choice.instruction))
 
-        self.progress.stop("choose the next step")
-        self.app.push_screen(OptionsScreen(options, step=f"after {after}" if after else ""), chosen)
+        screen.progress.stop("choose the next step")
+        screen.app.push_screen(
+            OptionsScreen(options, step=f"after {after}" if after else ""), chosen
+        )
 
-    # The workers -------------------------------------------------------------------
+    # The workers (threads) ------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="run")
-    def run_work(self, run: RunHandle, stale: Stale | None, options: RunOptions) -> None:
-        """Write what the work is missing, in its mode (the session's ``run``)."""
-        session = self.lf.session
+    def _session(self) -> WorkSession:
+        return self.screen.lf.session
+
+    def _run(self, run: RunHandle, options: RunOptions) -> None:
+        """Write as ``options`` say, in the work's mode (the session's ``run``)."""
+        screen = self.screen
+        session = self._session()
         try:
-            engine = self.lf.engine_for(session.work(self.work_id))
-            if stale is not None:
-                node_id, following = stale
-                result = session.regenerate(
-                    self.work_id,
-                    node_id,
-                    following=following,
-                    engine=engine,
-                    emit=self._emit,
-                    control=run.control,
-                )
-            else:
-                result = session.run(
-                    self.work_id,
-                    engine=engine,
-                    emit=self._emit,
-                    control=run.control,
-                    options=options,
-                )
+            engine = screen.lf.engine_for(session.work(screen.work_id))
+            result = session.run(
+                screen.work_id, engine=engine, emit=self._emit, control=run.control, options=options
+            )
         except USER_ERRORS as exc:
-            self.post_message(RunFinished(None, str(exc)))
+            screen.post_message(RunFinished(None, str(exc)))
             return
         finally:
             run.finished.set()
-        self.post_message(RunFinished(result))
+        screen.post_message(RunFinished(result))
 
-    @work(thread=True, exclusive=True, group="run")
-    def plan_work(self, run: RunHandle) -> None:
-        session = self.lf.session
+    def _plan(self, run: RunHandle) -> None:
+        screen = self.screen
+        session = self._session()
         try:
-            engine = self.lf.engine_for(session.work(self.work_id))
-            sections = session.plan(self.work_id, engine=engine, emit=self._emit)
+            engine = screen.lf.engine_for(session.work(screen.work_id))
+            sections = session.plan(screen.work_id, engine=engine, emit=self._emit)
         except USER_ERRORS as exc:
-            self.post_message(RunFinished(None, str(exc)))
+            screen.post_message(RunFinished(None, str(exc)))
             return
         finally:
             run.finished.set()
-        self.post_message(RunFinished(None, planned=sections))
+        screen.post_message(RunFinished(None, planned=sections))
 
     def _emit(self, event: RunnerEvent) -> None:
         """The writer's callback, in the worker thread."""
         tokens = estimate_tokens(event.text) if isinstance(event, TokensWritten) else 0
-        self.post_message(RunEvent(event, tokens))
+        self.screen.post_message(RunEvent(event, tokens))
 
-    # Handlers (UI thread) ---------------------------------------------------------
+    # Events (UI thread) -------------------------------------------------------------
 
-    def on_run_event(self, message: RunEvent) -> None:
-        event = message.event
+    def on_event(self, message: RunEvent) -> None:
+        screen, event = self.screen, message.event
         if isinstance(event, TokensWritten):
             self._streamed(event, message.tokens)
         elif isinstance(event, SectionStarted):
@@ -274,87 +257,88 @@ class WorkRunScreen(Screen[None]):
         elif isinstance(event, SectionDone):
             self.live_node, self.live_text = None, ""
             self._done_words = event.total_words
-            self.progress.update(words=event.total_words)
-            self.load()
+            screen.progress.update(words=event.total_words)
+            screen.load()
         elif isinstance(event, WorkStarted):
-            self.progress.start(event.target_words, event.sections)
+            screen.progress.start(event.target_words, event.sections)
             if self._pausing:
-                self.progress.stop("pausing after this section")
+                screen.progress.stop("pausing after this section")
         elif isinstance(event, PlanReady):
-            self.load()
+            screen.load()
         elif isinstance(event, Notice):
             # A stop the writer asked for is told once, with this screen's keys, when the
             # run finishes; the core's wording names the CLI.
             if not event.message.startswith(("paused", "cancelled")):
-                self.notify(event.message)
+                screen.notify(event.message)
         elif isinstance(event, WorkDone):
-            self.notify(f"Done: {event.words} words in {event.seconds:.0f} s.")
+            screen.notify(f"Done: {event.words} words in {event.seconds:.0f} s.")
 
     def _section_started(self, event: SectionStarted) -> None:
+        screen, view = self.screen, self.screen.view
         self.live_node, self.live_text = event.node_id, ""
-        if self.recurrent and self.view is not None:  # no WorkStarted: steps are open-ended
-            self.progress.start(self.view.work.target_words, event.total)
-        self.progress.section_started(event.index + 1)
+        if screen.recurrent and view is not None:  # no WorkStarted: steps are open-ended
+            screen.progress.start(view.work.target_words, event.total)
+        screen.progress.section_started(event.index + 1)
         if self._pausing:
-            self.progress.stop("pausing after this section")
-        node = self.view.node(event.node_id) if self.view else None
+            screen.progress.stop("pausing after this section")
+        node = view.node(event.node_id) if view else None
         if node is not None:
-            self.outline.relabel(node, None, live=True)
+            screen.outline.relabel(node, None, live=True)
         else:
-            self.load()  # a new recurrent step: the outline shows it once it is read
-        if self.editor.dirty:
+            screen.load()  # a new recurrent step: the outline shows it once it is read
+        if screen.editor.dirty:
             return  # the writer's edit stays in view; the stream is kept for later
-        if self.outline.selected_id == event.node_id:
-            self.editor.stream(event.node_id, "")
-            self.show_given(event.node_id)
+        if screen.outline.selected_id == event.node_id:
+            screen.editor.stream(event.node_id, "")
+            screen.show_given(event.node_id)
         else:
-            self.outline.select_id(event.node_id)
+            screen.outline.select_id(event.node_id)
 
     def _streamed(self, event: TokensWritten, tokens: int) -> None:
         text = event.text if self.live_text else event.text.lstrip()  # as it will be stored
         if event.node_id != self.live_node or not text:
             return
         self.live_text += text
-        editor = self.editor
+        editor = self.screen.editor
         if editor.streaming and editor.node_id == event.node_id:
             editor.append(text)
-        self.progress.update(words=self._done_words + count_words(self.live_text), tokens=tokens)
-
-    def _stopped(self) -> None:
-        self.running = False
-        self.live_node, self.live_text = None, ""
+        self.screen.progress.update(
+            words=self._done_words + count_words(self.live_text), tokens=tokens
+        )
 
     @property
     def _pausing(self) -> bool:
-        return self._run is not None and self._run.control.pause.is_set()
+        return self.handle is not None and self.handle.control.pause.is_set()
 
-    def on_run_finished(self, message: RunFinished) -> None:
-        self._stopped()
+    def finished(self, message: RunFinished) -> None:
+        screen = self.screen
+        self.running = False
+        self.live_node, self.live_text = None, ""
         result = message.result
-        going_on = "w goes on" if self.recurrent else "w resumes"
+        going_on = "w goes on" if screen.recurrent else "w resumes"
         if message.error is not None:
-            self.notify(message.error, severity="error", timeout=10)
-            self.progress.stop("failed")
+            screen.notify(message.error, severity="error", timeout=10)
+            screen.progress.stop("failed")
         elif message.planned:
-            self.progress.stop("planned")
-            self.notify(
+            screen.progress.stop("planned")
+            screen.notify(
                 f"Planned {message.planned} sections: edit them (a, e, x, [ ]) "
                 "or w writes the work."
             )
         elif result is None:
             pass
         elif result.cancelled:
-            self.progress.stop("cancelled")
-            self.notify(f"Cancelled: {going_on}.")
+            screen.progress.stop("cancelled")
+            screen.notify(f"Cancelled: {going_on}.")
         elif result.paused:
-            self.progress.stop("paused")
-            more = "w shows the next-step options" if self.recurrent else going_on
-            self.notify(f"Paused: {more}.")
-        elif self.recurrent and result.reached:
-            self.progress.stop("done")
-            self.notify("The target is reached: w offers more steps.")
-        elif self.recurrent:
+            screen.progress.stop("paused")
+            more = "w shows the next-step options" if screen.recurrent else going_on
+            screen.notify(f"Paused: {more}.")
+        elif screen.recurrent and result.reached:
+            screen.progress.stop("done")
+            screen.notify("The target is reached: w offers more steps.")
+        elif screen.recurrent:
             self.offer_options(list(result.options), f"step {result.sections}")
         else:
-            self.progress.stop("done")
-        self.load()
+            screen.progress.stop("done")
+        screen.load()

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import DataTable, Static, TextArea
 
 from app.tui.widgets.tables import fill_table
@@ -32,8 +33,10 @@ class MemoryText(TextArea):
     """The selected memory's text (a memory may span several wrapped lines)."""
 
     BINDINGS = [
-        Binding("ctrl+home", "document_start", "Start of text", show=False),
-        Binding("ctrl+end", "document_end", "End of text", show=False),
+        Binding(
+            "ctrl+home", "document_start", "Start of text", show=False, tooltip="In the editor"
+        ),
+        Binding("ctrl+end", "document_end", "End of text", show=False, tooltip="In the editor"),
     ]
 
     def action_document_start(self) -> None:
@@ -57,6 +60,7 @@ class MemoryPanel(Vertical):
     DEFAULT_CSS = """
     MemoryPanel DataTable { height: 1fr; min-height: 3; }
     MemoryPanel #memory-text { height: 1fr; min-height: 3; }
+    MemoryPanel #memory-text:focus { border: tall $accent; background: $boost; }
     MemoryPanel #no-memories { color: $text-muted; padding: 0 1; }
     MemoryPanel #given-title { background: $panel; padding: 0 1; }
     MemoryPanel #given { height: 1fr; min-height: 3; padding: 0 1; }
@@ -89,8 +93,9 @@ class MemoryPanel(Vertical):
         keep = self.memory_id
         self.memories = memories
         heads = [
-            # "!kind": the text it was drawn from was rewritten since.
-            (str(m.id), f"!{m.kind}" if m.stale else m.kind, str(m.valid_from), str(m.version))
+            # "!kind": the text it was drawn from was rewritten since; "§": the section it
+            # is true from, numbered as the outline numbers them.
+            (str(m.id), f"!{m.kind}" if m.stale else m.kind, str(m.valid_from + 1), str(m.version))
             + (m.author,)
             for m in memories
         ]
@@ -140,7 +145,9 @@ class MemoryPanel(Vertical):
 
     def show_given(self, title: str, items: list[ContextRecord] | None, why: str = "") -> None:
         """What section ``title`` was given, or ``why`` there is nothing to show."""
-        self.query_one("#given-title", Static).update(f"Given to {title}" if title else "Given")
+        self.query_one("#given-title", Static).update(
+            Content(f"Given to {title}" if title else "Given")
+        )
         text = Text()
         if items is None:
             text.append(why or "Not written yet.", style="dim")
@@ -160,6 +167,10 @@ class MemoryPanel(Vertical):
             text.append(f"{label}: ", style="bold")
             text.append(preview(item.content, GIVEN_CHARS))
         self.query_one("#given-text", Static).update(text)
+
+    def focus_list(self) -> None:
+        """Focus the list of memories."""
+        self.query_one(DataTable).focus()
 
     @property
     def dirty(self) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, OptionList, TextArea
 from textual.widgets.option_list import Option
@@ -41,7 +42,10 @@ class OptionsPicker(Vertical):
 
     def compose(self) -> ComposeResult:
         yield OptionList(
-            *(Option(f"{i + 1}. {text}", id=str(i)) for i, text in enumerate(self.options)),
+            *(
+                Option(Content(f"{i + 1}. {text}"), id=str(i))
+                for i, text in enumerate(self.options)
+            ),
             id="options",
         )
         yield Label("Instruction for the next step (edit it, or write your own):")

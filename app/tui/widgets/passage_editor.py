@@ -13,11 +13,14 @@ from textual.widgets import TextArea
 
 class PassageEditor(TextArea):
     BINDINGS = [
-        Binding("ctrl+home", "document_start", "Start of text", show=False),
-        Binding("ctrl+end", "document_end", "End of text", show=False),
+        Binding(
+            "ctrl+home", "document_start", "Start of text", show=False, tooltip="In the editor"
+        ),
+        Binding("ctrl+end", "document_end", "End of text", show=False, tooltip="In the editor"),
     ]
     DEFAULT_CSS = """
-    PassageEditor { border: none; padding: 0 1; }
+    PassageEditor { border: none; border-left: outer $panel; padding: 0 1; }
+    PassageEditor:focus { border: none; border-left: outer $accent; background: $boost; }
     PassageEditor.streaming { background: $boost; }
     """
 

@@ -6,14 +6,15 @@ import time
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widgets import ProgressBar, Static
 
 
 class RunProgress(Horizontal):
     DEFAULT_CSS = """
     RunProgress { height: 1; padding: 0 1; background: $panel; }
-    RunProgress ProgressBar { width: 30; }
-    RunProgress Bar { width: 22; }
+    RunProgress ProgressBar { width: 22; }
+    RunProgress Bar { width: 15; }
     RunProgress #run-stats { width: 1fr; }
     """
 
@@ -75,8 +76,10 @@ class RunProgress(Horizontal):
         bar = self.query_one(ProgressBar)
         bar.update(total=max(self.target, 1), progress=min(self.words, max(self.target, 1)))
         rate = f" {self.tokens_per_second:.0f} tok/s" if self.state == "writing" else ""
-        planned = f" (sections: {self.planned})" if self.planned and not rate else ""
+        planned = f" (sections: {self.planned}; f fits)" if self.planned and not rate else ""
         self.query_one("#run-stats", Static).update(
-            f"{self.words}/{self.target} words{planned}  §{self.section}/{self.sections}{rate}"
-            f"  {self.state}"
+            Content(
+                f"{self.words}/{self.target} words{planned} · §{self.section}/{self.sections}"
+                f"{rate} · {self.state}"
+            )
         )

@@ -1,0 +1,192 @@
+"""Every setting does what its description says. The test walks ``Settings``' fields:
+a setting added without a check of its effect here fails it.
+
+Servers are real HTTP servers on 127.0.0.1 (``tests.scripted_server``); the embedded
+engine is the real model."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.generation.stage_engines import Stage
+from app.config import Settings
+from app.context import Context
+from engines import ChatOptions, EngineError
+from engines.remote.open_turn import OpenTurn
+from storage import open_database
+from storage.works import list_works
+from tests.scripted_server import Answer, ScriptedServer, scripted_server
+from tests.test_write_section_writer import varied
+
+Effect = Callable[[Path], None]
+EFFECTS: dict[str, Effect] = {}
+ASK = [{"role": "user", "content": "Write a list of random words."}]
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}"
+    "{% if not loop.last or add_generation_prompt %}<|im_end|>\n{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def effect(name: str) -> Callable[[Effect], Effect]:
+    def register(check: Effect) -> Effect:
+        EFFECTS[name] = check
+        return check
+
+    return register
+
+
+def context(home: Path, **settings: Any) -> Context:
+    settings.setdefault("db", str(home / "longform.db"))
+    return Context(Settings(**settings))
+
+
+@contextmanager
+def server(script: Callable[[dict[str, Any]], Answer] | None = None) -> Iterator[ScriptedServer]:
+    with scripted_server(script or (lambda _body: Answer(varied(12)))) as found:
+        yield found
+
+
+@effect("engine")
+def _engine(home: Path) -> None:
+    with server() as s:
+        context(home, engine=s.url).engine().chat(ASK, ChatOptions(max_tokens=8))
+        assert asked(s) == 1, "the call went to the server the setting names"
+
+
+@effect("model")
+def _model(home: Path) -> None:
+    with server() as s:
+        context(home, engine=s.url, model="other-model").engine().chat(ASK, ChatOptions())
+        assert {r["model"] for r in s.requests} == {"other-model"}
+
+
+@effect("api_key")
+def _api_key(home: Path) -> None:
+    with server() as s:
+        context(home, engine=s.url, api_key="sekret").engine().chat(ASK, ChatOptions())
+        assert set(s.authorizations) == {"Bearer sekret"}
+
+
+@effect("context_length")
+def _context_length(home: Path) -> None:
+    with server() as s:
+        assert context(home, engine=s.url, context_length=3000).engine().context_length == 3000
+
+
+@effect("timeout")
+def _timeout(home: Path) -> None:
+    """A server silent for longer than ``timeout`` fails the call (after its retries)."""
+
+    def silent(_body: dict[str, Any]) -> Answer:
+        time.sleep(3)
+        return Answer("Too late.")
+
+    with server(silent) as s:
+        engine = context(home, engine=s.url, timeout=0.3).engine()
+        with pytest.raises(EngineError):
+            engine.chat(ASK, ChatOptions(max_tokens=8))
+
+
+@effect("temperature")
+def _temperature(home: Path) -> None:
+    """The writer samples its prose at the setting's temperature."""
+    with server(lambda _body: Answer(varied(70))) as s:
+        c = context(home, engine=s.url, temperature=1.05)
+        work = c.session.create("Write about waves.", 60, mode="draft", engine=s.url)
+        c.session.run(work.id)
+        writer = [r for r in s.requests if r.get("max_tokens", 0) > 1]
+        assert writer and {r["temperature"] for r in writer} == {1.05}
+
+
+@effect("view")
+def _view(home: Path) -> None:
+    with server() as s:
+        engine = context(home, engine=s.url, view=700).engine()
+        assert engine.view_tokens == engine.book_view_tokens == 700
+
+
+@effect("db")
+def _db(home: Path) -> None:
+    chosen = home / "elsewhere.db"
+    context(home, db=str(chosen)).session.create(
+        "Write about waves.", 60, mode="draft", force_language=True
+    )
+    with open_database(chosen).transaction() as s:
+        assert [w.instruction for w in list_works(s)] == ["Write about waves."]
+
+
+@effect("stages")
+def _stages(home: Path) -> None:
+    with server() as writer, server() as planner:
+        c = context(home, engine=writer.url, stages={"planner": planner.url})
+        c.session.stage_engines(c.engine()).of(Stage.PLANNER).chat(ASK, ChatOptions())
+        assert asked(planner) == 1 and asked(writer) == 0
+
+
+def asked(server: ScriptedServer) -> int:
+    """The requests that sent ``ASK`` (not the probes an engine sends as it opens)."""
+    return sum(r.get("messages") == ASK for r in server.requests)
+
+
+@effect("chat_template")
+def _chat_template(home: Path) -> None:
+    """With the served model's template, a continued turn is rendered and completed."""
+    template = home / "chatml.j2"
+    template.parent.mkdir(parents=True, exist_ok=True)
+    template.write_text(CHATML)
+    with server() as s:
+        engine = context(home, engine=s.url, chat_template=template).engine()
+        assert engine.open_turn is OpenTurn.COMPLETIONS  # type: ignore[attr-defined]
+        turn = [*ASK, {"role": "assistant", "content": "Waves, gulls,"}]
+        engine.chat(turn, ChatOptions(max_tokens=8, continue_final=True))
+        assert s.paths[-1] == "/v1/completions"
+        assert s.requests[-1]["prompt"].endswith("<|im_start|>assistant\nWaves, gulls,")
+
+
+@effect("seed")
+@pytest.mark.model
+def _seed(home: Path) -> None:
+    """The embedded engine samples from the seed: the same seed, the same text."""
+
+    def sample(seed: int) -> str:
+        engine = context(home, seed=seed, threads=1).engine()
+        try:
+            return engine.chat(ASK, ChatOptions(max_tokens=24, temperature=1.5)).text
+        finally:
+            engine.close()
+
+    first = sample(11)
+    assert sample(11) == first
+    assert sample(12) != first
+
+
+@effect("threads")
+@pytest.mark.model
+def _threads(home: Path) -> None:
+    engine = context(home, threads=1).engine()
+    try:
+        assert engine._llm.n_threads == 1  # type: ignore[attr-defined]
+    finally:
+        engine.close()
+
+
+def test_every_setting_has_its_effect_checked() -> None:
+    assert set(EFFECTS) == set(Settings.model_fields)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=getattr(check, "pytestmark", []))
+        for name, check in sorted(EFFECTS.items())
+    ],
+)
+def test_the_setting_does_what_it_says(name: str, longform_home: Path) -> None:
+    EFFECTS[name](longform_home)
