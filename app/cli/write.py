@@ -13,10 +13,19 @@ from agents.generation.length_control import MAX_WORDS, MIN_WORDS
 from agents.generation.run_control import RunResult
 from agents.session.rewrites import EditsAtStake, HandEdits, Rewrite
 from agents.session.work_session import RunOptions
-from app.cli.output import ForceOpt, ProgressPrinter, err, may_write, print_json, write_text
+from app.cli.output import (
+    Blocks,
+    ForceOpt,
+    ProgressPrinter,
+    TextStream,
+    err,
+    may_write,
+    print_json,
+    write_text,
+)
 from app.context import Context
 from storage.outline import leaves, list_nodes
-from storage.passages import work_text
+from storage.passages import document_head, section_blocks, work_text
 from storage.vocabulary import Mode
 
 
@@ -50,6 +59,14 @@ ForceLanguageOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+StreamOpt = Annotated[
+    bool,
+    typer.Option(
+        "--stream",
+        help="Print the text (Markdown, as `export --format md` gives it) section by "
+        "section as each is written, instead of all of it at the end.",
+    ),
+]
 ReplaceEditsOpt = Annotated[
     bool,
     typer.Option(
@@ -173,6 +190,7 @@ def write(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    stream: StreamOpt = False,
     force_language: ForceLanguageOpt = False,
     language: LanguageOpt = None,
     replace_edits: ReplaceEditsOpt = False,
@@ -193,6 +211,7 @@ def write(
     if work is not None and prompt is not None:
         raise typer.BadParameter("give either PROMPT or --work, not both", param_hint="--work")
     edits = hand_edits(replace_edits, keep_edits)
+    streams(stream, as_json)
     may_write(out_file, force)
     if work is None:
         assert prompt is not None and words is not None
@@ -200,7 +219,17 @@ def write(
             c, prompt, words, mode, engine, model, force_language=force_language, language=language
         )
     options = RunOptions(new_steps=steps, chooser=chooser.value, bible=bible, edits=edits)
-    _run(c, work, engine, model, options, out_file=out_file, as_json=as_json, quiet=quiet)
+    _run(
+        c,
+        work,
+        engine,
+        model,
+        options,
+        out_file=out_file,
+        as_json=as_json,
+        quiet=quiet,
+        stream=stream,
+    )
 
 
 def plan(
@@ -252,6 +281,7 @@ def resume(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    stream: StreamOpt = False,
     replace_edits: ReplaceEditsOpt = False,
     keep_edits: KeepEditsOpt = False,
 ) -> None:
@@ -259,8 +289,19 @@ def resume(
     written; a recurrent work goes on step by step to its target."""
     c: Context = ctx.obj
     options = RunOptions(edits=hand_edits(replace_edits, keep_edits))
+    streams(stream, as_json)
     may_write(out_file, force)
-    _run(c, work, engine, model, options, out_file=out_file, as_json=as_json, quiet=quiet)
+    _run(
+        c,
+        work,
+        engine,
+        model,
+        options,
+        out_file=out_file,
+        as_json=as_json,
+        quiet=quiet,
+        stream=stream,
+    )
 
 
 def regenerate(
@@ -281,6 +322,7 @@ def regenerate(
     model: ModelOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    stream: StreamOpt = False,
     replace_edits: ReplaceEditsOpt = False,
     keep_edits: KeepEditsOpt = False,
 ) -> None:
@@ -289,8 +331,11 @@ def regenerate(
     old text); `longform resume` writes them."""
     c: Context = ctx.obj
     edits = hand_edits(replace_edits, keep_edits)
+    streams(stream, as_json)
     options = RunOptions(rewrite=from_node, following=not only, edits=edits)
-    _run(c, work, engine, model, options, out_file=None, as_json=as_json, quiet=quiet)
+    _run(
+        c, work, engine, model, options, out_file=None, as_json=as_json, quiet=quiet, stream=stream
+    )
 
 
 def _run(
@@ -303,24 +348,48 @@ def _run(
     out_file: Path | None,
     as_json: bool,
     quiet: bool,
+    stream: bool = False,
 ) -> None:
     """Run the work as ``options`` say (the session decides what that writes)."""
     session = c.session
     target = session.work(work_id).target_words
     check_edits(c, work_id, options)
     eng = session.engine_of(work_id, engine, model)
+    progress = ProgressPrinter(target, enabled=not quiet and not as_json)
+    text = TextStream(lambda: _blocks(c, work_id), progress) if stream else None
     try:
-        with ProgressPrinter(target, enabled=not quiet and not as_json) as progress:
-            result = session.run(work_id, engine=eng, emit=progress, options=options)
+        with progress:
+            result = session.run(work_id, engine=eng, emit=text or progress, options=options)
     except EditsAtStake as exc:  # edited meanwhile, by another process
         raise refused(exc.rewrite) from None
-    _finish(c, result, target, out_file=out_file, as_json=as_json)
+    if text is not None:
+        text.finish()
+    _finish(c, result, target, out_file=out_file, as_json=as_json, shown=stream)
+
+
+def streams(stream: bool, as_json: bool) -> None:
+    """``--stream`` prints the text where ``--json`` prints its summary: one or the other."""
+    if stream and as_json:
+        raise typer.BadParameter("give --stream or --json, not both", param_hint="--stream")
+
+
+def _blocks(c: Context, work_id: int) -> Blocks:
+    """The work's Markdown as it stands, for ``--stream``."""
+    with c.db.transaction() as s:
+        return document_head(s, work_id), section_blocks(s, work_id, headings=True)
 
 
 def _finish(
-    c: Context, result: RunResult, target: int, *, out_file: Path | None, as_json: bool
+    c: Context,
+    result: RunResult,
+    target: int,
+    *,
+    out_file: Path | None,
+    as_json: bool,
+    shown: bool = False,
 ) -> None:
-    """Print the text (or a JSON summary) and where it is stored."""
+    """Print the text (unless ``shown``: streamed) or a JSON summary, and where it is
+    stored."""
     work_id = result.work_id
     with c.db.transaction() as s:
         text = work_text(s, work_id)
@@ -340,7 +409,8 @@ def _finish(
             }
         )
         return
-    typer.echo(text)
+    if not shown:  # else streamed already
+        typer.echo(text)
     where = f" and {out_file}" if out_file else ""
     err.print(
         f"work {work_id}: {result.words} words (target {target}), saved in {c.db.name}{where}"
