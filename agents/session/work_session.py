@@ -23,7 +23,7 @@ from agents.errors import AgentError
 from agents.evaluate.judge import Judgement, judge
 from agents.evaluate.languages import language_of, require_language
 from agents.generation.calls import Caller
-from agents.generation.events import Emit, ignore
+from agents.generation.events import Emit, TokenStream, ignore
 from agents.generation.length_control import MAX_WORDS, MIN_WORDS, rebalance
 from agents.generation.run_control import RunControl, RunResult
 from agents.generation.stage_engines import Stage, StageEngines, StageSpec
@@ -43,6 +43,7 @@ from agents.session.revision import (
 from agents.session.revision import revert_memory as revise_memory_version
 from agents.session.revision import revert_passage as revise_passage_version
 from agents.session.rewrites import EditsAtStake, HandEdits, Rewrite, by_person, plan_rewrite
+from agents.write.reviser import Reviser
 from agents.write.runner import SectionRunner
 from engines import Engine, Usage
 from memory import files
@@ -52,7 +53,7 @@ from storage.batches import bind_entry
 from storage.errors import NotFoundError
 from storage.memories import add_memory, delete_memory
 from storage.outline import add_node, delete_node, get_node, leaves, move_node, update_node
-from storage.passages import current_passages, passage_versions
+from storage.passages import current_passage, current_passages, passage_versions
 from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
 from storage.vocabulary import Level, MemoryKind, Mode, NodeStatus
 from storage.works import change_mark, create_work, delete_work, get_work, update_work
@@ -124,6 +125,19 @@ class RunOptions:
     bible: bool | None = None
     # AgentWrite and draft: write just these sections, leaving other stale ones alone.
     only: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A section's text as the model rewrote it on a person's instruction: a proposal,
+    stored only when the person accepts it (``accept_revision``)."""
+
+    work_id: int
+    node_id: int
+    instruction: str
+    version: int  # the version it rewrote (the current one then)
+    current: str
+    proposed: str
 
 
 class WorkSession:
@@ -641,6 +655,67 @@ class WorkSession:
             return work
 
     # Revising ------------------------------------------------------------------------
+
+    def revise(
+        self,
+        work_id: int,
+        node_id: int,
+        instruction: str,
+        *,
+        words: int | None = None,
+        engine: Engine | None = None,
+        emit: Emit = ignore,
+    ) -> Revision:
+        """The section's current text rewritten as ``instruction`` asks ("make it
+        darker"), at its length unless the instruction (or ``words``) says otherwise.
+        Nothing is stored but the call (in the log, with the instruction in its
+        prompt): ``accept_revision`` keeps the proposal as the section's next version."""
+        instruction = " ".join(instruction.split())
+        if not instruction:
+            raise AgentError("the instruction is empty")
+        if words is not None and not 1 <= words <= MAX_WORDS:
+            raise AgentError(f"a length is 1 to {MAX_WORDS:,} words, not {words:,}")
+        with self.db.transaction() as s:
+            work = get_work(s, work_id)
+            if node_id not in {n.id for n in leaves(s, work_id)}:
+                raise NotFoundError(f"work {work_id} has no section {node_id}")
+            passage = current_passage(s, node_id)
+        if passage is None or not passage.content.strip():
+            raise AgentError(f"section {node_id} has no text yet: write it first")
+        engine = engine or self.engines.of_work(work)
+        caller = Caller(engine)
+        stream = TokenStream(emit, work_id, node_id)
+        try:
+            proposed = Reviser(caller).revise(
+                passage.content,
+                instruction,
+                language=work.language,
+                task=work.instruction,
+                words=words,
+                on_text=stream,
+            )
+            stream.flush()
+        finally:
+            with self.db.transaction() as s:  # failed or not, the calls are kept
+                caller.log.flush(s, work_id=work_id, node_id=node_id)
+        if not proposed:
+            raise AgentError(
+                f"the model gave no usable rewrite of section {node_id} (see `longform logs "
+                f"{work_id}`): nothing stored"
+            )
+        return Revision(work_id, node_id, instruction, passage.version, passage.content, proposed)
+
+    def accept_revision(self, revision: Revision) -> PassageRecord:
+        """Keep a revision as the section's next version, by the model; the sections
+        after it go stale, as after any new version. Refused if the section changed
+        since the revision was made (it would be lost without anyone seeing it)."""
+        with self.db.transaction() as s:
+            passage = current_passage(s, revision.node_id)
+            if passage is None or passage.version != revision.version:
+                raise AgentError(
+                    f"section {revision.node_id} changed since it was revised: revise it again"
+                )
+            return edit_passage(s, revision.node_id, revision.proposed, author="model")
 
     def edit_passage(self, node_id: int, text: str, *, author: str = "user") -> PassageRecord:
         """A hand edit of a section, as its next version; the sections after it go stale."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +14,7 @@ from agents.errors import AgentError
 from agents.generation.length_control import MAX_WORDS, MIN_WORDS
 from agents.generation.run_control import RunResult
 from agents.session.rewrites import EditsAtStake, HandEdits, Rewrite
-from agents.session.work_session import RunOptions
+from agents.session.work_session import Revision, RunOptions
 from app.cli.output import (
     Blocks,
     ForceOpt,
@@ -25,8 +27,9 @@ from app.cli.output import (
 )
 from app.context import Context
 from storage.outline import leaves, list_nodes
-from storage.passages import document_head, section_blocks, work_text
+from storage.passages import current_passage, document_head, section_blocks, work_text
 from storage.vocabulary import Mode
+from storage.wordcount import count_words
 
 
 class Chooser(StrEnum):
@@ -318,6 +321,30 @@ def regenerate(
             help="Rewrite only that one: those after it, stale or not, stay as they are.",
         ),
     ] = False,
+    instruction: Annotated[
+        str | None,
+        typer.Option(
+            "--instruction",
+            "-i",
+            help='Revise that one section\'s text as this asks (e.g. "make it darker"): '
+            "the rewrite is shown as a diff against the current text, then kept (a new "
+            "version) or dropped.",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="With --instruction: keep the revision without asking."),
+    ] = False,
+    words: Annotated[
+        int | None,
+        typer.Option(
+            "--words",
+            "-w",
+            min=1,
+            max=MAX_WORDS,
+            help="With --instruction: the revision's length (default: the text's own).",
+        ),
+    ] = None,
     engine: EngineOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
@@ -328,14 +355,103 @@ def regenerate(
 ) -> None:
     """Rewrite a section (or step) and everything after it (earlier versions are kept).
     With --only, the written sections after it go stale (they were written from its
-    old text); `longform resume` writes them."""
+    old text); `longform resume` writes them. With --instruction, revise that section
+    as asked and show the change before it is kept."""
     c: Context = ctx.obj
     edits = hand_edits(replace_edits, keep_edits)
     streams(stream, as_json)
+    if instruction is not None:
+        if stream:
+            raise typer.BadParameter(
+                "--instruction shows the revision as a diff: leave out --stream",
+                param_hint="--stream",
+            )
+        _revise(
+            c,
+            work,
+            from_node,
+            instruction,
+            words,
+            engine,
+            model,
+            yes=yes,
+            as_json=as_json,
+            quiet=quiet,
+        )
+        return
+    for name, given in (("--yes", yes), ("--words", words is not None)):
+        if given:
+            raise typer.BadParameter(f"{name} goes with --instruction", param_hint=name)
     options = RunOptions(rewrite=from_node, following=not only, edits=edits)
     _run(
         c, work, engine, model, options, out_file=None, as_json=as_json, quiet=quiet, stream=stream
     )
+
+
+def _revise(
+    c: Context,
+    work_id: int,
+    node_id: int,
+    instruction: str,
+    words: int | None,
+    engine: str | None,
+    model: str | None,
+    *,
+    yes: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Revise one section as ``instruction`` asks, print the diff, and keep the
+    revision if the writer says so (``--yes``, or yes at the prompt); with no terminal
+    to ask on, nothing is kept."""
+    session = c.session
+    eng = session.engine_of(work_id, engine, model)
+    with c.db.transaction() as s:
+        current = current_passage(s, node_id)
+    length = words or (current.words if current else 1)
+    with ProgressPrinter(length, enabled=not quiet and not as_json) as progress:
+        revision = session.revise(
+            work_id, node_id, instruction, words=words, engine=eng, emit=progress
+        )
+    diff = revision_diff(revision)
+    asked = not yes and not as_json and sys.stdin.isatty()
+    if not as_json:
+        typer.echo(diff, nl=False)
+    keep = yes or (asked and typer.confirm("Keep this revision?", default=False, err=True))
+    stored = session.accept_revision(revision) if keep else None
+    if as_json:
+        print_json(
+            {
+                "work_id": work_id,
+                "section": node_id,
+                "instruction": revision.instruction,
+                "diff": diff,
+                "kept": stored is not None,
+                "version": stored.version if stored else None,
+                "words": count_words(revision.proposed),
+            }
+        )
+    elif stored is not None:
+        err.print(
+            f"section {node_id}: version {stored.version} kept ({stored.words} words); the "
+            f"written sections after it are stale: `longform resume {work_id}` writes them"
+        )
+    elif asked:
+        err.print(f"section {node_id}: revision dropped, nothing stored")
+    else:
+        err.print(f"section {node_id}: revision not stored (no terminal to ask on): --yes keeps it")
+
+
+def revision_diff(revision: Revision) -> str:
+    """The revision as a unified diff against the section's current text."""
+    lines = difflib.unified_diff(
+        revision.current.strip().splitlines(keepends=False),
+        revision.proposed.strip().splitlines(keepends=False),
+        fromfile=f"section {revision.node_id}, version {revision.version}",
+        tofile=f"revised: {revision.instruction}",
+        lineterm="",
+    )
+    return "".join(line + "\n" for line in lines)
 
 
 def _run(
