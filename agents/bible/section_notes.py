@@ -52,11 +52,18 @@ def facts_before(session: Session, work_id: int, position: int) -> list[MemoryRe
 
 
 def take_notes(
-    caller: Caller, text: str, language: str, before: Before, *, last: bool = False
+    caller: Caller,
+    text: str,
+    language: str,
+    before: Before,
+    *,
+    last: bool = False,
+    check: bool = True,
 ) -> SectionNotes:
     """Model calls only. The last section informs no later one: no facts are read from
     it, and its thread update is read only to resolve or advance threads still open
-    (one it planted could never be resolved)."""
+    (one it planted could never be resolved). Without ``check`` the text is not checked
+    against the facts before it (a writer's own manuscript, read in)."""
     notes = SectionNotes()
     if not text.strip():
         return notes
@@ -65,8 +72,9 @@ def take_notes(
     if before.threads or not last:
         update = read_update(caller, text, [t.text for t in before.threads], language)
         notes.threads = update if not last else ThreadUpdate([], update.advanced, update.resolved)
-    checked = check_notes(caller, text, language, before)
-    notes.contradictions, notes.checked = checked.contradictions, checked.checked
+    if check:
+        checked = check_notes(caller, text, language, before)
+        notes.contradictions, notes.checked = checked.contradictions, checked.checked
     return notes
 
 

@@ -207,12 +207,16 @@ def write(
         ),
     ] = None,
 ) -> None:
-    """Write a text of about WORDS words (or finish the plan of --work)."""
+    """Write a text of about WORDS words (or finish the plan of --work; with --words
+    too, write on past its outline to that many words, e.g. an imported manuscript)."""
     c: Context = ctx.obj
     if work is None and (prompt is None or words is None):
         raise typer.BadParameter("give PROMPT and --words, or --work ID", param_hint="PROMPT")
     if work is not None and prompt is not None:
         raise typer.BadParameter("give either PROMPT or --work, not both", param_hint="--work")
+    if work is not None and words is not None:
+        # More words than the outline holds: a chapter at its end, planned when reached.
+        c.session.enlarge(work, words, force_language=force_language)
     edits = hand_edits(replace_edits, keep_edits)
     streams(stream, as_json)
     may_write(out_file, force)
