@@ -62,6 +62,7 @@ class Book:
     language: str
     chapters: list[Chapter]
     created: datetime
+    author: str = ""  # "": none named
 
     @property
     def words(self) -> int:
@@ -72,7 +73,7 @@ class Book:
 SCENE_BREAK = "* * *"
 
 
-def book_of(session: Session, work_id: int) -> Book:
+def book_of(session: Session, work_id: int, *, author: str = "") -> Book:
     """The work's written text as chapters, in order: a chapter of the outline with its
     sections (a scene break between them), or a section that is in no chapter (sections
     not written yet are left out)."""
@@ -101,7 +102,8 @@ def book_of(session: Session, work_id: int) -> Book:
         )
         for title, part, scenes in groups.values()
     ]
-    return Book(work.id, work.title, work.language, chapters, work.created_at)
+    author = " ".join(author.split())
+    return Book(work.id, work.title, work.language, chapters, work.created_at, author)
 
 
 def _at(chain: list[NodeRecord], level: str) -> NodeRecord | None:
@@ -138,13 +140,21 @@ def format_of(path: Path, given: ExportFormat | None = None) -> ExportFormat:
         return ExportFormat.MD
 
 
-def export_work(session: Session, work_id: int, path: Path, fmt: ExportFormat | None = None) -> int:
-    """Save the work to ``path`` in ``fmt`` (else the suffix's); returns its words."""
+def export_work(
+    session: Session,
+    work_id: int,
+    path: Path,
+    fmt: ExportFormat | None = None,
+    *,
+    author: str = "",
+) -> int:
+    """Save the work to ``path`` in ``fmt`` (else the suffix's), naming ``author``
+    ("": none) where the format has a place for one; returns its words."""
     fmt = format_of(path, fmt)
-    book = book_of(session, work_id)
+    book = book_of(session, work_id, author=author)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt in (ExportFormat.MD, ExportFormat.TXT):
-        text = document(session, work_id, markdown=fmt is ExportFormat.MD)
+        text = document(session, work_id, markdown=fmt is ExportFormat.MD, author=book.author)
         path.write_text(text, encoding="utf-8")
     elif not book.chapters:
         raise StorageError(f"work {work_id} has no text yet: nothing to put in an {fmt} file")
@@ -166,7 +176,8 @@ def write_epub(book: Book, path: Path) -> None:
     out.set_identifier(f"urn:longform:work:{book.work_id}:{book.created:%Y%m%dT%H%M%S}")
     out.set_title(book.title)
     out.set_language(book.language)
-    out.add_author("longform")
+    if book.author:
+        out.add_author(book.author)
     out.add_metadata("DC", "date", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     spine: list[Any] = []
     toc: list[Any] = []
@@ -208,8 +219,10 @@ def write_docx(book: Book, path: Path) -> None:
     out = docx.Document()
     out.core_properties.title = book.title
     out.core_properties.language = book.language
-    out.core_properties.author = "longform"
+    out.core_properties.author = book.author
     out.add_heading(book.title, level=0)
+    if book.author:
+        out.add_paragraph(f"by {book.author}", style="Subtitle")
     first = True
     for part, chapters in by_part(book.chapters):
         for number, chapter in enumerate(chapters):

@@ -32,6 +32,10 @@ SECTION_MAX_WORDS = 800
 SCENE_BREAK = re.compile(r"^\s*(\*\s*\*\s*\*|#|~~~|-\s*-\s*-|\*{3,})\s*$")
 
 
+# The line under a Markdown title that names the author.
+BYLINE = re.compile(r"\*by [^*\n]{1,200}\*")
+
+
 class ManuscriptError(StorageError):
     """A file that cannot be read as a manuscript."""
 
@@ -184,6 +188,8 @@ def docx_blocks(path: Path) -> tuple[str, list[Block]]:
             continue
         style = paragraph.style.name if paragraph.style is not None else ""
         depth = _heading_depth(style or "")
+        if style == "Subtitle":
+            continue  # under the title: the author's name (``storage.export``)
         if depth is not None:
             blocks.append(Heading(depth, _one_line(text)))
         elif SCENE_BREAK.match(text):
@@ -309,7 +315,9 @@ def outline_of(blocks: list[Block], title: str = "", *, fallback: str = "Manuscr
             title = title or first.text
             blocks = blocks[1:]
             headings = headings[1:]
-
+            # The author's name under it, as ``storage.passages.byline`` writes it.
+            if blocks and isinstance(blocks[0], Paragraph) and BYLINE.fullmatch(blocks[0].text):
+                blocks = blocks[1:]
     # A Word "Title" further down, or an EPUB's title repeated as a heading, is not
     # a part of the outline.
     blocks = [b for b in blocks if not (isinstance(b, Heading) and b.depth == 0)]

@@ -122,15 +122,23 @@ def section_blocks(
     return blocks
 
 
-def document_head(session: Session, work_id: int) -> str:
-    """What a Markdown document opens with: the work's title as its heading."""
-    return f"# {get_work(session, work_id).title}"
+def document_head(session: Session, work_id: int, *, author: str = "") -> str:
+    """What a Markdown document opens with: the work's title as its heading, and the
+    author's name under it if given."""
+    head = f"# {get_work(session, work_id).title}"
+    return f"{head}\n\n{byline(author)}" if author.strip() else head
 
 
-def document(session: Session, work_id: int, *, markdown: bool = True) -> str:
-    """The work as a reader gets it: in Markdown, its title and each section's heading
-    over the text; else the plain text alone."""
+def byline(author: str) -> str:
+    """The line under a Markdown document's title that names its author
+    (``storage.manuscript`` reads it back as the author, not as text)."""
+    return f"*by {' '.join(author.split())}*"
+
+
+def document(session: Session, work_id: int, *, markdown: bool = True, author: str = "") -> str:
+    """The work as a reader gets it: in Markdown, its title (and ``author``) and each
+    section's heading over the text; else the plain text alone."""
     body = work_text(session, work_id, headings=markdown)
     if not markdown:
         return body + "\n"
-    return f"{document_head(session, work_id)}\n\n{body}\n"
+    return f"{document_head(session, work_id, author=author)}\n\n{body}\n"

@@ -124,6 +124,14 @@ def export(
         ),
     ] = None,
     force: ForceOpt = False,
+    author: Annotated[
+        str | None,
+        typer.Option(
+            "--author",
+            help="The author to name (EPUB and Word metadata, the line under the Markdown "
+            "title; default: the author setting).",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON: the file and words (or the text).")
     ] = False,
@@ -132,15 +140,16 @@ def export(
     a Word document with a chapter per section and a table of contents. A file that is
     there already is written over only with --force."""
     c: Context = ctx.obj
+    author = author if author is not None else c.settings.author or ""
     with c.db.transaction() as s:
         if out_file is None and fmt in (ExportFormat.EPUB, ExportFormat.DOCX):
             out_file = Path.cwd() / file_name(get_work(s, work).title, fmt)
         may_write(out_file, force)
         if out_file is None:
-            text = document(s, work, markdown=fmt is not ExportFormat.TXT)
+            text = document(s, work, markdown=fmt is not ExportFormat.TXT, author=author)
             words = sum(p.words for p in current_passages(s, work).values())
         else:
-            words = export_work(s, work, out_file, fmt)
+            words = export_work(s, work, out_file, fmt, author=author)
     chosen = format_of(out_file, fmt) if out_file else fmt or ExportFormat.MD
     if as_json:
         found = {"work_id": work, "format": chosen, "words": words}

@@ -496,7 +496,8 @@ def streams(stream: bool, as_json: bool) -> None:
 def _blocks(c: Context, work_id: int) -> Blocks:
     """The work's Markdown as it stands, for ``--stream``."""
     with c.db.transaction() as s:
-        return document_head(s, work_id), section_blocks(s, work_id, headings=True)
+        head = document_head(s, work_id, author=c.settings.author or "")
+        return head, section_blocks(s, work_id, headings=True)
 
 
 def _finish(
