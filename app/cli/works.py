@@ -15,7 +15,7 @@ from agents.premise import premise_of
 from app.cli.outline import label as level_label
 from app.cli.outline import numbers
 from app.cli.output import ForceOpt, ProgressPrinter, err, may_write, out, print_json
-from app.cli.write import EngineOpt, LanguageOpt, ModelOpt, QuietOpt
+from app.cli.write import EngineOpt, ModelOpt, QuietOpt
 from app.context import Context
 from storage.calls import list_calls
 from storage.export import ExportFormat, export_work, file_name, format_of
@@ -171,7 +171,14 @@ def import_file(
     ],
     engine: EngineOpt = None,
     model: ModelOpt = None,
-    language: LanguageOpt = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            help="The manuscript's language, e.g. en or fr (default: zh when it is mostly "
+            "Chinese characters, else en).",
+        ),
+    ] = None,
     bible: Annotated[
         bool,
         typer.Option(
