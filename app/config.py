@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         description="an engine for a stage (planner, writer, extender, memory, chooser): "
         "embedded, a GGUF file, or a server URL with #MODEL after it if needed",
     )
+    author: str | None = Field(
+        None,
+        description="the author an export names (EPUB and Word metadata, the line under "
+        "the Markdown title); `export --author` overrides it",
+    )
     chat_template: Path | None = Field(
         None,
         description="the served model's Jinja chat template, for a server that does not "

@@ -36,9 +36,23 @@ class Chapter:
     text: str
     part: str = ""  # the title of the part it is in ("": none)
     part_id: int = 0  # that part's node (two parts may share a title)
+    # An outline chapter's sections, (title, text) each; none: the chapter is a section.
+    scenes: tuple[tuple[str, str], ...] = ()
 
     def paragraphs(self) -> list[str]:
-        return [" ".join(p.split()) for p in re.split(r"\n\s*\n", self.text) if p.strip()]
+        return _paragraphs(self.text)
+
+    def pieces(self) -> list[tuple[bool, str, list[str]]]:
+        """What a page shows after the chapter's title, section by section: whether a
+        scene break goes before it (not before the first), its title ("" for none) and
+        its paragraphs."""
+        if not self.scenes:
+            return [(False, "", self.paragraphs())]
+        return [(i > 0, title, _paragraphs(text)) for i, (title, text) in enumerate(self.scenes)]
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,7 @@ class Book:
     language: str
     chapters: list[Chapter]
     created: datetime
+    author: str = ""  # "": none named
 
     @property
     def words(self) -> int:
@@ -58,7 +73,7 @@ class Book:
 SCENE_BREAK = "* * *"
 
 
-def book_of(session: Session, work_id: int) -> Book:
+def book_of(session: Session, work_id: int, *, author: str = "") -> Book:
     """The work's written text as chapters, in order: a chapter of the outline with its
     sections (a scene break between them), or a section that is in no chapter (sections
     not written yet are left out)."""
@@ -66,7 +81,7 @@ def book_of(session: Session, work_id: int) -> Book:
     texts = current_passages(session, work_id)
     nodes = list_nodes(session, work_id)
     by_id = {n.id: n for n in nodes}
-    groups: dict[int, tuple[str, NodeRecord | None, list[str]]] = {}
+    groups: dict[int, tuple[str, NodeRecord | None, list[tuple[str, str]]]] = {}
     for i, node in enumerate(leaves(session, work_id), start=1):
         text = texts[node.id].content.strip() if node.id in texts else ""
         if not text:
@@ -75,17 +90,20 @@ def book_of(session: Session, work_id: int) -> Book:
         chapter = _at(above, Level.CHAPTER)
         key, title = (chapter.id, chapter.title) if chapter else (node.id, node.title)
         part = _at(above, Level.PART)
-        groups.setdefault(key, (title or f"Part {i}", part, []))[2].append(text)
+        scene = (node.title if chapter else "", text)
+        groups.setdefault(key, (title or f"Part {i}", part, []))[2].append(scene)
     chapters = [
         Chapter(
             title,
-            f"\n\n{SCENE_BREAK}\n\n".join(scenes),
+            f"\n\n{SCENE_BREAK}\n\n".join(text for _, text in scenes),
             part.title if part else "",
             part.id if part else 0,
+            tuple(scenes) if any(name for name, _ in scenes) else (),
         )
         for title, part, scenes in groups.values()
     ]
-    return Book(work.id, work.title, work.language, chapters, work.created_at)
+    author = " ".join(author.split())
+    return Book(work.id, work.title, work.language, chapters, work.created_at, author)
 
 
 def _at(chain: list[NodeRecord], level: str) -> NodeRecord | None:
@@ -122,13 +140,21 @@ def format_of(path: Path, given: ExportFormat | None = None) -> ExportFormat:
         return ExportFormat.MD
 
 
-def export_work(session: Session, work_id: int, path: Path, fmt: ExportFormat | None = None) -> int:
-    """Save the work to ``path`` in ``fmt`` (else the suffix's); returns its words."""
+def export_work(
+    session: Session,
+    work_id: int,
+    path: Path,
+    fmt: ExportFormat | None = None,
+    *,
+    author: str = "",
+) -> int:
+    """Save the work to ``path`` in ``fmt`` (else the suffix's), naming ``author``
+    ("": none) where the format has a place for one; returns its words."""
     fmt = format_of(path, fmt)
-    book = book_of(session, work_id)
+    book = book_of(session, work_id, author=author)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt in (ExportFormat.MD, ExportFormat.TXT):
-        text = document(session, work_id, markdown=fmt is ExportFormat.MD)
+        text = document(session, work_id, markdown=fmt is ExportFormat.MD, author=book.author)
         path.write_text(text, encoding="utf-8")
     elif not book.chapters:
         raise StorageError(f"work {work_id} has no text yet: nothing to put in an {fmt} file")
@@ -142,21 +168,28 @@ def export_work(session: Session, work_id: int, path: Path, fmt: ExportFormat | 
 def write_epub(book: Book, path: Path) -> None:
     """An EPUB 3 book: one XHTML file per chapter (and a title page per part, the part's
     chapters under it in the contents), a navigation document and an NCX table of
-    contents (for older readers)."""
+    contents (for older readers). A chapter's sections are headed by their titles, a
+    scene break between them (``storage.manuscript`` reads the outline back)."""
     from ebooklib import epub
 
     out = epub.EpubBook()
     out.set_identifier(f"urn:longform:work:{book.work_id}:{book.created:%Y%m%dT%H%M%S}")
     out.set_title(book.title)
     out.set_language(book.language)
-    out.add_author("longform")
+    if book.author:
+        out.add_author(book.author)
     out.add_metadata("DC", "date", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     spine: list[Any] = []
     toc: list[Any] = []
 
-    def page(title: str, name: str, paragraphs: list[str]) -> Any:
+    def page(title: str, name: str, pieces: list[tuple[bool, str, list[str]]]) -> Any:
         item = epub.EpubHtml(title=title, file_name=name, lang=book.language)
-        body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+        body = "".join(
+            (f"<p>{SCENE_BREAK}</p>" if scene_break else "")
+            + (f"<h2>{html.escape(scene)}</h2>" if scene else "")
+            + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+            for scene_break, scene, paragraphs in pieces
+        )
         item.content = f"<h1>{html.escape(title)}</h1>{body}"
         out.add_item(item)
         spine.append(item)
@@ -168,7 +201,7 @@ def write_epub(book: Book, path: Path) -> None:
         items = []
         for chapter in chapters:
             number += 1
-            items.append(page(chapter.title, f"chapter-{number:03d}.xhtml", chapter.paragraphs()))
+            items.append(page(chapter.title, f"chapter-{number:03d}.xhtml", chapter.pieces()))
         toc += [(epub.Section(part, href=head.file_name), items)] if head else items
     out.toc = toc
     out.add_item(epub.EpubNcx())
@@ -186,8 +219,10 @@ def write_docx(book: Book, path: Path) -> None:
     out = docx.Document()
     out.core_properties.title = book.title
     out.core_properties.language = book.language
-    out.core_properties.author = "longform"
+    out.core_properties.author = book.author
     out.add_heading(book.title, level=0)
+    if book.author:
+        out.add_paragraph(f"by {book.author}", style="Subtitle")
     first = True
     for part, chapters in by_part(book.chapters):
         for number, chapter in enumerate(chapters):
@@ -196,7 +231,13 @@ def write_docx(book: Book, path: Path) -> None:
             first = False
             if part and number == 0:
                 out.add_heading(part, level=1)
-            out.add_heading(chapter.title, level=2 if part else 1)
-            for paragraph in chapter.paragraphs():
-                out.add_paragraph(paragraph)
+            level = 2 if part else 1
+            out.add_heading(chapter.title, level=level)
+            for scene_break, scene, paragraphs in chapter.pieces():
+                if scene_break:
+                    out.add_paragraph(SCENE_BREAK)
+                if scene:
+                    out.add_heading(scene, level=level + 1)
+                for paragraph in paragraphs:
+                    out.add_paragraph(paragraph)
     out.save(str(path))

@@ -89,31 +89,56 @@ def work_text(session: Session, work_id: int, *, headings: bool = False) -> str:
     """The work's current text in document order; with ``headings``, in Markdown: each
     section's heading over its text, and a part's or chapter's over its first written
     section, one level up (``##`` for the outline's top level)."""
+    return "\n\n".join(text for _, text in section_blocks(session, work_id, headings=headings))
+
+
+def section_blocks(
+    session: Session, work_id: int, *, headings: bool = False
+) -> list[tuple[int, str]]:
+    """``work_text`` as the blocks it joins, one per written section by its node id: the
+    section's text, with ``headings`` under its own heading and those of the parts and
+    chapters it opens. A run writes sections in this order, so the blocks up to the
+    section it just wrote are final (``write --stream`` prints them as they come)."""
     texts = current_passages(session, work_id)
     by_id = {n.id: n for n in list_nodes(session, work_id)} if headings else {}
-    parts: list[str] = []
+    blocks: list[tuple[int, str]] = []
     shown: list[int] = []  # the parts and chapters whose heading is out, outermost first
     for node in leaves(session, work_id):
         passage = texts.get(node.id)
         if passage is None:
             continue
         if not headings:
-            parts.append(passage.content.strip())
+            blocks.append((node.id, passage.content.strip()))
             continue
         chain = ancestors(node, by_id)
+        lines: list[str] = []
         for depth, above in enumerate(chain):
             if shown[: depth + 1] != [a.id for a in chain[: depth + 1]]:
-                parts.append(f"{'#' * (2 + depth)} {above.title}")
+                lines.append(f"{'#' * (2 + depth)} {above.title}")
         shown = [a.id for a in chain]
         heading = f"{'#' * (2 + len(chain))} {node.title}\n\n" if node.title else ""
-        parts.append(heading + passage.content.strip())
-    return "\n\n".join(parts)
+        lines.append(heading + passage.content.strip())
+        blocks.append((node.id, "\n\n".join(lines)))
+    return blocks
 
 
-def document(session: Session, work_id: int, *, markdown: bool = True) -> str:
-    """The work as a reader gets it: in Markdown, its title and each section's heading
-    over the text; else the plain text alone."""
+def document_head(session: Session, work_id: int, *, author: str = "") -> str:
+    """What a Markdown document opens with: the work's title as its heading, and the
+    author's name under it if given."""
+    head = f"# {get_work(session, work_id).title}"
+    return f"{head}\n\n{byline(author)}" if author.strip() else head
+
+
+def byline(author: str) -> str:
+    """The line under a Markdown document's title that names its author
+    (``storage.manuscript`` reads it back as the author, not as text)."""
+    return f"*by {' '.join(author.split())}*"
+
+
+def document(session: Session, work_id: int, *, markdown: bool = True, author: str = "") -> str:
+    """The work as a reader gets it: in Markdown, its title (and ``author``) and each
+    section's heading over the text; else the plain text alone."""
     body = work_text(session, work_id, headings=markdown)
     if not markdown:
         return body + "\n"
-    return f"# {get_work(session, work_id).title}\n\n{body}\n"
+    return f"{document_head(session, work_id, author=author)}\n\n{body}\n"

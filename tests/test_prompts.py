@@ -174,3 +174,36 @@ def test_every_template_parses() -> None:
     assert "writer_plan" in names and "plan_user" in names
     for name in names:
         env.parse((prompts.TEMPLATES / f"{name}.j2").read_text())
+
+
+def test_the_revision_prompt_holds_the_instruction_and_the_length() -> None:
+    text = prompts.render(
+        "revise_section",
+        text="The lamp was lit.",
+        instruction="Make it darker.",
+        task="A story about a keeper.",
+        words=40,
+        language="en",
+    )
+    assert text == (
+        "Rewrite the text below as this instruction asks. Unless the instruction says "
+        "otherwise, keep its length: about 40 words. Write only the rewritten text.\n\n"
+        "Instruction: Make it darker.\n\n"
+        "The text was written for this task: A story about a keeper.\n\n"
+        "The lamp was lit."
+    )
+
+
+def test_the_revision_prompt_in_chinese() -> None:
+    text = prompts.render(
+        "revise_section",
+        text="灯亮了。",
+        instruction="写得更黑暗",
+        task="",
+        words=40,
+        language="zh",
+    )
+    assert text == (
+        "按照下面的要求改写这段文字。除非要求里另有说法，长度保持不变，约 40 字。"
+        "只写改写后的正文。\n\n要求：写得更黑暗\n\n灯亮了。"
+    )

@@ -122,6 +122,28 @@ def _db(home: Path) -> None:
         assert [w.instruction for w in list_works(s)] == ["Write about waves."]
 
 
+@effect("author")
+def _author(home: Path) -> None:
+    """An export names the author the setting gives, unless --author names another."""
+    from storage.outline import add_node
+    from storage.passages import add_passage
+    from storage.works import create_work
+    from tests.conftest import home_store
+    from tests.processes import longform
+
+    db = open_database(home_store())  # makes the home folder
+    (home / "config.toml").write_text('author = "Ann Writer"\n', encoding="utf-8")
+    with db.transaction() as s:
+        work = create_work(s, instruction="Waves.", target_words=60, title="Waves")
+        node = add_node(s, work.id, level="section", title="Shore", target_words=60)
+        add_passage(s, node.id, "The waves came in.")
+    db.close()
+    shown = longform("export", str(work.id), "--format", "md", home=home)
+    assert shown.stdout.startswith("# Waves\n\n*by Ann Writer*\n\n## Shore\n"), shown.stderr
+    other = longform("export", str(work.id), "--author", "Bo Poet", home=home)
+    assert other.stdout.startswith("# Waves\n\n*by Bo Poet*\n\n"), other.stderr
+
+
 @effect("stages")
 def _stages(home: Path) -> None:
     with server() as writer, server() as planner:

@@ -174,7 +174,11 @@ def test_a_book_exports_a_chapter_per_outline_chapter_and_its_parts_in_the_conte
     assert contents == [("Book one", ["Arrival", "Leaving"]), ("Book two", ["Return"])]
     pages = {i.get_name(): i.get_content().decode() for i in book.get_items_of_type(ITEM_DOCUMENT)}
     first = " ".join(pages["chapter-001.xhtml"].split())
-    assert "<p>Dusk fell.</p> <p>* * *</p> <p>Night came.</p>" in first
+    # Each scene under its title, a scene break between two.
+    assert (
+        "<h2>Scene 0</h2> <p>Dusk fell.</p> <p>* * *</p> <h2>Scene 1</h2> <p>Night came.</p>"
+        in (first)
+    )
     assert "<h1>Book two</h1>" in pages["part-02.xhtml"]
     assert "Not yet" not in " ".join(pages.values())
     spine = [book.get_item_with_id(ref).get_name() for ref, _ in book.spine if ref != "nav"]
@@ -208,12 +212,17 @@ def test_a_books_word_file_and_markdown_head_parts_above_chapters(
         export_work(s, work_id, tmp_path / "novel.md")
     document = docx.Document(str(tmp_path / "novel.docx"))
     headings = [(_style(p), p.text) for p in document.paragraphs if _style(p).startswith("Head")]
+    # Each chapter's sections a level below it (the markdown's ####).
     assert headings == [
         ("Heading 1", "Book one"),
         ("Heading 2", "Arrival"),
+        ("Heading 3", "Scene 0"),
+        ("Heading 3", "Scene 1"),
         ("Heading 2", "Leaving"),
+        ("Heading 3", "Scene 0"),
         ("Heading 1", "Book two"),
         ("Heading 2", "Return"),
+        ("Heading 3", "Scene 0"),
     ]
     markdown = (tmp_path / "novel.md").read_text(encoding="utf-8")
     assert markdown == (

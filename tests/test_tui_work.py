@@ -15,7 +15,9 @@ from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
 
 from app.tui.app import LongformApp
+from app.tui.screens.ask import AskScreen
 from app.tui.screens.confirm import ChoiceScreen, ConfirmScreen
+from app.tui.screens.revision import RevisionScreen
 from engines import Message
 from storage import Database
 from storage.memories import list_memories, memory_history
@@ -405,3 +407,54 @@ def test_the_ui_thread_never_touches_the_database(home_db: Database) -> None:
         assert [n.status for n in leaves(s, work_id)] == ["done"] * 4
         assert get_work(s, work_id).target_words == 150 + 150 + 100 + 200
         assert list_memories(s, work_id)[0].content.endswith(" Rain.")
+
+
+REVISED = (
+    "The keeper lit the lamp at dusk and watched the black sea.\n\n"
+    "Dead ships drifted far out, their lights small and cold."
+)
+
+
+def test_a_revision_asked_for_is_shown_as_a_diff_then_dropped_or_kept(
+    home_db: Database,
+) -> None:
+    """i on "Night watch": the instruction asked for, the rewrite shown as a diff;
+    n drops it (nothing stored), y keeps it (a new version, by the model)."""
+    work_id = seed_work(home_db)
+    engine = ScriptedEngine([REVISED, REVISED])
+    seen: list[object] = []
+
+    def versions() -> list[str]:
+        with home_db.transaction() as s:
+            return [v.author for v in passage_versions(s, leaves(s, work_id)[0].id)]
+
+    async def revise(pilot: Pilot[Any]) -> RevisionScreen:
+        await press(pilot, "i")
+        assert isinstance(pilot.app.screen, AskScreen)
+        await press(pilot, *"Make it darker.", "enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RevisionScreen))
+        await settle(pilot)
+        shown = pilot.app.screen
+        assert isinstance(shown, RevisionScreen)
+        return shown
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        shown = await revise(pilot)
+        diff = str(shown.query_one("#diff", Static).render())
+        seen.append("-Ships passed far out, their lights small and steady." in diff)
+        seen.append("+Dead ships drifted far out, their lights small and cold." in diff)
+        await press(pilot, "n")
+        await settle(pilot)
+        seen.append(versions())
+        await revise(pilot)
+        await press(pilot, "y")
+        await settle(pilot)
+
+    run_app(LongformApp(work_id=work_id, engine_factory=lambda _work: engine), scenario)
+    assert seen == [True, True, ["model"]]
+    assert versions() == ["model", "model"]
+    with home_db.transaction() as s:
+        now = current_passages(s, work_id)[leaves(s, work_id)[0].id]
+        assert now.content == REVISED
+    assert "Instruction: Make it darker." in engine.calls[0][0][-1]["content"]

@@ -17,13 +17,22 @@ from enum import StrEnum
 from functools import partial
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
+from agents.bible.section_notes import bible_before, store_notes, take_notes
 from agents.bible.story_check import CheckReport, check_work, stored_report
 from agents.errors import AgentError
 from agents.evaluate.judge import Judgement, judge
 from agents.evaluate.languages import require_language
 from agents.generation.calls import Caller
-from agents.generation.events import Emit, ignore
+from agents.generation.events import (
+    Emit,
+    SectionDone,
+    SectionStarted,
+    TokenStream,
+    WorkDone,
+    ignore,
+)
 from agents.generation.length_control import MAX_WORDS, MIN_WORDS, rebalance
 from agents.generation.run_control import RunControl, RunResult
 from agents.generation.stage_engines import Stage, StageEngines, StageSpec
@@ -42,7 +51,15 @@ from agents.session.revision import (
 )
 from agents.session.revision import revert_memory as revise_memory_version
 from agents.session.revision import revert_passage as revise_passage_version
-from agents.session.rewrites import EditsAtStake, HandEdits, Rewrite, by_person, plan_rewrite
+from agents.session.rewrites import (
+    PERSON,
+    EditsAtStake,
+    HandEdits,
+    Rewrite,
+    by_person,
+    plan_rewrite,
+)
+from agents.write.reviser import Reviser
 from agents.write.runner import SectionRunner
 from engines import Engine, Usage
 from memory import files
@@ -50,13 +67,30 @@ from memory.threads import ThreadState, threads
 from storage import Database
 from storage.batches import bind_entry
 from storage.errors import NotFoundError
+from storage.manuscript import Manuscript, Node
 from storage.memories import add_memory, delete_memory
-from storage.outline import add_node, delete_node, get_node, leaves, move_node, update_node
-from storage.passages import current_passages, passage_versions
+from storage.outline import (
+    add_node,
+    delete_node,
+    get_node,
+    leaves,
+    list_nodes,
+    move_node,
+    update_node,
+)
+from storage.passages import add_passage, current_passage, current_passages, passage_versions
 from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
-from storage.vocabulary import Level, MemoryKind, Mode, NodeStatus
-from storage.works import change_mark, create_work, delete_work, get_work, update_work
-from text.languages import language_of
+from storage.vocabulary import Level, MemoryKind, Mode, NodeStatus, WorkStatus
+from storage.works import (
+    change_mark,
+    create_work,
+    delete_work,
+    get_work,
+    set_work_status,
+    update_work,
+)
+from text.languages import language_of, written_in
+from text.words import count_words
 
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,4})?")
 TITLE_CHARS = 200  # the column's width
@@ -125,6 +159,19 @@ class RunOptions:
     bible: bool | None = None
     # AgentWrite and draft: write just these sections, leaving other stale ones alone.
     only: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A section's text as the model rewrote it on a person's instruction: a proposal,
+    stored only when the person accepts it (``accept_revision``)."""
+
+    work_id: int
+    node_id: int
+    instruction: str
+    version: int  # the version it rewrote (the current one then)
+    current: str
+    proposed: str
 
 
 class WorkSession:
@@ -218,6 +265,122 @@ class WorkSession:
             if item is not None and not bind_entry(s, item.batch, item.id, item.digest, work.id):
                 raise ItemTaken(f"item {item.id} of batch {item.batch} has a work already")
             return work
+
+    def import_manuscript(
+        self,
+        manuscript: Manuscript,
+        *,
+        engine: str | None = None,
+        model: str | None = None,
+        language: str | None = None,
+        writer: Engine | None = None,
+        bible: bool = True,
+        emit: Emit = ignore,
+    ) -> WorkRecord:
+        """A work made of a writer's manuscript: its outline as the manuscript's (parts,
+        chapters, sections), each section's text as version 1 by the person, the title
+        and the instruction the manuscript's title, the target its length. Then (with
+        ``bible``) the story bible reads it section by section, as after a section
+        written here: the facts it establishes and the plot threads, on the memory
+        stage's engine. A manuscript in a language the model cannot write is imported
+        all the same; writing more of it is refused (``enlarge``)."""
+        words = manuscript.words
+        if words > MAX_WORDS:
+            raise AgentError(f"the manuscript has {words:,} words: at most {MAX_WORDS:,}")
+        sample = manuscript.text_sample
+        language = language or written_in(sample) or "en"
+        work = self.create(
+            manuscript.title,
+            max(MIN_WORDS, words),
+            mode=Mode.AGENTWRITE,
+            engine=engine,
+            model=model,
+            language=language,
+            writer=writer,
+            force_language=True,
+            title=manuscript.title,
+        )
+        with self.db.transaction() as s:
+            for node in manuscript.nodes:
+                _store_node(s, work.id, node, None)
+            set_work_status(s, work.id, WorkStatus.DONE)
+        if bible:
+            self.read_into_bible(work.id, engine=writer, emit=emit)
+        return self.work(work.id)
+
+    def read_into_bible(
+        self, work_id: int, *, engine: Engine | None = None, emit: Emit = ignore
+    ) -> None:
+        """What the story bible learns from the work's written sections, in order (facts
+        and plot threads; each section's notes are stored as it is read), on the memory
+        stage's engine. A section whose text is checked against earlier facts as it is
+        written is not checked here: the text is the writer's own."""
+        work = self.work(work_id)
+        writer = engine or self.engines.of_work(work)
+        caller = Caller(self.stage_engines(writer).of(Stage.MEMORY))
+        with self.db.transaction() as s:
+            nodes = leaves(s, work_id)
+            texts = current_passages(s, work_id)
+        total = 0
+        for index, node in enumerate(nodes):
+            passage = texts.get(node.id)
+            if passage is None:
+                continue
+            emit(SectionStarted(work_id, node.id, index, len(nodes), node.title, passage.words))
+            with self.db.transaction() as s:
+                before = bible_before(s, work_id, index)
+            try:
+                notes = take_notes(caller, passage.content, work.language, before, check=False)
+            except BaseException:
+                with self.db.transaction() as s:  # the calls made are kept
+                    caller.log.flush(s, work_id=work_id, node_id=node.id)
+                raise
+            with self.db.transaction() as s:
+                store_notes(
+                    s,
+                    work_id,
+                    node_id=node.id,
+                    position=index,
+                    passage_id=passage.id,
+                    notes=notes,
+                    before=before,
+                )
+                caller.log.flush(s, work_id=work_id, node_id=node.id)
+            total += passage.words
+            emit(SectionDone(work_id, node.id, passage.words, passage.words, total))
+        emit(WorkDone(work_id, total, 0.0))
+
+    def enlarge(self, work_id: int, words: int, *, force_language: bool = False) -> NodeRecord:
+        """Raise the work's target to ``words``: a chapter at the end of the outline,
+        planned into sections when the writing reaches it, holds the words beyond the
+        outline's (how an imported manuscript is written on). A language the work's
+        model cannot write is refused, as when a work is made."""
+        if not MIN_WORDS <= words <= MAX_WORDS:
+            raise AgentError(f"the target must be {MIN_WORDS} to {MAX_WORDS} words")
+        work = self.work(work_id)
+        with self.db.transaction() as s:
+            nodes = leaves(s, work_id)
+            outline = list_nodes(s, work_id)
+        planned = sum(n.target_words for n in nodes)
+        if words <= planned:
+            raise AgentError(
+                f"work {work_id}'s outline holds {planned:,} words already: give more than "
+                "that (or change its sections' targets with `longform outline`)"
+            )
+        if not force_language:
+            require_language(self.db, self.engines.of_work(work), work.language)
+        chapters = sum(1 for n in outline if n.level == Level.CHAPTER)
+        node = self.add_section(
+            work_id,
+            title=f"Chapter {chapters + 1}" if chapters else "Continued",
+            goal="Go on from where the text so far ends: the same people, places and voice.",
+            words=words - planned,
+            level=Level.CHAPTER,
+        )
+        with self.db.transaction() as s:
+            update_work(s, work_id, target_words=words)
+            set_work_status(s, work_id, WorkStatus.PAUSED)
+        return node
 
     def delete_work(self, work_id: int) -> None:
         """Delete a work with everything stored for it."""
@@ -643,6 +806,67 @@ class WorkSession:
 
     # Revising ------------------------------------------------------------------------
 
+    def revise(
+        self,
+        work_id: int,
+        node_id: int,
+        instruction: str,
+        *,
+        words: int | None = None,
+        engine: Engine | None = None,
+        emit: Emit = ignore,
+    ) -> Revision:
+        """The section's current text rewritten as ``instruction`` asks ("make it
+        darker"), at its length unless the instruction (or ``words``) says otherwise.
+        Nothing is stored but the call (in the log, with the instruction in its
+        prompt): ``accept_revision`` keeps the proposal as the section's next version."""
+        instruction = " ".join(instruction.split())
+        if not instruction:
+            raise AgentError("the instruction is empty")
+        if words is not None and not 1 <= words <= MAX_WORDS:
+            raise AgentError(f"a length is 1 to {MAX_WORDS:,} words, not {words:,}")
+        with self.db.transaction() as s:
+            work = get_work(s, work_id)
+            if node_id not in {n.id for n in leaves(s, work_id)}:
+                raise NotFoundError(f"work {work_id} has no section {node_id}")
+            passage = current_passage(s, node_id)
+        if passage is None or not passage.content.strip():
+            raise AgentError(f"section {node_id} has no text yet: write it first")
+        engine = engine or self.engines.of_work(work)
+        caller = Caller(engine)
+        stream = TokenStream(emit, work_id, node_id)
+        try:
+            proposed = Reviser(caller).revise(
+                passage.content,
+                instruction,
+                language=work.language,
+                task=work.instruction,
+                words=words,
+                on_text=stream,
+            )
+            stream.flush()
+        finally:
+            with self.db.transaction() as s:  # failed or not, the calls are kept
+                caller.log.flush(s, work_id=work_id, node_id=node_id)
+        if not proposed:
+            raise AgentError(
+                f"the model gave no usable rewrite of section {node_id} (see `longform logs "
+                f"{work_id}`): nothing stored"
+            )
+        return Revision(work_id, node_id, instruction, passage.version, passage.content, proposed)
+
+    def accept_revision(self, revision: Revision) -> PassageRecord:
+        """Keep a revision as the section's next version, by the model; the sections
+        after it go stale, as after any new version. Refused if the section changed
+        since the revision was made (it would be lost without anyone seeing it)."""
+        with self.db.transaction() as s:
+            passage = current_passage(s, revision.node_id)
+            if passage is None or passage.version != revision.version:
+                raise AgentError(
+                    f"section {revision.node_id} changed since it was revised: revise it again"
+                )
+            return edit_passage(s, revision.node_id, revision.proposed, author="model")
+
     def edit_passage(self, node_id: int, text: str, *, author: str = "user") -> PassageRecord:
         """A hand edit of a section, as its next version; the sections after it go stale."""
         with self.db.transaction() as s:
@@ -697,6 +921,26 @@ class WorkSession:
             for memory in applied.changed:
                 memory_changed(s, memory)
             return applied
+
+
+def _store_node(session: Session, work_id: int, node: Node, parent: int | None) -> None:
+    """A manuscript's node stored under ``parent``, with its children; a section with
+    its text as version 1 by the person who wrote it."""
+    words = sum(count_words(s.text) for s in node.sections())
+    stored = add_node(
+        session,
+        work_id,
+        level=node.level,
+        title=node.title,
+        goal=node.title,
+        target_words=max(1, words),
+        parent_id=parent,
+    )
+    if node.level == Level.SECTION:
+        add_passage(session, stored.id, node.text, author=PERSON)
+        update_node(session, stored.id, status=NodeStatus.DONE)
+    for child in node.children:
+        _store_node(session, work_id, child, stored.id)
 
 
 def _memory_text(text: str) -> str:

@@ -7,8 +7,10 @@ codes; a style is given as a style, never written into the text)."""
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -104,3 +106,63 @@ class ProgressPrinter:
             self._progress.console.print(Text(event.message, style="dim"))
         elif isinstance(event, WorkDone):
             self._progress.update(self._task, completed=event.words, description="done")
+
+
+# The work's Markdown as it stands: its title's line and each written section's block
+# (``storage.passages.section_blocks``), in document order.
+Blocks = tuple[str, list[tuple[int, str]]]
+
+
+class TextStream:
+    """``--stream``: the work's Markdown on stdout section by section, each block as its
+    section is stored (the run's events go on to ``then``, the progress on stderr).
+    What it prints is the stored text, not the tokens as sampled (the gates cut and
+    rewrite those before they are kept), so the output is ``export --format md``'s
+    text, byte for byte, once ``finish`` has printed the rest."""
+
+    def __init__(self, read: Callable[[], Blocks], then: Callable[[Event], None]) -> None:
+        self._read = read
+        self._then = then
+        self._printed = ""
+        self._held = ""  # a terminal's unfinished line (see ``_write``)
+        # Taken before a progress bar starts: while it runs, rich sends ``sys.stdout``
+        # to the bar's console (stderr) whenever stderr is a terminal.
+        self._file: TextIO = sys.stdout
+        self._terminal = self._file.isatty()
+
+    def __call__(self, event: Event) -> None:
+        self._then(event)
+        if isinstance(event, SectionDone):
+            head, blocks = self._read()
+            ids = [node for node, _ in blocks]
+            if event.node_id in ids:
+                upto = blocks[: ids.index(event.node_id) + 1]
+                self._show("\n\n".join([head, *(text for _, text in upto)]))
+
+    def finish(self) -> None:
+        """Print what is left (the sections the run left as they were) and the end."""
+        head, blocks = self._read()
+        self._show("\n\n".join([head, *(text for _, text in blocks)]) + "\n", last=True)
+
+    def _show(self, text: str, *, last: bool = False) -> None:
+        if not text.startswith(self._printed):
+            # Only an edit made meanwhile to a section already printed gets here.
+            err.print("the text changed above what was printed: `longform export` has it all")
+            self._printed = text
+            return
+        self._write(text[len(self._printed) :], last=last)
+        self._printed = text
+
+    def _write(self, new: str, *, last: bool) -> None:
+        if not self._terminal:
+            self._file.write(new)
+            self._file.flush()
+            return
+        # On a terminal, through rich's stand-in while the bar runs (it prints above
+        # the bar) and whole lines only: it drops a line left unfinished when it stops.
+        pending = self._held + new
+        cut = len(pending) if last else pending.rfind("\n") + 1
+        self._held = pending[cut:]
+        if pending[:cut]:
+            sys.stdout.write(pending[:cut])
+            sys.stdout.flush()

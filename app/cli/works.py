@@ -1,5 +1,5 @@
-"""Looking at stored works: ``works``, ``show``, ``export``, ``logs``; and what a work
-is about: ``premise``."""
+"""Looking at stored works: ``works``, ``show``, ``export``, ``logs``; a manuscript
+brought in: ``import``; and what a work is about: ``premise``."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from rich.text import Text
 from agents.premise import premise_of
 from app.cli.outline import label as level_label
 from app.cli.outline import numbers
-from app.cli.output import ForceOpt, may_write, out, print_json
+from app.cli.output import ForceOpt, ProgressPrinter, err, may_write, out, print_json
+from app.cli.write import EngineOpt, ModelOpt, QuietOpt
 from app.context import Context
 from storage.calls import list_calls
 from storage.export import ExportFormat, export_work, file_name, format_of
+from storage.manuscript import read_manuscript
 from storage.outline import list_nodes
 from storage.passages import current_passages, document
+from storage.vocabulary import Level
 from storage.works import get_work, list_works, word_totals
 
 WorkArg = Annotated[int, typer.Argument(help="The work's id (see `longform works`).")]
@@ -30,6 +33,7 @@ def register(cli: typer.Typer) -> None:
     cli.command("works")(works)
     cli.command("show")(show)
     cli.command("export")(export)
+    cli.command("import")(import_file)
     cli.command("rename")(rename)
     cli.command("premise")(premise)
     cli.command("logs")(logs)
@@ -120,6 +124,14 @@ def export(
         ),
     ] = None,
     force: ForceOpt = False,
+    author: Annotated[
+        str | None,
+        typer.Option(
+            "--author",
+            help="The author to name (EPUB and Word metadata, the line under the Markdown "
+            "title; default: the author setting).",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON: the file and words (or the text).")
     ] = False,
@@ -128,15 +140,16 @@ def export(
     a Word document with a chapter per section and a table of contents. A file that is
     there already is written over only with --force."""
     c: Context = ctx.obj
+    author = author if author is not None else c.settings.author or ""
     with c.db.transaction() as s:
         if out_file is None and fmt in (ExportFormat.EPUB, ExportFormat.DOCX):
             out_file = Path.cwd() / file_name(get_work(s, work).title, fmt)
         may_write(out_file, force)
         if out_file is None:
-            text = document(s, work, markdown=fmt is not ExportFormat.TXT)
+            text = document(s, work, markdown=fmt is not ExportFormat.TXT, author=author)
             words = sum(p.words for p in current_passages(s, work).values())
         else:
-            words = export_work(s, work, out_file, fmt)
+            words = export_work(s, work, out_file, fmt, author=author)
     chosen = format_of(out_file, fmt) if out_file else fmt or ExportFormat.MD
     if as_json:
         found = {"work_id": work, "format": chosen, "words": words}
@@ -145,6 +158,77 @@ def export(
         typer.echo(text, nl=False)
     else:
         typer.echo(str(out_file))
+
+
+def import_file(
+    ctx: typer.Context,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="A manuscript: Markdown (.md), plain text (.txt), Word (.docx) or EPUB.",
+        ),
+    ],
+    engine: EngineOpt = None,
+    model: ModelOpt = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            help="The manuscript's language, e.g. en or fr (default: zh when it is mostly "
+            "Chinese characters, else en).",
+        ),
+    ] = None,
+    bible: Annotated[
+        bool,
+        typer.Option(
+            "--bible/--no-bible",
+            help="Have the story bible read it: the facts and plot threads of each "
+            "section, as after a section written here (default: on).",
+        ),
+    ] = True,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Make a work of your manuscript: its headings make the outline (parts, chapters,
+    sections; paragraphs under no section heading are grouped into sections of 400 to
+    800 words), its text is each section's first version, by you; its title is the
+    work's. `longform write --work ID --words TOTAL` then writes on from its end."""
+    c: Context = ctx.obj
+    manuscript = read_manuscript(path)
+    spec = engine or c.settings.engine
+    writer = c.engine(spec, model) if bible else None
+    with ProgressPrinter(manuscript.words, enabled=bible and not quiet and not as_json) as bar:
+        work = c.session.import_manuscript(
+            manuscript,
+            engine=spec,
+            model=writer.model if writer else model,
+            language=language,
+            writer=writer,
+            bible=bible,
+            emit=bar,
+        )
+    with c.db.transaction() as s:
+        nodes = list_nodes(s, work.id)
+    sections = sum(1 for n in nodes if n.level == Level.SECTION)
+    if as_json:
+        print_json(
+            {
+                "work_id": work.id,
+                "title": work.title,
+                "words": manuscript.words,
+                "sections": sections,
+                "chapters": sum(1 for n in nodes if n.level == Level.CHAPTER),
+                "parts": sum(1 for n in nodes if n.level == Level.PART),
+                "language": work.language,
+            }
+        )
+        return
+    typer.echo(f"#{work.id} {work.title}")
+    err.print(
+        f"work {work.id}: {manuscript.words} words in {sections} sections, saved in "
+        f"{c.db.name}; `longform write --work {work.id} --words N` writes on to N words"
+    )
 
 
 def rename(

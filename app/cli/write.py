@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,12 +14,22 @@ from agents.errors import AgentError
 from agents.generation.length_control import MAX_WORDS, MIN_WORDS
 from agents.generation.run_control import RunResult
 from agents.session.rewrites import EditsAtStake, HandEdits, Rewrite
-from agents.session.work_session import RunOptions
-from app.cli.output import ForceOpt, ProgressPrinter, err, may_write, print_json, write_text
+from agents.session.work_session import Revision, RunOptions
+from app.cli.output import (
+    Blocks,
+    ForceOpt,
+    ProgressPrinter,
+    TextStream,
+    err,
+    may_write,
+    print_json,
+    write_text,
+)
 from app.context import Context
 from storage.outline import leaves, list_nodes
-from storage.passages import work_text
+from storage.passages import current_passage, document_head, section_blocks, work_text
 from storage.vocabulary import Mode
+from text.words import count_words
 
 
 class Chooser(StrEnum):
@@ -50,6 +62,14 @@ ForceLanguageOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+StreamOpt = Annotated[
+    bool,
+    typer.Option(
+        "--stream",
+        help="Print the text (Markdown, as `export --format md` gives it) section by "
+        "section as each is written, instead of all of it at the end.",
+    ),
+]
 ReplaceEditsOpt = Annotated[
     bool,
     typer.Option(
@@ -173,6 +193,7 @@ def write(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    stream: StreamOpt = False,
     force_language: ForceLanguageOpt = False,
     language: LanguageOpt = None,
     replace_edits: ReplaceEditsOpt = False,
@@ -186,13 +207,18 @@ def write(
         ),
     ] = None,
 ) -> None:
-    """Write a text of about WORDS words (or finish the plan of --work)."""
+    """Write a text of about WORDS words (or finish the plan of --work; with --words
+    too, write on past its outline to that many words, e.g. an imported manuscript)."""
     c: Context = ctx.obj
     if work is None and (prompt is None or words is None):
         raise typer.BadParameter("give PROMPT and --words, or --work ID", param_hint="PROMPT")
     if work is not None and prompt is not None:
         raise typer.BadParameter("give either PROMPT or --work, not both", param_hint="--work")
+    if work is not None and words is not None:
+        # More words than the outline holds: a chapter at its end, planned when reached.
+        c.session.enlarge(work, words, force_language=force_language)
     edits = hand_edits(replace_edits, keep_edits)
+    streams(stream, as_json)
     may_write(out_file, force)
     if work is None:
         assert prompt is not None and words is not None
@@ -200,7 +226,17 @@ def write(
             c, prompt, words, mode, engine, model, force_language=force_language, language=language
         )
     options = RunOptions(new_steps=steps, chooser=chooser.value, bible=bible, edits=edits)
-    _run(c, work, engine, model, options, out_file=out_file, as_json=as_json, quiet=quiet)
+    _run(
+        c,
+        work,
+        engine,
+        model,
+        options,
+        out_file=out_file,
+        as_json=as_json,
+        quiet=quiet,
+        stream=stream,
+    )
 
 
 def plan(
@@ -252,6 +288,7 @@ def resume(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    stream: StreamOpt = False,
     replace_edits: ReplaceEditsOpt = False,
     keep_edits: KeepEditsOpt = False,
 ) -> None:
@@ -259,8 +296,19 @@ def resume(
     written; a recurrent work goes on step by step to its target."""
     c: Context = ctx.obj
     options = RunOptions(edits=hand_edits(replace_edits, keep_edits))
+    streams(stream, as_json)
     may_write(out_file, force)
-    _run(c, work, engine, model, options, out_file=out_file, as_json=as_json, quiet=quiet)
+    _run(
+        c,
+        work,
+        engine,
+        model,
+        options,
+        out_file=out_file,
+        as_json=as_json,
+        quiet=quiet,
+        stream=stream,
+    )
 
 
 def regenerate(
@@ -277,20 +325,137 @@ def regenerate(
             help="Rewrite only that one: those after it, stale or not, stay as they are.",
         ),
     ] = False,
+    instruction: Annotated[
+        str | None,
+        typer.Option(
+            "--instruction",
+            "-i",
+            help='Revise that one section\'s text as this asks (e.g. "make it darker"): '
+            "the rewrite is shown as a diff against the current text, then kept (a new "
+            "version) or dropped.",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="With --instruction: keep the revision without asking."),
+    ] = False,
+    words: Annotated[
+        int | None,
+        typer.Option(
+            "--words",
+            "-w",
+            min=1,
+            max=MAX_WORDS,
+            help="With --instruction: the revision's length (default: the text's own).",
+        ),
+    ] = None,
     engine: EngineOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    stream: StreamOpt = False,
     replace_edits: ReplaceEditsOpt = False,
     keep_edits: KeepEditsOpt = False,
 ) -> None:
     """Rewrite a section (or step) and everything after it (earlier versions are kept).
     With --only, the written sections after it go stale (they were written from its
-    old text); `longform resume` writes them."""
+    old text); `longform resume` writes them. With --instruction, revise that section
+    as asked and show the change before it is kept."""
     c: Context = ctx.obj
     edits = hand_edits(replace_edits, keep_edits)
+    streams(stream, as_json)
+    if instruction is not None:
+        if stream:
+            raise typer.BadParameter(
+                "--instruction shows the revision as a diff: leave out --stream",
+                param_hint="--stream",
+            )
+        _revise(
+            c,
+            work,
+            from_node,
+            instruction,
+            words,
+            engine,
+            model,
+            yes=yes,
+            as_json=as_json,
+            quiet=quiet,
+        )
+        return
+    for name, given in (("--yes", yes), ("--words", words is not None)):
+        if given:
+            raise typer.BadParameter(f"{name} goes with --instruction", param_hint=name)
     options = RunOptions(rewrite=from_node, following=not only, edits=edits)
-    _run(c, work, engine, model, options, out_file=None, as_json=as_json, quiet=quiet)
+    _run(
+        c, work, engine, model, options, out_file=None, as_json=as_json, quiet=quiet, stream=stream
+    )
+
+
+def _revise(
+    c: Context,
+    work_id: int,
+    node_id: int,
+    instruction: str,
+    words: int | None,
+    engine: str | None,
+    model: str | None,
+    *,
+    yes: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Revise one section as ``instruction`` asks, print the diff, and keep the
+    revision if the writer says so (``--yes``, or yes at the prompt); with no terminal
+    to ask on, nothing is kept."""
+    session = c.session
+    eng = session.engine_of(work_id, engine, model)
+    with c.db.transaction() as s:
+        current = current_passage(s, node_id)
+    length = words or (current.words if current else 1)
+    with ProgressPrinter(length, enabled=not quiet and not as_json) as progress:
+        revision = session.revise(
+            work_id, node_id, instruction, words=words, engine=eng, emit=progress
+        )
+    diff = revision_diff(revision)
+    asked = not yes and not as_json and sys.stdin.isatty()
+    if not as_json:
+        typer.echo(diff, nl=False)
+    keep = yes or (asked and typer.confirm("Keep this revision?", default=False, err=True))
+    stored = session.accept_revision(revision) if keep else None
+    if as_json:
+        print_json(
+            {
+                "work_id": work_id,
+                "section": node_id,
+                "instruction": revision.instruction,
+                "diff": diff,
+                "kept": stored is not None,
+                "version": stored.version if stored else None,
+                "words": count_words(revision.proposed),
+            }
+        )
+    elif stored is not None:
+        err.print(
+            f"section {node_id}: version {stored.version} kept ({stored.words} words); the "
+            f"written sections after it are stale: `longform resume {work_id}` writes them"
+        )
+    elif asked:
+        err.print(f"section {node_id}: revision dropped, nothing stored")
+    else:
+        err.print(f"section {node_id}: revision not stored (no terminal to ask on): --yes keeps it")
+
+
+def revision_diff(revision: Revision) -> str:
+    """The revision as a unified diff against the section's current text."""
+    lines = difflib.unified_diff(
+        revision.current.strip().splitlines(keepends=False),
+        revision.proposed.strip().splitlines(keepends=False),
+        fromfile=f"section {revision.node_id}, version {revision.version}",
+        tofile=f"revised: {revision.instruction}",
+        lineterm="",
+    )
+    return "".join(line + "\n" for line in lines)
 
 
 def _run(
@@ -303,24 +468,49 @@ def _run(
     out_file: Path | None,
     as_json: bool,
     quiet: bool,
+    stream: bool = False,
 ) -> None:
     """Run the work as ``options`` say (the session decides what that writes)."""
     session = c.session
     target = session.work(work_id).target_words
     check_edits(c, work_id, options)
     eng = session.engine_of(work_id, engine, model)
+    progress = ProgressPrinter(target, enabled=not quiet and not as_json)
+    text = TextStream(lambda: _blocks(c, work_id), progress) if stream else None
     try:
-        with ProgressPrinter(target, enabled=not quiet and not as_json) as progress:
-            result = session.run(work_id, engine=eng, emit=progress, options=options)
+        with progress:
+            result = session.run(work_id, engine=eng, emit=text or progress, options=options)
     except EditsAtStake as exc:  # edited meanwhile, by another process
         raise refused(exc.rewrite) from None
-    _finish(c, result, target, out_file=out_file, as_json=as_json)
+    if text is not None:
+        text.finish()
+    _finish(c, result, target, out_file=out_file, as_json=as_json, shown=stream)
+
+
+def streams(stream: bool, as_json: bool) -> None:
+    """``--stream`` prints the text where ``--json`` prints its summary: one or the other."""
+    if stream and as_json:
+        raise typer.BadParameter("give --stream or --json, not both", param_hint="--stream")
+
+
+def _blocks(c: Context, work_id: int) -> Blocks:
+    """The work's Markdown as it stands, for ``--stream``."""
+    with c.db.transaction() as s:
+        head = document_head(s, work_id, author=c.settings.author or "")
+        return head, section_blocks(s, work_id, headings=True)
 
 
 def _finish(
-    c: Context, result: RunResult, target: int, *, out_file: Path | None, as_json: bool
+    c: Context,
+    result: RunResult,
+    target: int,
+    *,
+    out_file: Path | None,
+    as_json: bool,
+    shown: bool = False,
 ) -> None:
-    """Print the text (or a JSON summary) and where it is stored."""
+    """Print the text (unless ``shown``: streamed) or a JSON summary, and where it is
+    stored."""
     work_id = result.work_id
     with c.db.transaction() as s:
         text = work_text(s, work_id)
@@ -340,7 +530,8 @@ def _finish(
             }
         )
         return
-    typer.echo(text)
+    if not shown:  # else streamed already
+        typer.echo(text)
     where = f" and {out_file}" if out_file else ""
     err.print(
         f"work {work_id}: {result.words} words (target {target}), saved in {c.db.name}{where}"

@@ -6,6 +6,7 @@ from textual.message import Message
 
 from agents.generation.events import Event
 from agents.generation.run_control import RunResult
+from agents.session.work_session import Revision
 from app.tui.store import LibraryRow, WorkView
 
 
@@ -41,6 +42,14 @@ class RunFinished(Message):
         self.result = result
         self.error = error
         self.planned = planned
+
+
+class RevisionReady(Message):
+    """The model's revision of a section, for the writer to keep or drop."""
+
+    def __init__(self, revision: Revision) -> None:
+        super().__init__()
+        self.revision = revision
 
 
 class Failed(Message):

@@ -165,8 +165,9 @@ def memory_versions(db: Database, memory_id: int) -> list[Version]:
         ]
 
 
-def export(db: Database, work_id: int, path: Path) -> int:
+def export(db: Database, work_id: int, path: Path, *, author: str = "") -> int:
     """Save the work to ``path`` as ``longform export`` does, in the format its suffix
-    names (.md, .txt, .epub, .docx; Markdown otherwise). Returns the words saved."""
+    names (.md, .txt, .epub, .docx; Markdown otherwise), naming ``author`` (the
+    setting). Returns the words saved."""
     with db.transaction() as s:
-        return export_work(s, work_id, path)
+        return export_work(s, work_id, path, author=author)

@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 from app.errors import USER_ERRORS
 from app.tui import store
 from app.tui.app import LongformApp
-from app.tui.messages import Failed, RunEvent, RunFinished, WorkLoaded
+from app.tui.messages import Failed, RevisionReady, RunEvent, RunFinished, WorkLoaded
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.reading import ReadingScreen
 from app.tui.screens.work_edits import WorkEdits
@@ -59,6 +59,9 @@ class WorkScreen(Screen[None]):
         Binding("c", "cancel", "Cancel", tooltip="Stop now; the section being written is dropped"),
         Binding("r", "regenerate", "Regen", tooltip="Rewrite this section and all after it"),
         Binding("R", "regenerate_one", "Regen one", show=False, tooltip="Rewrite only this"),
+        Binding(
+            "i", "revise", "Revise", show=False, tooltip="Rewrite this as you ask; see the diff"
+        ),
         Binding("ctrl+s", "save", "Save", tooltip="Save the passage or memory as a new version"),
         Binding("a", "add_section", "Add section", show=False, tooltip="Add a section after this"),
         Binding("e", "edit_section", "Edit section", show=False, tooltip="Title, goal, target"),
@@ -336,6 +339,12 @@ class WorkScreen(Screen[None]):
 
     def action_regenerate_one(self) -> None:
         self.run.regenerate(following=False)
+
+    def action_revise(self) -> None:
+        self.run.revise()
+
+    def on_revision_ready(self, message: RevisionReady) -> None:
+        self.run.revision_ready(message)
 
     def action_pause(self) -> None:
         self.run.pause()

@@ -290,7 +290,12 @@ class WorkEdits:
 
         def save(path: Path) -> None:
             self.apply(
-                lambda _s: store.export(screen.lf.db, screen.work_id, path),
+                lambda _s: store.export(
+                    screen.lf.db,
+                    screen.work_id,
+                    path,
+                    author=screen.lf.context.settings.author or "",
+                ),
                 lambda words: screen.notify(f"Saved {words} words to {path}."),
                 reload=False,
             )

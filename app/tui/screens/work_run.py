@@ -27,9 +27,11 @@ from agents.session.rewrites import HandEdits, Rewrite
 from agents.session.work_session import RunOptions, WorkSession
 from app.errors import USER_ERRORS
 from app.tui.app import RunHandle
-from app.tui.messages import RunEvent, RunFinished
+from app.tui.messages import RevisionReady, RunEvent, RunFinished
+from app.tui.screens.ask import AskScreen
 from app.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from app.tui.screens.options import OptionsScreen
+from app.tui.screens.revision import RevisionScreen
 from app.tui.widgets.options import StepChoice
 from engines.tokens import estimate_tokens
 from text.words import count_words
@@ -101,6 +103,63 @@ class WorkRun:
             self.screen.notify("A run is already writing.", severity="warning")
             return
         self.ask_then_start(RunOptions(rewrite=node_id, following=following, new_steps=0))
+
+    def revise(self) -> None:
+        """i: ask how the selected section should change, have the model rewrite it so,
+        and show the change as a diff to keep or drop (the session's ``revise``)."""
+        screen = self.screen
+        node_id = screen.selected_section()
+        if node_id is None or screen.view is None:
+            return
+        if self.running:
+            screen.notify("A run is already writing.", severity="warning")
+            return
+        if screen.editor.dirty:
+            screen.notify("Save (ctrl+s) or undo your edit first.", severity="warning")
+            return
+        if node_id not in screen.view.passages:
+            screen.notify("The section has no text yet: w writes it.", severity="warning")
+            return
+
+        def asked(instruction: str | None) -> None:
+            if instruction is None or self.running:
+                return
+            self.running = True
+            screen.progress.stop("revising")
+            screen.run_worker(
+                lambda: self._revise(node_id, instruction),
+                thread=True,
+                exclusive=True,
+                group="run",
+            )
+
+        screen.app.push_screen(
+            AskScreen(
+                "Revise",
+                "How should this section change? (e.g. make it darker)",
+                hint="enter: the model rewrites it, you see the diff · esc: cancel",
+            ),
+            asked,
+        )
+
+    def revision_ready(self, message: RevisionReady) -> None:
+        """The writer keeps the revision (a new version) or drops it."""
+        screen = self.screen
+        self.running = False
+        screen.progress.stop("revised")
+        revision = message.revision
+        node = screen.view.node(revision.node_id) if screen.view else None
+
+        def answered(keep: bool | None) -> None:
+            if not keep:
+                screen.notify("Revision dropped; nothing stored.")
+                return
+            screen.edits.apply(
+                lambda session: session.accept_revision(revision),
+                lambda passage: screen.notify(f"Kept as version {passage.version}."),
+            )
+
+        screen.app.push_screen(RevisionScreen(revision, node.title if node else ""), answered)
 
     def pause(self) -> None:
         if not self.running:
@@ -227,6 +286,17 @@ class WorkRun:
         finally:
             run.finished.set()
         screen.post_message(RunFinished(result))
+
+    def _revise(self, node_id: int, instruction: str) -> None:
+        screen = self.screen
+        session = self._session()
+        try:
+            engine = screen.lf.engine_for(session.work(screen.work_id))
+            revision = session.revise(screen.work_id, node_id, instruction, engine=engine)
+        except USER_ERRORS as exc:
+            screen.post_message(RunFinished(None, str(exc)))
+            return
+        screen.post_message(RevisionReady(revision))
 
     def _plan(self, run: RunHandle) -> None:
         screen = self.screen
