@@ -1,0 +1,30 @@
+"""longform's own server against requests made from its OpenAPI description, real: a
+bounded schemathesis run (valid and invalid requests for every operation; the figures
+of a longer run come from ``bench.server_fuzz``). No answer is a 5xx and the server
+still answers after it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bench.server_fuzz import KEY, MAX_TOKENS, fuzz
+from engines.server.longform_server import ServerConfig, open_slots, serve_in_thread
+
+pytestmark = pytest.mark.model
+
+
+def test_requests_made_from_the_openapi_description_get_no_5xx() -> None:
+    slots = open_slots(None, profile="native", n_ctx=0, threads=1)
+    served = serve_in_thread(slots, ServerConfig(port=0, api_key=KEY, max_tokens=MAX_TOKENS))
+    try:
+        run = fuzz(served.url, examples=12, key=KEY)
+        health = httpx.get(f"{served.url.removesuffix('/v1')}/health", timeout=60)
+    finally:
+        served.stop()
+        slots.main.close()
+    assert run.server_errors == []
+    assert health.status_code == 200
+    # Both kinds were sent to every operation, and the invalid ones were refused.
+    assert len(run.by_operation) == 8, run.by_operation
+    assert run.statuses[400] > 0 and run.statuses[200] > 0, run.statuses
