@@ -198,11 +198,12 @@ SAY = [{"role": "user", "content": "hi"}]
         ({"messages": SAY, "longform": {"repeats": {"base": -1}}}, "longform.repeats.base"),
         ({"messages": SAY, "longform": {"x": 1}}, "longform.x"),
         ({"messages": SAY, "temperature": -1}, "temperature"),
-        ({"messages": SAY, "stop": [1]}, "stop"),
+        ({"messages": SAY, "stop": [1]}, "stop.0"),
         ({"messages": SAY, "max_tokens": 10**9}, "max_tokens"),
         ({"messages": SAY, "min_tokens": 10**9}, "min_tokens"),
         ({"messages": SAY, "stream": "yes"}, "stream"),
         ({"prompt": ["a", "b"]}, "prompt"),
+        ({"prompt": ""}, "prompt"),  # found by bench.server_fuzz: llama.cpp asserted
         # The grammar of this schema would be 18 MB, built while the engine is held.
         ({"messages": SAY, "response_format": {"type": "json_schema", "json_schema": {
             "schema": {"type": "array", "minItems": 1000000}}}},

@@ -126,6 +126,11 @@ class Slots:
             slot.busy -= 1
             slot.held = prompt + answer if answer is not None else ""
 
+    def leave(self, slot: Slot) -> None:
+        """A request that never ran (its client went first): the cache is as it was."""
+        with self._lock:
+            slot.busy -= 1
+
     @staticmethod
     def _fits(slot: Slot, prompt: str, max_tokens: int) -> bool:
         engine = slot.engine
@@ -164,23 +169,23 @@ class Generation:
     def run(self) -> Completion:
         request = self.request
         slot = self.slots.take(request.prompt, request.options.max_tokens, request.side)
+        while not slot.turn.acquire(timeout=0.1):
+            if self.cancel.is_set():
+                self.slots.leave(slot)
+                self._put(ClientGone())
+                raise ClientGone
         done: Completion | None = None
         try:
-            while not slot.turn.acquire(timeout=0.1):
-                if self.cancel.is_set():
-                    raise ClientGone
-            try:
-                on_token = self._on_token if request.stream else None
-                done = slot.engine.complete(
-                    request.prompt, request.options, on_token=on_token, cancel=self.cancel
-                )
-            finally:
-                slot.turn.release()
+            on_token = self._on_token if request.stream else None
+            done = slot.engine.complete(
+                request.prompt, request.options, on_token=on_token, cancel=self.cancel
+            )
         except BaseException as exc:
             self._put(exc)
             raise
         finally:
             self.slots.give_back(slot, request.prompt, done.text if done is not None else None)
+            slot.turn.release()
         self._put(done)
         _log_answer(request, done)
         return done
@@ -215,6 +220,8 @@ def _failure(exc: BaseException) -> tuple[int, str]:
     server's insides (its message and traceback go to the server's log)."""
     if isinstance(exc, ContextOverflow):
         return 400, f"This model's maximum context length is exceeded: {exc}"
+    if isinstance(exc, ClientGone):  # nobody reads this answer
+        return 499, "the client went away"
     log.error("the engine failed", exc_info=exc)
     return 500, "the model failed to answer (the server's log says why)"
 
@@ -363,7 +370,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
 def _kind_name(place: object) -> bool:
     """Whether a place in a validation error's path names a union's kind, not a field."""
     text = str(place)
-    return "[" in text or text in ("str", "int", "float", "bool", "list", "dict")
+    return "[" in text or "-" in text or text in ("str", "int", "float", "bool", "list", "dict")
 
 
 def make_app(slots: Slots, config: ServerConfig) -> FastAPI:

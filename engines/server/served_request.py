@@ -195,8 +195,13 @@ class ChatBody(Sampling):
     continue_final_message: bool | None = None
 
 
+# An empty prompt leaves llama.cpp nothing to continue from (llama-cpp-python's sampler
+# asserts on it: found by bench.server_fuzz).
+Prompt = Annotated[str, Field(min_length=1)]
+
+
 class CompletionBody(Sampling):
-    prompt: str | list[str] = Field(description="one text (a list of one is read as it)")
+    prompt: Prompt | list[Prompt] = Field(description="one text (a list of one is read as it)")
 
     @field_validator("prompt")
     @classmethod
