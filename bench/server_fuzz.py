@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
 
-from engines.server.longform_server import ServerConfig, open_slots, serve_in_thread
+from engines.server.longform_server import ServerConfig, serve_in_thread
+from engines.server.slots import open_slots
 
 KEY = "fuzz-key"
 # Answers of a few tokens: a valid request costs a short generation, not the window.
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         alive = httpx.get(f"{served.url.removesuffix('/v1')}/health", timeout=60).status_code
     finally:
         served.stop()
-        slots.main.close()
+        slots.close()
     figures = {
         "requests": run.tried,
         "statuses": {str(k): v for k, v in sorted(run.statuses.items())},

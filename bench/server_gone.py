@@ -18,7 +18,8 @@ import statistics
 import time
 from typing import Any
 
-from engines.server.longform_server import Serving, Slots, open_slots, serve_in_thread
+from engines.server.longform_server import Serving, serve_in_thread
+from engines.server.slots import Slots, open_slots
 
 PROMPT = "Once upon a time, in a lighthouse by the sea, there lived"
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             }
     finally:
         served.stop()
-        slots.main.close()
+        slots.close()
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

@@ -13,7 +13,8 @@ import pytest
 from langchain_openai import ChatOpenAI
 from openai import OpenAI
 
-from engines.server.longform_server import ServerConfig, Serving, open_slots, serve_in_thread
+from engines.server.longform_server import ServerConfig, Serving, serve_in_thread
+from engines.server.slots import open_slots
 from tests.processes import DEADLINE
 
 pytestmark = pytest.mark.model
@@ -30,7 +31,7 @@ def served() -> Iterator[Serving]:
         yield serving
     finally:
         serving.stop()
-        slots.main.close()
+        slots.close()
 
 
 def test_the_openai_sdk_streams_chat_and_completions(served: Serving) -> None:

@@ -19,13 +19,8 @@ import psutil
 import pytest
 
 from engines.remote.openai_compat import OpenAIEngine
-from engines.server.longform_server import (
-    ServerConfig,
-    Serving,
-    Slots,
-    open_slots,
-    serve_in_thread,
-)
+from engines.server.longform_server import ServerConfig, Serving, serve_in_thread
+from engines.server.slots import Slots, open_slots
 from tests.processes import DEADLINE
 
 pytestmark = pytest.mark.model
@@ -37,7 +32,7 @@ HELLO = {"messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 
 def slots() -> Iterator[Slots]:
     loaded = open_slots(None, profile="native", n_ctx=0, threads=1)
     yield loaded
-    loaded.main.close()
+    loaded.close()
 
 
 @contextmanager

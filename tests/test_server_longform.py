@@ -20,13 +20,8 @@ from engines.embedded.engine import BOOK_VIEW_TOKENS, DEFAULT_VIEW_TOKENS
 from engines.errors import ContextOverflow
 from engines.remote.open_turn import OpenTurn
 from engines.remote.openai_compat import OpenAIEngine
-from engines.server.longform_server import (
-    ServerConfig,
-    Serving,
-    make_app,
-    open_slots,
-    serve_in_thread,
-)
+from engines.server.longform_server import ServerConfig, Serving, make_app, serve_in_thread
+from engines.server.slots import open_slots
 
 pytestmark = pytest.mark.model
 
@@ -50,7 +45,7 @@ def served() -> Iterator[Serving]:
         yield serving
     finally:
         serving.stop()
-        slots.main.close()
+        slots.close()
 
 
 def test_a_client_knows_the_server_and_continues_turns_on_the_chat_endpoint(

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from engines.embedded.engine import default_model_path
 from engines.remote.openai_compat import OpenAIEngine
-from engines.server.serving import ServeCommand, exposure_warning, vllm_command
+from engines.server.access import exposure_warning
+from engines.server.serving import ServeCommand, vllm_command
 from tests.processes import free_port
 
 
@@ -35,7 +36,7 @@ def test_dry_run_prints_the_embedded_command() -> None:
     assert shlex.split(out) == [
         sys.executable,
         "-m",
-        "engines.server.longform_server",  # longform's own server
+        "engines.server",  # longform's own server
         "--model",
         str(default_model_path()),
         "--host",

@@ -13,11 +13,10 @@ from app.context import Context
 from engines.embedded.engine import default_model_path
 from engines.errors import EngineUnavailable
 from engines.profiles import PROFILES
+from engines.server.access import Access, exposure_warning
 from engines.server.serving import (
-    Access,
     ServeCommand,
     embedded_command,
-    exposure_warning,
     llama_cpp_command,
     run,
     vllm_command,

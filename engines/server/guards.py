@@ -26,8 +26,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from engines.server.access import is_loopback
 from engines.server.served_request import error_body
-from engines.server.serving import is_loopback
 
 ANY = "*"
 

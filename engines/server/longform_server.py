@@ -20,24 +20,21 @@ a connection limit, an API key, the names and web origins it answers (``guards``
 An answer is generated on a thread of its own; a client that goes away, streaming or
 not, stops it at the next token.
 
-``python -m engines.server.longform_server --model FILE`` runs it (``longform serve`` does).
+``python -m engines.server --model FILE`` runs it (``longform serve`` does).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import itertools
 import json
 import logging
-import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import uvicorn
@@ -50,9 +47,9 @@ from sse_starlette import EventSourceResponse
 from starlette.exceptions import HTTPException
 
 from engines.base import Completion
-from engines.embedded.engine import EmbeddedEngine
 from engines.errors import ContextOverflow
-from engines.server.guards import ANY, Admission, Guard, deadline_protocol
+from engines.server.access import exposure_warning, is_loopback
+from engines.server.guards import Admission, Guard, deadline_protocol
 from engines.server.served_request import (
     OWNER,
     BadRequest,
@@ -65,77 +62,10 @@ from engines.server.served_request import (
     finish_reason,
     to_request,
 )
-from engines.server.serving import API_KEY_ENV, exposure_warning, is_loopback
+from engines.server.slots import Slots
 
 log = logging.getLogger("longform.server")
 T = TypeVar("T")
-
-
-@dataclass
-class Slot:
-    engine: EmbeddedEngine
-    held: str = ""  # the text its KV cache holds: the last prompt and its answer
-    busy: int = 0
-    used: int = 0
-    # Requests on this slot take turns; one waiting whose client has gone leaves the
-    # queue (``Generation.run``) instead of computing its prompt first.
-    turn: threading.Lock = field(default_factory=threading.Lock)
-
-    def rank(self, prompt: str) -> tuple[int, int, int, int]:
-        """Higher is the better slot for ``prompt`` from a client that does not say:
-        one whose text the prompt goes on with (more than half of it), else the idle
-        one whose cache holds least (cheapest to lose), used least recently."""
-        common = len(os.path.commonprefix([self.held, prompt]))
-        if self.held and 2 * common > len(self.held):
-            return (1, common, 0, 0)
-        return (0, -self.busy, -len(self.held), -self.used)
-
-
-class Slots:
-    """Which engine answers a prompt (see the module's docstring)."""
-
-    def __init__(self, engines: list[EmbeddedEngine]) -> None:
-        self._slots = [Slot(e) for e in engines]
-        self._lock = threading.Lock()
-        self._clock = itertools.count(1)
-
-    @property
-    def slots(self) -> list[Slot]:
-        return list(self._slots)
-
-    @property
-    def main(self) -> EmbeddedEngine:
-        return self._slots[0].engine
-
-    def take(self, prompt: str, max_tokens: int, side: bool | None = None) -> Slot:
-        """The slot for ``prompt``: the one asked for (``side``), or else ranked."""
-        with self._lock:
-            fits = [s for s in self._slots if self._fits(s, prompt, max_tokens)]
-            if side is not None:
-                asked = self._slots[-1] if side else self._slots[0]
-                best = asked if asked in fits else self._slots[0]
-            else:
-                best = max(fits or self._slots[:1], key=lambda s: s.rank(prompt))
-            best.busy += 1
-            best.used = next(self._clock)
-            return best
-
-    def give_back(self, slot: Slot, prompt: str, answer: str | None) -> None:
-        """``answer`` None: the call failed, and the cache holds nothing known."""
-        with self._lock:
-            slot.busy -= 1
-            slot.held = prompt + answer if answer is not None else ""
-
-    def leave(self, slot: Slot) -> None:
-        """A request that never ran (its client went first): the cache is as it was."""
-        with self._lock:
-            slot.busy -= 1
-
-    @staticmethod
-    def _fits(slot: Slot, prompt: str, max_tokens: int) -> bool:
-        engine = slot.engine
-        room = engine.context_length - engine.count_tokens(prompt)
-        return room > min(max_tokens or engine.context_length, engine.context_length // 4)
 
 
 @dataclass(frozen=True)
@@ -478,14 +408,6 @@ def uvicorn_config(app: FastAPI, config: ServerConfig) -> uvicorn.Config:
     )
 
 
-def open_slots(model: str | None, *, profile: str, n_ctx: int, threads: int | None) -> Slots:
-    """The engine and its side engine, loaded."""
-    engine = EmbeddedEngine(model, n_ctx=n_ctx, n_threads=threads, profile=profile)
-    side = engine.side_engine()
-    assert isinstance(side, EmbeddedEngine)
-    return Slots([engine, side])
-
-
 @dataclass
 class Serving:
     """A server answering on its own thread (``serve_in_thread``); ``url`` ends in /v1."""
@@ -515,63 +437,15 @@ def serve_in_thread(slots: Slots, config: ServerConfig | None = None) -> Serving
     return Serving(server, thread, slots, f"http://{config.host}:{port}/v1")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m engines.server.longform_server",
-        description="longform's OpenAI-compatible server on a GGUF model (Ctrl-C stops it).",
-    )
-    d = ServerConfig()
-    parser.add_argument("--model", help="a GGUF file (default: the embedded model)")
-    parser.add_argument("--host", default=d.host)
-    parser.add_argument("--port", type=int, default=d.port)
-    parser.add_argument("--profile", default="native", help="long-context profile")
-    parser.add_argument("--n-ctx", type=int, default=0, help="the window (0: the model's)")
-    parser.add_argument("--threads", type=int, default=None, help="decode threads")
-    parser.add_argument(
-        "--allow-host",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help=f"a Host name answered besides addresses, localhost ({ANY}: any)",
-    )
-    parser.add_argument(
-        "--allow-origin",
-        action="append",
-        default=[],
-        metavar="ORIGIN",
-        help=f"a web page's origin answered, as http://localhost:3000 ({ANY}: any)",
-    )
-    parser.add_argument(
-        "--max-tokens",
-        type=int,
-        default=d.max_tokens,
-        help="the most one answer may ask for (0: the window)",
-    )
-    parser.add_argument("--max-body", type=int, default=d.max_body, help="bytes of a request")
-    parser.add_argument("--max-connections", type=int, default=d.max_connections)
-    parser.add_argument("--head-timeout", type=float, default=d.head_timeout,
-                        help="seconds a client has to send a request's headers")  # fmt: skip
-    args = parser.parse_args(argv)
-    config = ServerConfig(
-        host=args.host,
-        port=args.port,
-        # From the environment, not the command line, where any user's `ps` shows it.
-        api_key=os.environ.get(API_KEY_ENV) or None,
-        allow_hosts=tuple(args.allow_host),
-        allow_origins=tuple(args.allow_origin),
-        max_tokens=args.max_tokens,
-        max_body=args.max_body,
-        max_connections=args.max_connections,
-        head_timeout=args.head_timeout,
-    )
-    slots = open_slots(args.model, profile=args.profile, n_ctx=args.n_ctx, threads=args.threads)
+def run(slots: Slots, config: ServerConfig) -> int:
+    """Serve until Ctrl-C or SIGTERM (``python -m engines.server``)."""
     server = uvicorn.Server(uvicorn_config(make_app(slots, config), config))
     warning = exposure_warning(config.host, config.api_key)
     if warning:
         print(warning, file=sys.stderr, flush=True)
     key = " (API key required)" if config.api_key else ""
-    print(f"longform server: {slots.main.model} on http://{args.host}:{args.port}/v1{key}",
-          flush=True)  # fmt: skip
+    url = f"http://{config.host}:{config.port}/v1"
+    print(f"longform server: {slots.main.model} on {url}{key}", flush=True)
 
     def stop(signum: int, frame: Any) -> None:
         server.should_exit = True
@@ -583,9 +457,5 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(sig, stop)
         server.run()
     finally:
-        slots.main.close()
+        slots.close()
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

