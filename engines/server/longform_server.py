@@ -416,16 +416,19 @@ class Serving:
     thread: threading.Thread
     slots: Slots
     url: str
+    routes: Server
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join()
+        self.routes.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def serve_in_thread(slots: Slots, config: ServerConfig | None = None) -> Serving:
     """``config``'s port 0: a free port, the system's pick."""
     config = config or ServerConfig(port=0)
-    server = uvicorn.Server(uvicorn_config(make_app(slots, config), config))
+    app = make_app(slots, config)
+    server = uvicorn.Server(uvicorn_config(app, config))
     thread = threading.Thread(target=server.run, name="longform-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -434,7 +437,7 @@ def serve_in_thread(slots: Slots, config: ServerConfig | None = None) -> Serving
             raise RuntimeError("the server did not start")
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    return Serving(server, thread, slots, f"http://{config.host}:{port}/v1")
+    return Serving(server, thread, slots, f"http://{config.host}:{port}/v1", app.state.server)
 
 
 def run(slots: Slots, config: ServerConfig) -> int:
