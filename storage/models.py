@@ -37,6 +37,8 @@ class Work(Base):
     engine: Mapped[str] = mapped_column(String(300), default="embedded")
     model: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(16), default="new")
+    # What the text must be about, as JSON (``agents.premise``); "" until it is planned.
+    premise: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -79,6 +79,12 @@ def current_passages(session: Session, work_id: int) -> dict[int, PassageRecord]
     return {r.node_id: _record(r) for r in rows}
 
 
+def section_texts(session: Session, work_id: int) -> list[str]:
+    """The current text of each written section (or step), in document order."""
+    texts = current_passages(session, work_id)
+    return [texts[n.id].content for n in leaves(session, work_id) if n.id in texts]
+
+
 def work_text(session: Session, work_id: int, *, headings: bool = False) -> str:
     """The work's current text in document order; with ``headings``, in Markdown: each
     section's heading over its text, and a part's or chapter's over its first written

@@ -19,6 +19,7 @@ class WorkRecord:
     status: str
     created_at: datetime
     updated_at: datetime
+    premise: str = ""  # JSON (``agents.premise``); "" until the work is planned
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ def _record(row: Work) -> WorkRecord:
         status=row.status,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        premise=row.premise or "",
     )
 
 
@@ -135,5 +136,5 @@ def change_mark(session: Session, work_id: int) -> tuple[object, ...]:
         ),
         session.scalar(select(func.max(Call.id)).where(Call.work_id == work_id)),
     ]
-    fields = (work.title, work.status, work.target_words, work.updated_at)
+    fields = (work.title, work.status, work.target_words, work.premise, work.updated_at)
     return (fields, tuple(map(tuple, nodes)), tuple(map(tuple, memories)), tuple(latest))

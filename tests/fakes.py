@@ -10,19 +10,36 @@ from typing import Any
 from engines.base import ChatOptions, Completion, Engine, Message, OnToken, Usage
 
 Script = Callable[[Sequence[Message], dict[str, Any]], str]
+# What the premise call (``agents.premise.take_premise``, made before every plan) is
+# answered with unless a test says otherwise: nothing sorted, so the premise is the
+# instruction's own terms, all of them things.
+NO_ROLES = json.dumps({"people": [], "places": [], "things": []})
 
 
 class ScriptedEngine(Engine):
     """Answers each call with the next scripted reply (a string, or a function of the
-    messages and options). Streams word by word so guards and cancels are exercised."""
+    messages and options). Streams word by word so guards and cancels are exercised.
+
+    The premise call a plan starts with is answered with ``premise`` (None: from the
+    script like any other call) and kept in ``premise_calls``, not ``calls``: a script
+    lists the plan first, and ``calls`` are the plan's and the writer's. It is logged
+    like every call."""
 
     name = "scripted"
     model = "scripted-1"
 
-    def __init__(self, replies: Sequence[str | Script], *, context_length: int = 8192) -> None:
+    def __init__(
+        self,
+        replies: Sequence[str | Script],
+        *,
+        context_length: int = 8192,
+        premise: str | None = NO_ROLES,
+    ) -> None:
         self._replies = list(replies)
         self._context = context_length
+        self.premise = premise
         self.calls: list[tuple[list[Message], dict[str, Any]]] = []
+        self.premise_calls: list[tuple[list[Message], dict[str, Any]]] = []
 
     @property
     def context_length(self) -> int:
@@ -47,11 +64,15 @@ class ScriptedEngine(Engine):
             "min_tokens": chat.min_tokens,
             "seed": chat.seed,
         }
-        self.calls.append((list(messages), options))
-        if not self._replies:
-            raise AssertionError("the scripted engine ran out of replies")
-        reply = self._replies.pop(0)
-        text = reply(messages, options) if callable(reply) else reply
+        if self.premise is not None and _asks_premise(chat.schema):
+            self.premise_calls.append((list(messages), options))
+            text = self.premise
+        else:
+            self.calls.append((list(messages), options))
+            if not self._replies:
+                raise AssertionError("the scripted engine ran out of replies")
+            reply = self._replies.pop(0)
+            text = reply(messages, options) if callable(reply) else reply
         pieces: list[str] = []
         finish = "stop"
         for word in text.split(" "):
@@ -70,6 +91,11 @@ class ScriptedEngine(Engine):
         prompt = json.dumps(list(messages))
         usage = Usage(self.messages_tokens(messages), 0, self.count_tokens(out), 0.0)
         return Completion(out, usage, finish, self.name, self.model, prompt)
+
+
+def _asks_premise(schema: dict[str, Any] | None) -> bool:
+    """Whether a call's schema is the premise's answer (``agents.premise.Roles``)."""
+    return schema is not None and schema.get("title") == "Roles"
 
 
 class WithSide(ScriptedEngine):

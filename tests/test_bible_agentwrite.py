@@ -67,7 +67,12 @@ def agentwrite_work(db: Database, sections: int = 4, words: int = 60) -> int:
         )
         for i in range(sections):
             add_node(
-                s, work.id, level="section", title=f"S{i}", goal=f"Goal {i}.", target_words=words
+                s,
+                work.id,
+                level="section",
+                title=f"S{i}",
+                goal=f"Goal {i}: the waves.",
+                target_words=words,
             )
     return work.id
 

@@ -77,6 +77,47 @@ def test_an_unknown_section_is_one_line_with_no_progress_bar(longform_home: Path
     assert f"work {work.id} has no section 99" in line
 
 
+def test_premise_shows_and_sets_what_a_work_is_about(longform_home: Path) -> None:
+    db = open_database(home_store())
+    with db.transaction() as s:
+        work = create_work(
+            s,
+            instruction="Write an 8,000-word novella about two rival lighthouse keepers.",
+            target_words=8000,
+        )
+    db.close()
+    # Not planned yet: taken from the instruction's own words, no model asked.
+    r = longform("premise", str(work.id), home=longform_home)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "what: rival lighthouse keepers",
+        "about: a novella about two rival lighthouse keepers",
+        "form: novella",
+    ]
+    r = longform(
+        "premise", str(work.id), "--who", "Ada, Tom ,", "--where", "the north light",
+        "--json", home=longform_home,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {
+        "people": ["Ada", "Tom"],
+        "places": ["the north light"],
+        "things": ["rival lighthouse keepers"],
+        "events": "a novella about two rival lighthouse keepers",
+        "form": "novella",
+    }
+    shown = longform("show", str(work.id), home=longform_home)
+    assert "premise: who: Ada, Tom; where: the north light; what: rival lighthouse keepers" in (
+        shown.stdout
+    )
+    bad = longform("premise", str(work.id), "--who", 'Ada "the keeper"', home=longform_home)
+    assert "people.0 must be one line without quotes" in one_line_error(bad)
+    empty = longform(
+        "premise", str(work.id), "--who", "", "--where", "", "--what", "", home=longform_home
+    )
+    assert "the premise would name nothing" in one_line_error(empty)
+
+
 def test_unreachable_server_is_one_line_and_exit_2(longform_home: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -97,6 +97,7 @@ def test_batch_on_the_embedded_engine_killed_and_rerun(longform_home: Path, tmp_
         assert Path(r["path"]).read_text().strip()
     works = subprocess.run(longform_command("works", "--json"), env=env, capture_output=True)
     assert len(json.loads(works.stdout)) == 2  # the killed work was resumed, not redone
+    assert again.stdout.strip(), f"no JSON summary on stdout; stderr: {again.stderr}"
     summary = json.loads(again.stdout)
     assert summary["done"] + summary["skipped"] == 2 and summary["failed"] == 0
 

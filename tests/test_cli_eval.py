@@ -96,7 +96,7 @@ def test_eval_length_gates_by_quality_and_goes_on_after_a_failed_item(
 ) -> None:
     items = tmp_path / "items.jsonl"
     items.write_text(
-        json.dumps({"prompt": "Write about waves.", "length": 120}) + "\n"
+        json.dumps({"prompt": "Write about a bicycle repair shop.", "length": 120}) + "\n"
         + json.dumps({"prompt": "Write about tides.", "length": 120}) + "\n"
         + json.dumps({"prompt": "Write about a loop.", "length": 120}) + "\n"
     )  # fmt: skip
@@ -144,7 +144,7 @@ def test_chinese_on_the_embedded_model_is_refused_up_front(longform_home: Path) 
 
 def test_eval_length_prints_what_the_run_cost(longform_home: Path, tmp_path: Path) -> None:
     items = tmp_path / "items.jsonl"
-    items.write_text(json.dumps({"prompt": "Write about waves.", "length": 120}) + "\n")
+    items.write_text(json.dumps({"prompt": "Write about a bicycle shop.", "length": 120}) + "\n")
     prose = " ".join((FIXTURES / "en_prose.txt").read_text(encoding="utf-8").split()[:124])
     engine = ScriptedEngine([prose])
     result = invoke(engine, "eval", "length", str(items), "-q")
@@ -153,3 +153,55 @@ def test_eval_length_prints_what_the_run_cost(longform_home: Path, tmp_path: Pat
     assert line.startswith("1 model call (")
     # The scripted engine reports no cached tokens: said so, not shown as a share.
     assert "none reported cached" in line and "prompt tokens sent per word" in line
+
+
+def test_eval_quality_fails_a_text_off_its_premise_and_names_its_silent_sections(
+    longform_home: Path,
+) -> None:
+    """Issue 34: the gate holds a work to what it was asked about, section by section,
+    and says which sections name nothing of it."""
+    from storage import open_database
+    from storage.outline import add_node
+    from storage.passages import add_passage
+    from storage.works import create_work
+    from tests.conftest import home_store
+
+    prose = (FIXTURES / "en_prose.txt").read_text(encoding="utf-8").split("\n\n")
+    texts = [prose[0], prose[6], "The weather turned, and the town was quiet all week long."]
+    db = open_database(home_store())
+    ids = []
+    for instruction in (
+        "Write a story about a bicycle repair shop.",
+        "Write a story about a botanist on a generation ship.",
+    ):
+        with db.transaction() as s:
+            work = create_work(s, instruction=instruction, target_words=400)
+            for i, text in enumerate(texts):
+                node = add_node(s, work.id, level="section", title=f"S{i}", target_words=130)
+                add_passage(s, node.id, text)
+        ids.append(str(work.id))
+    db.close()
+    on = invoke(ScriptedEngine([]), "eval", "quality", ids[0], "--json")
+    (text,) = json.loads(on.stdout)["texts"]
+    assert text["passed"], text["reasons"]
+    assert (text["sections"], text["sections_naming"]) == (3, 2)
+    assert text["premise_per_1000"] > 0
+    shown = invoke(ScriptedEngine([]), "eval", "quality", ids[0])
+    assert "2 of 3 sections name the premise" in shown.stdout
+    assert "naming nothing: section 3" in shown.stdout
+    result = invoke(ScriptedEngine([]), "eval", "quality", ids[1], "--json")
+    assert result.exit_code == 1
+    (text,) = json.loads(result.stdout)["texts"]
+    assert text["reasons"] == ["off the premise: 0 of 3 sections name it"]
+    assert text["premise_share"] == 0.0
+
+
+def test_eval_length_reports_the_relevance_figure(longform_home: Path, tmp_path: Path) -> None:
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"prompt": "Write about a bicycle shop.", "length": 120}) + "\n")
+    prose = " ".join((FIXTURES / "en_prose.txt").read_text(encoding="utf-8").split()[:124])
+    result = invoke(ScriptedEngine([prose]), "eval", "length", str(items), "--json", "-q")
+    (item,) = json.loads(result.stdout)["items"]
+    assert (item["sections"], item["sections_naming"]) == (1, 1)
+    data = json.loads(result.stdout)
+    assert data["premise_share_mean"] == 1.0 and data["premise_per_1000_mean"] > 0

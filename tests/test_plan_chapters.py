@@ -50,7 +50,7 @@ class Novel:
                     "sections": [
                         {
                             "title": f"Plan {self.plans} part {i}",
-                            "goal": f"Goal {i} of {self.plans}.",
+                            "goal": f"Goal {i} of {self.plans}: the mapmaker goes on.",
                             "words": 400,
                         }
                         for i in range(count)

@@ -27,14 +27,18 @@ from storage import Database
 from storage.calls import list_calls
 from storage.outline import leaves, list_nodes
 from storage.works import create_work
-from tests.fakes import ScriptedEngine
+from tests.fakes import NO_ROLES, ScriptedEngine
 
 
 def plan_json(n: int, words: int = 300) -> str:
     return json.dumps(
         {
             "sections": [
-                {"title": f"Part {i}", "goal": f"Goal number {i} of the text.", "words": words}
+                {
+                    "title": f"Part {i}",
+                    "goal": f"Goal number {i}: the river runs on.",
+                    "words": words,
+                }
                 for i in range(n)
             ]
         }
@@ -137,6 +141,7 @@ def test_no_usable_answer_gives_a_plain_plan_said_and_logged(db: Database) -> No
     assert any("no usable section plan" in m and "plain plan" in m for m in notes)
     # Every call is in the log, failed ones too, with what the model answered.
     assert [(c.agent, c.response) for c in calls] == [
+        ("premise", NO_ROLES),
         ("planner", "{oops"),
         ("planner", "[]"),
         ("planner", '{"sections": 5}'),
@@ -175,20 +180,25 @@ def _plan(*goals: str) -> str:
 def test_a_repeated_goal_is_asked_for_again_alone(db: Database) -> None:
     work_id = _work(db, 1200)
     first = _plan(
-        "The river is born in the hills.", "Mills line its banks.", "Mills line its banks."
+        "The river is born in the hills.",
+        "Mills line the river's banks.",
+        "Mills line the river's banks.",
     )
     again = _plan("The river meets the sea at last.")
     engine = ScriptedEngine([first, again])
     goals, notes = planned(db, work_id, engine)
     assert goals == [
         "The river is born in the hills.",
-        "Mills line its banks.",
+        "Mills line the river's banks.",
         "The river meets the sea at last.",
     ]
     messages, options = engine.calls[1]
     assert options["schema"]["properties"]["sections"]["minItems"] == 1  # only the third
-    assert "Mills line its banks." in messages[-1]["content"]  # the kept ones are shown
-    assert notes == ["plan: planned again: section 3 (the same goal as an earlier section)"]
+    assert "Mills line the river's banks." in messages[-1]["content"]  # the kept ones are shown
+    assert notes == [
+        "premise: what: rivers",
+        "plan: planned again: section 3 (the same goal as an earlier section)",
+    ]
 
 
 def test_a_section_copied_from_the_worked_example_is_asked_for_again(db: Database) -> None:
@@ -198,33 +208,37 @@ def test_a_section_copied_from_the_worked_example_is_asked_for_again(db: Databas
         {
             "sections": [
                 {"title": "Where the river starts", "goal": "The river is born in the hills."},
-                {"title": example[1]["title"], "goal": "Mills line its banks."},  # its title
+                {
+                    "title": example[1]["title"],
+                    "goal": "Mills line the river's banks.",
+                },  # its title
                 {"title": "The delta", "goal": example[2]["goal"].upper()},  # its goal, shouted
             ]
         }
     )
-    again = _plan("Towns grow at the fords.", "The river meets the sea at last.")
+    again = _plan("Towns grow at the river's fords.", "The river meets the sea at last.")
     goals, notes = planned(db, work_id, ScriptedEngine([copied, again]))
     assert goals == [
         "The river is born in the hills.",
-        "Towns grow at the fords.",
+        "Towns grow at the river's fords.",
         "The river meets the sea at last.",
     ]
     assert notes == [
+        "premise: what: rivers",
         "plan: planned again: section 2 (a title or goal copied from the worked example), "
-        "section 3 (a title or goal copied from the worked example)"
+        "section 3 (a title or goal copied from the worked example)",
     ]
 
 
 def test_sections_still_at_fault_after_asking_again_get_plain_goals(db: Database) -> None:
     work_id = _work(db, 1200)
-    same = _plan("Mills line its banks.", "Mills line its banks.", "")
-    engine = ScriptedEngine([same, "not json", _plan("Mills line its banks.", "")])
+    same = _plan("Mills line the river's banks.", "Mills line the river's banks.", "")
+    engine = ScriptedEngine([same, "not json", _plan("Mills line the river's banks.", "")])
     SectionRunner(db, engine).plan(work_id)
     with db.transaction() as s:
         sections = leaves(s, work_id)
     goals = [x.goal for x in sections]
-    assert goals[0] == "Mills line its banks."
+    assert goals[0] == "Mills line the river's banks."
     assert len(set(goals)) == 3 and all(goals)
     assert len(engine.calls) == 3  # one plan, two tries at the two sections at fault
 
@@ -257,3 +271,100 @@ def test_a_long_chapter_gets_longer_sections_not_more_of_them(words: int) -> Non
     assert len(sections) == min(round(words / SECTION_WORDS), CHAPTER_MAX_SECTIONS)
     assert all(s.level == "section" for s in sections)
     assert sum(s.words for s in sections) == words
+
+
+BOTANIST = (
+    "Write a 3,000-word science-fiction story about a botanist on a generation ship "
+    "whose hydroponic gardens are dying."
+)
+LEAFLET = [
+    "Join us, be part of the team!",
+    "Support the project!",
+    "Protect our environment!",
+    "Share your ideas with us!",
+    "Make a difference today!",
+    "Help us grow!",
+    "Be the change!",
+    "Thank you for your support!",
+]
+
+
+def _botanist(db: Database) -> int:
+    with db.transaction() as s:
+        return create_work(s, instruction=BOTANIST, target_words=3200, mode="agentwrite").id
+
+
+def test_a_plan_that_never_names_the_premise_is_a_fault_asked_for_again(db: Database) -> None:
+    """Issue 34: the botanist's story planned as a campaign leaflet."""
+    work_id = _botanist(db)
+    n = section_count(3200)
+    story = [
+        "The botanist wakes to find the hydroponic gardens wilting.",
+        "She tests the water of the generation ship and finds salt in it.",
+        "The captain blames the botanist for the failing crops.",
+        "A night in the gardens: someone has cut the feed lines.",
+        "The botanist follows the cut lines to the ship's engine deck.",
+        "The engineer confesses: the ship needs the water more than the gardens.",
+        "The botanist grows a salt-tolerant strain in the dying beds.",
+        "The gardens bloom again as the generation ship turns for home.",
+    ][:n]
+    engine = ScriptedEngine([_plan(*LEAFLET[:n]), _plan(*story)])
+    goals, notes = planned(db, work_id, engine)
+    assert goals == story
+    assert len(engine.calls) == 2 and len(engine.premise_calls) == 1
+    assert "botanist, generation ship, hydroponic gardens" in engine.calls[0][0][-1]["content"]
+    # The premise is kept with the work, and said.
+    with db.transaction() as s:
+        from storage.works import get_work
+
+        stored = get_work(s, work_id).premise
+    assert json.loads(stored)["things"] == ["botanist", "generation ship", "hydroponic gardens"]
+    assert notes[0] == "premise: what: botanist, generation ship, hydroponic gardens"
+
+
+def test_goals_still_off_the_premise_get_plain_goals_that_name_it(db: Database) -> None:
+    work_id = _botanist(db)
+    n = section_count(3200)
+    listing = ["Lightning, Generation Ship, Hydroponic Gardens."] + LEAFLET[1:n]
+    good = "The botanist wakes to find the hydroponic gardens wilting."
+    engine = ScriptedEngine([_plan(good, *listing[1:])] + [_plan(*listing[1:])] * 4)
+    goals, notes = planned(db, work_id, engine)
+    assert goals[0] == good
+    assert all(
+        "the botanist, the generation ship and the hydroponic gardens" in g for g in goals[1:]
+    )
+    assert any("a goal that names nothing the text is about" in m for m in notes)
+
+
+def test_a_goal_that_only_lists_the_premise_or_copies_the_prompt_is_a_fault() -> None:
+    from agents.plan.repair import faults
+    from agents.premise import from_instruction
+
+    premise = from_instruction(BOTANIST)
+    sections = [
+        PlannedSection("A", "The botanist finds the hydroponic gardens wilting.", 0),
+        PlannedSection("B", "Future Generation Ship, Hydroponic Gardens.", 0),
+        PlannedSection("C", "Generation ship, hydroponic gardens. Every part's goal:", 0),
+        PlannedSection("D", "The ship reaches a new star and the crew lands.", 0),
+    ]
+    assert faults(sections, premise) == {
+        1: "a goal that only lists what the text is about",
+        2: "words copied from the planner's prompt",
+    }
+    # The same plan with no botanist in any goal: the first is asked to name them.
+    sections[0] = PlannedSection("A", "The gardens wilt.", 0)
+    assert faults(sections, premise)[0] == "no goal names botanist"
+
+
+def test_a_premise_set_before_planning_is_kept_and_no_model_is_asked(db: Database) -> None:
+    from agents.session.engine_cache import EngineCache
+    from agents.session.work_session import WorkSession
+
+    work_id = _botanist(db)
+    engine = ScriptedEngine([_plan(*[f"Nadia tends bed {i} of the gardens." for i in range(8)])])
+    session = WorkSession(db, EngineCache(lambda _spec, _model: engine))
+    session.set_premise(work_id, people=["Nadia"], things=["gardens"])
+    session.plan(work_id, engine=engine)
+    assert engine.premise_calls == []
+    premise = session.premise(work_id)
+    assert (premise.people, premise.places, premise.things) == (["Nadia"], [], ["gardens"])

@@ -23,6 +23,7 @@ def test_writer_plan_in_english() -> None:
         instruction="Write a story.",
         target_words=600,
         plan=PLAN,
+        about="",
         summary="",
         language="en",
     )
@@ -41,6 +42,7 @@ def test_writer_plan_in_chinese_with_a_summary_of_cut_text() -> None:
         instruction="写一个故事。",
         target_words=600,
         plan=PLAN,
+        about="",
         summary="- 开头：灯塔。",
         language="zh",
     )
@@ -59,6 +61,7 @@ def test_a_single_section_gets_no_parts_listing() -> None:
         instruction="Write a poem.",
         target_words=150,
         plan=PLAN[:1],
+        about="",
         summary="",
         language="en",
     )
@@ -72,9 +75,70 @@ def test_planner_prompt() -> None:
         target_words=2000,
         sections=5,
         context="",
+        about=[],
         language="en",
     )
     assert text == "Task: Write an essay.\nLength: 2000 words\nParts: 5"
+
+
+def test_the_writers_head_names_the_premise_before_the_plan() -> None:
+    """The premise is in the user turn with the instruction and the plan: the same at
+    every section, so the continuation's cached prefix holds."""
+    text = prompts.render(
+        "writer_plan",
+        instruction="Write a story about a keeper.",
+        target_words=600,
+        plan=PLAN,
+        about="the keeper, the lighthouse and Elias",
+        summary="",
+        language="en",
+    )
+    assert text == (
+        "Write a story about a keeper.\n"
+        "It is about the keeper, the lighthouse and Elias, in every part.\n\n"
+        "About 600 words of flowing prose, in 2 parts. "
+        'Part 1, under the heading "The keeper" (about 300 words): Introduce Elias and his lamp. '
+        'Part 2, under the heading "The storm" (about 300 words): '
+        "A boat is lost; the light guides it home."
+    )
+
+
+def test_the_writers_head_names_the_premise_in_chinese() -> None:
+    text = prompts.render(
+        "writer_plan",
+        instruction="写一个关于灯塔的故事。",
+        target_words=600,
+        plan=PLAN[:1],
+        about="灯塔、守塔人",
+        summary="",
+        language="zh",
+    )
+    assert (
+        text == "写一个关于灯塔的故事。\n写的是灯塔、守塔人，每一部分都要写到。\n\n全文约 600 字。"
+    )
+
+
+def test_the_planner_is_told_what_every_goal_names() -> None:
+    text = prompts.render(
+        "plan_user",
+        instruction="Write a story about a botanist on a generation ship.",
+        target_words=3000,
+        sections=8,
+        context="",
+        about=["botanist", "generation ship"],
+        language="en",
+    )
+    assert text == (
+        "Task: Write a story about a botanist on a generation ship.\n"
+        "About: botanist, generation ship. Every part's goal names at least one of them.\n"
+        "Length: 3000 words\nParts: 8"
+    )
+
+
+def test_the_premise_prompt() -> None:
+    assert prompts.render("premise_user", instruction="Write a tale.") == "Task: Write a tale."
+    system = prompts.render("premise_system", language="en")
+    assert "people" in system and "places" in system and "things" in system
 
 
 def test_a_users_template_overrides_the_builtin(tmp_path: Path) -> None:

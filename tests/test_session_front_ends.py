@@ -92,7 +92,12 @@ def seed_outline(db: Database, mode: str, target: int) -> int:
         if mode != "recurrent":
             for i in range(3):
                 add_node(
-                    s, w.id, level="section", title=f"S{i}", goal=f"Goal {i}.", target_words=120
+                    s,
+                    w.id,
+                    level="section",
+                    title=f"S{i}",
+                    goal=f"Goal {i}: the waves.",
+                    target_words=120,
                 )
         return w.id
 

@@ -290,3 +290,61 @@ def test_a_value_wider_than_its_column_is_one_clear_line_on_postgresql(db) -> No
         add_memory(s, work.id, kind="k" * 40, content="Too wide a kind.")
     with db.transaction() as s:
         assert list_memories(s, work.id) == []  # the first was rolled back with it
+
+
+def test_a_work_from_before_the_premise_was_kept_reads_with_none(tmp_path: Path) -> None:
+    """Migration 0009 on a database at 0008 with a work in it: the work is kept and
+    has no premise yet (it is taken from its instruction when asked for)."""
+    from alembic import command
+
+    from storage.database import alembic_config, database_url, make_engine
+    from storage.works import get_work, update_work
+
+    path = tmp_path / "old.db"
+    engine = make_engine(database_url(path))
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0008")
+        conn.exec_driver_sql(
+            "INSERT INTO works (id, title, instruction, target_words, language, mode, engine,"
+            " model, status, created_at, updated_at) VALUES (1, 't', 'Write about a mill.',"
+            " 100, 'en', 'draft', 'embedded', '', 'done', '2026-01-01', '2026-01-01')"
+        )
+    engine.dispose()
+    db = open_database(path)  # migrates to head on open
+    with db.transaction() as s:
+        assert get_work(s, 1).premise == ""
+        update_work(s, 1, premise='{"people": []}')
+    with db.transaction() as s:
+        assert get_work(s, 1).premise == '{"people": []}'
+
+
+def test_downgrading_below_the_premise_keeps_every_passage(tmp_path: Path) -> None:
+    """Migration 0009 down: the works table loses its column in place; copying it
+    would cascade-delete the outline and the text under SQLite's foreign keys."""
+    from alembic import command
+
+    from storage.database import alembic_config, database_url, make_engine
+    from storage.outline import add_node
+    from storage.passages import add_passage
+    from storage.works import create_work
+
+    path = tmp_path / "new.db"
+    db = open_database(path)
+    with db.transaction() as s:
+        work = create_work(s, instruction="Write about a mill.", target_words=100)
+        node = add_node(s, work.id, level="section", title="S", target_words=100)
+        add_passage(s, node.id, "The mill wheel turned all night.")
+    db.close()
+    engine = make_engine(database_url(path))
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM passages").scalar() == 1
+        assert conn.exec_driver_sql("SELECT count(*) FROM outline_nodes").scalar() == 1
+        columns = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(works)")]
+    engine.dispose()
+    assert "premise" not in columns

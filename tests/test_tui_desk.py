@@ -136,6 +136,32 @@ def test_a_memorys_history_restores_a_version(home_db: Database) -> None:
     ]
 
 
+def test_the_premise_is_shown_over_the_outline_and_edited_in_its_form(
+    home_db: Database,
+) -> None:
+    """What the work is about, and how many written sections name it, stay in view; A
+    edits who, where and what (as ``longform premise`` does, through the session)."""
+    from app.tui.widgets.premise_bar import PremiseBar
+
+    work_id = seed_work(home_db)
+    seen: dict[str, str] = {}
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        seen["before"] = str(pilot.app.screen.query_one(PremiseBar).render())
+        await press(pilot, "A", *"Elias", "tab", "ctrl+a", "ctrl+k", *"Skerry light", "ctrl+s")
+        await settle(pilot)
+        seen["after"] = str(pilot.app.screen.query_one(PremiseBar).render())
+
+    run_app(LongformApp(work_id=work_id), scenario)
+    with home_db.transaction() as s:
+        stored = json.loads(get_work(s, work_id).premise)
+    assert (stored["people"], stored["places"]) == (["Elias"], ["Skerry light"])
+    assert seen["before"].startswith("About what: lighthouse keeper")
+    assert "sections name it" in seen["before"]
+    assert seen["after"].startswith("About who: Elias; where: Skerry light")
+
+
 def test_a_title_names_the_work_and_heads_its_plain_export(
     home_db: Database, tmp_path: Path
 ) -> None:

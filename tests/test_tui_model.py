@@ -207,7 +207,9 @@ def test_plan_then_edit_the_outline_before_writing(home_db: Database) -> None:
         calls = list_calls(s, ids["work"])
     assert len(planned) >= 2 and texts == {}
     assert (work.mode, work.status) == ("agentwrite", "paused")
-    assert [c.agent for c in calls] == ["planner"] * len(calls) and calls
+    # Planning only: the premise is read from the instruction, then the plan is made.
+    agents = [c.agent for c in calls]
+    assert "planner" in agents and set(agents) <= {"premise", "planner"}
     assert (
         [(n.title, n.target_words) for n in nodes]
         == [

@@ -199,3 +199,49 @@ def test_a_book_is_written_with_the_engines_shorter_book_view() -> None:
     first = written[0].text[:40]
     assert first in seen[0]
     assert first not in seen[1] and written[-1].text[:40] in seen[1]
+
+
+def premise_task(target: int = 60) -> SectionTask:
+    from agents.premise import from_instruction
+
+    instruction = "Write a story about a botanist on a generation ship."
+    plan = [PlanItem(1, "Dusk", "The crew votes on the water ration.", target)]
+    return SectionTask(
+        instruction, "en", target, plan, 0, [], premise=from_instruction(instruction)
+    )
+
+
+def about(subject: str) -> str:
+    """A subject's sentence, then distinct sentences about waves."""
+    return f"\n{subject}. " + varied(11).lstrip("\n")
+
+
+def test_a_section_off_its_goal_and_the_premise_is_written_again_once() -> None:
+    """Issue 34: a section about nothing that was asked is not kept when a second try
+    names the premise; the writer is told the premise in its fixed head."""
+    engine = ScriptedEngine(
+        [about("Join us and be part of the team"), about("The botanist counted the seeds")]
+    )
+    caller = Caller(engine)
+    result = SectionWriter(caller).write(premise_task(), 60, lambda _p: None)
+    assert result.text.startswith("The botanist counted") and not result.drifted
+    assert len(engine.calls) == 2
+    head = engine.calls[0][0][1]["content"]
+    assert "It is about the botanist and the generation ship" in head
+    notes = " ".join(c.note for c in caller.log.pending)
+    assert "names neither its goal nor the premise: rewritten" in notes
+
+
+def test_a_section_still_off_after_writing_it_again_is_flagged_not_looped() -> None:
+    engine = ScriptedEngine(
+        [about("Join us and be part of the team"), about("Support our cause today")]
+    )
+    result = SectionWriter(Caller(engine)).write(premise_task(), 60, lambda _p: None)
+    assert result.drifted and result.text.startswith("Join us")  # the first is kept
+    assert len(engine.calls) == 2  # bounded: written again once
+
+
+def test_a_section_that_keeps_to_its_goal_is_not_written_again() -> None:
+    engine = ScriptedEngine([about("The crew argued over the water")])
+    result = SectionWriter(Caller(engine)).write(premise_task(), 60, lambda _p: None)
+    assert not result.drifted and len(engine.calls) == 1

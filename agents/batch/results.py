@@ -28,6 +28,11 @@ class ItemResult:
     passed: bool = False
     reasons: list[str] = field(default_factory=list)
     diversity: float = 0.0
+    # The relevance figure (``agents.premise``): sections, those naming the premise, and
+    # its terms per 1,000 words (None: not measured).
+    sections: int | None = None
+    sections_naming: int | None = None
+    premise_per_1000: float | None = None
     seconds: float = 0.0  # model time over every run of the work
     prompt_tokens: int = 0
     cached_tokens: int = 0

@@ -32,7 +32,7 @@ from agents.batch.items import BatchItem, load_batch
 from agents.batch.results import BatchState, ItemResult, ResultsFile, file_name
 from agents.errors import AgentError
 from agents.evaluate.languages import LanguageUnsupported, require_language
-from agents.evaluate.scores import score_text
+from agents.evaluate.scores import score_work
 from agents.generation.events import Emit, Event, ignore
 from agents.generation.run_control import RunControl
 from agents.session.leases import WorkBusy
@@ -351,9 +351,10 @@ class BatchRunner:
         with self.db.transaction() as s:
             text = work_text(s, work_id)
             calls = list_calls(s, work_id)
+            scored = score_work(s, work_id, item.length)
         path = self.out_dir / f"{file_name(item.id)}.txt"
         path.write_text(text + "\n", encoding="utf-8")
-        scored = score_text(text, item.length, language=item.language, instruction=item.prompt)
+        about = scored.quality.relevance
         result = ItemResult(
             id=item.id,
             line=item.line,
@@ -366,6 +367,9 @@ class BatchRunner:
             passed=scored.quality.passed,
             reasons=scored.quality.reasons,
             diversity=round(scored.quality.diversity, 4),
+            sections=None if about is None else about.sections,
+            sections_naming=None if about is None else about.naming,
+            premise_per_1000=None if about is None else round(about.per_thousand, 2),
             seconds=round(sum(c.seconds for c in calls), 2),
             prompt_tokens=sum(c.prompt_tokens for c in calls),
             cached_tokens=sum(c.cached_tokens for c in calls),

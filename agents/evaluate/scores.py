@@ -10,9 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from agents.premise import Premise, premise_of, relevance
 from agents.quality import QualityReport, assess
+from storage.passages import section_texts, work_text
 from storage.records import CallRecord
 from storage.wordcount import count_words
+from storage.works import get_work
 
 
 def length_score(required: int, produced: int) -> float:
@@ -43,6 +48,7 @@ class Scored:
 
     def as_dict(self) -> dict[str, Any]:
         q = self.quality
+        about = q.relevance
         return {
             "required": self.required,
             "words": self.words,
@@ -57,12 +63,42 @@ class Scored:
             "language_share": round(q.language_share, 4),
             "word_validity": None if q.word_validity is None else round(q.word_validity, 4),
             "debris": len(q.debris),
+            # The relevance figure: sections naming the premise, its terms per 1,000 words.
+            "sections": None if about is None else about.sections,
+            "sections_naming": None if about is None else about.naming,
+            "premise_share": None if about is None else round(about.share, 3),
+            "premise_per_1000": None if about is None else round(about.per_thousand, 2),
         }
 
 
-def score_text(text: str, required: int, *, language: str, instruction: str = "") -> Scored:
-    return Scored(
-        required, count_words(text), assess(text, language=language, instruction=instruction)
+def score_text(
+    text: str,
+    required: int,
+    *,
+    language: str,
+    instruction: str = "",
+    premise: Premise | None = None,
+    sections: list[str] | None = None,
+) -> Scored:
+    """A text's length and quality; given its premise, how much its ``sections`` (the
+    whole text as one without them) are about it, which the quality gate holds it to."""
+    about = None
+    if premise is not None and premise.terms:
+        about = relevance(premise, sections if sections is not None else [text], language)
+    report = assess(text, language=language, instruction=instruction, relevance=about)
+    return Scored(required, count_words(text), report)
+
+
+def score_work(session: Session, work_id: int, required: int | None = None) -> Scored:
+    """A stored work's current text scored, section by section against its premise."""
+    work = get_work(session, work_id)
+    return score_text(
+        work_text(session, work_id),
+        required or work.target_words,
+        language=work.language,
+        instruction=work.instruction,
+        premise=premise_of(work.premise, work.instruction, work.language),
+        sections=section_texts(session, work_id),
     )
 
 
@@ -120,6 +156,9 @@ def summarize(rows: list[Scored]) -> dict[str, Any]:
     if not rows:
         return {"texts": 0}
     n = len(rows)
+    about = [r.quality.relevance for r in rows if r.quality.relevance is not None]
+    share = sum(a.share for a in about) / len(about) if about else None
+    per_thousand = sum(a.per_thousand for a in about) / len(about) if about else None
     return {
         "texts": n,
         "passed": sum(r.quality.passed for r in rows),
@@ -129,4 +168,6 @@ def summarize(rows: list[Scored]) -> dict[str, Any]:
         "diversity_min": round(min(r.quality.diversity for r in rows), 4),
         "duplicated_sentences": sum(len(r.quality.duplicated) for r in rows),
         "debris": sum(len(r.quality.debris) for r in rows),
+        "premise_share_mean": None if share is None else round(share, 3),
+        "premise_per_1000_mean": None if per_thousand is None else round(per_thousand, 2),
     }

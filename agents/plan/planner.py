@@ -23,6 +23,7 @@ from agents.plan.repair import (
     plain_sections,
     read_sections,
 )
+from agents.premise import Premise
 from engines import Message
 from prompts import render
 from storage.outline import add_node
@@ -128,13 +129,23 @@ class Planner:
         self.section_words = section_words
         # What was repaired or replaced, for the front end to say.
         self.notes: list[str] = []
+        # What the text is about: the goals are checked against it (``outline``,
+        # ``children``).
+        self.premise: Premise | None = None
 
     def outline(
-        self, instruction: str, language: str, target_words: int, title: str = ""
+        self,
+        instruction: str,
+        language: str,
+        target_words: int,
+        title: str = "",
+        premise: Premise | None = None,
     ) -> list[PlannedSection]:
         """The plan: sections, or for a long work its chapters alone (each chapter's
-        sections are planned when the writing reaches it: ``chapter``)."""
+        sections are planned when the writing reaches it: ``chapter``). Given the
+        premise, every goal is to name something of it (``faults``)."""
         caller = self.caller
+        self.premise = premise
         n = section_count(target_words, self.section_words)
         if n == 1:
             return [PlannedSection(title or instruction[:60], instruction, target_words)]
@@ -150,11 +161,17 @@ class Planner:
         return outline
 
     def children(
-        self, instruction: str, language: str, whole: PlannedSection, context: str
+        self,
+        instruction: str,
+        language: str,
+        whole: PlannedSection,
+        context: str,
+        premise: Premise | None = None,
     ) -> list[PlannedSection]:
         """What a part or chapter (``whole.level``) holds, planned from ``context``
         (where it stands, what happened so far, the threads still open, the facts):
         a part's chapters (each planned in turn when reached), a chapter's sections."""
+        self.premise = premise
         if whole.level == Level.PART:
             per = SECTIONS_PER_CHAPTER * self.section_words
             count = max(2, round(whole.words / per))
@@ -190,6 +207,7 @@ class Planner:
                     target_words=target_words,
                     sections=count,
                     context=context,
+                    about=self._about(),
                     language=language,
                 ),
             },
@@ -210,7 +228,7 @@ class Planner:
             except ValueError as exc:
                 problems.append(str(exc))
                 continue
-            found = faults(sections)
+            found = faults(sections, self.premise)
             if best is None or len(found) < len(bad):
                 best, bad = sections, found
             if not bad:
@@ -223,7 +241,7 @@ class Planner:
                 f"the model gave no usable {unit} plan in {MAX_ATTEMPTS} tries "
                 f"({'; '.join(problems)}); a plain plan is used"
             )
-            return rebalance_plan(plain_sections(count, language), target_words)
+            return rebalance_plan(plain_sections(count, language, self.premise), target_words)
         self._repair(caller, best, bad, instruction, language, context)
         return rebalance_plan(best, target_words)
 
@@ -249,6 +267,7 @@ class Planner:
                 kept=kept,
                 sections=len(wanted),
                 replace=", ".join(str(i + 1) for i in wanted),
+                about=self._about(),
                 language=language,
             )
             messages: list[Message] = [
@@ -269,15 +288,19 @@ class Planner:
             for i, section in zip(wanted, fresh, strict=True):
                 section.words = sections[i].words
                 sections[i] = section
-            bad = faults(sections)
+            bad = faults(sections, self.premise)
             if not bad:
                 break
         asked = ", ".join(f"section {i + 1} ({why})" for i, why in first.items())
         if bad:
-            patch(sections, bad, language)
+            patch(sections, bad, language, self.premise)
             self.notes.append(f"planned again: {asked}; plain goals for {len(bad)} of them")
         else:
             self.notes.append(f"planned again: {asked}")
+
+    def _about(self) -> list[str]:
+        """The premise's terms the goals are to name (none without a premise)."""
+        return list(self.premise.terms) if self.premise else []
 
     def _budget(self, count: int, instruction: str) -> int:
         """Tokens for a plan of ``count`` sections with every field at its longest, in

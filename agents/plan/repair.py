@@ -9,9 +9,11 @@ that is filled in here, deterministically.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 
+from agents.premise import Premise, listed, names, only_names
 from prompts import render
 
 MIN_GOAL_CHARS = 3
@@ -68,20 +70,49 @@ def _cut(text: str, limit: int) -> str:
     return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(" ,;:-")
 
 
-def faults(sections: list[PlannedSection]) -> dict[int, str]:
+def faults(sections: list[PlannedSection], premise: Premise | None = None) -> dict[int, str]:
     """The sections to plan again, by index, with what is wrong with each: an empty
     goal, a title or goal copied from the worked example the planner is shown (a small
     model copies it whole: a novel's chapters "Shade on hot streets", "Cleaner air and
-    water"), or the goal of an earlier section said again."""
+    water"), the goal of an earlier section said again, or, given the premise, a goal
+    that names none of its people, places or things (a story about a botanist planned
+    as "Join us, be part of the team!") or a plan that never names the main one."""
+    found = _own_faults(sections)
+    if premise is None or not premise.terms:
+        return found
+    for i, section in enumerate(sections):
+        if i in found:
+            continue
+        # The goal itself: a title naming the premise over "It is really very sad"
+        # (SmolLM2-135M's beekeeper) says nothing of what happens.
+        if not names(premise.terms, section.goal):
+            found[i] = "a goal that names nothing the text is about"
+        elif only_names(premise.terms, section.goal):
+            found[i] = "a goal that only lists what the text is about"
+    main = main_term(premise)
+    if not any(names([main], f"{s.title} {s.goal}") for s in sections):
+        found.setdefault(0, f"no goal names {main}")
+    return found
+
+
+def main_term(premise: Premise) -> str:
+    """The premise's first person, else its first place, else its first thing."""
+    return (premise.people or premise.places or premise.things)[0]
+
+
+def _own_faults(sections: list[PlannedSection]) -> dict[int, str]:
     found: dict[int, str] = {}
     seen: set[str] = set()
     copied = _example_keys()
+    prompt = _prompt_runs()
     for i, section in enumerate(sections):
         key = _key(section.goal)
         if len(section.goal) < MIN_GOAL_CHARS:
             found[i] = "an empty goal"
         elif key in copied or _key(section.title) in copied:
             found[i] = "a title or goal copied from the worked example"
+        elif _runs(f"{section.title} {section.goal}") & prompt:
+            found[i] = "words copied from the planner's prompt"
         elif key in seen:
             found[i] = "the same goal as an earlier section"
         seen.add(key)
@@ -95,24 +126,52 @@ def fit(sections: list[PlannedSection], count: int) -> list[PlannedSection]:
     return kept + [PlannedSection("", "", 0) for _ in range(count - len(kept))]
 
 
-def plain_sections(count: int, language: str) -> list[PlannedSection]:
+def plain_sections(
+    count: int, language: str, premise: Premise | None = None
+) -> list[PlannedSection]:
     """A plan that needs no model: an opening, parts that each develop the subject
-    further, an ending (the writer has the instruction itself in view)."""
+    further, an ending (the writer has the instruction itself in view), each naming
+    the premise's terms when there is one."""
     zh = language == "zh"
+    terms = listed(premise.terms[:3] if premise else (), language)
     out: list[PlannedSection] = []
     for i in range(count):
         if i == 0:
             title, goal = (
-                ("开篇", "引出主题，交代背景，吸引读者。")
+                ("开篇", f"引出{terms or '主题'}，交代背景，吸引读者。")
                 if zh
-                else ("Opening", "Open the piece: set out the subject and draw the reader in.")
+                else (
+                    "Opening",
+                    f"Open the piece: set out {terms or 'the subject'} and draw the reader in.",
+                )
             )
         elif i == count - 1:
             title, goal = (
-                ("结尾", "收束全文，呼应开头，给出结论或结局。")
+                ("结尾", f"收束全文，写出{terms}的结局，呼应开头。" if terms
+                 else "收束全文，呼应开头，给出结论或结局。")
                 if zh
-                else ("Ending", "Bring the piece to its end, answering its opening.")
-            )
+                else (
+                    "Ending",
+                    f"Bring the piece about {terms} to its end, answering its opening."
+                    if terms
+                    else "Bring the piece to its end, answering its opening.",
+                )
+            )  # fmt: skip
+        elif premise is not None and premise.terms:
+            # Each part around one of the premise's terms in turn, named in its heading:
+            # the heading is in the writer's own text, right before what it writes.
+            focus = premise.terms[(i - 1) % len(premise.terms)]
+            again = (i - 1) // len(premise.terms)
+            if zh:
+                title = focus + (f"（{again + 1}）" if again else "")
+                goal = f"围绕{focus}，写出{terms}的第 {i} 个新的方面、事件或论点，与前文不重复。"
+            else:
+                named = listed([focus], language)
+                title = named[:1].upper() + named[1:] + (f" ({again + 1})" if again else "")
+                goal = (
+                    f"Develop {terms} further, around {named}: new aspect number {i}, "
+                    "an event, a detail or an argument not told before."
+                )
         else:
             title, goal = (
                 (f"展开（{i}）", f"写出第 {i} 个新的方面、事件或论点，与前文不重复。")
@@ -127,11 +186,19 @@ def plain_sections(count: int, language: str) -> list[PlannedSection]:
     return out
 
 
-def patch(sections: list[PlannedSection], bad: dict[int, str], language: str) -> None:
-    """Give the sections still at fault the plain plan's goals (in place)."""
-    plain = plain_sections(len(sections), language)
+def patch(
+    sections: list[PlannedSection],
+    bad: dict[int, str],
+    language: str,
+    premise: Premise | None = None,
+) -> None:
+    """Give the sections still at fault the plain plan's goals (in place), and its
+    titles too where the title names nothing of the premise either (it is written as
+    the section's heading)."""
+    plain = plain_sections(len(sections), language, premise)
     for i in bad:
-        sections[i].title = sections[i].title or plain[i].title
+        off = premise is not None and premise.terms and not names(premise.terms, sections[i].title)
+        sections[i].title = plain[i].title if off else sections[i].title or plain[i].title
         sections[i].goal = plain[i].goal
 
 
@@ -144,6 +211,31 @@ def _example_keys() -> frozenset[str]:
         for section in read_sections(render("plan_example_answer", language=language)):
             keys |= {_key(section.title), _key(section.goal)}
     return frozenset(keys - {""})
+
+
+@cache
+def _prompt_runs() -> frozenset[tuple[str, ...]]:
+    """Runs of three words of the planner's own prompt, less the task ("Every part's
+    goal names at least one of them", "Length: 1200 words"): a goal holding one copied
+    the prompt, not the plan."""
+    runs: set[tuple[str, ...]] = set()
+    for language in ("en", "zh"):
+        text = render(
+            "plan_user",
+            instruction="",
+            target_words=0,
+            sections=0,
+            context="",
+            about=["_"],
+            language=language,
+        )
+        runs |= _runs(text)
+    return frozenset(runs)
+
+
+def _runs(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z]+|[\u4e00-\u9fff]", text.lower())
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
 def _key(goal: str) -> str:

@@ -19,6 +19,9 @@ Thresholds and where they come from (the texts of ``tests/data/quality``):
   in dictionary words (the lowest: short simple sentences, ``zh_simple.txt``), random
   characters 0-15% even when common: gate 25%.
 - debris: any. A finding is something a reader would point at; ``remove_debris`` cuts it.
+- the premise (given one): at least half the sections name one of its people, places
+  or things (``agents.premise``). Under that, the text is about something else (issue
+  34's story about a botanist that never says "botanist").
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 from agents.quality.debris import Debris, DebrisKind, find_debris
 from agents.quality.degeneration import RepeatedSentence, diversity, duplicated_sentences
 from agents.quality.language import is_chinese, language_share, word_validity
+from agents.quality.relevance import Relevance
 from agents.quality.repeated_span import RepeatedSpan, longest_repeated_span
 
 MIN_DIVERSITY = 0.80
@@ -67,6 +71,7 @@ class Failure(StrEnum):
     WRONG_LANGUAGE = "wrong language"
     INVALID_WORDS = "invalid words"
     DEBRIS = "debris"
+    OFF_PREMISE = "off the premise"
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,8 @@ class QualityReport:
     word_validity: float | None  # None: nothing to judge, or no word list
     debris: tuple[Debris, ...]
     failures: tuple[Reason, ...]
+    # How much the text is about its premise (None: no premise to measure against).
+    relevance: Relevance | None = None
 
     @property
     def passed(self) -> bool:
@@ -131,14 +138,21 @@ class QualityReport:
             "debris": [
                 {"kind": str(d.kind), "line": d.line, "found": d.found} for d in self.debris
             ],
+            "relevance": None if self.relevance is None else self.relevance.as_dict(),
         }
 
 
 def assess(
-    text: str, *, language: str, instruction: str = "", headings: bool = False
+    text: str,
+    *,
+    language: str,
+    instruction: str = "",
+    headings: bool = False,
+    relevance: Relevance | None = None,
 ) -> QualityReport:
     """Measure ``text`` asked for in ``language`` ("en", "zh"...) by ``instruction``;
-    ``headings``: markdown headings are expected (the section writer's "## title")."""
+    ``headings``: markdown headings are expected (the section writer's "## title");
+    ``relevance``: how much its sections name its premise (``agents.premise``)."""
     div = diversity(text)
     dup = duplicated_sentences(text)
     span = longest_repeated_span(text)
@@ -161,6 +175,7 @@ def assess(
         word_validity=validity,
         debris=debris,
         failures=(),
+        relevance=relevance,
     )
     return replace(figures, failures=tuple(_judge(figures, text)))
 
@@ -216,4 +231,12 @@ def _judge(r: QualityReport, text: str) -> list[Reason]:
     for kind, count in counts.items():
         one, many = _DEBRIS_REASONS[kind]
         reasons.append(Reason(Failure.DEBRIS, f"{count} {one if count == 1 else many}"))
+    if r.relevance is not None and not r.relevance.about:
+        found = r.relevance
+        reasons.append(
+            Reason(
+                Failure.OFF_PREMISE,
+                f"off the premise: {found.naming} of {found.sections} sections name it",
+            )
+        )
     return reasons

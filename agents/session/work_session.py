@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 
+from pydantic import ValidationError
+
 from agents.bible.story_check import CheckReport, check_work, stored_report
 from agents.errors import AgentError
 from agents.evaluate.judge import Judgement, judge
@@ -26,6 +28,7 @@ from agents.generation.run_control import RunControl, RunResult
 from agents.generation.stage_engines import Stage, StageEngines, StageSpec
 from agents.lengthen.extender import Extender, Extension
 from agents.lengthen.work import Lengthened, lengthen_work
+from agents.premise import Premise, premise_of
 from agents.recurrent.runner import StepResult, StepRunner, pending_steps
 from agents.session.engine_cache import EngineCache
 from agents.session.leases import writing
@@ -210,6 +213,43 @@ class WorkSession:
         """Changes whenever anything stored for the work does, from any process."""
         with self.db.transaction() as s:
             return change_mark(s, work_id)
+
+    def premise(self, work_id: int) -> Premise:
+        """What the work is about: as kept with it, else (not planned yet) as its
+        instruction gives it without a model."""
+        work = self.work(work_id)
+        return premise_of(work.premise, work.instruction, work.language)
+
+    def set_premise(
+        self,
+        work_id: int,
+        *,
+        people: list[str] | None = None,
+        places: list[str] | None = None,
+        things: list[str] | None = None,
+        events: str | None = None,
+        form: str | None = None,
+    ) -> Premise:
+        """Change what the work is about (None: a field left as it is). The sections
+        written from now on are given it, and a plan made from now on is held to it;
+        the outline itself is not changed (edit it with the outline's calls)."""
+        old = self.premise(work_id)
+        fields = {
+            "people": old.people if people is None else _terms(people),
+            "places": old.places if places is None else _terms(places),
+            "things": old.things if things is None else _terms(things),
+            "events": old.events if events is None else " ".join(events.split()),
+            "form": old.form if form is None else " ".join(form.split()),
+        }
+        try:
+            premise = Premise.model_validate(fields)
+        except ValidationError as exc:
+            raise AgentError(f"the premise: {_first_error(exc)}") from None
+        if not premise.terms:
+            raise AgentError("the premise would name nothing: keep a person, place or thing")
+        with self.db.transaction() as s:
+            update_work(s, work_id, premise=premise.to_json())
+        return premise
 
     def engine_of(self, work_id: int, spec: str | None = None, model: str | None = None) -> Engine:
         return self.engines.of_work(self.work(work_id), spec, model)
@@ -518,3 +558,26 @@ class WorkSession:
             for memory in applied.changed:
                 memory_changed(s, memory)
             return applied
+
+
+def _terms(given: list[str]) -> list[str]:
+    """Terms as a person typed them: trimmed, blanks and repeats left out."""
+    out: list[str] = []
+    for term in given:
+        term = " ".join(term.split())
+        if term and term.lower() not in {t.lower() for t in out}:
+            out.append(term)
+    return out
+
+
+def _first_error(exc: ValidationError) -> str:
+    """A validation error in a person's words: which field, and what it must be."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    what = {
+        "string_too_short": "is too short",
+        "string_too_long": "is too long",
+        "string_pattern_mismatch": "must be one line without quotes, brackets or backslashes",
+        "too_long": "has too many entries",
+    }.get(error["type"], error["msg"])
+    return f"{where} {what}"

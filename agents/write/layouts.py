@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agents.plan.chapters import PlanItem
+from agents.premise import Premise, listed
 from engines import Message
 from memory.context import KnownFact, Window, WrittenSection, fit_window, stable_chunk
 from prompts import render
@@ -45,6 +46,14 @@ class SectionTask:
     section_words: int = 0
     # The work is planned in chapters: the writer keeps the engine's book view.
     book: bool = False
+    # What the text is about: its terms are in the fixed head (with the instruction
+    # and the plan), the same at every section, so the engine's cached prefix holds.
+    premise: Premise | None = None
+
+    @property
+    def about(self) -> str:
+        """The premise's terms in a phrase ("" without one)."""
+        return listed(self.premise.terms, self.language) if self.premise else ""
 
     @property
     def step(self) -> PlanItem:
@@ -130,6 +139,7 @@ def _continuation(
         instruction=task.instruction,
         target_words=task.target_words,
         plan=task.plan,
+        about=task.about,
         summary=note(window, task.language),
         language=task.language,
     )
@@ -153,6 +163,7 @@ def _agentwrite(
         "agentwrite_step",
         instruction=task.instruction,
         plan=task.plan,
+        about=task.about,
         written=written.strip(),
         step=task.step,
         language=task.language,

@@ -33,6 +33,7 @@ from agents.generation.stage_engines import Stage, StageEngines
 from agents.plan.chapters import chapter_brief, chapter_titles, plan_view
 from agents.plan.planner import SINGLE_SECTION_MAX, Planner, store_outline
 from agents.plan.repair import PlannedSection
+from agents.premise import Premise, from_instruction, premise_of, take_premise
 from agents.write.layouts import SectionTask
 from agents.write.section_writer import SectionResult, SectionWriter
 from engines import Engine
@@ -46,7 +47,7 @@ from storage.records import NodeRecord, WorkRecord
 from storage.steps import record_context
 from storage.vocabulary import Level, Mode, NodeStatus, WorkStatus
 from storage.wordcount import count_words
-from storage.works import get_work, set_work_status
+from storage.works import get_work, set_work_status, update_work
 
 __all__ = ["RunControl", "RunResult", "SectionRunner"]
 
@@ -83,13 +84,19 @@ class SectionRunner:
             if count_nodes(s, work_id):
                 return len(leaves(s, work_id))
         caller = Caller(self.stages.of(Stage.PLANNER), cancel=self.control.cancel)
+        # A premise a person set before planning is kept as they set it.
+        premise = Premise.read(work.premise)
         if work.mode == Mode.DRAFT or work.target_words <= SINGLE_SECTION_MAX:
             outline = [PlannedSection(work.title, work.instruction, work.target_words)]
+            premise = premise or from_instruction(work.instruction, work.language)
         else:
             planner = Planner(caller)
             try:
+                if premise is None:
+                    premise = take_premise(caller, work.instruction, work.language)
+                self.emit(Notice(work_id, f"premise: {premise.summary()}"))
                 outline = planner.outline(
-                    work.instruction, work.language, work.target_words, work.title
+                    work.instruction, work.language, work.target_words, work.title, premise
                 )
                 for note in planner.notes:
                     self.emit(Notice(work_id, f"plan: {note}"))
@@ -101,6 +108,8 @@ class SectionRunner:
             if count_nodes(s, work_id):  # planned meanwhile (another process)
                 return len(leaves(s, work_id))
             n = store_outline(s, work_id, outline)
+            if not work.premise.strip():
+                update_work(s, work_id, premise=premise.to_json())
             caller.log.flush(s, work_id=work_id, node_id=None)
             set_work_status(s, work_id, WorkStatus.PLANNED)
         self.emit(PlanReady(work_id, n))
@@ -174,9 +183,10 @@ class SectionRunner:
         caller = Caller(self.stages.aside(Stage.PLANNER), cancel=self.control.cancel)
         planner = Planner(caller)
         whole = PlannedSection(chapter.title, chapter.goal, chapter.target_words, [], chapter.level)
+        premise = premise_of(work.premise, work.instruction, work.language)
         try:
             sections = planner.children(
-                work.instruction, work.language, whole, brief.context(work.language)
+                work.instruction, work.language, whole, brief.context(work.language), premise
             )
             if caller.cancel.is_set():
                 raise Cancelled()  # a chapter is planned whole or not at all
@@ -263,6 +273,7 @@ class SectionRunner:
             facts=facts,
             section_words=_usual_words(nodes),
             book=node.id in chapter_of,
+            premise=premise_of(work.premise, work.instruction, work.language),
         )
         caller = Caller(self.engine, cancel=self.control.cancel)
         try:
@@ -327,6 +338,14 @@ class SectionRunner:
                 Notice(
                     work.id,
                     f"section {index + 1}: {_repeats(result.loops)} cut as it repeated itself",
+                )
+            )
+        if result.drifted:
+            self.emit(
+                Notice(
+                    work.id,
+                    f"section {index + 1}: names neither its goal nor the premise, "
+                    "written again once",
                 )
             )
         notes = None

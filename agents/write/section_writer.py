@@ -30,6 +30,7 @@ from agents.generation.loop import (
     Turn,
 )
 from agents.lengthen.extender import Extender
+from agents.premise import drifts
 from agents.quality import diversity
 from agents.quality.repetition_guard import drop_repeated_paragraphs
 from agents.quality.report import MIN_DIVERSITY, MIN_TOKENS_FOR_DIVERSITY, MIN_WINDOW_DIVERSITY
@@ -71,6 +72,8 @@ class SectionResult:
     # only grows within a section, so it holds all the facts any call was given.
     window: Window | None = None
     cuts: list[str] = field(default_factory=list)  # what the gates cut, and why
+    # It names neither its goal nor the premise, even written again.
+    drifted: bool = False
 
 
 class SectionWriter:
@@ -146,8 +149,28 @@ class SectionWriter:
             long_enough = count_words(again[0]) >= min(count_words(text), target * LOW)
             if diversity(again[0]).value > figures.value and long_enough:
                 text, rounds, loops, cuts = again
+        drifted = False
+        if task.premise is not None and drifts(task.premise, task.step.goal, text, task.language):
+            # Off both its goal and what the text is about: written once more, hotter,
+            # and kept if that one keeps to either (else flagged, the first kept).
+            self.caller.log.note("the section names neither its goal nor the premise: rewritten")
+            gate = Gate(task.language, instruction=task.instruction, earlier=earlier)
+            generator = Generator(
+                self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP
+            )
+            hotter = Sampling(
+                penalty=BASE_PENALTY + 0.1, temperature=BASE_TEMPERATURE + 0.2, seed=seed
+            )
+            again = self._compose(generator, task, target, prompt, on_text, hotter)
+            long_enough = count_words(again[0]) >= min(count_words(text), target * LOW)
+            drifted = drifts(task.premise, task.step.goal, again[0], task.language)
+            if not drifted and long_enough:
+                text, rounds, loops, cuts = again
+            else:
+                drifted = True
+                self.caller.log.note("written again, the section still names neither")
         window = windows[-1] if windows else None
-        return SectionResult(text, rounds, loops, window, cuts)
+        return SectionResult(text, rounds, loops, window, cuts, drifted)
 
     def _compose(
         self,
@@ -189,9 +212,13 @@ class SectionWriter:
         # short. Its gate knows the earlier sections only: the draft is its own to retell.
         if count_words(text) < target * LOW:
             fresh = Gate(task.language, instruction=task.instruction, earlier=earlier)
-            text = Extender(self.extender).extend(
-                text, target, instruction=task.step.goal, language=task.language, gate=fresh
-            ).text
+            text = (
+                Extender(self.extender)
+                .extend(
+                    text, target, instruction=task.step.goal, language=task.language, gate=fresh
+                )
+                .text
+            )
             text, last = self._last_look(text, target, task, earlier)
             cuts += last
         return text, rounds, loops, cuts
@@ -218,7 +245,13 @@ class SectionWriter:
         head, _ = build_messages(
             self.layout,
             SectionTask(
-                task.instruction, task.language, task.target_words, task.plan, task.index, []
+                task.instruction,
+                task.language,
+                task.target_words,
+                task.plan,
+                task.index,
+                [],
+                premise=task.premise,
             ),
             "",
             budget=0,

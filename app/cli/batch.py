@@ -238,7 +238,9 @@ def _report(summary: BatchSummary, runner: BatchRunner, *, as_json: bool) -> Non
             }
         )
         return
-    table = Table("id", "work", "status", "required", "words", "S_l", "tokens", "seconds")
+    table = Table(
+        "id", "work", "status", "required", "words", "S_l", "premise", "tokens", "seconds"
+    )
     for r in summary.results:
         table.add_row(
             r.id,
@@ -247,6 +249,10 @@ def _report(summary: BatchSummary, runner: BatchRunner, *, as_json: bool) -> Non
             str(r.required),
             str(r.words),
             f"{r.s_l:.1f}" if r.passed or r.status != "done" else f"{r.s_l:.1f} (gated 0)",
+            # Sections naming the premise, and its terms per 1,000 words.
+            "-"
+            if r.sections_naming is None
+            else f"{r.sections_naming}/{r.sections} {r.premise_per_1000 or 0:.1f}",
             str(r.tokens),
             f"{r.seconds:.1f}",
         )

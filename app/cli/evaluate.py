@@ -15,7 +15,7 @@ from rich.table import Table
 
 from agents.batch.items import BatchItem, load_batch, sample_items
 from agents.evaluate.languages import LanguageUnsupported
-from agents.evaluate.scores import Cost, Scored, score_text, summarize, summarize_cost
+from agents.evaluate.scores import Cost, Scored, score_text, score_work, summarize, summarize_cost
 from app.cli import quality
 from app.cli.output import ProgressPrinter, err, out, print_json
 from app.cli.write import EngineOpt, ForceLanguageOpt, ModelOpt, new_work
@@ -25,7 +25,6 @@ from app.context import Context
 from app.errors import USER_ERRORS
 from engines import Engine
 from storage.calls import list_calls
-from storage.passages import work_text
 from storage.vocabulary import Mode
 
 evaluate = typer.Typer(
@@ -134,10 +133,8 @@ def _evaluate(
         row["work_id"] = work_id
         with ProgressPrinter(item.length, enabled=progress) as printer:
             c.session.run(work_id, engine=engine, emit=printer)
-        work = c.session.work(work_id)
         with c.db.transaction() as s:
-            text = work_text(s, work_id)
-        score = score_text(text, item.length, language=work.language, instruction=item.prompt)
+            score = score_work(s, work_id, item.length)
     except LanguageUnsupported as exc:
         row.update(status=Outcome.UNSUPPORTED, error=" ".join(str(exc).split()))
     except USER_ERRORS as exc:
@@ -159,7 +156,9 @@ def _nothing(required: int) -> Scored:
 
 
 def _table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
-    table = Table("id", "work", "required", "words", "S_l", "gated", "div", "verdict", "s")
+    table = Table(
+        "id", "work", "required", "words", "S_l", "gated", "div", "premise", "verdict", "s"
+    )
     for r in rows:
         verdict = "ok" if r["passed"] else "; ".join(r["reasons"]) or r["status"]
         if r["status"] != Outcome.DONE:
@@ -172,6 +171,7 @@ def _table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             f"{r['s_l']:.1f}",
             f"{r['s_l_gated']:.1f}",
             f"{r['diversity']:.2f}",
+            quality.premise_cell(r),
             verdict,
             f"{r['seconds']:.0f}",
         )
@@ -183,6 +183,8 @@ def _table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             f"diversity mean {summary['diversity_mean']:.3f}, min {summary['diversity_min']:.3f}; "
             f"{summary['duplicated_sentences']} duplicated sentences, {summary['debris']} debris"
         )
+        if summary.get("premise_share_mean") is not None:
+            out.print(quality.premise_summary(summary))
     cost = summary["cost"]
     if cost["calls"]:
         cached = (

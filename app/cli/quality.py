@@ -5,6 +5,7 @@ judge model, LongBench-Write's S_q)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,10 +15,11 @@ from rich.table import Table
 
 from agents.errors import AgentError
 from agents.evaluate.scores import Scored, score_text, summarize
+from agents.premise import Premise, from_instruction, premise_of
 from app.cli.output import err, out, print_json
 from app.context import Context
 from storage import NotFoundError
-from storage.passages import work_text
+from storage.passages import section_texts, work_text
 from storage.wordcount import count_words, is_cjk_heavy
 from storage.works import get_work
 
@@ -35,6 +37,10 @@ class Text:
     language: str
     instruction: str = ""
     required: int = 0  # words asked for (0: unknown)
+    # What it is to be about (none: nothing asked, nothing to measure), and its
+    # sections (none: its Markdown headings' sections, or the whole text as one).
+    premise: Premise | None = None
+    sections: list[str] | None = None
 
 
 def quality(
@@ -79,7 +85,8 @@ def quality(
         raise typer.BadParameter(f"no text found in {target}", param_hint="WORK|FILE|DIR|RESULTS")
     scored = [
         (t, score_text(t.text, t.required or count_words(t.text), language=t.language,
-                       instruction=t.instruction))
+                       instruction=t.instruction, premise=t.premise,
+                       sections=t.sections if t.sections is not None else by_heading(t.text)))
         for t in texts
     ]  # fmt: skip
     summary = summarize([s for _, s in scored])
@@ -134,7 +141,9 @@ def _row(t: Text, s: Scored) -> dict[str, Any]:
 
 
 def _table(scored: list[tuple[Text, Scored]], summary: dict[str, Any]) -> None:
-    table = Table("text", "words", "div", "dup", "span", "lang", "valid", "debris", "verdict")
+    table = Table(
+        "text", "words", "div", "dup", "span", "lang", "valid", "debris", "premise", "verdict"
+    )
     for t, s in scored:
         q = s.quality
         table.add_row(
@@ -146,6 +155,7 @@ def _table(scored: list[tuple[Text, Scored]], summary: dict[str, Any]) -> None:
             f"{q.language_share:.0%}",
             "-" if q.word_validity is None else f"{q.word_validity:.0%}",
             str(len(q.debris)),
+            premise_cell(s.as_dict()),
             "ok" if q.passed else "; ".join(q.reasons),
         )
     out.print(table)
@@ -153,6 +163,23 @@ def _table(scored: list[tuple[Text, Scored]], summary: dict[str, Any]) -> None:
         f"{summary['passed']} of {summary['texts']} passed; diversity mean "
         f"{summary['diversity_mean']:.3f}, min {summary['diversity_min']:.3f}; "
         f"{summary['duplicated_sentences']} duplicated sentences, {summary['debris']} debris"
+    )
+    if summary.get("premise_share_mean") is not None:
+        out.print(premise_summary(summary))
+
+
+def premise_cell(row: dict[str, Any]) -> str:
+    """The relevance figure in a table cell: "6/8 4.2" is six of eight sections naming
+    the premise, its terms 4.2 times per 1,000 words."""
+    if row.get("sections_naming") is None:
+        return "-"
+    return f"{row['sections_naming']}/{row['sections']} {row['premise_per_1000']:.1f}"
+
+
+def premise_summary(summary: dict[str, Any]) -> str:
+    return (
+        f"premise: {summary['premise_share_mean']:.0%} of sections name it on average, "
+        f"its terms {summary['premise_per_1000_mean']:.1f} per 1,000 words"
     )
 
 
@@ -165,6 +192,13 @@ def _findings(scored: list[tuple[Text, Scored]]) -> None:
     again, by line or sentence, so the verdict can be checked."""
     for t, s in scored:
         q = s.quality
+        if q.relevance is not None and t.premise is not None:
+            about = q.relevance
+            silent = [str(i + 1) for i, n in enumerate(about.per_section) if not n]
+            line = f"{t.name}: premise ({', '.join(t.premise.terms)}): {about.line()}"
+            if silent:
+                line += f"; naming nothing: section {', '.join(silent)}"
+            out.print(line, markup=False)
         lines = [f"line {d.line}: {d.kind}: {d.found}" for d in q.debris]
         lines += [
             f"sentence {d.sentence.index + 1} says sentence {d.first + 1} again: {d.sentence.text}"
@@ -194,15 +228,24 @@ def _file(path: Path, language: str | None, instruction: str) -> Text:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise typer.BadParameter(f"cannot read {path}: {exc}", param_hint="FILE") from exc
-    return Text(path.name, text, language or _detect(text), instruction)
+    language = language or _detect(text)
+    premise = from_instruction(instruction, language) if instruction.strip() else None
+    return Text(path.name, text, language, instruction, premise=premise)
 
 
 def _work(c: Context, work_id: int, language: str | None) -> Text:
     with c.db.transaction() as s:
         work = get_work(s, work_id)
         text = work_text(s, work_id)
+        sections = section_texts(s, work_id)
     return Text(
-        f"work {work_id}", text, language or work.language, work.instruction, work.target_words
+        f"work {work_id}",
+        text,
+        language or work.language,
+        work.instruction,
+        work.target_words,
+        premise_of(work.premise, work.instruction, work.language),
+        sections,
     )
 
 
@@ -231,17 +274,35 @@ def _results(c: Context, path: Path, language: str | None) -> list[Text]:
             try:
                 with c.db.transaction() as s:
                     work = get_work(s, work_id)
+                    sections = section_texts(s, work_id)
                 found = Text(
                     found.name,
                     found.text,
                     language or work.language,
                     work.instruction,
                     int(row.get("required") or work.target_words),
+                    premise_of(work.premise, work.instruction, work.language),
+                    # The stored sections, unless the file was edited since.
+                    sections if _joined(sections) == found.text.strip() else None,
                 )
             except NotFoundError:
                 pass
         texts.append(found)
     return texts
+
+
+def _joined(sections: list[str]) -> str:
+    return "\n\n".join(t.strip() for t in sections)
+
+
+_HEADING = re.compile(r"^#{1,6} .*$", re.MULTILINE)
+
+
+def by_heading(text: str) -> list[str]:
+    """A text's sections: what stands under each Markdown heading (the whole text when
+    it has none)."""
+    parts = [p.strip() for p in _HEADING.split(text)]
+    return [p for p in parts if p] or [text]
 
 
 def _detect(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Looking at stored works: ``works``, ``show``, ``export``, ``logs``."""
+"""Looking at stored works: ``works``, ``show``, ``export``, ``logs``; and what a work
+is about: ``premise``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from agents.premise import premise_of
 from app.cli.output import out, print_json
 from app.context import Context
 from storage.calls import list_calls
@@ -26,6 +28,7 @@ def register(cli: typer.Typer) -> None:
     cli.command("show")(show)
     cli.command("export")(export)
     cli.command("rename")(rename)
+    cli.command("premise")(premise)
     cli.command("logs")(logs)
 
 
@@ -61,10 +64,12 @@ def show(ctx: typer.Context, work: WorkArg, as_json: JsonOpt = False) -> None:
         texts = current_passages(s, work)
     actual = {node_id: p.words for node_id, p in texts.items()}
     total = sum(actual.values())
+    about = premise_of(w.premise, w.instruction, w.language)
     if as_json:
         print_json(
             {
                 **asdict(w),
+                "premise": about.model_dump(),
                 "words": total,
                 "outline": [{**asdict(n), "words": actual.get(n.id, 0)} for n in nodes],
             }
@@ -73,6 +78,7 @@ def show(ctx: typer.Context, work: WorkArg, as_json: JsonOpt = False) -> None:
     out.print(f"[bold]#{w.id} {w.title}[/bold]", markup=True)
     out.print(f"{w.mode} · {w.status} · {total} / {w.target_words} words · {w.engine} {w.model}")
     out.print(w.instruction, markup=False)
+    out.print(f"premise: {about.summary()}", markup=False)
     table = Table("node", "level", "title", "status", "target", "words")
     for n in nodes:
         words = actual.get(n.id)
@@ -132,6 +138,53 @@ def rename(
     c: Context = ctx.obj
     w = c.session.rename(work, title)
     typer.echo(f"#{w.id} {w.title}")
+
+
+def _listed(text: str | None) -> list[str] | None:
+    return None if text is None else [t for t in text.split(",") if t.strip()]
+
+
+def premise(
+    ctx: typer.Context,
+    work: WorkArg,
+    who: Annotated[
+        str | None, typer.Option("--who", help="The people it is about, comma-separated.")
+    ] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="The places, comma-separated.")
+    ] = None,
+    what: Annotated[
+        str | None, typer.Option("--what", help="The other things, comma-separated.")
+    ] = None,
+    about: Annotated[
+        str | None, typer.Option("--about", help="What happens, or what it argues.")
+    ] = None,
+    form: Annotated[
+        str | None, typer.Option("--form", help="The kind of text, e.g. a short story.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show or set what a work is about: who, where, what, what happens and the form.
+    Planning takes it from the instruction; the plan's goals are held to it and each
+    section is given it. A change counts for what is planned or written from then on
+    (the outline stays as it is: `longform outline` edits it)."""
+    c: Context = ctx.obj
+    if (who, where, what, about, form) == (None, None, None, None, None):
+        found = c.session.premise(work)
+    else:
+        found = c.session.set_premise(
+            work,
+            people=_listed(who),
+            places=_listed(where),
+            things=_listed(what),
+            events=about,
+            form=form,
+        )
+    if as_json:
+        print_json(found.model_dump())
+        return
+    for label, text in found.lines():
+        typer.echo(f"{label}: {text}")
 
 
 def logs(

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from agents.premise import Premise, premise_of, relevance
+from agents.quality.relevance import Relevance
 from storage import Database
 from storage.calls import list_calls
 from storage.export import export_work
@@ -49,6 +51,17 @@ class SectionFields:
 
 
 @dataclass(frozen=True)
+class PremiseFields:
+    """What the premise form returns."""
+
+    people: list[str]
+    places: list[str]
+    things: list[str]
+    events: str
+    form: str
+
+
+@dataclass(frozen=True)
 class Version:
     """One version of a section's text or of a memory, for the history screen."""
 
@@ -72,6 +85,9 @@ class WorkView:
     contexts: dict[int, list[ContextRecord]] = field(default_factory=dict)
     # The next-step options offered after the last written step (recurrent mode).
     options: list[str] = field(default_factory=list)
+    # What the work is about, and how many of its written sections name it.
+    premise: Premise | None = None
+    relevance: Relevance | None = None
 
     @property
     def words(self) -> int:
@@ -117,6 +133,8 @@ def work_view(db: Database, work_id: int) -> WorkView:
         passages = current_passages(s, work_id)
         written = [n for n in sections if n.id in passages and n.status == NodeStatus.DONE]
         recurrent = work.mode == Mode.RECURRENT
+        premise = premise_of(work.premise, work.instruction, work.language)
+        texts = [passages[n.id].content for n in sections if n.id in passages]
         return WorkView(
             work=work,
             nodes=list_nodes(s, work_id),
@@ -126,6 +144,8 @@ def work_view(db: Database, work_id: int) -> WorkView:
             calls=list_calls(s, work_id),
             contexts={n.id: step_context(s, n.id) for n in sections if n.id in passages},
             options=step_options(s, written[-1].id) if recurrent and written else [],
+            premise=premise,
+            relevance=relevance(premise, texts, work.language) if premise.terms else None,
         )
 
 

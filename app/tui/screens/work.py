@@ -19,6 +19,7 @@ from app.tui.widgets.call_log import CallLog
 from app.tui.widgets.memory_panel import MemoryPanel
 from app.tui.widgets.outline_tree import OutlineTree
 from app.tui.widgets.passage_editor import PassageEditor
+from app.tui.widgets.premise_bar import PremiseBar
 from app.tui.widgets.progress import RunProgress
 
 NOT_WRITTEN = "Not written yet: w writes it, or type it here and press ctrl+s."
@@ -53,6 +54,7 @@ class WorkScreen(WorkEditScreen):
         Binding("y", "story", "Story", show=False, tooltip="Plot threads and continuity"),
         Binding("P", "plan", "Plan only", show=False, tooltip="Plan the outline, write nothing"),
         Binding("T", "rename", "Title", show=False, tooltip="Give the work a title"),
+        Binding("A", "premise", "About", show=False, tooltip="What the work is about"),
         Binding("E", "export", "Export", show=False, tooltip="Save the work to a file"),
         Binding("plus", "add_memory", "Add memory", show=False, tooltip="A fact you add"),
         Binding("minus", "delete_memory", "Delete memory", show=False, tooltip="Stop using it"),
@@ -62,6 +64,7 @@ class WorkScreen(WorkEditScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield PremiseBar(id="premise")
         with Horizontal(id="body"):
             yield OutlineTree(id="outline")
             with TabbedContent(initial="text"):
@@ -115,6 +118,8 @@ class WorkScreen(WorkEditScreen):
     def on_work_loaded(self, message: WorkLoaded) -> None:
         view = self.view = message.view
         self.sub_title = f"{view.work.id}: {view.work.title}"
+        if view.premise is not None:
+            self.query_one(PremiseBar).show(view.premise, view.relevance)
         words = {node_id: p.words for node_id, p in view.passages.items()}
         self.outline.show(view.nodes, words, live=self.live_node)
         self.query_one(MemoryPanel).show(view.memories)

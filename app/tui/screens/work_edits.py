@@ -19,10 +19,11 @@ from app.tui.screens.ask import AskScreen
 from app.tui.screens.confirm import ChoiceScreen, ConfirmScreen
 from app.tui.screens.history import HistoryScreen
 from app.tui.screens.memory_form import MemoryFormScreen, NewMemory
+from app.tui.screens.premise_form import PremiseFormScreen
 from app.tui.screens.section_form import SectionFormScreen
 from app.tui.screens.story import Story, StoryScreen
 from app.tui.screens.work_run import WorkRunScreen
-from app.tui.store import SectionFields, Version, WorkView
+from app.tui.store import PremiseFields, SectionFields, Version, WorkView
 from app.tui.widgets.memory_panel import MemoryPanel
 from storage.export import file_name
 from storage.outline import leaves
@@ -242,6 +243,25 @@ class WorkEditScreen(WorkRunScreen):
 
         ask = AskScreen("Title", "The work's title", self.view.work.title)
         self.app.push_screen(ask, rename)
+
+    def action_premise(self) -> None:
+        if self.view is None or self.view.premise is None:
+            return
+
+        def save(fields: PremiseFields | None) -> None:
+            if fields is not None:
+                self.apply(
+                    lambda session: session.set_premise(
+                        self.work_id,
+                        people=fields.people,
+                        places=fields.places,
+                        things=fields.things,
+                        events=fields.events or None,
+                        form=fields.form or None,
+                    )
+                )
+
+        self.app.push_screen(PremiseFormScreen(self.view.premise), save)
 
     def action_export(self) -> None:
         if self.view is None:
