@@ -6,7 +6,9 @@ server must still answer at the end. Prints the requests tried and the status co
     .venv/bin/python -m bench.server_fuzz [--examples 200] [--seed 0] [--json]
 
 ``--examples``: per operation and per kind (valid, invalid). The server runs in this
-process on 127.0.0.1, on a free port, with an API key, which every request carries.
+process on 127.0.0.1, on a free port, with an API key, which every request carries, and
+a window of ``--window`` tokens (1,024): a valid request may fill the window, and
+computing a prompt of the model's whole 8,192 took minutes on a busy machine.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from engines.server.slots import open_slots
 KEY = "fuzz-key"
 # Answers of a few tokens: a valid request costs a short generation, not the window.
 MAX_TOKENS = 4
+# And prompts of at most a small window (a longer one is refused, 400).
+WINDOW = 1024
 
 
 @dataclass
@@ -101,9 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--window", type=int, default=WINDOW)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    slots = open_slots(None, profile="native", n_ctx=0, threads=args.threads)
+    slots = open_slots(None, profile="native", n_ctx=args.window, threads=args.threads)
     served = serve_in_thread(slots, ServerConfig(port=0, api_key=KEY, max_tokens=MAX_TOKENS))
     started = time.perf_counter()
     try:
@@ -119,11 +124,13 @@ def main(argv: list[str] | None = None) -> int:
         "server_errors": run.server_errors,
         "health_after": alive,
         "seconds": round(time.perf_counter() - started, 1),
+        "window": args.window,
     }
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
-        print(f"requests tried: {run.tried} in {figures['seconds']} s")
+        seconds, window = figures["seconds"], args.window
+        print(f"requests tried: {run.tried} in {seconds} s (window {window} tokens)")
         print("status codes: " + ", ".join(f"{k}: {v}" for k, v in figures["statuses"].items()))
         for name, n in figures["per_operation"].items():
             print(f"  {name}: {n}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bench.server_fuzz import KEY, MAX_TOKENS, fuzz
+from bench.server_fuzz import KEY, MAX_TOKENS, WINDOW, fuzz
 from engines.server.longform_server import ServerConfig, serve_in_thread
 from engines.server.slots import open_slots
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.model
 
 
 def test_requests_made_from_the_openapi_description_get_no_5xx() -> None:
-    slots = open_slots(None, profile="native", n_ctx=0, threads=1)
+    slots = open_slots(None, profile="native", n_ctx=WINDOW, threads=1)
     served = serve_in_thread(slots, ServerConfig(port=0, api_key=KEY, max_tokens=MAX_TOKENS))
     try:
         run = fuzz(served.url, examples=6, key=KEY)
