@@ -179,6 +179,14 @@ class Server:
         self.model_id = main.path.name  # a name: the path stays on this machine
         self.max_tokens = config.max_tokens or main.context_length
         self.pool = ThreadPoolExecutor(config.max_connections, "longform-answer")
+        self.live: set[Generation] = set()  # answers being generated, or waiting to be
+
+    def close(self) -> None:
+        """Stop every answer at its next token and wait for them to end, so that the
+        engines can be closed (closed under a generation, llama.cpp crashed)."""
+        for generation in list(self.live):
+            generation.cancel.set()
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def models(self, http: HttpRequest) -> dict[str, Any]:
         engine = self.slots.main
@@ -203,7 +211,8 @@ class Server:
         request = to_request(body, self._render, max_tokens=self.max_tokens)
         reply = Reply(request.chat, self.model_id)
         generation = Generation(self.slots, request)
-        future = generation.loop.run_in_executor(self.pool, generation.run)
+        self.live.add(generation)
+        future = generation.loop.run_in_executor(self.pool, self._run, generation)
         future.add_done_callback(_quiet)
         if not request.stream:
             try:
@@ -224,6 +233,14 @@ class Server:
             events, sep="\n", ping=15, client_close_handler_callable=gone,
             headers={"cache-control": "no-cache"},
         )  # fmt: skip
+
+    def _run(self, generation: Generation) -> Completion:
+        """On a worker thread. Live until it ends there: the future awaited on the
+        event loop is cancelled with its request's task, the thread goes on."""
+        try:
+            return generation.run()
+        finally:
+            self.live.discard(generation)
 
     def _render(self, messages: list[Any], continue_final: bool) -> str:
         return self.slots.main.render(messages, continue_final=continue_final)
@@ -421,7 +438,7 @@ class Serving:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join()
-        self.routes.pool.shutdown(wait=False, cancel_futures=True)
+        self.routes.close()
 
 
 def serve_in_thread(slots: Slots, config: ServerConfig | None = None) -> Serving:
@@ -442,7 +459,8 @@ def serve_in_thread(slots: Slots, config: ServerConfig | None = None) -> Serving
 
 def run(slots: Slots, config: ServerConfig) -> int:
     """Serve until Ctrl-C or SIGTERM (``python -m engines.server``)."""
-    server = uvicorn.Server(uvicorn_config(make_app(slots, config), config))
+    app = make_app(slots, config)
+    server = uvicorn.Server(uvicorn_config(app, config))
     warning = exposure_warning(config.host, config.api_key)
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -460,5 +478,6 @@ def run(slots: Slots, config: ServerConfig) -> int:
             signal.signal(sig, stop)
         server.run()
     finally:
+        app.state.server.close()
         slots.close()
     return 0
