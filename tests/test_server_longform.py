@@ -199,6 +199,7 @@ SAY = [{"role": "user", "content": "hi"}]
         ({"messages": SAY, "stream": "yes"}, "stream"),
         ({"prompt": ["a", "b"]}, "prompt"),
         ({"prompt": ""}, "prompt"),  # found by bench.server_fuzz: llama.cpp asserted
+        ({"prompt": ["\u001d"]}, "prompt"),  # no tokens: llama.cpp asserted (bench.server_fuzz)
         # The grammar of this schema would be 18 MB, built while the engine is held.
         ({"messages": SAY, "response_format": {"type": "json_schema", "json_schema": {
             "schema": {"type": "array", "minItems": 1000000}}}},

@@ -98,6 +98,12 @@ class Generation:
 
     def run(self) -> Completion:
         request = self.request
+        if not self.slots.main.count_tokens(request.prompt):
+            # A prompt of no tokens (a control character's) leaves llama.cpp nothing to
+            # continue from: llama-cpp-python's sampler asserts (found by bench.server_fuzz).
+            refused = BadRequest("the prompt has no tokens to continue from", "prompt")
+            self._put(refused)
+            raise refused
         slot = self.slots.take(request.prompt, request.options.max_tokens, request.side)
         while not slot.turn.acquire(timeout=0.1):
             if self.cancel.is_set():
@@ -145,15 +151,17 @@ def _log_answer(request: Request, done: Completion) -> None:
     )
 
 
-def _failure(exc: BaseException) -> tuple[int, str]:
+def _failure(exc: BaseException) -> tuple[int, str, str | None]:
     """An engine's failure as an answer: what a client can act on, and nothing of the
     server's insides (its message and traceback go to the server's log)."""
+    if isinstance(exc, BadRequest):
+        return 400, str(exc), exc.param
     if isinstance(exc, ContextOverflow):
-        return 400, f"This model's maximum context length is exceeded: {exc}"
+        return 400, f"This model's maximum context length is exceeded: {exc}", None
     if isinstance(exc, ClientGone):  # nobody reads this answer
-        return 499, "the client went away"
+        return 499, "the client went away", None
     log.error("the engine failed", exc_info=exc)
-    return 500, "the model failed to answer (the server's log says why)"
+    return 500, "the model failed to answer (the server's log says why)", None
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -277,9 +285,9 @@ async def _events(
     try:
         while True:
             if isinstance(item, BaseException):
-                status, message = _failure(item)
+                status, message, param = _failure(item)
                 # Already answered 200: the error goes in the stream, as vLLM's does.
-                yield {"data": json.dumps(error_body(status, message))}
+                yield {"data": json.dumps(error_body(status, message, param))}
                 break
             if isinstance(item, Completion):
                 yield _data(reply.piece("", finish_reason(item)))
