@@ -28,7 +28,21 @@ class Settings(BaseSettings):
         "embedded", description="'embedded' or the URL of an OpenAI-compatible server"
     )
     model: str | None = Field(None, description="GGUF path (embedded) or served model name")
-    api_key: str | None = Field(None, description="API key for the server (LONGFORM_API_KEY)")
+    api_key: str | None = Field(
+        None,
+        description="the server's API key (LONGFORM_API_KEY): sent to a server, and asked "
+        "of its clients by `longform serve`",
+    )
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="longform serve: Host names it answers besides IP addresses and "
+        "localhost (the names this machine is reached by; * for any)",
+    )
+    allow_origins: list[str] = Field(
+        default_factory=list,
+        description="longform serve: web origins it answers (e.g. http://localhost:3000; "
+        "* for any); other requests from web pages are refused",
+    )
     context_length: int | None = Field(None, description="override the engine's context window")
     timeout: float = Field(
         600.0, gt=0, description="seconds a server may go without sending data before a retry"

@@ -13,6 +13,7 @@ from app.context import Context
 from engines.embedded.engine import default_model_path
 from engines.errors import EngineUnavailable
 from engines.profiles import PROFILES
+from engines.server.access import Access, exposure_warning
 from engines.server.serving import (
     ServeCommand,
     embedded_command,
@@ -84,12 +85,61 @@ def serve(
             "--python", help="vllm: a Python that can import vllm ($LONGFORM_VLLM_PYTHON)."
         ),
     ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            help="The key clients must send (Authorization: Bearer KEY); default: the "
+            "api_key setting ($LONGFORM_API_KEY). Passed to llama-cpp's and vLLM's servers "
+            "too, never on their command line.",
+            show_default=False,
+        ),
+    ] = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="embedded: a Host name to answer besides IP addresses and localhost "
+            "(a name this machine is reached by; * for any). Default: the allow_hosts setting.",
+        ),
+    ] = None,
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-origin",
+            help="embedded, vllm: a web page's origin to answer, e.g. http://localhost:3000 "
+            "(* for any); other requests from web pages are refused. Default: the "
+            "allow_origins setting.",
+        ),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--max-tokens",
+            min=1,
+            help="embedded: the most one answer may ask for (default: the window).",
+        ),
+    ] = None,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            "--max-connections",
+            min=1,
+            help="embedded: open connections; past them a request is answered 503 (default 64).",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the command instead of running it.")
     ] = False,
 ) -> None:
     """Serve a model as an OpenAI-compatible server (Ctrl-C stops it)."""
     c: Context = ctx.obj
+    s = c.settings
+    access = Access(
+        api_key=api_key or s.api_key,
+        hosts=tuple(allow_host or s.allow_hosts),
+        origins=tuple(allow_origin or s.allow_origins),
+    )
     command = _command(
         c,
         engine,
@@ -102,7 +152,13 @@ def serve(
         kv_cache_gib=kv_cache_gib,
         threads=threads,
         python=python,
+        access=access,
+        max_tokens=max_tokens,
+        max_connections=max_connections,
     )
+    warning = exposure_warning(host, access.api_key)
+    if warning and (dry_run or engine is not ServeEngine.embedded):  # else the server says it
+        err.print(warning, markup=False)
     if dry_run:
         typer.echo(command.shell())
         return
@@ -126,6 +182,9 @@ def _command(
     kv_cache_gib: float | None,
     threads: int | None,
     python: str | None,
+    access: Access,
+    max_tokens: int | None,
+    max_connections: int | None,
 ) -> ServeCommand:
     if engine is ServeEngine.vllm:
         if not model:
@@ -139,18 +198,25 @@ def _command(
             original_len=original_len,
             kv_cache_bytes=int(kv_cache_gib * 2**30) if kv_cache_gib else None,
             python=python,
+            access=access,
         )
     model = model or c.settings.model
     path = Path(model).expanduser() if model else default_model_path()
     if not path.is_file():
         raise EngineUnavailable(f"model file not found: {path}")
-    make = embedded_command if engine is ServeEngine.embedded else llama_cpp_command
-    return make(
+    n_ctx = max_model_len or c.settings.context_length or 0
+    if engine is ServeEngine.llama_cpp:
+        return llama_cpp_command(path, host=host, port=port, profile=profile, n_ctx=n_ctx,
+                                 threads=threads, python=python, access=access)  # fmt: skip
+    return embedded_command(
         path,
         host=host,
         port=port,
         profile=profile,
-        n_ctx=max_model_len or c.settings.context_length or 0,
+        n_ctx=n_ctx,
         threads=threads,
         python=python,
+        access=access,
+        max_tokens=max_tokens or 0,
+        max_connections=max_connections or 0,
     )

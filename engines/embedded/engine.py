@@ -42,6 +42,8 @@ DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SIDE_CONTEXT = 4096
 DEFAULT_VIEW_TOKENS = 2048
 BOOK_VIEW_TOKENS = 1024
+# Grammars kept made, by schema: a stage asks with the same few schemas again and again.
+GRAMMARS_KEPT = 32
 # Prompt tokens evaluated between two looks at the cancel flag (about 0.3 s here).
 PREFILL_CHUNK = 256
 
@@ -133,8 +135,24 @@ class EmbeddedEngine(Engine):
     def _grammar(self, schema: dict[str, Any]) -> Any:
         key = json.dumps(schema)
         if key not in self._grammars:
-            self._grammars[key] = schema_grammar(schema)
+            if len(self._grammars) >= GRAMMARS_KEPT:  # a server's clients send any schemas
+                del self._grammars[next(iter(self._grammars))]
+            self._grammars[key] = schema_grammar(schema, self._parses)
         return self._grammars[key]
+
+    def _parses(self, grammar: Any) -> bool:
+        """Whether llama.cpp's parser takes ``grammar``. llama-cpp-python adds the
+        sampler it makes without looking, and a refused grammar's (none) crashed the
+        process (a schema's ``maxItems: 3000``, a pattern's ``a{1,1500}``)."""
+        import llama_cpp
+
+        sampler = llama_cpp.llama_sampler_init_grammar(
+            self._llm._model.vocab, grammar._grammar.encode(), grammar._root.encode()
+        )
+        if not sampler:
+            return False
+        llama_cpp.llama_sampler_free(sampler)
+        return True
 
     def _token_table(self) -> TokenTable:
         if self._tokens is None:

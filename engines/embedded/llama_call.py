@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,18 +31,21 @@ class Call:
     pieces: list[str] = field(default_factory=list)
 
 
-def schema_grammar(schema: dict[str, Any]) -> Any:
+def schema_grammar(schema: dict[str, Any], parses: Callable[[Any], bool] | None = None) -> Any:
     """llama.cpp's grammar for ``schema``: its grammar form (length bounds folded into
     patterns, which llama.cpp's converter otherwise ignores beside a pattern); the plain
-    form, then any JSON, where the converter cannot take that."""
+    form, then any JSON, where the converter cannot take that or ``parses`` says
+    llama.cpp's parser refuses what it made."""
     from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
 
     for form in (grammar_schema(schema, max_repeat=None), plain_schema(schema)):
         try:
             # Key order matters: the grammar emits properties in the schema's order.
-            return LlamaGrammar.from_json_schema(json.dumps(form), verbose=False)
+            grammar = LlamaGrammar.from_json_schema(json.dumps(form), verbose=False)
         except Exception:  # the converter fails with asserts and ValueErrors alike
             continue
+        if parses is None or parses(grammar):
+            return grammar
     return LlamaGrammar.from_string(JSON_GBNF, verbose=False)
 
 

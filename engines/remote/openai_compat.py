@@ -67,7 +67,9 @@ class OpenAIEngine(Engine):
                 raise EngineUnavailable(f"{self.base_url} serves no model; pass --model")
             model = str(listed[0]["id"])
         self.model = model
-        served = next((m for m in listed if m.get("id") == model), {})
+        # longform's server names a model by its file and tells a client on its own
+        # machine where it lies (``root``); a work written before was stored with that path.
+        served = next((m for m in listed if model in (m.get("id"), m.get("root"))), {})
         # vLLM reports the window it was started with; other servers may not.
         self._context_length = int(context_length or served.get("max_model_len") or DEFAULT_CONTEXT)
         # vLLM's min_tokens holds back every end token (``engines.remote.server_sampling``);
@@ -105,7 +107,7 @@ class OpenAIEngine(Engine):
         self._template_from = ""
         # Exact counts where the served model is a GGUF file here (llama-cpp-python's
         # server names a model by its path and streams no usage), estimates elsewhere.
-        local = Path(model)
+        local = Path(str(served.get("root") or model))
         self._vocab = (
             gguf_vocabulary(local) if local.suffix == ".gguf" and local.is_file() else None
         )

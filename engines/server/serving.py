@@ -31,6 +31,13 @@ from engines.profiles import (
     trained_context,
     vllm_flags,
 )
+from engines.server.access import (
+    API_KEY_ENV,
+    KEY_REFERENCE,
+    LLAMA_CPP_KEY_ENV,
+    VLLM_KEY_ENV,
+    Access,
+)
 
 VLLM_PYTHON_ENV = "LONGFORM_VLLM_PYTHON"
 # llama-cpp-python's server has no DRY sampler (the copy penalty longform applies in
@@ -54,10 +61,17 @@ VLLM_MODULE = "vllm.entrypoints.openai.api_server"
 class ServeCommand:
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)  # set on top of the environment
+    # Set on top of the environment too, and never printed: the API key, which on the
+    # command line any user of the machine would see (``ps``).
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     def shell(self) -> str:
-        """The command as one shell line, to copy and run."""
-        prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(self.env.items()))
+        """The command as one shell line, to copy and run (a secret is read from
+        $LONGFORM_API_KEY there)."""
+        shown = {**self.env, **{k: KEY_REFERENCE for k in self.secrets}}
+        prefix = " ".join(
+            f"{k}={v if k in self.secrets else shlex.quote(v)}" for k, v in sorted(shown.items())
+        )
         return (prefix + " " if prefix else "") + shlex.join(self.argv)
 
 
@@ -70,17 +84,29 @@ def embedded_command(
     n_ctx: int = 0,
     threads: int | None = None,
     python: str | None = None,
+    access: Access | None = None,
+    max_tokens: int = 0,
+    max_connections: int = 0,
 ) -> ServeCommand:
     """longform's own server on a GGUF model."""
     get_profile(profile, "embedded")
-    argv = [python or sys.executable, "-m", "engines.server.longform_server"]
+    access = access or Access()
+    argv = [python or sys.executable, "-m", "engines.server"]
     argv += ["--model", str(model_path)]
     argv += ["--host", host, "--port", str(port), "--profile", profile]
     if n_ctx:
         argv += ["--n-ctx", str(n_ctx)]
     if threads:
         argv += ["--threads", str(threads)]
-    return ServeCommand(argv)
+    for name in access.hosts:
+        argv += ["--allow-host", name]
+    for origin in access.origins:
+        argv += ["--allow-origin", origin]
+    if max_tokens:
+        argv += ["--max-tokens", str(max_tokens)]
+    if max_connections:
+        argv += ["--max-connections", str(max_connections)]
+    return ServeCommand(argv, secrets=access.secrets(API_KEY_ENV))
 
 
 def llama_cpp_command(
@@ -92,17 +118,19 @@ def llama_cpp_command(
     n_ctx: int = 0,
     threads: int | None = None,
     python: str | None = None,
+    access: Access | None = None,
 ) -> ServeCommand:
     """llama-cpp-python's OpenAI server on a GGUF model. Prompt evaluation runs on one
     thread: with more, streamed requests crawl on a small machine (seconds for a few
-    tokens) while decode threads compete for the cores."""
+    tokens) while decode threads compete for the cores. Of ``access`` it takes the key
+    only: it has no check of Host or Origin (and answers any web origin's CORS)."""
     chosen = get_profile(profile, "embedded")
     argv = [python or sys.executable, "-m", "llama_cpp.server", "--model", str(model_path)]
     argv += ["--host", host, "--port", str(port)]
     argv += llama_server_flags(chosen, trained_context(model_path), n_ctx)
     argv += ["--n_threads", str(threads or os.cpu_count() or 1), "--n_threads_batch", "1"]
     argv += ["--last_n_tokens_size", str(REPEAT_WINDOW)]
-    return ServeCommand(argv)
+    return ServeCommand(argv, secrets=(access or Access()).secrets(LLAMA_CPP_KEY_ENV))
 
 
 def vllm_python() -> str:
@@ -121,8 +149,11 @@ def vllm_command(
     kv_cache_bytes: int | None = None,
     extra: list[str] | None = None,
     python: str | None = None,
+    access: Access | None = None,
 ) -> ServeCommand:
-    """vLLM's OpenAI server for ``model`` (a Hugging Face name or a folder)."""
+    """vLLM's OpenAI server for ``model`` (a Hugging Face name or a folder). Of
+    ``access`` it takes the key and the web origins (its CORS answers any by default);
+    it has no check of Host."""
     chosen = get_profile(profile, "vllm")
     argv = [python or vllm_python(), "-m", VLLM_MODULE, "--model", model]
     argv += ["--host", host, "--port", str(port)]
@@ -132,12 +163,14 @@ def vllm_command(
     if kv_cache_bytes:
         # On CPU the default reserves most of the RAM for the KV cache.
         argv += ["--kv-cache-memory-bytes", str(kv_cache_bytes)]
-    return ServeCommand(argv + list(extra or []))
+    access = access or Access()
+    argv += ["--allowed-origins", json.dumps(sorted(access.origins))]
+    return ServeCommand(argv + list(extra or []), secrets=access.secrets(VLLM_KEY_ENV))
 
 
 def start(command: ServeCommand, *, log: Path | None = None) -> subprocess.Popen[bytes]:
     """Start a server in the background (its output to ``log``, else inherited)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **command.env}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **command.env, **command.secrets}
     try:
         if log is None:
             return subprocess.Popen(command.argv, env=env, stdin=subprocess.DEVNULL)
