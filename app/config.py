@@ -12,10 +12,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from agents.errors import AgentError
 from agents.generation.stage_engines import parse_stages
 from app import locations
-
-
-class ConfigError(Exception):
-    pass
+from app.errors import ConfigError
 
 
 class Settings(BaseSettings):

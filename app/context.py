@@ -8,16 +8,17 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import prompts
-from agents.generation.stage_engines import parse_stages
-from agents.session.engine_cache import EngineCache
-from agents.session.open_turn import settle_open_turn
-from agents.session.work_session import WorkSession
 from app import locations
-from app.config import Settings, load_settings
-from engines import Engine, open_engine
-from storage import Database, open_database
+
+if TYPE_CHECKING:
+    from agents.session.engine_cache import EngineCache
+    from agents.session.work_session import WorkSession
+    from app.config import Settings
+    from engines import Engine
+    from storage import Database
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Context:
 
     @property
     def db(self) -> Database:
+        from storage import open_database
+
         with self._lock:
             if self._db is None:
                 self._db = open_database(self.db_where)
@@ -43,6 +46,8 @@ class Context:
 
     @property
     def engines(self) -> EngineCache:
+        from agents.session.engine_cache import EngineCache
+
         with self._lock:
             if self._engines is None:
                 s = self.settings
@@ -53,6 +58,9 @@ class Context:
 
     @property
     def session(self) -> WorkSession:
+        from agents.generation.stage_engines import parse_stages
+        from agents.session.work_session import WorkSession
+
         return WorkSession(self.db, self.engines, parse_stages(self.settings.stages))
 
     def engine(self, spec: str | None = None, model: str | None = None) -> Engine:
@@ -72,6 +80,9 @@ class Context:
         embedded engine comes from the settings when none is given). ``threads`` and
         ``profile``: the embedded engine's, where a caller sets its own (a batch gives
         each worker its share of the cores)."""
+        from agents.session.open_turn import settle_open_turn
+        from engines import open_engine
+
         s = self.settings
         if spec == "embedded":
             engine = open_engine(
@@ -118,6 +129,8 @@ def make_context(
     stages: dict[str, str] | None = None,
 ) -> Context:
     """The context of one process: ``stages`` (from ``--stage``) add to the settings'."""
+    from app.config import load_settings
+
     settings = load_settings(config, db=db, chat_template=chat_template)
     if stages:
         settings = load_settings(

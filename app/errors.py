@@ -4,10 +4,13 @@ reach, a broken prompt file): each front end shows them as one line, not a trace
 from __future__ import annotations
 
 from agents.errors import AgentError
-from app.config import ConfigError
 from engines import EngineError
 from prompts import PromptError
 from storage import StorageError
+
+
+class ConfigError(Exception):
+    """A settings file or value that cannot be used."""
 
 
 class OutputExists(Exception):

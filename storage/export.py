@@ -8,7 +8,6 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +17,9 @@ from storage.errors import StorageError
 from storage.outline import ancestors, leaves, list_nodes
 from storage.passages import current_passages, document
 from storage.records import NodeRecord
-from storage.vocabulary import Level
+from storage.vocabulary import ExportFormat, Level
 from storage.works import get_work
 from text.words import count_words
-
-
-class ExportFormat(StrEnum):
-    MD = "md"
-    TXT = "txt"
-    EPUB = "epub"
-    DOCX = "docx"
 
 
 @dataclass(frozen=True)

@@ -65,3 +65,19 @@ class ThreadMove(StrEnum):
 
     ADVANCED = "advanced"
     RESOLVED = "resolved"
+
+
+class Keep(StrEnum):
+    """Which side ``fit_target`` keeps when the work's target and its sections' differ."""
+
+    SECTIONS = "sections"  # the sections' targets: the work's target becomes their total
+    TARGET = "target"  # the work's target: the sections not written are scaled to it
+
+
+class ExportFormat(StrEnum):
+    """The files a work is exported to."""
+
+    MD = "md"
+    TXT = "txt"
+    EPUB = "epub"
+    DOCX = "docx"

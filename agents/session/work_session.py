@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import partial
 
 from pydantic import ValidationError
@@ -80,7 +79,7 @@ from storage.outline import (
 )
 from storage.passages import add_passage, current_passage, current_passages, passage_versions
 from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
-from storage.vocabulary import Level, MemoryKind, Mode, NodeStatus, WorkStatus
+from storage.vocabulary import Keep, Level, MemoryKind, Mode, NodeStatus, WorkStatus
 from storage.works import (
     change_mark,
     create_work,
@@ -103,13 +102,6 @@ _UNDER = {
     Level.SECTION: "a section goes at the top, under a chapter or under a part",
     Level.STEP: "a step goes at the top",
 }
-
-
-class Keep(StrEnum):
-    """Which side ``fit_target`` keeps when the work's target and its sections' differ."""
-
-    SECTIONS = "sections"  # the sections' targets: the work's target becomes their total
-    TARGET = "target"  # the work's target: the sections not written are scaled to it
 
 
 def _one_line(title: str) -> str:

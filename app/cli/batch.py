@@ -6,31 +6,27 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TimeElapsedColumn
 from rich.table import Table
 
-from agents.batch.items import MAX_ID_CHARS, MODES, load_batch
-from agents.batch.runner import (
-    BatchItemDone,
-    BatchItemsHeld,
-    BatchItemStarted,
-    BatchRunner,
-    BatchSummary,
-    EnginePool,
-)
 from agents.generation.events import Event, SectionDone, TokensWritten
 from app.cli.output import column, err, out, print_json
 from app.cli.serve import NATIVE, ProfileName
 from app.cli.write import ForceLanguageOpt, ModelOpt
-from app.context import Context
-from engines import Engine
-from engines.remote.metrics import metrics_url
-from engines.tokens import estimate_tokens
 from storage.vocabulary import Mode
 from text.words import count_words
+
+if TYPE_CHECKING:
+    from agents.batch.runner import (
+        BatchRunner,
+        BatchSummary,
+        EnginePool,
+    )
+    from app.context import Context
+    from engines import Engine
 
 
 def register(cli: typer.Typer) -> None:
@@ -88,6 +84,10 @@ def batch(
     is gated by its quality; an item in a language the model cannot write is not
     written (unsupported). Started on several machines against one PostgreSQL
     database (--db postgresql://...), they share the batch."""
+    from agents.batch.items import MAX_ID_CHARS, MODES, load_batch
+    from agents.batch.runner import BatchRunner
+    from engines.remote.metrics import metrics_url
+
     c: Context = ctx.obj
     if mode.value not in MODES:
         raise typer.BadParameter(f"batch writes {' or '.join(MODES)} works", param_hint="--mode")
@@ -144,6 +144,8 @@ def _engines(
     model), at most one per core, on its share of the cores: measured on 2 busy cores,
     two 1-thread engines wrote 25.7 tokens/s together where one 2-thread engine
     managed 1.3."""
+    from agents.batch.runner import EnginePool
+
     s = c.settings
     if servers != ["embedded"]:
         shared = [c.engine(url, model) for url in servers]
@@ -199,6 +201,9 @@ class BatchProgress:
             self._handle(event)
 
     def _handle(self, event: Event) -> None:
+        from agents.batch.runner import BatchItemDone, BatchItemsHeld, BatchItemStarted
+        from engines.tokens import estimate_tokens
+
         p, work = self._progress, event.work_id
         if isinstance(event, BatchItemStarted):
             label = f"{event.item_id[:12]:<12} work {work}"

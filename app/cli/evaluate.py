@@ -8,24 +8,27 @@ from __future__ import annotations
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from agents.batch.items import BatchItem, load_batch, sample_items
-from agents.evaluate.languages import LanguageUnsupported
-from agents.evaluate.scores import Cost, Scored, score_text, score_work, summarize, summarize_cost
 from app.cli import quality
 from app.cli.output import ProgressPrinter, err, out, print_json
 from app.cli.write import EngineOpt, ForceLanguageOpt, ModelOpt, new_work
-from app.context import Context
 
 # Failures of one item; anything else is a bug and stops the run.
 from app.errors import USER_ERRORS
-from engines import Engine
-from storage.calls import list_calls
 from storage.vocabulary import Mode
+
+if TYPE_CHECKING:
+    from agents.batch.items import BatchItem
+    from agents.evaluate.scores import (
+        Cost,
+        Scored,
+    )
+    from app.context import Context
+    from engines import Engine
 
 evaluate = typer.Typer(
     help="Evaluate writing: length (LongBench-Write's S_l, gated by quality) and quality."
@@ -57,6 +60,9 @@ def length(
 ) -> None:
     """Write every item of FILE and report S_l per item and overall, with each text's
     quality and its S_l gated by it. Exits 1 when an item failed."""
+    from agents.batch.items import load_batch, sample_items
+    from agents.evaluate.scores import summarize, summarize_cost
+
     c: Context = ctx.obj
     if limit is not None and sample is not None:
         raise typer.BadParameter("give --limit or --sample, not both", param_hint="--sample")
@@ -122,6 +128,10 @@ def _evaluate(
 ) -> tuple[dict[str, Any], Scored | None, Cost]:
     """Write one item, score it and sum its calls; a failure is the item's, not the
     run's."""
+    from agents.evaluate.languages import LanguageUnsupported
+    from agents.evaluate.scores import Cost, score_work
+    from storage.calls import list_calls
+
     started = time.perf_counter()
     row: dict[str, Any] = {"id": item.id, "line": item.line, "work_id": None}
     score: Scored | None = None
@@ -152,14 +162,25 @@ def _evaluate(
 
 def _nothing(required: int) -> Scored:
     """What an item that was not written scores."""
+    from agents.evaluate.scores import score_text
+
     return score_text("", required, language="en")
 
 
 def _table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     # S_l is LongBench-Write's, on its own word count; "words" is a reader's count.
     table = Table(
-        "id", "work", "required", "words", "LB words", "S_l", "gated", "div", "premise",
-        "verdict", "s",
+        "id",
+        "work",
+        "required",
+        "words",
+        "LB words",
+        "S_l",
+        "gated",
+        "div",
+        "premise",
+        "verdict",
+        "s",
     )
     for r in rows:
         verdict = "ok" if r["passed"] else "; ".join(r["reasons"]) or r["status"]

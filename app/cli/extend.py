@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from agents.generation.length_control import MAX_WORDS
-from agents.lengthen.extender import ExtendError, Extension
-from agents.session.rewrites import EditsAtStake, HandEdits
 from app.cli.output import ForceOpt, column, err, may_write, print_json, write_text
 from app.cli.write import (
     EngineOpt,
@@ -23,10 +21,13 @@ from app.cli.write import (
     hand_edits,
     refused,
 )
-from app.context import Context
-from engines import Usage
-from storage.passages import work_text
 from text.words import count_words
+
+if TYPE_CHECKING:
+    from agents.lengthen.extender import Extension
+    from agents.session.rewrites import HandEdits
+    from app.context import Context
+    from engines import Usage
 
 
 def register(cli: typer.Typer) -> None:
@@ -55,6 +56,9 @@ def extend(
     """Lengthen a text to about --to words: each round rewrites the first half longer
     and continues from it with the whole draft in view. A work's sections are each
     lengthened in proportion and stored as new versions (the old ones are kept)."""
+    from agents.lengthen.extender import ExtendError
+    from agents.session.rewrites import EditsAtStake
+
     c: Context = ctx.obj
     path = Path(target)
     edits = hand_edits(replace_edits, keep_edits)
@@ -74,6 +78,8 @@ def extend(
 
 
 def _check_length(have: int, to: int, what: str) -> None:
+    from agents.lengthen.extender import ExtendError
+
     if have == 0:
         raise ExtendError(f"{what} has no text to extend")
     if to <= have:
@@ -167,6 +173,9 @@ def _extend_work(
     quiet: bool,
     edits: HandEdits,
 ) -> None:
+    from agents.session.rewrites import HandEdits
+    from storage.passages import work_text
+
     session = c.session
     if edits is HandEdits.ASK and (found := session.what_extends(work_id)).hand_edited:
         raise refused(found)

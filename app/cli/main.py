@@ -23,8 +23,9 @@ from app.cli import (
     works,
     write,
 )
-from app.context import make_context
 from app.errors import USER_ERRORS
+
+HELP_ONLY = "longform.help_only"
 
 
 class LongformGroup(TyperGroup):
@@ -32,6 +33,10 @@ class LongformGroup(TyperGroup):
     command too: ``longform works --db other.db`` is ``longform --db other.db works``."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        # A help asked for anywhere (``longform write --help``) needs no settings,
+        # database or engines: the context is then not made.
+        options = args[: args.index("--")] if "--" in args else args
+        ctx.meta[HELP_ONLY] = "--help" in options
         return super().parse_args(ctx, hoist_global_options(self, ctx, args))
 
 
@@ -167,7 +172,9 @@ def root(
         ),
     ] = None,
 ) -> None:
-    if ctx.obj is None:  # a test may hand in its own context
+    from app.context import make_context
+
+    if ctx.obj is None and not ctx.meta.get(HELP_ONLY):  # a test may hand in its own
         stages = dict(_stage_flag(s) for s in stage or [])
         ctx.obj = make_context(config, db, chat_template=chat_template, stages=stages)
     if ctx.invoked_subcommand is None:

@@ -9,19 +9,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
 from rich.table import Table
 
 from app.cli.output import ForceOpt, JsonOpt, err, may_write, out, print_json
-from app.context import Context
-from memory import files
-from storage.memories import get_memory, list_memories, memory_history
-from storage.records import MemoryRecord
 from storage.vocabulary import MemoryKind
-from storage.works import get_work
+
+if TYPE_CHECKING:
+    from app.context import Context
+    from storage.records import MemoryRecord
 
 memory = typer.Typer(
     help="List, edit, version, export and import a work's memories. Sections (or steps) "
@@ -62,6 +61,9 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List a work's memories (latest versions), each with the section it is true from."""
+    from storage.memories import list_memories
+    from storage.works import get_work
+
     c: Context = ctx.obj
     with c.db.transaction() as s:
         get_work(s, work)
@@ -86,6 +88,8 @@ def list_(
 @memory.command("show")
 def show(ctx: typer.Context, memory_id: IdArg, as_json: JsonOpt = False) -> None:
     """Print one memory's current text."""
+    from storage.memories import get_memory
+
     c: Context = ctx.obj
     with c.db.transaction() as s:
         m = get_memory(s, memory_id)
@@ -119,6 +123,8 @@ def _changed(m: MemoryRecord, line: str, as_json: bool) -> None:
 @memory.command("edit")
 def edit(ctx: typer.Context, memory_id: IdArg, as_json: JsonOpt = False) -> None:
     """Edit a memory in $EDITOR (saved as a new version; unchanged text is ignored)."""
+    from storage.memories import get_memory
+
     c: Context = ctx.obj
     with c.db.transaction() as s:
         m = get_memory(s, memory_id)
@@ -167,6 +173,8 @@ def delete(ctx: typer.Context, memory_id: IdArg, as_json: JsonOpt = False) -> No
 @memory.command("history")
 def history(ctx: typer.Context, memory_id: IdArg, as_json: JsonOpt = False) -> None:
     """Every version of a memory, with who made it."""
+    from storage.memories import memory_history
+
     c: Context = ctx.obj
     with c.db.transaction() as s:
         versions = memory_history(s, memory_id)
@@ -205,6 +213,10 @@ def export(
 ) -> None:
     """Write a work's memories to a YAML or Markdown file for editing in bulk
     (`longform memory import` reads it back as it was)."""
+    from memory import files
+    from storage.memories import list_memories
+    from storage.works import get_work
+
     c: Context = ctx.obj
     fmt = fmt or (_named(out_file) if out_file else FileFormat.yaml)
     may_write(out_file, force)
@@ -235,6 +247,8 @@ def import_(
     as_json: JsonOpt = False,
 ) -> None:
     """Apply an edited memory file. A bad entry names its line and changes nothing."""
+    from memory import files
+
     c: Context = ctx.obj
     chosen = (fmt or _named(file)).value
     try:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agents.session.work_session import Keep
 from app.cli.output import JsonOpt, err, print_json
-from app.context import Context
-from storage.outline import get_node, leaves, list_nodes
-from storage.passages import passage_versions
-from storage.records import NodeRecord
-from storage.vocabulary import Level
-from storage.works import get_work
+from storage.vocabulary import Keep, Level
+
+if TYPE_CHECKING:
+    from app.context import Context
+    from storage.records import NodeRecord
 
 outline = typer.Typer(help="Show and edit a work's outline (parts, chapters, sections).")
 NodeArg = Annotated[
@@ -53,6 +51,9 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Print the outline with node ids, targets and goals."""
+    from storage.outline import list_nodes
+    from storage.works import get_work
+
     c: Context = ctx.obj
     with c.db.transaction() as s:
         get_work(s, work)
@@ -91,6 +92,9 @@ def set_(
 
 
 def _say_if_targets_differ(c: Context, work_id: int) -> None:
+    from storage.outline import leaves
+    from storage.works import get_work
+
     with c.db.transaction() as s:
         total = sum(n.target_words for n in leaves(s, work_id))
         target = get_work(s, work_id).target_words
@@ -117,6 +121,8 @@ def fit(
     as_json: JsonOpt = False,
 ) -> None:
     """Make the work's target and its sections' targets agree."""
+    from storage.outline import leaves
+
     c: Context = ctx.obj
     w = c.session.fit_target(work, keep=keep)
     with c.db.transaction() as s:
@@ -134,6 +140,9 @@ def history(
     as_json: JsonOpt = False,
 ) -> None:
     """Every version of a section's text, with who made it."""
+    from storage.outline import get_node
+    from storage.passages import passage_versions
+
     c: Context = ctx.obj
     with c.db.transaction() as s:
         get_node(s, node)
@@ -203,6 +212,8 @@ def add(
 @outline.command("remove")
 def remove(ctx: typer.Context, node: NodeArg, as_json: JsonOpt = False) -> None:
     """Remove a node (and what is under it, text included)."""
+    from storage.outline import get_node
+
     c: Context = ctx.obj
     with c.db.transaction() as s:
         gone = get_node(s, node)
@@ -223,6 +234,8 @@ def move(
     as_json: JsonOpt = False,
 ) -> None:
     """Move a node among its siblings."""
+    from storage.outline import get_node
+
     c: Context = ctx.obj
     c.session.move_section(node, to=to - 1)
     if as_json:

@@ -8,21 +8,20 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from agents.errors import AgentError
-from agents.evaluate.scores import Scored, score_text, summarize, work_titles
-from agents.premise import Premise, from_instruction, premise_of
 from app.cli.output import err, out, print_json
-from app.context import Context
 from storage import NotFoundError
-from storage.passages import section_texts, work_text
-from storage.works import get_work
-from text.languages import written_in
 from text.words import longbench_words
+
+if TYPE_CHECKING:
+    from agents.evaluate.scores import Scored
+    from agents.premise import Premise
+    from app.context import Context
 
 
 def register(evaluate: typer.Typer) -> None:
@@ -81,6 +80,8 @@ def quality(
     again, the longest repeated passage, the share in the asked language and whether
     its words are real, lines about the task and debris; one verdict per text. Exits 1
     when a text fails the gate."""
+    from agents.evaluate.scores import score_text, summarize
+
     c: Context = ctx.obj
     texts = _texts(c, target, language, instruction)
     if not texts:
@@ -227,6 +228,8 @@ def _texts(c: Context, target: str, language: str | None, instruction: str) -> l
 
 
 def _file(path: Path, language: str | None, instruction: str) -> Text:
+    from agents.premise import from_instruction
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -237,6 +240,11 @@ def _file(path: Path, language: str | None, instruction: str) -> Text:
 
 
 def _work(c: Context, work_id: int, language: str | None) -> Text:
+    from agents.evaluate.scores import work_titles
+    from agents.premise import premise_of
+    from storage.passages import section_texts, work_text
+    from storage.works import get_work
+
     with c.db.transaction() as s:
         work = get_work(s, work_id)
         text = work_text(s, work_id)
@@ -257,6 +265,11 @@ def _work(c: Context, work_id: int, language: str | None) -> Text:
 def _results(c: Context, path: Path, language: str | None) -> list[Text]:
     """The texts of a batch's results file: each written item's file, with its work's
     instruction, language and length when the database still has the work."""
+    from agents.evaluate.scores import work_titles
+    from agents.premise import premise_of
+    from storage.passages import section_texts
+    from storage.works import get_work
+
     texts: list[Text] = []
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         try:
@@ -313,4 +326,6 @@ def by_heading(text: str) -> list[str]:
 
 
 def _detect(text: str) -> str:
+    from text.languages import written_in
+
     return written_in(text) or "en"

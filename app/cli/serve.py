@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.output import err
-from app.context import Context
-from engines.embedded.engine import default_model_path
 from engines.errors import EngineUnavailable
 from engines.profiles import PROFILES
-from engines.server.access import Access, exposure_warning
-from engines.server.serving import (
-    ServeCommand,
-    embedded_command,
-    llama_cpp_command,
-    run,
-    vllm_command,
-)
+
+if TYPE_CHECKING:
+    from app.context import Context
+    from engines.server.access import Access
+    from engines.server.serving import (
+        ServeCommand,
+    )
 
 # The long-context profiles' names as a closed set for the flags (from ``PROFILES``
 # itself, so a new profile is a choice at once; mypy cannot see such members).
@@ -133,6 +130,9 @@ def serve(
     ] = False,
 ) -> None:
     """Serve a model as an OpenAI-compatible server (Ctrl-C stops it)."""
+    from engines.server.access import Access, exposure_warning
+    from engines.server.serving import run
+
     c: Context = ctx.obj
     s = c.settings
     access = Access(
@@ -186,6 +186,9 @@ def _command(
     max_tokens: int | None,
     max_connections: int | None,
 ) -> ServeCommand:
+    from engines.embedded.engine import default_model_path
+    from engines.server.serving import embedded_command, llama_cpp_command, vllm_command
+
     if engine is ServeEngine.vllm:
         if not model:
             raise typer.BadParameter("vllm needs --model NAME", param_hint="--model")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agents.errors import AgentError
-from agents.recurrent.runner import offered_options
-from agents.session.rewrites import EditsAtStake
 from app.cli.output import err, print_json
 from app.cli.write import (
     EngineOpt,
@@ -18,10 +16,10 @@ from app.cli.write import (
     hand_edits,
     refused,
 )
-from app.context import Context
-from storage.passages import current_passage
 from storage.vocabulary import Mode
-from storage.works import get_work
+
+if TYPE_CHECKING:
+    from app.context import Context
 
 WorkArg = Annotated[int, typer.Argument(help="The work's id (a recurrent-mode work).")]
 
@@ -48,6 +46,10 @@ def step(
 ) -> None:
     """Write one more passage: an option, your own instruction, or the first option
     (a step left unwritten or stale is written first)."""
+    from agents.recurrent.runner import offered_options
+    from agents.session.rewrites import EditsAtStake
+    from storage.passages import current_passage
+
     c: Context = ctx.obj
     if choose is not None and instruction is not None:
         raise typer.BadParameter("give --choose or --instruction, not both", param_hint="--choose")
@@ -90,6 +92,9 @@ def options(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the three options for the next step."""
+    from agents.recurrent.runner import offered_options
+    from storage.works import get_work
+
     c: Context = ctx.obj
     with c.db.transaction() as s:
         get_work(s, work)

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress
 from rich.table import Table
 
-from agents.bible.story_check import CheckReport
 from app.cli.output import column, err, out, print_json
 from app.cli.write import EngineOpt, ModelOpt
-from app.context import Context
 from storage.errors import NotFoundError
-from storage.memories import get_memory
-from storage.outline import leaves
+
+if TYPE_CHECKING:
+    from agents.bible.story_check import CheckReport
+    from app.context import Context
 
 WorkArg = Annotated[int, typer.Argument(help="The work's id.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -94,6 +94,9 @@ def check(
 
 
 def _print_report(c: Context, work: int, report: CheckReport, as_json: bool) -> None:
+    from storage.memories import get_memory
+    from storage.outline import leaves
+
     with c.db.transaction() as s:
         order = {n.id: (i, n.title) for i, n in enumerate(leaves(s, work))}
         origin: dict[int, int] = {}

@@ -5,25 +5,20 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from agents.premise import premise_of
 from app.cli.outline import label as level_label
 from app.cli.outline import numbers
 from app.cli.output import ForceOpt, ProgressPrinter, err, may_write, out, print_json
 from app.cli.write import EngineOpt, ModelOpt, QuietOpt
-from app.context import Context
-from storage.calls import list_calls
-from storage.export import ExportFormat, export_work, file_name, format_of
-from storage.manuscript import read_manuscript
-from storage.outline import list_nodes
-from storage.passages import current_passages, document
-from storage.vocabulary import Level
-from storage.works import get_work, list_works, word_totals
+from storage.vocabulary import ExportFormat, Level
+
+if TYPE_CHECKING:
+    from app.context import Context
 
 WorkArg = Annotated[int, typer.Argument(help="The work's id (see `longform works`).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -41,6 +36,8 @@ def register(cli: typer.Typer) -> None:
 
 def works(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the stored works."""
+    from storage.works import list_works, word_totals
+
     c: Context = ctx.obj
     with c.db.transaction() as s:
         rows = list_works(s)
@@ -64,6 +61,11 @@ def works(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 def show(ctx: typer.Context, work: WorkArg, as_json: JsonOpt = False) -> None:
     """Show a work: its instruction, and its outline with target and actual words."""
+    from agents.premise import premise_of
+    from storage.outline import list_nodes
+    from storage.passages import current_passages
+    from storage.works import get_work
+
     c: Context = ctx.obj
     with c.db.transaction() as s:
         w = get_work(s, work)
@@ -139,6 +141,10 @@ def export(
     """Print or save a work's current text: Markdown or plain text, or an EPUB e-book or
     a Word document with a chapter per section and a table of contents. A file that is
     there already is written over only with --force."""
+    from storage.export import export_work, file_name, format_of
+    from storage.passages import current_passages, document
+    from storage.works import get_work
+
     c: Context = ctx.obj
     author = author if author is not None else c.settings.author or ""
     with c.db.transaction() as s:
@@ -194,6 +200,9 @@ def import_file(
     sections; paragraphs under no section heading are grouped into sections of 400 to
     800 words), its text is each section's first version, by you; its title is the
     work's. `longform write --work ID --words TOTAL` then writes on from its end."""
+    from storage.manuscript import read_manuscript
+    from storage.outline import list_nodes
+
     c: Context = ctx.obj
     manuscript = read_manuscript(path)
     spec = engine or c.settings.engine
@@ -301,6 +310,9 @@ def logs(
 ) -> None:
     """Show the model calls made for a work, with their token counts and what the
     quality gates cut from each answer (or why a call failed)."""
+    from storage.calls import list_calls
+    from storage.works import get_work
+
     c: Context = ctx.obj
     with c.db.transaction() as s:
         get_work(s, work)

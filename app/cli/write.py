@@ -6,15 +6,12 @@ import difflib
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agents.errors import AgentError
 from agents.generation.length_control import MAX_WORDS, MIN_WORDS
-from agents.generation.run_control import RunResult
-from agents.session.rewrites import EditsAtStake, HandEdits, Rewrite
-from agents.session.work_session import Revision, RunOptions
 from app.cli.output import (
     Blocks,
     ForceOpt,
@@ -25,11 +22,14 @@ from app.cli.output import (
     print_json,
     write_text,
 )
-from app.context import Context
-from storage.outline import leaves, list_nodes
-from storage.passages import current_passage, document_head, section_blocks, work_text
 from storage.vocabulary import Mode
 from text.words import count_words
+
+if TYPE_CHECKING:
+    from agents.generation.run_control import RunResult
+    from agents.session.rewrites import HandEdits, Rewrite
+    from agents.session.work_session import Revision, RunOptions
+    from app.context import Context
 
 
 class Chooser(StrEnum):
@@ -98,6 +98,8 @@ LanguageOpt = Annotated[
 
 def hand_edits(replace: bool, keep: bool) -> HandEdits:
     """The run's answer to "what about your own text?", from --replace-edits / --keep-edits."""
+    from agents.session.rewrites import HandEdits
+
     if replace and keep:
         raise typer.BadParameter(
             "give --replace-edits or --keep-edits, not both", param_hint="--keep-edits"
@@ -118,6 +120,8 @@ def refused(rewrite: Rewrite) -> AgentError:
 def check_edits(c: Context, work_id: int, options: RunOptions) -> None:
     """Refuse, before any engine is opened, a run that would replace a person's text
     without a flag saying what to do with it (the core refuses it too)."""
+    from agents.session.rewrites import HandEdits
+
     if options.edits is HandEdits.ASK:
         rewrite = c.session.what_runs(work_id, options)
         if rewrite.hand_edited:
@@ -209,6 +213,8 @@ def write(
 ) -> None:
     """Write a text of about WORDS words (or finish the plan of --work; with --words
     too, write on past its outline to that many words, e.g. an imported manuscript)."""
+    from agents.session.work_session import RunOptions
+
     c: Context = ctx.obj
     if work is None and (prompt is None or words is None):
         raise typer.BadParameter("give PROMPT and --words, or --work ID", param_hint="PROMPT")
@@ -252,6 +258,8 @@ def plan(
     language: LanguageOpt = None,
 ) -> None:
     """Plan a work and stop: edit the outline, then `longform write --work ID`."""
+    from storage.outline import list_nodes
+
     c: Context = ctx.obj
     work_id = new_work(
         c,
@@ -294,6 +302,8 @@ def resume(
 ) -> None:
     """Finish a work that was interrupted: only what is not written (or stale) is
     written; a recurrent work goes on step by step to its target."""
+    from agents.session.work_session import RunOptions
+
     c: Context = ctx.obj
     options = RunOptions(edits=hand_edits(replace_edits, keep_edits))
     streams(stream, as_json)
@@ -361,6 +371,8 @@ def regenerate(
     With --only, the written sections after it go stale (they were written from its
     old text); `longform resume` writes them. With --instruction, revise that section
     as asked and show the change before it is kept."""
+    from agents.session.work_session import RunOptions
+
     c: Context = ctx.obj
     edits = hand_edits(replace_edits, keep_edits)
     streams(stream, as_json)
@@ -408,6 +420,8 @@ def _revise(
     """Revise one section as ``instruction`` asks, print the diff, and keep the
     revision if the writer says so (``--yes``, or yes at the prompt); with no terminal
     to ask on, nothing is kept."""
+    from storage.passages import current_passage
+
     session = c.session
     eng = session.engine_of(work_id, engine, model)
     with c.db.transaction() as s:
@@ -471,6 +485,8 @@ def _run(
     stream: bool = False,
 ) -> None:
     """Run the work as ``options`` say (the session decides what that writes)."""
+    from agents.session.rewrites import EditsAtStake
+
     session = c.session
     target = session.work(work_id).target_words
     check_edits(c, work_id, options)
@@ -495,6 +511,8 @@ def streams(stream: bool, as_json: bool) -> None:
 
 def _blocks(c: Context, work_id: int) -> Blocks:
     """The work's Markdown as it stands, for ``--stream``."""
+    from storage.passages import document_head, section_blocks
+
     with c.db.transaction() as s:
         head = document_head(s, work_id, author=c.settings.author or "")
         return head, section_blocks(s, work_id, headings=True)
@@ -511,6 +529,9 @@ def _finish(
 ) -> None:
     """Print the text (unless ``shown``: streamed) or a JSON summary, and where it is
     stored."""
+    from storage.outline import leaves
+    from storage.passages import work_text
+
     work_id = result.work_id
     with c.db.transaction() as s:
         text = work_text(s, work_id)

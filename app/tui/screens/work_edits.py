@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agents.session.work_session import Keep, WorkSession
+from agents.session.work_session import WorkSession
 from app.errors import USER_ERRORS
 from app.tui import store
 from app.tui.messages import Failed
@@ -25,7 +25,7 @@ from app.tui.store import PremiseFields, SectionFields, Version, WorkView
 from storage.export import file_name
 from storage.outline import leaves
 from storage.records import NodeRecord
-from storage.vocabulary import Level
+from storage.vocabulary import Keep, Level
 
 if TYPE_CHECKING:
     from app.tui.screens.work import WorkScreen
