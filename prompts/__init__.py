@@ -8,10 +8,10 @@ in Jinja's sandbox: a prompt file someone hands around cannot reach Python's int
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+if TYPE_CHECKING:  # Jinja is loaded with the first prompt rendered
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -25,6 +25,9 @@ _override: Path | None = None
 
 
 def _build(override: Path | None) -> Environment:
+    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
     loaders = [FileSystemLoader(str(override))] if override else []
     loaders.append(FileSystemLoader(str(TEMPLATES)))
     return SandboxedEnvironment(
@@ -46,6 +49,8 @@ def use_override_dir(path: Path | None) -> None:
 
 def render(name: str, **variables: Any) -> str:
     """Render ``templates/<name>.j2`` (or the user's override) with ``variables``."""
+    from jinja2 import TemplateError
+
     global _env
     if _env is None:
         _env = _build(_override)

@@ -4,7 +4,6 @@ point, ``app.main``, adds the terminal UI)."""
 from __future__ import annotations
 
 import sys
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -88,6 +87,8 @@ def hoist_global_options(root: Any, ctx: typer.Context, args: list[str]) -> list
 
 def _version(shown: bool) -> None:
     if shown:
+        from importlib.metadata import version as package_version
+
         typer.echo(f"longform {package_version('longform')}")
         raise typer.Exit()
 
