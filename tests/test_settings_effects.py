@@ -6,6 +6,7 @@ engine is the real model."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -142,6 +143,67 @@ def _author(home: Path) -> None:
     assert shown.stdout.startswith("# Waves\n\n*by Ann Writer*\n\n## Shore\n"), shown.stderr
     other = longform("export", str(work.id), "--author", "Bo Poet", home=home)
     assert other.stdout.startswith("# Waves\n\n*by Bo Poet*\n\n"), other.stderr
+
+
+@contextmanager
+def serving_with(home: Path, config: str) -> Iterator[str]:
+    """``longform serve`` as a person starts it, with ``config`` as its settings file:
+    yields its URL once it answers, and stops it after."""
+    import subprocess
+
+    import httpx
+
+    from tests.processes import free_port, longform_command
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(config, encoding="utf-8")
+    port = free_port()
+    command = longform_command("serve", "--port", str(port), "--threads", "1")
+    proc = subprocess.Popen(command, env={**os.environ, "LONGFORM_HOME": str(home)})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert proc.poll() is None, "longform serve exited"
+            try:
+                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "longform serve did not answer"
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+@effect("allow_hosts")
+@pytest.mark.model
+def _allow_hosts(home: Path) -> None:
+    """`longform serve` answers a Host name the setting allows, and only that one."""
+    import httpx
+
+    with serving_with(home, 'allow_hosts = ["gpu-box"]\n') as url:
+        allowed = httpx.get(f"{url}/v1/models", headers={"host": "gpu-box:8000"}, timeout=60)
+        assert allowed.status_code == 200
+        other = httpx.get(f"{url}/v1/models", headers={"host": "other.example"}, timeout=60)
+        assert other.status_code == 403
+
+
+@effect("allow_origins")
+@pytest.mark.model
+def _allow_origins(home: Path) -> None:
+    """`longform serve` answers a web page of an origin the setting allows, and only it."""
+    import httpx
+
+    with serving_with(home, 'allow_origins = ["http://localhost:3000"]\n') as url:
+        page = {"origin": "http://localhost:3000"}
+        allowed = httpx.get(f"{url}/v1/models", headers=page, timeout=60)
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
+        other = httpx.get(f"{url}/v1/models", headers={"origin": "http://x.example"}, timeout=60)
+        assert other.status_code == 403
 
 
 @effect("stages")
