@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+from tests.processes import longform, one_line_error
 
 # What a command runs on, never what its help needs.
 HEAVY = (
@@ -70,3 +73,11 @@ def test_every_command_answers_its_help() -> None:
             result = runner.invoke(app, [*args, "--help"])
             assert result.exit_code == 0, (args, result.output)
             assert "Usage" in result.output
+
+
+def test_a_help_that_is_an_options_value_still_runs_the_command(longform_home: Path) -> None:
+    """``--help`` given as an option's value is that value: the command runs (and opens
+    its context when it needs it) instead of failing for want of one."""
+    done = longform("memory", "set", "1", "--text", "--help", home=longform_home)
+    assert done.returncode == 2, done.stderr
+    assert one_line_error(done) == "longform: error: no memory with id 1"

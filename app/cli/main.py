@@ -4,6 +4,7 @@ point, ``app.main``, adds the terminal UI)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +26,19 @@ from app.cli import (
 from app.errors import USER_ERRORS
 
 HELP_ONLY = "longform.help_only"
+
+
+class OnFirstUse:
+    """Stands for the object ``make`` returns, made when an attribute is first read."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._made: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._made is None:
+            self._made = self._make()
+        return getattr(self._made, name)
 
 
 class LongformGroup(TyperGroup):
@@ -175,9 +189,15 @@ def root(
 ) -> None:
     from app.context import make_context
 
-    if ctx.obj is None and not ctx.meta.get(HELP_ONLY):  # a test may hand in its own
+    if ctx.obj is None:  # a test may hand in its own context
         stages = dict(_stage_flag(s) for s in stage or [])
-        ctx.obj = make_context(config, db, chat_template=chat_template, stages=stages)
+
+        def made() -> Any:
+            return make_context(config, db, chat_template=chat_template, stages=stages)
+
+        # For a help the context is made only if something asks for it (a "--help"
+        # that was an option's value, ``--text --help``, still gets one).
+        ctx.obj = OnFirstUse(made) if ctx.meta.get(HELP_ONLY) else made()
     if ctx.invoked_subcommand is None:
         # The terminal UI, which the entry point (``app.main``) registers as `tui`.
         command = ctx.command.get_command(ctx, "tui")  # type: ignore[attr-defined]
