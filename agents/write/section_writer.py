@@ -97,9 +97,6 @@ class SectionWriter:
         again, which would otherwise come out as before from a fresh process."""
         engine = self.caller.engine
         earlier = "\n\n".join(s.text for s in task.written)
-        gate = Gate(
-            task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
-        )
         windows: list[Window] = []
         per_word = tokens_per_word(engine, earlier[-LOOKBACK_CHARS:], task.language)
         # The note's bound, from the room at the section's start: the same on every call.
@@ -129,9 +126,10 @@ class SectionWriter:
             hold = hold_tokens(target * AIM - words, per_word)
             return Turn(messages, continuing, max_tokens, hold)
 
-        generator = Generator(self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP)
         first = Sampling(seed=seed)
-        text, rounds, loops, cuts = self._compose(generator, task, target, prompt, on_text, first)
+        text, rounds, loops, cuts = self._compose(
+            self._generator(task, earlier), task, target, prompt, on_text, first
+        )
         figures = diversity(text)
         if figures.tokens >= MIN_TOKENS_FOR_DIVERSITY and (
             figures.value < MIN_DIVERSITY or figures.worst < MIN_WINDOW_DIVERSITY
@@ -139,16 +137,7 @@ class SectionWriter:
             # The section goes round in circles as a whole though no piece did alone:
             # written once more, hotter, and the better of the two kept.
             self.caller.log.note(f"the section loops (diversity {figures.value:.2f}): rewritten")
-            gate = Gate(
-                task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
-            )
-            generator = Generator(
-                self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP
-            )
-            hotter = Sampling(
-                penalty=BASE_PENALTY + 0.1, temperature=BASE_TEMPERATURE + 0.2, seed=seed
-            )
-            again = self._compose(generator, task, target, prompt, on_text, hotter)
+            again = self._again(task, target, prompt, on_text, earlier, seed)
             # Kept if it reads better and is no further from the target's band.
             long_enough = count_words(again[0]) >= min(count_words(text), target * LOW)
             if diversity(again[0]).value > figures.value and long_enough:
@@ -158,16 +147,7 @@ class SectionWriter:
             # Off both its goal and what the text is about: written once more, hotter,
             # and kept if that one keeps to either (else flagged, the first kept).
             self.caller.log.note("the section names neither its goal nor the premise: rewritten")
-            gate = Gate(
-                task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
-            )
-            generator = Generator(
-                self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP
-            )
-            hotter = Sampling(
-                penalty=BASE_PENALTY + 0.1, temperature=BASE_TEMPERATURE + 0.2, seed=seed
-            )
-            again = self._compose(generator, task, target, prompt, on_text, hotter)
+            again = self._again(task, target, prompt, on_text, earlier, seed)
             long_enough = count_words(again[0]) >= min(count_words(text), target * LOW)
             drifted = drifts(task.premise, task.step.goal, again[0], task.language)
             if not drifted and long_enough:
@@ -177,6 +157,31 @@ class SectionWriter:
                 self.caller.log.note("written again, the section still names neither")
         window = windows[-1] if windows else None
         return SectionResult(text, rounds, loops, window, cuts, drifted)
+
+    def _gate(self, task: SectionTask, earlier: str) -> Gate:
+        """A gate of its own for each writing of the text: a gate keeps what it has seen."""
+        return Gate(
+            task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
+        )
+
+    def _generator(self, task: SectionTask, earlier: str) -> Generator:
+        return Generator(
+            self.caller, "writer", self._gate(task, earlier), halt_at_notes=True, stop=HEADING_STOP
+        )
+
+    def _again(
+        self,
+        task: SectionTask,
+        target: int,
+        prompt: Callable[[str], Turn],
+        on_text: Callable[[str], None],
+        earlier: str,
+        seed: int | None,
+    ) -> tuple[str, int, int, list[str]]:
+        """The section written once more from nothing, hotter (a text that looped or
+        drifted is not helped by the sampling that wrote it)."""
+        hotter = Sampling(penalty=BASE_PENALTY + 0.1, temperature=BASE_TEMPERATURE + 0.2, seed=seed)
+        return self._compose(self._generator(task, earlier), task, target, prompt, on_text, hotter)
 
     def _compose(
         self,
@@ -217,9 +222,7 @@ class SectionWriter:
         # there is by rewriting and continuing it (Self-Lengthen) rather than leave it
         # short. Its gate knows the earlier sections only: the draft is its own to retell.
         if count_words(text) < target * LOW:
-            fresh = Gate(
-                task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
-            )
+            fresh = self._gate(task, earlier)
             text = (
                 Extender(self.extender)
                 .extend(

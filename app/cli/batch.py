@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TimeElapsedColumn
 from rich.table import Table
 
 from agents.generation.events import Event, SectionDone, TokensWritten
@@ -20,6 +19,8 @@ from storage.vocabulary import Mode
 from text.words import count_words
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from agents.batch.runner import (
         BatchRunner,
         BatchSummary,
@@ -171,6 +172,8 @@ class BatchProgress:
     (works finished, failures, tokens/s)."""
 
     def __init__(self, total: int, *, enabled: bool = True) -> None:
+        from rich.progress import BarColumn, Progress, TimeElapsedColumn
+
         self._progress = Progress(
             column("{task.description}"),
             BarColumn(),

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from agents.generation.length_control import MAX_WORDS
 from app.cli.output import ForceOpt, column, err, may_write, print_json, write_text
@@ -90,6 +89,8 @@ class _Bar:
     """Words of the text being built against the target, on stderr."""
 
     def __init__(self, to: int, *, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
         self.progress = Progress(
             column("{task.description}", "bold"),
             BarColumn(),

@@ -10,11 +10,10 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from agents.generation.events import (
@@ -28,6 +27,9 @@ from agents.generation.events import (
 from app.errors import OutputExists
 from text.words import count_words
 
+if TYPE_CHECKING:  # rich.progress is loaded with the first bar, not for a help
+    from rich.progress import TextColumn
+
 out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
@@ -35,6 +37,8 @@ err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 def column(template: str, style: str = "") -> TextColumn:
     """A progress bar's text column that shows its fields as they are (a title in a
     task's description is not markup)."""
+    from rich.progress import TextColumn
+
     return TextColumn(template, style=style, markup=False)
 
 
@@ -65,6 +69,8 @@ class ProgressPrinter:
     """Turns runner events into a progress bar of words written against the target."""
 
     def __init__(self, target_words: int, *, enabled: bool = True) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
         self._progress = Progress(
             column("{task.description}", "bold"),
             BarColumn(),

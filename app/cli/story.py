@@ -8,7 +8,6 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress
 from rich.table import Table
 
 from app.cli.output import column, err, out, print_json
@@ -74,6 +73,8 @@ def check(
     else:
         c.session.work(work)  # an unknown work is one line, before any bar
         checker = c.session.engine_of(work, engine, model) if engine or model else None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress
+
         progress = Progress(
             column("checking", "bold"),
             BarColumn(),
