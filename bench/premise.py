@@ -18,7 +18,8 @@ section goals. The terms are the instruction's own noun phrases taken without a 
 (``agents.premise.from_instruction``), the same for a text written before the premise
 was kept as for one written after; the premise kept with the work is printed beside.
 
-The prompts are the three of issue 34 and three of our own (none from shared/data).
+The prompts are the three of issue 34 and six of our own (none from shared/data, none
+in the labelled lines of tests/data/lines).
 """
 
 from __future__ import annotations
@@ -65,6 +66,24 @@ PROMPTS: list[tuple[str, str, int]] = [
         "locomotive",
         "Write a 3,000-word letter from a retired railway engineer to his granddaughter "
         "about the last steam locomotive he drove.",
+        3000,
+    ),
+    (
+        "glassblower",
+        "Write a 3,000-word story about an old glassblower in Venice who must teach her "
+        "craft to a stubborn apprentice before her furnace is closed for good.",
+        3000,
+    ),
+    (
+        "penguins",
+        "Write a 3,000-word field report from an Antarctic research station on a season of "
+        "penguin counts disrupted by a broken icebreaker.",
+        3000,
+    ),
+    (
+        "orchard",
+        "Write a 3,000-word letter from a cider maker to her estranged sister about saving "
+        "their late father's apple orchard.",
         3000,
     ),
 ]
