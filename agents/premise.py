@@ -33,6 +33,7 @@ from agents.generation.calls import Caller
 from agents.quality.relevance import Relevance
 from engines import Message
 from prompts import render
+from text.names import proper_names
 from text.words import count_words
 
 MAX_TERMS = 4  # of each kind the model may give
@@ -431,6 +432,24 @@ def _said(term: str, inside: set[str], language: str) -> tuple[str, str] | None:
     if lemmas[-1] in FORMS or lemmas[-1] in TASK_WORDS or all(w.lower() in GENRES for w in words):
         return None
     return " ".join(words), lemmas[-1]
+
+
+def from_manuscript(text: str, title: str, language: str = "en") -> Premise | None:
+    """What a writer's manuscript is about, for writing on: the names it uses most
+    (its people, and the animals and places it names as it names people) and the story
+    it tells. No model: the names are the text's own (``text.names``). None when it
+    names no one the way names are found (no capital letters to go on)."""
+    people = _distinct(proper_names(text, language, limit=MAX_TERMS))
+    if not people:
+        return None
+    story = re.sub(r'["{}\[\]\\]', "", " ".join(title.split())).strip() or "the manuscript"
+    return Premise(
+        people=people,
+        places=[],
+        things=[],
+        events=_fit(f"what happens next in {story}", EVENTS_CHARS),
+        form="a manuscript, written on",
+    )
 
 
 def _events(instruction: str) -> str:

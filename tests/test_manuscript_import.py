@@ -10,6 +10,7 @@ import docx
 import pytest
 from ebooklib import epub
 
+from agents.premise import Premise
 from agents.session.work_session import WorkSession
 from storage import Database
 from storage.errors import StorageError
@@ -244,3 +245,37 @@ def test_a_file_that_is_not_a_manuscript_is_one_error(tmp_path: Path) -> None:
     empty.write_text("# Only a title\n", encoding="utf-8")
     with pytest.raises(StorageError, match="holds no text"):
         read_manuscript(empty)
+
+
+HARBOUR = [
+    "Mara Quill opened the bakery before dawn. Her brother Tomas had written the prices "
+    "on the board before he left, and the harbour was still dark.",
+    "Old Saul brought a letter on Thursday. It was from Tomas. Mara read it by the oven "
+    "while Pepper slept on her foot, and Saul talked about the price of coal.",
+    "On Thursday the boat came in. Tomas stepped into the water and Pepper barked. Saul "
+    "held up his lantern, and Mara took her brother's arm.",
+]
+
+
+def test_an_imported_work_keeps_the_people_its_manuscript_names(db: Database) -> None:
+    # Its title alone ("The Harbour Baker") is no premise to write on from: the people
+    # the manuscript names are, and the chapter that writes on is to go on with them.
+    manuscript = Manuscript(
+        "The Harbour Baker", [Node(Level.SECTION, "", text) for text in HARBOUR], ""
+    )
+    session: WorkSession = session_on(db, ScriptedEngine([]))
+    work = session.import_manuscript(manuscript, bible=False)
+    premise = Premise.read(session.work(work.id).premise)
+    assert premise is not None
+    assert set(premise.people) == {"Mara", "Tomas", "Saul", "Pepper"}
+    chapter = session.enlarge(work.id, 600)
+    assert "Mara" in chapter.goal and "Tomas" in chapter.goal
+
+
+def test_a_manuscript_without_names_keeps_no_premise(db: Database) -> None:
+    manuscript = Manuscript("Rain", [Node(Level.SECTION, "", words(120, "r"))], "")
+    session: WorkSession = session_on(db, ScriptedEngine([]))
+    work = session.import_manuscript(manuscript, bible=False)
+    assert session.work(work.id).premise == ""
+    chapter = session.enlarge(work.id, 400)
+    assert chapter.goal.startswith("Go on from where the text so far ends")

@@ -368,3 +368,17 @@ def test_a_premise_set_before_planning_is_kept_and_no_model_is_asked(db: Databas
     assert engine.premise_calls == []
     premise = session.premise(work_id)
     assert (premise.people, premise.places, premise.things) == (["Nadia"], [], ["gardens"])
+
+
+def test_a_plain_plan_for_a_chapter_in_the_middle_neither_opens_nor_ends_the_work() -> None:
+    from agents.plan.repair import plain_sections
+
+    whole = plain_sections(4, "en")
+    assert whole[0].title == "Opening" and whole[-1].title == "Ending"
+    middle = plain_sections(4, "en", opens=False, ends=False)
+    assert "Opening" not in [s.title for s in middle]
+    assert "Ending" not in [s.title for s in middle]
+    assert not any("Open the piece" in s.goal or "to its end" in s.goal for s in middle)
+    assert len({s.goal for s in middle}) == 4  # still four goals of their own
+    last = plain_sections(3, "en", opens=False)
+    assert last[0].title != "Opening" and last[-1].title == "Ending"

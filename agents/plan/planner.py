@@ -132,6 +132,9 @@ class Planner:
         # What the text is about: the goals are checked against it (``outline``,
         # ``children``).
         self.premise: Premise | None = None
+        # Whether what is planned opens the work and ends it (a chapter in the middle
+        # does neither): the plain plan's first and last goals follow it.
+        self.opens = self.ends = True
 
     def outline(
         self,
@@ -146,6 +149,7 @@ class Planner:
         premise, every goal is to name something of it (``faults``)."""
         caller = self.caller
         self.premise = premise
+        self.opens = self.ends = True
         n = section_count(target_words, self.section_words)
         if n == 1:
             return [PlannedSection(title or instruction[:60], instruction, target_words)]
@@ -167,11 +171,16 @@ class Planner:
         whole: PlannedSection,
         context: str,
         premise: Premise | None = None,
+        *,
+        opens: bool = True,
+        ends: bool = True,
     ) -> list[PlannedSection]:
         """What a part or chapter (``whole.level``) holds, planned from ``context``
         (where it stands, what happened so far, the threads still open, the facts):
-        a part's chapters (each planned in turn when reached), a chapter's sections."""
+        a part's chapters (each planned in turn when reached), a chapter's sections.
+        ``opens``/``ends``: whether it is the work's first, its last."""
         self.premise = premise
+        self.opens, self.ends = opens, ends
         if whole.level == Level.PART:
             per = SECTIONS_PER_CHAPTER * self.section_words
             count = max(2, round(whole.words / per))
@@ -241,7 +250,8 @@ class Planner:
                 f"the model gave no usable {unit} plan in {MAX_ATTEMPTS} tries "
                 f"({'; '.join(problems)}); a plain plan is used"
             )
-            return rebalance_plan(plain_sections(count, language, self.premise), target_words)
+            plain = plain_sections(count, language, self.premise, opens=self.opens, ends=self.ends)
+            return rebalance_plan(plain, target_words)
         self._repair(caller, best, bad, instruction, language, context)
         return rebalance_plan(best, target_words)
 
@@ -293,7 +303,7 @@ class Planner:
                 break
         asked = ", ".join(f"section {i + 1} ({why})" for i, why in first.items())
         if bad:
-            patch(sections, bad, language, self.premise)
+            patch(sections, bad, language, self.premise, opens=self.opens, ends=self.ends)
             self.notes.append(f"planned again: {asked}; plain goals for {len(bad)} of them")
         else:
             self.notes.append(f"planned again: {asked}")

@@ -122,16 +122,23 @@ def fit(sections: list[PlannedSection], count: int) -> list[PlannedSection]:
 
 
 def plain_sections(
-    count: int, language: str, premise: Premise | None = None
+    count: int,
+    language: str,
+    premise: Premise | None = None,
+    *,
+    opens: bool = True,
+    ends: bool = True,
 ) -> list[PlannedSection]:
     """A plan that needs no model: an opening, parts that each develop the subject
     further, an ending (the writer has the instruction itself in view), each naming
-    the premise's terms when there is one."""
+    the premise's terms when there is one. A chapter that does not open the work
+    (``opens`` False: a later chapter, a manuscript written on) has no opening, one
+    that does not end it no ending: their sections go on with the subject."""
     zh = language == "zh"
     terms = listed(premise.terms[:3] if premise else (), language)
     out: list[PlannedSection] = []
     for i in range(count):
-        if i == 0:
+        if i == 0 and opens:
             title, goal = (
                 ("开篇", f"引出{terms or '主题'}，交代背景，吸引读者。")
                 if zh
@@ -140,7 +147,7 @@ def plain_sections(
                     f"Open the piece: set out {terms or 'the subject'} and draw the reader in.",
                 )
             )
-        elif i == count - 1:
+        elif i == count - 1 and ends:
             title, goal = (
                 ("结尾", f"收束全文，写出{terms}的结局，呼应开头。" if terms
                  else "收束全文，呼应开头，给出结论或结局。")
@@ -186,11 +193,14 @@ def patch(
     bad: dict[int, str],
     language: str,
     premise: Premise | None = None,
+    *,
+    opens: bool = True,
+    ends: bool = True,
 ) -> None:
     """Give the sections still at fault the plain plan's goals (in place), and its
     titles too where the title names nothing of the premise either (it is written as
     the section's heading)."""
-    plain = plain_sections(len(sections), language, premise)
+    plain = plain_sections(len(sections), language, premise, opens=opens, ends=ends)
     for i in bad:
         off = premise is not None and premise.terms and not names(premise.terms, sections[i].title)
         sections[i].title = plain[i].title if off else sections[i].title or plain[i].title

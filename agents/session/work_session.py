@@ -37,7 +37,7 @@ from agents.generation.run_control import RunControl, RunResult
 from agents.generation.stage_engines import Stage, StageEngines, StageSpec
 from agents.lengthen.extender import Extender, Extension
 from agents.lengthen.work import Lengthened, lengthen_work
-from agents.premise import Premise, premise_of
+from agents.premise import Premise, from_manuscript, listed, premise_of
 from agents.recurrent.runner import StepResult, StepRunner, pending_steps
 from agents.session.engine_cache import EngineCache
 from agents.session.leases import writing
@@ -292,10 +292,16 @@ class WorkSession:
             force_language=True,
             title=manuscript.title,
         )
+        # What writing on keeps to: the people the manuscript names (its title alone,
+        # the instruction, would give the plan "The Harbour Baker" to write about).
+        text = "\n\n".join(section.text for section in manuscript.sections())
+        premise = from_manuscript(text, manuscript.title, language)
         with self.db.transaction() as s:
             for node in manuscript.nodes:
                 _store_node(s, work.id, node, None)
             set_work_status(s, work.id, WorkStatus.DONE)
+            if premise is not None:
+                update_work(s, work.id, premise=premise.to_json())
         if bible:
             self.read_into_bible(work.id, engine=writer, emit=emit)
         return self.work(work.id)
@@ -362,10 +368,17 @@ class WorkSession:
         if not force_language:
             require_language(self.db, self.engines.of_work(work), work.language)
         chapters = sum(1 for n in outline if n.level == Level.CHAPTER)
+        people = premise_of(work.premise, work.instruction, work.language).people[:3]
+        goal = (
+            f"Go on from where the text so far ends, with {listed(people)}: the same "
+            "places and voice."
+            if people
+            else "Go on from where the text so far ends: the same people, places and voice."
+        )
         node = self.add_section(
             work_id,
             title=f"Chapter {chapters + 1}" if chapters else "Continued",
-            goal="Go on from where the text so far ends: the same people, places and voice.",
+            goal=goal,
             words=words - planned,
             level=Level.CHAPTER,
         )

@@ -186,7 +186,13 @@ class SectionRunner:
         premise = premise_of(work.premise, work.instruction, work.language)
         try:
             sections = planner.children(
-                work.instruction, work.language, whole, brief.context(work.language), premise
+                work.instruction,
+                work.language,
+                whole,
+                brief.context(work.language),
+                premise,
+                opens=index == 0,
+                ends=not brief.after,
             )
             if caller.cancel.is_set():
                 raise Cancelled()  # a chapter is planned whole or not at all
