@@ -32,6 +32,7 @@ from agents.generation.stage_engines import Stage, StageEngines
 from agents.recurrent.step import STEP_WORDS, RecurrentStep, StepTask, choose_next
 from engines import Engine
 from memory.bible import facts_at, relevant_facts, store_facts
+from memory.characters import propose_sheets
 from memory.retrieval import (
     QueryVector,
     embed_passage,
@@ -200,6 +201,8 @@ class StepRunner:
                 cap=self.memory_words,
             )
             store_facts(s, work_id, facts, position=begun.position, source_passage_id=passage.id)
+            found = [(f.kind, f.name, f.text) for f in facts]
+            propose_sheets(s, work_id, found, position=begun.position)
             set_options(s, work_id, node.id, answer.options)
             record_context(s, work_id, node.id, begun.task.context)
             update_node(s, node.id, status=NodeStatus.DONE)

@@ -262,6 +262,7 @@ class SectionWriter:
                 task.index,
                 [],
                 premise=task.premise,
+                characters=task.characters,
             ),
             "",
             budget=0,
