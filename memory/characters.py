@@ -59,6 +59,19 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def sheet_line(sheet: CharacterRecord) -> str:
+    """A sheet on one line, as a step's list of known characters and facts shows it
+    (and as a section is recorded as given it)."""
+    line = one_line(sheet.name)
+    if sheet.role.strip():
+        line += f" ({one_line(sheet.role)})"
+    if sheet.traits.strip():
+        line += f": {one_line(sheet.traits)}"
+    if sheet.relationships.strip():
+        line += f" — {one_line(sheet.relationships)}"
+    return line
+
+
 def sheet_tokens(sheet: CharacterRecord, count_tokens: Callable[[str], int]) -> int:
     fields = (sheet.name, sheet.role, sheet.traits, sheet.relationships)
     return LINE_OVERHEAD + 4 + count_tokens(" ".join(one_line(f) for f in fields))
@@ -74,7 +87,10 @@ def sheets_for(
 ) -> list[CharacterRecord]:
     """The sheets a section is given: those its plan names first, then those the text
     before it names, while they fit ``room`` tokens (at most ``MAX_SHEETS``); in the
-    sheets' own order, so the same set reads the same from one section to the next."""
+    sheets' own order, so the same set reads the same from one section to the next.
+    A sheet that holds only a name is left out."""
+    # A sheet with nothing but a name (as the bible starts one) tells the writer nothing.
+    sheets = [s for s in sheets if s.role.strip() or s.traits.strip() or s.relationships.strip()]
     first = named(sheets, plan)
     then = [s for s in named(sheets, recent) if s not in first]
     chosen: list[CharacterRecord] = []
@@ -108,21 +124,18 @@ def propose_sheets(
     position: int,
 ) -> list[CharacterRecord]:
     """Sheets for the characters the bible found (``(kind, name, text)``) that have
-    none: the name, where they first appear and what the bible read of them, by the
-    model. A sheet a person wrote, edited or removed is never touched: a name that is
-    one of theirs (or a removed sheet's) gets no new sheet."""
+    none: the name and where they first appear, by the model, for a person to fill in
+    (what the bible read of them stays a fact of the bible's: copied here, it would
+    outlive an edit of the fact). A sheet a person wrote, edited or removed is never
+    touched: a name that is one of theirs (or a removed sheet's) gets no new sheet."""
     known = [s.name for s in list_characters(session, work_id)] + removed_names(session, work_id)
     added: list[CharacterRecord] = []
-    for kind, name, text in found:
+    for kind, name, _text in found:
         name = one_line(name)
         if kind != MemoryKind.CHARACTER or not _a_name(name) or len(name) > 200:
             continue
         if any(same_character(name, other) for other in known):
             continue
         known.append(name)
-        added.append(
-            add_character(
-                session, work_id, name=name, traits=one_line(text), first_appearance=position
-            )
-        )
+        added.append(add_character(session, work_id, name=name, first_appearance=position))
     return added

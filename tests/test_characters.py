@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from agents.errors import AgentError
+from agents.recurrent.runner import StepRunner
 from agents.session.engine_cache import EngineCache
 from agents.session.work_session import WorkSession
 from agents.write.runner import SectionRunner
@@ -25,6 +26,7 @@ from storage.steps import step_context
 from storage.vocabulary import ContextKind, NodeStatus
 from storage.works import create_work
 from tests.fakes import ScriptedEngine
+from tests.step_answers import MILLS
 from tests.test_write_section_writer import varied
 
 SECTIONS = [
@@ -54,8 +56,9 @@ def test_the_plan_comes_first_within_the_room() -> None:
 
     anna = sheet("Anna", 1, "tall " * 10)
     tom = sheet("Tom", 2, "short " * 10)
-    mira = sheet("Mira", 3)
-    chosen = sheets_for([anna, tom, mira], plan="Tom rows", recent="Anna and Mira", room=40,
+    mira = sheet("Mira", 3, "kind")
+    assert sheets_for([sheet("Mira")], plan="Mira", recent="", room=99, count_tokens=count) == []
+    chosen = sheets_for([anna, tom, mira], plan="Tom rows", recent="Anna and Mira", room=41,
                         count_tokens=count)  # fmt: skip
     # Tom (the plan's) first; then what fits of the text's: Anna's sheet is too long.
     assert [c.name for c in chosen] == ["Tom", "Mira"]
@@ -86,7 +89,8 @@ def test_the_writer_is_given_the_sheets_its_section_names_and_edits_make_them_st
     session = WorkSession(db, EngineCache(lambda _spec, _model: engine))
     anna = session.add_character(work_id, "Anna Vale", role="the keeper", traits="Stubborn.")
     tom = session.add_character(work_id, "Tom Reed", relationships="Anna's brother")
-    mira = session.add_character(work_id, "Mira")
+    mira = session.add_character(work_id, "Mira", role="a girl")
+    session.add_character(work_id, "Anna Vale's dog")  # a name alone: given to no one
     never = session.add_character(work_id, "Jonas", traits="Never named.")
     SectionRunner(db, engine).run(work_id)
     with db.transaction() as s:
@@ -102,7 +106,8 @@ def test_the_writer_is_given_the_sheets_its_section_names_and_edits_make_them_st
     first, second, third = (prompts[n.id] for n in nodes)
     assert first and all("- Anna Vale (the keeper): Stubborn." in p for p in first)
     assert second and all("- Tom Reed Relationships: Anna's brother" in p for p in second)
-    assert all("- Mira" in p and "Anna Vale (" not in p for p in second)
+    assert all("- Mira (a girl)" in p and "Anna Vale (" not in p for p in second)
+    assert not any("dog" in p for p in first)
     assert third and not any("as the author keeps them" in p for p in third)
     assert not any(never.name in p for p in first + second + third)
 
@@ -165,7 +170,26 @@ def test_the_bible_proposes_a_sheet_for_a_character_with_none_and_never_touches_
         added = propose_sheets(s, work_id, found, position=2)
         sheets = list_characters(s, work_id)
     assert [(c.name, c.traits, c.first_appearance, c.author) for c in added] == [
-        ("Mira", "A girl on the shore.", 2, "model")
+        ("Mira", "", 2, "model")
     ]
     assert [c.name for c in sheets] == ["Anna Vale", "Mira"]
     assert sheets[0] == mine
+
+
+def test_a_recurrent_step_is_given_the_sheets_its_instruction_names(db: Database) -> None:
+    with db.transaction() as s:
+        work_id = create_work(
+            s, instruction="A story about Mira.", target_words=1000, mode="recurrent"
+        ).id
+    engine = ScriptedEngine(MILLS.replies(1))
+    session = WorkSession(db, EngineCache(lambda _spec, _model: engine))
+    mira = session.add_character(work_id, "Mira", role="the miller's daughter")
+    StepRunner(db, engine).step(work_id)
+    with db.transaction() as s:
+        (step,) = leaves(s, work_id)
+        given = [c for c in step_context(s, step.id) if c.kind == ContextKind.SHEET]
+        prompt = [c for c in list_calls(s, work_id) if c.agent == "recurrent"][0].prompt
+    assert [(c.ref_id, c.content) for c in given] == [(mira.id, "Mira (the miller's daughter)")]
+    assert "- Mira (the miller's daughter)" in prompt
+    session.edit_character(mira.id, role="the miller")
+    assert [n.status for n in session_leaves(db, work_id)] == ["stale"]

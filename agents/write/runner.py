@@ -38,7 +38,7 @@ from agents.write.layouts import SectionTask, written_turn
 from agents.write.section_writer import SectionResult, SectionWriter
 from engines import Engine
 from memory.bible import known_facts
-from memory.characters import SHEET_SHARE, sheets_for
+from memory.characters import SHEET_SHARE, sheet_line, sheets_for
 from memory.context import WrittenSection, window_given
 from memory.threads import threads
 from storage import Database
@@ -417,7 +417,8 @@ def sheets_given(node_id: int, sheets: list[CharacterRecord]) -> list[ContextRec
     """What a section was given of the character sheets, as recorded with it (a sheet
     changed later makes it stale: ``agents.session.revision.sheet_changed``)."""
     return [
-        ContextRecord(node_id, ContextKind.SHEET, sheet.id, sheet.name, 0.0) for sheet in sheets
+        ContextRecord(node_id, ContextKind.SHEET, sheet.id, sheet_line(sheet), 0.0)
+        for sheet in sheets
     ]
 
 
