@@ -60,8 +60,9 @@ def one_line(text: str) -> str:
 
 
 def sheet_line(sheet: CharacterRecord) -> str:
-    """A sheet on one line, as a step's list of known characters and facts shows it
-    (and as a section is recorded as given it)."""
+    """A sheet on one line, as the writer is given it (a section's list of characters,
+    a step's of known characters and facts) and as it is recorded as given: "Name
+    (role): traits — relationships"."""
     line = one_line(sheet.name)
     if sheet.role.strip():
         line += f" ({one_line(sheet.role)})"

@@ -105,7 +105,7 @@ def test_the_writer_is_given_the_sheets_its_section_names_and_edits_make_them_st
     assert given == [{anna.id}, {tom.id, mira.id}, set()]
     first, second, third = (prompts[n.id] for n in nodes)
     assert first and all("- Anna Vale (the keeper): Stubborn." in p for p in first)
-    assert second and all("- Tom Reed Relationships: Anna's brother" in p for p in second)
+    assert second and all("- Tom Reed \\u2014 Anna's brother" in p for p in second)  # JSON
     assert all("- Mira (a girl)" in p and "Anna Vale (" not in p for p in second)
     assert not any("dog" in p for p in first)
     assert third and not any("as the author keeps them" in p for p in third)

@@ -210,15 +210,12 @@ def test_the_revision_prompt_in_chinese() -> None:
 
 
 def test_writer_characters_lists_each_sheet_on_a_line() -> None:
-    sheets = [
-        {"name": "Anna Vale", "role": "the keeper", "traits": "Stubborn.", "relationships": ""},
-        {"name": "Tom", "role": "", "traits": "", "relationships": "Anna's brother."},
-    ]
+    sheets = ["Anna Vale (the keeper): Stubborn.", "Tom — Anna's brother."]
     assert prompts.render("writer_characters", characters=sheets, language="en") == (
         "The characters in this part, as the author keeps them:\n"
         "- Anna Vale (the keeper): Stubborn.\n"
-        "- Tom Relationships: Anna's brother."
+        "- Tom — Anna's brother."
     )
     assert prompts.render("writer_characters", characters=sheets[1:], language="zh") == (
-        "这一部分写到的人物（作者的人物设定）：\n- Tom 关系：Anna's brother."
+        "这一部分写到的人物（作者的人物设定）：\n- Tom — Anna's brother."
     )

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from agents.plan.chapters import PlanItem
 from agents.premise import Premise, listed
 from engines import Message
-from memory.characters import one_line
+from memory.characters import sheet_line
 from memory.context import KnownFact, Window, WrittenSection, fit_window, stable_chunk
 from prompts import render
 from storage.records import CharacterRecord
@@ -161,15 +161,7 @@ def characters(task: SectionTask) -> str:
     after it is computed again (the plan before it stays cached)."""
     if not task.characters:
         return ""
-    sheets = [
-        {
-            "name": one_line(c.name),
-            "role": one_line(c.role),
-            "traits": one_line(c.traits),
-            "relationships": one_line(c.relationships),
-        }
-        for c in task.characters
-    ]
+    sheets = [sheet_line(c) for c in task.characters]
     return render("writer_characters", characters=sheets, language=task.language)
 
 
