@@ -283,3 +283,26 @@ class BatchEntry(Base):
     digest: Mapped[str] = mapped_column(String(64))
     work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CharacterSheet(Base):
+    """A character as a writer keeps one: a name and what the writer must know of them.
+    Beside the story bible's extracted facts, not one of them: a sheet is edited in
+    place (``author`` says who last wrote it; the bible never changes a person's), and
+    a removed one is kept hidden, so the bible does not propose it again."""
+
+    __tablename__ = "character_sheets"
+    __table_args__ = (Index("ix_sheet_work", "work_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200), default="")
+    traits: Mapped[str] = mapped_column(Text, default="")
+    relationships: Mapped[str] = mapped_column(Text, default="")
+    # The position (section or step, from 0) the character first appears in; None: not said.
+    first_appearance: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    author: Mapped[str] = mapped_column(String(64), default="model")
+    deleted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -63,6 +63,21 @@ class MemoryRecord:
 
 
 @dataclass(frozen=True)
+class CharacterRecord:
+    """A character sheet (``first_appearance``: a position from 0, None when not said)."""
+
+    id: int
+    work_id: int
+    name: str
+    role: str
+    traits: str
+    relationships: str
+    first_appearance: int | None
+    author: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class MemoryVersionRecord:
     memory_id: int
     version: int

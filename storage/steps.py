@@ -57,3 +57,13 @@ def step_options(session: Session, node_id: int) -> list[str]:
         select(StepOption).where(StepOption.node_id == node_id).order_by(StepOption.number)
     ).all()
     return [r.text for r in rows]
+
+
+def given_to(session: Session, work_id: int, kind: str, ref_id: int) -> set[int]:
+    """The nodes recorded as having been given the item ``ref_id`` of ``kind``."""
+    rows = session.scalars(
+        select(ContextItem.node_id).where(
+            ContextItem.work_id == work_id, ContextItem.kind == kind, ContextItem.ref_id == ref_id
+        )
+    ).all()
+    return set(rows)

@@ -58,6 +58,7 @@ class ContextKind(StrEnum):
     PASSAGE = "passage"  # a retrieved passage
     FACT = "fact"
     THREAD = "thread"  # a plot thread still open
+    SHEET = "sheet"  # a character sheet (its ``ref_id`` the sheet's): the section named them
 
 
 class ThreadMove(StrEnum):

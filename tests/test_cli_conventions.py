@@ -26,6 +26,7 @@ from app.cli.main import hoist_global_options, run_cli
 from app.main import cli
 from memory import files
 from storage import Database, open_database
+from storage.characters import add_character, list_characters
 from storage.memories import add_memory, list_memories
 from storage.works import create_work
 from tests.fakes import ScriptedEngine
@@ -230,6 +231,54 @@ def test_a_memory_file_reads_back_exactly(db: Database, texts: list[str]) -> Non
         assert applied.added == applied.changed == []
 
 
+# A sheet's fields: names and roles on one line, texts as a memory's, and lines a reader
+# would take for a sheet's field headings.
+FIELD_LINES = st.one_of(
+    LINES, st.sampled_from(["### name", "### traits", "\\### role", "###", "## 2 sheet"])
+)
+FIELD_TEXTS = st.lists(FIELD_LINES, max_size=4).map("\n".join)
+ONE_LINE = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
+SHEETS = st.lists(
+    st.tuples(
+        ONE_LINE.filter(lambda n: n.split()),
+        ONE_LINE,
+        FIELD_TEXTS,
+        FIELD_TEXTS,
+        st.none() | st.integers(0, 40),
+    ),
+    max_size=4,
+    unique_by=lambda sheet: " ".join(sheet[0].split()).casefold(),
+)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@example([("Anna Vale", "keeper", "### traits\n\\### x\n## 1 fact", "", 2)], ["a fact"])
+@given(sheets=SHEETS, texts=st.lists(TEXTS, max_size=2))
+def test_character_sheets_in_a_memory_file_read_back_exactly(
+    db: Database, sheets: list[tuple[str, str, str, str, int | None]], texts: list[str]
+) -> None:
+    """Each example a work of its own; the sheets stored as the session stores them."""
+    with db.transaction() as s:
+        work = create_work(s, instruction="A story about Mira.", target_words=300)
+        for text in texts:
+            add_memory(s, work.id, kind="fact", content=text)
+        for sheet in sheets:
+            add_character(s, work.id, author="user", **files.sheet_fields(*sheet))
+        memories, stored = list_memories(s, work.id), list_characters(s, work.id)
+    for fmt in files.FORMATS:
+        back = files.read(files.dump(memories, fmt, stored), fmt)
+        assert [e.text for e in back.memories] == [files.clean_text(m.content) for m in memories]
+        assert [(e.id, e.name, e.role, e.traits, e.relationships, e.first_appearance)
+                for e in back.sheets] == [
+            (c.id, c.name, c.role, c.traits, c.relationships, c.first_appearance) for c in stored
+        ]  # fmt: skip
+        with db.transaction() as s:
+            applied = files.apply(s, work.id, back.memories, sheets=back.sheets)
+        assert applied.sheets_added == applied.sheets_changed == []
+
+
 def test_a_memory_exported_in_markdown_imports_as_it_was(
     home_db: Database, longform_home: Path, tmp_path: Path
 ) -> None:
@@ -242,7 +291,11 @@ def test_a_memory_exported_in_markdown_imports_as_it_was(
     assert exported.returncode == 0, exported.stderr
     done = longform("memory", "import", str(work.id), str(path), "--json", home=longform_home)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"added": [], "changed": []}
+    assert json.loads(done.stdout) == {
+        "added": [],
+        "changed": [],
+        "characters": {"added": [], "changed": []},
+    }
     with home_db.transaction() as s:
         assert [m.content for m in list_memories(s, work.id)] == [text]
         assert list_memories(s, work.id)[0].version == memory.version

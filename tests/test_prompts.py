@@ -207,3 +207,15 @@ def test_the_revision_prompt_in_chinese() -> None:
         "按照下面的要求改写这段文字。除非要求里另有说法，长度保持不变，约 40 字。"
         "只写改写后的正文。\n\n要求：写得更黑暗\n\n灯亮了。"
     )
+
+
+def test_writer_characters_lists_each_sheet_on_a_line() -> None:
+    sheets = ["Anna Vale (the keeper): Stubborn.", "Tom — Anna's brother."]
+    assert prompts.render("writer_characters", characters=sheets, language="en") == (
+        "The characters in this part, as the author keeps them:\n"
+        "- Anna Vale (the keeper): Stubborn.\n"
+        "- Tom — Anna's brother."
+    )
+    assert prompts.render("writer_characters", characters=sheets[1:], language="zh") == (
+        "这一部分写到的人物（作者的人物设定）：\n- Tom — Anna's brother."
+    )

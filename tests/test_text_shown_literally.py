@@ -31,6 +31,7 @@ from app.context import Context
 from app.main import cli
 from app.tui.app import LongformApp
 from app.tui.screens.ask import AskScreen
+from app.tui.screens.character_form import CharacterFormScreen
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.help import HelpScreen
 from app.tui.screens.history import HistoryScreen
@@ -41,6 +42,7 @@ from app.tui.screens.section_form import SectionFormScreen
 from app.tui.screens.story import StoryScreen
 from storage import Database, open_database
 from storage.calls import add_call
+from storage.characters import add_character
 from storage.memories import add_memory
 from storage.outline import add_node, update_node
 from storage.passages import add_passage
@@ -96,9 +98,10 @@ class Texts:
     note: str
     thread: str
     option: str
+    character: str  # a character sheet's name (its traits: ``goal``)
 
 
-TEXTS = st.builds(Texts, *([LINE] * 9))
+TEXTS = st.builds(Texts, *([LINE] * 10))
 ISSUE = Texts(
     "Letters [/] Drafts",
     "Write a story about [the lost key] and a [red] door",
@@ -109,6 +112,7 @@ ISSUE = Texts(
     "cut [red]x[/red]",
     "[b thread",
     "[on red]x option",
+    "[bold]Anna[/bold] Vale",
 )
 
 
@@ -129,6 +133,7 @@ def seed(db: Database, t: Texts) -> Seeded:
         passage = add_passage(s, node.id, t.passage)
         update_node(s, node.id, status="done")
         memory = add_memory(s, w.id, kind="fact", content=t.memory)
+        add_character(s, w.id, name=t.character, traits=t.goal, author="user")
         add_memory(s, w.id, kind="thread", content=t.thread, author="user")
         add_call(
             s, work_id=w.id, node_id=node.id, agent="writer", engine="embedded", model="m",
@@ -208,6 +213,10 @@ def test_the_cli_prints_every_text_as_stored(texts: Texts) -> None:
         assert texts.thread in cli_shows(context, "threads", w)
         assert texts.passage in cli_shows(context, "outline", "history", str(at.node))
         assert texts.option in cli_shows(context, "options", str(at.steps))
+        characters = cli_shows(context, "character", "list", "--work", w)
+        assert texts.character in characters and texts.goal in characters
+        sheet = cli_shows(context, "character", "show", "--work", w, "1")  # its id
+        assert f"name: {texts.character}" in sheet and f"traits: {texts.goal}" in sheet
         assert texts.passage in cli_shows(context, "export", w)
 
 
@@ -236,7 +245,12 @@ async def _every_screen(pilot: Pilot[Any], t: Texts, at: Seeded) -> None:
     await sees(t.work_title, t.section_title, t.passage)
     await keys("m")
     await sees(t.memory, t.section_title)  # the memory, and what the section was given
-    await keys("l", "t", "v")
+    await keys("C")
+    await sees(t.character, t.goal)  # the list, and the selected sheet in full
+    await keys("e")
+    assert isinstance(pilot.app.screen, CharacterFormScreen)
+    await sees(t.character, t.goal)
+    await keys("escape", "l", "t", "v")
     assert isinstance(pilot.app.screen, ReadingScreen)
     await sees(t.work_title, t.section_title, t.passage)
     await keys("escape", "h")
@@ -295,7 +309,7 @@ def test_a_stored_title_never_keeps_the_tui_from_opening(title: str) -> None:
     """The lock-out of the issue: a title that is bad markup was stored; the TUI opens,
     lists it and opens the work."""
     with fresh_store() as (context, db):
-        at = seed(db, Texts(title, *(["x"] * 8)))
+        at = seed(db, Texts(title, *(["x"] * 9)))
 
         async def main() -> None:
             app = LongformApp(context, work_id=at.work)

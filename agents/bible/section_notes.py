@@ -16,6 +16,7 @@ from agents.bible.threads import ThreadUpdate
 from agents.generation.calls import Caller
 from engines import Message
 from memory.bible import Fact, facts_at, store_facts
+from memory.characters import propose_sheets
 from memory.threads import ThreadState, open_threads, store_thread_update
 from storage.continuity import replace_findings
 from storage.records import MemoryRecord
@@ -104,6 +105,8 @@ def store_notes(
     before: Before,
 ) -> None:
     store_facts(session, work_id, notes.facts, position=position, source_passage_id=passage_id)
+    found = [(f.kind, f.name, f.text) for f in notes.facts]
+    propose_sheets(session, work_id, found, position=position)
     ids = [t.id for t in before.threads]
     store_thread_update(
         session,

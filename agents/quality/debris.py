@@ -208,16 +208,13 @@ def _is_task_note(line: str) -> bool:
     ):
         return True
     length = rules.LENGTH.search(line)
-    if (
-        length is not None
-        and (
-            rules.LENGTH_QUALIFIER.search(line, length.end())
-            or rules.OPENER.match(line)
-            or rules.SELF_REFERENCE.search(line)
-            or stripped[0] in "([（【"
-            # A heading-like line: short and without a sentence's end.
-            or (count_words(stripped) <= 12 and not ends_sentence(stripped))
-        )
+    if length is not None and (
+        rules.LENGTH_QUALIFIER.search(line, length.end())
+        or rules.OPENER.match(line)
+        or rules.SELF_REFERENCE.search(line)
+        or stripped[0] in "([（【"
+        # A heading-like line: short and without a sentence's end.
+        or (count_words(stripped) <= 12 and not ends_sentence(stripped))
     ):
         return True
     talks_of_task = rules.TASK_NOUN.search(line) is not None

@@ -32,6 +32,7 @@ from agents.generation.stage_engines import Stage, StageEngines
 from agents.recurrent.step import STEP_WORDS, RecurrentStep, StepTask, choose_next
 from engines import Engine
 from memory.bible import facts_at, relevant_facts, store_facts
+from memory.characters import SHEET_SHARE, propose_sheets, sheet_line, sheets_for
 from memory.retrieval import (
     QueryVector,
     embed_passage,
@@ -42,6 +43,7 @@ from memory.retrieval import (
 )
 from memory.short_term import DEFAULT_CAP, current_summary, save_summary
 from storage import Database
+from storage.characters import list_characters
 from storage.outline import add_node, leaves, update_node
 from storage.passages import add_passage as store_passage
 from storage.passages import current_passages, passage_versions
@@ -200,6 +202,8 @@ class StepRunner:
                 cap=self.memory_words,
             )
             store_facts(s, work_id, facts, position=begun.position, source_passage_id=passage.id)
+            found = [(f.kind, f.name, f.text) for f in facts]
+            propose_sheets(s, work_id, found, position=begun.position)
             set_options(s, work_id, node.id, answer.options)
             record_context(s, work_id, node.id, begun.task.context)
             update_node(s, node.id, status=NodeStatus.DONE)
@@ -294,4 +298,15 @@ class StepRunner:
         about = query + " " + (texts[written[-1].id].content if written else "")
         for fact in relevant_facts(facts_at(session, work_id, position), about):
             items.append(ContextRecord(node_id, ContextKind.FACT, fact.id, fact.content, 0.0))
+        # The character sheets the step's instruction or the last passage names.
+        for sheet in sheets_for(
+            list_characters(session, work_id),
+            plan=instruction,
+            recent=texts[written[-1].id].content if written else "",
+            room=self.engine.context_length // SHEET_SHARE,
+            count_tokens=self.engine.count_tokens,
+        ):
+            items.append(
+                ContextRecord(node_id, ContextKind.SHEET, sheet.id, sheet_line(sheet), 0.0)
+            )
         return items

@@ -96,7 +96,8 @@ class RecurrentStep:
             "recurrent_step",
             instruction=task.instruction,
             summary="\n".join(of(ContextKind.SUMMARY)),
-            facts="\n".join(f"- {fact}" for fact in of(ContextKind.FACT)),
+            # The character sheets first: a person's word on who they are.
+            facts="\n".join(f"- {fact}" for fact in of(ContextKind.SHEET) + of(ContextKind.FACT)),
             retrieved=[excerpt(t) for t in of(ContextKind.PASSAGE)],
             last="\n".join(of(ContextKind.LAST)),
             step=task.step,

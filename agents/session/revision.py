@@ -15,8 +15,9 @@ from storage.memories import get_memory, mark_memories_stale, set_memory
 from storage.memories import revert_memory as storage_revert_memory
 from storage.outline import get_node, leaves, update_node
 from storage.passages import add_passage, passage_versions
-from storage.records import MemoryRecord, NodeRecord, PassageRecord
-from storage.vocabulary import NodeStatus
+from storage.records import CharacterRecord, MemoryRecord, NodeRecord, PassageRecord
+from storage.steps import given_to
+from storage.vocabulary import ContextKind, NodeStatus
 
 
 def later_sections(session: Session, work_id: int, node_id: int) -> list[NodeRecord]:
@@ -71,6 +72,18 @@ def memory_changed(session: Session, memory: MemoryRecord) -> int:
     nodes = leaves(session, memory.work_id)
     if memory.valid_from < len(nodes) - 1:
         return mark_stale_from(session, memory.work_id, nodes[memory.valid_from + 1].id)
+    return 0
+
+
+def sheet_changed(session: Session, sheet: CharacterRecord) -> int:
+    """A character sheet changed (edited, removed, imported). As for a memory
+    (``memory_changed``), what was written without its new text goes stale from a
+    point on: here the first section recorded as given the sheet, since a sheet is
+    given only to the sections that name the character. Returns how many."""
+    used = given_to(session, sheet.work_id, ContextKind.SHEET, sheet.id)
+    for node in leaves(session, sheet.work_id):
+        if node.id in used:
+            return mark_stale_from(session, sheet.work_id, node.id)
     return 0
 
 

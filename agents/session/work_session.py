@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -46,6 +47,7 @@ from agents.session.revision import (
     edit_passage,
     mark_stale_from,
     memory_changed,
+    sheet_changed,
     text_replaced,
 )
 from agents.session.revision import revert_memory as revise_memory_version
@@ -62,9 +64,17 @@ from agents.write.reviser import Reviser
 from agents.write.runner import SectionRunner
 from engines import Engine, Usage
 from memory import files
+from memory.characters import name_forms
 from memory.threads import ThreadState, threads
 from storage import Database
 from storage.batches import bind_entry
+from storage.characters import (
+    add_character,
+    get_character,
+    list_characters,
+    remove_character,
+    update_character,
+)
 from storage.errors import NotFoundError
 from storage.manuscript import Manuscript, Node
 from storage.memories import add_memory, delete_memory
@@ -78,7 +88,7 @@ from storage.outline import (
     update_node,
 )
 from storage.passages import add_passage, current_passage, current_passages, passage_versions
-from storage.records import MemoryRecord, NodeRecord, PassageRecord, WorkRecord
+from storage.records import CharacterRecord, MemoryRecord, NodeRecord, PassageRecord, WorkRecord
 from storage.vocabulary import Keep, Level, MemoryKind, Mode, NodeStatus, WorkStatus
 from storage.works import (
     change_mark,
@@ -916,16 +926,119 @@ class WorkSession:
             delete_memory(s, memory_id)
 
     def import_memories(
-        self, work_id: int, entries: list[files.MemoryEntry], *, author: str = "user"
+        self,
+        work_id: int,
+        entries: list[files.MemoryEntry],
+        *,
+        author: str = "user",
+        sheets: list[files.SheetEntry] | None = None,
     ) -> files.Applied:
-        """Apply an edited memory file: all of it or, on a bad entry, nothing. A changed
-        memory counts as an edit (see ``edit_memory``)."""
+        """Apply an edited memory file (its memories, and its character ``sheets``):
+        all of it or, on a bad entry, nothing. A changed memory or sheet counts as an
+        edit (see ``edit_memory``, ``edit_character``)."""
         with self.db.transaction() as s:
             get_work(s, work_id)
-            applied = files.apply(s, work_id, entries, author=author)
+            applied = files.apply(s, work_id, entries, author=author, sheets=sheets or [])
             for memory in applied.changed:
                 memory_changed(s, memory)
+            for sheet in applied.sheets_changed:
+                sheet_changed(s, sheet)
             return applied
+
+    # Character sheets ----------------------------------------------------------------
+
+    def characters(self, work_id: int) -> list[CharacterRecord]:
+        """The work's character sheets, oldest first."""
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            return list_characters(s, work_id)
+
+    def character(self, sheet_id: int) -> CharacterRecord:
+        with self.db.transaction() as s:
+            return get_character(s, sheet_id)
+
+    def find_character(self, work_id: int, key: str) -> CharacterRecord:
+        """The work's sheet ``key`` names: its id, its name, or a word that names just
+        one sheet ("Anna" for "Anna Vale"), case-insensitive."""
+        sheets = self.characters(work_id)
+        key = " ".join(key.split())
+        if key.isdigit():
+            for sheet in sheets:
+                if sheet.id == int(key):
+                    return sheet
+            raise NotFoundError(f"work {work_id} has no character with id {key}")
+        exact = [c for c in sheets if c.name.casefold() == key.casefold()]
+        found = exact or [
+            c for c in sheets if key.casefold() in map(str.casefold, name_forms(c.name))
+        ]
+        if not found:
+            raise NotFoundError(f"work {work_id} has no character named {key!r}")
+        if len(found) > 1:
+            ids = ", ".join(f"{c.id} ({c.name})" for c in found)
+            raise AgentError(f"{key!r} names {len(found)} characters: {ids}; give the id")
+        return found[0]
+
+    def add_character(
+        self,
+        work_id: int,
+        name: str,
+        *,
+        role: str = "",
+        traits: str = "",
+        relationships: str = "",
+        first_appearance: int | None = None,
+        author: str = "user",
+    ) -> CharacterRecord:
+        """A character sheet a person adds (``first_appearance``: the section or step it
+        first appears in, from 0). A name another sheet of the work has is refused. The
+        sections that name the character are given it from the next one written on."""
+        fields = _sheet_fields(name, role, traits, relationships, first_appearance)
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            _unique_name(s, work_id, fields["name"], None)
+            return add_character(s, work_id, author=author, **fields)
+
+    def edit_character(
+        self,
+        sheet_id: int,
+        *,
+        name: str | None = None,
+        role: str | None = None,
+        traits: str | None = None,
+        relationships: str | None = None,
+        first_appearance: int | None = None,
+        clear_first_appearance: bool = False,
+        author: str = "user",
+    ) -> CharacterRecord:
+        """Change a sheet's fields (None: left as it is). Like a memory's edit, the
+        sections written with the old sheet go stale (``sheet_changed``); a change
+        that changes nothing is no change."""
+        with self.db.transaction() as s:
+            old = get_character(s, sheet_id)
+            first = old.first_appearance if first_appearance is None else first_appearance
+            fields = _sheet_fields(
+                old.name if name is None else name,
+                old.role if role is None else role,
+                old.traits if traits is None else traits,
+                old.relationships if relationships is None else relationships,
+                None if clear_first_appearance else first,
+            )
+            if all(getattr(old, k) == v for k, v in fields.items()):
+                return old
+            _unique_name(s, old.work_id, fields["name"], sheet_id)
+            sheet = update_character(
+                s, sheet_id, author=author, clear_first_appearance=True, **fields
+            )
+            sheet_changed(s, sheet)
+            return sheet
+
+    def remove_character(self, sheet_id: int) -> CharacterRecord:
+        """Stop using a sheet; the sections written with it go stale (as for an edit).
+        Its name stays known: the bible proposes no new sheet for it."""
+        with self.db.transaction() as s:
+            sheet = remove_character(s, sheet_id)
+            sheet_changed(s, sheet)
+            return sheet
 
 
 def _store_node(session: Session, work_id: int, node: Node, parent: int | None) -> None:
@@ -946,6 +1059,22 @@ def _store_node(session: Session, work_id: int, node: Node, parent: int | None) 
         update_node(session, stored.id, status=NodeStatus.DONE)
     for child in node.children:
         _store_node(session, work_id, child, stored.id)
+
+
+def _sheet_fields(
+    name: str, role: str, traits: str, relationships: str, first_appearance: int | None
+) -> dict[str, Any]:
+    """A sheet's fields as stored (``files.sheet_fields``), or why they cannot be."""
+    try:
+        return files.sheet_fields(name, role, traits, relationships, first_appearance)
+    except ValueError as exc:
+        raise AgentError(str(exc)) from None
+
+
+def _unique_name(session: Session, work_id: int, name: str, sheet_id: int | None) -> None:
+    for other in list_characters(session, work_id):
+        if other.id != sheet_id and other.name.casefold() == name.casefold():
+            raise AgentError(f"work {work_id} has a character named {name!r} already: {other.id}")
 
 
 def _memory_text(text: str) -> str:

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from agents.plan.chapters import PlanItem
 from agents.premise import Premise, listed
 from engines import Message
+from memory.characters import sheet_line
 from memory.context import KnownFact, Window, WrittenSection, fit_window, stable_chunk
 from prompts import render
+from storage.records import CharacterRecord
 
 LAYOUTS = ("continuation", "agentwrite")
 
@@ -49,6 +51,9 @@ class SectionTask:
     # What the text is about: its terms are in the fixed head (with the instruction
     # and the plan), the same at every section, so the engine's cached prefix holds.
     premise: Premise | None = None
+    # The character sheets the section's plan or the text before it names
+    # (``memory.characters.sheets_for``): at the end of the user turn.
+    characters: list[CharacterRecord] = field(default_factory=list)
 
     @property
     def about(self) -> str:
@@ -150,6 +155,21 @@ def note(window: Window, language: str) -> str:
     return "\n\n".join(parts)
 
 
+def characters(task: SectionTask) -> str:
+    """The sheets the section is given, one line each ("" for none). Last in the user
+    turn: the set changes only when the characters named do, and then the text so far
+    after it is computed again (the plan before it stays cached)."""
+    if not task.characters:
+        return ""
+    sheets = [sheet_line(c) for c in task.characters]
+    return render("writer_characters", characters=sheets, language=task.language)
+
+
+def _with_characters(user: str, task: SectionTask) -> str:
+    sheets = characters(task)
+    return f"{user.rstrip()}\n\n{sheets}" if sheets else user
+
+
 def _continuation(
     system: Message, task: SectionTask, window: Window, partial: str
 ) -> list[Message]:
@@ -162,6 +182,7 @@ def _continuation(
         summary=note(window, task.language),
         language=task.language,
     )
+    user = _with_characters(user, task)
     if len(task.plan) == 1:
         # One section: no heading (it would only echo the instruction back).
         return [
@@ -187,6 +208,7 @@ def _agentwrite(
         step=task.step,
         language=task.language,
     )
+    user = _with_characters(user, task)
     messages: list[Message] = [system, {"role": "user", "content": user}]
     if partial:
         messages.append({"role": "assistant", "content": partial})

@@ -38,14 +38,16 @@ from agents.write.layouts import SectionTask, written_turn
 from agents.write.section_writer import SectionResult, SectionWriter
 from engines import Engine
 from memory.bible import known_facts
+from memory.characters import SHEET_SHARE, sheet_line, sheets_for
 from memory.context import WrittenSection, window_given
 from memory.threads import threads
 from storage import Database
+from storage.characters import list_characters
 from storage.outline import add_node, count_nodes, leaves, list_nodes, update_node
 from storage.passages import add_passage, current_passages, passage_versions
-from storage.records import NodeRecord, WorkRecord
-from storage.steps import record_context
-from storage.vocabulary import Level, Mode, NodeStatus, WorkStatus
+from storage.records import CharacterRecord, NodeRecord, WorkRecord
+from storage.steps import ContextRecord, record_context
+from storage.vocabulary import ContextKind, Level, Mode, NodeStatus, WorkStatus
 from storage.works import get_work, set_work_status, update_work
 from text.words import count_words
 
@@ -237,6 +239,24 @@ class SectionRunner:
             listed = "; ".join(unresolved[:5]) + ("; ..." if len(unresolved) > 5 else "")
             self.emit(Notice(work_id, f"{len(unresolved)} plot thread(s) never resolved: {listed}"))
 
+    def _sheets(
+        self,
+        sheets: list[CharacterRecord],
+        node: NodeRecord,
+        before: list[NodeRecord],
+        written: dict[int, str],
+    ) -> list[CharacterRecord]:
+        """The character sheets the section's plan or the text right before it names,
+        within their share of the engine's window."""
+        recent = next((written[n.id] for n in reversed(before) if n.id in written), "")
+        return sheets_for(
+            sheets,
+            plan=f"{node.title}\n{node.goal}",
+            recent=recent,
+            room=self.engine.context_length // SHEET_SHARE,
+            count_tokens=self.engine.count_tokens,
+        )
+
     @staticmethod
     def _total(written: dict[int, str]) -> int:
         return sum(count_words(t) for t in written.values())
@@ -255,6 +275,7 @@ class SectionRunner:
             # would otherwise give the text it already has.
             versions = len(passage_versions(s, node.id))
             outline = list_nodes(s, work.id)
+            sheets = list_characters(s, work.id)
         seed = rewrite_seed(versions)
         # The chapter being written in full, the others one item each.
         plan, at = plan_view(outline, nodes, index)
@@ -280,6 +301,7 @@ class SectionRunner:
             section_words=_usual_words(nodes),
             book=node.id in chapter_of,
             premise=premise_of(work.premise, work.instruction, work.language),
+            characters=self._sheets(sheets, node, nodes[:index], written),
         )
         caller = Caller(self.engine, cancel=self.control.cancel)
         try:
@@ -305,7 +327,8 @@ class SectionRunner:
                     notes=notes,
                     before=before,
                 )
-            record_context(s, work.id, node.id, window_given(node.id, result.window))
+            given = window_given(node.id, result.window) + sheets_given(node.id, task.characters)
+            record_context(s, work.id, node.id, given)
             caller.log.flush(s, work_id=work.id, node_id=node.id)
         written[node.id] = result.text
         for c in notes.contradictions if notes else []:
@@ -394,6 +417,15 @@ class SectionRunner:
             conversation=conversation,
             title=title,
         )
+
+
+def sheets_given(node_id: int, sheets: list[CharacterRecord]) -> list[ContextRecord]:
+    """What a section was given of the character sheets, as recorded with it (a sheet
+    changed later makes it stale: ``agents.session.revision.sheet_changed``)."""
+    return [
+        ContextRecord(node_id, ContextKind.SHEET, sheet.id, sheet_line(sheet), 0.0)
+        for sheet in sheets
+    ]
 
 
 def _usual_words(nodes: list[NodeRecord]) -> int:

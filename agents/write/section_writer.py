@@ -265,6 +265,7 @@ class SectionWriter:
                 task.index,
                 [],
                 premise=task.premise,
+                characters=task.characters,
             ),
             "",
             budget=0,

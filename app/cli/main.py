@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 
 from app.cli import (
     batch,
+    character,
     evaluate,
     extend,
     memory,
@@ -223,3 +224,4 @@ steps.register(cli)
 memory.register(cli)
 extend.register(cli)
 story.register(cli)
+character.register(cli)

@@ -211,9 +211,10 @@ def export(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a work's memories to a YAML or Markdown file for editing in bulk
-    (`longform memory import` reads it back as it was)."""
+    """Write a work's memories, and its character sheets after them, to a YAML or
+    Markdown file for editing in bulk (`longform memory import` reads it back as it was)."""
     from memory import files
+    from storage.characters import list_characters
     from storage.memories import list_memories
     from storage.works import get_work
 
@@ -223,13 +224,15 @@ def export(
     with c.db.transaction() as s:
         get_work(s, work)
         found = list_memories(s, work)
-    text = files.dump(found, fmt.value)
+        sheets = list_characters(s, work)
+    text = files.dump(found, fmt.value, sheets)
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(text, encoding="utf-8")
     if as_json:
         where = {"out": str(out_file)} if out_file else {"text": text}
-        print_json({"work_id": work, "format": fmt.value, "memories": len(found), **where})
+        counts = {"memories": len(found), "characters": len(sheets)}
+        print_json({"work_id": work, "format": fmt.value, **counts, **where})
     elif out_file is None:
         typer.echo(text, nl=False)
     else:
@@ -246,14 +249,17 @@ def import_(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Apply an edited memory file. A bad entry names its line and changes nothing."""
+    """Apply an edited memory file (its memories and character sheets). A bad entry
+    names its line and changes nothing."""
     from memory import files
 
     c: Context = ctx.obj
     chosen = (fmt or _named(file)).value
     try:
-        entries = files.parse(file.read_text(encoding="utf-8"), chosen)
-        applied = c.session.import_memories(work, entries, author=_author())
+        read = files.read(file.read_text(encoding="utf-8"), chosen)
+        applied = c.session.import_memories(
+            work, read.memories, author=_author(), sheets=read.sheets
+        )
     except files.MemoryFileError as exc:
         raise typer.BadParameter(f"{file}: {exc}; nothing was changed", param_hint="FILE") from exc
     if as_json:
@@ -261,7 +267,17 @@ def import_(
             {
                 "added": [asdict(m) for m in applied.added],
                 "changed": [asdict(m) for m in applied.changed],
+                "characters": {
+                    "added": [asdict(c) for c in applied.sheets_added],
+                    "changed": [asdict(c) for c in applied.sheets_changed],
+                },
             }
         )
         return
-    err.print(f"{len(applied.added)} added, {len(applied.changed)} changed")
+    line = f"{len(applied.added)} added, {len(applied.changed)} changed"
+    if read.sheets:
+        line += (
+            f"; characters: {len(applied.sheets_added)} added, "
+            f"{len(applied.sheets_changed)} changed"
+        )
+    err.print(line)

@@ -14,11 +14,19 @@ from agents.premise import Premise, premise_of, relevance
 from agents.quality.relevance import Relevance
 from storage import Database
 from storage.calls import list_calls
+from storage.characters import list_characters
 from storage.export import export_work
 from storage.memories import list_memories, memory_history
 from storage.outline import leaves, list_nodes
 from storage.passages import current_passages, passage_versions
-from storage.records import CallRecord, MemoryRecord, NodeRecord, PassageRecord, WorkRecord
+from storage.records import (
+    CallRecord,
+    CharacterRecord,
+    MemoryRecord,
+    NodeRecord,
+    PassageRecord,
+    WorkRecord,
+)
 from storage.steps import ContextRecord, step_context, step_options
 from storage.vocabulary import Mode, NodeStatus
 from storage.works import get_work, list_works, word_totals
@@ -88,6 +96,8 @@ class WorkView:
     # What the work is about, and how many of its written sections name it.
     premise: Premise | None = None
     relevance: Relevance | None = None
+    # The work's character sheets.
+    characters: list[CharacterRecord] = field(default_factory=list)
 
     @property
     def words(self) -> int:
@@ -146,6 +156,7 @@ def work_view(db: Database, work_id: int) -> WorkView:
             options=step_options(s, written[-1].id) if recurrent and written else [],
             premise=premise,
             relevance=relevance(premise, texts, work.language) if premise.terms else None,
+            characters=list_characters(s, work_id),
         )
 
 

@@ -13,7 +13,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs, TextArea, Tree
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    TabbedContent,
+    TabPane,
+    Tabs,
+    TextArea,
+    Tree,
+)
 from textual.worker import get_current_worker
 
 from app.errors import USER_ERRORS
@@ -22,10 +31,12 @@ from app.tui.app import LongformApp
 from app.tui.messages import Failed, RevisionReady, RunEvent, RunFinished, WorkLoaded
 from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.reading import ReadingScreen
+from app.tui.screens.work_characters import WorkCharacters
 from app.tui.screens.work_edits import WorkEdits
 from app.tui.screens.work_run import WorkRun
 from app.tui.store import WorkView
 from app.tui.widgets.call_log import CallLog
+from app.tui.widgets.character_panel import CharacterPanel
 from app.tui.widgets.memory_panel import MemoryPanel
 from app.tui.widgets.outline_tree import OutlineTree
 from app.tui.widgets.passage_editor import PassageEditor
@@ -64,7 +75,13 @@ class WorkScreen(Screen[None]):
         ),
         Binding("ctrl+s", "save", "Save", tooltip="Save the passage or memory as a new version"),
         Binding("a", "add_section", "Add section", show=False, tooltip="Add a section after this"),
-        Binding("e", "edit_section", "Edit section", show=False, tooltip="Title, goal, target"),
+        Binding(
+            "e",
+            "edit_section",
+            "Edit section",
+            show=False,
+            tooltip="Title, goal, target (on the Characters tab: the character's sheet)",
+        ),
         Binding("x", "delete_section", "Delete section", show=False, tooltip="Remove it"),
         Binding("left_square_bracket", "move(-1)", "Move up", show=False, tooltip="Move earlier"),
         Binding("right_square_bracket", "move(1)", "Move down", show=False, tooltip="Move later"),
@@ -78,6 +95,13 @@ class WorkScreen(Screen[None]):
         Binding("t", "tab('text')", "Text", show=False, tooltip="The section's text"),
         Binding("m", "tab('memory')", "Memory", show=False, tooltip="The work's memories"),
         Binding("l", "tab('calls')", "Calls", show=False, tooltip="The model calls made"),
+        Binding(
+            "C",
+            "tab('characters')",
+            "Characters",
+            show=False,
+            tooltip="The character sheets: + adds, enter or e edits, - removes",
+        ),
         Binding("v", "read", "Read", tooltip="The whole work on one page, searchable"),
         Binding("h", "history", "History", show=False, tooltip="Every version; restore one"),
         Binding("y", "story", "Story", show=False, tooltip="Plot threads and continuity"),
@@ -85,8 +109,20 @@ class WorkScreen(Screen[None]):
         Binding("T", "rename", "Title", show=False, tooltip="Give the work a title"),
         Binding("A", "premise", "About", show=False, tooltip="What the work is about"),
         Binding("E", "export", "Export", show=False, tooltip="Save the work to a file"),
-        Binding("plus", "add_memory", "Add memory", show=False, tooltip="A fact you add"),
-        Binding("minus", "delete_memory", "Delete memory", show=False, tooltip="Stop using it"),
+        Binding(
+            "plus",
+            "add_memory",
+            "Add memory",
+            show=False,
+            tooltip="A fact you add (on the Characters tab: a character)",
+        ),
+        Binding(
+            "minus",
+            "delete_memory",
+            "Delete memory",
+            show=False,
+            tooltip="Stop using it (on the Characters tab: the character)",
+        ),
         Binding("o", "wide_outline", "Wide outline", show=False, tooltip="Widen the outline"),
         Binding("escape", "back", "Back", tooltip="Leave the editor, then the work"),
     ]
@@ -97,6 +133,7 @@ class WorkScreen(Screen[None]):
         self.view: WorkView | None = None
         self.run = WorkRun(self)
         self.edits = WorkEdits(self)
+        self.characters = WorkCharacters(self)
         self._mark: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
@@ -111,6 +148,8 @@ class WorkScreen(Screen[None]):
                     yield MemoryPanel(id="memories")
                 with TabPane("Calls", id="calls"):
                     yield CallLog(id="call-log")
+                with TabPane("Characters", id="characters"):
+                    yield CharacterPanel(id="characters-panel")
         yield RunProgress(id="progress")
         yield Footer()
 
@@ -169,6 +208,10 @@ class WorkScreen(Screen[None]):
         return self.view is not None and self.view.recurrent
 
     @property
+    def characters_tab(self) -> bool:
+        return self.query_one(TabbedContent).active == "characters"
+
+    @property
     def memory_tab(self) -> bool:
         return self.query_one(TabbedContent).active == "memory"
 
@@ -221,6 +264,7 @@ class WorkScreen(Screen[None]):
         words = {node_id: p.words for node_id, p in view.passages.items()}
         self.outline.show(view.nodes, words, live=self.live_node)
         self.memories.show(view.memories)
+        self.query_one(CharacterPanel).show(view.characters)
         places = {node_id: i + 1 for i, node_id in enumerate(view.leaf_ids)}
         self.query_one(CallLog).show(view.calls, places)
         # A recurrent work's steps have no targets that add up to the work's.
@@ -364,10 +408,22 @@ class WorkScreen(Screen[None]):
         self.edits.story()
 
     def action_add_memory(self) -> None:
+        if self.characters_tab:
+            self.characters.add()
+            return
         self.edits.add_memory()
 
     def action_delete_memory(self) -> None:
+        if self.characters_tab:
+            self.characters.remove()
+            return
         self.edits.delete_memory()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a character edits its sheet."""
+        if self.characters_tab:
+            event.stop()
+            self.characters.edit()
 
     def action_rename(self) -> None:
         self.edits.rename()
@@ -385,6 +441,9 @@ class WorkScreen(Screen[None]):
         self.edits.add_section()
 
     def action_edit_section(self) -> None:
+        if self.characters_tab:
+            self.characters.edit()
+            return
         self.edits.edit_section()
 
     def action_delete_section(self) -> None:

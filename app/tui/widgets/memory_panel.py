@@ -23,6 +23,7 @@ GIVEN_KINDS: dict[str, str] = {
     ContextKind.GIST: "cut text, in brief",
     ContextKind.FACT: "fact",
     ContextKind.THREAD: "open thread",
+    ContextKind.SHEET: "character sheet",
     ContextKind.LAST: "last passage",
     ContextKind.PASSAGE: "retrieved",
 }
