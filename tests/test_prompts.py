@@ -207,3 +207,26 @@ def test_the_revision_prompt_in_chinese() -> None:
         "按照下面的要求改写这段文字。除非要求里另有说法，长度保持不变，约 40 字。"
         "只写改写后的正文。\n\n要求：写得更黑暗\n\n灯亮了。"
     )
+
+
+def test_the_span_revision_prompt_holds_the_span_its_context_and_the_instruction() -> None:
+    text = prompts.render(
+        "revise_span",
+        span="the first light",
+        before="She watched ",
+        after=" reach the roofs.",
+        instruction="Make it darker.",
+        task="",
+        words=3,
+        language="en",
+    )
+    assert text == (
+        "Rewrite one passage of a text as this instruction asks. Unless the instruction "
+        "says otherwise, keep its length: about 3 words. Write only the rewritten passage: "
+        "it replaces the old one, and the text around it stays as it is, so do not write "
+        "that again.\n\n"
+        "Instruction: Make it darker.\n\n"
+        "The text around it ([PASSAGE] marks where the passage stands):\n"
+        "She watched [PASSAGE] reach the roofs.\n\n"
+        "The passage to rewrite:\nthe first light"
+    )
