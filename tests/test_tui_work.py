@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine as SAEngine
 from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
+from textual.widgets.text_area import Selection
 
 from app.tui.app import LongformApp
 from app.tui.screens.ask import AskScreen
@@ -484,6 +485,15 @@ def test_a_selected_passage_is_revised_alone_then_kept(home_db: Database) -> Non
         start = NIGHT.index(SELECTED)
         await press(pilot, "ctrl+home", *["right"] * start, *["shift+right"] * len(SELECTED))
         assert screen.editor.selected_text == SELECTED
+        start_, end_ = screen.editor.selected_span() or (0, 0)
+        assert NIGHT[start_:end_] == SELECTED
+
+    def across_lines(pilot: Pilot[Any]) -> bool:
+        """A selection made backwards over the blank line is the same characters."""
+        editor = work_screen(pilot).editor
+        editor.selection = Selection((2, 6), (0, 4))
+        start, end = editor.selected_span() or (0, 0)
+        return editor.text[start:end] == editor.selected_text == NIGHT[4 : NIGHT.index("passed")]
 
     async def asked(pilot: Pilot[Any], *keys: str) -> RevisionScreen:
         await press(pilot, *keys)
@@ -499,6 +509,7 @@ def test_a_selected_passage_is_revised_alone_then_kept(home_db: Database) -> Non
 
     async def scenario(pilot: Pilot[Any]) -> None:
         await settle(pilot)
+        seen.append(across_lines(pilot))
         await select(pilot)
         shown = await asked(pilot, "ctrl+r")  # in the editor
         diff = str(shown.query_one("#diff", Static).render())
@@ -514,7 +525,7 @@ def test_a_selected_passage_is_revised_alone_then_kept(home_db: Database) -> Non
 
     run_app(LongformApp(work_id=work_id, engine_factory=lambda _work: engine), scenario)
     passage = ("Revise the passage", "How should this passage change? (e.g. make it darker)")
-    assert seen == [passage, True, True, True, passage]
+    assert seen == [True, passage, True, True, True, passage]
     with home_db.transaction() as s:
         first = leaves(s, work_id)[0].id
         assert [v.author for v in passage_versions(s, first)] == ["model", "model"]

@@ -83,9 +83,13 @@ class PassageEditor(TextArea):
         selection = self.selection
         if selection.is_empty:
             return None
+        lines, newline = self.document.lines, len(self.document.newline)
+
+        def index(row: int, column: int) -> int:
+            return sum(len(line) + newline for line in lines[:row]) + column
+
         start, end = sorted((selection.start, selection.end))
-        document = self.document
-        return document.get_index_from_location(start), document.get_index_from_location(end)
+        return index(*start), index(*end)
 
     @property
     def streaming(self) -> bool:
