@@ -208,7 +208,7 @@ def test_the_cli_prints_every_text_as_stored(texts: Texts) -> None:
         assert texts.thread in cli_shows(context, "threads", w)
         assert texts.passage in cli_shows(context, "outline", "history", str(at.node))
         assert texts.option in cli_shows(context, "options", str(at.steps))
-        assert texts.passage in cli_shows(context, "export", w)
+        assert texts.passage in cli_shows(context, "export", w, "-o", "-")
 
 
 async def _every_screen(pilot: Pilot[Any], t: Texts, at: Seeded) -> None:
