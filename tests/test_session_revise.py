@@ -122,6 +122,9 @@ def test_a_span_is_revised_and_the_text_around_it_kept(db: Database) -> None:
         now = current_passage(s, first)
         assert now is not None and (now.version, now.author) == (2, "model")
         assert now.content == OLD.replace(MIDDLE, DARKER)
+        # The writer's own text it revised is kept, as version 1.
+        versions = passage_versions(s, first)
+        assert [(p.version, p.author, p.content) for p in versions][0] == (1, "user", OLD)
 
 
 @pytest.mark.parametrize(
