@@ -198,3 +198,18 @@ def test_a_passage_is_found_once_or_refused(db: Database) -> None:
         session.passage_span(first, "the ")
     with pytest.raises(AgentError, match="the passage is empty"):
         session.passage_span(first, "  ")
+
+
+def test_a_span_ending_a_sentence_still_ends_one_when_cut_to_its_length(db: Database) -> None:
+    """A rewrite with no sentence end within its length is taken to the end of its
+    sentence if that comes soon, else cut at its length and ended as the span was."""
+    work, first, _ = _two_sections(db)
+    long = "Bread went cold on the racks by the black window where the rain ran down. And"
+    run_on = "Bread went cold on the racks by the black window where the rain ran and ran " * 3
+    session, _ = _session(db, long, run_on)
+    revision = session.revise(work, first, "Make it darker.", span=_span_of(OLD, MIDDLE))
+    finished = "Bread went cold on the racks by the black window where the rain ran down."
+    assert revision.proposed == OLD.replace(MIDDLE, finished)
+    revision = session.revise(work, first, "Make it darker.", span=_span_of(OLD, MIDDLE))
+    cut = "Bread went cold on the racks by the black window where the."
+    assert revision.proposed == OLD.replace(MIDDLE, cut)

@@ -8,6 +8,7 @@ is a proposal: the work session stores it only when the writer accepts it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from agents.generation.calls import Caller
@@ -110,10 +111,22 @@ class Reviser:
         done = self._rewrite(ask, gate, length, words is not None, language, on_text, first=True)
         most = max(int(length * HIGH), length + SPAN_SLACK)
         result = trim_to_sentence(done.strip(), most, language)
+        if ends_cleanly(span, language) and not ends_cleanly(result, language):
+            # No sentence end within its length: a sentence finished a little long
+            # reads better than one cut off.
+            longer = drop_unfinished_sentence(
+                trim_to_sentence(done.strip(), 2 * most, language), language
+            )
+            result = longer if ends_cleanly(longer, language) else result
         if ends_cleanly(span, language):
             tidier = drop_unfinished_sentence(result, language)
             if count_words(tidier) >= count_words(result) * 0.8:
                 result = tidier
+            if result and not ends_cleanly(result, language):
+                # Cut at the word limit inside its one sentence: the text after the
+                # span starts a new sentence, so this one ends as the span did.
+                stop = re.search(r"[.!?…。！？]+(?=\W*$)", span)
+                result = result.rstrip(",;:-—– ") + (stop.group() if stop else ".")
         elif span[-1:].isalnum() and result.endswith(".") and not result.endswith(".."):
             # A span that ends mid-sentence: the sentence goes on after it.
             result = result[:-1]
