@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         description="the author an export names (EPUB and Word metadata, the line under "
         "the Markdown title); `export --author` overrides it",
     )
+    export_dir: Path | None = Field(
+        None,
+        description="the folder `export` (and the TUI's save) writes a work to when no "
+        "file is named, as TITLE.md (.epub, .docx, .txt); default: the current folder",
+    )
     chat_template: Path | None = Field(
         None,
         description="the served model's Jinja chat template, for a server that does not "

@@ -27,3 +27,9 @@ def config_path() -> Path:
 def prompts_dir() -> Path:
     """Templates here override the built-in ones of the same name."""
     return home() / "prompts"
+
+
+def export_folder(setting: Path | None) -> Path:
+    """Where a work is exported when no file is named: the ``export_dir`` setting, else
+    the current folder (where a person working in a terminal looks first)."""
+    return setting.expanduser() if setting is not None else Path.cwd()

@@ -41,7 +41,7 @@ def test_write_then_export_show_and_logs(longform_home: Path, tmp_path: Path) ->
     assert summary["target_words"] == 300
     assert summary["words"] >= 150
 
-    exported = longform("export", str(work_id), "--format", "txt", home=longform_home)
+    exported = longform("export", str(work_id), "--format", "txt", "-o", "-", home=longform_home)
     assert exported.returncode == 0
     assert count_words(exported.stdout) == summary["words"]
     md = longform(

@@ -45,7 +45,7 @@ def test_a_manuscript_is_imported_read_by_the_bible_and_written_on(
         2,
         0,
     )
-    before = longform("export", str(work), "--format", "md", home=longform_home).stdout
+    before = longform("export", str(work), "--format", "md", "-o", "-", home=longform_home).stdout
     assert before == MANUSCRIPT  # the writer's text, headings and lines as they were
     # The story bible read each section: one reading a section (facts and plot threads,
     # no continuity check of the writer's own text), its calls in the log, on the sections.
@@ -70,7 +70,7 @@ def test_a_manuscript_is_imported_read_by_the_bible_and_written_on(
     # The writer's text stays as it was, first, by the writer.
     first = [n for n in nodes if n.level == Level.SECTION][:2]
     assert [texts[n.id].author for n in first] == ["user", "user"]
-    after = longform("export", str(work), "--format", "md", home=longform_home).stdout
+    after = longform("export", str(work), "--format", "md", "-o", "-", home=longform_home).stdout
     assert after.startswith(before.rstrip("\n")) and len(after) > len(before)
 
 

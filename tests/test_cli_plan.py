@@ -88,7 +88,7 @@ def test_edit_the_plan_then_write_it_then_regenerate(longform_home: Path) -> Non
     assert all(n["words"] > 0 for n in shown["outline"])
 
     contest = outline[1]["id"]
-    before = longform("export", str(work_id), home=longform_home).stdout
+    before = longform("export", str(work_id), "-o", "-", home=longform_home).stdout
     again = longform(
         "regenerate", str(work_id), "--from", str(contest), "--json", home=longform_home
     )
@@ -97,7 +97,7 @@ def test_edit_the_plan_then_write_it_then_regenerate(longform_home: Path) -> Non
     assert [n["status"] for n in after["outline"]] == ["done", "done"]
     # A new version, not the old text again (this is a new process: the engine's own
     # seed would repeat it); the first section is as it was.
-    now = longform("export", str(work_id), home=longform_home).stdout
+    now = longform("export", str(work_id), "-o", "-", home=longform_home).stdout
     first_loaf = before.split("## The contest")[0]
     assert now.startswith(first_loaf) and now != before
 

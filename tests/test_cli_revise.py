@@ -128,3 +128,51 @@ def test_yes_and_words_go_with_an_instruction(longform_home: Path) -> None:
         )
     )
     assert "leave out --stream" in line
+
+
+@pytest.mark.model
+def test_a_span_or_a_passage_is_revised_and_the_rest_kept(longform_home: Path) -> None:
+    work, first, _ = _written_work()
+    passage = "The ovens were warm and the street was quiet."
+    start = TEXT.index(passage)
+    ask = ("regenerate", str(work), "--from", str(first), "-i", "Make it darker.")
+    r = longform(*ask, "--span", f"{start}:{start + len(passage)}", "--json", home=longform_home)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["span"] == [start, start + len(passage)] and summary["kept"] is False
+    assert f"+++ revised (characters {start}:{start + len(passage)}): Make it darker." in (
+        summary["diff"]
+    )
+    calls = json.loads(longform("logs", str(work), "--json", "--full", home=longform_home).stdout)
+    assert "The passage to rewrite:\n" + passage in calls[-1]["prompt"]
+
+    kept = longform(*ask, "--passage", passage, "--yes", "--json", home=longform_home)
+    assert kept.returncode == 0, kept.stderr
+    assert json.loads(kept.stdout)["version"] == 2
+    db = open_database(home_store())
+    with db.transaction() as s:
+        now = current_passage(s, first)
+    db.close()
+    assert now is not None and now.content != TEXT
+    # Only the passage changed: the text before and after it is as it was.
+    assert now.content.startswith(TEXT[:start])
+    assert now.content.endswith(TEXT[start + len(passage) :])
+
+
+def test_a_span_or_a_passage_goes_with_an_instruction_and_must_be_found(
+    longform_home: Path,
+) -> None:
+    work, first, _ = _written_work()
+    at = ("regenerate", str(work), "--from", str(first))
+    cases = [
+        ((*at, "--span", "0:10"), "--span goes with --instruction"),
+        ((*at, "--passage", "Mara"), "--passage goes with --instruction"),
+        ((*at, "-i", "Darker.", "--span", "0:4", "--passage", "Mara"), "not both"),
+        ((*at, "-i", "Darker.", "--span", "ten"), "is not START:END"),
+        ((*at, "-i", "Darker.", "--span", "0:9999"), "a span is START:END"),
+        ((*at, "-i", "Darker.", "--passage", "A dog barked."), "does not hold that passage"),
+        ((*at, "-i", "Darker.", "--passage", "the"), "holds that passage"),
+    ]
+    for args, words in cases:
+        assert words in one_line_error(longform(*args, home=longform_home)), args
+    assert _versions(first) == [(1, "user")]

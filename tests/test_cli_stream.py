@@ -53,7 +53,7 @@ def test_streamed_text_is_the_exported_markdown(longform_home: Path) -> None:
     work_id, sections = _outlined_work()
     r = longform("write", "--work", str(work_id), "--stream", home=longform_home)
     assert r.returncode == 0, r.stderr
-    md = longform("export", str(work_id), "--format", "md", home=longform_home)
+    md = longform("export", str(work_id), "--format", "md", "-o", "-", home=longform_home)
     assert md.returncode == 0, md.stderr
     assert r.stdout == md.stdout
     # Headings between the sections, the chapter's over its first; progress on stderr.
@@ -76,7 +76,7 @@ def test_streamed_text_is_the_exported_markdown(longform_home: Path) -> None:
         home=longform_home,
     )
     assert again.returncode == 0, again.stderr
-    md = longform("export", str(work_id), "--format", "md", home=longform_home)
+    md = longform("export", str(work_id), "--format", "md", "-o", "-", home=longform_home)
     assert again.stdout == md.stdout
     db = open_database(home_store())
     with db.transaction() as s:

@@ -219,3 +219,26 @@ def test_writer_characters_lists_each_sheet_on_a_line() -> None:
     assert prompts.render("writer_characters", characters=sheets[1:], language="zh") == (
         "这一部分写到的人物（作者的人物设定）：\n- Tom — Anna's brother."
     )
+
+
+def test_the_span_revision_prompt_holds_the_span_its_context_and_the_instruction() -> None:
+    text = prompts.render(
+        "revise_span",
+        span="the first light",
+        before="She watched ",
+        after=" reach the roofs.",
+        instruction="Make it darker.",
+        task="",
+        words=3,
+        language="en",
+    )
+    assert text == (
+        "Rewrite one passage of a text as this instruction asks. Unless the instruction "
+        "says otherwise, keep its length: about 3 words. Write only the rewritten passage: "
+        "it replaces the old one, and the text around it stays as it is, so do not write "
+        "that again.\n\n"
+        "Instruction: Make it darker.\n\n"
+        "The text around it ([PASSAGE] marks where the passage stands):\n"
+        "She watched [PASSAGE] reach the roofs.\n\n"
+        "The passage to rewrite:\nthe first light"
+    )

@@ -139,10 +139,50 @@ def _author(home: Path) -> None:
         node = add_node(s, work.id, level="section", title="Shore", target_words=60)
         add_passage(s, node.id, "The waves came in.")
     db.close()
-    shown = longform("export", str(work.id), "--format", "md", home=home)
+    shown = longform("export", str(work.id), "--format", "md", "-o", "-", home=home)
     assert shown.stdout.startswith("# Waves\n\n*by Ann Writer*\n\n## Shore\n"), shown.stderr
-    other = longform("export", str(work.id), "--author", "Bo Poet", home=home)
+    other = longform("export", str(work.id), "--author", "Bo Poet", "-o", "-", home=home)
     assert other.stdout.startswith("# Waves\n\n*by Bo Poet*\n\n"), other.stderr
+
+
+@effect("export_dir")
+def _export_dir(home: Path) -> None:
+    """An export with no file named goes to the folder the setting gives, named after
+    the work's title: from the CLI, and as the TUI's save offers it."""
+    import asyncio
+
+    from app.tui.app import LongformApp
+    from app.tui.screens.ask import AskScreen
+    from storage.outline import add_node
+    from storage.passages import add_passage
+    from storage.works import create_work
+    from tests.conftest import home_store
+    from tests.processes import longform
+    from tests.tui_helpers import SIZE, press, settle
+
+    db = open_database(home_store())  # makes the home folder
+    folder = home / "my books"
+    (home / "config.toml").write_text(f'export_dir = "{folder}"\n', encoding="utf-8")
+    with db.transaction() as s:
+        work = create_work(s, instruction="Waves.", target_words=60, title="Waves")
+        node = add_node(s, work.id, level="section", title="Shore", target_words=60)
+        add_passage(s, node.id, "The waves came in.")
+    db.close()
+    saved = longform("export", str(work.id), home=home)
+    assert saved.stdout == f"{folder / 'waves.md'}\n", saved.stderr
+    assert (folder / "waves.md").read_text(encoding="utf-8").startswith("# Waves\n")
+    offered: list[str] = []
+
+    async def tui() -> None:
+        async with LongformApp(work_id=work.id).run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await press(pilot, "E")
+            ask = pilot.app.screen
+            assert isinstance(ask, AskScreen)
+            offered.append(ask.value)
+
+    asyncio.run(tui())
+    assert offered == [str(folder / "waves.md")]
 
 
 @contextmanager

@@ -217,7 +217,7 @@ def test_the_cli_prints_every_text_as_stored(texts: Texts) -> None:
         assert texts.character in characters and texts.goal in characters
         sheet = cli_shows(context, "character", "show", "--work", w, "1")  # its id
         assert f"name: {texts.character}" in sheet and f"traits: {texts.goal}" in sheet
-        assert texts.passage in cli_shows(context, "export", w)
+        assert texts.passage in cli_shows(context, "export", w, "-o", "-")
 
 
 async def _every_screen(pilot: Pilot[Any], t: Texts, at: Seeded) -> None:

@@ -37,7 +37,8 @@ def squeezed(text: str) -> str:
     [
         ("library", [], {("n", "New"), ("⏎, o", "Open"), ("d, del", "Delete"), ("f1", "Help")}),
         ("agentwrite", [], {("w", "Write"), ("f", "Fit targets"), ("enter", "Into the text"),
-                            ("^home", "Start of text"), ("home", "First"), ("^q", "Quit")}),
+                            ("^home", "Start of text"), ("home", "First"), ("^q", "Quit"),
+                            ("i", "Revise"), ("^r", "Revise selection")}),
         ("recurrent", [], {("w", "Next step"), ("P, a", "(agentwrite)"), ("R", "Regen one")}),
         ("agentwrite", ["v"], {("/, ^f", "Find"), ("n", "Next"), ("N", "Previous"),
                                ("]", "Next chapter"), ("[", "Previous chapter"),
@@ -76,3 +77,23 @@ def test_help_lists_every_key_of_its_screen(
     # The first rows are whole on screen, wrapped rather than cut.
     for k, action, what in rows[:3]:
         assert " ".join(f"{k} {action} {what}".split()) in shown[0]
+
+
+def test_help_says_i_revises_the_selected_passage(home_db: Database) -> None:
+    """i revises the section, or only the passage selected in its text; ctrl+r does that
+    from inside the editor."""
+    work_id = seed_work(home_db)
+    rows: list[tuple[str, str, str]] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await press(pilot, "f1")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        screen = pilot.app.screen
+        assert isinstance(screen, HelpScreen)
+        rows.extend(screen.rows)
+
+    run_app(LongformApp(work_id=work_id), scenario)
+    said = {k: what for k, _action, what in rows}
+    assert "only the passage selected in its text" in said["i"]
+    assert "rewrite the selected passage" in said["^r"]

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine as SAEngine
 from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
+from textual.widgets.text_area import Selection
 
 from app.tui.app import LongformApp
 from app.tui.screens.ask import AskScreen
@@ -458,3 +459,79 @@ def test_a_revision_asked_for_is_shown_as_a_diff_then_dropped_or_kept(
         now = current_passages(s, work_id)[leaves(s, work_id)[0].id]
         assert now.content == REVISED
     assert "Instruction: Make it darker." in engine.calls[0][0][-1]["content"]
+
+
+NIGHT = (
+    "The keeper lit the lamp at dusk and watched the sea turn grey.\n\n"
+    "Ships passed far out, their lights small and steady."
+)
+SELECTED = "watched the sea turn grey"
+DARK_SPAN = "stared at the black sea drown in the dark"
+
+
+def test_a_selected_passage_is_revised_alone_then_kept(home_db: Database) -> None:
+    """A passage selected in the text: ctrl+r in the editor (or i, after esc) asks how
+    it should change; the model is given it and rewrites only it; the diff shows the
+    section with that passage replaced; n drops it, y keeps it as a new version."""
+    work_id = seed_work(home_db)
+    engine = ScriptedEngine([DARK_SPAN, DARK_SPAN])
+    seen: list[object] = []
+
+    async def select(pilot: Pilot[Any]) -> None:
+        screen = work_screen(pilot)
+        if not screen.editor.has_focus:
+            await press(pilot, "enter")  # from the outline into the text
+        assert screen.editor.has_focus
+        start = NIGHT.index(SELECTED)
+        await press(pilot, "ctrl+home", *["right"] * start, *["shift+right"] * len(SELECTED))
+        assert screen.editor.selected_text == SELECTED
+        start_, end_ = screen.editor.selected_span() or (0, 0)
+        assert NIGHT[start_:end_] == SELECTED
+
+    def across_lines(pilot: Pilot[Any]) -> bool:
+        """A selection made backwards over the blank line is the same characters."""
+        editor = work_screen(pilot).editor
+        editor.selection = Selection((2, 6), (0, 4))
+        start, end = editor.selected_span() or (0, 0)
+        return editor.text[start:end] == editor.selected_text == NIGHT[4 : NIGHT.index("passed")]
+
+    async def asked(pilot: Pilot[Any], *keys: str) -> RevisionScreen:
+        await press(pilot, *keys)
+        ask = pilot.app.screen
+        assert isinstance(ask, AskScreen)
+        seen.append((ask.heading, ask.label))
+        await press(pilot, *"Make it darker.", "enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, RevisionScreen))
+        await settle(pilot)
+        shown = pilot.app.screen
+        assert isinstance(shown, RevisionScreen)
+        return shown
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        seen.append(across_lines(pilot))
+        await select(pilot)
+        shown = await asked(pilot, "ctrl+r")  # in the editor
+        diff = str(shown.query_one("#diff", Static).render())
+        seen.append(f"-{NIGHT.splitlines()[0]}" in diff)
+        seen.append(f"+{NIGHT.splitlines()[0].replace(SELECTED, DARK_SPAN)}" in diff)
+        seen.append("Ships passed far out" not in diff.replace(" Ships passed", ""))
+        await press(pilot, "n")
+        await settle(pilot)
+        await select(pilot)
+        await asked(pilot, "escape", "i")  # back in the outline, the selection kept
+        await press(pilot, "y")
+        await settle(pilot)
+
+    run_app(LongformApp(work_id=work_id, engine_factory=lambda _work: engine), scenario)
+    passage = ("Revise the passage", "How should this passage change? (e.g. make it darker)")
+    assert seen == [True, passage, True, True, True, passage]
+    with home_db.transaction() as s:
+        first = leaves(s, work_id)[0].id
+        assert [v.author for v in passage_versions(s, first)] == ["model", "model"]
+        now = current_passages(s, work_id)[first]
+        assert now.content == NIGHT.replace(SELECTED, DARK_SPAN)
+    for messages, _options in engine.calls:
+        sent = messages[-1]["content"]
+        assert "Instruction: Make it darker." in sent
+        assert sent.endswith(f"The passage to rewrite:\n{SELECTED}")

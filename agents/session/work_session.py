@@ -174,6 +174,9 @@ class Revision:
     version: int  # the version it rewrote (the current one then)
     current: str
     proposed: str
+    # The characters of ``current`` rewritten (``proposed`` is ``current`` with them
+    # replaced); None: the whole section.
+    span: tuple[int, int] | None = None
 
 
 class WorkSession:
@@ -827,12 +830,16 @@ class WorkSession:
         node_id: int,
         instruction: str,
         *,
+        span: tuple[int, int] | None = None,
         words: int | None = None,
         engine: Engine | None = None,
         emit: Emit = ignore,
     ) -> Revision:
         """The section's current text rewritten as ``instruction`` asks ("make it
         darker"), at its length unless the instruction (or ``words``) says otherwise.
+        ``span``: only the characters ``start:end`` of the current text are rewritten,
+        the text around them given for context (an empty or blank span: the whole
+        section); the proposal is the whole text with that span replaced.
         Nothing is stored but the call (in the log, with the instruction in its
         prompt): ``accept_revision`` keeps the proposal as the section's next version."""
         instruction = " ".join(instruction.split())
@@ -847,28 +854,66 @@ class WorkSession:
             passage = current_passage(s, node_id)
         if passage is None or not passage.content.strip():
             raise AgentError(f"section {node_id} has no text yet: write it first")
+        text = passage.content
+        if span is not None:
+            span = _inner_span(text, span, node_id)
         engine = engine or self.engines.of_work(work)
         caller = Caller(engine)
         stream = TokenStream(emit, work_id, node_id)
+        reviser = Reviser(caller)
         try:
-            proposed = Reviser(caller).revise(
-                passage.content,
-                instruction,
-                language=work.language,
-                task=work.instruction,
-                words=words,
-                on_text=stream,
-            )
+            if span is None:
+                proposed = reviser.revise(
+                    text,
+                    instruction,
+                    language=work.language,
+                    task=work.instruction,
+                    words=words,
+                    on_text=stream,
+                )
+            else:
+                start, end = span
+                new = reviser.revise_span(
+                    text,
+                    start,
+                    end,
+                    instruction,
+                    language=work.language,
+                    task=work.instruction,
+                    words=words,
+                    on_text=stream,
+                )
+                proposed = text[:start] + new + text[end:] if new else ""
             stream.flush()
         finally:
             with self.db.transaction() as s:  # failed or not, the calls are kept
                 caller.log.flush(s, work_id=work_id, node_id=node_id)
         if not proposed:
+            what = f"section {node_id}" if span is None else f"the passage of section {node_id}"
             raise AgentError(
-                f"the model gave no usable rewrite of section {node_id} (see `longform logs "
+                f"the model gave no usable rewrite of {what} (see `longform logs "
                 f"{work_id}`): nothing stored"
             )
-        return Revision(work_id, node_id, instruction, passage.version, passage.content, proposed)
+        return Revision(work_id, node_id, instruction, passage.version, text, proposed, span)
+
+    def passage_span(self, node_id: int, passage: str) -> tuple[int, int]:
+        """Where ``passage`` stands in the section's current text (characters start and
+        end), for ``revise``: it must occur there exactly once."""
+        with self.db.transaction() as s:
+            get_node(s, node_id)
+            current = current_passage(s, node_id)
+        text = current.content if current is not None else ""
+        if not passage.strip():
+            raise AgentError("the passage is empty")
+        found = [m.start() for m in re.finditer(re.escape(passage), text)]
+        if not found:
+            raise AgentError(f"section {node_id}'s text does not hold that passage")
+        if len(found) > 1:
+            raise AgentError(
+                f"section {node_id}'s text holds that passage {len(found)} times: quote more "
+                "of it, or give --span START:END"
+            )
+        return found[0], found[0] + len(passage)
 
     def accept_revision(self, revision: Revision) -> PassageRecord:
         """Keep a revision as the section's next version, by the model; the sections
@@ -1106,3 +1151,21 @@ def _first_error(exc: ValidationError) -> str:
         "too_long": "has too many entries",
     }.get(error["type"], error["msg"])
     return f"{where} {what}"
+
+
+def _inner_span(text: str, span: tuple[int, int], node_id: int) -> tuple[int, int] | None:
+    """A span of a section's text without the white space at its edges (kept around
+    the rewrite as it was); None, the whole section, for a blank span or one that
+    holds all the text. One out of the text is refused."""
+    start, end = span
+    if not 0 <= start <= end <= len(text):
+        raise AgentError(
+            f"a span is START:END, 0 <= START <= END <= {len(text)} (section {node_id}'s "
+            f"characters), not {start}:{end}"
+        )
+    piece = text[start:end]
+    start += len(piece) - len(piece.lstrip())
+    end -= len(piece) - len(piece.rstrip())
+    if start >= end or (not text[:start].strip() and not text[end:].strip()):
+        return None
+    return start, end

@@ -122,7 +122,8 @@ def export(
         typer.Option(
             "--out",
             "-o",
-            help="Write to a file (epub and docx: default TITLE.epub / TITLE.docx here).",
+            help="The file to write (- prints md or txt to stdout). Default: TITLE.md "
+            "(.txt, .epub, .docx) in the export_dir setting's folder, else the current one.",
         ),
     ] = None,
     force: ForceOpt = False,
@@ -138,29 +139,39 @@ def export(
         bool, typer.Option("--json", help="Print JSON: the file and words (or the text).")
     ] = False,
 ) -> None:
-    """Print or save a work's current text: Markdown or plain text, or an EPUB e-book or
-    a Word document with a chapter per section and a table of contents. A file that is
-    there already is written over only with --force."""
+    """Save a work's current text to a file and print its path: Markdown or plain text,
+    or an EPUB e-book or a Word document with a chapter per section and a table of
+    contents. With no --out, the file is named after the work's title, in the
+    export_dir setting's folder (else the current one). A file that is there already
+    is written over only with --force."""
+    from app.locations import export_folder
     from storage.export import export_work, file_name, format_of
     from storage.passages import current_passages, document
     from storage.works import get_work
 
     c: Context = ctx.obj
     author = author if author is not None else c.settings.author or ""
+    to_stdout = out_file == Path("-")
+    if to_stdout and fmt in (ExportFormat.EPUB, ExportFormat.DOCX):
+        raise typer.BadParameter(
+            f"an {fmt} is a file, not text to print: name one with -o, or leave out -o",
+            param_hint="--out",
+        )
     with c.db.transaction() as s:
-        if out_file is None and fmt in (ExportFormat.EPUB, ExportFormat.DOCX):
-            out_file = Path.cwd() / file_name(get_work(s, work).title, fmt)
-        may_write(out_file, force)
         if out_file is None:
+            name = file_name(get_work(s, work).title, fmt or ExportFormat.MD)
+            out_file = export_folder(c.settings.export_dir) / name
+        if to_stdout:
             text = document(s, work, markdown=fmt is not ExportFormat.TXT, author=author)
             words = sum(p.words for p in current_passages(s, work).values())
         else:
+            may_write(out_file, force)
             words = export_work(s, work, out_file, fmt, author=author)
-    chosen = format_of(out_file, fmt) if out_file else fmt or ExportFormat.MD
+    chosen = (fmt or ExportFormat.MD) if to_stdout else format_of(out_file, fmt)
     if as_json:
         found = {"work_id": work, "format": chosen, "words": words}
-        print_json({**found, "out": str(out_file)} if out_file else {**found, "text": text})
-    elif out_file is None:
+        print_json({**found, "text": text} if to_stdout else {**found, "out": str(out_file)})
+    elif to_stdout:
         typer.echo(text, nl=False)
     else:
         typer.echo(str(out_file))

@@ -345,6 +345,23 @@ def regenerate(
             "version) or dropped.",
         ),
     ] = None,
+    span: Annotated[
+        str | None,
+        typer.Option(
+            "--span",
+            metavar="START:END",
+            help="With --instruction: revise only these characters of the section's text "
+            "(0-based, END not included); the rest stays as it is.",
+        ),
+    ] = None,
+    passage: Annotated[
+        str | None,
+        typer.Option(
+            "--passage",
+            help="With --instruction: revise only this passage of the section's text "
+            "(quoted exactly; it must occur there once).",
+        ),
+    ] = None,
     yes: Annotated[
         bool,
         typer.Option("--yes", "-y", help="With --instruction: keep the revision without asking."),
@@ -377,6 +394,8 @@ def regenerate(
     edits = hand_edits(replace_edits, keep_edits)
     streams(stream, as_json)
     if instruction is not None:
+        if span is not None and passage is not None:
+            raise typer.BadParameter("give --span or --passage, not both", param_hint="--span")
         if stream:
             raise typer.BadParameter(
                 "--instruction shows the revision as a diff: leave out --stream",
@@ -390,12 +409,18 @@ def regenerate(
             words,
             engine,
             model,
+            span=_span(span) if span is not None else passage,
             yes=yes,
             as_json=as_json,
             quiet=quiet,
         )
         return
-    for name, given in (("--yes", yes), ("--words", words is not None)):
+    for name, given in (
+        ("--yes", yes),
+        ("--words", words is not None),
+        ("--span", span is not None),
+        ("--passage", passage is not None),
+    ):
         if given:
             raise typer.BadParameter(f"{name} goes with --instruction", param_hint=name)
     options = RunOptions(rewrite=from_node, following=not only, edits=edits)
@@ -413,23 +438,27 @@ def _revise(
     engine: str | None,
     model: str | None,
     *,
+    span: tuple[int, int] | str | None,
     yes: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
-    """Revise one section as ``instruction`` asks, print the diff, and keep the
-    revision if the writer says so (``--yes``, or yes at the prompt); with no terminal
-    to ask on, nothing is kept."""
+    """Revise one section (or, ``span``, the characters or the quoted passage of it)
+    as ``instruction`` asks, print the diff, and keep the revision if the writer says
+    so (``--yes``, or yes at the prompt); with no terminal to ask on, nothing is kept."""
     from storage.passages import current_passage
 
     session = c.session
+    if isinstance(span, str):
+        span = session.passage_span(node_id, span)
     eng = session.engine_of(work_id, engine, model)
     with c.db.transaction() as s:
         current = current_passage(s, node_id)
-    length = words or (current.words if current else 1)
+    text = current.content if current else ""
+    length = words or count_words(text[span[0] : span[1]] if span else text) or 1
     with ProgressPrinter(length, enabled=not quiet and not as_json) as progress:
         revision = session.revise(
-            work_id, node_id, instruction, words=words, engine=eng, emit=progress
+            work_id, node_id, instruction, span=span, words=words, engine=eng, emit=progress
         )
     diff = revision_diff(revision)
     asked = not yes and not as_json and sys.stdin.isatty()
@@ -443,6 +472,7 @@ def _revise(
                 "work_id": work_id,
                 "section": node_id,
                 "instruction": revision.instruction,
+                "span": list(revision.span) if revision.span else None,
                 "diff": diff,
                 "kept": stored is not None,
                 "version": stored.version if stored else None,
@@ -460,13 +490,27 @@ def _revise(
         err.print(f"section {node_id}: revision not stored (no terminal to ask on): --yes keeps it")
 
 
+def _span(given: str) -> tuple[int, int]:
+    """``--span START:END`` as two character offsets."""
+    start, sep, end = given.partition(":")
+    try:
+        if sep:
+            return int(start), int(end)
+    except ValueError:
+        pass
+    raise typer.BadParameter(
+        f"{given!r} is not START:END (character offsets, e.g. 120:340)", param_hint="--span"
+    )
+
+
 def revision_diff(revision: Revision) -> str:
     """The revision as a unified diff against the section's current text."""
+    where = f" (characters {revision.span[0]}:{revision.span[1]})" if revision.span else ""
     lines = difflib.unified_diff(
         revision.current.strip().splitlines(keepends=False),
         revision.proposed.strip().splitlines(keepends=False),
         fromfile=f"section {revision.node_id}, version {revision.version}",
-        tofile=f"revised: {revision.instruction}",
+        tofile=f"revised{where}: {revision.instruction}",
         lineterm="",
     )
     return "".join(line + "\n" for line in lines)

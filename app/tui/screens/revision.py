@@ -57,7 +57,8 @@ class RevisionScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = Content(f"Revised: {self.title_}")
-            yield Static(Content(f"As asked: {self.revision.instruction}"))
+            of = " (the selected passage)" if self.revision.span else ""
+            yield Static(Content(f"As asked{of}: {self.revision.instruction}"))
             with VerticalScroll():
                 yield Static(diff_text(self.revision), id="diff")
             with Horizontal():

@@ -71,7 +71,12 @@ class WorkScreen(Screen[None]):
         Binding("r", "regenerate", "Regen", tooltip="Rewrite this section and all after it"),
         Binding("R", "regenerate_one", "Regen one", show=False, tooltip="Rewrite only this"),
         Binding(
-            "i", "revise", "Revise", show=False, tooltip="Rewrite this as you ask; see the diff"
+            "i",
+            "revise",
+            "Revise",
+            show=False,
+            tooltip="Rewrite this section as you ask, or only the passage selected in its "
+            "text; see the diff",
         ),
         Binding("ctrl+s", "save", "Save", tooltip="Save the passage or memory as a new version"),
         Binding("a", "add_section", "Add section", show=False, tooltip="Add a section after this"),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from agents.session.work_session import WorkSession
 from app.errors import USER_ERRORS
+from app.locations import export_folder
 from app.tui import store
 from app.tui.messages import Failed
 from app.tui.screens.ask import AskScreen
@@ -286,7 +287,8 @@ class WorkEdits:
         screen = self.screen
         if screen.view is None:
             return
-        default = str(Path.cwd() / file_name(screen.view.work.title))
+        folder = export_folder(screen.lf.context.settings.export_dir)
+        default = str(folder / file_name(screen.view.work.title))
 
         def save(path: Path) -> None:
             self.apply(

@@ -105,8 +105,9 @@ class WorkRun:
         self.ask_then_start(RunOptions(rewrite=node_id, following=following, new_steps=0))
 
     def revise(self) -> None:
-        """i: ask how the selected section should change, have the model rewrite it so,
-        and show the change as a diff to keep or drop (the session's ``revise``)."""
+        """i: ask how the selected section (or the passage selected in its text) should
+        change, have the model rewrite it so, and show the change as a diff to keep or
+        drop (the session's ``revise``)."""
         screen = self.screen
         node_id = screen.selected_section()
         if node_id is None or screen.view is None:
@@ -117,9 +118,22 @@ class WorkRun:
         if screen.editor.dirty:
             screen.notify("Save (ctrl+s) or undo your edit first.", severity="warning")
             return
-        if node_id not in screen.view.passages:
+        passage = screen.view.passages.get(node_id)
+        if passage is None:
             screen.notify("The section has no text yet: w writes it.", severity="warning")
             return
+        editor = screen.editor
+        span = editor.selected_span() if editor.node_id == node_id else None
+        if span is not None and not editor.text[span[0] : span[1]].strip():
+            span = None  # white space selected: the whole section
+        if span is not None and editor.text != passage.content:
+            # The editor shows the text with its line breaks made one kind: the passage
+            # is found in the stored text instead.
+            span = _placed(editor.text[span[0] : span[1]], passage.content)
+            if span is None:
+                screen.notify("Select the passage again, or more: it is not once in the text.")
+                return
+        what = "section" if span is None else "passage"
 
         def asked(instruction: str | None) -> None:
             if instruction is None or self.running:
@@ -127,7 +141,7 @@ class WorkRun:
             self.running = True
             screen.progress.stop("revising")
             screen.run_worker(
-                lambda: self._revise(node_id, instruction),
+                lambda: self._revise(node_id, instruction, span),
                 thread=True,
                 exclusive=True,
                 group="run",
@@ -135,8 +149,8 @@ class WorkRun:
 
         screen.app.push_screen(
             AskScreen(
-                "Revise",
-                "How should this section change? (e.g. make it darker)",
+                f"Revise the {what}",
+                f"How should this {what} change? (e.g. make it darker)",
                 hint="enter: the model rewrites it, you see the diff · esc: cancel",
             ),
             asked,
@@ -287,12 +301,14 @@ class WorkRun:
             run.finished.set()
         screen.post_message(RunFinished(result))
 
-    def _revise(self, node_id: int, instruction: str) -> None:
+    def _revise(self, node_id: int, instruction: str, span: tuple[int, int] | None) -> None:
         screen = self.screen
         session = self._session()
         try:
             engine = screen.lf.engine_for(session.work(screen.work_id))
-            revision = session.revise(screen.work_id, node_id, instruction, engine=engine)
+            revision = session.revise(
+                screen.work_id, node_id, instruction, span=span, engine=engine
+            )
         except USER_ERRORS as exc:
             screen.post_message(RunFinished(None, str(exc)))
             return
@@ -412,3 +428,11 @@ class WorkRun:
         else:
             screen.progress.stop("done")
         screen.load()
+
+
+def _placed(passage: str, text: str) -> tuple[int, int] | None:
+    """Where ``passage`` stands in ``text`` when it occurs there once."""
+    start = text.find(passage)
+    if start < 0 or text.find(passage, start + 1) >= 0:
+        return None
+    return start, start + len(passage)

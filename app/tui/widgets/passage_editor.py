@@ -17,6 +17,13 @@ class PassageEditor(TextArea):
             "ctrl+home", "document_start", "Start of text", show=False, tooltip="In the editor"
         ),
         Binding("ctrl+end", "document_end", "End of text", show=False, tooltip="In the editor"),
+        Binding(
+            "ctrl+r",
+            "screen.revise",
+            "Revise selection",
+            show=False,
+            tooltip="In the editor: rewrite the selected passage as you ask (like i)",
+        ),
     ]
     DEFAULT_CSS = """
     PassageEditor { border: none; border-left: outer $panel; padding: 0 1; }
@@ -69,6 +76,20 @@ class PassageEditor(TextArea):
 
     def action_document_end(self) -> None:
         self.move_cursor(self.document.end)
+
+    def selected_span(self) -> tuple[int, int] | None:
+        """The selection as character offsets into ``text`` (start before end); None
+        when nothing is selected."""
+        selection = self.selection
+        if selection.is_empty:
+            return None
+        lines, newline = self.document.lines, len(self.document.newline)
+
+        def index(row: int, column: int) -> int:
+            return sum(len(line) + newline for line in lines[:row]) + column
+
+        start, end = sorted((selection.start, selection.end))
+        return index(*start), index(*end)
 
     @property
     def streaming(self) -> bool:
