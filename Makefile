@@ -42,8 +42,9 @@ lint: dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# One worker per core (pytest-xdist), each given the next test when it is free.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist worksteal
 
 # The locks, made again from pyproject.toml after a dependency changed (needs PyPI):
 # for CPython 3.11 and later on Linux x86-64 and arm64 and macOS, with hashes.

@@ -43,6 +43,11 @@ def home_store() -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") and "LONGFORM_THREADS" not in os.environ:
+        # Tests spread over the cores (make test): each worker's model, and every
+        # longform process it starts, decodes on one thread, so two workers' llama.cpp
+        # threads never wait on each other's on a two-core machine.
+        os.environ["LONGFORM_THREADS"] = "1"
     config.addinivalue_line(
         "markers",
         "both_stores: the store is the subject; each test needing `db` runs on SQLite "
