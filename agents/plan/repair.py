@@ -138,6 +138,7 @@ def plain_sections(
     terms = listed(premise.terms[:3] if premise else (), language)
     out: list[PlannedSection] = []
     for i in range(count):
+        n = i if opens else i + 1  # the part's number among those that go on (from 1)
         if i == 0 and opens:
             title, goal = (
                 ("开篇", f"引出{terms or '主题'}，交代背景，吸引读者。")
@@ -162,30 +163,41 @@ def plain_sections(
         elif premise is not None and premise.terms:
             # Each part around one of the premise's terms in turn, named in its heading:
             # the heading is in the writer's own text, right before what it writes.
-            focus = premise.terms[(i - 1) % len(premise.terms)]
-            again = (i - 1) // len(premise.terms)
+            focus = premise.terms[(n - 1) % len(premise.terms)]
+            again = (n - 1) // len(premise.terms)
             if zh:
                 title = focus + (f"（{again + 1}）" if again else "")
-                goal = f"围绕{focus}，写出{terms}的第 {i} 个新的方面、事件或论点，与前文不重复。"
+                goal = f"围绕{focus}，写出{terms}的第 {n} 个新的方面、事件或论点，与前文不重复。"
             else:
                 named = listed([focus], language)
                 title = named[:1].upper() + named[1:] + (f" ({again + 1})" if again else "")
-                goal = (
-                    f"Develop {terms} further, around {named}: new aspect number {i}, "
-                    "an event, a detail or an argument not told before."
-                )
+                goal = f"Go on with {terms}, around {named}: {_aspect(n)}."
         else:
             title, goal = (
-                (f"展开（{i}）", f"写出第 {i} 个新的方面、事件或论点，与前文不重复。")
+                (f"展开（{n}）", f"写出第 {n} 个新的方面、事件或论点，与前文不重复。")
                 if zh
-                else (
-                    f"Development {i}",
-                    f"Develop the subject further with new aspect number {i}: an event, "
-                    "a detail or an argument not told before.",
-                )
+                else (f"Development {n}", f"Go on with the subject: {_aspect(n)}.")
             )
         out.append(PlannedSection(title, goal, 0))
     return out
+
+
+# What each part of a plain plan brings, in turn: said as a writer would say it. A goal
+# that counted ("new aspect number 3") was written into texts as a line of its own.
+_ASPECTS = (
+    "an event not told before",
+    "a turn that changes what is at stake",
+    "a detail or an example not given before",
+    "what follows from what came before",
+    "a side of it not shown yet (a person, a place or a view)",
+    "a difficulty, and how it is met",
+)
+
+
+def _aspect(i: int) -> str:
+    """The ``i``-th part's aspect (from 1); after the last, the list again."""
+    aspect = _ASPECTS[(i - 1) % len(_ASPECTS)]
+    return aspect if i <= len(_ASPECTS) else f"once more, {aspect}"
 
 
 def patch(
