@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         description="the author an export names (EPUB and Word metadata, the line under "
         "the Markdown title); `export --author` overrides it",
     )
+    style: Path | None = Field(
+        None,
+        description="a style sample: a file of your own prose (.md, .txt, .docx or .epub, "
+        "a few thousand words) that new works are written in the voice of; "
+        "`write --style` overrides it",
+    )
     chat_template: Path | None = Field(
         None,
         description="the served model's Jinja chat template, for a server that does not "

@@ -46,6 +46,7 @@ class MemoryKind(StrEnum):
     PLACE = "place"
     FACT = "fact"
     THREAD = "thread"  # a plot thread
+    STYLE = "style"  # a sample of the writer's prose: the voice to write in (``memory.style``)
 
 
 class ContextKind(StrEnum):
@@ -58,6 +59,7 @@ class ContextKind(StrEnum):
     PASSAGE = "passage"  # a retrieved passage
     FACT = "fact"
     THREAD = "thread"  # a plot thread still open
+    STYLE = "style"  # the excerpt of the style sample it was shown
 
 
 class ThreadMove(StrEnum):

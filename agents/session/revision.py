@@ -16,7 +16,7 @@ from storage.memories import revert_memory as storage_revert_memory
 from storage.outline import get_node, leaves, update_node
 from storage.passages import add_passage, passage_versions
 from storage.records import MemoryRecord, NodeRecord, PassageRecord
-from storage.vocabulary import NodeStatus
+from storage.vocabulary import MemoryKind, NodeStatus
 
 
 def later_sections(session: Session, work_id: int, node_id: int) -> list[NodeRecord]:
@@ -69,6 +69,9 @@ def memory_changed(session: Session, memory: MemoryRecord) -> int:
     model call sees, and the sections written after the point it is true from were
     written without it, so they go stale. Returns how many."""
     nodes = leaves(session, memory.work_id)
+    if memory.kind == MemoryKind.STYLE and nodes:
+        # The voice every section was written in, the first one too.
+        return mark_stale_from(session, memory.work_id, nodes[0].id)
     if memory.valid_from < len(nodes) - 1:
         return mark_stale_from(session, memory.work_id, nodes[memory.valid_from + 1].id)
     return 0

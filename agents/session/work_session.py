@@ -62,6 +62,7 @@ from agents.write.reviser import Reviser
 from agents.write.runner import SectionRunner
 from engines import Engine, Usage
 from memory import files
+from memory.style import MIN_PARAGRAPH_WORDS, paragraphs, style_memory
 from memory.threads import ThreadState, threads
 from storage import Database
 from storage.batches import bind_entry
@@ -217,6 +218,7 @@ class WorkSession:
         force_language: bool = False,
         title: str = "",
         item: BatchItemKey | None = None,
+        style: str | None = None,
     ) -> WorkRecord:
         """Store a new work in the instruction's language (titled ``title``, else after
         the instruction's first line); it is planned when it is run.
@@ -225,7 +227,8 @@ class WorkSession:
         end made it. A language the model cannot write is refused here, before anything
         is stored (``writer``: the engine already opened for it). ``item``: the batch
         item the work is for, bound to it in the same transaction (``ItemTaken`` when
-        another process bound one first: nothing is stored)."""
+        another process bound one first: nothing is stored). ``style``: a sample of the
+        writer's prose, stored with it as its style memory (``set_style``)."""
         if mode not in tuple(Mode):
             raise AgentError(f"unknown mode {mode!r}: use {', '.join(Mode)}")
         if not instruction.strip():
@@ -235,6 +238,7 @@ class WorkSession:
         if language is not None and not LANGUAGE_CODE.fullmatch(language):
             raise AgentError(f"unknown language {language!r}: use a code such as en or zh")
         language = language or language_of(instruction)
+        sample = _style_text(style) if style is not None else None
         spec = engine or self.engines.default_spec
         # A batch names its model and checks languages itself: its workers have engines
         # of their own, and no other need be opened here.
@@ -256,6 +260,8 @@ class WorkSession:
             )
             if item is not None and not bind_entry(s, item.batch, item.id, item.digest, work.id):
                 raise ItemTaken(f"item {item.id} of batch {item.batch} has a work already")
+            if sample is not None:
+                add_memory(s, work.id, kind=MemoryKind.STYLE, content=sample, author=PERSON)
             return work
 
     def import_manuscript(
@@ -888,6 +894,26 @@ class WorkSession:
                 valid_from=valid_from,
             )
 
+    def style(self, work_id: int) -> MemoryRecord | None:
+        """The work's style sample, if it has one."""
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            return style_memory(s, work_id)
+
+    def set_style(self, work_id: int, text: str, *, author: str = "user") -> MemoryRecord:
+        """Give the work a style sample, or a new version of the one it has: the writer
+        writes in its voice from the next call on, and what was written goes stale (it
+        was written in another voice), as after any memory edit."""
+        sample = _style_text(text)
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            held = style_memory(s, work_id)
+            if held is not None:
+                return edit_memory(s, held.id, sample, author=author)
+            added = add_memory(s, work_id, kind=MemoryKind.STYLE, content=sample, author=author)
+            memory_changed(s, added)
+            return added
+
     def edit_memory(self, memory_id: int, text: str, *, author: str = "user") -> MemoryRecord:
         """A hand edit of a memory: the next call sees it; what was written after the
         point it is true from goes stale."""
@@ -941,6 +967,17 @@ def _memory_text(text: str) -> str:
     if not text:
         raise AgentError("the memory's text is empty")
     return text
+
+
+def _style_text(text: str) -> str:
+    """A style sample as stored; one with no paragraph of prose in it is refused."""
+    sample = files.clean_text(text)
+    if not paragraphs(sample):
+        raise AgentError(
+            "the style sample holds no paragraph of prose (of "
+            f"{MIN_PARAGRAPH_WORDS} words or more): give a few thousand words of your own"
+        )
+    return sample
 
 
 def _terms(given: list[str]) -> list[str]:

@@ -49,6 +49,9 @@ class SectionTask:
     # What the text is about: its terms are in the fixed head (with the instruction
     # and the plan), the same at every section, so the engine's cached prefix holds.
     premise: Premise | None = None
+    # An excerpt of the work's style sample (``memory.style``), to write in its voice
+    # ("" for none): fixed for the work, so it stays in the cached head too.
+    style: str = ""
 
     @property
     def about(self) -> str:
@@ -159,6 +162,7 @@ def _continuation(
         target_words=task.target_words,
         plan=task.plan,
         about=task.about,
+        style=task.style,
         summary=note(window, task.language),
         language=task.language,
     )
@@ -183,6 +187,7 @@ def _agentwrite(
         instruction=task.instruction,
         plan=task.plan,
         about=task.about,
+        style=task.style,
         written=written.strip(),
         step=task.step,
         language=task.language,

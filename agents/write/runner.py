@@ -39,13 +39,14 @@ from agents.write.section_writer import SectionResult, SectionWriter
 from engines import Engine
 from memory.bible import known_facts
 from memory.context import WrittenSection, window_given
+from memory.style import excerpt, style_memory, style_room
 from memory.threads import threads
 from storage import Database
 from storage.outline import add_node, count_nodes, leaves, list_nodes, update_node
 from storage.passages import add_passage, current_passages, passage_versions
-from storage.records import NodeRecord, WorkRecord
-from storage.steps import record_context
-from storage.vocabulary import Level, Mode, NodeStatus, WorkStatus
+from storage.records import MemoryRecord, NodeRecord, WorkRecord
+from storage.steps import ContextRecord, record_context
+from storage.vocabulary import ContextKind, Level, Mode, NodeStatus, WorkStatus
 from storage.works import get_work, set_work_status, update_work
 from text.words import count_words
 
@@ -249,6 +250,7 @@ class SectionRunner:
             # would otherwise give the text it already has.
             versions = len(passage_versions(s, node.id))
             outline = list_nodes(s, work.id)
+            style = style_memory(s, work.id)
         seed = rewrite_seed(versions)
         # The chapter being written in full, the others one item each.
         plan, at = plan_view(outline, nodes, index)
@@ -274,6 +276,7 @@ class SectionRunner:
             section_words=_usual_words(nodes),
             book=node.id in chapter_of,
             premise=premise_of(work.premise, work.instruction, work.language),
+            style=self._excerpt(style),
         )
         caller = Caller(self.engine, cancel=self.control.cancel)
         try:
@@ -299,7 +302,10 @@ class SectionRunner:
                     notes=notes,
                     before=before,
                 )
-            record_context(s, work.id, node.id, window_given(node.id, result.window))
+            given = window_given(node.id, result.window)
+            if style is not None and task.style:
+                given.append(ContextRecord(node.id, ContextKind.STYLE, style.id, task.style, 0.0))
+            record_context(s, work.id, node.id, given)
             caller.log.flush(s, work_id=work.id, node_id=node.id)
         written[node.id] = result.text
         for c in notes.contradictions if notes else []:
@@ -310,6 +316,13 @@ class SectionRunner:
                 )
             )
         return passage.words
+
+    def _excerpt(self, style: MemoryRecord | None) -> str:
+        """What of the work's style sample the writer is shown ("" for none)."""
+        if style is None:
+            return ""
+        room = style_room(self.engine.context_length)
+        return excerpt(style.content, room, self.engine.count_tokens)
 
     def _compose(
         self,

@@ -97,9 +97,7 @@ class SectionWriter:
         again, which would otherwise come out as before from a fresh process."""
         engine = self.caller.engine
         earlier = "\n\n".join(s.text for s in task.written)
-        gate = Gate(
-            task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
-        )
+        gate = _gate(task, earlier)
         windows: list[Window] = []
         per_word = tokens_per_word(engine, earlier[-LOOKBACK_CHARS:], task.language)
         # The note's bound, from the room at the section's start: the same on every call.
@@ -139,9 +137,7 @@ class SectionWriter:
             # The section goes round in circles as a whole though no piece did alone:
             # written once more, hotter, and the better of the two kept.
             self.caller.log.note(f"the section loops (diversity {figures.value:.2f}): rewritten")
-            gate = Gate(
-                task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
-            )
+            gate = _gate(task, earlier)
             generator = Generator(
                 self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP
             )
@@ -158,9 +154,7 @@ class SectionWriter:
             # Off both its goal and what the text is about: written once more, hotter,
             # and kept if that one keeps to either (else flagged, the first kept).
             self.caller.log.note("the section names neither its goal nor the premise: rewritten")
-            gate = Gate(
-                task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
-            )
+            gate = _gate(task, earlier)
             generator = Generator(
                 self.caller, "writer", gate, halt_at_notes=True, stop=HEADING_STOP
             )
@@ -217,9 +211,7 @@ class SectionWriter:
         # there is by rewriting and continuing it (Self-Lengthen) rather than leave it
         # short. Its gate knows the earlier sections only: the draft is its own to retell.
         if count_words(text) < target * LOW:
-            fresh = Gate(
-                task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
-            )
+            fresh = _gate(task, earlier)
             text = (
                 Extender(self.extender)
                 .extend(
@@ -237,9 +229,7 @@ class SectionWriter:
         """The text as stored, and what was cut from it: no sentence said twice however
         it was written (one may straddle two calls' pieces, which the gates saw apart),
         tidied to its band."""
-        final = Gate(
-            task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
-        )
+        final = _gate(task, earlier)
         checked = final.check(text.strip(), whole=False)
         self._note(checked.cuts)
         return tidy(checked.text, target, earlier), checked.cuts
@@ -262,6 +252,7 @@ class SectionWriter:
                 task.index,
                 [],
                 premise=task.premise,
+                style=task.style,
             ),
             "",
             budget=0,
@@ -270,6 +261,14 @@ class SectionWriter:
         room = engine.context_length - engine.messages_tokens(head) - max_tokens - 64
         view = (task.book and engine.book_view_tokens) or engine.view_tokens
         return max(0, min(room, view) if view else room)
+
+
+def _gate(task: SectionTask, earlier: str) -> Gate:
+    """The gates on a section's text: no sentence of the earlier text said again, nor
+    one copied from the style sample's excerpt (its voice is wanted, not its words)."""
+    gate = Gate(task.language, instruction=task.instruction, earlier=earlier, titles=task.titles)
+    gate.remember(task.style)
+    return gate
 
 
 def hold_tokens(words: float, per_word: float) -> int:

@@ -1,0 +1,165 @@
+"""A voice from a sample: the style memory, the excerpt the writer is shown, what an
+edit of it makes stale, ``write --style``, and the bench's Burrows' Delta."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from agents.errors import AgentError
+from agents.write.runner import SectionRunner
+from bench.stylometry import delta, most_frequent, z_scores
+from memory import files
+from memory.style import excerpt, style_room
+from storage import Database, open_database
+from storage.memories import list_memories
+from storage.outline import leaves
+from storage.steps import step_context
+from storage.vocabulary import ContextKind, MemoryKind, NodeStatus
+from storage.works import list_works
+from tests.conftest import home_store
+from tests.fakes import ScriptedEngine
+from tests.processes import longform, one_line_error
+from tests.test_session import session_on
+from tests.test_write_runner import planned_work
+from tests.test_write_section_writer import Varied
+
+WORDS = ["tide", "lamp", "keeper", "stair", "glass", "harbour", "rope", "gull", "salt", "wick"]
+
+
+def paragraph(number: int, words: int) -> str:
+    """A paragraph of ``words`` words (the scripted engine's tokens) naming its number."""
+    filler = [WORDS[(number + i) % len(WORDS)] for i in range(words - 2)]
+    return f"Paragraph p{number} " + " ".join(filler) + "."
+
+
+def sample(paragraphs: int, words: int = 50) -> str:
+    return "\n\n".join(paragraph(i, words) for i in range(1, paragraphs + 1))
+
+
+def count(text: str) -> int:
+    return len(text.split())
+
+
+def test_the_excerpt_is_whole_paragraphs_from_the_start_within_its_room() -> None:
+    text = "\n\n".join([paragraph(1, 10), "# A heading", paragraph(2, 12), paragraph(3, 15)])
+    # 10 tokens, then 2 for the blank line and 12: 24 of 25; the third would make 41.
+    assert excerpt(text, 25, count) == paragraph(1, 10) + "\n\n" + paragraph(2, 12)
+    assert excerpt(text, 9, count) == ""  # not even the first paragraph's one sentence
+
+
+def test_a_first_paragraph_too_long_for_the_room_gives_its_first_sentences() -> None:
+    text = "I go down the stairs slowly. The rain keeps on falling hard. It never stops here."
+    first_two = "I go down the stairs slowly. The rain keeps on falling hard."
+    assert excerpt(text, 12, count) == first_two
+
+
+def test_the_writers_prompt_carries_the_excerpt_within_its_room(db: Database) -> None:
+    engine = ScriptedEngine([Varied(5)] * 60, context_length=2048)
+    session = session_on(db, engine)
+    work_id = planned_work(db, sections=2)
+    session.set_style(work_id, sample(60))  # 3,000 words
+    room = style_room(engine.context_length)
+    assert room == 256  # an eighth of the window, below the 400 tokens at most
+    SectionRunner(db, engine).run(work_id)
+    users = [m["content"] for messages, _ in engine.calls for m in messages if m["role"] == "user"]
+    # 50 tokens a paragraph and 2 between: four make 206, a fifth would make 258.
+    shown = "\n\n".join(paragraph(i, 50) for i in range(1, 5))
+    assert all(shown in u and "p5 " not in u for u in users), users[0]
+    assert all("in the voice of this sample" in u for u in users)
+    assert count(shown) <= room
+    # The same head at every call of the work: the engine's cached prefix holds.
+    assert len(set(users)) == 1
+    with db.transaction() as s:
+        given = [step_context(s, n.id) for n in leaves(s, work_id)]
+    assert all([i.content for i in g if i.kind == ContextKind.STYLE] == [shown] for g in given)
+
+
+def test_a_work_without_a_sample_is_told_of_no_voice(db: Database) -> None:
+    engine = ScriptedEngine([Varied(5)] * 30)
+    work_id = planned_work(db, sections=1)
+    SectionRunner(db, engine).run(work_id)
+    assert engine.calls and all("voice" not in str(messages) for messages, _ in engine.calls)
+
+
+def test_editing_the_style_marks_every_written_section_stale(db: Database) -> None:
+    engine = ScriptedEngine([Varied(5)] * 200)
+    session = session_on(db, engine)
+    work_id = planned_work(db, sections=3)
+    style = session.set_style(work_id, sample(3))
+    session.run(work_id)
+
+    def statuses() -> list[str]:
+        with db.transaction() as s:
+            return [n.status for n in leaves(s, work_id)]
+
+    assert statuses() == [NodeStatus.DONE] * 3
+    session.edit_memory(style.id, sample(4))  # as `longform memory set` does
+    # The first section too: every one was written in the old voice.
+    assert statuses() == [NodeStatus.STALE] * 3
+    session.run(work_id)
+    assert statuses() == [NodeStatus.DONE] * 3
+    again = session.set_style(work_id, sample(2))  # `write --work N --style FILE`
+    assert again.id == style.id and again.version == 3
+    assert statuses() == [NodeStatus.STALE] * 3
+
+
+def test_the_style_goes_out_and_back_in_with_the_memory_file(db: Database) -> None:
+    engine = ScriptedEngine([Varied(5)] * 100)
+    session = session_on(db, engine)
+    work_id = planned_work(db, sections=2)
+    text = sample(3) + "\n\n## A line a reader would take for a heading"
+    session.set_style(work_id, text)
+    session.run(work_id)
+    with db.transaction() as s:
+        memories = list_memories(s, work_id)
+    for fmt in files.FORMATS:
+        entries = files.parse(files.dump(memories, fmt), fmt)
+        assert [(e.kind, e.text) for e in entries] == [(MemoryKind.STYLE, text)]
+    edited = files.parse(files.dump(memories, "md").replace("p1 ", "p9 "), "md")
+    applied = session.import_memories(work_id, edited)
+    assert [m.kind for m in applied.changed] == [MemoryKind.STYLE]
+    with db.transaction() as s:
+        assert [n.status for n in leaves(s, work_id)] == [NodeStatus.STALE] * 2
+
+
+def test_a_sample_with_no_prose_is_refused_and_nothing_stored(db: Database) -> None:
+    session = session_on(db, ScriptedEngine([]))
+    with pytest.raises(AgentError, match="no paragraph of prose"):
+        session.create("Write about waves.", 100, style="# Title\n\nShort line.")
+    with db.transaction() as s:
+        assert list_works(s) == []
+
+
+def test_write_style_with_a_missing_file_is_one_line_and_exit_2(
+    longform_home: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.md"
+    result = longform(
+        "write", "Write about waves.", "--words", "100", "--style", str(missing), home=longform_home
+    )
+    line = one_line_error(result)
+    assert "--style" in line and str(missing) in line
+    db = open_database(home_store())
+    try:
+        with db.transaction() as s:
+            assert list_works(s) == []
+    finally:
+        db.close()
+
+
+def test_burrows_delta_on_a_hand_made_corpus() -> None:
+    corpus = {"A": "the the a b", "B": "the a a b", "C": "b b b the"}
+    # "the": 4 in all, "a": 3, "b" is no function word.
+    assert most_frequent(corpus, ["a", "the", "of"], 5) == ["the", "a"]
+    z = z_scores(corpus, ["the", "a"])
+    # By hand: "the" is 1/2, 1/4, 1/4 of the words; mean 1/3, sample deviation
+    # sqrt(1/48), so z = 2/sqrt(3), -1/sqrt(3), -1/sqrt(3). "a" is 1/4, 1/2, 0; mean
+    # 1/4, deviation 1/4, so z = 0, 1, -1. Delta(A, B) = (sqrt(3) + 1) / 2.
+    assert z["A"] == pytest.approx([2 / math.sqrt(3), 0.0])
+    assert delta(z, "A", "B") == pytest.approx((math.sqrt(3) + 1) / 2)
+    assert delta(z, "A", "C") == pytest.approx((math.sqrt(3) + 1) / 2)
+    assert delta(z, "B", "C") == pytest.approx(1.0)
+    assert delta(z, "B", "B") == 0.0
