@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from agents.errors import AgentError
+from agents.recurrent.runner import StepRunner
 from agents.write.runner import SectionRunner
 from bench.stylometry import delta, most_frequent, z_scores
 from memory import files
@@ -16,12 +17,16 @@ from memory.style import excerpt, style_room
 from storage import Database, open_database
 from storage.memories import list_memories
 from storage.outline import leaves
+from storage.passages import work_text
 from storage.steps import step_context
 from storage.vocabulary import ContextKind, MemoryKind, NodeStatus
 from storage.works import list_works
 from tests.conftest import home_store
 from tests.fakes import ScriptedEngine
 from tests.processes import longform, one_line_error
+from tests.prose import fresh
+from tests.step_answers import MILLS
+from tests.test_recurrent_memory import recurrent_work
 from tests.test_session import session_on
 from tests.test_write_runner import planned_work
 from tests.test_write_section_writer import Varied
@@ -75,6 +80,23 @@ def test_the_writers_prompt_carries_the_excerpt_within_its_room(db: Database) ->
     with db.transaction() as s:
         given = [step_context(s, n.id) for n in leaves(s, work_id)]
     assert all([i.content for i in g if i.kind == ContextKind.STYLE] == [shown] for g in given)
+
+
+def test_a_recurrent_step_is_shown_the_excerpt_and_does_not_copy_it(db: Database) -> None:
+    copied = paragraph(1, 20)
+
+    def passage(_m: object, _o: object) -> str:
+        # The sample's first paragraph copied, then the step's own sentences.
+        return copied + " " + " ".join(f"Stone {i:02d} {fresh(i, 5)}." for i in range(34))
+
+    engine = ScriptedEngine([passage, MILLS.memory_answer(1), MILLS.facts_answer])
+    work_id = recurrent_work(db)
+    session_on(db, engine).set_style(work_id, sample(3, words=20))
+    StepRunner(db, engine).step(work_id)
+    prompt = engine.calls[0][0][0]["content"]
+    assert "in the voice of this sample" in prompt and copied in prompt
+    with db.transaction() as s:
+        assert copied not in work_text(s, work_id)
 
 
 def test_a_work_without_a_sample_is_told_of_no_voice(db: Database) -> None:

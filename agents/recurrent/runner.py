@@ -41,6 +41,7 @@ from memory.retrieval import (
     wants_query_vector,
 )
 from memory.short_term import DEFAULT_CAP, current_summary, save_summary
+from memory.style import excerpt, style_memory, style_room
 from storage import Database
 from storage.outline import add_node, leaves, update_node
 from storage.passages import add_passage as store_passage
@@ -268,6 +269,11 @@ class StepRunner:
     ) -> list[ContextRecord]:
         """What this step is given, read fresh (so a hand edit counts at once)."""
         items = [ContextRecord(node_id, ContextKind.INSTRUCTION, None, instruction, 0.0)]
+        style = style_memory(session, work_id)
+        room = style_room(self.engine.context_length)
+        shown = excerpt(style.content, room, self.engine.count_tokens) if style else ""
+        if style is not None and shown:
+            items.append(ContextRecord(node_id, ContextKind.STYLE, style.id, shown, 0.0))
         summary = current_summary(session, work_id)
         if summary is not None:
             items.append(

@@ -95,6 +95,7 @@ class RecurrentStep:
         prompt = render(
             "recurrent_step",
             instruction=task.instruction,
+            style="\n\n".join(of(ContextKind.STYLE)),
             summary="\n".join(of(ContextKind.SUMMARY)),
             facts="\n".join(f"- {fact}" for fact in of(ContextKind.FACT)),
             retrieved=[excerpt(t) for t in of(ContextKind.PASSAGE)],
@@ -222,6 +223,8 @@ class RecurrentStep:
         prompt stays cached) while it is short, through the shared generation loop:
         loops cut off, debris and sentences said before cut, another language dropped."""
         gate = Gate(task.language, instruction=task.instruction, earlier=task.earlier)
+        for sample in (c.content for c in task.context if c.kind == ContextKind.STYLE):
+            gate.remember(sample)  # its voice is wanted, not its sentences
         generator = Generator(self.caller, "recurrent", gate, stop=HEADING_STOP)
 
         def prompt(text: str) -> Turn:
