@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.batch.items import load_batch
 from agents.errors import AgentError
 from agents.recurrent.runner import StepRunner
 from agents.write.runner import SectionRunner
@@ -26,6 +27,7 @@ from tests.fakes import ScriptedEngine
 from tests.processes import longform, one_line_error
 from tests.prose import fresh
 from tests.step_answers import MILLS
+from tests.test_batch_runner import make_runner, write_jsonl
 from tests.test_recurrent_memory import recurrent_work
 from tests.test_session import session_on
 from tests.test_write_runner import planned_work
@@ -185,3 +187,31 @@ def test_burrows_delta_on_a_hand_made_corpus() -> None:
     assert delta(z, "A", "C") == pytest.approx((math.sqrt(3) + 1) / 2)
     assert delta(z, "B", "C") == pytest.approx(1.0)
     assert delta(z, "B", "B") == 0.0
+
+
+def test_a_batch_item_is_written_in_the_voice_of_its_style_file(
+    db: Database, tmp_path: Path
+) -> None:
+    (tmp_path / "voices").mkdir()
+    (tmp_path / "voices" / "mine.md").write_text("# Mine\n\n" + sample(2, words=20))
+    lines = [
+        {"prompt": "Write about waves.", "length": 60, "id": "styled", "style": "voices/mine.md"},
+        {"prompt": "Write about waves.", "length": 60, "id": "plain"},
+        {"prompt": "Write about gulls.", "length": 60, "style": "voices/none.md"},
+        {"prompt": "Write about gulls.", "length": 60, "style": 7},
+    ]
+    path = write_jsonl(tmp_path / "batch.jsonl", lines)
+    items, problems = load_batch(path)
+    assert [(i.id, i.style) for i in items] == [("styled", sample(2, words=20)), ("plain", "")]
+    assert problems == [
+        f"{path}:3: 'style': no such file: {tmp_path / 'voices' / 'none.md'}",
+        f"{path}:4: 'style' must be the path of a style sample's file",
+    ]
+    engine = ScriptedEngine([Varied(5)] * 100)
+    make_runner(db, tmp_path, engine, concurrency=1).run(items)
+    with db.transaction() as s:
+        styles = [list_memories(s, w.id, kind=MemoryKind.STYLE) for w in list_works(s)]
+    assert sorted(len(found) for found in styles) == [0, 1]
+    prompts = [str(messages) for messages, _ in engine.calls]
+    assert any(paragraph(1, 20) in p for p in prompts)
+    assert any("voice" not in p for p in prompts)
