@@ -215,3 +215,24 @@ def test_a_batch_item_is_written_in_the_voice_of_its_style_file(
     prompts = [str(messages) for messages, _ in engine.calls]
     assert any(paragraph(1, 20) in p for p in prompts)
     assert any("voice" not in p for p in prompts)
+
+
+def test_import_keeps_the_style_sample_given_with_the_manuscript(
+    longform_home: Path, tmp_path: Path
+) -> None:
+    manuscript = tmp_path / "novel.md"
+    manuscript.write_text("# Novel\n\n## One\n\n" + sample(2, words=30), encoding="utf-8")
+    voice = tmp_path / "voice.txt"
+    voice.write_text(sample(3, words=12), encoding="utf-8")
+    made = longform(
+        "import", str(manuscript), "--no-bible", "--style", str(voice), home=longform_home
+    )
+    assert made.returncode == 0, made.stderr
+    db = open_database(home_store())
+    try:
+        with db.transaction() as s:
+            (work,) = list_works(s)
+            kept = [m.content for m in list_memories(s, work.id, kind=MemoryKind.STYLE)]
+    finally:
+        db.close()
+    assert kept == [sample(3, words=12)]

@@ -274,6 +274,7 @@ class WorkSession:
         writer: Engine | None = None,
         bible: bool = True,
         emit: Emit = ignore,
+        style: str | None = None,
     ) -> WorkRecord:
         """A work made of a writer's manuscript: its outline as the manuscript's (parts,
         chapters, sections), each section's text as version 1 by the person, the title
@@ -281,7 +282,8 @@ class WorkSession:
         ``bible``) the story bible reads it section by section, as after a section
         written here: the facts it establishes and the plot threads, on the memory
         stage's engine. A manuscript in a language the model cannot write is imported
-        all the same; writing more of it is refused (``enlarge``)."""
+        all the same; writing more of it is refused (``enlarge``). ``style``: a style
+        sample kept with it (``set_style``), for what is written on from its end."""
         words = manuscript.words
         if words > MAX_WORDS:
             raise AgentError(f"the manuscript has {words:,} words: at most {MAX_WORDS:,}")
@@ -297,6 +299,7 @@ class WorkSession:
             writer=writer,
             force_language=True,
             title=manuscript.title,
+            style=style,
         )
         with self.db.transaction() as s:
             for node in manuscript.nodes:
