@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 
 from agents.batch.items import load_batch
 from agents.errors import AgentError
 from agents.recurrent.runner import StepRunner
 from agents.write.runner import SectionRunner
+from app.tui.app import LongformApp
 from bench.stylometry import delta, most_frequent, z_scores
 from memory import files
 from memory.style import excerpt, style_room
@@ -32,6 +36,9 @@ from tests.test_recurrent_memory import recurrent_work
 from tests.test_session import session_on
 from tests.test_write_runner import planned_work
 from tests.test_write_section_writer import Varied
+from tests.tui_helpers import home_db, press, run_app, settle
+
+__all__ = ["home_db"]
 
 WORDS = ["tide", "lamp", "keeper", "stair", "glass", "harbour", "rope", "gull", "salt", "wick"]
 
@@ -236,3 +243,32 @@ def test_import_keeps_the_style_sample_given_with_the_manuscript(
     finally:
         db.close()
     assert kept == [sample(3, words=12)]
+
+
+def create_in_the_tui(style: str) -> list[str]:
+    """A work made in the TUI's new-work form with ``style`` in its style field; the
+    notifications shown."""
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await press(pilot, "n")
+        pilot.app.screen.query_one("#instruction", TextArea).insert("A poem about rain")
+        pilot.app.screen.query_one("#style", Input).value = style
+        await press(pilot, "ctrl+s")
+        await settle(pilot)
+
+    app = LongformApp()
+    run_app(app, scenario)
+    return [n.message for n in app._notifications]
+
+
+def test_the_tuis_new_work_form_takes_a_style_file(home_db: Database, tmp_path: Path) -> None:
+    voice = tmp_path / "voice.md"
+    voice.write_text(sample(2, words=12), encoding="utf-8")
+    create_in_the_tui(str(voice))
+    shown = create_in_the_tui(str(tmp_path / "none.md"))
+    assert any("no such file" in m and "none.md" in m for m in shown), shown
+    with home_db.transaction() as s:
+        (work,) = list_works(s)  # the second was refused: nothing stored
+        kept = [m.content for m in list_memories(s, work.id, kind=MemoryKind.STYLE)]
+    assert kept == [sample(2, words=12)]
