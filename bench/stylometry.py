@@ -224,8 +224,29 @@ def delta(z: Mapping[str, Sequence[float]], a: str, b: str) -> float:
     return sum(abs(x - y) for x, y in pairs) / len(pairs)
 
 
+# What a reader hears first in a voice: its person and its tense (words per 100).
+MARKERS: dict[str, tuple[str, ...]] = {
+    "I": ("i", "me", "my", "mine", "myself"),
+    "you": ("you", "your", "yours", "yourself"),
+    "he/she": ("he", "she", "him", "her", "his", "hers", "himself", "herself"),
+    "was/had": ("was", "were", "had"),
+    "is/are": ("is", "are", "am"),
+}
+
+
+def markers(text: str) -> dict[str, float]:
+    """Per 100 words: the person (I, you, he or she) and the tense (past, present)."""
+    words = words_of(text)
+    counts = Counter(words)
+    return {
+        name: round(100 * sum(counts[w] for w in group) / max(1, len(words)), 1)
+        for name, group in MARKERS.items()
+    }
+
+
 def samples() -> dict[str, str]:
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.md"))}
+    found = sorted(p for p in SAMPLES.glob("*.md") if p.name != "README.md")
+    return {p.stem: p.read_text(encoding="utf-8") for p in found}
 
 
 def label(instruction: str, sample: str, room: int) -> str:
@@ -301,11 +322,13 @@ def report(db_path: Path, n_features: int, as_json: bool) -> None:
         to = {v: round(delta(z, name, f"sample {v}"), 3) for v in voices}
         nearest = min(to, key=lambda v: to[v])
         plain = f"{instruction} / {NONE} / -"
-        baseline = round(delta(z, plain, f"sample {voice}"), 3) if plain in texts else None
+        styled = voice != NONE and plain in texts
+        baseline = round(delta(z, plain, f"sample {voice}"), 3) if styled else None
         rows.append(
             {
                 "text": name,
                 "words": len(words_of(texts[name])),
+                "markers": markers(texts[name]),
                 "delta": to,
                 "nearest": nearest,
                 "own_nearest": None if voice == NONE else nearest == voice,
@@ -320,20 +343,13 @@ def report(db_path: Path, n_features: int, as_json: bool) -> None:
         for i, a in enumerate(voices)
         for b in list(voices)[i + 1 :]
     }
-    styled = [r for r in rows if r["own_nearest"] is not None]
+    variants = sorted({r["text"].split(" / ")[2] for r in rows} - {"-"})
     summary = {
         "features": len(z[next(iter(z))]) if z else 0,
-        "texts_with_a_sample": len(styled),
-        "own_sample_nearest": sum(bool(r["own_nearest"]) for r in styled),
-        "nearer_than_no_sample": sum(bool(r["nearer_than_no_sample"]) for r in styled),
-        "mean_delta_to_own": _mean([r["delta"][r["text"].split(" / ")[1]] for r in styled]),
-        "mean_delta_to_others": _mean(
-            [d for r in styled for v, d in r["delta"].items() if v != r["text"].split(" / ")[1]]
-        ),
-        "mean_no_sample_delta": _mean(
-            [r["no_sample_delta"] for r in styled if r["no_sample_delta"] is not None]
-        ),
         "between_samples": between,
+        "variants": {
+            v: _summary([r for r in rows if r["text"].endswith(f" / {v}")]) for v in variants
+        },
     }
     if as_json:
         print(json.dumps({"rows": rows, "summary": summary}, indent=1))
@@ -352,14 +368,38 @@ def report(db_path: Path, n_features: int, as_json: bool) -> None:
             better = f"{verdict} ({r['no_sample_delta']:.3f})"
         print(f"{r['text']:34} {r['words']:5} {cells}  {r['nearest']:10} {own:5} {better}")
     print(f"between samples: {between}")
-    print(
-        f"own sample nearest: {summary['own_sample_nearest']}/{summary['texts_with_a_sample']}; "
-        f"nearer own sample than the no-sample text: "
-        f"{summary['nearer_than_no_sample']}/{summary['texts_with_a_sample']}; "
-        f"mean Delta to own sample {summary['mean_delta_to_own']}, to the others "
-        f"{summary['mean_delta_to_others']}, no-sample texts to the same samples "
-        f"{summary['mean_no_sample_delta']}"
-    )
+    print("\nperson and tense, words per 100: " + ", ".join(MARKERS))
+    for name, text in [*((f"sample {v}", t) for v, t in voices.items()), *texts.items()]:
+        print(f"{name:34} " + " ".join(f"{x:7.1f}" for x in markers(text).values()))
+    for variant, figures in summary["variants"].items():
+        n = figures["texts"]
+        print(
+            f"{variant}: own sample nearest {figures['own_sample_nearest']}/{n}; nearer its "
+            f"own sample than the no-sample text {figures['nearer_than_no_sample']}/{n}; "
+            f"mean Delta to own sample {figures['mean_delta_to_own']}, to the other samples "
+            f"{figures['mean_delta_to_others']}; the no-sample texts to the same samples "
+            f"{figures['mean_no_sample_delta']}"
+        )
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of one variant's texts written with a sample."""
+
+    def own(r: dict[str, Any]) -> str:
+        return str(r["text"].split(" / ")[1])
+
+    return {
+        "texts": len(rows),
+        "own_sample_nearest": sum(bool(r["own_nearest"]) for r in rows),
+        "nearer_than_no_sample": sum(bool(r["nearer_than_no_sample"]) for r in rows),
+        "mean_delta_to_own": _mean([r["delta"][own(r)] for r in rows]),
+        "mean_delta_to_others": _mean(
+            [d for r in rows for v, d in r["delta"].items() if v != own(r)]
+        ),
+        "mean_no_sample_delta": _mean(
+            [r["no_sample_delta"] for r in rows if r["no_sample_delta"] is not None]
+        ),
+    }
 
 
 def _mean(values: list[float]) -> float | None:

@@ -127,9 +127,15 @@ def test_editing_the_style_marks_every_written_section_stale(db: Database) -> No
             return [n.status for n in leaves(s, work_id)]
 
     assert statuses() == [NodeStatus.DONE] * 3
+    hand = session.add_memory(work_id, "fact", "Mira keeps the lamp.")  # true from the start
     session.edit_memory(style.id, sample(4))  # as `longform memory set` does
     # The first section too: every one was written in the old voice.
     assert statuses() == [NodeStatus.STALE] * 3
+    with db.transaction() as s:  # the sample and a person's fact are not stale
+        assert {m.id: m.stale for m in list_memories(s, work_id)} == {
+            style.id: False,
+            hand.id: False,
+        }
     session.run(work_id)
     assert statuses() == [NodeStatus.DONE] * 3
     again = session.set_style(work_id, sample(2))  # `write --work N --style FILE`

@@ -70,8 +70,13 @@ def memory_changed(session: Session, memory: MemoryRecord) -> int:
     written without it, so they go stale. Returns how many."""
     nodes = leaves(session, memory.work_id)
     if memory.kind == MemoryKind.STYLE and nodes:
-        # The voice every section was written in, the first one too.
-        return mark_stale_from(session, memory.work_id, nodes[0].id)
+        # Every section was written in the old voice, the first one too; the memories
+        # true from the start (the sample, a person's facts) stay, as after any edit.
+        marked = mark_stale_from(session, memory.work_id, nodes[1].id) if nodes[1:] else 0
+        if nodes[0].status == NodeStatus.DONE:
+            update_node(session, nodes[0].id, status=NodeStatus.STALE)
+            marked += 1
+        return marked
     if memory.valid_from < len(nodes) - 1:
         return mark_stale_from(session, memory.work_id, nodes[memory.valid_from + 1].id)
     return 0

@@ -897,12 +897,6 @@ class WorkSession:
                 valid_from=valid_from,
             )
 
-    def style(self, work_id: int) -> MemoryRecord | None:
-        """The work's style sample, if it has one."""
-        with self.db.transaction() as s:
-            get_work(s, work_id)
-            return style_memory(s, work_id)
-
     def set_style(self, work_id: int, text: str, *, author: str = "user") -> MemoryRecord:
         """Give the work a style sample, or a new version of the one it has: the writer
         writes in its voice from the next call on, and what was written goes stale (it
