@@ -17,12 +17,14 @@ from agents.recurrent.runner import StepRunner
 from agents.write.runner import SectionRunner
 from app.tui.app import LongformApp
 from bench.stylometry import delta, most_frequent, z_scores
+from engines import Engine
 from memory import files
 from memory.style import excerpt, style_room
 from storage import Database, open_database
+from storage.calls import list_calls
 from storage.memories import list_memories
 from storage.outline import leaves
-from storage.passages import work_text
+from storage.passages import current_passages, work_text
 from storage.steps import step_context
 from storage.vocabulary import ContextKind, MemoryKind, NodeStatus
 from storage.works import list_works
@@ -278,3 +280,22 @@ def test_the_tuis_new_work_form_takes_a_style_file(home_db: Database, tmp_path: 
         (work,) = list_works(s)  # the second was refused: nothing stored
         kept = [m.content for m in list_memories(s, work.id, kind=MemoryKind.STYLE)]
     assert kept == [sample(2, words=12)]
+
+
+@pytest.mark.model
+def test_on_the_embedded_model_a_section_is_written_with_the_samples_excerpt(
+    db: Database, embedded: Engine
+) -> None:
+    noir = (Path(__file__).parents[1] / "bench" / "data" / "style_samples" / "noir.md").read_text()
+    work_id = planned_work(db, sections=1, words=80)
+    session_on(db, embedded).set_style(work_id, noir)
+    SectionRunner(db, embedded).run(work_id)
+    with db.transaction() as s:
+        (call, *_) = [c for c in list_calls(s, work_id) if c.agent == "writer"]
+        (node,) = leaves(s, work_id)
+        (shown,) = [i.content for i in step_context(s, node.id) if i.kind == ContextKind.STYLE]
+        text = current_passages(s, work_id)[node.id].content
+    # Whole paragraphs from the start, within the room by the model's own tokenizer.
+    assert shown.startswith("Rain again. It comes down on the tin roof")
+    assert embedded.count_tokens(shown) <= style_room(embedded.context_length)
+    assert shown in call.prompt and count(text) >= 40
