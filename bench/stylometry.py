@@ -2,7 +2,7 @@
 style sample, with none, and the samples themselves.
 
     python -m bench.stylometry write --db PATH [--words 700] [--threads 1] [--room N]
-    python -m bench.stylometry report --db PATH [--features 60] [--json]
+    python -m bench.stylometry report --db PATH [--features 60] [--variant V ...] [--json]
 
 ``write`` writes each instruction below once with no sample and once with each sample
 of ``bench/data/style_samples/`` (the work session, draft mode, the embedded engine),
@@ -244,6 +244,20 @@ def markers(text: str) -> dict[str, float]:
     }
 
 
+def names(sample: str) -> set[str]:
+    """The sample's names: words written capitalised twice or more inside a sentence
+    (after a lower-case word), never lower-case."""
+    inside = Counter(re.findall(r"(?<=[a-z,;] )([A-Z][a-z]+)", sample))
+    lower = set(re.findall(r"\b[a-z]+\b", sample))
+    return {w for w, n in inside.items() if n >= 2 and w.lower() not in lower}
+
+
+def borrowed(text: str, sample: str) -> int:
+    """How many times ``text`` uses one of ``sample``'s names (its events leaking in)."""
+    found = Counter(re.findall(r"\b[A-Z][a-z]+\b", text))
+    return sum(found[w] for w in names(sample))
+
+
 def samples() -> dict[str, str]:
     found = sorted(p for p in SAMPLES.glob("*.md") if p.name != "README.md")
     return {p.stem: p.read_text(encoding="utf-8") for p in found}
@@ -310,9 +324,13 @@ def texts_of(db_path: Path) -> dict[str, str]:
     return found
 
 
-def report(db_path: Path, n_features: int, as_json: bool) -> None:
+def report(db_path: Path, n_features: int, as_json: bool, only: Sequence[str] = ()) -> None:
+    """``only``: the variants (rooms) whose texts make the corpus, with the texts with
+    no sample (all when empty)."""
     voices = samples()
-    texts = texts_of(db_path)
+    texts = {
+        k: v for k, v in texts_of(db_path).items() if not only or k.split(" / ")[2] in {*only, "-"}
+    }
     corpus = {f"sample {k}": v for k, v in voices.items()} | texts
     features = most_frequent(corpus, FUNCTION_WORDS, n_features)
     z = z_scores(corpus, features)
@@ -329,6 +347,7 @@ def report(db_path: Path, n_features: int, as_json: bool) -> None:
                 "text": name,
                 "words": len(words_of(texts[name])),
                 "markers": markers(texts[name]),
+                "names_borrowed": 0 if voice == NONE else borrowed(texts[name], voices[voice]),
                 "delta": to,
                 "nearest": nearest,
                 "own_nearest": None if voice == NONE else nearest == voice,
@@ -357,7 +376,7 @@ def report(db_path: Path, n_features: int, as_json: bool) -> None:
     names = list(voices)
     print(f"Burrows' Delta over the {summary['features']} most frequent function words")
     head = " ".join(f"{v:>9}" for v in names)
-    print(f"{'text':34} {'words':>5} {head}  nearest    own?  nearer than none?")
+    print(f"{'text':34} {'words':>5} {head}  nearest    own?  nearer than none?  names")
     for r in rows:
         cells = " ".join(f"{r['delta'][v]:9.3f}" for v in names)
         own = "" if r["own_nearest"] is None else ("yes" if r["own_nearest"] else "no")
@@ -366,7 +385,10 @@ def report(db_path: Path, n_features: int, as_json: bool) -> None:
         else:
             verdict = "yes" if r["nearer_than_no_sample"] else "no"
             better = f"{verdict} ({r['no_sample_delta']:.3f})"
-        print(f"{r['text']:34} {r['words']:5} {cells}  {r['nearest']:10} {own:5} {better}")
+        print(
+            f"{r['text']:34} {r['words']:5} {cells}  {r['nearest']:10} {own:5} {better:17}  "
+            f"{r['names_borrowed']}"
+        )
     print(f"between samples: {between}")
     print("\nperson and tense, words per 100: " + ", ".join(MARKERS))
     for name, text in [*((f"sample {v}", t) for v, t in voices.items()), *texts.items()]:
@@ -418,11 +440,12 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("--db", type=Path, required=True)
     r.add_argument("--features", type=int, default=60)
     r.add_argument("--json", action="store_true")
+    r.add_argument("--variant", action="append", default=[], help="e.g. 400 (repeatable)")
     args = parser.parse_args(argv)
     if args.command == "write":
         write(args.db, args.words, args.threads, args.room)
     else:
-        report(args.db, args.features, args.json)
+        report(args.db, args.features, args.json, args.variant)
 
 
 if __name__ == "__main__":
