@@ -6,6 +6,11 @@ them: the person (first, second, third), the tense and the rhythm of the sentenc
 show in a few paragraphs. The excerpt is whole paragraphs from the sample's start,
 as many as fit its room (the first one's sentences when not even it fits): the same
 at every section, so it sits in the prompt's cached head.
+
+With the excerpt the writer is told its voice in words (``voice``: the person, the
+tense, the sentences' length), read from it without a model: on SmolLM2-135M the
+excerpt alone moved few texts toward their sample's voice, with the phrase most of
+them (``bench.stylometry``, figures in ``bench/README.md``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,16 @@ STYLE_SHARE = 8
 MIN_PARAGRAPH_WORDS = 8
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
+_WORD = re.compile(r"[a-z]+")
+# The words that tell a voice's person and tense (English).
+PERSONS = {
+    "in the first person (I)": ("i", "me", "my", "mine", "myself"),
+    "in the second person (you)": ("you", "your", "yours", "yourself"),
+    "in the third person (he, she)": ("he", "she", "him", "her", "his", "hers"),
+}
+PAST, PRESENT = ("was", "were", "had"), ("is", "are", "am", "has")
+# Mean words a sentence below which sentences are short, above which long.
+SHORT, LONG = 12, 22
 
 
 def style_memory(session: Session, work_id: int) -> MemoryRecord | None:
@@ -81,3 +96,27 @@ def excerpt(sample: str, room: int, count_tokens: Callable[[str], int]) -> str:
             break
         kept = longer
     return kept
+
+
+def voice(text: str, language: str) -> str:
+    """The voice of ``text`` in a phrase the writer is told ("in the first person (I),
+    in the present tense, in short sentences of about 8 words"): the person whose
+    pronouns it uses most, the tense of its commonest auxiliaries, its sentences' mean
+    length. English only ("" in another language, or for no prose)."""
+    found = paragraphs(text)
+    if language != "en" or not found:
+        return ""
+    words = _WORD.findall(text.lower())
+    counts = {name: sum(words.count(w) for w in group) for name, group in PERSONS.items()}
+    parts = []
+    person = max(counts, key=lambda name: counts[name])
+    if counts[person]:
+        parts.append(person)
+    past, present = (sum(words.count(w) for w in group) for group in (PAST, PRESENT))
+    if past != present:
+        parts.append("in the past tense" if past > present else "in the present tense")
+    lengths = [len(s.text.split()) for p in found for s in sentences(p)]
+    mean = round(sum(lengths) / len(lengths))
+    kind = "short" if mean < SHORT else "long" if mean > LONG else "plain"
+    parts.append(f"in {kind} sentences of about {mean} words")
+    return ", ".join(parts)

@@ -25,6 +25,7 @@ def test_writer_plan_in_english() -> None:
         plan=PLAN,
         about="",
         style="",
+        voice="",
         summary="",
         language="en",
     )
@@ -45,6 +46,7 @@ def test_writer_plan_in_chinese_with_a_summary_of_cut_text() -> None:
         plan=PLAN,
         about="",
         style="",
+        voice="",
         summary="- 开头：灯塔。",
         language="zh",
     )
@@ -65,6 +67,7 @@ def test_a_single_section_gets_no_parts_listing() -> None:
         plan=PLAN[:1],
         about="",
         style="",
+        voice="",
         summary="",
         language="en",
     )
@@ -94,6 +97,7 @@ def test_the_writers_head_names_the_premise_before_the_plan() -> None:
         plan=PLAN,
         about="the keeper, the lighthouse and Elias",
         style="",
+        voice="",
         summary="",
         language="en",
     )
@@ -115,6 +119,7 @@ def test_the_writers_head_names_the_premise_in_chinese() -> None:
         plan=PLAN[:1],
         about="灯塔、守塔人",
         style="",
+        voice="",
         summary="",
         language="zh",
     )

@@ -19,7 +19,7 @@ from app.tui.app import LongformApp
 from bench.stylometry import delta, most_frequent, z_scores
 from engines import Engine
 from memory import files
-from memory.style import excerpt, style_room
+from memory.style import excerpt, style_room, voice
 from storage import Database, open_database
 from storage.calls import list_calls
 from storage.memories import list_memories
@@ -72,6 +72,26 @@ def test_a_first_paragraph_too_long_for_the_room_gives_its_first_sentences() -> 
     assert excerpt(text, 12, count) == first_two
 
 
+def test_the_voice_is_read_from_the_sample_without_a_model() -> None:
+    # "I" twice; "am" and "is" present, none past; sentences of 5, 3 and 3 words.
+    first = "I walk to the door. I am tired. It is late."
+    assert voice(first, "en") == (
+        "in the first person (I), in the present tense, in short sentences of about 4 words"
+    )
+    # "she" and "her" against one "you"; "was" and "had" against one "is"; one sentence
+    # of 30 words.
+    third = (
+        "She was standing by the window of the long room, where her father had hung the "
+        "portraits, and she said that you is a word she never used at dinner."
+    )
+    assert voice(third, "en") == (
+        "in the third person (he, she), in the past tense, in long sentences of about 30 words"
+    )
+    # No pronoun and no auxiliary: only the length is told.
+    assert voice(paragraph(1, 15), "en") == "in plain sentences of about 15 words"
+    assert voice(first, "zh") == "" and voice("# Title", "en") == ""
+
+
 def test_the_writers_prompt_carries_the_excerpt_within_its_room(db: Database) -> None:
     engine = ScriptedEngine([Varied(5)] * 60, context_length=2048)
     session = session_on(db, engine)
@@ -84,7 +104,10 @@ def test_the_writers_prompt_carries_the_excerpt_within_its_room(db: Database) ->
     # 50 tokens a paragraph and 2 between: four make 206, a fifth would make 258.
     shown = "\n\n".join(paragraph(i, 50) for i in range(1, 5))
     assert all(shown in u and "p5 " not in u for u in users), users[0]
-    assert all("in the voice of this sample" in u for u in users)
+    # Its voice in words: the sample has no pronoun or tense, one 50-word sentence a
+    # paragraph.
+    told = "Write it in long sentences of about 50 words, in the voice of this sample"
+    assert all(told in u for u in users)
     assert count(shown) <= room
     # The same head at every call of the work: the engine's cached prefix holds.
     assert len(set(users)) == 1
@@ -105,7 +128,8 @@ def test_a_recurrent_step_is_shown_the_excerpt_and_does_not_copy_it(db: Database
     session_on(db, engine).set_style(work_id, sample(3, words=20))
     StepRunner(db, engine).step(work_id)
     prompt = engine.calls[0][0][0]["content"]
-    assert "in the voice of this sample" in prompt and copied in prompt
+    told = "Write it in plain sentences of about 20 words, in the voice of this sample"
+    assert told in prompt and copied in prompt
     with db.transaction() as s:
         assert copied not in work_text(s, work_id)
 

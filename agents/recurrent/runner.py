@@ -41,7 +41,7 @@ from memory.retrieval import (
     wants_query_vector,
 )
 from memory.short_term import DEFAULT_CAP, current_summary, save_summary
-from memory.style import excerpt, style_memory, style_room
+from memory.style import excerpt, style_memory, style_room, voice
 from storage import Database
 from storage.outline import add_node, leaves, update_node
 from storage.passages import add_passage as store_passage
@@ -251,9 +251,16 @@ class StepRunner:
             position = order.index(node.id)
             context = self._context(s, work_id, node.id, goal, position, query, vector)
             versions = len(passage_versions(s, node.id))
+            style = style_memory(s, work_id)
         earlier = "\n\n".join(texts[n.id].content for n in written if n.id != node.id)
         task = StepTask(
-            work.instruction, work.language, goal, context, earlier, rewrite_seed(versions)
+            work.instruction,
+            work.language,
+            goal,
+            context,
+            earlier,
+            rewrite_seed(versions),
+            voice=voice(style.content, work.language) if style else "",
         )
         return _Begun(node, position, was, task, len(order))
 

@@ -70,6 +70,7 @@ class StepTask:
     # The work's text before this step: what the passage must not say again.
     earlier: str = ""
     seed: int | None = None  # sampling's (None: the engine's); a step written again has one
+    voice: str = ""  # its style sample's voice in a phrase (``memory.style.voice``)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class RecurrentStep:
             "recurrent_step",
             instruction=task.instruction,
             style="\n\n".join(of(ContextKind.STYLE)),
+            voice=task.voice,
             summary="\n".join(of(ContextKind.SUMMARY)),
             facts="\n".join(f"- {fact}" for fact in of(ContextKind.FACT)),
             retrieved=[excerpt(t) for t in of(ContextKind.PASSAGE)],

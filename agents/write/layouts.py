@@ -52,6 +52,8 @@ class SectionTask:
     # An excerpt of the work's style sample (``memory.style``), to write in its voice
     # ("" for none): fixed for the work, so it stays in the cached head too.
     style: str = ""
+    # Its voice in a phrase (``memory.style.voice``: person, tense, sentence length).
+    voice: str = ""
 
     @property
     def about(self) -> str:
@@ -163,6 +165,7 @@ def _continuation(
         plan=task.plan,
         about=task.about,
         style=task.style,
+        voice=task.voice,
         summary=note(window, task.language),
         language=task.language,
     )
@@ -188,6 +191,7 @@ def _agentwrite(
         plan=task.plan,
         about=task.about,
         style=task.style,
+        voice=task.voice,
         written=written.strip(),
         step=task.step,
         language=task.language,

@@ -39,7 +39,7 @@ from agents.write.section_writer import SectionResult, SectionWriter
 from engines import Engine
 from memory.bible import known_facts
 from memory.context import WrittenSection, window_given
-from memory.style import excerpt, style_memory, style_room
+from memory.style import excerpt, style_memory, style_room, voice
 from memory.threads import threads
 from storage import Database
 from storage.outline import add_node, count_nodes, leaves, list_nodes, update_node
@@ -277,6 +277,7 @@ class SectionRunner:
             book=node.id in chapter_of,
             premise=premise_of(work.premise, work.instruction, work.language),
             style=self._excerpt(style),
+            voice=voice(style.content, work.language) if style else "",
         )
         caller = Caller(self.engine, cancel=self.control.cancel)
         try:

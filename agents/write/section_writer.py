@@ -253,6 +253,7 @@ class SectionWriter:
                 [],
                 premise=task.premise,
                 style=task.style,
+                voice=task.voice,
             ),
             "",
             budget=0,
