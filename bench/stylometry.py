@@ -2,14 +2,16 @@
 style sample, with none, and the samples themselves.
 
     python -m bench.stylometry write --db PATH [--words 700] [--threads 1] [--room N]
+        [--variant NAME]
     python -m bench.stylometry report --db PATH [--features 60] [--variant V ...] [--json]
 
 ``write`` writes each instruction below once with no sample and once with each sample
 of ``bench/data/style_samples/`` (the work session, draft mode, the embedded engine),
 into the database at PATH, one after the other; a text already there is skipped, so a
 stopped run goes on where it stopped. ``--room``: the tokens of the sample's excerpt
-the writer is shown (``memory.style.STYLE_TOKENS``; the works are labelled with it, so
-one database can hold runs with two rooms side by side).
+the writer is shown (``memory.style.STYLE_TOKENS``). ``--variant``: the label of the
+texts written (default: the room), so one database holds variants side by side (a room,
+or a tree of other code run with ``PYTHONPATH``) and shares the texts with no sample.
 
 ``report`` prints, for every text of the database, its Delta to each sample, the
 nearest sample, whether that is its own, and whether it is nearer its own sample than
@@ -263,12 +265,12 @@ def samples() -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in found}
 
 
-def label(instruction: str, sample: str, room: int) -> str:
-    """A work's title: a text with no sample is the same whatever the room ("-")."""
-    return f"stylometry {instruction} / {sample} / {'-' if sample == NONE else room}"
+def label(instruction: str, sample: str, variant: str) -> str:
+    """A work's title: a text with no sample is the same in every variant ("-")."""
+    return f"stylometry {instruction} / {sample} / {'-' if sample == NONE else variant}"
 
 
-def write(db_path: Path, words: int, threads: int | None, room: int) -> None:
+def write(db_path: Path, words: int, threads: int | None, room: int, variant: str) -> None:
     import time
 
     import memory.style
@@ -289,7 +291,7 @@ def write(db_path: Path, words: int, threads: int | None, room: int) -> None:
     voices = samples()
     for name, instruction in INSTRUCTIONS:
         for voice in [NONE, *voices]:
-            title = label(name, voice, room)
+            title = label(name, voice, variant or str(room))
             work = stored.get(title)
             if work is not None and work.status == WorkStatus.DONE:
                 continue
@@ -436,6 +438,7 @@ def main(argv: list[str] | None = None) -> None:
     w.add_argument("--words", type=int, default=700)
     w.add_argument("--threads", type=int, default=None)
     w.add_argument("--room", type=int, default=400)
+    w.add_argument("--variant", default="", help="the texts' label (default: the room)")
     r = sub.add_parser("report")
     r.add_argument("--db", type=Path, required=True)
     r.add_argument("--features", type=int, default=60)
@@ -443,7 +446,7 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("--variant", action="append", default=[], help="e.g. 400 (repeatable)")
     args = parser.parse_args(argv)
     if args.command == "write":
-        write(args.db, args.words, args.threads, args.room)
+        write(args.db, args.words, args.threads, args.room, args.variant)
     else:
         report(args.db, args.features, args.json, args.variant)
 
