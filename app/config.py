@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         description="the folder `export` (and the TUI's save) writes a work to when no "
         "file is named, as TITLE.md (.epub, .docx, .txt); default: the current folder",
     )
+    style: Path | None = Field(
+        None,
+        description="a style sample: a file of your own prose (.md, .txt, .docx or .epub, "
+        "a few thousand words) that new works are written in the voice of; "
+        "`write --style` overrides it",
+    )
     chat_template: Path | None = Field(
         None,
         description="the served model's Jinja chat template, for a server that does not "

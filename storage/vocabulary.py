@@ -46,6 +46,7 @@ class MemoryKind(StrEnum):
     PLACE = "place"
     FACT = "fact"
     THREAD = "thread"  # a plot thread
+    STYLE = "style"  # a sample of the writer's prose: the voice to write in (``memory.style``)
 
 
 class ContextKind(StrEnum):
@@ -59,6 +60,7 @@ class ContextKind(StrEnum):
     FACT = "fact"
     THREAD = "thread"  # a plot thread still open
     SHEET = "sheet"  # a character sheet (its ``ref_id`` the sheet's): the section named them
+    STYLE = "style"  # the excerpt of the style sample it was shown
 
 
 class ThreadMove(StrEnum):

@@ -99,7 +99,7 @@ def test_version_and_shell_completion(longform_home: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "app.main"], capture_output=True, text=True, env=env, timeout=600
     )
-    assert done.stdout.split() == ["summary", "character", "place", "fact", "thread"]
+    assert done.stdout.split() == ["summary", "character", "place", "fact", "thread", "style"]
 
 
 def test_longforms_own_options_are_taken_after_the_command_too(

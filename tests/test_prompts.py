@@ -24,6 +24,8 @@ def test_writer_plan_in_english() -> None:
         target_words=600,
         plan=PLAN,
         about="",
+        style="",
+        voice="",
         summary="",
         language="en",
     )
@@ -43,6 +45,8 @@ def test_writer_plan_in_chinese_with_a_summary_of_cut_text() -> None:
         target_words=600,
         plan=PLAN,
         about="",
+        style="",
+        voice="",
         summary="- 开头：灯塔。",
         language="zh",
     )
@@ -62,6 +66,8 @@ def test_a_single_section_gets_no_parts_listing() -> None:
         target_words=150,
         plan=PLAN[:1],
         about="",
+        style="",
+        voice="",
         summary="",
         language="en",
     )
@@ -90,6 +96,8 @@ def test_the_writers_head_names_the_premise_before_the_plan() -> None:
         target_words=600,
         plan=PLAN,
         about="the keeper, the lighthouse and Elias",
+        style="",
+        voice="",
         summary="",
         language="en",
     )
@@ -110,6 +118,8 @@ def test_the_writers_head_names_the_premise_in_chinese() -> None:
         target_words=600,
         plan=PLAN[:1],
         about="灯塔、守塔人",
+        style="",
+        voice="",
         summary="",
         language="zh",
     )

@@ -185,6 +185,36 @@ def _export_dir(home: Path) -> None:
     assert offered == [str(folder / "waves.md")]
 
 
+@effect("style")
+def _style(home: Path) -> None:
+    """A new work is written in the voice of the setting's sample, stored with it."""
+    import json
+
+    from storage.memories import list_memories
+    from tests.conftest import home_store
+    from tests.processes import longform
+
+    voice = "I walk down to the harbour every night. The boats knock together in the dark."
+    sample = home / "voice.md"
+    home.mkdir(parents=True, exist_ok=True)
+    sample.write_text(f"{voice}\n\nNobody else comes down here at night. Suits me.\n")
+    (home / "config.toml").write_text(f"style = {json.dumps(str(sample))}\n", encoding="utf-8")
+    with server(lambda _body: Answer(varied(70))) as s:
+        args = ("Write about waves.", "--words", "60", "--mode", "draft", "--engine", s.url)
+        made = longform("write", *args, "--quiet", home=home)
+        assert made.returncode == 0, made.stderr
+        writer = [r for r in s.requests if r.get("max_tokens", 0) > 1]
+        assert writer and all(voice in json.dumps(r) for r in writer)
+    db = open_database(home_store())
+    try:
+        with db.transaction() as s:
+            (work,) = list_works(s)
+            kept = [m.content for m in list_memories(s, work.id, kind="style")]
+    finally:
+        db.close()
+    assert kept == [sample.read_text().strip()]
+
+
 @contextmanager
 def serving_with(home: Path, config: str) -> Iterator[str]:
     """``longform serve`` as a person starts it, with ``config`` as its settings file:

@@ -1,6 +1,7 @@
 """A batch file: one JSON object per line, ``{"prompt", "length"}`` plus optional
-``mode``, ``id`` and ``language``; each bad line is reported with its number. And a
-sample of its items spread over their lengths (``eval length --sample``)."""
+``mode``, ``id``, ``language`` and ``style`` (a style sample's file, relative to the
+batch file's folder); each bad line is reported with its number. And a sample of its
+items spread over their lengths (``eval length --sample``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from memory.style import read_sample
+from storage.manuscript import ManuscriptError
 from text.languages import language_of
 
 MODES = ("agentwrite", "draft")
@@ -24,6 +27,7 @@ class BatchItem:
     length: int
     mode: str
     language: str
+    style: str = ""  # the text of its style sample ("" for none)
 
 
 def load_batch(path: Path, default_mode: str = "agentwrite") -> tuple[list[BatchItem], list[str]]:
@@ -41,7 +45,7 @@ def load_batch(path: Path, default_mode: str = "agentwrite") -> tuple[list[Batch
             if not raw.strip():
                 continue
             try:
-                item = _item(json.loads(raw), number, default_mode)
+                item = _item(json.loads(raw), number, default_mode, path.parent)
             except json.JSONDecodeError as exc:
                 problems.append(f"{path}:{number}: not JSON ({exc.msg})")
                 continue
@@ -56,7 +60,7 @@ def load_batch(path: Path, default_mode: str = "agentwrite") -> tuple[list[Batch
     return items, problems
 
 
-def _item(data: Any, number: int, default_mode: str) -> BatchItem:
+def _item(data: Any, number: int, default_mode: str, folder: Path) -> BatchItem:
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     prompt, length = data.get("prompt"), data.get("length")
@@ -77,7 +81,15 @@ def _item(data: Any, number: int, default_mode: str) -> BatchItem:
         raise ValueError("'id' must be a string or a number")
     if len(str(raw_id)) > MAX_ID_CHARS:
         raise ValueError(f"'id' is longer than {MAX_ID_CHARS} characters")
-    return BatchItem(number, str(raw_id), prompt, length, mode, language)
+    style = data.get("style", "")
+    if not isinstance(style, str):
+        raise ValueError("'style' must be the path of a style sample's file")
+    if style:
+        try:
+            style = read_sample(folder / Path(style).expanduser())
+        except ManuscriptError as exc:
+            raise ValueError(f"'style': {exc}") from None
+    return BatchItem(number, str(raw_id), prompt, length, mode, language, style)
 
 
 def sample_items(items: list[BatchItem], k: int, seed: int = 0) -> list[BatchItem]:

@@ -332,6 +332,7 @@ class BatchRunner:
                     language=item.language,
                     force_language=True,
                     item=BatchItemKey(batch, item.id, digest),
+                    style=item.style or None,
                 )
             except ItemTaken:
                 continue  # another process bound the item first: use its work
@@ -411,10 +412,10 @@ class BatchRunner:
 
 
 def _digest(item: BatchItem, model: str) -> str:
-    """An item's content and the model that writes it: a changed prompt, length, mode or
-    language is a new item, and so is the same file run with another model (comparing
-    models on one file); the servers that run the model are not part of it."""
-    data = json.dumps(
-        [item.prompt, item.length, item.mode, item.language, model], ensure_ascii=False
-    )
+    """An item's content and the model that writes it: a changed prompt, length, mode,
+    language or style sample is a new item, and so is the same file run with another
+    model (comparing models on one file); the servers that run the model are not part
+    of it. (An item with no sample digests as before samples existed.)"""
+    fields: list[object] = [item.prompt, item.length, item.mode, item.language, model]
+    data = json.dumps(fields + ([item.style] if item.style else []), ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()

@@ -42,6 +42,7 @@ from memory.retrieval import (
     wants_query_vector,
 )
 from memory.short_term import DEFAULT_CAP, current_summary, save_summary
+from memory.style import excerpt, style_memory, style_room, voice
 from storage import Database
 from storage.characters import list_characters
 from storage.outline import add_node, leaves, update_node
@@ -254,9 +255,16 @@ class StepRunner:
             position = order.index(node.id)
             context = self._context(s, work_id, node.id, goal, position, query, vector)
             versions = len(passage_versions(s, node.id))
+            style = style_memory(s, work_id)
         earlier = "\n\n".join(texts[n.id].content for n in written if n.id != node.id)
         task = StepTask(
-            work.instruction, work.language, goal, context, earlier, rewrite_seed(versions)
+            work.instruction,
+            work.language,
+            goal,
+            context,
+            earlier,
+            rewrite_seed(versions),
+            voice=voice(style.content, work.language) if style else "",
         )
         return _Begun(node, position, was, task, len(order))
 
@@ -272,6 +280,11 @@ class StepRunner:
     ) -> list[ContextRecord]:
         """What this step is given, read fresh (so a hand edit counts at once)."""
         items = [ContextRecord(node_id, ContextKind.INSTRUCTION, None, instruction, 0.0)]
+        style = style_memory(session, work_id)
+        room = style_room(self.engine.context_length)
+        shown = excerpt(style.content, room, self.engine.count_tokens) if style else ""
+        if style is not None and shown:
+            items.append(ContextRecord(node_id, ContextKind.STYLE, style.id, shown, 0.0))
         summary = current_summary(session, work_id)
         if summary is not None:
             items.append(

@@ -70,6 +70,7 @@ class StepTask:
     # The work's text before this step: what the passage must not say again.
     earlier: str = ""
     seed: int | None = None  # sampling's (None: the engine's); a step written again has one
+    voice: str = ""  # its style sample's voice in a phrase (``memory.style.voice``)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ class RecurrentStep:
         prompt = render(
             "recurrent_step",
             instruction=task.instruction,
+            style="\n\n".join(of(ContextKind.STYLE)),
+            voice=task.voice,
             summary="\n".join(of(ContextKind.SUMMARY)),
             # The character sheets first: a person's word on who they are.
             facts="\n".join(f"- {fact}" for fact in of(ContextKind.SHEET) + of(ContextKind.FACT)),
@@ -223,6 +226,8 @@ class RecurrentStep:
         prompt stays cached) while it is short, through the shared generation loop:
         loops cut off, debris and sentences said before cut, another language dropped."""
         gate = Gate(task.language, instruction=task.instruction, earlier=task.earlier)
+        for sample in (c.content for c in task.context if c.kind == ContextKind.STYLE):
+            gate.remember(sample)  # its voice is wanted, not its sentences
         generator = Generator(self.caller, "recurrent", gate, stop=HEADING_STOP)
 
         def prompt(text: str) -> Turn:

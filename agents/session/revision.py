@@ -17,7 +17,7 @@ from storage.outline import get_node, leaves, update_node
 from storage.passages import add_passage, passage_versions
 from storage.records import CharacterRecord, MemoryRecord, NodeRecord, PassageRecord
 from storage.steps import given_to
-from storage.vocabulary import ContextKind, NodeStatus
+from storage.vocabulary import ContextKind, MemoryKind, NodeStatus
 
 
 def later_sections(session: Session, work_id: int, node_id: int) -> list[NodeRecord]:
@@ -70,6 +70,14 @@ def memory_changed(session: Session, memory: MemoryRecord) -> int:
     model call sees, and the sections written after the point it is true from were
     written without it, so they go stale. Returns how many."""
     nodes = leaves(session, memory.work_id)
+    if memory.kind == MemoryKind.STYLE and nodes:
+        # Every section was written in the old voice, the first one too; the memories
+        # true from the start (the sample, a person's facts) stay, as after any edit.
+        marked = mark_stale_from(session, memory.work_id, nodes[1].id) if nodes[1:] else 0
+        if nodes[0].status == NodeStatus.DONE:
+            update_node(session, nodes[0].id, status=NodeStatus.STALE)
+            marked += 1
+        return marked
     if memory.valid_from < len(nodes) - 1:
         return mark_stale_from(session, memory.work_id, nodes[memory.valid_from + 1].id)
     return 0

@@ -65,6 +65,7 @@ from agents.write.runner import SectionRunner
 from engines import Engine, Usage
 from memory import files
 from memory.characters import name_forms
+from memory.style import MIN_PARAGRAPH_WORDS, paragraphs, style_memory
 from memory.threads import ThreadState, threads
 from storage import Database
 from storage.batches import bind_entry
@@ -230,6 +231,7 @@ class WorkSession:
         force_language: bool = False,
         title: str = "",
         item: BatchItemKey | None = None,
+        style: str | None = None,
     ) -> WorkRecord:
         """Store a new work in the instruction's language (titled ``title``, else after
         the instruction's first line); it is planned when it is run.
@@ -238,7 +240,8 @@ class WorkSession:
         end made it. A language the model cannot write is refused here, before anything
         is stored (``writer``: the engine already opened for it). ``item``: the batch
         item the work is for, bound to it in the same transaction (``ItemTaken`` when
-        another process bound one first: nothing is stored)."""
+        another process bound one first: nothing is stored). ``style``: a sample of the
+        writer's prose, stored with it as its style memory (``set_style``)."""
         if mode not in tuple(Mode):
             raise AgentError(f"unknown mode {mode!r}: use {', '.join(Mode)}")
         if not instruction.strip():
@@ -248,6 +251,7 @@ class WorkSession:
         if language is not None and not LANGUAGE_CODE.fullmatch(language):
             raise AgentError(f"unknown language {language!r}: use a code such as en or zh")
         language = language or language_of(instruction)
+        sample = _style_text(style) if style is not None else None
         spec = engine or self.engines.default_spec
         # A batch names its model and checks languages itself: its workers have engines
         # of their own, and no other need be opened here.
@@ -269,6 +273,8 @@ class WorkSession:
             )
             if item is not None and not bind_entry(s, item.batch, item.id, item.digest, work.id):
                 raise ItemTaken(f"item {item.id} of batch {item.batch} has a work already")
+            if sample is not None:
+                add_memory(s, work.id, kind=MemoryKind.STYLE, content=sample, author=PERSON)
             return work
 
     def import_manuscript(
@@ -281,6 +287,7 @@ class WorkSession:
         writer: Engine | None = None,
         bible: bool = True,
         emit: Emit = ignore,
+        style: str | None = None,
     ) -> WorkRecord:
         """A work made of a writer's manuscript: its outline as the manuscript's (parts,
         chapters, sections), each section's text as version 1 by the person, the title
@@ -288,7 +295,8 @@ class WorkSession:
         ``bible``) the story bible reads it section by section, as after a section
         written here: the facts it establishes and the plot threads, on the memory
         stage's engine. A manuscript in a language the model cannot write is imported
-        all the same; writing more of it is refused (``enlarge``)."""
+        all the same; writing more of it is refused (``enlarge``). ``style``: a style
+        sample kept with it (``set_style``), for what is written on from its end."""
         words = manuscript.words
         if words > MAX_WORDS:
             raise AgentError(f"the manuscript has {words:,} words: at most {MAX_WORDS:,}")
@@ -304,6 +312,7 @@ class WorkSession:
             writer=writer,
             force_language=True,
             title=manuscript.title,
+            style=style,
         )
         # What writing on keeps to: the people the manuscript names (its title alone,
         # the instruction, would give the plan "The Harbour Baker" to write about).
@@ -956,6 +965,20 @@ class WorkSession:
                 valid_from=valid_from,
             )
 
+    def set_style(self, work_id: int, text: str, *, author: str = "user") -> MemoryRecord:
+        """Give the work a style sample, or a new version of the one it has: the writer
+        writes in its voice from the next call on, and what was written goes stale (it
+        was written in another voice), as after any memory edit."""
+        sample = _style_text(text)
+        with self.db.transaction() as s:
+            get_work(s, work_id)
+            held = style_memory(s, work_id)
+            if held is not None:
+                return edit_memory(s, held.id, sample, author=author)
+            added = add_memory(s, work_id, kind=MemoryKind.STYLE, content=sample, author=author)
+            memory_changed(s, added)
+            return added
+
     def edit_memory(self, memory_id: int, text: str, *, author: str = "user") -> MemoryRecord:
         """A hand edit of a memory: the next call sees it; what was written after the
         point it is true from goes stale."""
@@ -1128,6 +1151,17 @@ def _memory_text(text: str) -> str:
     if not text:
         raise AgentError("the memory's text is empty")
     return text
+
+
+def _style_text(text: str) -> str:
+    """A style sample as stored; one with no paragraph of prose in it is refused."""
+    sample = files.clean_text(text)
+    if not paragraphs(sample):
+        raise AgentError(
+            "the style sample holds no paragraph of prose (of "
+            f"{MIN_PARAGRAPH_WORDS} words or more): give a few thousand words of your own"
+        )
+    return sample
 
 
 def _terms(given: list[str]) -> list[str]:

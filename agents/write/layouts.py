@@ -54,6 +54,11 @@ class SectionTask:
     # The character sheets the section's plan or the text before it names
     # (``memory.characters.sheets_for``): at the end of the user turn.
     characters: list[CharacterRecord] = field(default_factory=list)
+    # An excerpt of the work's style sample (``memory.style``), to write in its voice
+    # ("" for none): fixed for the work, so it stays in the cached head too.
+    style: str = ""
+    # Its voice in a phrase (``memory.style.voice``: person, tense, sentence length).
+    voice: str = ""
 
     @property
     def about(self) -> str:
@@ -179,6 +184,8 @@ def _continuation(
         target_words=task.target_words,
         plan=task.plan,
         about=task.about,
+        style=task.style,
+        voice=task.voice,
         summary=note(window, task.language),
         language=task.language,
     )
@@ -204,6 +211,8 @@ def _agentwrite(
         instruction=task.instruction,
         plan=task.plan,
         about=task.about,
+        style=task.style,
+        voice=task.voice,
         written=written.strip(),
         step=task.step,
         language=task.language,

@@ -40,12 +40,13 @@ from engines import Engine
 from memory.bible import known_facts
 from memory.characters import SHEET_SHARE, sheet_line, sheets_for
 from memory.context import WrittenSection, window_given
+from memory.style import excerpt, style_memory, style_room, voice
 from memory.threads import threads
 from storage import Database
 from storage.characters import list_characters
 from storage.outline import add_node, count_nodes, leaves, list_nodes, update_node
 from storage.passages import add_passage, current_passages, passage_versions
-from storage.records import CharacterRecord, NodeRecord, WorkRecord
+from storage.records import CharacterRecord, MemoryRecord, NodeRecord, WorkRecord
 from storage.steps import ContextRecord, record_context
 from storage.vocabulary import ContextKind, Level, Mode, NodeStatus, WorkStatus
 from storage.works import get_work, set_work_status, update_work
@@ -276,6 +277,7 @@ class SectionRunner:
             versions = len(passage_versions(s, node.id))
             outline = list_nodes(s, work.id)
             sheets = list_characters(s, work.id)
+            style = style_memory(s, work.id)
         seed = rewrite_seed(versions)
         # The chapter being written in full, the others one item each.
         plan, at = plan_view(outline, nodes, index)
@@ -302,6 +304,8 @@ class SectionRunner:
             book=node.id in chapter_of,
             premise=premise_of(work.premise, work.instruction, work.language),
             characters=self._sheets(sheets, node, nodes[:index], written),
+            style=self._excerpt(style),
+            voice=voice(style.content, work.language) if style else "",
         )
         caller = Caller(self.engine, cancel=self.control.cancel)
         try:
@@ -328,6 +332,8 @@ class SectionRunner:
                     before=before,
                 )
             given = window_given(node.id, result.window) + sheets_given(node.id, task.characters)
+            if style is not None and task.style:
+                given.append(ContextRecord(node.id, ContextKind.STYLE, style.id, task.style, 0.0))
             record_context(s, work.id, node.id, given)
             caller.log.flush(s, work_id=work.id, node_id=node.id)
         written[node.id] = result.text
@@ -339,6 +345,13 @@ class SectionRunner:
                 )
             )
         return passage.words
+
+    def _excerpt(self, style: MemoryRecord | None) -> str:
+        """What of the work's style sample the writer is shown ("" for none)."""
+        if style is None:
+            return ""
+        room = style_room(self.engine.context_length)
+        return excerpt(style.content, room, self.engine.count_tokens)
 
     def _compose(
         self,

@@ -158,15 +158,11 @@ class SectionWriter:
         window = windows[-1] if windows else None
         return SectionResult(text, rounds, loops, window, cuts, drifted)
 
-    def _gate(self, task: SectionTask, earlier: str) -> Gate:
-        """A gate of its own for each writing of the text: a gate keeps what it has seen."""
-        return Gate(
-            task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
-        )
-
     def _generator(self, task: SectionTask, earlier: str) -> Generator:
+        """A generator with a gate of its own for each writing of the text: a gate keeps
+        what it has seen."""
         return Generator(
-            self.caller, "writer", self._gate(task, earlier), halt_at_notes=True, stop=HEADING_STOP
+            self.caller, "writer", _gate(task, earlier), halt_at_notes=True, stop=HEADING_STOP
         )
 
     def _again(
@@ -222,7 +218,7 @@ class SectionWriter:
         # there is by rewriting and continuing it (Self-Lengthen) rather than leave it
         # short. Its gate knows the earlier sections only: the draft is its own to retell.
         if count_words(text) < target * LOW:
-            fresh = self._gate(task, earlier)
+            fresh = _gate(task, earlier)
             text = (
                 Extender(self.extender)
                 .extend(
@@ -240,9 +236,7 @@ class SectionWriter:
         """The text as stored, and what was cut from it: no sentence said twice however
         it was written (one may straddle two calls' pieces, which the gates saw apart),
         tidied to its band."""
-        final = Gate(
-            task.language, instruction=task.instruction, earlier=earlier, titles=task.titles
-        )
+        final = _gate(task, earlier)
         checked = final.check(text.strip(), whole=False)
         self._note(checked.cuts)
         return tidy(checked.text, target, earlier), checked.cuts
@@ -266,6 +260,8 @@ class SectionWriter:
                 [],
                 premise=task.premise,
                 characters=task.characters,
+                style=task.style,
+                voice=task.voice,
             ),
             "",
             budget=0,
@@ -274,6 +270,14 @@ class SectionWriter:
         room = engine.context_length - engine.messages_tokens(head) - max_tokens - 64
         view = (task.book and engine.book_view_tokens) or engine.view_tokens
         return max(0, min(room, view) if view else room)
+
+
+def _gate(task: SectionTask, earlier: str) -> Gate:
+    """The gates on a section's text: no sentence of the earlier text said again, nor
+    one copied from the style sample's excerpt (its voice is wanted, not its words)."""
+    gate = Gate(task.language, instruction=task.instruction, earlier=earlier, titles=task.titles)
+    gate.remember(task.style)
+    return gate
 
 
 def hold_tokens(words: float, per_word: float) -> int:

@@ -14,7 +14,7 @@ from rich.text import Text
 from app.cli.outline import label as level_label
 from app.cli.outline import numbers
 from app.cli.output import ForceOpt, ProgressPrinter, err, may_write, out, print_json
-from app.cli.write import EngineOpt, ModelOpt, QuietOpt
+from app.cli.write import EngineOpt, ModelOpt, QuietOpt, StyleOpt, read_style
 from storage.vocabulary import ExportFormat, Level
 
 if TYPE_CHECKING:
@@ -204,6 +204,7 @@ def import_file(
             "section, as after a section written here (default: on).",
         ),
     ] = True,
+    style: StyleOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -216,6 +217,7 @@ def import_file(
 
     c: Context = ctx.obj
     manuscript = read_manuscript(path)
+    sample = read_style(style or c.settings.style)
     spec = engine or c.settings.engine
     writer = c.engine(spec, model) if bible else None
     with ProgressPrinter(manuscript.words, enabled=bible and not quiet and not as_json) as bar:
@@ -227,6 +229,7 @@ def import_file(
             writer=writer,
             bible=bible,
             emit=bar,
+            style=sample,
         )
     with c.db.transaction() as s:
         nodes = list_nodes(s, work.id)

@@ -86,6 +86,17 @@ KeepEditsOpt = Annotated[
         "and write the others.",
     ),
 ]
+StyleOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--style",
+        help="A sample of your own prose (.md, .txt, .docx or .epub; a few thousand "
+        "words): the work is written in its voice. It is kept with the work as its style "
+        "memory (`longform memory`); given with --work, it replaces the work's sample and "
+        "what was written goes stale. Default for a new work: the `style` setting.",
+        show_default=False,
+    ),
+]
 LanguageOpt = Annotated[
     str | None,
     typer.Option(
@@ -135,6 +146,20 @@ def register(cli: typer.Typer) -> None:
     cli.command("regenerate")(regenerate)
 
 
+def read_style(path: Path | None) -> str | None:
+    """The prose of a style sample's file (None for none); a file that cannot be read
+    is one line naming --style."""
+    from memory.style import read_sample
+    from storage.manuscript import ManuscriptError
+
+    if path is None:
+        return None
+    try:
+        return read_sample(path.expanduser())
+    except ManuscriptError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--style") from None
+
+
 def new_work(
     c: Context,
     prompt: str,
@@ -145,10 +170,12 @@ def new_work(
     *,
     force_language: bool = False,
     language: str | None = None,
+    style: str | None = None,
 ) -> int:
     """Store a new work (the session's ``create``) on the engine a flag names, else the
     settings'; the model's name is stored with it (a server's is used again on resume).
-    A language the model cannot write is refused before anything is stored."""
+    A language the model cannot write is refused before anything is stored. ``style``:
+    the text of its style sample."""
     spec = engine or c.settings.engine
     writer = c.engine(spec, model)
     return c.session.create(
@@ -160,6 +187,7 @@ def new_work(
         writer=writer,
         force_language=force_language,
         language=language,
+        style=style,
     ).id
 
 
@@ -200,6 +228,7 @@ def write(
     stream: StreamOpt = False,
     force_language: ForceLanguageOpt = False,
     language: LanguageOpt = None,
+    style: StyleOpt = None,
     replace_edits: ReplaceEditsOpt = False,
     keep_edits: KeepEditsOpt = False,
     bible: Annotated[
@@ -220,6 +249,8 @@ def write(
         raise typer.BadParameter("give PROMPT and --words, or --work ID", param_hint="PROMPT")
     if work is not None and prompt is not None:
         raise typer.BadParameter("give either PROMPT or --work, not both", param_hint="--work")
+    # Read before anything is stored; a work of its own keeps its sample.
+    sample = read_style(style if work is not None else style or c.settings.style)
     if work is not None and words is not None:
         # More words than the outline holds: a chapter at its end, planned when reached.
         c.session.enlarge(work, words, force_language=force_language)
@@ -229,8 +260,18 @@ def write(
     if work is None:
         assert prompt is not None and words is not None
         work = new_work(
-            c, prompt, words, mode, engine, model, force_language=force_language, language=language
+            c,
+            prompt,
+            words,
+            mode,
+            engine,
+            model,
+            force_language=force_language,
+            language=language,
+            style=sample,
         )
+    elif sample is not None:
+        c.session.set_style(work, sample, author="user")
     options = RunOptions(new_steps=steps, chooser=chooser.value, bible=bible, edits=edits)
     _run(
         c,
@@ -256,11 +297,13 @@ def plan(
     as_json: JsonOpt = False,
     force_language: ForceLanguageOpt = False,
     language: LanguageOpt = None,
+    style: StyleOpt = None,
 ) -> None:
     """Plan a work and stop: edit the outline, then `longform write --work ID`."""
     from storage.outline import list_nodes
 
     c: Context = ctx.obj
+    sample = read_style(style or c.settings.style)
     work_id = new_work(
         c,
         prompt,
@@ -270,6 +313,7 @@ def plan(
         model,
         force_language=force_language,
         language=language,
+        style=sample,
     )
     c.session.plan(work_id, engine=c.session.engine_of(work_id, engine, model))
     with c.db.transaction() as s:

@@ -47,6 +47,7 @@ class NewWork:
     mode: str = Mode.AGENTWRITE
     engine: str = "embedded"
     title: str = ""
+    style: str = ""  # a style sample's file ("" for none)
 
 
 @dataclass(frozen=True)

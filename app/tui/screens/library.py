@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,6 +20,7 @@ from app.tui.screens.confirm import ConfirmScreen
 from app.tui.screens.new_work import NewWorkScreen
 from app.tui.store import LibraryRow, NewWork
 from app.tui.widgets.tables import fill_table
+from memory.style import read_sample
 
 WATCH_SECONDS = 3.0
 COLUMNS = ("id", "title", "mode", "words", "target", "status")
@@ -130,7 +133,9 @@ class LibraryScreen(Screen[None]):
             self.app.push_screen(WorkScreen(work_id))
 
     def action_new(self) -> None:
-        self.app.push_screen(NewWorkScreen(self.lf.context.settings.engine), self._created)
+        settings = self.lf.context.settings
+        style = str(settings.style) if settings.style else ""
+        self.app.push_screen(NewWorkScreen(settings.engine, style), self._created)
 
     def _created(self, request: NewWork | None) -> None:
         if request is not None:
@@ -139,12 +144,14 @@ class LibraryScreen(Screen[None]):
     @work(thread=True, group="library-write")
     def create(self, request: NewWork) -> None:
         try:
+            style = read_sample(Path(request.style).expanduser()) if request.style else None
             work_id = self.lf.session.create(
                 request.instruction,
                 request.words,
                 mode=request.mode,
                 engine=request.engine,
                 title=request.title,
+                style=style,
             ).id
         except USER_ERRORS as exc:
             self.post_message(Failed(str(exc)))

@@ -1,4 +1,5 @@
-"""The new-work form: instruction, length, mode, engine; returns a ``NewWork``."""
+"""The new-work form: instruction, length, mode, title, engine, style sample; returns a
+``NewWork``."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class NewWorkScreen(FormScreen[NewWork]):
     DEFAULT_CSS = """
     NewWorkScreen { align: center middle; }
     NewWorkScreen > Vertical {
-        width: 76; height: auto; max-height: 24; border: round $accent;
+        width: 76; height: auto; max-height: 28; border: round $accent;
         background: $surface; padding: 0 1;
     }
     NewWorkScreen TextArea { height: 5; }
@@ -40,9 +41,10 @@ class NewWorkScreen(FormScreen[NewWork]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, engine: str = "embedded") -> None:
+    def __init__(self, engine: str = "embedded", style: str = "") -> None:
         super().__init__()
         self.default_engine = engine
+        self.default_style = style
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -63,6 +65,8 @@ class NewWorkScreen(FormScreen[NewWork]):
                 with Vertical():
                     yield Label("Engine ('embedded' or a URL)")
                     yield Input(self.default_engine, id="engine")
+            yield Label("Style sample: a file of your prose to write in its voice (blank: none)")
+            yield Input(self.default_style, id="style")
             yield from self.buttons()
 
     def on_mount(self) -> None:
@@ -81,4 +85,5 @@ class NewWorkScreen(FormScreen[NewWork]):
             self.fail(f"Words must be between {MIN_WORDS} and {MAX_WORDS}.")
             return
         title = self.query_one("#title", Input).value.strip()
-        self.dismiss(NewWork(instruction, words, str(mode), engine, title))
+        style = self.query_one("#style", Input).value.strip()
+        self.dismiss(NewWork(instruction, words, str(mode), engine, title, style))

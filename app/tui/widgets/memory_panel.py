@@ -19,6 +19,7 @@ from storage.vocabulary import ContextKind
 # The order a step's prompt is read in, and how each kind is named.
 GIVEN_KINDS: dict[str, str] = {
     ContextKind.INSTRUCTION: "instruction",
+    ContextKind.STYLE: "style sample",
     ContextKind.SUMMARY: "summary",
     ContextKind.GIST: "cut text, in brief",
     ContextKind.FACT: "fact",
