@@ -18,7 +18,7 @@ section goals. The terms are the instruction's own noun phrases taken without a 
 (``agents.premise.from_instruction``), the same for a text written before the premise
 was kept as for one written after; the premise kept with the work is printed beside.
 
-The prompts are the three of issue 34 and six of our own (none from shared/data, none
+The prompts are the three of issue 34 and eight of our own (none from shared/data, none
 in the labelled lines of tests/data/lines).
 """
 
@@ -84,6 +84,18 @@ PROMPTS: list[tuple[str, str, int]] = [
         "orchard",
         "Write a 3,000-word letter from a cider maker to her estranged sister about saving "
         "their late father's apple orchard.",
+        3000,
+    ),
+    (
+        "drystone",
+        "Write a 3,000-word guide to building a dry-stone wall on a hillside farm, for "
+        "someone who has never built one.",
+        3000,
+    ),
+    (
+        "radio",
+        "Write a 3,000-word story about a night-shift radio operator on a remote Scottish "
+        "island who hears a distress call from a ship that sank fifty years ago.",
         3000,
     ),
 ]

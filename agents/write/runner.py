@@ -382,14 +382,10 @@ class SectionRunner:
                     f"section {index + 1}: {_repeats(result.loops)} cut as it repeated itself",
                 )
             )
-        if result.drifted:
-            self.emit(
-                Notice(
-                    work.id,
-                    f"section {index + 1}: names neither its goal nor the premise, "
-                    "written again once",
-                )
-            )
+        if result.off_premise:
+            # Written again once with the premise in its goal and still off: kept, said.
+            off = "neither its goal nor the premise" if result.drifted else "nothing of the premise"
+            self.emit(Notice(work.id, f"section {index + 1}: names {off}, written again once"))
         notes = None
         if before is not None and result.text:
             notes = self._read(work, task, result, caller, before, last=last)

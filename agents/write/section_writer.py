@@ -9,7 +9,7 @@ extender lengthens it (Self-Lengthen); above the band it is cut at a sentence en
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agents.generation.calls import Caller
 from agents.generation.length_control import (
@@ -30,13 +30,14 @@ from agents.generation.loop import (
     Turn,
 )
 from agents.lengthen.extender import Extender
-from agents.premise import drifts
+from agents.premise import drifts, names
 from agents.quality import diversity
 from agents.quality.repetition_guard import drop_repeated_paragraphs
 from agents.quality.report import MIN_DIVERSITY, MIN_TOKENS_FOR_DIVERSITY, MIN_WINDOW_DIVERSITY
 from agents.write.layouts import SectionTask, build_messages, window_for
 from engines import Engine
 from memory.context import Window, note_room
+from prompts import render
 from text.words import count_words
 
 MAX_STALLS = 3
@@ -74,6 +75,8 @@ class SectionResult:
     cuts: list[str] = field(default_factory=list)  # what the gates cut, and why
     # It names neither its goal nor the premise, even written again.
     drifted: bool = False
+    # It names nothing of the premise, even written again with the premise in its goal.
+    off_premise: bool = False
 
 
 class SectionWriter:
@@ -102,30 +105,36 @@ class SectionWriter:
         # The note's bound, from the room at the section's start: the same on every call.
         note_limit = note_room(self._budget(task, token_budget(target)))
 
-        def prompt(text: str) -> Turn:
-            words = count_words(text)
-            max_tokens = token_budget(target - words)
-            budget = self._budget(task, max_tokens) - engine.count_tokens(text)
-            window = window_for(
-                task,
-                budget=budget,
-                count_tokens=engine.count_tokens,
-                note_limit=note_limit,
-                # Text a gate takes out of the section brings no cut text back.
-                min_cut=windows[-1].cut if windows else 0,
-            )
-            windows.append(window)
-            messages, continuing = build_messages(
-                self.layout,
-                task,
-                text,
-                budget=budget,
-                count_tokens=engine.count_tokens,
-                window=window,
-            )
-            hold = hold_tokens(target * AIM - words, per_word)
-            return Turn(messages, continuing, max_tokens, hold)
+        def prompt_for(task: SectionTask) -> Callable[[str], Turn]:
+            """The turns that write ``task``'s section (the window only grows)."""
 
+            def prompt(text: str) -> Turn:
+                words = count_words(text)
+                max_tokens = token_budget(target - words)
+                budget = self._budget(task, max_tokens) - engine.count_tokens(text)
+                window = window_for(
+                    task,
+                    budget=budget,
+                    count_tokens=engine.count_tokens,
+                    note_limit=note_limit,
+                    # Text a gate takes out of the section brings no cut text back.
+                    min_cut=windows[-1].cut if windows else 0,
+                )
+                windows.append(window)
+                messages, continuing = build_messages(
+                    self.layout,
+                    task,
+                    text,
+                    budget=budget,
+                    count_tokens=engine.count_tokens,
+                    window=window,
+                )
+                hold = hold_tokens(target * AIM - words, per_word)
+                return Turn(messages, continuing, max_tokens, hold)
+
+            return prompt
+
+        prompt = prompt_for(task)
         first = Sampling(seed=seed)
         text, rounds, loops, cuts = self._compose(
             self._generator(task, earlier), task, target, prompt, on_text, first
@@ -142,21 +151,25 @@ class SectionWriter:
             long_enough = count_words(again[0]) >= min(count_words(text), target * LOW)
             if diversity(again[0]).value > figures.value and long_enough:
                 text, rounds, loops, cuts = again
-        drifted = False
-        if task.premise is not None and drifts(task.premise, task.step.goal, text, task.language):
-            # Off both its goal and what the text is about: written once more, hotter,
-            # and kept if that one keeps to either (else flagged, the first kept).
-            self.caller.log.note("the section names neither its goal nor the premise: rewritten")
-            again = self._again(task, target, prompt, on_text, earlier, seed)
+        drifted = off = False
+        if task.premise is not None and not names(task.premise.terms, text, task.language):
+            # What the text is about goes unnamed in this part: written once more, hotter,
+            # with the premise in the part's goal, and kept if that one names it (else the
+            # first is kept, flagged: bounded, never a loop).
+            self.caller.log.note("the section names nothing of the premise: rewritten")
+            reminded = _reminded(task)
+            again = self._again(reminded, target, prompt_for(reminded), on_text, earlier, seed)
             long_enough = count_words(again[0]) >= min(count_words(text), target * LOW)
-            drifted = drifts(task.premise, task.step.goal, again[0], task.language)
-            if not drifted and long_enough:
+            if names(task.premise.terms, again[0], task.language) and long_enough:
                 text, rounds, loops, cuts = again
             else:
-                drifted = True
-                self.caller.log.note("written again, the section still names neither")
+                off = True
+                self.caller.log.note(
+                    "written again, the section still names nothing of the premise"
+                )
+            drifted = drifts(task.premise, task.step.goal, text, task.language)
         window = windows[-1] if windows else None
-        return SectionResult(text, rounds, loops, window, cuts, drifted)
+        return SectionResult(text, rounds, loops, window, cuts, drifted, off)
 
     def _generator(self, task: SectionTask, earlier: str) -> Generator:
         """A generator with a gate of its own for each writing of the text: a gate keeps
@@ -307,3 +320,12 @@ def tidy(text: str, target: int, earlier: str) -> str:
     if count_words(tidier) >= count_words(text) * 0.8:
         text = tidier
     return text.strip()
+
+
+def _reminded(task: SectionTask) -> SectionTask:
+    """``task`` with the premise in its part's goal: for the one writing again of a part
+    that named nothing of what the text is about."""
+    step = task.step
+    goal = render("premise_reminder", goal=step.goal, about=task.about, language=task.language)
+    plan = [replace(step, goal=goal.strip()) if item is step else item for item in task.plan]
+    return replace(task, plan=plan)
