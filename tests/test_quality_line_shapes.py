@@ -63,6 +63,51 @@ def test_the_prose_nearest_to_those_shapes_is_kept() -> None:
     assert kind_of(rhetorical) is None
 
 
+def test_a_chat_models_talk_to_its_user_is_found_in_its_general_forms() -> None:
+    """Lines of our own, in the forms chat models address their user with (none from
+    the labelled lines): a hope about the text, an offer, a disclaimer, the moral named,
+    a length, a reader asked what they think."""
+    talk = [
+        "I hope you enjoyed this story about the keeper and his light.",
+        "Feel free to change the names or the ending as you see fit.",
+        "Let me know if you want a longer version of the storm scene.",
+        "If you'd like me to write the next chapter, just say so.",
+        "I'd be happy to help with the rest of the speech.",
+        "Thanks for reading, and for the lovely prompt.",
+        "As requested, the keeper never leaves the island.",
+        "I have tried to keep the tone of the story calm and slow.",
+        "This story was written to show how lonely a keeper's life can be.",
+        "Any resemblance to actual persons, living or dead, is purely coincidental.",
+        "The moral of this story is that light finds its way home.",
+        "In conclusion, the essay shows that libraries still matter.",
+        "Word count: about 350.",
+        "This part runs to approximately 400 words.",
+        "Author's note: the island is made up.",
+    ]
+    for line in talk:
+        assert kind_of(line) == K.COMMENTARY, line
+    assert kind_of("Do you think the keeper was right to stay?") == K.READER_QUESTION
+    assert kind_of("Can you guess who left the bottle?") == K.READER_QUESTION
+
+
+def test_prose_that_shares_their_words_is_kept() -> None:
+    prose = [
+        "I hope the storm passes before the boats come in, she wrote.",
+        "If you would like a cup of tea, the kettle is on the stove.",
+        "In this section, we look at how to build a coop that keeps foxes out.",
+        "The next chapter of her life began on the island.",
+        "I'm here to help you, the keeper said, and I mean it.",
+        "Overall, the answer was simple: keep the lamp lit.",
+        "How did you end up on this rock? Are you lost?",
+        "The walk is about 12 miles, and the path is steep in places.",
+        "Keep a cover note to about 200 words, a tutor once told her.",
+        "Follow the instructions on the packet, then water the seeds.",
+        "I received your request for a loan on Tuesday.",
+    ]
+    for line in prose:
+        assert kind_of(line) is None, line
+
+
 def test_find_debris_cuts_those_lines_whole_and_names_them() -> None:
     text = (
         "The Keeper of Ardmore Light\n\n"

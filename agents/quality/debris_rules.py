@@ -241,6 +241,38 @@ WRITER_TALK = re.compile(
     r"|\bhere is where (it|the \w+|this) (ends|begins|starts)\b",
     re.IGNORECASE,
 )
+# How a chat model talks to its user about the text it was asked for, in the general
+# forms such models use (not lines seen in the labelled set): a hope about the text, an
+# offer, an invitation to ask, a note of what was done, a disclaimer, the moral named.
+_TEXT_WORD = (
+    r"(story|stories|essay|report|speech|chapter|section|paragraph|text|answer|response"
+    r"|article|piece|passage|letter|poem|draft|version|tale|post|guide|narrative|writing"
+    r"|continuation|rewrite|part|outline|plan|prompt|request|instructions?)"
+)
+ASSISTANT_TALK = re.compile(
+    rf"\bi hope (you|this|that|it)\b[^.!?]{{0,40}}\b(enjoy\w*|like\w*|find\w*|help\w*|useful"
+    rf"|{_TEXT_WORD})\b"
+    r"|\bfeel free to\b|\b(please )?let me know (if|what|how|whether)\b"
+    r"|\bif you('d| would) like me to\b|\b(i('d| would| will|'ll)|i am|i'm) (be )?(happy|glad)"
+    r" to (help|assist)\b"
+    r"|\b(thank you|thanks) for (reading|the (prompt|request|opportunity|task)|asking)\b"
+    r"|\b(as|per) (you )?(requested|instructed)\b|\b(your|the|this|my) prompt\b"
+    r"|\b(i|we)('ve| have)? (tried|aimed|attempted|chosen|decided) to (keep|make|write|include"
+    rf"|focus|capture|show)\b[^.!?]{{0,60}}\b{_TEXT_WORD}\b"
+    rf"|\b(this|the|my|your) {_TEXT_WORD} (is|was|has been) (written|designed|meant|intended"
+    r"|crafted|structured|tailored)\b"
+    r"|\b(any )?resemblance to (actual|real) (persons|people|events)\b"
+    r"|\b(characters|names|events) (in this \w+ )?are (purely )?(fictional|fictitious|imaginary)\b"
+    rf"|\bthe (moral|lesson|message|theme|takeaway) of (this|the) {_TEXT_WORD}\b"
+    r"|\b(in summary|to summari[sz]e|in conclusion|overall),? (this|the) (story|essay|report"
+    r"|speech|article|piece|text|tale|poem|chapter) (is|was|tells|shows|describes|explores)\b"
+    r"|\b(word count|words? in total|total words?)\b"
+    rf"|\b(this|the|my|your) {_TEXT_WORD}\b[^.!?]{{0,40}}\b(approximately|about|around|roughly"
+    r"|under|over|exactly) \d[\d,]* words\b|\b(continued|to be continued) (in|on) (the )?next\b"
+    r"|^\W*(author'?s note|a/n|disclaimer|note to (the )?reader|editor'?s note)\b"
+    r"|\bin this (story|essay|article|text|response|answer),? (we|i)('ll| will| am going to)\b",
+    re.IGNORECASE,
+)
 # The text describing itself, opening a line: "This essay concludes with...", "The story
 # ends with...", "In Part 5 we focus on...", "And so it ends.", "So there you have it."
 _TEXT_NOUN = (
@@ -265,6 +297,8 @@ READER_QUESTION = re.compile(
     r"\bwhat (would|will|do|did|can|could) you (do|think|say|feel|choose)\b[^.!]*\?"
     r"|^\W*(so,? )?what('s| is| comes) next\s*\?|\bhave you ever\b[^.!]*\?"
     r"|\bwhat about you\s*\?|\blet (me|us) know\b|\bin the comments\b"
-    r"|\bwould you like to (know|read|hear)",
+    r"|\bwould you like to (know|read|hear)"
+    r"|^\W*(do|would|will|could|can) you (think|believe|agree|guess|imagine)\b[^.!]*\?"
+    r"|\bcan you guess\b|\bwhat do you think\b|\bstay tuned\b|\bwhat happens next\s*\?",
     re.IGNORECASE,
 )

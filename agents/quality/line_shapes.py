@@ -178,7 +178,11 @@ def _sentences(line: str) -> list[str]:
 
 
 def _is_meta(sentence: str) -> bool:
-    return bool(rules.WRITER_TALK.search(sentence) or rules.TEXT_TALK.match(sentence))
+    return bool(
+        rules.WRITER_TALK.search(sentence)
+        or rules.TEXT_TALK.match(sentence)
+        or rules.ASSISTANT_TALK.search(sentence)
+    )
 
 
 def _talks_about_the_text(line: str) -> bool:
