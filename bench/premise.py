@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import signal
 import sys
 import time
@@ -139,7 +140,56 @@ def write(db_path: Path, only: list[str], threads: int | None) -> None:
         print(f"{name}: work {work.id}, {entry['seconds']} s", file=sys.stderr, flush=True)
 
 
-def report(paths: list[Path], as_json: bool) -> None:
+# A reader's check of a stored text, by simple shapes of its own (not the gate's rules,
+# which would only agree with themselves): a line that is a title, a short line that
+# ends no sentence, rights and page furniture, a question put to "you" outside quotes,
+# a paragraph that stops mid-sentence. What they find is printed for reading.
+_CLOSE = re.compile(r"[.!?…][\"'”’)\]]*\s*$|[\"”’]\s*$")
+_FURNITURE = re.compile(
+    r"copyright|©|all rights reserved|\bnovel by\b|\bchapter \d+ of\b|^\W*page \d+", re.I
+)
+
+
+def _bare(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def shapes(paragraphs: list[str], titles: list[str]) -> dict[str, list[str]]:
+    """The lines of a stored text a reader looks at again, by shape."""
+    named = {_bare(t) for t in titles if _bare(t)}
+    found: dict[str, list[str]] = {k: [] for k in SHAPES}
+    for text in paragraphs:
+        for line in (ln.strip() for ln in text.split("\n")):
+            if not line:
+                continue
+            words = len(line.split())
+            if _bare(line) in named:
+                found["title line"].append(line)
+            elif words <= 8 and not _CLOSE.search(line) and not line.endswith(","):
+                found["short line, no sentence"].append(line)
+            elif not _CLOSE.search(line) and not line.endswith((",", ":")):
+                found["paragraph stopped mid-sentence"].append(line)
+            if _FURNITURE.search(line):
+                found["rights, furniture"].append(line)
+            if (
+                line.endswith("?")
+                and re.search(r"\byou\b", line, re.I)
+                and not re.search(r"[\"“”]", line)
+            ):
+                found["question to you"].append(line)
+    return found
+
+
+SHAPES = (
+    "title line",
+    "short line, no sentence",
+    "paragraph stopped mid-sentence",
+    "rights, furniture",
+    "question to you",
+)
+
+
+def report(paths: list[Path], as_json: bool, show: bool = False) -> None:
     from agents.evaluate.scores import length_score
     from agents.premise import Premise, from_instruction, relevance
     from storage import open_database
@@ -166,8 +216,10 @@ def report(paths: list[Path], as_json: bool) -> None:
             # S_l on LongBench-Write's count, the one it is defined on.
             lb_words = sum(longbench_words(t) for t in sections)
             timing = times.get(str(work.id), {})
+            found = shapes(sections, [work.title, *(n.title for n in nodes)])
             rows.append(
                 {
+                    "shapes": found,
                     "db": str(path),
                     "name": timing.get("name", f"work {work.id}"),
                     "work": work.id,
@@ -196,6 +248,12 @@ def report(paths: list[Path], as_json: bool) -> None:
             f"{r['sections_naming']} sections name the premise, {r['seconds']} s"
         )
         print(f"  terms: {r['counts']}; premise kept with the work: {r['stored_premise']}")
+        shown = {k: len(v) for k, v in r["shapes"].items()}
+        print(f"  shapes a reader looks at again: {shown}")
+        if show:
+            for kind, lines in r["shapes"].items():
+                for line in lines:
+                    print(f"    {kind}: {line[:200]}")
         for i, goal in enumerate(r["goals"], start=1):
             print(f"  {i}. {goal}")
 
@@ -212,11 +270,12 @@ def main(argv: list[str] | None = None) -> None:
     r = sub.add_parser("report")
     r.add_argument("--db", type=Path, action="append", required=True)
     r.add_argument("--json", action="store_true")
+    r.add_argument("--show", action="store_true", help="print the lines each shape finds")
     args = parser.parse_args(argv)
     if args.command == "write":
         write(args.db, args.only, args.threads)
     else:
-        report(args.db, args.json)
+        report(args.db, args.json, args.show)
 
 
 if __name__ == "__main__":

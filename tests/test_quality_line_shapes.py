@@ -33,6 +33,7 @@ def test_the_shapes_the_issue_names_are_found() -> None:
     assert kind_of("Related keywords: lighthouse, storm, keeper") == K.BOILERPLATE
     assert kind_of("#lighthouse #storm #keepers") == K.BOILERPLATE
     assert kind_of("P.S.") == K.LABEL
+    assert kind_of("(1). 3) 4) 5) 6) 7) 8) 9) 10) 12)") == K.LABEL
 
 
 def test_a_paragraph_left_mid_sentence_is_found_unless_it_may_go_on() -> None:
@@ -54,6 +55,7 @@ def test_the_prose_nearest_to_those_shapes_is_kept() -> None:
     assert kind_of('"What would you do next?" she asked him.') is None
     assert kind_of("They left.") is None
     assert kind_of("No.") is None
+    assert kind_of("In 1921, 1922 and 1923 the hives failed.") is None
     assert kind_of("The keeper of the light was a quiet man who read at night.") is None
     assert kind_of("This essay will argue that libraries matter more than ever.") is None
     rhetorical = (

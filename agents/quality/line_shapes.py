@@ -81,7 +81,7 @@ def _kind(
         return DebrisKind.COMMENTARY
     if rules.READER_QUESTION.search(line) and not _quoted(line) and _mostly_questions(line):
         return DebrisKind.READER_QUESTION
-    if rules.INITIALS_LINE.match(line):
+    if rules.INITIALS_LINE.match(line) or _numbers_only(line):
         return DebrisKind.LABEL
     # The last line of a piece the loop goes on with may be one the token limit cut.
     ended = _ends_as_sentence(rules.TRAILING_SYMBOLS.sub("", line), after)
@@ -107,6 +107,13 @@ def _parts_list(line: str) -> bool:
         and count_words(line) <= SHORT_LINE_WORDS
         and any(rules.PART_FIELD.match(f) for f in fields[1:])
     )
+
+
+def _numbers_only(line: str) -> bool:
+    """A line of list numbers or figures with hardly a word: "(1). 3) 4) 5) 6)"."""
+    tokens = line.split()
+    worded = sum(1 for t in tokens if len(re.findall(r"[^\W\d_]", t)) >= 2)
+    return len(tokens) >= 3 and worded / len(tokens) < 0.3
 
 
 def _words(text: str) -> set[str]:
