@@ -193,6 +193,7 @@ def report(paths: list[Path], as_json: bool, show: bool = False) -> None:
     from agents.evaluate.scores import length_score
     from agents.premise import Premise, from_instruction, relevance
     from storage import open_database
+    from storage.calls import list_calls
     from storage.outline import leaves
     from storage.passages import current_passages
     from storage.works import list_works
@@ -206,6 +207,9 @@ def report(paths: list[Path], as_json: bool, show: bool = False) -> None:
         with db.transaction() as s:
             works = list_works(s)
             found = [(w, leaves(s, w.id), current_passages(s, w.id)) for w in works]
+            # The writer's notes: a section written again for naming nothing of the
+            # premise, and one still off after it (flagged).
+            notes = {w.id: [c.note for c in list_calls(s, w.id)] for w in works}
         for work, nodes, texts in found:
             # The same terms for every run of a prompt: the instruction's own.
             premise = from_instruction(work.instruction, work.language)
@@ -220,6 +224,10 @@ def report(paths: list[Path], as_json: bool, show: bool = False) -> None:
             rows.append(
                 {
                     "shapes": found,
+                    "rewritten": sum(
+                        "names nothing of the premise: rewritten" in n for n in notes[work.id]
+                    ),
+                    "still_off": sum("still names nothing" in n for n in notes[work.id]),
                     "db": str(path),
                     "name": timing.get("name", f"work {work.id}"),
                     "work": work.id,
@@ -248,6 +256,10 @@ def report(paths: list[Path], as_json: bool, show: bool = False) -> None:
             f"{r['sections_naming']} sections name the premise, {r['seconds']} s"
         )
         print(f"  terms: {r['counts']}; premise kept with the work: {r['stored_premise']}")
+        print(
+            f"  sections written again for naming nothing of the premise: {r['rewritten']}, "
+            f"still off after it: {r['still_off']}"
+        )
         shown = {k: len(v) for k, v in r["shapes"].items()}
         print(f"  shapes a reader looks at again: {shown}")
         if show:
