@@ -10,7 +10,7 @@ from agents.generation.length_control import AIM, HIGH, LOW, rebalance
 from agents.generation.loop import clean
 from agents.plan.chapters import PlanItem
 from agents.write.layouts import SectionTask
-from agents.write.section_writer import HOLD_SHARE, SectionWriter
+from agents.write.section_writer import HOLD_SHARE, PREMISE_TRIES, SectionWriter
 from engines import Message
 from memory.context import WrittenSection
 from tests.fakes import ScriptedEngine
@@ -245,12 +245,30 @@ def test_a_section_off_its_goal_and_the_premise_is_written_again_once() -> None:
 
 def test_a_section_still_off_after_writing_it_again_is_flagged_not_looped() -> None:
     engine = ScriptedEngine(
-        [about("Join us and be part of the team"), about("Support our cause today")]
+        [
+            about("Join us and be part of the team"),
+            about("Support our cause today"),
+            about("Vote for the plan"),
+            about("The botanist was never seen"),  # never asked for: the tries are spent
+        ]
     )
     result = SectionWriter(Caller(engine)).write(premise_task(), 60, lambda _p: None)
     assert result.drifted and result.off_premise
     assert result.text.startswith("Join us")  # the first is kept
-    assert len(engine.calls) == 2  # bounded: written again once
+    assert len(engine.calls) == 1 + PREMISE_TRIES  # bounded
+
+
+def test_a_second_try_that_names_the_premise_is_kept() -> None:
+    engine = ScriptedEngine(
+        [
+            about("Join us and be part of the team"),
+            about("Support our cause today"),
+            about("The botanist counted the seeds"),
+        ]
+    )
+    result = SectionWriter(Caller(engine)).write(premise_task(), 60, lambda _p: None)
+    assert result.text.startswith("The botanist counted") and not result.off_premise
+    assert len(engine.calls) == 3
 
 
 def test_a_section_on_its_goal_but_not_the_premise_is_written_again() -> None:
@@ -264,7 +282,7 @@ def test_a_section_on_its_goal_but_not_the_premise_is_written_again() -> None:
     assert result.text.startswith("The botanist fought") and not result.off_premise
     assert len(engine.calls) == 2
     engine = ScriptedEngine(
-        [about("The crew argued over the water"), about("Support our cause today")]
+        [about("The crew argued over the water"), *[about("Support our cause today")] * 2]
     )
     result = SectionWriter(Caller(engine)).write(premise_task(), 60, lambda _p: None)
     assert result.text.startswith("The crew argued")  # names its goal: the first kept

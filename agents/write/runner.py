@@ -383,9 +383,9 @@ class SectionRunner:
                 )
             )
         if result.off_premise:
-            # Written again once with the premise in its goal and still off: kept, said.
+            # Written again with the premise in its goal and still off: kept, said.
             off = "neither its goal nor the premise" if result.drifted else "nothing of the premise"
-            self.emit(Notice(work.id, f"section {index + 1}: names {off}, written again once"))
+            self.emit(Notice(work.id, f"section {index + 1}: names {off}, even written again"))
         notes = None
         if before is not None and result.text:
             notes = self._read(work, task, result, caller, before, last=last)

@@ -55,6 +55,8 @@ SAMPLES = {
     "zh": "黄昏时分，守塔人登上塔顶，修剪灯芯，点亮灯火，"
     "然后站在玻璃窗前，看着船只驶过下面的礁石。",
 }
+# Writings again of a section that names nothing of the premise, before it is flagged.
+PREMISE_TRIES = 2
 # Characters of the earlier text the repetition guard looks back over.
 LOOKBACK_CHARS = 3000
 
@@ -153,17 +155,29 @@ class SectionWriter:
                 text, rounds, loops, cuts = again
         drifted = off = False
         if task.premise is not None and not names(task.premise.terms, text, task.language):
-            # What the text is about goes unnamed in this part: written once more, hotter,
-            # with the premise in the part's goal, and kept if that one names it (else the
-            # first is kept, flagged: bounded, never a loop).
+            # What the text is about goes unnamed in this part: written again with the
+            # premise in the part's goal, at the usual heat (a hotter small model only
+            # wanders further), up to PREMISE_TRIES times; the first that names it is
+            # kept, else the first text, flagged (bounded, never a loop).
             self.caller.log.note("the section names nothing of the premise: rewritten")
             reminded = _reminded(task)
-            again = self._again(reminded, target, prompt_for(reminded), on_text, earlier, seed)
-            long_enough = count_words(again[0]) >= min(count_words(text), target * LOW)
-            if names(task.premise.terms, again[0], task.language) and long_enough:
-                text, rounds, loops, cuts = again
-            else:
-                off = True
+            off = True
+            for attempt in range(1, PREMISE_TRIES + 1):
+                sampling = Sampling(seed=None if seed is None else seed + attempt)
+                again = self._compose(
+                    self._generator(reminded, earlier),
+                    reminded,
+                    target,
+                    prompt_for(reminded),
+                    on_text,
+                    sampling,
+                )
+                long_enough = count_words(again[0]) >= min(count_words(text), target * LOW)
+                if names(task.premise.terms, again[0], task.language) and long_enough:
+                    text, rounds, loops, cuts = again
+                    off = False
+                    break
+            if off:
                 self.caller.log.note(
                     "written again, the section still names nothing of the premise"
                 )
@@ -187,8 +201,8 @@ class SectionWriter:
         earlier: str,
         seed: int | None,
     ) -> tuple[str, int, int, list[str]]:
-        """The section written once more from nothing, hotter (a text that looped or
-        drifted is not helped by the sampling that wrote it)."""
+        """The section written once more from nothing, hotter (a text that looped is
+        not helped by the sampling that wrote it)."""
         hotter = Sampling(penalty=BASE_PENALTY + 0.1, temperature=BASE_TEMPERATURE + 0.2, seed=seed)
         return self._compose(self._generator(task, earlier), task, target, prompt, on_text, hotter)
 
