@@ -15,6 +15,7 @@ Data in, data out; ``section_notes`` stores what is found.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,9 @@ class Question:
     planted: bool = False
     checked: list[str] = field(default_factory=list)  # the facts it is checked against
     title: str = ""  # the section's heading in the writer's conversation
+    # Several sections read at once (their headings, in order; ``read_sections``): the
+    # answer holds one object per section, each what the question asks of one.
+    titles: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -87,9 +91,20 @@ class Question:
         model: type[BaseModel] = create_model("SectionReading", **fields)
         return model
 
+    def batch_model(self) -> type[BaseModel]:
+        """The answer's model for ``titles``: exactly one reading per section."""
+        n = len(self.titles)
+        item = self.answer_model()
+        model: type[BaseModel] = create_model(
+            "SectionsReading",
+            sections=(list[item], Field(min_length=n, max_length=n)),  # type: ignore[valid-type]
+        )
+        return model
+
     def max_tokens(self) -> int:
         threads = THREADS_TOKENS if self.planted or self.threads else 0
-        return (FACTS_TOKENS if self.facts else 0) + threads + (CHECK_TOKENS if self.checked else 0)
+        one = (FACTS_TOKENS if self.facts else 0) + threads + (CHECK_TOKENS if self.checked else 0)
+        return one * max(1, len(self.titles))
 
     def prompt(self, passage: str = "") -> str:
         return render(
@@ -100,6 +115,7 @@ class Question:
             threads=self.threads,
             planted=self.planted,
             checked=self.checked,
+            titles=self.titles,
             language=self.language,
         )
 
@@ -181,7 +197,53 @@ def read_section(
         threads=question.threads,
         planted=question.planted,
         checked=question.checked,
+        titles=[],
         language=question.language,
     ):
         reading.merge(parse_reading(answer, question, piece))
     return reading
+
+
+def read_sections(
+    caller: Caller,
+    question: Question,
+    passages: Sequence[str],
+    conversation: Sequence[Message],
+) -> list[Reading] | None:
+    """The readings of ``passages`` (in order, headed ``question.titles``) in one call
+    after ``conversation``, the writer's, which holds them all (the last its last turn):
+    the engine has them cached, so only the question is computed, once for them all.
+    None when the conversation does not fit the engine's window with the answer (the
+    caller reads them otherwise)."""
+    if question.empty:
+        return [Reading() for _ in passages]
+    max_tokens = question.max_tokens()
+    messages: list[Message] = [*conversation, {"role": "user", "content": question.prompt()}]
+    room = caller.engine.context_length - max_tokens - WINDOW_MARGIN
+    if caller.engine.messages_tokens(messages) > room:
+        return None
+    completion = caller.chat(
+        question.agent,
+        messages,
+        schema=model_schema(question.batch_model()),
+        max_tokens=max_tokens,
+        temperature=TEMPERATURE,
+    )
+    return parse_sections(completion.text, question, passages)
+
+
+def parse_sections(text: str, question: Question, passages: Sequence[str]) -> list[Reading]:
+    """Each section's reading in an answer to several (``parse_reading`` on each
+    object; one missing or not an object reads as nothing found)."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        data = {}
+    given = data.get("sections") if isinstance(data, dict) else None
+    items = given if isinstance(given, list) else []
+    return [
+        parse_reading(json.dumps(items[i]), question, passage)
+        if i < len(items) and isinstance(items[i], dict)
+        else Reading()
+        for i, passage in enumerate(passages)
+    ]
