@@ -42,9 +42,9 @@ from engines.schemas import model_schema
 from memory.bible import Fact
 from prompts import render
 
-# The answer's tokens at most, per part asked: six facts; three threads planted and
-# two lists of numbers; three quotes with their reasons.
-FACTS_TOKENS, THREADS_TOKENS, CHECK_TOKENS = 80 * MAX_FACTS, 256, 320
+# The answer's tokens at most, per item: a fact; a thread planted (and the two lists
+# of numbers, once); a quote with its reason.
+FACT_TOKENS, PLANTED_TOKENS, NUMBERS_TOKENS, FOUND_TOKENS = 80, 70, 40, 110
 TEMPERATURE = 0.2
 
 
@@ -74,20 +74,29 @@ class Question:
         alone = self.checked and not (self.facts or self.threads or self.planted)
         return "continuity" if alone else "bible"
 
+    def bounds(self) -> tuple[int, int, int]:
+        """Facts, threads planted and contradictions one section's answer gives at
+        most. A reading of several shares one reading's among them (a few each): its
+        answer is decoded, and a small model fills every list to its bound."""
+        n = max(1, len(self.titles))
+        return max(2, MAX_FACTS // n), max(1, MAX_PLANTED // n), max(1, MAX_FOUND // n)
+
     def answer_model(self) -> type[BaseModel]:
-        """The answer's model (its fields in the order the answer gives them)."""
+        """The answer's model for one section (its fields in the order the answer
+        gives them)."""
+        most_facts, most_planted, most_found = self.bounds()
         fields: dict[str, Any] = {}
         if self.facts:
-            fields["facts"] = (list[FactItem], Field(max_length=MAX_FACTS))
+            fields["facts"] = (list[FactItem], Field(max_length=most_facts))
         if self.planted:
-            fields["planted"] = (list[PlantedThread], Field(max_length=MAX_PLANTED))
+            fields["planted"] = (list[PlantedThread], Field(max_length=most_planted))
         if self.threads:
             number = numbers(len(self.threads))
             fields["advanced"] = (list[number], Field(max_length=len(self.threads)))  # type: ignore[valid-type]
             fields["resolved"] = (list[number], Field(max_length=len(self.threads)))  # type: ignore[valid-type]
         if self.checked:
             item = contradiction_item(len(self.checked))
-            fields["contradictions"] = (list[item], Field(max_length=MAX_FOUND))  # type: ignore[valid-type]
+            fields["contradictions"] = (list[item], Field(max_length=most_found))  # type: ignore[valid-type]
         model: type[BaseModel] = create_model("SectionReading", **fields)
         return model
 
@@ -102,8 +111,13 @@ class Question:
         return model
 
     def max_tokens(self) -> int:
-        threads = THREADS_TOKENS if self.planted or self.threads else 0
-        one = (FACTS_TOKENS if self.facts else 0) + threads + (CHECK_TOKENS if self.checked else 0)
+        most_facts, most_planted, most_found = self.bounds()
+        one = (
+            (FACT_TOKENS * most_facts if self.facts else 0)
+            + (PLANTED_TOKENS * most_planted if self.planted else 0)
+            + (NUMBERS_TOKENS if self.threads else 0)
+            + (FOUND_TOKENS * most_found if self.checked else 0)
+        )
         return one * max(1, len(self.titles))
 
     def prompt(self, passage: str = "") -> str:

@@ -116,10 +116,27 @@ def take_notes_together(
     if readings is None:
         return None
     notes = [SectionNotes(r.facts, r.threads, r.contradictions, checked) for r in readings]
+    _drop_copies(notes)
     if last and notes:
         end = notes[-1]
         end.facts, end.threads.planted = [], []
     return notes
+
+
+def _drop_copies(notes: list[SectionNotes]) -> None:
+    """What an answer about several sections says of one as it said of an earlier one
+    is a copy (a small model repeats its first object), not something the later
+    section did again: kept with the first only."""
+    facts: set[tuple[str, str, str]] = set()
+    planted: set[str] = set()
+    quotes: set[str] = set()
+    for n in notes:
+        n.facts = [f for f in n.facts if (f.kind, f.name, f.text) not in facts]
+        facts |= {(f.kind, f.name, f.text) for f in n.facts}
+        n.threads.planted = [p for p in n.threads.planted if p not in planted]
+        planted |= set(n.threads.planted)
+        n.contradictions = [c for c in n.contradictions if c.quote not in quotes]
+        quotes |= {c.quote for c in n.contradictions}
 
 
 def check_notes(caller: Caller, text: str, language: str, before: Before) -> SectionNotes:
