@@ -410,3 +410,28 @@ def test_on_the_embedded_model_each_section_has_its_notes_taken(
         held = tokens(reading.prompt[: section_start + len(text)])
         assert after.cached_tokens >= held - 4
     assert all(c.finish_reason != "error" for c in calls), [c.note for c in calls]
+
+
+@pytest.mark.model
+def test_on_the_embedded_model_sections_read_together_are_found_cached(
+    db: Database, embedded: Engine
+) -> None:
+    from engines.embedded.engine import EmbeddedEngine
+
+    assert isinstance(embedded, EmbeddedEngine)
+    work_id = agentwrite_work(db, sections=3, words=40)
+    SectionRunner(db, embedded).run(work_id)  # the default schedule: the three at the end
+    with db.transaction() as s:
+        nodes = leaves(s, work_id)
+        calls = list_calls(s, work_id)
+        texts = current_passages(s, work_id)
+        unread = [p for p in texts.values() if p.unread]
+    (reading,) = [c for c in calls if c.agent == "bible"]
+    assert reading.node_id == nodes[-1].id and unread == []
+    # Asked after the writer's conversation, which holds the three sections: all of it
+    # up to the last section is the engine's cached prefix (that section's own tokens
+    # as the writer sampled them may split otherwise than its text does).
+    last = reading.prompt.index(texts[nodes[-1].id].content)
+    assert all(texts[n.id].content in reading.prompt for n in nodes)
+    assert reading.cached_tokens >= len(embedded.tokenize(reading.prompt[:last], special=True))
+    assert reading.finish_reason != "error", reading.note

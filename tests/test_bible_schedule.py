@@ -67,10 +67,10 @@ class Notebook:
         schema = options["schema"]
         if schema is None:
             return self.prose(messages, options)
-        if "sections" in schema["properties"]:
-            n = schema["properties"]["sections"]["maxItems"]
+        if "readings" in schema["properties"]:
+            n = schema["properties"]["readings"]["maxItems"]
             self.sizes.append(n)
-            return json.dumps({"sections": [self.one() for _ in range(n)]})
+            return json.dumps({"readings": [self.one() for _ in range(n)]})
         self.sizes.append(1)
         return json.dumps(self.one())
 
@@ -226,7 +226,7 @@ def test_a_contradiction_found_in_a_reading_of_several_is_stored_with_its_own_se
         schema = options["schema"]
         if schema is None:
             return prose(messages, options)
-        n = schema["properties"]["sections"]["maxItems"]
+        n = schema["properties"]["readings"]["maxItems"]
         # The second section's first sentence, said of the second and of the first.
         second = str(messages[-2]["content"]).split("## S1", 1)[1].split("## S2", 1)[0]
         quote = second.strip().split("\n\n", 1)[-1].split(". ")[0]
@@ -236,7 +236,7 @@ def test_a_contradiction_found_in_a_reading_of_several_is_stored_with_its_own_se
             {"facts": [], "planted": [], "contradictions": [said] if i < 2 else []}
             for i in range(n)
         ]
-        return json.dumps({"sections": items})
+        return json.dumps({"readings": items})
 
     SectionRunner(db, ScriptedEngine([reader] * 100)).run(work_id)
     with db.transaction() as s:

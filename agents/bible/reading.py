@@ -106,7 +106,7 @@ class Question:
         item = self.answer_model()
         model: type[BaseModel] = create_model(
             "SectionsReading",
-            sections=(list[item], Field(min_length=n, max_length=n)),  # type: ignore[valid-type]
+            readings=(list[item], Field(min_length=n, max_length=n)),  # type: ignore[valid-type]
         )
         return model
 
@@ -253,7 +253,7 @@ def parse_sections(text: str, question: Question, passages: Sequence[str]) -> li
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
         data = {}
-    given = data.get("sections") if isinstance(data, dict) else None
+    given = data.get("readings") if isinstance(data, dict) else None
     items = given if isinstance(given, list) else []
     return [
         parse_reading(json.dumps(items[i]), question, passage)
