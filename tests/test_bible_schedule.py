@@ -245,3 +245,24 @@ def test_a_contradiction_found_in_a_reading_of_several_is_stored_with_its_own_se
     # The quote is the second section's: said of the first, it points at nothing.
     assert [(f.node_id, f.fact_id) for f in findings] == [(nodes[1].id, fact.id)]
     assert found and findings[0].quote in found[0]
+
+
+def test_sections_left_unread_are_read_when_a_memory_stage_takes_over(db: Database) -> None:
+    from agents.generation.stage_engines import Stage, StageEngines
+
+    work_id = agentwrite_work(db, sections=4)
+    cancel = threading.Event()
+
+    def stop_at_the_third(event: Event) -> None:
+        if isinstance(event, SectionStarted) and event.index == 2:
+            cancel.set()
+
+    book = Notebook()
+    writer = ScriptedEngine([book] * 100)
+    SectionRunner(db, writer, emit=stop_at_the_third, control=RunControl(cancel)).run(work_id)
+    assert len(unread(db, work_id)) == 2
+    memory = ScriptedEngine([Notebook()] * 100)
+    stages = StageEngines(writer, {Stage.MEMORY: lambda: memory})
+    SectionRunner(db, writer, stages=stages).run(work_id)
+    assert unread(db, work_id) == []
+    assert [v for _, v in clues(db, work_id)] == [0, 1, 2]

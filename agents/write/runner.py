@@ -503,6 +503,10 @@ class SectionRunner:
         last = index == len(nodes) - 1
         this = Unread(node.id, index, 0, result.text, node.title)
         if Stage.MEMORY in self.stages.chosen:
+            if self._unread:  # left by an earlier run that read on the writer's engine
+                self._read_unread(work, len(nodes))
+                with self.db.transaction() as s:
+                    before = bible_before(s, work.id, index)
             reader = Caller(self.stages.of(Stage.MEMORY), log=caller.log, cancel=caller.cancel)
             notes = take_notes(reader, result.text, work.language, before, last=last)
             return [(this, notes, before)]
