@@ -195,22 +195,8 @@ BY_ID = {i.id: i for i in INSTRUCTIONS}
 # The split, by instruction: the gate is tuned on the first half and measured on the
 # second, whose lines its maker never reads. Chosen to spread the forms (and the kinds
 # of debris they bring) over both halves.
-TUNE = (
-    "i01",
-    "i02",
-    "i04",
-    "i05",
-    "i06",
-    "i08",
-    "i11",
-    "i13",
-    "i16",
-    "i19",
-    "i21",
-    "i23",
-    "i25",
-    "i32",
-)
+TUNE = ("i01", "i02", "i04", "i05", "i06", "i08", "i11", "i13", "i16", "i19", "i21", "i23", "i25",
+        "i32")
 HELDOUT = tuple(i.id for i in INSTRUCTIONS if i.id not in TUNE)
 HALVES = {"tune": TUNE, "heldout": HELDOUT}
 

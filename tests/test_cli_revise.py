@@ -140,9 +140,8 @@ def test_a_span_or_a_passage_is_revised_and_the_rest_kept(longform_home: Path) -
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["span"] == [start, start + len(passage)] and summary["kept"] is False
-    assert (
-        f"+++ revised (characters {start}:{start + len(passage)}): Make it darker."
-        in (summary["diff"])
+    assert f"+++ revised (characters {start}:{start + len(passage)}): Make it darker." in (
+        summary["diff"]
     )
     calls = json.loads(longform("logs", str(work), "--json", "--full", home=longform_home).stdout)
     assert "The passage to rewrite:\n" + passage in calls[-1]["prompt"]

@@ -117,38 +117,9 @@ def test_trim_never_cuts_at_an_abbreviation() -> None:
 # quotes, abbreviations, numbers and line breaks.
 PIECE = st.one_of(
     st.sampled_from(
-        [
-            "the",
-            "door",
-            "Mr.",
-            "Dr.",
-            "U.S.",
-            "3.50",
-            "e.g.",
-            "...",
-            "…",
-            "!",
-            "?",
-            ".",
-            '"',
-            "”",
-            "「",
-            "」",
-            "。",
-            "！",
-            "？",
-            "，",
-            "と",
-            "他",
-            "走",
-            "了",
-            "café",
-            "Москва",
-            "서울",
-            "\n",
-            "\n\n",
-            "  ",
-        ]
+        ["the", "door", "Mr.", "Dr.", "U.S.", "3.50", "e.g.", "...", "…", "!", "?", ".",
+         '"', "”", "「", "」", "。", "！", "？", "，", "と", "他", "走", "了", "café",
+         "Москва", "서울", "\n", "\n\n", "  "]
     ),  # fmt: skip
     st.text(st.characters(categories=["L", "N", "P"]), min_size=1, max_size=6),
 )
