@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from agents.bible.schedule import DEFAULT_EVERY
 from agents.errors import AgentError
 from agents.generation.stage_engines import parse_stages
 from app import locations
@@ -47,7 +48,10 @@ class Settings(BaseSettings):
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     seed: int = Field(1234, description="sampling seed of the embedded engine")
     threads: int | None = Field(
-        None, ge=1, description="decode threads of the embedded engine (default: all cores)"
+        None,
+        ge=1,
+        description="threads of the embedded engine, for the prompt and the decode "
+        "(default: all cores)",
     )
     view: int | None = Field(
         None,
@@ -55,6 +59,13 @@ class Settings(BaseSettings):
         description="tokens of text the writer keeps in view (the section it writes and "
         "those before it; the rest is told in a note): default 2048 on the embedded "
         "engine (1024 for a book planned in chapters), the whole window on a server",
+    )
+    bible_every: int = Field(
+        DEFAULT_EVERY,
+        ge=1,
+        description="sections the story bible reads in one call after they are written, "
+        "at most (sooner at a chapter's end, at the work's end, or when the next section "
+        "would push one out of the writer's view); 1 reads each section as it is written",
     )
     db: str | None = Field(
         None,

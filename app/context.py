@@ -61,7 +61,12 @@ class Context:
         from agents.generation.stage_engines import parse_stages
         from agents.session.work_session import WorkSession
 
-        return WorkSession(self.db, self.engines, parse_stages(self.settings.stages))
+        return WorkSession(
+            self.db,
+            self.engines,
+            parse_stages(self.settings.stages),
+            bible_every=self.settings.bible_every,
+        )
 
     def engine(self, spec: str | None = None, model: str | None = None) -> Engine:
         """The engine a flag names, else the settings' (opened once; see

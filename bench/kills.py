@@ -169,6 +169,13 @@ def check(db: Path, *, once: bool = False) -> list[str]:
             ).fetchone()[0]
             if unplanned:
                 problems.append(f"work {work_id}: {unplanned} chapter(s) never planned")
+            unread = conn.execute(
+                "SELECT count(*) FROM passages AS p WHERE p.work_id = ? AND p.unread AND "
+                "p.version = (SELECT max(version) FROM passages WHERE node_id = p.node_id)",
+                (work_id,),
+            ).fetchone()[0]
+            if unread:  # written, its story-bible reading never done (agents.bible.schedule)
+                problems.append(f"work {work_id}: {unread} section(s) the bible never read")
             nodes = conn.execute(
                 "SELECT id, status FROM outline_nodes WHERE work_id = ? AND level IN "
                 "('section', 'step')",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -80,6 +81,9 @@ class Passage(Base):
     words: Mapped[int] = mapped_column(Integer)
     author: Mapped[str] = mapped_column(String(32), default="model")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Written by the runner and not yet read by the story bible, which reads a few
+    # sections in one call (``agents.bible.schedule``): read first on resume.
+    unread: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Memory(Base):

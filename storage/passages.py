@@ -24,13 +24,15 @@ def _record(row: Passage) -> PassageRecord:
         words=row.words,
         author=row.author,
         created_at=row.created_at,
+        unread=row.unread,
     )
 
 
 def add_passage(
-    session: Session, node_id: int, content: str, *, author: str = "model"
+    session: Session, node_id: int, content: str, *, author: str = "model", unread: bool = False
 ) -> PassageRecord:
-    """Store the next version of a node's text; earlier versions stay."""
+    """Store the next version of a node's text; earlier versions stay. ``unread``: the
+    story bible has still to read it (``mark_read`` once it has)."""
     node = session.get(OutlineNode, node_id)
     if node is None:
         raise NotFoundError(f"no outline node with id {node_id}")
@@ -42,11 +44,21 @@ def add_passage(
         content=content,
         words=count_words(content),
         author=author,
+        unread=unread,
     )
     session.add(row)
     session.flush()
     index_passage(session, work_id=row.work_id, node_id=node_id, passage_id=row.id, content=content)
     return _record(row)
+
+
+def mark_read(session: Session, passage_id: int) -> None:
+    """The story bible has read the passage (its notes are stored)."""
+    row = session.get(Passage, passage_id)
+    if row is None:
+        raise NotFoundError(f"no passage with id {passage_id}")
+    row.unread = False
+    session.flush()
 
 
 def current_passage(session: Session, node_id: int) -> PassageRecord | None:

@@ -46,6 +46,7 @@ class PassageRecord:
     words: int
     author: str
     created_at: datetime
+    unread: bool = False  # the story bible's reading of it is still to come
 
 
 @dataclass(frozen=True)

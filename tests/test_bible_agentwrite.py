@@ -86,7 +86,7 @@ def writer_prompts(db: Database, work_id: int) -> list[tuple[int | None, list[Me
 
 def test_each_section_stores_the_facts_it_established_with_its_position(db: Database) -> None:
     work_id = agentwrite_work(db)
-    SectionRunner(db, engine()).run(work_id)
+    SectionRunner(db, engine(), bible_every=1).run(work_id)
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         texts = current_passages(s, work_id)
@@ -104,7 +104,7 @@ def test_each_section_stores_the_facts_it_established_with_its_position(db: Data
 
 def test_facts_never_enter_the_prompt_prefix_while_the_text_fits(db: Database) -> None:
     work_id = agentwrite_work(db)
-    SectionRunner(db, engine()).run(work_id)
+    SectionRunner(db, engine(), bible_every=1).run(work_id)
     prompts = writer_prompts(db, work_id)
     heads = {json.dumps(p[:2]) for _, p in prompts}
     assert len(heads) == 1 and "Clue" not in heads.pop()  # system and user turns: the same
@@ -116,7 +116,7 @@ def test_a_cut_window_carries_the_facts_of_the_cut_text_and_the_note_is_recorded
     db: Database,
 ) -> None:
     work_id = agentwrite_work(db, sections=6)
-    SectionRunner(db, engine(context_length=420)).run(work_id)
+    SectionRunner(db, engine(context_length=420), bible_every=1).run(work_id)
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         given = {n.id: step_context(s, n.id) for n in nodes}
@@ -140,7 +140,7 @@ def test_a_fact_valid_from_section_3_is_not_given_to_section_2(db: Database) -> 
         add_memory(
             s, work_id, kind="fact", content="The lamp is green.", valid_from=2, author="user"
         )
-    SectionRunner(db, engine()).run(work_id)
+    SectionRunner(db, engine(), bible_every=1).run(work_id)
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         given = {n.id: [c.content for c in step_context(s, n.id)] for n in nodes}
@@ -158,14 +158,14 @@ def test_an_edited_fact_is_in_the_very_next_prompt_and_the_old_text_is_not(
 ) -> None:
     work_id = agentwrite_work(db)
     eng = engine()
-    SectionRunner(db, eng).run(work_id)
+    SectionRunner(db, eng, bible_every=1).run(work_id)
     with db.transaction() as s:
         first_fact = next(f for f in facts_at(s, work_id, 0))
         assert first_fact.content == "Clue 1 was found."
         edit_memory(s, first_fact.id, "The keeper lost his only key.")
         assert [n.status for n in leaves(s, work_id)] == ["done", "stale", "stale", "stale"]
     before = len(writer_prompts(db, work_id))
-    SectionRunner(db, eng).run(work_id)
+    SectionRunner(db, eng, bible_every=1).run(work_id)
     _, prompt = writer_prompts(db, work_id)[before]  # the very next writer call
     text = json.dumps(prompt)
     assert "The keeper lost his only key." in text
@@ -190,12 +190,12 @@ def test_a_cancel_during_extraction_stores_neither_the_section_nor_its_facts(
         return answer
 
     eng = ScriptedEngine([cancel_on_second_bible_call] * 200)
-    first = SectionRunner(db, eng, control=RunControl(cancel=cancel)).run(work_id)
+    first = SectionRunner(db, eng, control=RunControl(cancel=cancel), bible_every=1).run(work_id)
     assert first.cancelled
     with db.transaction() as s:
         assert len(current_passages(s, work_id)) == 1
         assert [f.content for f in list_memories(s, work_id, kind="fact")] == ["Clue 1 was found."]
-    SectionRunner(db, eng).run(work_id)
+    SectionRunner(db, eng, bible_every=1).run(work_id)
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         assert [len(passage_versions(s, n.id)) for n in nodes] == [1, 1, 1]
@@ -332,7 +332,7 @@ def test_the_reading_is_a_second_turn_after_the_section_on_the_writers_engine(
 ) -> None:
     work_id = agentwrite_work(db, sections=3)
     main = WithSide([Story()] * 200, ScriptedEngine([Story()] * 50))
-    SectionRunner(db, main).run(work_id)
+    SectionRunner(db, main, bible_every=1).run(work_id)
     assert main.side.calls == []  # the writer's engine holds the section: read there
     readings = [(m, o) for m, o in main.calls if o["schema"] is not None]
     # The last section informs no later one, and has no thread open nor a fact it could
@@ -363,7 +363,7 @@ def test_a_memory_stage_of_its_own_reads_the_section_alone(db: Database) -> None
     work_id = agentwrite_work(db, sections=3)
     memory = ScriptedEngine([Story()] * 50)
     stages = StageEngines(engine(), {Stage.MEMORY: lambda: memory})
-    SectionRunner(db, engine(), stages=stages).run(work_id)
+    SectionRunner(db, engine(), stages=stages, bible_every=1).run(work_id)
     with db.transaction() as s:
         texts = current_passages(s, work_id)
         nodes = leaves(s, work_id)
@@ -387,7 +387,7 @@ def test_on_the_embedded_model_each_section_has_its_notes_taken(
         return len(embedded.tokenize(rendered, special=True))
 
     work_id = agentwrite_work(db, sections=3, words=40)
-    SectionRunner(db, embedded).run(work_id)
+    SectionRunner(db, embedded, bible_every=1).run(work_id)
     with db.transaction() as s:
         nodes = leaves(s, work_id)
         calls = list_calls(s, work_id)
@@ -410,3 +410,28 @@ def test_on_the_embedded_model_each_section_has_its_notes_taken(
         held = tokens(reading.prompt[: section_start + len(text)])
         assert after.cached_tokens >= held - 4
     assert all(c.finish_reason != "error" for c in calls), [c.note for c in calls]
+
+
+@pytest.mark.model
+def test_on_the_embedded_model_sections_read_together_are_found_cached(
+    db: Database, embedded: Engine
+) -> None:
+    from engines.embedded.engine import EmbeddedEngine
+
+    assert isinstance(embedded, EmbeddedEngine)
+    work_id = agentwrite_work(db, sections=3, words=40)
+    SectionRunner(db, embedded).run(work_id)  # the default schedule: the three at the end
+    with db.transaction() as s:
+        nodes = leaves(s, work_id)
+        calls = list_calls(s, work_id)
+        texts = current_passages(s, work_id)
+        unread = [p for p in texts.values() if p.unread]
+    (reading,) = [c for c in calls if c.agent == "bible"]
+    assert reading.node_id == nodes[-1].id and unread == []
+    # Asked after the writer's conversation, which holds the three sections: all of it
+    # up to the last section is the engine's cached prefix (that section's own tokens
+    # as the writer sampled them may split otherwise than its text does).
+    last = reading.prompt.index(texts[nodes[-1].id].content)
+    assert all(texts[n.id].content in reading.prompt for n in nodes)
+    assert reading.cached_tokens >= len(embedded.tokenize(reading.prompt[:last], special=True))
+    assert reading.finish_reason != "error", reading.note

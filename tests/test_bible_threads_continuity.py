@@ -97,7 +97,7 @@ def test_threads_are_planted_advanced_and_resolved_each_at_its_section(db: Datab
         ]
     )
     events: list[Event] = []
-    SectionRunner(db, ScriptedEngine([book] * 100), emit=events.append).run(work_id)
+    SectionRunner(db, ScriptedEngine([book] * 100), emit=events.append, bible_every=1).run(work_id)
     with db.transaction() as s:
         found = {t.text.split(":")[0]: t for t in threads(s, work_id)}
     assert (found["The locked door"].planted, found["The locked door"].advanced) == (0, [1])
@@ -116,13 +116,13 @@ def test_threads_are_planted_advanced_and_resolved_each_at_its_section(db: Datab
 def test_a_rewritten_section_gives_its_own_thread_update(db: Database) -> None:
     work_id = agentwrite_work(db, sections=3)
     first = Book([{"planted": [door()]}, {"resolved": [1]}, {}])
-    SectionRunner(db, ScriptedEngine([first] * 100)).run(work_id)
+    SectionRunner(db, ScriptedEngine([first] * 100), bible_every=1).run(work_id)
     with db.transaction() as s:
         assert [t.resolved for t in threads(s, work_id)] == [1]
         second = leaves(s, work_id)[1]
         mark_stale_from(s, work_id, second.id)
     # Written again, section 2 no longer resolves the thread: it is open again.
-    SectionRunner(db, ScriptedEngine([Book([{}, {}])] * 100)).run(work_id)
+    SectionRunner(db, ScriptedEngine([Book([{}, {}])] * 100), bible_every=1).run(work_id)
     with db.transaction() as s:
         (thread,) = threads(s, work_id)
     assert (thread.planted, thread.resolved) == (0, None)
@@ -132,7 +132,7 @@ def test_open_threads_reach_the_writer_with_the_cut_text(db: Database) -> None:
     work_id = agentwrite_work(db, sections=6)
     book = Book([{"planted": [door()]}])
     # The premise line in the head and goals naming the waves take 20 tokens more.
-    SectionRunner(db, ScriptedEngine([book] * 200, context_length=440)).run(work_id)
+    SectionRunner(db, ScriptedEngine([book] * 200, context_length=440), bible_every=1).run(work_id)
     with db.transaction() as s:
         given = [c for n in leaves(s, work_id) for c in step_context(s, n.id)]
         writer = [c.prompt for c in list_calls(s, work_id) if c.agent == "writer"]
@@ -152,7 +152,7 @@ def test_a_contradiction_is_stored_with_both_sides_and_settled_by_an_edit(db: Da
     # Sections 1 and 2 are checked against the fact; the second check finds one.
     book = Book([], checks=[NOTHING, first_sentence, NOTHING])
     events: list[Event] = []
-    SectionRunner(db, ScriptedEngine([book] * 100), emit=events.append).run(work_id)
+    SectionRunner(db, ScriptedEngine([book] * 100), emit=events.append, bible_every=1).run(work_id)
     with db.transaction() as s:
         texts = current_passages(s, work_id)
         nodes = leaves(s, work_id)
@@ -177,7 +177,9 @@ def test_a_quote_the_section_does_not_hold_is_dropped(db: Database) -> None:
     invented = {
         "contradictions": [{"fact": 1, "quote": "The door was red all along", "reason": "x"}]
     }
-    SectionRunner(db, ScriptedEngine([Book([], checks=[invented, invented])] * 100)).run(work_id)
+    SectionRunner(
+        db, ScriptedEngine([Book([], checks=[invented, invented])] * 100), bible_every=1
+    ).run(work_id)
     with db.transaction() as s:
         assert current_findings(s, work_id) == []
 
@@ -188,7 +190,7 @@ def test_the_check_on_demand_replaces_what_it_found_and_counts_per_10k_words(
     work_id = agentwrite_work(db, sections=3)
     with db.transaction() as s:
         add_memory(s, work_id, kind="fact", content="The keeper is called Ana.", author="u")
-    SectionRunner(db, ScriptedEngine([Book([])] * 100)).run(work_id)
+    SectionRunner(db, ScriptedEngine([Book([])] * 100), bible_every=1).run(work_id)
     assert stored_report(db, work_id).findings == []
     with db.transaction() as s:
         logged = len(list_calls(s, work_id))
@@ -255,11 +257,11 @@ def test_the_last_section_plants_nothing_and_is_read_only_for_open_threads(
 ) -> None:
     work_id = agentwrite_work(db, sections=1)
     book = Book([{"planted": [door()]}])
-    SectionRunner(db, ScriptedEngine([book] * 20)).run(work_id)
+    SectionRunner(db, ScriptedEngine([book] * 20), bible_every=1).run(work_id)
     assert book.seen["threads"] == []  # nothing open before it: not asked
     work_id = agentwrite_work(db, sections=2)
     book = Book([{"planted": [door()]}, {"planted": [door("The key")], "advanced": [1]}])
-    SectionRunner(db, ScriptedEngine([book] * 40)).run(work_id)
+    SectionRunner(db, ScriptedEngine([book] * 40), bible_every=1).run(work_id)
     with db.transaction() as s:
         (thread,) = threads(s, work_id)  # the key, planted last, could never be resolved
     assert (thread.text.split(":")[0], thread.advanced) == ("The locked door", [1])

@@ -96,6 +96,8 @@ def test_kill_9_mid_section_then_resume(longform_home: Path) -> None:
         full = work_text(s, work_id)
     for node in nodes:
         assert full.count(texts[node.id].content) == 1
+    # The story bible read every section, the one stored before the kill too.
+    assert not any(p.unread for p in texts.values())
     assert shown.strip() == full.strip()
     db.close()
 

@@ -42,6 +42,12 @@ class Novel:
 
     def __call__(self, messages: Sequence[Message], options: dict[str, Any]) -> str:
         schema = options["schema"]
+        if schema is not None and "readings" in schema["properties"]:
+            # The story bible reading several sections at once: each answered as alone.
+            many = schema["properties"]["readings"]
+            one = {**options, "schema": many["items"]}
+            answers = [json.loads(self(messages, one)) for _ in range(many["maxItems"])]
+            return json.dumps({"readings": answers})
         if schema is not None and "sections" in schema["properties"]:
             self.plans += 1
             count = schema["properties"]["sections"]["minItems"]

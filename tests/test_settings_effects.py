@@ -145,6 +145,30 @@ def _author(home: Path) -> None:
     assert other.stdout.startswith("# Waves\n\n*by Bo Poet*\n\n"), other.stderr
 
 
+@effect("bible_every")
+def _bible_every(home: Path) -> None:
+    """A four-section work is read in one call by default, in two at every two, and the
+    TUI's session reads on the same schedule as the CLI's."""
+    from app.tui.app import LongformApp
+    from storage.calls import list_calls
+    from tests.fakes import ScriptedEngine
+    from tests.test_bible_agentwrite import agentwrite_work
+    from tests.test_bible_schedule import Notebook
+
+    for every, sizes in ((None, [4]), (2, [2, 2])):
+        given = {} if every is None else {"bible_every": every}
+        ctx = context(home, **given)
+        assert LongformApp(ctx).session.bible_every == (every or 4)
+        work_id = agentwrite_work(ctx.db, sections=4)
+        book = Notebook()
+        ctx.session.run(work_id, engine=ScriptedEngine([book] * 100))
+        assert book.sizes == sizes
+        with ctx.db.transaction() as s:
+            calls = [c for c in list_calls(s, work_id) if c.agent == "bible"]
+        assert len(calls) == len(sizes)
+        ctx.close()
+
+
 @effect("export_dir")
 def _export_dir(home: Path) -> None:
     """An export with no file named goes to the folder the setting gives, named after
@@ -327,6 +351,7 @@ def _threads(home: Path) -> None:
     engine = context(home, threads=1).engine()
     try:
         assert engine._llm.n_threads == 1  # type: ignore[attr-defined]
+        assert engine._llm.n_threads_batch == 1  # type: ignore[attr-defined]
     finally:
         engine.close()
 

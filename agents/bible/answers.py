@@ -22,9 +22,11 @@ from pydantic import (
 MAX_FACTS = 6
 MAX_PLANTED = 3
 MAX_FOUND = 3
-NAME_CHARS, STAKE_CHARS = 40, 160
-FACT_CHARS = 160
-QUOTE_CHARS, REASON_CHARS = 240, 160
+# A small model under a grammar fills a string to its bound (issue 38: every string of
+# a reading ran to it), so the bounds are what one short sentence needs.
+NAME_CHARS, STAKE_CHARS = 40, 100
+FACT_CHARS = 100
+QUOTE_CHARS, REASON_CHARS = 160, 100
 
 # A one-line string with no JSON punctuation in it: a small model under a grammar
 # otherwise fills strings with half-closed JSON (``agents.plan.planner.text_field``).

@@ -15,6 +15,7 @@ Data in, data out; ``section_notes`` stores what is found.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,9 +42,9 @@ from engines.schemas import model_schema
 from memory.bible import Fact
 from prompts import render
 
-# The answer's tokens at most, per part asked: six facts; three threads planted and
-# two lists of numbers; three quotes with their reasons.
-FACTS_TOKENS, THREADS_TOKENS, CHECK_TOKENS = 80 * MAX_FACTS, 256, 320
+# The answer's tokens at most, per item: a fact; a thread planted (and the two lists
+# of numbers, once); a quote with its reason.
+FACT_TOKENS, PLANTED_TOKENS, NUMBERS_TOKENS, FOUND_TOKENS = 80, 70, 40, 110
 TEMPERATURE = 0.2
 
 
@@ -59,6 +60,9 @@ class Question:
     planted: bool = False
     checked: list[str] = field(default_factory=list)  # the facts it is checked against
     title: str = ""  # the section's heading in the writer's conversation
+    # Several sections read at once (their headings, in order; ``read_sections``): the
+    # answer holds one object per section, each what the question asks of one.
+    titles: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -70,26 +74,51 @@ class Question:
         alone = self.checked and not (self.facts or self.threads or self.planted)
         return "continuity" if alone else "bible"
 
+    def bounds(self) -> tuple[int, int, int]:
+        """Facts, threads planted and contradictions one section's answer gives at
+        most. A reading of several shares one reading's among them (a few each): its
+        answer is decoded, and a small model fills every list to its bound."""
+        n = max(1, len(self.titles))
+        return max(2, MAX_FACTS // n), max(1, MAX_PLANTED // n), max(1, MAX_FOUND // n)
+
     def answer_model(self) -> type[BaseModel]:
-        """The answer's model (its fields in the order the answer gives them)."""
+        """The answer's model for one section (its fields in the order the answer
+        gives them)."""
+        most_facts, most_planted, most_found = self.bounds()
         fields: dict[str, Any] = {}
         if self.facts:
-            fields["facts"] = (list[FactItem], Field(max_length=MAX_FACTS))
+            fields["facts"] = (list[FactItem], Field(max_length=most_facts))
         if self.planted:
-            fields["planted"] = (list[PlantedThread], Field(max_length=MAX_PLANTED))
+            fields["planted"] = (list[PlantedThread], Field(max_length=most_planted))
         if self.threads:
             number = numbers(len(self.threads))
             fields["advanced"] = (list[number], Field(max_length=len(self.threads)))  # type: ignore[valid-type]
             fields["resolved"] = (list[number], Field(max_length=len(self.threads)))  # type: ignore[valid-type]
         if self.checked:
             item = contradiction_item(len(self.checked))
-            fields["contradictions"] = (list[item], Field(max_length=MAX_FOUND))  # type: ignore[valid-type]
+            fields["contradictions"] = (list[item], Field(max_length=most_found))  # type: ignore[valid-type]
         model: type[BaseModel] = create_model("SectionReading", **fields)
         return model
 
+    def batch_model(self) -> type[BaseModel]:
+        """The answer's model for ``titles``: exactly one reading per section."""
+        n = len(self.titles)
+        item = self.answer_model()
+        model: type[BaseModel] = create_model(
+            "SectionsReading",
+            readings=(list[item], Field(min_length=n, max_length=n)),  # type: ignore[valid-type]
+        )
+        return model
+
     def max_tokens(self) -> int:
-        threads = THREADS_TOKENS if self.planted or self.threads else 0
-        return (FACTS_TOKENS if self.facts else 0) + threads + (CHECK_TOKENS if self.checked else 0)
+        most_facts, most_planted, most_found = self.bounds()
+        one = (
+            (FACT_TOKENS * most_facts if self.facts else 0)
+            + (PLANTED_TOKENS * most_planted if self.planted else 0)
+            + (NUMBERS_TOKENS if self.threads else 0)
+            + (FOUND_TOKENS * most_found if self.checked else 0)
+        )
+        return one * max(1, len(self.titles))
 
     def prompt(self, passage: str = "") -> str:
         return render(
@@ -100,6 +129,7 @@ class Question:
             threads=self.threads,
             planted=self.planted,
             checked=self.checked,
+            titles=self.titles,
             language=self.language,
         )
 
@@ -181,7 +211,53 @@ def read_section(
         threads=question.threads,
         planted=question.planted,
         checked=question.checked,
+        titles=[],
         language=question.language,
     ):
         reading.merge(parse_reading(answer, question, piece))
     return reading
+
+
+def read_sections(
+    caller: Caller,
+    question: Question,
+    passages: Sequence[str],
+    conversation: Sequence[Message],
+) -> list[Reading] | None:
+    """The readings of ``passages`` (in order, headed ``question.titles``) in one call
+    after ``conversation``, the writer's, which holds them all (the last its last turn):
+    the engine has them cached, so only the question is computed, once for them all.
+    None when the conversation does not fit the engine's window with the answer (the
+    caller reads them otherwise)."""
+    if question.empty:
+        return [Reading() for _ in passages]
+    max_tokens = question.max_tokens()
+    messages: list[Message] = [*conversation, {"role": "user", "content": question.prompt()}]
+    room = caller.engine.context_length - max_tokens - WINDOW_MARGIN
+    if caller.engine.messages_tokens(messages) > room:
+        return None
+    completion = caller.chat(
+        question.agent,
+        messages,
+        schema=model_schema(question.batch_model()),
+        max_tokens=max_tokens,
+        temperature=TEMPERATURE,
+    )
+    return parse_sections(completion.text, question, passages)
+
+
+def parse_sections(text: str, question: Question, passages: Sequence[str]) -> list[Reading]:
+    """Each section's reading in an answer to several (``parse_reading`` on each
+    object; one missing or not an object reads as nothing found)."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        data = {}
+    given = data.get("readings") if isinstance(data, dict) else None
+    items = given if isinstance(given, list) else []
+    return [
+        parse_reading(json.dumps(items[i]), question, passage)
+        if i < len(items) and isinstance(items[i], dict)
+        else Reading()
+        for i, passage in enumerate(passages)
+    ]

@@ -1,7 +1,8 @@
 """What the story bible learns from a finished section, and what it is checked against:
 the facts it establishes, what it does to the plot threads, and the sentences that
 contradict the bible as it stood before it. Read in one model call outside any
-transaction (``take_notes``), stored with the section in its own (``store_notes``)."""
+transaction (``take_notes``; the last few sections the writer wrote in one call,
+``take_notes_together``), stored with the section in its own (``store_notes``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from agents.bible.continuity import Contradiction, facts_to_check
-from agents.bible.reading import Question, read_section
+from agents.bible.reading import Question, read_section, read_sections
 from agents.bible.threads import ThreadUpdate
 from agents.generation.calls import Caller
 from engines import Message
@@ -84,6 +85,58 @@ def take_notes(
     )
     reading = read_section(caller, question, text, conversation=conversation)
     return SectionNotes(reading.facts, reading.threads, reading.contradictions, checked)
+
+
+def take_notes_together(
+    caller: Caller,
+    texts: Sequence[str],
+    language: str,
+    before: Before,
+    *,
+    titles: Sequence[str],
+    conversation: Sequence[Message],
+    last: bool = False,
+) -> list[SectionNotes] | None:
+    """The notes of the last few sections the writer wrote (``texts``, headed
+    ``titles``, in order), in one reading after ``conversation``, the writer's, which
+    holds them all in full, the last as its last turn. ``before`` is the bible before
+    the first of them: the threads are numbered, and the facts checked, as they stood
+    there. ``last``: the last of them ends the work (read as ``take_notes`` reads it).
+    None when the conversation with the answer does not fit the engine's window."""
+    checked = facts_to_check(before.facts, "\n\n".join(texts), language)
+    question = Question(
+        language,
+        facts=True,
+        threads=[t.text for t in before.threads],
+        planted=True,
+        checked=[m.content for m in checked],
+        titles=list(titles),
+    )
+    readings = read_sections(caller, question, texts, conversation)
+    if readings is None:
+        return None
+    notes = [SectionNotes(r.facts, r.threads, r.contradictions, checked) for r in readings]
+    _drop_copies(notes)
+    if last and notes:
+        end = notes[-1]
+        end.facts, end.threads.planted = [], []
+    return notes
+
+
+def _drop_copies(notes: list[SectionNotes]) -> None:
+    """What an answer about several sections says of one as it said of an earlier one
+    is a copy (a small model repeats its first object), not something the later
+    section did again: kept with the first only."""
+    facts: set[tuple[str, str, str]] = set()
+    planted: set[str] = set()
+    quotes: set[str] = set()
+    for n in notes:
+        n.facts = [f for f in n.facts if (f.kind, f.name, f.text) not in facts]
+        facts |= {(f.kind, f.name, f.text) for f in n.facts}
+        n.threads.planted = [p for p in n.threads.planted if p not in planted]
+        planted |= set(n.threads.planted)
+        n.contradictions = [c for c in n.contradictions if c.quote not in quotes]
+        quotes |= {c.quote for c in n.contradictions}
 
 
 def check_notes(caller: Caller, text: str, language: str, before: Before) -> SectionNotes:

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from agents.bible.schedule import DEFAULT_EVERY
 from agents.bible.section_notes import bible_before, store_notes, take_notes
 from agents.bible.story_check import CheckReport, check_work, stored_report
 from agents.errors import AgentError
@@ -184,10 +185,17 @@ class WorkSession:
     """Everything a person does with a work."""
 
     def __init__(
-        self, db: Database, engines: EngineCache, stages: Mapping[Stage, StageSpec] | None = None
+        self,
+        db: Database,
+        engines: EngineCache,
+        stages: Mapping[Stage, StageSpec] | None = None,
+        *,
+        bible_every: int = DEFAULT_EVERY,
     ) -> None:
         self.db = db
         self.engines = engines
+        # Sections the story bible reads in one call at most (``agents.bible.schedule``).
+        self.bible_every = bible_every
         # Stages with an engine of their own (the others use the work's writer).
         self.stages = dict(stages or {})
         self._held: set[int] = set()  # works whose lease this session holds
@@ -530,7 +538,13 @@ class WorkSession:
                     work_id, new_steps=options.new_steps, instruction=options.instruction
                 )
             runner = SectionRunner(
-                self.db, engine, emit=emit, control=control, bible=options.bible, stages=stages
+                self.db,
+                engine,
+                emit=emit,
+                control=control,
+                bible=options.bible,
+                stages=stages,
+                bible_every=self.bible_every,
             )
             return runner.run(work_id, only=options.only)
 

@@ -11,8 +11,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from dataclasses import dataclass
 
-from agents.bible.section_notes import Before, SectionNotes, bible_before, store_notes, take_notes
+from agents.bible.schedule import DEFAULT_EVERY, Waiting, read_due
+from agents.bible.section_notes import (
+    Before,
+    SectionNotes,
+    bible_before,
+    store_notes,
+    take_notes,
+    take_notes_together,
+)
 from agents.errors import Cancelled
 from agents.generation.calls import Caller
 from agents.generation.events import (
@@ -45,7 +54,7 @@ from memory.threads import threads
 from storage import Database
 from storage.characters import list_characters
 from storage.outline import add_node, count_nodes, leaves, list_nodes, update_node
-from storage.passages import add_passage, current_passages, passage_versions
+from storage.passages import add_passage, current_passages, mark_read, passage_versions
 from storage.records import CharacterRecord, MemoryRecord, NodeRecord, WorkRecord
 from storage.steps import ContextRecord, record_context
 from storage.vocabulary import ContextKind, Level, Mode, NodeStatus, WorkStatus
@@ -68,6 +77,7 @@ class SectionRunner:
         control: RunControl | None = None,
         bible: bool | None = None,
         stages: StageEngines | None = None,
+        bible_every: int = DEFAULT_EVERY,
     ) -> None:
         self.db = db
         self.engine = engine
@@ -76,6 +86,10 @@ class SectionRunner:
         # Extract story-bible facts after each section and tell later sections the ones
         # true there. None: on for works in agentwrite mode.
         self.bible = bible
+        # Sections the bible reads in one call at most (``agents.bible.schedule``), and
+        # those written and still unread, in order.
+        self.bible_every = bible_every
+        self._unread: list[Unread] = []
         self.emit = emit
         self.layout = layout
         self.control = control or RunControl()
@@ -135,8 +149,14 @@ class SectionRunner:
             if n.id in texts and (n.status == NodeStatus.DONE or (only and n.id not in only))
         }
         left = {n.id for n in nodes if only and n.id not in only and n.status != NodeStatus.DONE}
+        # Written before a crash or a cancel and not read yet: read with the next reading.
+        self._unread = [
+            Unread(n.id, i, texts[n.id].id, texts[n.id].content, n.title)
+            for i, n in enumerate(nodes)
+            if n.id in written and texts[n.id].unread and self._bible_on(work)
+        ]
         if self.control.pause.is_set() and len(written) < len(nodes):
-            return self._paused(work_id, written, started)  # planned, nothing begun
+            return self._paused(work, written, started, len(nodes))  # planned, nothing begun
         with self.db.transaction() as s:
             set_work_status(s, work_id, WorkStatus.WRITING)
         self.emit(WorkStarted(work_id, work.target_words, len(nodes)))
@@ -148,8 +168,9 @@ class SectionRunner:
                     index += 1
                     continue
                 if self.control.pause.is_set():
-                    return self._paused(work_id, written, started)
+                    return self._paused(work, written, started, len(nodes))
                 if node.level != Level.SECTION:  # a chapter or part not planned yet
+                    self._read_unread(work, len(nodes))  # its plan reads the bible
                     nodes = self._plan_children(work, node, index)
                     continue  # the same index is now its first section, or chapter
                 words = self._write_section(work, nodes, index, written)
@@ -157,6 +178,7 @@ class SectionRunner:
                     SectionDone(work_id, node.id, words, node.target_words, self._total(written))
                 )
                 index += 1
+            self._read_unread(work, len(nodes))
         except Cancelled:
             with self.db.transaction() as s:
                 set_work_status(s, work_id, WorkStatus.PAUSED)
@@ -178,7 +200,7 @@ class SectionRunner:
     def _plan_children(self, work: WorkRecord, chapter: NodeRecord, index: int) -> list[NodeRecord]:
         """Plan what the chapter (or part) the writing has reached holds (it is the
         leaf at ``index``), store it under it, and return the outline's new leaves."""
-        bible = self.bible if self.bible is not None else work.mode == Mode.AGENTWRITE
+        bible = self._bible_on(work)
         with self.db.transaction() as s:
             brief = chapter_brief(s, work.id, chapter, index, bible=bible)
         # Mid-run, planning is a side job: on the writer's engine it would evict the text
@@ -224,8 +246,13 @@ class SectionRunner:
         self.emit(Notice(work.id, f"{unit} planned: {held}"))
         return nodes
 
-    def _paused(self, work_id: int, written: dict[int, str], started: float) -> RunResult:
-        """Stop between two sections: nothing is half-written, `resume` goes on."""
+    def _paused(
+        self, work: WorkRecord, written: dict[int, str], started: float, count: int
+    ) -> RunResult:
+        """Stop between two sections: nothing is half-written, the bible has read what
+        is written, `resume` goes on."""
+        work_id = work.id
+        self._read_unread(work, count)
         with self.db.transaction() as s:
             set_work_status(s, work_id, WorkStatus.PAUSED)
         self.emit(Notice(work_id, "paused; `longform resume` continues"))
@@ -262,11 +289,14 @@ class SectionRunner:
     def _total(written: dict[int, str]) -> int:
         return sum(count_words(t) for t in written.values())
 
+    def _bible_on(self, work: WorkRecord) -> bool:
+        return self.bible if self.bible is not None else work.mode == Mode.AGENTWRITE
+
     def _write_section(
         self, work: WorkRecord, nodes: list[NodeRecord], index: int, written: dict[int, str]
     ) -> int:
         node = nodes[index]
-        bible = self.bible if self.bible is not None else work.mode == Mode.AGENTWRITE
+        bible = self._bible_on(work)
         with self.db.transaction() as s:
             update_node(s, node.id, status=NodeStatus.WRITING)
             # Read as the section starts, so a hand edit made since the run began counts.
@@ -309,9 +339,8 @@ class SectionRunner:
         )
         caller = Caller(self.engine, cancel=self.control.cancel)
         try:
-            last = index == len(nodes) - 1
-            result, notes = self._compose(
-                work, node.id, index, task, target, caller, before=before, last=last, seed=seed
+            result, read = self._compose(
+                work, nodes, index, task, target, caller, before=before, seed=seed
             )
         except BaseException:
             with self.db.transaction() as s:  # back as it was; the calls made are kept
@@ -319,32 +348,86 @@ class SectionRunner:
                 caller.log.flush(s, work_id=work.id, node_id=node.id)
             raise
         with self.db.transaction() as s:
-            passage = add_passage(s, node.id, result.text)
+            passage = add_passage(
+                s, node.id, result.text, unread=bible and bool(result.text) and read is None
+            )
             update_node(s, node.id, status=NodeStatus.DONE)
-            if notes is not None and before is not None:
+            for section, notes, seen in read or []:
+                earlier = section.node_id != node.id
                 store_notes(
                     s,
                     work.id,
-                    node_id=node.id,
-                    position=index,
-                    passage_id=passage.id,
+                    node_id=section.node_id,
+                    position=section.position,
+                    passage_id=section.passage_id if earlier else passage.id,
                     notes=notes,
-                    before=before,
+                    before=seen,
                 )
+                if earlier:
+                    mark_read(s, section.passage_id)
             given = window_given(node.id, result.window) + sheets_given(node.id, task.characters)
             if style is not None and task.style:
                 given.append(ContextRecord(node.id, ContextKind.STYLE, style.id, task.style, 0.0))
             record_context(s, work.id, node.id, given)
             caller.log.flush(s, work_id=work.id, node_id=node.id)
         written[node.id] = result.text
-        for c in notes.contradictions if notes else []:
-            fact = notes.checked[c.fact].content if notes and c.fact < len(notes.checked) else ""
+        if read is None:
+            if bible and result.text:
+                self._unread.append(Unread(node.id, index, passage.id, result.text, node.title))
+        else:
+            self._unread = []
+            for section, notes, _ in read:
+                self._tell_contradictions(work.id, section.position, notes)
+        return passage.words
+
+    def _tell_contradictions(self, work_id: int, position: int, notes: SectionNotes) -> None:
+        for c in notes.contradictions:
+            fact = notes.checked[c.fact].content if c.fact < len(notes.checked) else ""
             self.emit(
                 Notice(
-                    work.id, f"section {index + 1}: “{c.quote}” contradicts “{fact}”: {c.reason}"
+                    work_id, f"section {position + 1}: “{c.quote}” contradicts “{fact}”: {c.reason}"
                 )
             )
-        return passage.words
+
+    def _read_unread(self, work: WorkRecord, count: int) -> None:
+        """Read the sections still unread, each alone, on the side engine (the writer's
+        conversation that held them is gone, or about to be): before a pause, a
+        chapter's plan, or the end of a run."""
+        if not self._unread:
+            return
+        reader = Caller(self.stages.aside(Stage.MEMORY), cancel=self.control.cancel)
+        while self._unread:
+            section = self._unread[0]
+            with self.db.transaction() as s:
+                before = bible_before(s, work.id, section.position)
+            try:
+                notes = take_notes(
+                    reader,
+                    section.text,
+                    work.language,
+                    before,
+                    last=section.position == count - 1,
+                )
+                if reader.cancel.is_set():
+                    raise Cancelled()  # stored with its notes or left unread
+            except BaseException:
+                with self.db.transaction() as s:  # the calls made are kept
+                    reader.log.flush(s, work_id=work.id, node_id=section.node_id)
+                raise
+            with self.db.transaction() as s:
+                store_notes(
+                    s,
+                    work.id,
+                    node_id=section.node_id,
+                    position=section.position,
+                    passage_id=section.passage_id,
+                    notes=notes,
+                    before=before,
+                )
+                mark_read(s, section.passage_id)
+                reader.log.flush(s, work_id=work.id, node_id=section.node_id)
+            self._unread.pop(0)
+            self._tell_contradictions(work.id, section.position, notes)
 
     def _excerpt(self, style: MemoryRecord | None) -> str:
         """What of the work's style sample the writer is shown ("" for none)."""
@@ -356,18 +439,19 @@ class SectionRunner:
     def _compose(
         self,
         work: WorkRecord,
-        node_id: int,
+        nodes: list[NodeRecord],
         index: int,
         task: SectionTask,
         target: int,
         caller: Caller,
         *,
         before: Before | None,
-        last: bool,
         seed: int | None,
-    ) -> tuple[SectionResult, SectionNotes | None]:
-        """The section's text and what the story bible learns from it (model calls
-        only; no notes when the bible is off)."""
+    ) -> tuple[SectionResult, list[Read] | None]:
+        """The section's text and what the story bible learns from it and from the
+        sections still unread before it (model calls only; None when the bible is off
+        or its reading is left for later)."""
+        node_id = nodes[index].id
         stream = TokenStream(self.emit, work.id, node_id)
         # Lengthening a stalled section is a side job: on the writer's engine it would
         # evict the prefix the next section's prompt extends.
@@ -386,38 +470,71 @@ class SectionRunner:
             # Written again with the premise in its goal and still off: kept, said.
             off = "neither its goal nor the premise" if result.drifted else "nothing of the premise"
             self.emit(Notice(work.id, f"section {index + 1}: names {off}, even written again"))
-        notes = None
+        read = None
         if before is not None and result.text:
-            notes = self._read(work, task, result, caller, before, last=last)
+            read = self._read(work, nodes, index, task, result, caller, before)
         if caller.cancel.is_set():
             raise Cancelled()  # a section is stored with its notes or not at all
-        return result, notes
+        return result, read
 
     def _read(
         self,
         work: WorkRecord,
+        nodes: list[NodeRecord],
+        index: int,
         task: SectionTask,
         result: SectionResult,
         caller: Caller,
         before: Before,
-        *,
-        last: bool,
-    ) -> SectionNotes:
-        """The story bible's reading of the section. On the writer's engine it is a
-        second turn after the section in the writer's conversation, whose prompt and
-        text the engine holds: only the question is computed, and the next section's
-        prompt (the same text, then its heading) still finds its prefix cached. An
-        engine chosen for the memory stage reads the section alone."""
+    ) -> list[Read] | None:
+        """The story bible's reading of the section, with the sections still unread
+        before it, when it is due (``agents.bible.schedule``; None: left for later). On
+        the writer's engine it is a second turn after the section in the writer's
+        conversation, whose prompt and text (the unread sections' too, in its view)
+        the engine holds: only the question is computed, once for them all, and the
+        next section's prompt (the same text, then its heading) still finds its prefix
+        cached. An engine chosen for the memory stage reads each section alone, as
+        it is written."""
+        node = nodes[index]
+        last = index == len(nodes) - 1
+        this = Unread(node.id, index, 0, result.text, node.title)
         if Stage.MEMORY in self.stages.chosen:
+            if self._unread:  # left by an earlier run that read on the writer's engine
+                self._read_unread(work, len(nodes))
+                with self.db.transaction() as s:
+                    before = bible_before(s, work.id, index)
             reader = Caller(self.stages.of(Stage.MEMORY), log=caller.log, cancel=caller.cancel)
-            return take_notes(reader, result.text, work.language, before, last=last)
+            notes = take_notes(reader, result.text, work.language, before, last=last)
+            return [(this, notes, before)]
         conversation = (
             written_turn(self.layout, task, result.text, result.window, self.engine.count_tokens)
             if result.window is not None
             else None
         )
+        if conversation is not None and not self._due(nodes, index, task, result):
+            return None
+        held = "\n".join(str(m["content"]) for m in conversation or [])
+        if self._unread and conversation is not None and all(u.text in held for u in self._unread):
+            with self.db.transaction() as s:
+                first = bible_before(s, work.id, self._unread[0].position)
+            sections = [*self._unread, this]
+            together = take_notes_together(
+                caller,
+                [u.text for u in sections],
+                work.language,
+                first,
+                titles=[u.title for u in sections],
+                conversation=conversation,
+                last=last,
+            )
+            if together is not None:
+                return [(u, n, first) for u, n in zip(sections, together, strict=True)]
+        if self._unread:  # out of the writer's view: each alone, then this one
+            self._read_unread(work, len(nodes))
+            with self.db.transaction() as s:
+                before = bible_before(s, work.id, index)
         title = task.step.title if len(task.plan) > 1 else ""
-        return take_notes(
+        notes = take_notes(
             caller,
             result.text,
             work.language,
@@ -426,6 +543,42 @@ class SectionRunner:
             conversation=conversation,
             title=title,
         )
+        return [(this, notes, before)]
+
+    def _due(
+        self, nodes: list[NodeRecord], index: int, task: SectionTask, result: SectionResult
+    ) -> bool:
+        """Whether the unread sections and the one just written are read now."""
+        node = nodes[index]
+        after = nodes[index + 1] if index + 1 < len(nodes) else None
+        count = self.engine.count_tokens
+        tokens = sum(count(u.text) for u in self._unread) + count(result.text)
+        per_word = count(result.text) / max(1, count_words(result.text))
+        waiting = Waiting(
+            count=len(self._unread) + 1,
+            tokens=tokens,
+            ends_work=after is None,
+            ends_chapter=after is not None
+            and (after.level != Level.SECTION or after.parent_id != node.parent_id),
+            next_tokens=round(after.target_words * per_word) if after else 0,
+            view=(task.book and self.engine.book_view_tokens) or self.engine.view_tokens or 0,
+        )
+        return read_due(waiting, self.bible_every)
+
+
+@dataclass
+class Unread:
+    """A section written whose story-bible reading is still to come."""
+
+    node_id: int
+    position: int
+    passage_id: int
+    text: str
+    title: str
+
+
+# A section read, its notes, and the bible they were read against.
+Read = tuple[Unread, SectionNotes, Before]
 
 
 def sheets_given(node_id: int, sheets: list[CharacterRecord]) -> list[ContextRecord]:

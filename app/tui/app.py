@@ -115,7 +115,10 @@ class LongformApp(App[None]):
     def session(self) -> WorkSession:
         """The core every action goes through (call from a worker: it may open the db)."""
         return WorkSession(
-            self.db, self.context.engines, parse_stages(self.context.settings.stages)
+            self.db,
+            self.context.engines,
+            parse_stages(self.context.settings.stages),
+            bible_every=self.context.settings.bible_every,
         )
 
     def engine_for(self, work: WorkRecord) -> Engine:

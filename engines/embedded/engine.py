@@ -83,18 +83,26 @@ class EmbeddedEngine(Engine):
         self.profile = get_profile(profile, "embedded")
         self._sink_tokens = max(0, sink_tokens)
         trained = trained_context(path) if self.profile.kind == "yarn" else 0
+        threads = n_threads or os.cpu_count() or 1
         try:
             # n_ctx=0 takes the model's trained context instead of the 512 default.
             with LOADING:
                 self._llm = Llama(
                     model_path=str(path),
-                    n_threads=n_threads or os.cpu_count() or 1,
+                    n_threads=threads,
                     n_batch=512,
                     seed=seed,
                     # Penalise repeats over a few sentences, not llama.cpp's default 64 tokens.
                     last_n_tokens_size=256,
                     verbose=False,
-                    **{**profile_kwargs(self.profile, trained, n_ctx), **(llama_kwargs or {})},
+                    # The prompt on as many threads as the decode (llama-cpp-python's
+                    # default is every core): asked for one thread, a loaded machine
+                    # evaluated a prompt three times slower on two (issue 38).
+                    **{
+                        "n_threads_batch": threads,
+                        **profile_kwargs(self.profile, trained, n_ctx),
+                        **(llama_kwargs or {}),
+                    },
                 )
         except (ValueError, RuntimeError) as exc:
             raise EngineUnavailable(f"cannot load model {path}: {exc}") from exc
