@@ -42,9 +42,10 @@ lint: dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# One worker per core (pytest-xdist), each given the next test when it is free.
+# One worker per core (pytest-xdist), each given the next test when it is free, the
+# longest (the model's) first (tests/conftest.py orders them).
 test: lint
-	$(BIN)/pytest -n auto --dist worksteal
+	$(BIN)/pytest -n auto --dist load --maxschedchunk 1
 
 # The locks, made again from pyproject.toml after a dependency changed (needs PyPI):
 # for CPython 3.11 and later on Linux x86-64 and arm64 and macOS, with hashes.
