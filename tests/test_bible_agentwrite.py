@@ -64,7 +64,10 @@ def engine(context_length: int = 8192) -> ScriptedEngine:
 def agentwrite_work(db: Database, sections: int = 4, words: int = 60) -> int:
     with db.transaction() as s:
         work = create_work(
-            s, instruction="Write about the waves.", target_words=sections * words, mode="agentwrite"
+            s,
+            instruction="Write about the waves.",
+            target_words=sections * words,
+            mode="agentwrite",
         )
         for i in range(sections):
             add_node(
