@@ -293,3 +293,17 @@ def test_a_section_that_names_the_premise_is_not_written_again() -> None:
     engine = ScriptedEngine([about("The botanist argued over the water")])
     result = SectionWriter(Caller(engine)).write(premise_task(), 60, lambda _p: None)
     assert not result.off_premise and len(engine.calls) == 1
+
+
+def test_a_premise_that_names_nothing_asks_for_nothing_again() -> None:
+    """An instruction with no people, places or things ("Write a story.") gives no
+    terms to name: its sections are never written again for them."""
+    from agents.premise import from_instruction
+
+    plan = [PlanItem(1, "Dusk", "The crew votes.", 60), PlanItem(2, "Dawn", "It holds.", 60)]
+    premise = from_instruction("Write a story.")
+    assert premise.terms == ()
+    section = SectionTask("Write a story.", "en", 120, plan, 0, [], premise=premise)
+    engine = ScriptedEngine([about("Join us and be part of the team")] * 3)
+    result = SectionWriter(Caller(engine)).write(section, 60, lambda _p: None)
+    assert not result.off_premise and len(engine.calls) == 1

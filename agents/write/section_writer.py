@@ -154,7 +154,8 @@ class SectionWriter:
             if diversity(again[0]).value > figures.value and long_enough:
                 text, rounds, loops, cuts = again
         drifted = off = False
-        if task.premise is not None and not names(task.premise.terms, text, task.language):
+        premise = task.premise
+        if premise is not None and premise.terms and not names(premise.terms, text, task.language):
             # What the text is about goes unnamed in this part: written again with the
             # premise in the part's goal, at the usual heat (a hotter small model only
             # wanders further), up to PREMISE_TRIES times; the first that names it is
@@ -173,7 +174,7 @@ class SectionWriter:
                     sampling,
                 )
                 long_enough = count_words(again[0]) >= min(count_words(text), target * LOW)
-                if names(task.premise.terms, again[0], task.language) and long_enough:
+                if names(premise.terms, again[0], task.language) and long_enough:
                     text, rounds, loops, cuts = again
                     off = False
                     break
@@ -181,7 +182,7 @@ class SectionWriter:
                 self.caller.log.note(
                     "written again, the section still names nothing of the premise"
                 )
-            drifted = drifts(task.premise, task.step.goal, text, task.language)
+            drifted = drifts(premise, task.step.goal, text, task.language)
         window = windows[-1] if windows else None
         return SectionResult(text, rounds, loops, window, cuts, drifted, off)
 
