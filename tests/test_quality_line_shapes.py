@@ -71,19 +71,18 @@ def test_a_chat_models_talk_to_its_user_is_found_in_its_general_forms() -> None:
     a length, a reader asked what they think."""
     talk = [
         "I hope you enjoyed this story about the keeper and his light.",
-        "Feel free to change the names or the ending as you see fit.",
-        "Let me know if you want a longer version of the storm scene.",
+        "I hope this story helps you with your class.",
         "If you'd like me to write the next chapter, just say so.",
-        "I'd be happy to help with the rest of the speech.",
-        "Thanks for reading, and for the lovely prompt.",
-        "As requested, the keeper never leaves the island.",
+        "I'd be happy to help you with the rest of the speech.",
+        "Thanks for reading, and for the lovely story idea.",
+        "The prompt asks for a keeper, so the keeper never leaves the island.",
         "I have tried to keep the tone of the story calm and slow.",
         "This story was written to show how lonely a keeper's life can be.",
         "Any resemblance to actual persons, living or dead, is purely coincidental.",
         "The moral of this story is that light finds its way home.",
         "In conclusion, the essay shows that libraries still matter.",
         "Word count: about 350.",
-        "This part runs to approximately 400 words.",
+        "This piece runs to approximately 400 words.",
         "Author's note: the island is made up.",
     ]
     for line in talk:
@@ -105,6 +104,17 @@ def test_prose_that_shares_their_words_is_kept() -> None:
         "Keep a cover note to about 200 words, a tutor once told her.",
         "Follow the instructions on the packet, then water the seeds.",
         "I received your request for a loan on Tuesday.",
+        "I hope this letter finds you well, and the orchard too.",
+        "I hope you like the apples I sent with the carrier.",
+        "Feel free to add a handful of herbs to the dough.",
+        "Let me know if you need anything for the journey.",
+        "As requested, I enclose my references and a copy of my certificate.",
+        "Thank you for your prompt reply to my letter.",
+        "The prompt response of the crews saved the harbour wall.",
+        "The report was written by the harbour board in March.",
+        "We tried to make a plan for the winter, but the storm came early.",
+        "The poem was written by her grandmother during the war.",
+        "The message of the letter was clear: come home.",
     ]
     for line in prose:
         assert kind_of(line) is None, line

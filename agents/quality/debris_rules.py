@@ -243,32 +243,33 @@ WRITER_TALK = re.compile(
 )
 # How a chat model talks to its user about the text it was asked for, in the general
 # forms such models use (not lines seen in the labelled set): a hope about the text, an
-# offer, an invitation to ask, a note of what was done, a disclaimer, the moral named.
-_TEXT_WORD = (
-    r"(story|stories|essay|report|speech|chapter|section|paragraph|text|answer|response"
-    r"|article|piece|passage|letter|poem|draft|version|tale|post|guide|narrative|writing"
-    r"|continuation|rewrite|part|outline|plan|prompt|request|instructions?)"
+# offer, a note of what was done, a disclaimer, the moral named, its length. Only words
+# for a made text count here ("story", "essay", "draft"): a letter's "I hope this letter
+# finds you well", a report's "the report was written by the board" and a guide's "feel
+# free to add herbs" are prose.
+_MADE_TEXT = (
+    r"(story|essay|article|piece|passage|draft|version|tale|narrative|continuation|rewrite"
+    r"|response|answer|text)"
 )
 ASSISTANT_TALK = re.compile(
-    rf"\bi hope (you|this|that|it)\b[^.!?]{{0,40}}\b(enjoy\w*|like\w*|find\w*|help\w*|useful"
-    rf"|{_TEXT_WORD})\b"
-    r"|\bfeel free to\b|\b(please )?let me know (if|what|how|whether)\b"
+    rf"\bi hope (that )?you (enjoy(ed)?|liked?|find|found) (this|the|my|our) {_MADE_TEXT}\b"
+    rf"|\bi hope (this|the|my) {_MADE_TEXT} (helps|is (helpful|useful|what you)|meets)\b"
     r"|\bif you('d| would) like me to\b|\b(i('d| would| will|'ll)|i am|i'm) (be )?(happy|glad)"
-    r" to (help|assist)\b"
-    r"|\b(thank you|thanks) for (reading|the (prompt|request|opportunity|task)|asking)\b"
-    r"|\b(as|per) (you )?(requested|instructed)\b|\b(your|the|this|my) prompt\b"
+    r" to (help|assist) (you )?with (the|this|your) (rest|story|essay|text|writing|speech)\b"
+    r"|\b(thank you|thanks) for (reading|the (prompt|opportunity|task))\b"
+    r"|\b(the|your|this) prompt (asks|asked|says|said|you gave)\b"
     r"|\b(i|we)('ve| have)? (tried|aimed|attempted|chosen|decided) to (keep|make|write|include"
-    rf"|focus|capture|show)\b[^.!?]{{0,60}}\b{_TEXT_WORD}\b"
-    rf"|\b(this|the|my|your) {_TEXT_WORD} (is|was|has been) (written|designed|meant|intended"
-    r"|crafted|structured|tailored)\b"
+    rf"|focus|capture|show)\b[^.!?]{{0,60}}\b(this|the|my) {_MADE_TEXT}\b"
+    rf"|\bthis {_MADE_TEXT} (is|was|has been) (written|designed|meant|intended|crafted"
+    r"|structured|tailored) (to|for|as)\b"
     r"|\b(any )?resemblance to (actual|real) (persons|people|events)\b"
     r"|\b(characters|names|events) (in this \w+ )?are (purely )?(fictional|fictitious|imaginary)\b"
-    rf"|\bthe (moral|lesson|message|theme|takeaway) of (this|the) {_TEXT_WORD}\b"
-    r"|\b(in summary|to summari[sz]e|in conclusion|overall),? (this|the) (story|essay|report"
-    r"|speech|article|piece|text|tale|poem|chapter) (is|was|tells|shows|describes|explores)\b"
-    r"|\b(word count|words? in total|total words?)\b"
-    rf"|\b(this|the|my|your) {_TEXT_WORD}\b[^.!?]{{0,40}}\b(approximately|about|around|roughly"
-    r"|under|over|exactly) \d[\d,]* words\b|\b(continued|to be continued) (in|on) (the )?next\b"
+    r"|\bthe (moral|lesson|takeaway) of (this|the) (story|tale|essay|piece) (is|was)\b"
+    r"|\b(in summary|to summari[sz]e|in conclusion|overall),? (this|the) (story|essay"
+    r"|article|piece|text|tale) (is|was|tells|shows|describes|explores)\b"
+    r"|\bword count\b"
+    rf"|\b(this|the|my|your) {_MADE_TEXT}\b[^.!?]{{0,40}}\b(approximately|about|around|roughly"
+    r"|under|over|exactly) \d[\d,]* words\b|\bto be continued (in|on) (the )?next\b"
     r"|^\W*(author'?s note|a/n|disclaimer|note to (the )?reader|editor'?s note)\b"
     r"|\bin this (story|essay|article|text|response|answer),? (we|i)('ll| will| am going to)\b",
     re.IGNORECASE,
@@ -296,7 +297,8 @@ TEXT_TALK = re.compile(
 READER_QUESTION = re.compile(
     r"\bwhat (would|will|do|did|can|could) you (do|think|say|feel|choose)\b[^.!]*\?"
     r"|^\W*(so,? )?what('s| is| comes) next\s*\?|\bhave you ever\b[^.!]*\?"
-    r"|\bwhat about you\s*\?|\blet (me|us) know\b|\bin the comments\b"
+    r"|\bwhat about you\s*\?|\blet (me|us) know (in the comments|what you think|your thoughts)\b"
+    r"|\bin the comments\b"
     r"|\bwould you like to (know|read|hear)"
     r"|^\W*(do|would|will|could|can) you (think|believe|agree|guess|imagine)\b[^.!]*\?"
     r"|\bcan you guess\b|\bwhat do you think\b|\bstay tuned\b|\bwhat happens next\s*\?",
