@@ -1,0 +1,51 @@
+"""The learned line model of ``bench.gate_learned``: it must learn what lines hold when
+the labels follow it, and its folds must never see the instruction they score."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.gate_learned import cross_validate, figures
+
+
+def _row(instruction: str, unit: int, line: str, label: str) -> dict[str, Any]:
+    """A line alone in its unit (no neighbours: only its words tell it apart)."""
+    return {
+        "id": f"{instruction}/a{unit}/0", "instruction_id": instruction,
+        "text_id": f"{instruction}-s1", "unit": f"a{unit}", "source": "raw",
+        "finish_reason": "stop", "index": 0, "prev": None, "next": None,
+        "instruction": "Write a story about a harbour.", "section_title": "The Harbour",
+        "line": line, "label": label,
+    }  # fmt: skip
+
+
+def _rows(prose: list[str], debris: list[str]) -> list[dict[str, Any]]:
+    """Six instructions, each with eight prose lines and eight debris lines: the n-th
+    instruction's are ``prose[n]`` and ``debris[n]``."""
+    rows = []
+    for n, (mine, not_mine) in enumerate(zip(prose, debris, strict=True)):
+        for k in range(8):
+            rows.append(_row(f"i{n:02d}", 2 * k, mine, "prose"))
+            rows.append(_row(f"i{n:02d}", 2 * k + 1, not_mine, "task_note"))
+    return rows
+
+
+def test_a_shape_every_instruction_shares_is_learned() -> None:
+    prose = [f"The boats came in at dawn and Mara counted the {w} nets." for w in "abcdef"]
+    rows = _rows(prose, ["Here is part two of the story, 300 words:"] * 6)
+    result = figures(rows, cross_validate(rows, l2=1.0))
+    assert result["keeps"]["0.99"]["recall"] == 1.0
+    assert result["keeps"]["0.99"]["per_category"] == {"task_note": 1.0}
+
+
+def test_a_fold_never_sees_its_own_instruction() -> None:
+    # Prose and debris differ only by a word their instruction alone holds: a model
+    # that had seen the instruction it scores would tell them apart; held back, it
+    # cannot, so nothing is cut above the prose it keeps.
+    prose = [f"The boats came in and Mara counted {w} nets." for w in
+             ("amber", "birch", "cedar", "dune", "elm", "fern")]  # fmt: skip
+    debris = [f"The boats came in and Mara counted {w} nets." for w in
+              ("quartz", "rust", "slate", "tin", "umber", "vine")]  # fmt: skip
+    rows = _rows(prose, debris)
+    result = figures(rows, cross_validate(rows, l2=1.0))
+    assert result["keeps"]["0.99"]["recall"] == 0.0
