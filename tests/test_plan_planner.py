@@ -382,3 +382,41 @@ def test_a_plain_plan_for_a_chapter_in_the_middle_neither_opens_nor_ends_the_wor
     assert len({s.goal for s in middle}) == 4  # still four goals of their own
     last = plain_sections(3, "en", opens=False)
     assert last[0].title != "Opening" and last[-1].title == "Ending"
+
+
+def test_a_goal_loses_the_list_numbers_before_it_and_the_sentence_its_limit_cut() -> None:
+    """The plan's furniture is not what a part tells: a writer shown "2. Aim 1." or a
+    goal stopped mid-sentence takes it for part of the text."""
+    raw = json.dumps(
+        {
+            "sections": [
+                {"title": "A", "goal": "2. Aim 1. Penguins in distress: count the colony.",
+                 "words": 300},
+                {"title": "B", "goal": "Plan 6: The icebreaker breaks down. The crew waits. "
+                 "Your new job description is", "words": 300},
+                {"title": "C", "goal": "The hotel opened in 1920. Its last guest was",
+                 "words": 300},
+                {"title": "D", "goal": "Cover the three steps: 1) clear the ground, "
+                 "2) lay the footings, 3) build the courses.", "words": 300},
+            ]
+        }
+    )  # fmt: skip
+    goals = [s.goal for s in parse_plan(raw, 4, 1200)]
+    assert goals == [
+        "Penguins in distress: count the colony.",
+        "The icebreaker breaks down. The crew waits.",
+        "The hotel opened in 1920.",
+        "Cover the three steps: 1) clear the ground, 2) lay the footings, 3) build the courses.",
+    ]
+
+
+def test_a_goal_that_is_the_plans_list_of_goals_is_a_fault() -> None:
+    from agents.plan.repair import faults
+
+    sections = [
+        PlannedSection("A", "The engineer writes of his first day on the footplate.", 0),
+        PlannedSection("B", "In this list we have six goals: 1. Exhilarating Legacy - a story "
+                       "of the locomotive; 2. Planet is Your Past", 0),
+        PlannedSection("C", "Three steps: 1) clear the ground, 2) lay the footings.", 0),
+    ]  # fmt: skip
+    assert faults(sections) == {1: "a goal that lists the plan's goals"}

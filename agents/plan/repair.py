@@ -19,6 +19,20 @@ from prompts import render
 MIN_GOAL_CHARS = 3
 MAX_TITLE_CHARS = 120  # a heading, not a paragraph (a server without a schema may send one)
 
+# A list's numbers or a label before a goal ("2. Aim 1. Penguins in distress: ...",
+# "Plan 6: ...", "7. 3. Icebreakers ..."): the plan's furniture, which a writer shown it
+# takes for part of the text.
+_GOAL_NUMBERS = re.compile(
+    r"^(?:(?:(?:plan|part|section|chapter|step|aim|goal)\s*)?\d+\s*[.):\-]\s+)+", re.IGNORECASE
+)
+# A number opening an item of a list inside a goal ("... goals: 1. Legacy ... 2. Planet").
+_LISTED_ITEM = re.compile(r"(?:^|[\s;:,])\d+[.)]\s+\S")
+# Words for the plan itself ("In this list we have six goals").
+_PLAN_WORDS = re.compile(r"\b(?:goals?|list|plan|outline|sections)\b", re.IGNORECASE)
+# Where a sentence ends inside a goal (not a list's "1." or "12."): a goal the answer's
+# limit cut ends at the last one.
+_SENTENCE_END = re.compile(r"(?<!\b\d)(?<!\b\d\d)[.!?][\"”’')]*(?=\s)")
+
 
 @dataclass
 class PlannedSection:
@@ -45,7 +59,7 @@ def read_sections(text: str) -> list[PlannedSection]:
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise ValueError(f"section {i + 1} is not an object")
-        goal, title = _line(item.get("goal")), _line(item.get("title"))
+        goal, title = _tidy_goal(_line(item.get("goal"))), _line(item.get("title"))
         words = item.get("words")
         sections.append(
             PlannedSection(
@@ -62,6 +76,24 @@ def _line(value: object) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
+def _tidy_goal(goal: str) -> str:
+    """A goal without the list numbers or label before it, and ended at its last
+    sentence when it stops mid-sentence after one ("... find food. Your new job
+    description is")."""
+    goal = _GOAL_NUMBERS.sub("", goal)
+    if goal and goal[-1] not in ".!?\"”’')":
+        ends = [m.end() for m in _SENTENCE_END.finditer(goal)]
+        if ends and ends[-1] >= MIN_GOAL_CHARS:
+            goal = goal[: ends[-1]]
+    return goal
+
+
+def _lists_the_plan(goal: str) -> bool:
+    """A goal that is the plan's list of goals rather than one part's ("In this list we
+    have six goals: 1. Exhilarating Legacy - ...; 2. Planet is Your Past")."""
+    return len(_LISTED_ITEM.findall(goal)) >= 2 and bool(_PLAN_WORDS.search(goal))
+
+
 def _cut(text: str, limit: int) -> str:
     """``text`` to at most ``limit`` characters, ended at a word where there is one."""
     if len(text) <= limit:
@@ -74,7 +106,8 @@ def faults(sections: list[PlannedSection], premise: Premise | None = None) -> di
     """The sections to plan again, by index, with what is wrong with each: an empty
     goal, a title or goal copied from the worked example the planner is shown (a small
     model copies it whole: a novel's chapters "Shade on hot streets", "Cleaner air and
-    water"), the goal of an earlier section said again, or, given the premise, a goal
+    water"), a goal that is the plan's list of goals, the goal of an earlier section
+    said again, or, given the premise, a goal
     that names none of its people, places or things (a story about a botanist planned
     as "Join us, be part of the team!") or a plan that never names the main one."""
     found = _own_faults(sections)
@@ -108,6 +141,8 @@ def _own_faults(sections: list[PlannedSection]) -> dict[int, str]:
             found[i] = "a title or goal copied from the worked example"
         elif _runs(f"{section.title} {section.goal}") & prompt:
             found[i] = "words copied from the planner's prompt"
+        elif _lists_the_plan(section.goal):
+            found[i] = "a goal that lists the plan's goals"
         elif key in seen:
             found[i] = "the same goal as an earlier section"
         seen.add(key)
