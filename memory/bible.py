@@ -21,7 +21,11 @@ from storage.vocabulary import MemoryKind
 KINDS = (MemoryKind.CHARACTER, MemoryKind.PLACE, MemoryKind.FACT)
 # Bible entries a recurrent step is given at most (about 400 tokens on SmolLM2).
 FACT_LIMIT = 12
-_WORD = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+")
+# Words this common in their language (wordfreq's Zipf scale: "said" 6.0, "with" 6.9)
+# name nothing a fact could be about; "eyes" (5.2), "night" (5.6), names (below 4) do.
+COMMON_ZIPF = 6.0
+_LATIN_WORD = re.compile(r"[^\W\d_]{3,}")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 @dataclass(frozen=True)
@@ -43,26 +47,48 @@ def facts_at(session: Session, work_id: int, position: int) -> list[MemoryRecord
 
 
 def relevant_facts(
-    facts: list[MemoryRecord], query: str, *, limit: int = FACT_LIMIT
+    facts: list[MemoryRecord],
+    query: str,
+    language: str,
+    *,
+    limit: int = FACT_LIMIT,
+    sharing_only: bool = False,
 ) -> list[MemoryRecord]:
-    """At most ``limit`` of ``facts`` for a step about ``query``: first every one a
-    person wrote or edited last, then those sharing the most words with the query, the
-    newer first on a tie; in story order."""
-    if len(facts) <= limit:
+    """At most ``limit`` of ``facts`` for a text about ``query``, in story order: first
+    every one a person wrote or edited last, then those sharing the most content words
+    with it (``content_words``), the newer first on a tie. With ``sharing_only`` a fact
+    that shares none is left out (the continuity check: a sentence that names nothing
+    of a fact cannot say otherwise); else the limit is filled."""
+    if len(facts) <= limit and not sharing_only:
         return facts
-    wanted = _content_words(query)
+    wanted = content_words(query, language)
+    ranked: list[tuple[tuple[bool, int, int, int], MemoryRecord]] = []
+    for m in facts:
+        shared = len(wanted & content_words(m.content, language))
+        by_hand = m.author != "model"
+        if by_hand or shared or not sharing_only:
+            ranked.append(((by_hand, shared, m.valid_from, m.id), m))
+    ranked.sort(key=lambda r: r[0], reverse=True)
+    return sorted((m for _, m in ranked[:limit]), key=lambda m: (m.valid_from, m.id))
 
-    def rank(m: MemoryRecord) -> tuple[bool, int, int, int]:
-        shared = len(wanted & _content_words(m.content))
-        return (m.author != "model", shared, m.valid_from, m.id)
 
-    chosen = sorted(facts, key=rank, reverse=True)[:limit]
-    return sorted(chosen, key=lambda m: (m.valid_from, m.id))
+def content_words(text: str, language: str) -> set[str]:
+    """The words of ``text`` that name something: lower-cased words of three letters
+    or more and pairs of Chinese characters, less the commonest of ``language``."""
+    found = {w.lower() for w in _LATIN_WORD.findall(text)}
+    for run in _CJK_RUN.findall(text):
+        found |= {run[i : i + 2] for i in range(len(run) - 1)} if len(run) > 1 else {run}
+    return {w for w in found if not _common(w, language)}
 
 
-def _content_words(text: str) -> set[str]:
-    """Lower-cased words of four letters or more, and CJK characters."""
-    return {w.lower() for w in _WORD.findall(text) if len(w) >= 4 or "\u4e00" <= w <= "\u9fff"}
+def _common(word: str, language: str) -> bool:
+    from wordfreq import available_languages, zipf_frequency  # its lists load in a second
+
+    chinese = "\u4e00" <= word[0] <= "\u9fff"
+    where = "zh" if chinese else language
+    if where not in available_languages():
+        where = "en"
+    return bool(zipf_frequency(word, where) >= COMMON_ZIPF)
 
 
 def store_facts(

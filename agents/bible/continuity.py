@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
+from memory.bible import relevant_facts
 from storage.records import MemoryRecord
 
 # Facts one section is checked against at most (about 20 tokens each on SmolLM2).
 CHECK_LIMIT = 12
 # Contradictions are reported per this many words (ConStory-Bench's unit).
 PER_WORDS = 10_000
-# Words this common in their language (wordfreq's Zipf scale: "said" 6.0, "with" 6.9)
-# name nothing a fact could be about; "eyes" (5.2), "night" (5.6), names (below 4) do.
-COMMON_ZIPF = 6.0
 
 
 @dataclass(frozen=True)
@@ -34,47 +31,9 @@ def facts_to_check(
     facts: list[MemoryRecord], passage: str, language: str, *, limit: int = CHECK_LIMIT
 ) -> list[MemoryRecord]:
     """The facts ``passage`` could contradict, at most ``limit``, in story order: every
-    one a person wrote or edited last, then those sharing a word with it that is not
-    among its language's commonest (a name, a thing, a colour), the most shared first,
-    the newer first on a tie."""
-    words = content_words(passage, language)
-    ranked: list[tuple[bool, int, int, int, MemoryRecord]] = []
-    for m in facts:
-        shared = len(words & content_words(m.content, language))
-        by_hand = m.author != "model"
-        if by_hand or shared:
-            ranked.append((by_hand, shared, m.valid_from, m.id, m))
-    ranked.sort(key=lambda r: r[:4], reverse=True)
-    return sorted((r[4] for r in ranked[:limit]), key=lambda m: (m.valid_from, m.id))
-
-
-_LATIN_WORD = re.compile(r"[^\W\d_]{3,}")
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-
-
-def content_words(text: str, language: str) -> set[str]:
-    """The words of ``text`` that name something: lower-cased words of three letters
-    or more and pairs of Chinese characters, less the commonest of ``language``."""
-    found = {w.lower() for w in _LATIN_WORD.findall(text)}
-    for run in _CJK_RUN.findall(text):
-        found |= {run[i : i + 2] for i in range(len(run) - 1)} if len(run) > 1 else {run}
-    return {w for w in found if not _common(w, language)}
-
-
-def _common(word: str, language: str) -> bool:
-    wordfreq = _wordfreq()
-    chinese = "\u4e00" <= word[0] <= "\u9fff"
-    where = "zh" if chinese else language
-    if where not in wordfreq.available_languages():
-        where = "en"
-    return bool(wordfreq.zipf_frequency(word, where) >= COMMON_ZIPF)
-
-
-def _wordfreq() -> Any:
-    # Imported when first needed: its word lists load in about a second.
-    import wordfreq
-
-    return wordfreq
+    one a person wrote or edited last, then those sharing a content word with it (a
+    name, a thing, a colour; ``memory.bible.content_words``), the most shared first."""
+    return relevant_facts(facts, passage, language, limit=limit, sharing_only=True)
 
 
 _SPACE = re.compile(r"\s+")

@@ -62,7 +62,13 @@ class ChapterBrief:
 
 
 def chapter_brief(
-    session: Session, work_id: int, chapter: NodeRecord, position: int, *, bible: bool
+    session: Session,
+    work_id: int,
+    chapter: NodeRecord,
+    position: int,
+    language: str,
+    *,
+    bible: bool,
 ) -> ChapterBrief:
     """The brief for ``chapter`` (a chapter or part), the leaf at ``position``."""
     nodes = list_nodes(session, work_id)
@@ -77,7 +83,7 @@ def chapter_brief(
         [
             m.content
             for m in relevant_facts(
-                facts_at(session, work_id, position), query, limit=CHAPTER_FACTS
+                facts_at(session, work_id, position), query, language, limit=CHAPTER_FACTS
             )
         ]
         if bible

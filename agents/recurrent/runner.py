@@ -253,7 +253,9 @@ class StepRunner:
             set_work_status(s, work_id, WorkStatus.WRITING)
             order = [n.id for n in leaves(s, work_id)]
             position = order.index(node.id)
-            context = self._context(s, work_id, node.id, goal, position, query, vector)
+            context = self._context(
+                s, work_id, node.id, goal, position, query, vector, work.language
+            )
             versions = len(passage_versions(s, node.id))
             style = style_memory(s, work_id)
         earlier = "\n\n".join(texts[n.id].content for n in written if n.id != node.id)
@@ -277,6 +279,7 @@ class StepRunner:
         position: int,
         query: str,
         vector: QueryVector | None,
+        language: str,
     ) -> list[ContextRecord]:
         """What this step is given, read fresh (so a hand edit counts at once)."""
         items = [ContextRecord(node_id, ContextKind.INSTRUCTION, None, instruction, 0.0)]
@@ -309,7 +312,7 @@ class StepRunner:
                 )
         # The bible grows with every step; the prompt does not (the facts that matter most).
         about = query + " " + (texts[written[-1].id].content if written else "")
-        for fact in relevant_facts(facts_at(session, work_id, position), about):
+        for fact in relevant_facts(facts_at(session, work_id, position), about, language):
             items.append(ContextRecord(node_id, ContextKind.FACT, fact.id, fact.content, 0.0))
         # The character sheets the step's instruction or the last passage names.
         for sheet in sheets_for(

@@ -202,7 +202,7 @@ class SectionRunner:
         leaf at ``index``), store it under it, and return the outline's new leaves."""
         bible = self._bible_on(work)
         with self.db.transaction() as s:
-            brief = chapter_brief(s, work.id, chapter, index, bible=bible)
+            brief = chapter_brief(s, work.id, chapter, index, work.language, bible=bible)
         # Mid-run, planning is a side job: on the writer's engine it would evict the text
         # the next section's prompt extends.
         caller = Caller(self.stages.aside(Stage.PLANNER), cancel=self.control.cancel)

@@ -1,0 +1,44 @@
+"""Which story-bible facts a text is given or checked against: one ranking for the
+recurrent step, the chapter's plan and the continuity check (``memory.bible``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from agents.bible.continuity import facts_to_check
+from memory.bible import content_words, relevant_facts
+from storage.records import MemoryRecord
+
+
+def _fact(id_: int, content: str, *, author: str = "model", at: int = 0) -> MemoryRecord:
+    return MemoryRecord(id_, 1, "fact", content, 1, author, at, None, False, datetime(2026, 1, 1))
+
+
+FACTS = [
+    _fact(1, "Mara keeps the lighthouse lamp lit with whale oil.", at=0),
+    _fact(2, "The ferry leaves at dawn on Tuesdays.", at=1),
+    _fact(3, "Jonas has a scar on his left hand.", at=2),
+    _fact(4, "It was said that the weather would change.", author="person", at=3),
+]
+
+
+def test_content_words_leave_out_the_commonest_words_of_the_language() -> None:
+    words = content_words("She said that Mara would light the lamp with whale oil.", "en")
+    assert {"mara", "lamp", "whale"} <= words
+    assert not words & {"she", "said", "that", "would", "the", "with"}
+    assert content_words("灯塔的灯", "zh") >= {"灯塔"}
+
+
+def test_the_check_takes_facts_sharing_a_word_and_every_hand_written_one() -> None:
+    checked = facts_to_check(FACTS, "At dawn Mara climbed to the lamp.", "en")
+    # The ferry (dawn) and the lamp (Mara, lamp), and the person's fact, in story order;
+    # the scar shares nothing the text names.
+    assert [m.id for m in checked] == [1, 2, 4]
+
+
+def test_a_step_is_given_the_most_sharing_facts_up_to_the_limit() -> None:
+    given = relevant_facts(FACTS, "Jonas hid his scarred hand.", "en", limit=2)
+    # The person's fact first, then the one sharing the most (Jonas, hand).
+    assert [m.id for m in given] == [3, 4]
+    # Under the limit, every fact is given, sharing or not.
+    assert relevant_facts(FACTS, "Nothing shared here.", "en", limit=10) == FACTS
