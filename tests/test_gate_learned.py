@@ -3,7 +3,11 @@ the labels follow it, and its folds must never see the instruction they score.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pytest
 
 from bench.gate_learned import cross_validate, figures
 
@@ -49,3 +53,19 @@ def test_a_fold_never_sees_its_own_instruction() -> None:
     rows = _rows(prose, debris)
     result = figures(rows, cross_validate(rows, l2=1.0))
     assert result["keeps"]["0.99"]["recall"] == 0.0
+
+
+@pytest.mark.model
+def test_the_models_vectors_are_unit_length_and_kept_by_the_lines_words(tmp_path: Path) -> None:
+    from bench.gate_learned import embeddings
+
+    cache = tmp_path / "vectors.npz"
+    rows = [_row("i00", 0, "The boats came in at dawn.", "prose"),
+            _row("i00", 1, "Here is part two of the story:", "task_note"),
+            _row("i01", 0, "The boats came in at dawn.", "prose")]  # fmt: skip
+    first = embeddings(rows, cache)
+    assert first.shape[0] == 3 and np.allclose(np.linalg.norm(first, axis=1), 1.0)
+    assert np.array_equal(first[0], first[2]) and not np.allclose(first[0], first[1])
+    with np.load(cache) as kept:
+        assert len(kept.files) == 2  # one vector per distinct line
+    assert np.array_equal(embeddings(rows, cache), first)
