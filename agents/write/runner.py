@@ -352,7 +352,7 @@ class SectionRunner:
                 s, node.id, result.text, unread=bible and bool(result.text) and read is None
             )
             update_node(s, node.id, status=NodeStatus.DONE)
-            for section, notes, seen in read or []:
+            for section, notes in read or []:
                 earlier = section.node_id != node.id
                 store_notes(
                     s,
@@ -361,7 +361,6 @@ class SectionRunner:
                     position=section.position,
                     passage_id=section.passage_id if earlier else passage.id,
                     notes=notes,
-                    before=seen,
                 )
                 if earlier:
                     mark_read(s, section.passage_id)
@@ -376,7 +375,7 @@ class SectionRunner:
                 self._unread.append(Unread(node.id, index, passage.id, result.text, node.title))
         else:
             self._unread = []
-            for section, notes, _ in read:
+            for section, notes in read:
                 self._tell_contradictions(work.id, section.position, notes)
         return passage.words
 
@@ -422,7 +421,6 @@ class SectionRunner:
                     position=section.position,
                     passage_id=section.passage_id,
                     notes=notes,
-                    before=before,
                 )
                 mark_read(s, section.passage_id)
                 reader.log.flush(s, work_id=work.id, node_id=section.node_id)
@@ -505,7 +503,7 @@ class SectionRunner:
                     before = bible_before(s, work.id, index)
             reader = Caller(self.stages.of(Stage.MEMORY), log=caller.log, cancel=caller.cancel)
             notes = take_notes(reader, result.text, work.language, before, last=last)
-            return [(this, notes, before)]
+            return [(this, notes)]
         conversation = (
             written_turn(self.layout, task, result.text, result.window, self.engine.count_tokens)
             if result.window is not None
@@ -528,7 +526,7 @@ class SectionRunner:
                 last=last,
             )
             if together is not None:
-                return [(u, n, first) for u, n in zip(sections, together, strict=True)]
+                return list(zip(sections, together, strict=True))
         if self._unread:  # out of the writer's view: each alone, then this one
             self._read_unread(work, len(nodes))
             with self.db.transaction() as s:
@@ -543,7 +541,7 @@ class SectionRunner:
             conversation=conversation,
             title=title,
         )
-        return [(this, notes, before)]
+        return [(this, notes)]
 
     def _due(
         self, nodes: list[NodeRecord], index: int, task: SectionTask, result: SectionResult
@@ -577,8 +575,8 @@ class Unread:
     title: str
 
 
-# A section read, its notes, and the bible they were read against.
-Read = tuple[Unread, SectionNotes, Before]
+# A section read and its notes.
+Read = tuple[Unread, SectionNotes]
 
 
 def sheets_given(node_id: int, sheets: list[CharacterRecord]) -> list[ContextRecord]:
