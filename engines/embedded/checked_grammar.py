@@ -5,8 +5,9 @@ writer's rate on SmolLM2 (issue 38). This samples as the chain would without the
 grammar, asks the grammar about the one token drawn, and only when it refuses that
 token samples again with the grammar over the whole vocabulary (llama.cpp's own
 ``common_sampler_sample`` does the same). A token the grammar refuses is never given,
-and one it allows is drawn from the same top-k as before; the answers stay
-schema-bound."""
+so the answers stay schema-bound; which allowed token is drawn follows the model's own
+top-k where it allows one, else the grammar's, so an answer can differ from the one
+the grammar-first chain would sample with the same seed."""
 
 from __future__ import annotations
 
