@@ -11,6 +11,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
 from agents.bible.schedule import Waiting, read_due
 from agents.generation.events import Event, SectionDone, SectionStarted
 from agents.generation.run_control import RunControl
@@ -51,6 +53,8 @@ def test_a_reading_is_due_every_n_sections_at_an_end_or_before_the_view_loses_on
     assert not read_due(waiting(tokens=1000, next_tokens=1048), 4)  # the view holds both
     assert read_due(waiting(tokens=1000, next_tokens=1049), 4)
     assert not read_due(waiting(tokens=10**6, view=0), 4)  # no view: the window's room
+    # The next section's window would leave one out (whole chunks cut, the note's room).
+    assert read_due(waiting(cut_next=True), 4)
 
 
 class Notebook:
@@ -167,6 +171,30 @@ def test_a_section_about_to_leave_the_writers_view_is_read_at_once(db: Database)
     SectionRunner(db, engine).run(work_id)
     assert book.sizes == [1, 1, 1, 1]
     assert [v for _, v in clues(db, work_id)] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("view", [250, 300, 400])
+def test_every_reading_finds_its_sections_in_the_writers_conversation(
+    db: Database, view: int
+) -> None:
+    # The view holds a few sections, but the window cuts whole chunks and keeps room for
+    # the note on the cut text: a reading is due before that cut, not after it (when
+    # the sections it left out would each be read alone, computed again).
+    work_id = agentwrite_work(db, sections=8, words=60)
+    book = Notebook()
+    engine = ScriptedEngine([book] * 100)
+    engine.view_tokens = view
+    SectionRunner(db, engine).run(work_id)
+    with db.transaction() as s:
+        texts = current_passages(s, work_id)
+    readings = [m for m, o in engine.calls if o["schema"] is not None]
+    assert sum(book.sizes) == 8 and len(readings) < 8
+    read = 0
+    for messages, size in zip(readings, book.sizes, strict=True):
+        held = "\n".join(str(m["content"]) for m in messages[:-1])
+        nodes = sorted(texts.values(), key=lambda p: p.node_id)[read : read + size]
+        assert all(p.content in held for p in nodes)
+        read += size
 
 
 def test_sections_left_unread_by_a_cancel_are_read_on_resume_at_their_positions(

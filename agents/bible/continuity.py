@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from memory.bible import relevant_facts
 from storage.records import MemoryRecord
 
-# Facts one section is checked against at most (about 20 tokens each on SmolLM2).
-CHECK_LIMIT = 12
+# Facts one section is checked against at most (about 28 tokens each on SmolLM2, all
+# computed again after each reading's sections: issue 38); those a person wrote first.
+CHECK_LIMIT = 6
 # Contradictions are reported per this many words (ConStory-Bench's unit).
 PER_WORDS = 10_000
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from agents.bible.continuity import Contradiction, facts_to_check
 from agents.bible.reading import Question, read_section, read_sections
-from agents.bible.threads import ThreadUpdate
+from agents.bible.threads import ThreadUpdate, threads_to_read
 from agents.generation.calls import Caller
 from engines import Message
 from memory.bible import Fact, facts_at, store_facts
@@ -37,6 +37,8 @@ class SectionNotes:
     threads: ThreadUpdate = field(default_factory=ThreadUpdate)
     contradictions: list[Contradiction] = field(default_factory=list)
     checked: list[MemoryRecord] = field(default_factory=list)  # the facts checked against
+    # The open threads it was asked about, in the order numbered (``threads``' numbers).
+    asked: list[ThreadState] = field(default_factory=list)
 
 
 def bible_before(session: Session, work_id: int, position: int) -> Before:
@@ -75,16 +77,17 @@ def take_notes(
     if not text.strip():
         return SectionNotes()
     checked = facts_to_check(before.facts, text, language) if check else []
+    asked = threads_to_read(before.threads, text, language)
     question = Question(
         language,
         facts=not last,
-        threads=[t.text for t in before.threads] if before.threads or not last else None,
+        threads=[t.text for t in asked] if asked or not last else None,
         planted=not last,
         checked=[m.content for m in checked],
         title=title,
     )
     reading = read_section(caller, question, text, conversation=conversation)
-    return SectionNotes(reading.facts, reading.threads, reading.contradictions, checked)
+    return SectionNotes(reading.facts, reading.threads, reading.contradictions, checked, asked)
 
 
 def take_notes_together(
@@ -104,10 +107,11 @@ def take_notes_together(
     there. ``last``: the last of them ends the work (read as ``take_notes`` reads it).
     None when the conversation with the answer does not fit the engine's window."""
     checked = facts_to_check(before.facts, "\n\n".join(texts), language)
+    asked = threads_to_read(before.threads, "\n\n".join(texts), language)
     question = Question(
         language,
         facts=True,
-        threads=[t.text for t in before.threads],
+        threads=[t.text for t in asked],
         planted=True,
         checked=[m.content for m in checked],
         titles=list(titles),
@@ -115,7 +119,9 @@ def take_notes_together(
     readings = read_sections(caller, question, texts, conversation)
     if readings is None:
         return None
-    notes = [SectionNotes(r.facts, r.threads, r.contradictions, checked) for r in readings]
+    notes = [
+        SectionNotes(r.facts, r.threads, r.contradictions, checked, asked) for r in readings
+    ]
     _drop_copies(notes)
     if last and notes:
         end = notes[-1]
@@ -155,12 +161,11 @@ def store_notes(
     position: int,
     passage_id: int,
     notes: SectionNotes,
-    before: Before,
 ) -> None:
     store_facts(session, work_id, notes.facts, position=position, source_passage_id=passage_id)
     found = [(f.kind, f.name, f.text) for f in notes.facts]
     propose_sheets(session, work_id, found, position=position)
-    ids = [t.id for t in before.threads]
+    ids = [t.id for t in notes.asked]
     store_thread_update(
         session,
         work_id,

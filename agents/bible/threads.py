@@ -4,7 +4,16 @@ Data in, data out; ``memory.threads`` stores it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from agents.bible.continuity import content_words
+from memory.threads import ThreadState
+
+# Open threads one reading is asked about at most (about 30 tokens each on SmolLM2): a
+# long book keeps a dozen open, and every one listed is computed again after each
+# reading's sections (issue 38).
+READ_LIMIT = 6
 
 
 @dataclass
@@ -20,3 +29,23 @@ class ThreadUpdate:
             n for n in other.advanced if n not in self.advanced and n not in self.resolved
         ]
         self.advanced = [n for n in self.advanced if n not in self.resolved]
+
+
+def threads_to_read(
+    threads: Sequence[ThreadState], passage: str, language: str, *, limit: int = READ_LIMIT
+) -> list[ThreadState]:
+    """The open threads a reading of ``passage`` is asked about, in the order they were
+    planted: all of them up to ``limit``; past it, every one a person wrote, then those
+    sharing the most words with it that are not among its language's commonest (a
+    thread's name, its object), the newer first on a tie. A section that names nothing
+    of a thread seldom advances or settles it, and every thread listed is computed
+    again after each reading."""
+    if len(threads) <= limit:
+        return list(threads)
+    words = content_words(passage, language)
+    ranked = sorted(
+        threads,
+        key=lambda t: (t.by_hand, len(words & content_words(t.text, language)), t.planted, t.id),
+        reverse=True,
+    )
+    return sorted(ranked[:limit], key=lambda t: (t.planted, t.id))

@@ -371,7 +371,6 @@ class WorkSession:
                     position=index,
                     passage_id=passage.id,
                     notes=notes,
-                    before=before,
                 )
                 caller.log.flush(s, work_id=work_id, node_id=node.id)
             total += passage.words

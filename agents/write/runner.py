@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agents.bible.schedule import DEFAULT_EVERY, Waiting, read_due
 from agents.bible.section_notes import (
@@ -35,7 +35,7 @@ from agents.generation.events import (
     WorkStarted,
     ignore,
 )
-from agents.generation.length_control import rebalance
+from agents.generation.length_control import HIGH, rebalance
 from agents.generation.loop import rewrite_seed
 from agents.generation.run_control import RunControl, RunResult
 from agents.generation.stage_engines import Stage, StageEngines
@@ -43,12 +43,12 @@ from agents.plan.chapters import chapter_brief, chapter_titles, plan_view
 from agents.plan.planner import SINGLE_SECTION_MAX, Planner, store_outline
 from agents.plan.repair import PlannedSection
 from agents.premise import Premise, from_instruction, premise_of, take_premise
-from agents.write.layouts import SectionTask, written_turn
+from agents.write.layouts import SectionTask, window_for, written_turn
 from agents.write.section_writer import SectionResult, SectionWriter
 from engines import Engine
 from memory.bible import known_facts
 from memory.characters import SHEET_SHARE, sheet_line, sheets_for
-from memory.context import WrittenSection, window_given
+from memory.context import WrittenSection, note_room, window_given
 from memory.style import excerpt, style_memory, style_room, voice
 from memory.threads import threads
 from storage import Database
@@ -352,7 +352,7 @@ class SectionRunner:
                 s, node.id, result.text, unread=bible and bool(result.text) and read is None
             )
             update_node(s, node.id, status=NodeStatus.DONE)
-            for section, notes, seen in read or []:
+            for section, notes in read or []:
                 earlier = section.node_id != node.id
                 store_notes(
                     s,
@@ -361,7 +361,6 @@ class SectionRunner:
                     position=section.position,
                     passage_id=section.passage_id if earlier else passage.id,
                     notes=notes,
-                    before=seen,
                 )
                 if earlier:
                     mark_read(s, section.passage_id)
@@ -376,7 +375,7 @@ class SectionRunner:
                 self._unread.append(Unread(node.id, index, passage.id, result.text, node.title))
         else:
             self._unread = []
-            for section, notes, _ in read:
+            for section, notes in read:
                 self._tell_contradictions(work.id, section.position, notes)
         return passage.words
 
@@ -422,7 +421,6 @@ class SectionRunner:
                     position=section.position,
                     passage_id=section.passage_id,
                     notes=notes,
-                    before=before,
                 )
                 mark_read(s, section.passage_id)
                 reader.log.flush(s, work_id=work.id, node_id=section.node_id)
@@ -505,7 +503,7 @@ class SectionRunner:
                     before = bible_before(s, work.id, index)
             reader = Caller(self.stages.of(Stage.MEMORY), log=caller.log, cancel=caller.cancel)
             notes = take_notes(reader, result.text, work.language, before, last=last)
-            return [(this, notes, before)]
+            return [(this, notes)]
         conversation = (
             written_turn(self.layout, task, result.text, result.window, self.engine.count_tokens)
             if result.window is not None
@@ -528,7 +526,7 @@ class SectionRunner:
                 last=last,
             )
             if together is not None:
-                return [(u, n, first) for u, n in zip(sections, together, strict=True)]
+                return list(zip(sections, together, strict=True))
         if self._unread:  # out of the writer's view: each alone, then this one
             self._read_unread(work, len(nodes))
             with self.db.transaction() as s:
@@ -543,7 +541,7 @@ class SectionRunner:
             conversation=conversation,
             title=title,
         )
-        return [(this, notes, before)]
+        return [(this, notes)]
 
     def _due(
         self, nodes: list[NodeRecord], index: int, task: SectionTask, result: SectionResult
@@ -554,16 +552,37 @@ class SectionRunner:
         count = self.engine.count_tokens
         tokens = sum(count(u.text) for u in self._unread) + count(result.text)
         per_word = count(result.text) / max(1, count_words(result.text))
+        next_tokens = round(after.target_words * per_word) if after else 0
+        view = (task.book and self.engine.book_view_tokens) or self.engine.view_tokens or 0
         waiting = Waiting(
             count=len(self._unread) + 1,
             tokens=tokens,
             ends_work=after is None,
             ends_chapter=after is not None
             and (after.level != Level.SECTION or after.parent_id != node.parent_id),
-            next_tokens=round(after.target_words * per_word) if after else 0,
-            view=(task.book and self.engine.book_view_tokens) or self.engine.view_tokens or 0,
+            next_tokens=next_tokens,
+            view=view,
+            # The next section may run to its band's top before its last call.
+            cut_next=bool(view)
+            and self._cut_next(task, node, result, view - round(next_tokens * HIGH)),
         )
         return read_due(waiting, self.bible_every)
+
+    def _cut_next(
+        self, task: SectionTask, node: NodeRecord, result: SectionResult, budget: int
+    ) -> bool:
+        """Whether the next section's window, fitted as its writer fits it (``budget``:
+        the view less what that section will have written by its last call), leaves
+        out any of the sections waiting for the bible (the one just written among them)."""
+        written = [*task.written, WrittenSection(node.title, result.text)]
+        ahead = replace(task, written=written)
+        count = self.engine.count_tokens
+        window = window_for(
+            ahead, budget=max(0, budget), count_tokens=count, note_limit=note_room(budget)
+        )
+        kept = {s.text for s in window.kept}
+        waiting = [u.text for u in self._unread] + [result.text]
+        return not all(text in kept for text in waiting)
 
 
 @dataclass
@@ -577,8 +596,8 @@ class Unread:
     title: str
 
 
-# A section read, its notes, and the bible they were read against.
-Read = tuple[Unread, SectionNotes, Before]
+# A section read and its notes.
+Read = tuple[Unread, SectionNotes]
 
 
 def sheets_given(node_id: int, sheets: list[CharacterRecord]) -> list[ContextRecord]:

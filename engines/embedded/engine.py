@@ -10,6 +10,7 @@ import codecs
 import importlib.util
 import json
 import os
+import random
 import threading
 import time
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from engines.base import (
     Usage,
 )
 from engines.chat_template import ChatTemplate
+from engines.embedded.checked_grammar import CheckedGrammarSampler
 from engines.embedded.held_text import HeldText, Moved, allow_moves, move_runs
 from engines.embedded.llama_call import Call, StopText, hold_end, schema_grammar
 from engines.embedded.prose import TokenTable, prose_processor
@@ -237,8 +239,8 @@ class EmbeddedEngine(Engine):
                     ready, cached = move_runs(self._llm, moved, cached, tokens, bos)
                 if not self._prefill(tokens, ready, call):
                     finish = "cancelled"
-                elif sliding:
-                    finish = self._decode_sliding(tokens, call)
+                elif sliding or call.grammar is not None:
+                    finish = self._decode_own(tokens, call, chain_seed=not sliding)
                 else:
                     finish = self._decode(tokens, call)
             except (RuntimeError, ValueError) as exc:
@@ -320,27 +322,44 @@ class EmbeddedEngine(Engine):
         keep = min(self._sink_tokens, self.context_length // 4)
         return tokens[:keep] + tokens[-(n_ctx - n_ctx // 4 - keep) :]
 
-    def _decode_sliding(self, tokens: list[int], call: Call) -> str:
-        """Our own decode loop: sample with llama-cpp-python's sampler, and whenever the
-        KV cache is full drop the older half of what follows the sinks and shift the
-        rest back (llama.cpp's context shift, which llama-cpp-python does not do)."""
-        import llama_cpp
-
+    def _decode_own(self, tokens: list[int], call: Call, *, chain_seed: bool = False) -> str:
+        """Our own decode loop: sample with llama-cpp-python's sampler (under a grammar,
+        the grammar asked last: ``checked_grammar``), and whenever the KV cache is full
+        drop the older half of what follows the sinks and shift the rest back
+        (llama.cpp's context shift, which llama-cpp-python does not do). ``chain_seed``:
+        without a seed of its own the call takes the next of the engine's seeds, as
+        ``create_completion`` does, so the calls after it sample as they did when it
+        went through there."""
         llm = self._llm
         if call.seed is not None:
             llm.set_seed(call.seed)
-        llm._sampler = llm._init_sampler(
+        elif chain_seed:
+            llm.set_seed(random.Random(llm._seed).randint(0, 2**32))
+        chain = llm._init_sampler(
             temp=call.temperature,
             repeat_penalty=call.repeat_penalty,
             logits_processor=call.processors,
-            grammar=call.grammar,
         )
+        checked = CheckedGrammarSampler(llm, chain, call.grammar) if call.grammar else None
+        llm._sampler = None if checked else chain
+        try:
+            return self._decode_loop(tokens, call, checked)
+        finally:
+            if checked is not None:
+                checked.close()
+
+    def _decode_loop(
+        self, tokens: list[int], call: Call, checked: CheckedGrammarSampler | None
+    ) -> str:
+        import llama_cpp
+
+        llm = self._llm
         llm.eval(tokens[llm.n_tokens :])
         out = StopText(call.stop, call.pieces)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         finish = "length"
         while call.produced < call.max_tokens:
-            token = llm.sample(idx=llm.n_tokens - 1)
+            token = checked.sample() if checked else llm.sample(idx=llm.n_tokens - 1)
             if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
                 finish = "stop"
                 break
