@@ -119,9 +119,7 @@ def take_notes_together(
     readings = read_sections(caller, question, texts, conversation)
     if readings is None:
         return None
-    notes = [
-        SectionNotes(r.facts, r.threads, r.contradictions, checked, asked) for r in readings
-    ]
+    notes = [SectionNotes(r.facts, r.threads, r.contradictions, checked, asked) for r in readings]
     _drop_copies(notes)
     if last and notes:
         end = notes[-1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from agents.bible.continuity import content_words
+from memory.bible import content_words
 from memory.threads import ThreadState
 
 # Open threads one reading is asked about at most (about 30 tokens each on SmolLM2): a
