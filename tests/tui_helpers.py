@@ -223,6 +223,19 @@ async def press(pilot: Pilot[Any], *keys: str) -> None:
         if animator._animations or animator._scheduled:  # as Pilot's press, to their end
             await animator.wait_until_complete()
             await drain(pilot)
+        await finish_short_work(pilot)
+
+
+async def finish_short_work(pilot: Pilot[Any]) -> None:
+    """Wait until the workers a key set off have finished, and what they posted has been
+    handled, all but a run's (group "run"): a key that reads the store before it acts (w
+    and R ask what a run would write again first) has acted before the next key is
+    pressed, so p reaches the run w started and y the question R asked. A run is left
+    writing: keys are pressed while it does."""
+    while pending := [w for w in pilot.app.workers if w.group != "run" and not w.is_finished]:
+        with contextlib.suppress(WorkerCancelled):  # a load replaced by a newer one
+            await pilot.app.workers.wait_for_complete(pending)
+        await drain(pilot)
 
 
 def key_event(key: str) -> events.Key:
