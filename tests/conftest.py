@@ -136,12 +136,28 @@ def postgres_url(postgres: Any) -> Iterator[str]:
     _sql(postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once for the session (per worker): each test's database is
+    a copy of it, as PostgreSQL's are of theirs, where migrating every test's file would
+    cost its time again (the migrations themselves are tests/test_storage.py's)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    open_database(path).close()
+    # Closed by its last connection, the journal is folded into the file: one file whole.
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A migrated, empty database: SQLite, or PostgreSQL when parametrised so."""
     backend = getattr(request, "param", "sqlite")
-    where = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
-    database = open_database(where or tmp_path / "test.db")
+    if backend == "postgresql":
+        where: str | Path = request.getfixturevalue("postgres_url")
+    else:
+        where = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), where)
+    database = open_database(where)
     yield database
     database.close()
 

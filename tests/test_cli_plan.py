@@ -13,22 +13,27 @@ pytestmark = pytest.mark.model
 
 
 @pytest.mark.parametrize(
-    "prompt",
+    ("prompt", "words", "count"),
     [
-        "Write a 1200-word essay on why libraries still matter.",
-        "写一篇1000字的文章，介绍长城的历史。",
+        ("Write a 1200-word essay on why libraries still matter.", 1200, 3),
+        # Two sections: the small model's Chinese plan is tried again and repaired until
+        # it gives up on it (up to five calls of a few hundred tokens each), and a third
+        # section would make each of them half as long again.
+        ("写一篇1000字的文章，介绍长城的历史。", 1000, 2),
     ],
 )
-def test_the_embedded_planner_always_gives_a_parsed_plan(longform_home: Path, prompt: str) -> None:
+def test_the_embedded_planner_always_gives_a_parsed_plan(
+    longform_home: Path, prompt: str, words: int, count: int
+) -> None:
     # The embedded model fails its Chinese probe: forced, it must still plan it.
     r = longform(
-        "plan", prompt, "--words", "1200", "--json", "--force-language", home=longform_home
+        "plan", prompt, "--words", str(words), "--json", "--force-language", home=longform_home
     )
     assert r.returncode == 0, r.stderr
     sections = json.loads(r.stdout)["sections"]
-    assert len(sections) == 3
+    assert len(sections) == count
     assert all(s["goal"].strip() and s["title"].strip() for s in sections)
-    assert abs(sum(s["target_words"] for s in sections) - 1200) <= 60
+    assert abs(sum(s["target_words"] for s in sections) - words) <= 0.05 * words
 
 
 def test_edit_the_plan_then_write_it_then_regenerate(longform_home: Path) -> None:

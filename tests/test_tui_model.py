@@ -143,7 +143,7 @@ def test_key_press_while_streaming(
             before = len(screen.live_text)
             streamed_at_press.append(before)
             started = time.perf_counter()
-            pressing = asyncio.create_task(pilot.press(key))
+            pressing = asyncio.create_task(press(pilot, key))
             deadline = started + DEADLINE
             while tabs.active != tab:
                 assert time.perf_counter() < deadline, f"{key} was never handled"

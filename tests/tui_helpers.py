@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
+from textual import events
+from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
@@ -37,6 +40,9 @@ SIZE = (80, 24)
 RUN_TIMEOUT = 300.0  # a run on the real model
 DEADLINE = 120.0  # anything else the app is waited for
 DRAIN_ROUNDS = 8
+# How long a round of ``drain`` gives the app (and threads posting to it) before it looks
+# at the queues again: a polling interval, not a measure.
+POLL = 0.01
 OPTIONS = [
     "The keeper finds a message in a bottle and decides to answer it.",
     "A storm cuts the power; the keeper climbs the tower with an oil lamp.",
@@ -189,12 +195,16 @@ async def settle(pilot: Pilot[Any], timeout: float = DEADLINE) -> None:
 async def drain(pilot: Pilot[Any]) -> None:
     """Wait until the app and the widgets of the screen on top have handled their
     messages, and those that handling posted: a pushed modal mounts, then takes focus,
-    a round each. Textual's own wait between keys is a guess from CPU time, wrong on a
-    busy machine; this waits on the queues. A streaming run posts all the time, so the
-    queues may never be empty: each round still handles all that was queued when it
-    began, which is what moves focus. (``_message_queue`` is Textual's; it is pinned.)"""
+    a round each. Each round waits until everything queued when it began has been
+    handled (Pilot's ``_wait_for_screen``), polls briefly, and brings the screen's
+    pending layout and paint up to date. Textual's own ``pause()`` also waits for the
+    process's CPU time to go quiet: a guess, wrong on a busy machine, and up to a second
+    per round while a model decodes in the test's process; this waits on the queues. A
+    streaming run posts all the time, so the queues may never be empty: each round
+    still handles all that was queued when it began, which is what moves focus.
+    (``_message_queue`` is Textual's; it is pinned.)"""
     for _ in range(DRAIN_ROUNDS):
-        await pilot.pause()
+        await pilot.pause(POLL)
         app = pilot.app
         pumps = [app, *app.screen.walk_children(with_self=True)]
         if all(p._message_queue.empty() for p in pumps):
@@ -203,10 +213,42 @@ async def drain(pilot: Pilot[Any]) -> None:
 
 async def press(pilot: Pilot[Any], *keys: str) -> None:
     """Press keys one at a time, each handled with all it set off before the next, so a
-    key never reaches the widget that had focus before the previous key moved it."""
+    key never reaches the widget that had focus before the previous key moved it. The
+    key is posted to the app as Pilot's ``press`` posts it, without that method's waits
+    for the CPU to go quiet (see ``drain``)."""
     for key in keys:
-        await pilot.press(key)
+        pilot.app.post_message(key_event(key).set_sender(pilot.app))
         await drain(pilot)
+        animator = pilot.app._animator
+        if animator._animations or animator._scheduled:  # as Pilot's press, to their end
+            await animator.wait_until_complete()
+            await drain(pilot)
+        await finish_short_work(pilot)
+
+
+async def finish_short_work(pilot: Pilot[Any]) -> None:
+    """Wait until the workers a key set off have finished, and what they posted has been
+    handled, all but a run's (group "run"): a key that reads the store before it acts (w
+    and R ask what a run would write again first) has acted before the next key is
+    pressed, so p reaches the run w started and y the question R asked. A run is left
+    writing: keys are pressed while it does."""
+    while pending := [w for w in pilot.app.workers if w.group != "run" and not w.is_finished]:
+        with contextlib.suppress(WorkerCancelled):  # a load replaced by a newer one
+            await pilot.app.workers.wait_for_complete(pending)
+        await drain(pilot)
+
+
+def key_event(key: str) -> events.Key:
+    """The event Pilot's ``press`` sends for ``key`` (a name such as "ctrl+s", or a
+    character)."""
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    try:
+        name = _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
+        char: str | None = unicodedata.lookup(name)
+    except KeyError:
+        char = key if len(key) == 1 else None
+    return events.Key(key, char)
 
 
 async def wait_until(
@@ -219,7 +261,7 @@ async def wait_until(
             stats = pilot.app.screen.query("#run-stats")
             shown = stats.first().render() if stats else ""
             raise AssertionError(f"timed out after {timeout} s (progress: {shown})")
-        await pilot.pause(0.05)
+        await pilot.pause(POLL)
 
 
 def run_app(app: LongformApp, scenario: Callable[[Pilot[Any]], Awaitable[None]]) -> None:
