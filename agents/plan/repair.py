@@ -107,9 +107,9 @@ def faults(sections: list[PlannedSection], premise: Premise | None = None) -> di
     goal, a title or goal copied from the worked example the planner is shown (a small
     model copies it whole: a novel's chapters "Shade on hot streets", "Cleaner air and
     water"), a goal that is the plan's list of goals, the goal of an earlier section
-    said again, or, given the premise, a goal
-    that names none of its people, places or things (a story about a botanist planned
-    as "Join us, be part of the team!") or a plan that never names the main one."""
+    said again, or, given the premise, a goal that names none of its people, places or
+    things (a story about a botanist planned as "Join us, be part of the team!") or a
+    plan that never names the main one."""
     found = _own_faults(sections)
     if premise is None or not premise.terms:
         return found
