@@ -8,7 +8,9 @@ there: a scar got in chapter 10 is not known in chapter 3.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,7 @@ FACT_LIMIT = 12
 COMMON_ZIPF = 6.0
 _LATIN_WORD = re.compile(r"[^\W\d_]{3,}")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,22 +57,41 @@ def relevant_facts(
     limit: int = FACT_LIMIT,
     sharing_only: bool = False,
 ) -> list[MemoryRecord]:
-    """At most ``limit`` of ``facts`` for a text about ``query``, in story order: first
-    every one a person wrote or edited last, then those sharing the most content words
-    with it (``content_words``), the newer first on a tie. With ``sharing_only`` a fact
-    that shares none is left out (the continuity check: a sentence that names nothing
-    of a fact cannot say otherwise); else the limit is filled."""
-    if len(facts) <= limit and not sharing_only:
-        return facts
-    wanted = content_words(query, language)
-    ranked: list[tuple[tuple[bool, int, int, int], MemoryRecord]] = []
-    for m in facts:
-        shared = len(wanted & content_words(m.content, language))
-        by_hand = m.author != "model"
-        if by_hand or shared or not sharing_only:
-            ranked.append(((by_hand, shared, m.valid_from, m.id), m))
+    """At most ``limit`` of ``facts`` for a text about ``query`` (``most_sharing``)."""
+    return most_sharing(
+        facts, query, language, limit=limit, sharing_only=sharing_only,
+        words=lambda m: m.content, by_hand=lambda m: m.author != "model",
+        order=lambda m: (m.valid_from, m.id),
+    )  # fmt: skip
+
+
+def most_sharing(
+    items: Sequence[T],
+    text: str,
+    language: str,
+    *,
+    limit: int,
+    words: Callable[[T], str],
+    by_hand: Callable[[T], bool],
+    order: Callable[[T], tuple[int, int]],
+    sharing_only: bool = False,
+) -> list[T]:
+    """At most ``limit`` of ``items`` (facts, threads) for a text, in story ``order``:
+    first every one a person wrote or edited last, then those whose ``words`` share the
+    most content words with ``text`` (``content_words``), the later first on a tie.
+    With ``sharing_only`` one that shares none is left out (the continuity check: a
+    sentence that names nothing of a fact cannot say otherwise); else the limit is
+    filled."""
+    if len(items) <= limit and not sharing_only:
+        return list(items)
+    wanted = content_words(text, language)
+    ranked: list[tuple[tuple[bool, int, int, int], T]] = []
+    for item in items:
+        shared = len(wanted & content_words(words(item), language))
+        if by_hand(item) or shared or not sharing_only:
+            ranked.append(((by_hand(item), shared, *order(item)), item))
     ranked.sort(key=lambda r: r[0], reverse=True)
-    return sorted((m for _, m in ranked[:limit]), key=lambda m: (m.valid_from, m.id))
+    return sorted((item for _, item in ranked[:limit]), key=order)
 
 
 def content_words(text: str, language: str) -> set[str]:

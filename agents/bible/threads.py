@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from memory.bible import content_words
+from memory.bible import most_sharing
 from memory.threads import ThreadState
 
 # Open threads one reading is asked about at most (about 30 tokens each on SmolLM2): a
@@ -40,12 +40,7 @@ def threads_to_read(
     thread's name, its object), the newer first on a tie. A section that names nothing
     of a thread seldom advances or settles it, and every thread listed is computed
     again after each reading."""
-    if len(threads) <= limit:
-        return list(threads)
-    words = content_words(passage, language)
-    ranked = sorted(
-        threads,
-        key=lambda t: (t.by_hand, len(words & content_words(t.text, language)), t.planted, t.id),
-        reverse=True,
-    )
-    return sorted(ranked[:limit], key=lambda t: (t.planted, t.id))
+    return most_sharing(
+        threads, passage, language, limit=limit, words=lambda t: t.text,
+        by_hand=lambda t: t.by_hand, order=lambda t: (t.planted, t.id),
+    )  # fmt: skip
