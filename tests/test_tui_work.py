@@ -30,6 +30,7 @@ from tests.test_write_section_writer import Varied
 from tests.tui_helpers import (
     drain,
     home_db,
+    key_event,
     notifications,
     press,
     run_app,
@@ -371,6 +372,67 @@ def test_pause_stops_after_the_section_being_written(home_db: Database) -> None:
         assert [n.status for n in nodes] == ["done"] * 3
         assert [len(passage_versions(s, n.id)) for n in nodes] == [1, 1, 1]
         assert get_work(s, w.id).status == "done"
+
+
+@pytest.mark.parametrize("key", ["p", "c"])
+def test_p_or_c_pressed_before_the_run_begins_reaches_it(home_db: Database, key: str) -> None:
+    """w reads the store (what the run would write again) before the run starts; p or c
+    pressed in that moment is not lost ("Nothing is being written"): p pauses the run
+    before its first section (w goes on from there), c cancels it. The read is held
+    until the key has been handled, so the key always lands in that moment."""
+    with home_db.transaction() as s:
+        w = create_work(s, instruction="Write about waves.", target_words=360, mode="draft")
+        for i in range(3):
+            add_node(s, w.id, level="section", title=f"S{i}", goal=f"Goal {i}.", target_words=120)
+    engine = ScriptedEngine([Varied(5)] * 100)
+    held, release = threading.Event(), threading.Event()
+    armed = threading.Event()
+    main = threading.main_thread()
+
+    def hold_the_read(*_args: Any) -> None:
+        if armed.is_set() and threading.current_thread() is not main:
+            armed.clear()
+            held.set()
+            assert release.wait(60), "the test never let the read go on"
+
+    shown: list[str] = []
+    paused: list[str] = []
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = work_screen(pilot)
+        armed.set()
+        pilot.app.post_message(key_event("w").set_sender(pilot.app))
+        await wait_until(pilot, held.is_set)  # w's read has begun and waits
+        pilot.app.post_message(key_event(key).set_sender(pilot.app))
+        await drain(pilot)
+        shown.append(screen.progress.state)
+        release.set()
+        await settle(pilot)
+        await wait_until(pilot, lambda: not screen.running)
+        await settle(pilot)
+        shown.extend(notifications(pilot))
+        if key == "p":  # paused before it began: w goes on from there
+            with home_db.transaction() as s:
+                paused.append(get_work(s, w.id).status)
+            await run_keys(pilot, "w")
+
+    event.listen(SAEngine, "before_cursor_execute", hold_the_read)
+    try:
+        run_app(LongformApp(work_id=w.id, engine_factory=lambda _work: engine), scenario)
+    finally:
+        event.remove(SAEngine, "before_cursor_execute", hold_the_read)
+    assert "Nothing is being written." not in shown
+    with home_db.transaction() as s:
+        statuses = [n.status for n in leaves(s, w.id)]
+        written = len(current_passages(s, w.id))
+    if key == "p":
+        assert shown[0] == "pausing before the first section" and paused == ["paused"]
+        assert statuses == ["done"] * 3 and written == 3
+    else:
+        assert shown[0] == "cancelled before it started"
+        assert "Cancelled: nothing was written." in shown
+        assert statuses == ["planned"] * 3 and written == 0
 
 
 def test_the_ui_thread_never_touches_the_database(home_db: Database) -> None:

@@ -58,10 +58,15 @@ class WorkEdits:
         self._fit_declined = False  # "leave both": not asked again unasked (f asks)
 
     def apply(
-        self, change: Change, then: Callable[[Any], None] | None = None, *, reload: bool = True
+        self,
+        change: Change,
+        then: Callable[[Any], None] | None = None,
+        *,
+        reload: bool = True,
+        failed: Callable[[], None] | None = None,
     ) -> None:
         """Run one storage change (or read) in a worker, then ``then(result)`` and, when
-        ``reload``, read the work again."""
+        ``reload``, read the work again; on an error it is shown, then ``failed()``."""
         screen = self.screen
 
         def work() -> None:
@@ -69,6 +74,8 @@ class WorkEdits:
                 result = change(screen.lf.session)
             except EDIT_ERRORS as exc:
                 screen.post_message(Failed(str(exc)))
+                if failed is not None:
+                    screen.app.call_from_thread(failed)
                 return
             screen.app.call_from_thread(self._applied, result, then, reload)
 

@@ -56,6 +56,10 @@ class WorkRun:
         self.live_text = ""
         self.handle: RunHandle | None = None  # the latest run (the last w, r or R not refused)
         self._done_words = 0
+        # w, r and R read the store before a run starts (what it would write again); a
+        # p or c pressed meanwhile is kept for that run ("pause" or "cancel").
+        self.asking = False
+        self.early: str | None = None
 
     # Keys ----------------------------------------------------------------------
 
@@ -176,6 +180,10 @@ class WorkRun:
         screen.app.push_screen(RevisionScreen(revision, node.title if node else ""), answered)
 
     def pause(self) -> None:
+        if self.asking and not self.running:
+            self.early = self.early or "pause"
+            self.screen.progress.stop("pausing before the first section")
+            return
         if not self.running:
             self.screen.notify("Nothing is being written.")
             return
@@ -184,6 +192,10 @@ class WorkRun:
         self.screen.progress.stop("pausing after this section")
 
     def cancel(self) -> None:
+        if self.asking and not self.running:
+            self.early = "cancel"
+            self.screen.progress.stop("cancelled before it started")
+            return
         if not self.running:
             self.screen.notify("Nothing is being written.")
             return
@@ -204,14 +216,25 @@ class WorkRun:
             self.screen.notify("Save (ctrl+s) or undo your edit first.", severity="warning")
             return
         work_id = self.screen.work_id
+        self.asking, self.early = True, None
         self.screen.edits.apply(
             lambda session: session.what_runs(work_id, options),
             lambda rewrite: self._asked(options, rewrite),
             reload=False,
+            failed=self.asked_failed,
         )
+
+    def asked_failed(self) -> None:
+        """The store could not say what the run would write: nothing starts."""
+        self.asking, self.early = False, None
 
     def _asked(self, options: RunOptions, rewrite: Rewrite) -> None:
         screen = self.screen
+        self.asking = False
+        if self.early == "cancel":
+            self.early = None
+            screen.notify("Cancelled: nothing was written.")
+            return
         question = rewrite.question()
         if not question:
             self.start(options)
@@ -247,6 +270,10 @@ class WorkRun:
         self.handle = handle = screen.lf.new_run()
         self._done_words = self._kept_words(options)
         screen.progress.stop("opening the engine")
+        if self.early == "pause":  # p pressed before the run began
+            handle.control.pause.set()
+            screen.progress.stop("pausing before the first section")
+        self.early = None
         screen.run_worker(
             lambda: self._run(handle, options), thread=True, exclusive=True, group="run"
         )
