@@ -136,23 +136,30 @@ def test_embedded_yarn_2x_doubles_the_window() -> None:
 def test_sink_window_generates_to_three_times_the_window() -> None:
     from engines.embedded.engine import EmbeddedEngine
 
-    engine = EmbeddedEngine(n_ctx=512, profile="sink-window", n_threads=1)
+    # The smallest window llama.cpp keeps (it rounds a context up to 256 tokens).
+    window = 256
+    engine = EmbeddedEngine(n_ctx=window, profile="sink-window", n_threads=1)
     story = [{"role": "user", "content": "Write a very long story about a lighthouse keeper."}]
     try:
+        assert engine.context_length == window
         pieces: list[str] = []
         c = engine.chat(
-            story, max_tokens=3 * 512, min_tokens=3 * 512, temperature=0.8, on_token=pieces.append
+            story,
+            max_tokens=3 * window,
+            min_tokens=3 * window,
+            temperature=0.8,
+            on_token=pieces.append,
         )
         assert c.finish_reason == "length"
         assert "".join(pieces) == c.text
-        assert c.usage.prompt_tokens + c.usage.completion_tokens > 3 * 512
-        assert c.usage.completion_tokens >= 3 * 512 - 8  # retokenized text may merge a few
+        assert c.usage.prompt_tokens + c.usage.completion_tokens > 3 * window
+        assert c.usage.completion_tokens >= 3 * window - 8  # retokenized text may merge a few
         # The engine stays usable: the next call reuses the sinks still in the cache.
         again = engine.chat(story, max_tokens=8, temperature=0.0)
         assert again.text and again.usage.cached_tokens >= 1
         # A prompt longer than the window keeps its sinks and its latest tokens.
         long = [{"role": "user", "content": "Go on. " + c.text}]
         tail = engine.chat(long, max_tokens=16, temperature=0.0)
-        assert tail.usage.prompt_tokens <= 512 and tail.text
+        assert tail.usage.prompt_tokens <= window and tail.text
     finally:
         engine.close()
