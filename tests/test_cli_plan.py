@@ -84,6 +84,9 @@ def test_edit_the_plan_then_write_it_then_regenerate(longform_home: Path) -> Non
         ("The first loaf", 80),
         ("The contest", 80),
     ]
+    # The work's target follows the sections (else the writer writes to the target).
+    fitted = longform("outline", "fit", str(work_id), "--keep", "sections", home=longform_home)
+    assert fitted.returncode == 0, fitted.stderr
 
     written = longform("write", "--work", str(work_id), "--json", home=longform_home)
     assert written.returncode == 0, written.stderr
@@ -91,6 +94,7 @@ def test_edit_the_plan_then_write_it_then_regenerate(longform_home: Path) -> Non
     shown = json.loads(longform("show", str(work_id), "--json", home=longform_home).stdout)
     assert [n["status"] for n in shown["outline"]] == ["done", "done"]
     assert all(n["words"] > 0 for n in shown["outline"])
+    assert sum(n["words"] for n in shown["outline"]) < 2 * 160  # written to 160, not 900
 
     contest = outline[1]["id"]
     before = longform("export", str(work_id), "-o", "-", home=longform_home).stdout
