@@ -35,6 +35,7 @@ import random
 import re
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,31 +140,28 @@ class Sparse:
         return np.bincount(self.columns, weights=products, minlength=BUCKETS).astype(float)
 
 
-def fit(x: Sparse, y: Floats, l2: float, steps: int = 1500, rate: float = 0.5) -> Floats:
+def fit(x: Sparse | Floats, y: Floats, l2: float, steps: int = 1500, rate: float = 0.5) -> Floats:
     """Logistic regression, the classes weighed equally, by gradient descent with
-    momentum (the loss is convex: enough steps reach its floor)."""
-    weights = np.zeros(BUCKETS)
-    momentum = np.zeros(BUCKETS)
+    momentum (the loss is convex: enough steps reach its floor), on hashed sparse rows
+    or dense ones (a bias column last; those want a smaller step, their columns being
+    many and correlated)."""
+    times: Callable[[Floats], Floats]
+    back: Callable[[Floats], Floats]
+    if isinstance(x, Sparse):
+        width, times, back = BUCKETS, x.times, x.transposed_times
+    else:
+        dense = x
+        width = dense.shape[1]
+        times, back = dense.__matmul__, dense.T.__matmul__
+
+    weights = np.zeros(width)
+    momentum = np.zeros(width)
     share = y.mean()
     weigh = np.where(y == 1, 0.5 / share, 0.5 / (1 - share))
     for _ in range(steps):
-        p = 1 / (1 + np.exp(-np.clip(x.times(weights), -30, 30)))
-        gradient = (x.transposed_times((p - y) * weigh) + l2 * weights) / len(y)
+        p = 1 / (1 + np.exp(-np.clip(times(weights), -30, 30)))
+        gradient = (back((p - y) * weigh) + l2 * weights) / len(y)
         momentum = 0.9 * momentum + gradient
-        weights -= rate * momentum
-    return weights
-
-
-def fit_dense(x: Floats, y: Floats, l2: float, steps: int = 2000, rate: float = 0.05) -> Floats:
-    """``fit`` for dense rows (a bias column last): a smaller step, the columns being
-    many and correlated."""
-    weights = np.zeros(x.shape[1])
-    momentum = np.zeros(x.shape[1])
-    share = y.mean()
-    weigh = np.where(y == 1, 0.5 / share, 0.5 / (1 - share))
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-np.clip(x @ weights, -30, 30)))
-        momentum = 0.9 * momentum + (x.T @ ((p - y) * weigh) + l2 * weights) / len(y)
         weights -= rate * momentum
     return weights
 
@@ -223,7 +221,7 @@ def cross_validate(
             # bias column last.
             mean, spread = vectors[train].mean(0), vectors[train].std(0) + 1e-6
             dense = np.hstack([(vectors - mean) / spread, np.ones((len(rows), 1))])
-            scores[held] = dense[held] @ fit_dense(dense[train], y[train], l2)
+            scores[held] = dense[held] @ fit(dense[train], y[train], l2, steps=2000, rate=0.05)
     return scores
 
 
