@@ -14,11 +14,14 @@ for i in $(seq 1 "$runs"); do
   stress-ng --cpu "$(nproc)" --timeout 0 >/dev/null 2>&1 &
   load=$!
   start=$(date +%s)
-  (cd "$dir/longform" && make test >"$out/run-$i.log" 2>&1)
+  # -v: each test's result is logged as it ends, so a run stopped early still names
+  # the tests that failed.
+  (cd "$dir/longform" && PYTEST_ADDOPTS="-v ${PYTEST_ADDOPTS:-}" make test >"$out/run-$i.log" 2>&1)
   rc=$?
   kill "$load"; wait "$load" 2>/dev/null
   result=$(grep -E '^=+ .*(passed|failed)' "$out/run-$i.log" | tail -1)
-  echo "run $i: exit $rc, $(( $(date +%s) - start )) s, $(git -C "$dir/longform" rev-parse --short HEAD) $result" | tee -a "$out/summary.txt"
+  failed=$(grep -E '^\[gw[0-9]+\] .*FAILED|FAILED tests/' "$out/run-$i.log" | grep -oE 'tests/[^ ]+' | sort -u | tr '\n' ' ')
+  echo "run $i: exit $rc, $(( $(date +%s) - start )) s, $(git -C "$dir/longform" rev-parse --short HEAD) $result ${failed:+failed: $failed}" | tee -a "$out/summary.txt"
   rm -rf "$dir"
   [ "$rc" -eq 0 ] || exit "$rc"
 done
