@@ -11,6 +11,7 @@ the question ``r`` asks. The run works in a thread; its events come back as mess
 from __future__ import annotations
 
 from dataclasses import replace
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from agents.generation.events import Event as RunnerEvent
@@ -46,6 +47,13 @@ EDIT_CHOICES = [
 ]
 
 
+class Early(StrEnum):
+    """A key pressed for a run not begun yet (while the store says what it would write)."""
+
+    PAUSE = "pause"
+    CANCEL = "cancel"
+
+
 class WorkRun:
     """Runs the work shown on ``screen`` and shows the run on its widgets."""
 
@@ -57,9 +65,9 @@ class WorkRun:
         self.handle: RunHandle | None = None  # the latest run (the last w, r or R not refused)
         self._done_words = 0
         # w, r and R read the store before a run starts (what it would write again); a
-        # p or c pressed meanwhile is kept for that run ("pause" or "cancel").
+        # p or c pressed meanwhile is kept for that run.
         self.asking = False
-        self.early: str | None = None
+        self.early: Early | None = None
 
     # Keys ----------------------------------------------------------------------
 
@@ -181,7 +189,7 @@ class WorkRun:
 
     def pause(self) -> None:
         if self.asking and not self.running:
-            self.early = self.early or "pause"
+            self.early = self.early or Early.PAUSE
             self.screen.progress.stop("pausing before the first section")
             return
         if not self.running:
@@ -193,7 +201,7 @@ class WorkRun:
 
     def cancel(self) -> None:
         if self.asking and not self.running:
-            self.early = "cancel"
+            self.early = Early.CANCEL
             self.screen.progress.stop("cancelled before it started")
             return
         if not self.running:
@@ -231,7 +239,7 @@ class WorkRun:
     def _asked(self, options: RunOptions, rewrite: Rewrite) -> None:
         screen = self.screen
         self.asking = False
-        if self.early == "cancel":
+        if self.early == Early.CANCEL:
             self.early = None
             screen.notify("Cancelled: nothing was written.")
             return
@@ -270,7 +278,7 @@ class WorkRun:
         self.handle = handle = screen.lf.new_run()
         self._done_words = self._kept_words(options)
         screen.progress.stop("opening the engine")
-        if self.early == "pause":  # p pressed before the run began
+        if self.early == Early.PAUSE:  # p pressed before the run began
             handle.control.pause.set()
             screen.progress.stop("pausing before the first section")
         self.early = None
