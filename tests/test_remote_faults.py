@@ -117,13 +117,14 @@ def test_a_stream_cut_short_is_marked_incomplete(server: LlamaServer) -> None:
 def test_a_truncated_structured_answer_is_asked_again(server: LlamaServer) -> None:
     with fault_proxy(server.url, once(Fault.TRUNCATED, path=GENERATING)) as proxy:
         caller = Caller(OpenAIEngine(proxy.url))
+        # Two sections: the shortest plan the planner asks a model for.
         outline = Planner(caller).outline(
-            "Write a 1500-word guide to growing tomatoes on a balcony.", "en", 1500
+            "Write an 800-word guide to growing tomatoes on a balcony.", "en", 800
         )
         faults = [s.fault for s in generating(proxy.seen)]
     assert faults[0] is Fault.TRUNCATED and len(faults) >= 2
     assert len(outline) >= 2 and all(s.title.strip() for s in outline)
-    assert sum(s.words for s in outline) == 1500
+    assert sum(s.words for s in outline) == 800
 
 
 def test_a_batch_goes_on_past_a_work_whose_server_calls_all_fail(
