@@ -1,7 +1,7 @@
 """Could a line model learned from the labelled lines reach the issue's bar where phrase
 rules do not? A logistic line model on the tune half, cross-validated by instruction.
 
-    python -m bench.gate_learned [--l2 3] [--curve] [--json]
+    python -m bench.gate_learned [--features words|model|judge] [--l2 3] [--curve] [--json]
 
 Each line of the tune half (``tests/data/lines/tune.jsonl``; ``truncated`` lines left
 out, as ``bench.gate_lines`` leaves them out of recall) becomes a bag of features: its
@@ -21,6 +21,12 @@ recall of not-prose lines it gives, overall and per category. ``--curve`` fits e
 fold on a quarter, a half and three quarters of the other instructions too (chosen at
 random with a seed per fold), to show whether more instructions of the same kind
 would lift it.
+
+``--features judge`` fits nothing: the embedded model itself is asked of each line, with
+the instruction the writer was given, whether it is part of the text asked for or not
+(a heading, a label, a note about the task or the text, a question to the reader, a
+notice), and the line's score is how much more it prefers "B" (not) to "A" as its
+first token. It shows whether the small model could be the gate's reader of meaning.
 
 Only the tune half is read: the held-out half is for measuring a gate, not choosing one.
 """
@@ -193,6 +199,56 @@ def embeddings(rows: list[dict[str, Any]], cache: Path = EMBEDDINGS) -> Floats:
     return np.array([known[k] for k in keys])
 
 
+JUDGE_ASK = (
+    "A writer was asked: {instruction}\n\nOne line of what the writer gave back:\n{line}\n\n"
+    "Is this line (A) part of the text that was asked for, or (B) not: a heading, a label, "
+    "a note about the task or the text, a question to the reader, a copyright or page "
+    "notice? Answer A or B."
+)
+
+
+def judge_scores(rows: list[dict[str, Any]]) -> Floats:
+    """The embedded model's preference for "B" over "A" (logits) as the answer's first
+    token, asked of each line in its chat format (what the cache holds is reused)."""
+    import llama_cpp
+
+    from engines import Message
+    from engines.chat_template import ChatTemplate
+    from engines.embedded.engine import default_model_path
+
+    texts = Path(__file__).resolve().parents[1] / "tests" / "data" / "lines" / "texts-tune.jsonl"
+    asked = {}
+    for line in texts.read_text(encoding="utf-8").splitlines():
+        text = json.loads(line)
+        asked[text["text_id"]] = text["instruction"]
+    llm = llama_cpp.Llama(
+        str(default_model_path()), n_ctx=2048, n_threads=1, n_threads_batch=1, verbose=False
+    )
+    template = ChatTemplate(llm.metadata.get("tokenizer.chat_template"))
+    a, b = (llm.tokenize(x, add_bos=False)[0] for x in (b"A", b"B"))
+    held: list[int] = []
+    scores = np.zeros(len(rows))
+    for i, row in enumerate(rows):
+        ask = JUDGE_ASK.format(instruction=asked[row["text_id"]][:300], line=row["line"][:400])
+        messages: list[Message] = [
+            {"role": "system", "content": "You sort the lines of a text a writer wrote."},
+            {"role": "user", "content": ask},
+        ]
+        tokens = llm.tokenize(template.render(messages).encode(), add_bos=False, special=True)
+        same = 0
+        while same < min(len(held), len(tokens) - 1) and held[same] == tokens[same]:
+            same += 1
+        llm.n_tokens = same
+        llm.eval(tokens[same:])
+        logits = np.ctypeslib.as_array(
+            llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1), shape=(llm.n_vocab(),)
+        )
+        scores[i] = float(logits[b] - logits[a])
+        held = tokens
+    llm.close()
+    return scores
+
+
 def cross_validate(
     rows: list[dict[str, Any]], l2: float, fraction: float = 1.0, kind: str = "words"
 ) -> Floats:
@@ -230,6 +286,9 @@ def figures(rows: list[dict[str, Any]], scores: Floats) -> dict[str, Any]:
     labels = np.array([r["label"] for r in rows])
     prose = labels == "prose"
     out: dict[str, Any] = {"lines": len(rows), "not_prose": int((~prose).sum()), "keeps": {}}
+    # The chance a not-prose line scores above a prose line (ties half): 0.5 is chance.
+    above = scores[~prose][:, None] - scores[prose][None, :]
+    out["auc"] = float((above > 0).mean() + 0.5 * (above == 0).mean())
     for keep in KEEPS:
         cut = scores > np.quantile(scores[prose], keep)
         out["keeps"][str(keep)] = {
@@ -246,9 +305,10 @@ def figures(rows: list[dict[str, Any]], scores: Floats) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--features", choices=("words", "model"), default="words",
-                        help="a line's words and shape, or the embedded model's vector "
-                        "of it (read once, then kept in bench/out/lines/)")  # fmt: skip
+    parser.add_argument("--features", choices=("words", "model", "judge"), default="words",
+                        help="a line's words and shape, the embedded model's vector of "
+                        "it (read once, then kept in bench/out/lines/), or the embedded "
+                        "model asked of it (nothing fitted)")  # fmt: skip
     parser.add_argument("--l2", type=float, default=None,
                         help="the L2 penalty (3 for words, 10 for the model's)")  # fmt: skip
     parser.add_argument("--curve", action="store_true",
@@ -258,17 +318,27 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in load_half("tune") if r["label"] != "truncated"]
     l2 = args.l2 if args.l2 is not None else 3.0 if args.features == "words" else 10.0
     results = {}
-    for fraction in FRACTIONS if args.curve else (1.0,):
-        scores = cross_validate(rows, l2, fraction, args.features)
-        results[str(fraction)] = figures(rows, scores)
+    if args.features == "judge":
+        results["1.0"] = figures(rows, judge_scores(rows))
+    else:
+        for fraction in FRACTIONS if args.curve else (1.0,):
+            scores = cross_validate(rows, l2, fraction, args.features)
+            results[str(fraction)] = figures(rows, scores)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
     first = results["1.0"]
-    print(f"a line model ({args.features}) on the tune half, each instruction held back "
-          f"in turn: {first['lines']} lines, {first['not_prose']} not prose, L2 {l2}")  # fmt: skip
+    if args.features == "judge":
+        print(f"the embedded model asked of each line of the tune half: {first['lines']} "
+              f"lines, {first['not_prose']} not prose, AUC {first['auc']:.3f}")  # fmt: skip
+    else:
+        print(f"a line model ({args.features}) on the tune half, each instruction held "
+              f"back in turn: {first['lines']} lines, {first['not_prose']} not prose, "
+              f"L2 {l2}")  # fmt: skip
     for share, result in results.items():
-        print(f"\ntrained on {float(share):.0%} of the other instructions")
+        if args.features != "judge":
+            print(f"\ntrained on {float(share):.0%} of the other instructions "
+                  f"(AUC {result['auc']:.3f})")  # fmt: skip
         for keep, f in result["keeps"].items():
             per = ", ".join(f"{k} {v:.2f}" for k, v in f["per_category"].items())
             print(f"  prose kept {f['prose_kept']:.3f} (aimed {keep}): "

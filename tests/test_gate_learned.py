@@ -69,3 +69,11 @@ def test_the_models_vectors_are_unit_length_and_kept_by_the_lines_words(tmp_path
     with np.load(cache) as kept:
         assert len(kept.files) == 2  # one vector per distinct line
     assert np.array_equal(embeddings(rows, cache), first)
+
+
+def test_the_auc_is_the_chance_a_debris_line_scores_above_a_prose_line() -> None:
+    rows = _rows(["The boats came in at dawn."] * 6, ["Here is part two:"] * 6)
+    debris = np.array([r["label"] != "prose" for r in rows])
+    assert figures(rows, np.where(debris, 1.0, 0.0))["auc"] == 1.0
+    assert figures(rows, np.where(debris, 0.0, 1.0))["auc"] == 0.0
+    assert figures(rows, np.zeros(len(rows)))["auc"] == 0.5  # ties: chance
