@@ -378,8 +378,9 @@ def test_pause_stops_after_the_section_being_written(home_db: Database) -> None:
 def test_p_or_c_pressed_before_the_run_begins_reaches_it(home_db: Database, key: str) -> None:
     """w reads the store (what the run would write again) before the run starts; p or c
     pressed in that moment is not lost ("Nothing is being written"): p pauses the run
-    before its first section (w goes on from there), c cancels it. The read is held
-    until the key has been handled, so the key always lands in that moment."""
+    before its first section (w goes on from there), c cancels it. Every statement a
+    worker runs is held until the key has been handled, so the key always lands in
+    that moment."""
     with home_db.transaction() as s:
         w = create_work(s, instruction="Write about waves.", target_words=360, mode="draft")
         for i in range(3):
@@ -391,7 +392,6 @@ def test_p_or_c_pressed_before_the_run_begins_reaches_it(home_db: Database, key:
 
     def hold_the_read(*_args: Any) -> None:
         if armed.is_set() and threading.current_thread() is not main:
-            armed.clear()
             held.set()
             assert release.wait(60), "the test never let the read go on"
 
@@ -407,6 +407,7 @@ def test_p_or_c_pressed_before_the_run_begins_reaches_it(home_db: Database, key:
         pilot.app.post_message(key_event(key).set_sender(pilot.app))
         await drain(pilot)
         shown.append(screen.progress.state)
+        armed.clear()
         release.set()
         await settle(pilot)
         await wait_until(pilot, lambda: not screen.running)
