@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
     create_model,
 )
 
@@ -66,8 +67,12 @@ class PlantedThread(BaseModel):
 
 
 def numbers(count: int) -> Any:
-    """The type of a number that points at one of ``count`` listed items, from 1."""
-    return Annotated[int, Field(strict=True, ge=1, le=max(1, count))]
+    """The type of a number that points at one of ``count`` listed items, from 1: an
+    enum, which a grammar holds the model to (llama.cpp's converter leaves an integer's
+    bounds out, and SmolLM2 answered six threads with "[10, 20, 30, 40, 50, 60]")."""
+    top = max(1, count)
+    enum = WithJsonSchema({"type": "integer", "enum": list(range(1, top + 1))})
+    return Annotated[int, Field(strict=True, ge=1, le=top), enum]
 
 
 def contradiction_item(facts: int) -> type[BaseModel]:

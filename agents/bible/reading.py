@@ -46,6 +46,22 @@ from prompts import render
 # of numbers, once); a quote with its reason.
 FACT_TOKENS, PLANTED_TOKENS, NUMBERS_TOKENS, FOUND_TOKENS = 80, 70, 40, 110
 TEMPERATURE = 0.2
+# A thread or fact listed in the question is shown up to this many characters (about 20
+# tokens of English): a model's own entries run to a hundred and more, and every one
+# listed is computed again after each reading (issue 38). A fact's first words name
+# what it is about; a contradiction points at its number, not its text.
+SHOWN_CHARS = 80
+
+
+def shown(line: str, limit: int = SHOWN_CHARS) -> str:
+    """``line`` as a question lists it: whole when short, else cut after its last
+    whole word within ``limit`` characters, with an ellipsis."""
+    line = " ".join(line.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
 
 
 @dataclass(frozen=True)
@@ -126,12 +142,16 @@ class Question:
             passage=passage,
             title=self.title,
             facts=self.facts,
-            threads=self.threads,
             planted=self.planted,
-            checked=self.checked,
             titles=self.titles,
             language=self.language,
+            **self.listed(),
         )
+
+    def listed(self) -> dict[str, Any]:
+        """The threads and facts as the prompt lists them (``shown``)."""
+        threads = None if self.threads is None else [shown(t) for t in self.threads]
+        return {"threads": threads, "checked": [shown(c) for c in self.checked]}
 
 
 @dataclass
@@ -208,11 +228,10 @@ def read_section(
         temperature=TEMPERATURE,
         title="",
         facts=question.facts,
-        threads=question.threads,
         planted=question.planted,
-        checked=question.checked,
         titles=[],
         language=question.language,
+        **question.listed(),
     ):
         reading.merge(parse_reading(answer, question, piece))
     return reading

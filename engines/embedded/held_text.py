@@ -22,9 +22,11 @@ from typing import Any
 from engines.embedded.llama_call import common_prefix
 
 _SPACE = (b" ", b"\n", b"\t")
-# A held run is moved rather than evaluated again only from this many bytes (about 250
-# tokens of English): shorter ones cost little to compute and may match by chance.
-MIN_RUN_BYTES = 1024
+# A held run is moved rather than evaluated again only from this many bytes (about 125
+# tokens of English): shorter ones cost little to compute and may match by chance. At
+# 1,024 a section whose sentences were cut here and there (debris, a sentence said
+# before) was mostly computed again for the story bible's reading after it (issue 38).
+MIN_RUN_BYTES = 512
 # Runs moved for one prompt at most (each waits in a sequence of its own).
 MAX_RUNS = 3
 # Bytes of held text looked up in the new prompt; probes start this far apart (a run
