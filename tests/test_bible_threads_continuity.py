@@ -11,8 +11,8 @@ from typing import Any
 
 from agents.bible.continuity import locate, per_words
 from agents.bible.reading import SHOWN_CHARS, Question, parse_reading, shown
-from agents.bible.threads import READ_LIMIT, threads_to_read
 from agents.bible.story_check import check_work, stored_report
+from agents.bible.threads import READ_LIMIT, threads_to_read
 from agents.generation.events import Event, Notice
 from agents.session.revision import edit_memory, mark_stale_from
 from agents.write.runner import SectionRunner
