@@ -20,14 +20,20 @@ from pydantic import (
     create_model,
 )
 
-MAX_FACTS = 6
-MAX_PLANTED = 3
-MAX_FOUND = 3
+MAX_FACTS = 6  # of a recurrent step's passage
+# A section's reading gives at most these (a small model fills every list to its bound,
+# and the answer is decoded after each section: issue 38): the facts it establishes,
+# the threads it plants, its sentences contradicting the bible (one a section, as a
+# rule: a planted contradiction; two leave room for a second).
+SECTION_FACTS = 4
+MAX_PLANTED = 2
+MAX_FOUND = 2
 # A small model under a grammar fills a string to its bound (issue 38: every string of
-# a reading ran to it), so the bounds are what one short sentence needs.
+# a reading ran to it), so the bounds are what one short sentence needs. A quote cut
+# short is still found in the section (``agents.bible.continuity.locate``).
 NAME_CHARS, STAKE_CHARS = 40, 100
 FACT_CHARS = 100
-QUOTE_CHARS, REASON_CHARS = 160, 100
+QUOTE_CHARS, REASON_CHARS = 120, 80
 
 # A one-line string with no JSON punctuation in it: a small model under a grammar
 # otherwise fills strings with half-closed JSON (``agents.plan.planner.text_field``).

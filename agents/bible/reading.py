@@ -23,9 +23,9 @@ from typing import Any
 from pydantic import BaseModel, Field, create_model
 
 from agents.bible.answers import (
-    MAX_FACTS,
     MAX_FOUND,
     MAX_PLANTED,
+    SECTION_FACTS,
     FactItem,
     PlantedThread,
     contradiction_item,
@@ -95,7 +95,7 @@ class Question:
         most. A reading of several shares one reading's among them (a few each): its
         answer is decoded, and a small model fills every list to its bound."""
         n = max(1, len(self.titles))
-        return max(2, MAX_FACTS // n), max(1, MAX_PLANTED // n), max(1, MAX_FOUND // n)
+        return max(2, SECTION_FACTS // n), max(1, MAX_PLANTED // n), max(1, MAX_FOUND // n)
 
     def answer_model(self) -> type[BaseModel]:
         """The answer's model for one section (its fields in the order the answer
