@@ -282,6 +282,10 @@ def test_a_reading_is_asked_about_few_threads_each_shown_short() -> None:
     assert schema["properties"]["advanced"]["items"]["enum"] == [1, 2, 3]
     defs = json.dumps(schema)
     assert '"fact": {"enum": [1, 2], "type": "integer"}' in defs
+    # What one section's answer gives at most: a small model fills every list.
+    whole = model_schema(Question("en", facts=True, planted=True, checked=["x"]).answer_model())
+    bounds = [whole["properties"][k]["maxItems"] for k in ("facts", "planted", "contradictions")]
+    assert bounds == [4, 2, 2]
 
 
 def test_the_last_section_plants_nothing_and_is_read_only_for_open_threads(
