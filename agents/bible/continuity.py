@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from memory.bible import relevant_facts
 from storage.records import MemoryRecord
 
-# Facts one section is checked against at most (up to 20 tokens each on SmolLM2 as
+# Facts one section is checked against at most (about 15 tokens each on SmolLM2 as
 # shown, ``agents.bible.reading.shown``; all computed again after each reading's
 # sections: issue 38); those a person wrote first, then the most sharing.
 CHECK_LIMIT = 4

@@ -46,11 +46,12 @@ from prompts import render
 # of numbers, once); a quote with its reason.
 FACT_TOKENS, PLANTED_TOKENS, NUMBERS_TOKENS, FOUND_TOKENS = 80, 70, 40, 110
 TEMPERATURE = 0.2
-# A thread or fact listed in the question is shown up to this many characters (about 20
-# tokens of English): a model's own entries run to a hundred and more, and every one
-# listed is computed again after each reading (issue 38). A fact's first words name
-# what it is about; a contradiction points at its number, not its text.
-SHOWN_CHARS = 80
+# A thread or fact listed in the question is shown up to this many characters (about 15
+# tokens of English; "Mara's brother Tomas drowned in the storm." is 42): a model's own
+# entries run to a hundred and more, and every one listed is computed again after each
+# reading (issue 38). A fact's first words name what it is about; a contradiction
+# points at its number, not its text.
+SHOWN_CHARS = 64
 
 
 def shown(line: str, limit: int = SHOWN_CHARS) -> str:
@@ -75,7 +76,6 @@ class Question:
     threads: list[str] | None = None
     planted: bool = False
     checked: list[str] = field(default_factory=list)  # the facts it is checked against
-    title: str = ""  # the section's heading in the writer's conversation
     # Several sections read at once (their headings, in order; ``read_sections``): the
     # answer holds one object per section, each what the question asks of one.
     titles: list[str] = field(default_factory=list)
@@ -140,7 +140,6 @@ class Question:
         return render(
             "section_reading",
             passage=passage,
-            title=self.title,
             facts=self.facts,
             planted=self.planted,
             titles=self.titles,
@@ -226,7 +225,6 @@ def read_section(
         schema=schema,
         max_tokens=max_tokens,
         temperature=TEMPERATURE,
-        title="",
         facts=question.facts,
         planted=question.planted,
         titles=[],
