@@ -272,6 +272,8 @@ def test_a_reading_is_asked_about_few_threads_each_shown_short() -> None:
         "en", threads=[t.text for t in asked], checked=["Ana keeps the lamp.", long_fact]
     )
     prompt = question.prompt()
+    # After the writer's conversation: the section is its last turn, no title needed.
+    assert prompt.startswith("Answer in JSON about what you just wrote.\n")
     assert "1. The letter: who sent it\n2. The storm: will the boat come back\n" in prompt
     # The long fact is cut after a whole word, within SHOWN_CHARS, its start kept.
     (line,) = [x for x in prompt.splitlines() if x.startswith("2. Mara has green eyes")]
