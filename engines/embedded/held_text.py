@@ -165,11 +165,17 @@ def move_runs(
     memory = llm._ctx.memory
     # Where each run is held, where it goes, and its length; the prompt's last token is
     # evaluated by the completion itself (its logits are what the answer starts from).
-    places = [
-        (r.held + offset, r.at + offset, min(r.length, len(tokens) - 1 - r.at - offset))
-        for r in runs
-    ]
-    places = [p for p in places if p[2] > 0 and p[1] >= cached]
+    places: list[tuple[int, int, int]] = []
+    for r in runs:
+        src, at = r.held + offset, r.at + offset
+        n = min(r.length, len(tokens) - 1 - at)
+        # The cached prefix may reach into a run: its first tokens the same ids as those
+        # the cache holds there (a cut line and the text after it both begin "\n").
+        # They are in place; the rest is still moved, not evaluated again (issue 38:
+        # whole sections were, after their first line was cut).
+        skip = max(0, cached - at)
+        if n - skip > 0:
+            places.append((src + skip, at + skip, n - skip))
     for seq, (src, _at, n) in enumerate(places, start=1):
         llama_cpp.llama_memory_seq_cp(memory, 0, seq, src, src + n)
     llama_cpp.llama_memory_seq_rm(memory, 0, cached, -1)
