@@ -288,7 +288,7 @@ def test_a_reading_is_asked_about_few_threads_each_shown_short() -> None:
     # What one section's answer gives at most: a small model fills every list.
     whole = model_schema(Question("en", facts=True, planted=True, checked=["x"]).answer_model())
     bounds = [whole["properties"][k]["maxItems"] for k in ("facts", "planted", "contradictions")]
-    assert bounds == [4, 2, 2]
+    assert bounds == [4, 2, 1]
 
 
 def test_the_last_section_plants_nothing_and_is_read_only_for_open_threads(
