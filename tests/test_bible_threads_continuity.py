@@ -10,13 +10,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from agents.bible.continuity import locate, per_words
-from agents.bible.reading import Question, parse_reading
+from agents.bible.reading import SHOWN_CHARS, Question, parse_reading, shown
 from agents.bible.story_check import check_work, stored_report
+from agents.bible.threads import READ_LIMIT, threads_to_read
 from agents.generation.events import Event, Notice
 from agents.session.revision import edit_memory, mark_stale_from
 from agents.write.runner import SectionRunner
 from engines import Message
-from memory.threads import threads
+from engines.schemas import model_schema
+from memory.threads import ThreadState, threads
 from storage import Database
 from storage.calls import list_calls
 from storage.continuity import current_findings
@@ -250,6 +252,43 @@ def test_a_reading_keeps_only_what_points_at_something_real() -> None:
     assert (alone.facts, alone.threads.planted) == ([], [])
     assert locate("eyes were", passage) == ""  # too short to point at anything
     assert per_words(2, 5_000) == 4.0
+
+
+def test_a_reading_is_asked_about_few_threads_each_shown_short() -> None:
+    # Five open threads, one a person wrote: the question lists READ_LIMIT of them,
+    # the person's and those the section names, in the order planted.
+    open_ = [
+        ThreadState(1, "The door: who locked it", 0, False),
+        ThreadState(2, "The letter: who sent it", 1, False),
+        ThreadState(3, "The storm: will the boat come back", 2, False),
+        ThreadState(4, "The debt: what the keeper owes", 3, True),
+        ThreadState(5, "The song: where the girl learned it", 4, False),
+    ]
+    passage = "Mara read the letter again while the storm beat on the glass."
+    asked = threads_to_read(open_, passage, "en")
+    assert READ_LIMIT == 3 and [t.id for t in asked] == [2, 3, 4]
+    long_fact = "Mara has green eyes, " + "and she " * 30 + "never cried."
+    question = Question(
+        "en", threads=[t.text for t in asked], checked=["Ana keeps the lamp.", long_fact]
+    )
+    prompt = question.prompt()
+    # After the writer's conversation: the section is its last turn, no title needed.
+    assert prompt.startswith("Answer in JSON about what you just wrote.\n")
+    assert "1. The letter: who sent it\n2. The storm: will the boat come back\n" in prompt
+    # The long fact is cut after a whole word, within SHOWN_CHARS, its start kept.
+    (line,) = [x for x in prompt.splitlines() if x.startswith("2. Mara has green eyes")]
+    kept = line.removeprefix("2. ").removesuffix("…")
+    assert len(kept) < SHOWN_CHARS and long_fact.startswith(kept + " ")
+    assert shown("Ana keeps the lamp.") == "Ana keeps the lamp."
+    # The numbers an answer may give are the listed ones, as an enum a grammar keeps to.
+    schema = model_schema(question.answer_model())
+    assert schema["properties"]["advanced"]["items"]["enum"] == [1, 2, 3]
+    defs = json.dumps(schema)
+    assert '"fact": {"enum": [1, 2], "type": "integer"}' in defs
+    # What one section's answer gives at most: a small model fills every list.
+    whole = model_schema(Question("en", facts=True, planted=True, checked=["x"]).answer_model())
+    bounds = [whole["properties"][k]["maxItems"] for k in ("facts", "planted", "contradictions")]
+    assert bounds == [4, 2, 1]
 
 
 def test_the_last_section_plants_nothing_and_is_read_only_for_open_threads(

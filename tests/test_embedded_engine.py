@@ -259,3 +259,21 @@ def test_text_kept_in_view_is_moved_in_the_cache_when_the_text_before_it_changes
     fresh = embedded.chat(moved_view, max_tokens=6, continue_final=True, temperature=0.0)
     assert fresh.usage.cached_tokens < 40, fresh.usage
     assert moved.text == fresh.text and "501" in fresh.text
+
+
+def test_a_run_whose_first_token_the_cache_holds_in_place_is_still_moved(
+    embedded: EmbeddedEngine,
+) -> None:
+    # The writer's section began with a line the runner cut (a title said again); the
+    # bible's reading after it sends the section without that line. The token after
+    # the common prefix is the same in both (a new line), so the cached prefix reaches
+    # one token into the text kept: the rest of it is moved, not evaluated again.
+    body = " ".join(f"The gull number {i} circled the harbour wall and cried." for i in range(30))
+    ask: Message = {"role": "user", "content": "Write the next part."}
+    written = {"role": "assistant", "content": f"## Dawn\n\nDawn\n{body}"}
+    embedded.chat([ask, written], max_tokens=2, continue_final=True)
+    kept = {"role": "assistant", "content": f"## Dawn\n\n{body}"}
+    read = embedded.chat([ask, kept, {"role": "user", "content": "Answer."}], max_tokens=2)
+    computed = read.usage.prompt_tokens - read.usage.cached_tokens
+    assert read.usage.prompt_tokens > 400
+    assert computed <= 40, f"computed {computed} of {read.usage.prompt_tokens} prompt tokens"

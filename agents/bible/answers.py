@@ -16,17 +16,25 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
     create_model,
 )
 
-MAX_FACTS = 6
-MAX_PLANTED = 3
-MAX_FOUND = 3
+MAX_FACTS = 6  # of a recurrent step's passage
+# A section's reading gives at most these (a small model fills every list to its bound,
+# and the answer is decoded after each section: issue 38): the facts it establishes,
+# the threads it plants, its sentence contradicting the bible (one, as a reading of
+# several sections gives for each: SmolLM2 filled a second with an invented quote,
+# dropped as not in the text, after nearly every section of a 20,000-word book).
+SECTION_FACTS = 4
+MAX_PLANTED = 2
+MAX_FOUND = 1
 # A small model under a grammar fills a string to its bound (issue 38: every string of
-# a reading ran to it), so the bounds are what one short sentence needs.
+# a reading ran to it), so the bounds are what one short sentence needs. A quote cut
+# short is still found in the section (``agents.bible.continuity.locate``).
 NAME_CHARS, STAKE_CHARS = 40, 100
 FACT_CHARS = 100
-QUOTE_CHARS, REASON_CHARS = 160, 100
+QUOTE_CHARS, REASON_CHARS = 120, 80
 
 # A one-line string with no JSON punctuation in it: a small model under a grammar
 # otherwise fills strings with half-closed JSON (``agents.plan.planner.text_field``).
@@ -66,8 +74,12 @@ class PlantedThread(BaseModel):
 
 
 def numbers(count: int) -> Any:
-    """The type of a number that points at one of ``count`` listed items, from 1."""
-    return Annotated[int, Field(strict=True, ge=1, le=max(1, count))]
+    """The type of a number that points at one of ``count`` listed items, from 1: an
+    enum, which a grammar holds the model to (llama.cpp's converter leaves an integer's
+    bounds out, and SmolLM2 answered six threads with "[10, 20, 30, 40, 50, 60]")."""
+    top = max(1, count)
+    enum = WithJsonSchema({"type": "integer", "enum": list(range(1, top + 1))})
+    return Annotated[int, Field(strict=True, ge=1, le=top), enum]
 
 
 def contradiction_item(facts: int) -> type[BaseModel]:

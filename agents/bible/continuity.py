@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from memory.bible import relevant_facts
 from storage.records import MemoryRecord
 
-# Facts one section is checked against at most (about 28 tokens each on SmolLM2, all
-# computed again after each reading's sections: issue 38); those a person wrote first.
-CHECK_LIMIT = 6
+# Facts one section is checked against at most (about 15 tokens each on SmolLM2 as
+# shown, ``agents.bible.reading.shown``; all computed again after each reading's
+# sections: issue 38); those a person wrote first, then the most sharing.
+CHECK_LIMIT = 4
 # Contradictions are reported per this many words (ConStory-Bench's unit).
 PER_WORDS = 10_000
 

@@ -23,9 +23,9 @@ from typing import Any
 from pydantic import BaseModel, Field, create_model
 
 from agents.bible.answers import (
-    MAX_FACTS,
     MAX_FOUND,
     MAX_PLANTED,
+    SECTION_FACTS,
     FactItem,
     PlantedThread,
     contradiction_item,
@@ -46,6 +46,23 @@ from prompts import render
 # of numbers, once); a quote with its reason.
 FACT_TOKENS, PLANTED_TOKENS, NUMBERS_TOKENS, FOUND_TOKENS = 80, 70, 40, 110
 TEMPERATURE = 0.2
+# A thread or fact listed in the question is shown up to this many characters (about 15
+# tokens of English; "Mara's brother Tomas drowned in the storm." is 42): a model's own
+# entries run to a hundred and more, and every one listed is computed again after each
+# reading (issue 38). A fact's first words name what it is about; a contradiction
+# points at its number, not its text.
+SHOWN_CHARS = 64
+
+
+def shown(line: str, limit: int = SHOWN_CHARS) -> str:
+    """``line`` as a question lists it: whole when short, else cut after its last
+    whole word within ``limit`` characters, with an ellipsis."""
+    line = " ".join(line.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,6 @@ class Question:
     threads: list[str] | None = None
     planted: bool = False
     checked: list[str] = field(default_factory=list)  # the facts it is checked against
-    title: str = ""  # the section's heading in the writer's conversation
     # Several sections read at once (their headings, in order; ``read_sections``): the
     # answer holds one object per section, each what the question asks of one.
     titles: list[str] = field(default_factory=list)
@@ -79,7 +95,7 @@ class Question:
         most. A reading of several shares one reading's among them (a few each): its
         answer is decoded, and a small model fills every list to its bound."""
         n = max(1, len(self.titles))
-        return max(2, MAX_FACTS // n), max(1, MAX_PLANTED // n), max(1, MAX_FOUND // n)
+        return max(2, SECTION_FACTS // n), max(1, MAX_PLANTED // n), max(1, MAX_FOUND // n)
 
     def answer_model(self) -> type[BaseModel]:
         """The answer's model for one section (its fields in the order the answer
@@ -124,14 +140,17 @@ class Question:
         return render(
             "section_reading",
             passage=passage,
-            title=self.title,
             facts=self.facts,
-            threads=self.threads,
             planted=self.planted,
-            checked=self.checked,
             titles=self.titles,
             language=self.language,
+            **self.listed(),
         )
+
+    def listed(self) -> dict[str, Any]:
+        """The threads and facts as the prompt lists them (``shown``)."""
+        threads = None if self.threads is None else [shown(t) for t in self.threads]
+        return {"threads": threads, "checked": [shown(c) for c in self.checked]}
 
 
 @dataclass
@@ -206,13 +225,11 @@ def read_section(
         schema=schema,
         max_tokens=max_tokens,
         temperature=TEMPERATURE,
-        title="",
         facts=question.facts,
-        threads=question.threads,
         planted=question.planted,
-        checked=question.checked,
         titles=[],
         language=question.language,
+        **question.listed(),
     ):
         reading.merge(parse_reading(answer, question, piece))
     return reading

@@ -65,15 +65,14 @@ def take_notes(
     *,
     last: bool = False,
     conversation: Sequence[Message] | None = None,
-    title: str = "",
     check: bool = True,
 ) -> SectionNotes:
     """Model calls only: one reading of the section (``agents.bible.reading``), after
-    ``conversation`` (the writer's, its last turn the section titled ``title``) where
-    given. The last section informs no later one: no facts are read from it, and its
-    threads only to resolve or advance those still open (one it planted could never be
-    resolved). Without ``check`` the text is not checked against the facts before it
-    (a writer's own manuscript, read in)."""
+    ``conversation`` (the writer's, its last turn the section) where given. The last
+    section informs no later one: no facts are read from it, and its threads only to
+    resolve or advance those still open (one it planted could never be resolved).
+    Without ``check`` the text is not checked against the facts before it (a writer's
+    own manuscript, read in)."""
     if not text.strip():
         return SectionNotes()
     checked = facts_to_check(before.facts, text, language) if check else []
@@ -84,7 +83,6 @@ def take_notes(
         threads=[t.text for t in asked] if asked or not last else None,
         planted=not last,
         checked=[m.content for m in checked],
-        title=title,
     )
     reading = read_section(caller, question, text, conversation=conversation)
     return SectionNotes(reading.facts, reading.threads, reading.contradictions, checked, asked)

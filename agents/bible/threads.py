@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from memory.bible import most_sharing
 from memory.threads import ThreadState
 
-# Open threads one reading is asked about at most (about 30 tokens each on SmolLM2): a
-# long book keeps a dozen open, and every one listed is computed again after each
-# reading's sections (issue 38).
-READ_LIMIT = 6
+# Open threads one reading is asked about at most (about 15 tokens each on SmolLM2 as
+# shown, ``agents.bible.reading.shown``): a long book keeps a dozen open, and every one
+# listed is computed again after each reading's sections, and its numbers decoded in
+# the answer (issue 38: six cost a 20,000-word book a fifth of its bible's prompt).
+READ_LIMIT = 3
 
 
 @dataclass

@@ -531,15 +531,8 @@ class SectionRunner:
             self._read_unread(work, len(nodes))
             with self.db.transaction() as s:
                 before = bible_before(s, work.id, index)
-        title = task.step.title if len(task.plan) > 1 else ""
         notes = take_notes(
-            caller,
-            result.text,
-            work.language,
-            before,
-            last=last,
-            conversation=conversation,
-            title=title,
+            caller, result.text, work.language, before, last=last, conversation=conversation
         )
         return [(this, notes)]
 

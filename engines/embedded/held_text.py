@@ -22,9 +22,11 @@ from typing import Any
 from engines.embedded.llama_call import common_prefix
 
 _SPACE = (b" ", b"\n", b"\t")
-# A held run is moved rather than evaluated again only from this many bytes (about 250
-# tokens of English): shorter ones cost little to compute and may match by chance.
-MIN_RUN_BYTES = 1024
+# A held run is moved rather than evaluated again only from this many bytes (about 125
+# tokens of English): shorter ones cost little to compute and may match by chance. At
+# 1,024 a section whose sentences were cut here and there (debris, a sentence said
+# before) was mostly computed again for the story bible's reading after it (issue 38).
+MIN_RUN_BYTES = 512
 # Runs moved for one prompt at most (each waits in a sequence of its own).
 MAX_RUNS = 3
 # Bytes of held text looked up in the new prompt; probes start this far apart (a run
@@ -163,11 +165,17 @@ def move_runs(
     memory = llm._ctx.memory
     # Where each run is held, where it goes, and its length; the prompt's last token is
     # evaluated by the completion itself (its logits are what the answer starts from).
-    places = [
-        (r.held + offset, r.at + offset, min(r.length, len(tokens) - 1 - r.at - offset))
-        for r in runs
-    ]
-    places = [p for p in places if p[2] > 0 and p[1] >= cached]
+    places: list[tuple[int, int, int]] = []
+    for r in runs:
+        src, at = r.held + offset, r.at + offset
+        n = min(r.length, len(tokens) - 1 - at)
+        # The cached prefix may reach into a run: its first tokens the same ids as those
+        # the cache holds there (a cut line and the text after it both begin "\n").
+        # They are in place; the rest is still moved, not evaluated again (issue 38:
+        # whole sections were, after their first line was cut).
+        skip = max(0, cached - at)
+        if n - skip > 0:
+            places.append((src + skip, at + skip, n - skip))
     for seq, (src, _at, n) in enumerate(places, start=1):
         llama_cpp.llama_memory_seq_cp(memory, 0, seq, src, src + n)
     llama_cpp.llama_memory_seq_rm(memory, 0, cached, -1)
