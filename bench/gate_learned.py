@@ -216,11 +216,6 @@ def judge_scores(rows: list[dict[str, Any]]) -> Floats:
     from engines.chat_template import ChatTemplate
     from engines.embedded.engine import default_model_path
 
-    texts = Path(__file__).resolve().parents[1] / "tests" / "data" / "lines" / "texts-tune.jsonl"
-    asked = {}
-    for line in texts.read_text(encoding="utf-8").splitlines():
-        text = json.loads(line)
-        asked[text["text_id"]] = text["instruction"]
     llm = llama_cpp.Llama(
         str(default_model_path()), n_ctx=2048, n_threads=1, n_threads_batch=1, verbose=False
     )
@@ -229,7 +224,7 @@ def judge_scores(rows: list[dict[str, Any]]) -> Floats:
     held: list[int] = []
     scores = np.zeros(len(rows))
     for i, row in enumerate(rows):
-        ask = JUDGE_ASK.format(instruction=asked[row["text_id"]][:300], line=row["line"][:400])
+        ask = JUDGE_ASK.format(instruction=row["instruction"][:300], line=row["line"][:400])
         messages: list[Message] = [
             {"role": "system", "content": "You sort the lines of a text a writer wrote."},
             {"role": "user", "content": ask},

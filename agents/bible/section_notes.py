@@ -104,8 +104,9 @@ def take_notes_together(
     the first of them: the threads are numbered, and the facts checked, as they stood
     there. ``last``: the last of them ends the work (read as ``take_notes`` reads it).
     None when the conversation with the answer does not fit the engine's window."""
-    checked = facts_to_check(before.facts, "\n\n".join(texts), language)
-    asked = threads_to_read(before.threads, "\n\n".join(texts), language)
+    read = "\n\n".join(texts)
+    checked = facts_to_check(before.facts, read, language)
+    asked = threads_to_read(before.threads, read, language)
     question = Question(
         language,
         facts=True,
