@@ -185,7 +185,7 @@ def embeddings(rows: list[dict[str, Any]], cache: Path = EMBEDDINGS) -> Floats:
     if missing:
         import llama_cpp
 
-        from engines.embedded.engine import default_model_path
+        from engines.embedded.model_file import default_model_path
 
         llm = llama_cpp.Llama(
             str(default_model_path()), embedding=True, n_ctx=512, n_threads=1,
@@ -214,7 +214,7 @@ def judge_scores(rows: list[dict[str, Any]]) -> Floats:
 
     from engines import Message
     from engines.chat_template import ChatTemplate
-    from engines.embedded.engine import default_model_path
+    from engines.embedded.model_file import default_model_path
 
     llm = llama_cpp.Llama(
         str(default_model_path()), n_ctx=2048, n_threads=1, n_threads_batch=1, verbose=False

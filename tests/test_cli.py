@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engines.embedded.engine import default_model_path
+from engines.embedded.model_file import default_model_path
 from storage import open_database
 from storage.works import create_work
 from tests.conftest import home_store

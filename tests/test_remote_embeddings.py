@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engines.embedded.engine import default_model_path
+from engines.embedded.model_file import default_model_path
 from engines.remote.openai_compat import OpenAIEngine
 from memory.retrieval import (
     embed_passage,

@@ -19,7 +19,7 @@ from llama_cpp import Llama
 
 from agents.plan.planner import plan_schema
 from engines.base import Message
-from engines.embedded.engine import default_model_path
+from engines.embedded.model_file import default_model_path
 from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 from engines.remote.openai_compat import DEFAULT_CONTEXT, OpenAIEngine
 from engines.schemas import SchemaForm

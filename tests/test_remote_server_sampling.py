@@ -8,7 +8,7 @@ import pytest
 from llama_cpp import Llama
 
 from engines.base import ChatOptions, Message, ProseRule, RepeatRule
-from engines.embedded.engine import default_model_path
+from engines.embedded.model_file import default_model_path
 from engines.remote.openai_compat import OpenAIEngine, normalize_base_url
 from engines.remote.server_sampling import END_MARKS, MARKUP, sampling_fields, served_tokens
 from tests.scripted_server import Answer, scripted_server

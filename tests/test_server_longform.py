@@ -245,9 +245,9 @@ def test_numbers_json_cannot_hold_and_deep_nesting_are_a_400(served: Serving, ra
 
 def test_answers_carry_no_paths_for_a_client_elsewhere(served: Serving) -> None:
     listed = httpx.get(f"{served.url}/models", timeout=60).json()["data"][0]
-    assert listed["id"] == "SmolLM2-135M-Instruct.Q4_1.gguf"  # a name, not where it lies
+    assert listed["id"] == "SmolLM2-135M-Instruct.Q8_0.gguf"  # a name, not where it lies
     # A client on this machine is told the file, to count tokens with its tokenizer.
-    assert listed["root"].endswith("/SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert listed["root"].endswith("/SmolLM2-135M-Instruct.Q8_0.gguf")
     # One elsewhere is not: the same app, asked in process as from another address.
     app = make_app(served.slots, ServerConfig())
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from engines.embedded.engine import default_model_path
+from engines.embedded.model_file import default_model_path
 from engines.remote.openai_compat import OpenAIEngine
 from engines.server.access import exposure_warning
 from engines.server.serving import ServeCommand, vllm_command

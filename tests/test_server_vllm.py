@@ -27,7 +27,7 @@ from agents.bible.facts import facts_schema
 from agents.plan.planner import plan_schema
 from agents.recurrent.answers import memory_schema
 from engines.base import Message
-from engines.embedded.engine import default_model_path
+from engines.embedded.model_file import package_model_path
 from engines.remote.metrics import metrics_url, scrape
 from engines.remote.openai_compat import OpenAIEngine
 from engines.schemas import SchemaForm
@@ -70,7 +70,7 @@ def hf_model(python: str, folder: Path) -> str:
     if given:
         return given
     subprocess.run(
-        [python, "-c", CONVERT, str(default_model_path()), str(folder)],
+        [python, "-c", CONVERT, str(package_model_path()), str(folder)],
         check=True,
         capture_output=True,
         timeout=600,

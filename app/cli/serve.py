@@ -186,7 +186,7 @@ def _command(
     max_tokens: int | None,
     max_connections: int | None,
 ) -> ServeCommand:
-    from engines.embedded.engine import default_model_path
+    from engines.embedded.model_file import default_model_path
     from engines.server.serving import embedded_command, llama_cpp_command, vllm_command
 
     if engine is ServeEngine.vllm:

