@@ -20,24 +20,29 @@ ALL_ON_POSTGRES = os.environ.get("LONGFORM_TEST_STORE") == "postgresql"
 BACKENDS = ("postgresql",) if ALL_ON_POSTGRES else ("sqlite", "postgresql")
 
 
-@pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The test run's cache folder (where the embedded model's Q8_0 copy is made once)."""
-    return tmp_path_factory.mktemp("cache")
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The test run's cache folder, where the embedded model's Q8_0 copy is made once
+    (a worker's first model test makes it). Set before any fixture loads a model, the
+    module-wide servers too, and inherited by every process a test starts."""
+    folder = tmp_path_factory.mktemp("cache")
+    before = os.environ.get("LONGFORM_CACHE")
+    os.environ["LONGFORM_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ["LONGFORM_CACHE"]
+    else:
+        os.environ["LONGFORM_CACHE"] = before
 
 
 @pytest.fixture(autouse=True)
 def longform_home(
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    model_cache: Path,
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """Every test gets its own LONGFORM_HOME, so nothing touches the user's files (the
-    cache is the run's)."""
+    cache is the run's: ``model_cache``)."""
     home = tmp_path / "home"
     monkeypatch.setenv("LONGFORM_HOME", str(home))
-    monkeypatch.setenv("LONGFORM_CACHE", str(model_cache))
     for name in ("LONGFORM_ENGINE", "LONGFORM_MODEL", "LONGFORM_DB", "LONGFORM_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     if ALL_ON_POSTGRES:
@@ -174,16 +179,13 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def embedded(model_cache: Path) -> Iterator[object]:
+def embedded() -> Iterator[object]:
     """The real embedded model, loaded once for the session."""
     from engines.embedded.engine import EmbeddedEngine
-    from engines.embedded.model_file import default_model_path
 
     # LONGFORM_THREADS=1 keeps a test run from starving other model work on the machine
     # (llama.cpp threads that share busy cores slow down many times over).
     threads = os.environ.get("LONGFORM_THREADS")
-    engine = EmbeddedEngine(
-        default_model_path(model_cache), seed=7, n_threads=int(threads) if threads else None
-    )
+    engine = EmbeddedEngine(seed=7, n_threads=int(threads) if threads else None)
     yield engine
     engine.close()
