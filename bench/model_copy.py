@@ -84,6 +84,13 @@ def sameness(original: Path, copy: Path, threads: int) -> dict[str, float]:
     }
 
 
+def last_token_argmax(llm: Any) -> int:
+    """The likeliest next token after the last one evaluated (llama.cpp keeps only its
+    logits when not asked for every token's)."""
+    logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+    return int(np.argmax(logits))
+
+
 def speed(llm: Any, prompt: list[int]) -> tuple[float, float]:
     """Prompt and decode tokens per second, once."""
     llm.reset()
@@ -91,7 +98,7 @@ def speed(llm: Any, prompt: list[int]) -> tuple[float, float]:
     llm.eval(prompt)
     evaluated = time.perf_counter()
     for _ in range(DECODE_TOKENS):
-        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        token = last_token_argmax(llm)
         llm.eval([token])
     decoded = time.perf_counter()
     return len(prompt) / (evaluated - start), DECODE_TOKENS / (decoded - evaluated)
