@@ -8,7 +8,8 @@ book uses. Prints, per run, the planted contradictions found, the findings that 
 none of them, the threads planted and resolved, and the model's seconds and computed
 prompt tokens of those calls.
 
-    python -m bench.planted_checks [--runs 3] [--engine embedded|URL] [--threads N] [--json]
+    python -m bench.planted_checks [--runs 3] [--engine embedded|URL] [--model M] [--threads N]
+                                   [--json]
 """
 
 from __future__ import annotations
@@ -172,11 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--engine", default="embedded")
+    parser.add_argument("--model", default=None, help="a GGUF (embedded) or served model")
     parser.add_argument("--threads", type=int, default=None, help="the embedded engine's")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     options = {"n_threads": args.threads} if args.threads and args.engine == "embedded" else {}
-    engine = open_engine(args.engine, **options)
+    engine = open_engine(args.engine, model=args.model, **options)
     rows: list[RunFigures] = []
     try:
         with tempfile.TemporaryDirectory() as folder:
