@@ -52,6 +52,27 @@ def test_a_copy_of_an_earlier_package_file_is_removed(tmp_path: Path) -> None:
     assert not earlier.parent.exists()
 
 
+@pytest.mark.model
+def test_a_damaged_copy_is_made_again_and_the_package_file_loaded_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engines.embedded.engine import EmbeddedEngine
+
+    monkeypatch.setenv("LONGFORM_CACHE", str(tmp_path))
+    copy = copy_path(package_model_path(), tmp_path)
+    copy.parent.mkdir(parents=True)
+    with package_model_path().open("rb") as f:  # a copy cut short
+        copy.write_bytes(f.read(65536))
+    engine = EmbeddedEngine(n_ctx=512, n_threads=1)
+    try:
+        assert engine.path == package_model_path()
+        assert not copy.exists()
+    finally:
+        engine.close()
+    assert default_model_path() == copy
+    assert copy.stat().st_size > 100_000_000  # made whole again
+
+
 def log_probs(path: Path, text: str) -> tuple[np.ndarray, list[int]]:
     """Each next token's log-probabilities as the model at ``path`` reads ``text``."""
     from llama_cpp import Llama

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from engines.base import (
     ALL_OPTIONS,
@@ -31,13 +31,16 @@ from engines.chat_template import ChatTemplate
 from engines.embedded.checked_grammar import CheckedGrammarSampler
 from engines.embedded.held_text import HeldText, Moved, allow_moves, move_runs
 from engines.embedded.llama_call import Call, StopText, hold_end, schema_grammar
-from engines.embedded.model_file import default_model_path
+from engines.embedded.model_file import default_model_path, forget_copy, package_model_path
 from engines.embedded.prose import TokenTable, prose_processor
 from engines.embedded.repeats import repeat_processor
 from engines.errors import EngineError, EngineUnavailable
 from engines.llama_loads import LOADING
 from engines.profiles import DEFAULT_SINK_TOKENS, get_profile, trained_context
 from engines.profiles import llama_kwargs as profile_kwargs
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
 
 # Window of the side engine: a passage and its extracted facts, a chapter's brief and
 # its plan, or a stalled section and its lengthening fit in it.
@@ -72,16 +75,55 @@ class EmbeddedEngine(Engine):
         path = Path(model_path) if model_path else default_model_path()
         if not path.is_file():
             raise EngineUnavailable(f"model file not found: {path}")
-        from llama_cpp import Llama
-
         self.profile = get_profile(profile, "embedded")
         self._sink_tokens = max(0, sink_tokens)
-        trained = trained_context(path) if self.profile.kind == "yarn" else 0
         threads = n_threads or os.cpu_count() or 1
+
+        def load(at: Path) -> Llama:
+            return self._open(at, threads, seed=seed, n_ctx=n_ctx, llama_kwargs=llama_kwargs)
+
+        try:
+            self._llm = load(path)
+        except EngineError:
+            if model_path or path == package_model_path():
+                raise
+            # The copy longform made is damaged (cut short on a full disk, say): it is
+            # made again next time, and the package's file is loaded now.
+            forget_copy(path)
+            path = package_model_path()
+            self._llm = load(path)
+        self.model = path.name
+        self.path = path
+        meta = self._llm.metadata
+        self._template = ChatTemplate(
+            meta.get("tokenizer.chat_template"),
+            bos_token=self._token_text(self._llm.token_bos()),
+            eos_token=self._token_text(self._llm.token_eos()),
+        )
+        self._add_bos = meta.get("tokenizer.ggml.add_bos_token", "false") == "true"
+        self._lock = threading.Lock()
+        self._grammars: dict[str, Any] = {}
+        self._eog: list[int] | None = None
+        self._tokens: TokenTable | None = None
+        self._held = HeldText()  # what the KV cache holds
+        allow_moves(self._llm)
+
+    def _open(
+        self,
+        path: Path,
+        threads: int,
+        *,
+        seed: int,
+        n_ctx: int,
+        llama_kwargs: dict[str, Any] | None,
+    ) -> Llama:
+        from llama_cpp import Llama
+
+        trained = trained_context(path) if self.profile.kind == "yarn" else 0
         try:
             # n_ctx=0 takes the model's trained context instead of the 512 default.
             with LOADING:
-                self._llm = Llama(
+                return Llama(
                     model_path=str(path),
                     n_threads=threads,
                     n_batch=512,
@@ -100,21 +142,6 @@ class EmbeddedEngine(Engine):
                 )
         except (ValueError, RuntimeError) as exc:
             raise EngineUnavailable(f"cannot load model {path}: {exc}") from exc
-        self.model = path.name
-        self.path = path
-        meta = self._llm.metadata
-        self._template = ChatTemplate(
-            meta.get("tokenizer.chat_template"),
-            bos_token=self._token_text(self._llm.token_bos()),
-            eos_token=self._token_text(self._llm.token_eos()),
-        )
-        self._add_bos = meta.get("tokenizer.ggml.add_bos_token", "false") == "true"
-        self._lock = threading.Lock()
-        self._grammars: dict[str, Any] = {}
-        self._eog: list[int] | None = None
-        self._tokens: TokenTable | None = None
-        self._held = HeldText()  # what the KV cache holds
-        allow_moves(self._llm)
 
     def _token_text(self, token: int) -> str:
         if token < 0:

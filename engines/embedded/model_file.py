@@ -130,6 +130,12 @@ def _quantize(source: Path, out: Path) -> bool:
     return status == 0 and out.is_file()
 
 
+def forget_copy(path: Path) -> None:
+    """Remove a copy that would not load; the next ``q8_copy`` makes it again."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
 def _forget_older(target: Path) -> None:
     """Remove copies of the same name made from an earlier package's file."""
     models = target.parent.parent
