@@ -15,7 +15,9 @@ The copy is made once, by llama.cpp's own quantizer, in longform's cache folder
 (``LONGFORM_CACHE`` moves it), with no network and in about a second; it is named
 after a fingerprint of the package's file, so a new model in the package gets a new
 copy. Where it cannot be made (a read-only cache, too little disk) the package's file is
-loaded as it is. A GGUF a person names (the ``model`` setting) is always loaded as it is.
+loaded as it is; a copy that will not load is removed (``forget_copy``) and the package's
+file loaded, and the next load makes the copy again. A GGUF a person names (the ``model``
+setting) is always loaded as it is.
 """
 
 from __future__ import annotations
