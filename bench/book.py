@@ -2,7 +2,7 @@
 100,000-word book takes hours on the embedded model).
 
     python -m bench.book [--words 100000] [--engine embedded|URL] [--model ...]
-                         [--db PATH] [--work ID] [--threads N] [--view TOKENS] [--json]
+                         [--db PATH] [--work ID] [--threads N] [--json]
 
 The book is planned as any long work is (parts or chapters up front, each chapter's
 sections when reached) and written in this process; ``--db`` and ``--work`` resume one
@@ -204,9 +204,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--work", type=int, default=None, help="resume this work")
     parser.add_argument("--threads", type=int, default=None, help="the embedded engine's")
-    parser.add_argument(
-        "--view", type=int, default=None, help="tokens of text the writer keeps in view"
-    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     path = args.db or Path(tempfile.mkdtemp(prefix="longform-book-")) / "book.db"
@@ -236,8 +233,6 @@ def main(argv: list[str] | None = None) -> int:
 
     options = {"n_threads": args.threads} if args.threads and args.engine == "embedded" else {}
     engine = open_engine(args.engine, model=args.model, **options)
-    if args.view:  # as the `view` setting does (app.context.Context.tuned)
-        engine.view_tokens = engine.book_view_tokens = args.view
     # Ctrl-C or SIGTERM stop it with the figures of what is written. SIGINT too: started
     # in the background by a script, a process inherits it ignored.
     for sig in (signal.SIGINT, signal.SIGTERM):
