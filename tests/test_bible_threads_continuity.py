@@ -6,6 +6,7 @@ calls that need them."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,8 +62,9 @@ def passage_of(messages: Sequence[Message]) -> str:
 
 
 class Book:
-    """Fresh prose for the writer; the thread updates and checks given, in order, one
-    per reading that asks for them (each section fits in one piece); nothing else."""
+    """Fresh prose for the writer; the thread updates and checks given (or made from the
+    reading's messages), in order, one per reading that asks for them (each section
+    fits in one piece); nothing else."""
 
     def __init__(self, updates: list[dict[str, Any]], checks: list[Any] | None = None) -> None:
         self.prose = Varied(5)
@@ -77,7 +79,8 @@ class Book:
         for part in parts & set(self.seen):
             self.seen[part].append(str(messages[-1]["content"]))
         if "threads" in parts and self.updates:
-            answer.update(self.updates.pop(0))
+            update = self.updates.pop(0)
+            answer.update(update(messages) if callable(update) else update)
         if "check" in parts and self.checks:
             check = self.checks.pop(0)
             answer.update(check(messages) if callable(check) else check)
@@ -142,6 +145,64 @@ def test_open_threads_reach_the_writer_with_the_cut_text(db: Database) -> None:
     assert any("Plot threads still open:" in p and "The locked door" in p for p in writer)
 
 
+def test_a_reading_names_by_number_what_the_writers_note_lists(db: Database) -> None:
+    work_id = agentwrite_work(db, sections=6)
+
+    def settle(messages: Sequence[Message]) -> dict[str, Any]:
+        """Resolves the thread once the question names it by the note's number."""
+        named = re.search(r"^Open threads: (\d+) above$", str(messages[-1]["content"]), re.M)
+        return {"resolved": [int(named.group(1))]} if named else {}
+
+    book = Book([{"planted": [door()]}] + [settle] * 5)
+    SectionRunner(db, ScriptedEngine([book] * 200, context_length=440), bible_every=1).run(work_id)
+    with db.transaction() as s:
+        (thread,) = threads(s, work_id)
+        writer = [(c.node_id, c.prompt) for c in list_calls(s, work_id) if c.agent == "writer"]
+        nodes = leaves(s, work_id)
+    # Resolved by the number the writer's note gave it, where the question named it
+    # so and did not list it again.
+    assert thread.resolved is not None and thread.resolved > 0
+    (named,) = [q for q in book.seen["threads"] if "above" in q]
+    number = re.search(r"Open threads: (\d+) above", named)
+    assert number and "The locked door" not in named
+    resolving = [p for n, p in writer if n == nodes[thread.resolved].id]
+    assert resolving and all(f"{number.group(1)}. The locked door" in p for p in resolving)
+
+
+def test_a_question_numbers_the_notes_items_and_its_own_after_them() -> None:
+    question = Question(
+        "en",
+        threads=["The door: who locked it", "The letter: who sent it"],
+        checked=["Mara has green eyes.", "Ana keeps the lamp.", "The boat is red."],
+        threads_noted=(0, 4),  # the letter is the note's 4th item, the door not in it
+        checked_noted=(2, 0, 0),
+        noted=5,
+    )
+    prompt = question.prompt()
+    assert "Open threads: 4 above, and:\n6. The door: who locked it\n" in prompt
+    assert "Facts before it: 2 above, and:\n7. Ana keeps the lamp.\n8. The boat is red.\n" in prompt
+    assert "The letter" not in prompt and "green eyes" not in prompt
+    schema = model_schema(question.answer_model())
+    assert schema["properties"]["resolved"]["items"]["enum"] == [4, 6]
+    assert '"fact": {"enum": [2, 7, 8], "type": "integer"}' in json.dumps(schema)
+    passage = "The boat was blue that morning, and Ana kept no lamp at all."
+    answer = {
+        "advanced": [6, 5],  # 5 is no thread's number: left out
+        "resolved": [4],
+        "contradictions": [
+            {"fact": 8, "quote": "The boat was blue that morning", "reason": "it was red"}
+        ],
+    }
+    reading = parse_reading(json.dumps(answer), question, passage)
+    # Given back as places among the threads asked and indexes among the facts checked.
+    assert (reading.threads.advanced, reading.threads.resolved) == ([1], [2])
+    assert [c.fact for c in reading.contradictions] == [2]
+    # Read alone, nothing is above it: all listed, each list from 1.
+    alone = question.alone().prompt()
+    assert "1. The door: who locked it\n2. The letter: who sent it\n" in alone
+    assert "1. Mara has green eyes.\n2. Ana keeps the lamp.\n3. The boat is red.\n" in alone
+
+
 def first_sentence(messages: Sequence[Message]) -> dict[str, Any]:
     sentence = passage_of(messages).strip().split(". ")[0]
     return {"contradictions": [{"fact": 1, "quote": sentence, "reason": "eyes change"}]}
@@ -162,7 +223,13 @@ def test_a_contradiction_is_stored_with_both_sides_and_settled_by_an_edit(db: Da
     assert finding.node_id == nodes[1].id and finding.passage_id == texts[nodes[1].id].id
     assert (finding.fact_id, finding.fact_text) == (fact.id, "Mara has green eyes.")
     assert finding.quote and finding.quote in texts[nodes[1].id].content
-    assert "1. Mara has green eyes." in book.seen["check"][1]
+    # A person's fact is in the writer's note, numbered: the question names its number
+    # there instead of listing it again.
+    with db.transaction() as s:
+        writer = [c.prompt for c in list_calls(s, work_id) if c.agent == "writer"]
+    assert all("1. Mara has green eyes." in p for p in writer)
+    assert "Facts before it: 1 above\n" in book.seen["check"][1]
+    assert "Mara has green eyes" not in book.seen["check"][1]
     assert any(
         isinstance(e, Notice) and finding.quote in e.message and "green eyes" in e.message
         for e in events

@@ -7,10 +7,12 @@ not cost the good ones, nor stop the writing)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal, get_args
 
 from annotated_types import MaxLen
 from pydantic import (
+    AfterValidator,
     BaseModel,
     Field,
     StringConstraints,
@@ -73,17 +75,25 @@ class PlantedThread(BaseModel):
     text: Stake
 
 
-def numbers(count: int) -> Any:
-    """The type of a number that points at one of ``count`` listed items, from 1: an
-    enum, which a grammar holds the model to (llama.cpp's converter leaves an integer's
-    bounds out, and SmolLM2 answered six threads with "[10, 20, 30, 40, 50, 60]")."""
-    top = max(1, count)
-    enum = WithJsonSchema({"type": "integer", "enum": list(range(1, top + 1))})
-    return Annotated[int, Field(strict=True, ge=1, le=top), enum]
+def numbers(values: int | Sequence[int]) -> Any:
+    """The type of a number that points at one of the items a question numbers: 1 to
+    ``values`` when a count, else those numbers. An enum, which a grammar holds the model
+    to (llama.cpp's converter leaves an integer's bounds out, and SmolLM2 answered six
+    threads with "[10, 20, 30, 40, 50, 60]")."""
+    allowed = list(range(1, max(1, values) + 1)) if isinstance(values, int) else list(values)
+    allowed = sorted(set(allowed)) or [1]
+    enum = WithJsonSchema({"type": "integer", "enum": allowed})
+
+    def listed(number: int) -> int:
+        if number not in allowed:
+            raise ValueError(f"{number} is not one of {allowed}")
+        return number
+
+    return Annotated[int, Field(strict=True), AfterValidator(listed), enum]
 
 
-def contradiction_item(facts: int) -> type[BaseModel]:
-    """A sentence of a section that contradicts one of ``facts`` numbered facts."""
+def contradiction_item(facts: int | Sequence[int]) -> type[BaseModel]:
+    """A sentence of a section that contradicts one of the numbered facts (``numbers``)."""
     return create_model(
         "ContradictionItem", fact=(numbers(facts), ...), quote=(Quote, ...), reason=(Reason, ...)
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, Field, create_model
@@ -71,14 +71,46 @@ class Question:
 
     language: str
     facts: bool = False  # the facts it establishes
-    # The plot threads open before it, numbered from 1 in the prompt (None: its threads
-    # are not asked); ``planted``: whether it may plant new ones.
+    # The plot threads open before it (None: its threads are not asked); ``planted``:
+    # whether it may plant new ones.
     threads: list[str] | None = None
     planted: bool = False
     checked: list[str] = field(default_factory=list)  # the facts it is checked against
     # Several sections read at once (their headings, in order; ``read_sections``): the
     # answer holds one object per section, each what the question asks of one.
     titles: list[str] = field(default_factory=list)
+    # What the writer's conversation the reading follows already lists, numbered: its
+    # note's facts and threads (``agents.write.layouts.note_numbers``), ``noted`` of
+    # them. For each thread and each checked fact, its number there (0: not there).
+    # Those the note holds are named by number, not listed again (every token of the
+    # question is computed after each reading: issue 38); the rest are listed, numbered
+    # after the note's. A reading of the section alone lists them all (``alone``).
+    threads_noted: tuple[int, ...] = ()
+    checked_noted: tuple[int, ...] = ()
+    noted: int = 0
+
+    def alone(self) -> Question:
+        """The question asked with no conversation before it: everything listed."""
+        return replace(self, threads_noted=(), checked_noted=(), noted=0)
+
+    def numbered(self) -> tuple[list[int], list[int]]:
+        """The number each thread and each checked fact goes by in the question: its
+        note's number, else the next after the note's, threads first, so that no two
+        share one. With no note each list is numbered from 1."""
+        threads = self.threads or []
+        at = [iter(self.threads_noted), iter(self.checked_noted)]
+        given: list[list[int]] = [[], []]
+        after = self.noted
+        for side, items in enumerate((threads, self.checked)):
+            if not self.noted:
+                after = 0
+            for _ in items:
+                number = next(at[side], 0)
+                if not number:
+                    after += 1
+                    number = after
+                given[side].append(number)
+        return given[0], given[1]
 
     @property
     def empty(self) -> bool:
@@ -106,12 +138,13 @@ class Question:
             fields["facts"] = (list[FactItem], Field(max_length=most_facts))
         if self.planted:
             fields["planted"] = (list[PlantedThread], Field(max_length=most_planted))
+        thread_numbers, fact_numbers = self.numbered()
         if self.threads:
-            number = numbers(len(self.threads))
+            number = numbers(thread_numbers)
             fields["advanced"] = (list[number], Field(max_length=len(self.threads)))  # type: ignore[valid-type]
             fields["resolved"] = (list[number], Field(max_length=len(self.threads)))  # type: ignore[valid-type]
         if self.checked:
-            item = contradiction_item(len(self.checked))
+            item = contradiction_item(fact_numbers)
             fields["contradictions"] = (list[item], Field(max_length=most_found))  # type: ignore[valid-type]
         model: type[BaseModel] = create_model("SectionReading", **fields)
         return model
@@ -148,9 +181,23 @@ class Question:
         )
 
     def listed(self) -> dict[str, Any]:
-        """The threads and facts as the prompt lists them (``shown``)."""
-        threads = None if self.threads is None else [shown(t) for t in self.threads]
-        return {"threads": threads, "checked": [shown(c) for c in self.checked]}
+        """The threads and facts as the prompt gives them: those the conversation above
+        holds by their numbers there, the rest listed (``shown``) with theirs."""
+        thread_numbers, fact_numbers = self.numbered()
+
+        def split(items: list[str], numbers: list[int], noted: tuple[int, ...]) -> Any:
+            above = [n for n, _ in zip(numbers, items, strict=True) if n in noted]
+            listed = [(n, shown(t)) for n, t in zip(numbers, items, strict=True) if n not in noted]
+            return above, listed
+
+        threads_above, threads = split(self.threads or [], thread_numbers, self.threads_noted)
+        checked_above, checked = split(self.checked, fact_numbers, self.checked_noted)
+        return {
+            "threads": None if self.threads is None else threads,
+            "threads_above": threads_above,
+            "checked": checked,
+            "checked_above": checked_above,
+        }
 
 
 @dataclass
@@ -169,16 +216,21 @@ def parse_reading(text: str, question: Question, passage: str) -> Reading:
     """What an answer gives that points at something real: facts, threads planted, the
     numbers of open threads advanced or resolved (resolved wins), and contradictions
     naming a checked fact whose quote ``passage`` holds (given as the passage has it).
-    What does not parse is left out: a bad answer must not stop the writing."""
+    What does not parse is left out: a bad answer must not stop the writing. A thread
+    is given by its place among ``question.threads`` (from 1), a fact by its index in
+    ``question.checked``, whatever number the question gave it."""
     found = read_lists(question.answer_model(), text)
+    thread_numbers, fact_numbers = question.numbered()
+    thread_at = {n: i + 1 for i, n in enumerate(thread_numbers)}
     planted = [f"{t.name}: {t.text}" for t in found.get("planted", [])]
-    resolved = list(dict.fromkeys(found.get("resolved", [])))
-    advanced = [n for n in dict.fromkeys(found.get("advanced", [])) if n not in resolved]
+    resolved = list(dict.fromkeys(thread_at[n] for n in found.get("resolved", [])))
+    moved = dict.fromkeys(thread_at[n] for n in found.get("advanced", []))
+    advanced = [n for n in moved if n not in resolved]
     contradictions: list[Contradiction] = []
     for item in found.get("contradictions", []):
         exact = locate(item.quote, passage)
         if exact and all(c.quote != exact for c in contradictions):
-            contradictions.append(Contradiction(item.fact - 1, exact, item.reason))
+            contradictions.append(Contradiction(fact_numbers.index(item.fact), exact, item.reason))
     return Reading(
         as_facts(found.get("facts", [])),
         ThreadUpdate(list(dict.fromkeys(planted)), advanced, resolved),
@@ -198,7 +250,6 @@ def read_section(
     Nothing asked, or nothing to read: no call."""
     if question.empty or not passage.strip():
         return Reading()
-    schema = model_schema(question.answer_model())
     max_tokens = question.max_tokens()
     engine = caller.engine
     if conversation is not None:
@@ -211,18 +262,19 @@ def read_section(
             completion = caller.chat(
                 question.agent,
                 messages,
-                schema=schema,
+                schema=model_schema(question.answer_model()),
                 max_tokens=max_tokens,
                 temperature=TEMPERATURE,
             )
             return parse_reading(completion.text, question, passage)
+    question = question.alone()  # nothing above it to refer to
     reading = Reading()
     for piece, answer in read_in_pieces(
         caller,
         question.agent,
         "section_reading",
         passage,
-        schema=schema,
+        schema=model_schema(question.answer_model()),
         max_tokens=max_tokens,
         temperature=TEMPERATURE,
         facts=question.facts,

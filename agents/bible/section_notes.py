@@ -6,8 +6,9 @@ transaction (``take_notes``; the last few sections the writer wrote in one call,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -66,13 +67,15 @@ def take_notes(
     last: bool = False,
     conversation: Sequence[Message] | None = None,
     check: bool = True,
+    noted: Mapping[tuple[bool, int], int] | None = None,
 ) -> SectionNotes:
     """Model calls only: one reading of the section (``agents.bible.reading``), after
     ``conversation`` (the writer's, its last turn the section) where given. The last
     section informs no later one: no facts are read from it, and its threads only to
     resolve or advance those still open (one it planted could never be resolved).
     Without ``check`` the text is not checked against the facts before it (a writer's
-    own manuscript, read in)."""
+    own manuscript, read in). ``noted``: the numbers the conversation's note gives the
+    facts and threads it lists (``agents.write.layouts.note_numbers``)."""
     if not text.strip():
         return SectionNotes()
     checked = facts_to_check(before.facts, text, language) if check else []
@@ -83,6 +86,7 @@ def take_notes(
         threads=[t.text for t in asked] if asked or not last else None,
         planted=not last,
         checked=[m.content for m in checked],
+        **_noted(noted if conversation is not None else None, asked, checked),
     )
     reading = read_section(caller, question, text, conversation=conversation)
     return SectionNotes(reading.facts, reading.threads, reading.contradictions, checked, asked)
@@ -97,6 +101,7 @@ def take_notes_together(
     titles: Sequence[str],
     conversation: Sequence[Message],
     last: bool = False,
+    noted: Mapping[tuple[bool, int], int] | None = None,
 ) -> list[SectionNotes] | None:
     """The notes of the last few sections the writer wrote (``texts``, headed
     ``titles``, in order), in one reading after ``conversation``, the writer's, which
@@ -114,6 +119,7 @@ def take_notes_together(
         planted=True,
         checked=[m.content for m in checked],
         titles=list(titles),
+        **_noted(noted, asked, checked),
     )
     readings = read_sections(caller, question, texts, conversation)
     if readings is None:
@@ -124,6 +130,21 @@ def take_notes_together(
         end = notes[-1]
         end.facts, end.threads.planted = [], []
     return notes
+
+
+def _noted(
+    noted: Mapping[tuple[bool, int], int] | None,
+    asked: Sequence[ThreadState],
+    checked: Sequence[MemoryRecord],
+) -> dict[str, Any]:
+    """The question's fields for what the conversation's note already numbers."""
+    if not noted:
+        return {}
+    return {
+        "threads_noted": tuple(noted.get((True, t.id), 0) for t in asked),
+        "checked_noted": tuple(noted.get((False, m.id), 0) for m in checked),
+        "noted": len(noted),
+    }
 
 
 def _drop_copies(notes: list[SectionNotes]) -> None:

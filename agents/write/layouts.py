@@ -151,13 +151,23 @@ def window_for(
 
 
 def note(window: Window, language: str) -> str:
-    """What stands for the cut text: its gist, then the bible facts the window carries."""
+    """What stands for the cut text: its gist, then the bible facts the window carries,
+    numbered (``note_numbers``)."""
     parts = [window.gist] if window.gist else []
     if window.facts:
         facts = [f.text for f in window.facts if not f.thread]
         threads = [f.text for f in window.facts if f.thread]
         parts.append(render("writer_facts", facts=facts, threads=threads, language=language))
     return "\n\n".join(parts)
+
+
+def note_numbers(window: Window | None) -> dict[tuple[bool, int], int]:
+    """The number ``note`` gives each fact and thread it lists, by (is a thread, its id):
+    the facts from 1, then the threads after them."""
+    if window is None:
+        return {}
+    ordered = [f for f in window.facts if not f.thread] + [f for f in window.facts if f.thread]
+    return {(f.thread, f.memory_id): i for i, f in enumerate(ordered, 1)}
 
 
 def characters(task: SectionTask) -> str:

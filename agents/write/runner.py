@@ -43,7 +43,7 @@ from agents.plan.chapters import chapter_brief, chapter_titles, plan_view
 from agents.plan.planner import SINGLE_SECTION_MAX, Planner, store_outline
 from agents.plan.repair import PlannedSection
 from agents.premise import Premise, from_instruction, premise_of, take_premise
-from agents.write.layouts import SectionTask, window_for, written_turn
+from agents.write.layouts import SectionTask, note_numbers, window_for, written_turn
 from agents.write.section_writer import SectionResult, SectionWriter
 from engines import Engine
 from memory.bible import known_facts
@@ -524,6 +524,7 @@ class SectionRunner:
                 titles=[u.title for u in sections],
                 conversation=conversation,
                 last=last,
+                noted=note_numbers(result.window),
             )
             if together is not None:
                 return list(zip(sections, together, strict=True))
@@ -532,7 +533,13 @@ class SectionRunner:
             with self.db.transaction() as s:
                 before = bible_before(s, work.id, index)
         notes = take_notes(
-            caller, result.text, work.language, before, last=last, conversation=conversation
+            caller,
+            result.text,
+            work.language,
+            before,
+            last=last,
+            conversation=conversation,
+            noted=note_numbers(result.window),
         )
         return [(this, notes)]
 
