@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,7 +25,7 @@ from engines.errors import ContextOverflow, EngineError, EngineUnavailable
 from engines.remote.openai_compat import DEFAULT_CONTEXT, OpenAIEngine
 from engines.schemas import SchemaForm
 from engines.tokens import estimate_tokens
-from tests.processes import free_port
+from tests.processes import DEADLINE, free_port
 
 pytestmark = pytest.mark.model
 
@@ -295,3 +296,46 @@ def test_a_prompt_too_long_for_the_servers_window_is_a_clear_error(
     message = str(info.value)
     assert server.url in message and "window" in message and "\n" not in message
     assert server.chat_requests() == before + 1
+
+
+def test_a_server_that_cuts_an_answer_off_for_another_gets_one_request_at_a_time(
+    server: LlamaServer,
+) -> None:
+    """llama-cpp-python's server ends a running answer (no finish reason) when another
+    request comes: the engine sees it once, then sends one request at a time, so the
+    workers of a batch sharing it no longer cut each other's answers off."""
+    engine = OpenAIEngine(server.url)
+    story: list[Message] = [{"role": "user", "content": "Write a long story about a fox."}]
+    started = threading.Event()
+    first: list[Any] = []
+
+    def long_answer() -> None:
+        first.append(
+            engine.chat(
+                story,
+                max_tokens=600,
+                min_tokens=600,
+                on_token=lambda _piece: started.set(),
+            )
+        )
+
+    writer = threading.Thread(target=long_answer)
+    writer.start()
+    assert started.wait(DEADLINE)
+    short = engine.chat(story, max_tokens=8, min_tokens=8)
+    writer.join(DEADLINE)
+    assert short.finish_reason == "length"
+    (cut,) = first
+    assert cut.finish_reason == "incomplete" and cut.usage.completion_tokens < 600
+    # From now on, one at a time: two answers asked at once both run to their end.
+    answers: list[Any] = []
+
+    def answer() -> None:
+        answers.append(engine.chat(story, max_tokens=40, min_tokens=40))
+
+    both = [threading.Thread(target=answer) for _ in range(2)]
+    for t in both:
+        t.start()
+    for t in both:
+        t.join(DEADLINE)
+    assert sorted(a.finish_reason for a in answers) == ["length", "length"]

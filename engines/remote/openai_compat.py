@@ -100,6 +100,12 @@ class OpenAIEngine(Engine):
         self._embeddings: bool | None = None
         # Send one text per request (see ``embed``).
         self._embed_singly = False
+        # Generating requests started so far, and whether they go one at a time
+        # (``generate``): only when the server is seen to cut one off for another.
+        self._flight = threading.Lock()
+        self._started = 0
+        self._one_at_a_time = False
+        self._turn = threading.Lock()
         # How an open (unfinished) assistant turn goes on (``engines.remote.open_turn``): the
         # chat endpoint until ``use_open_turn`` says otherwise.
         self.open_turn = OpenTurn.CHAT
@@ -183,7 +189,33 @@ class OpenAIEngine(Engine):
         on_token: OnToken | None,
         cancel: threading.Event | None,
     ) -> Completion:
-        """See ``Engine.chat``."""
+        """See ``Engine.chat``. Requests go to the server at once, as many as the callers
+        make, until one's answer ends with no finish reason while another request had
+        started: the server ends a running answer when a new one comes (llama-cpp-python's
+        does, by default), and a batch sharing it would only cut each other's answers off.
+        The cut answer is returned as it is (a writer goes on from it), and from then on
+        this engine sends one request at a time."""
+        if self._one_at_a_time:
+            with self._turn:
+                return self._generate(messages, options, on_token=on_token, cancel=cancel)
+        with self._flight:
+            self._started += 1
+            mine = self._started
+        completion = self._generate(messages, options, on_token=on_token, cancel=cancel)
+        with self._flight:
+            overlapped = self._started > mine
+        if completion.finish_reason == "incomplete" and overlapped:
+            self._one_at_a_time = True
+        return completion
+
+    def _generate(
+        self,
+        messages: Sequence[Message],
+        options: ChatOptions,
+        *,
+        on_token: OnToken | None,
+        cancel: threading.Event | None,
+    ) -> Completion:
         max_tokens, schema, stop = options.max_tokens, options.schema, options.stop
         temperature = options.temperature
         continue_final = options.continue_final and bool(messages)
