@@ -74,6 +74,8 @@ def test_dry_run_prints_llama_cpp_pythons_command() -> None:
         "1",
         "--last_n_tokens_size",  # its repetition penalty looks back far enough for loops
         "512",
+        "--interrupt_requests",  # requests queue: no answer is cut off for the next
+        "False",
     ]
 
 
@@ -98,6 +100,8 @@ def test_dry_run_llama_cpp_yarn() -> None:
         "1",
         "--last_n_tokens_size",
         "512",
+        "--interrupt_requests",
+        "False",
     ]
 
 

@@ -130,6 +130,9 @@ def llama_cpp_command(
     argv += llama_server_flags(chosen, trained_context(model_path), n_ctx)
     argv += ["--n_threads", str(threads or os.cpu_count() or 1), "--n_threads_batch", "1"]
     argv += ["--last_n_tokens_size", str(REPEAT_WINDOW)]
+    # By default it ends a running answer when the next request comes: a batch's
+    # workers would cut each other off. Queued, each is answered whole, in turn.
+    argv += ["--interrupt_requests", "False"]
     return ServeCommand(argv, secrets=(access or Access()).secrets(LLAMA_CPP_KEY_ENV))
 
 
