@@ -97,19 +97,21 @@ class Question:
         """The number each thread and each checked fact goes by in the question: its
         note's number, else the next after the note's, threads first, so that no two
         share one. With no note each list is numbered from 1."""
-        threads = self.threads or []
-        at = [iter(self.threads_noted), iter(self.checked_noted)]
-        given: list[list[int]] = [[], []]
         after = self.noted
-        for side, items in enumerate((threads, self.checked)):
-            if not self.noted:
-                after = 0
-            for _ in items:
-                number = next(at[side], 0)
+        given: list[list[int]] = []
+        for items, noted in (
+            (self.threads or [], self.threads_noted),
+            (self.checked, self.checked_noted),
+        ):
+            after = after if self.noted else 0
+            numbers = []
+            for i in range(len(items)):
+                number = noted[i] if i < len(noted) else 0
                 if not number:
                     after += 1
                     number = after
-                given[side].append(number)
+                numbers.append(number)
+            given.append(numbers)
         return given[0], given[1]
 
     @property
