@@ -81,17 +81,28 @@ def most_sharing(
     most content words with ``text`` (``content_words``), the later first on a tie.
     With ``sharing_only`` one that shares none is left out (the continuity check: a
     sentence that names nothing of a fact cannot say otherwise); else the limit is
-    filled."""
+    filled. A model's item whose content words are those of one already taken says
+    the same again ("They are making maps." after "They're making maps."): it is
+    passed over for the next, so the limit holds as many different ones as there are."""
     if len(items) <= limit and not sharing_only:
         return list(items)
     wanted = content_words(text, language)
-    ranked: list[tuple[tuple[bool, int, int, int], T]] = []
+    ranked: list[tuple[tuple[bool, int, int, int], frozenset[str], T]] = []
     for item in items:
-        shared = len(wanted & content_words(words(item), language))
+        named = frozenset(content_words(words(item), language))
+        shared = len(wanted & named)
         if by_hand(item) or shared or not sharing_only:
-            ranked.append(((by_hand(item), shared, *order(item)), item))
+            ranked.append(((by_hand(item), shared, *order(item)), named, item))
     ranked.sort(key=lambda r: r[0], reverse=True)
-    return sorted((item for _, item in ranked[:limit]), key=order)
+    taken: list[T] = []
+    said: set[frozenset[str]] = set()
+    for (hand, *_), named, item in ranked:
+        if len(taken) == limit:
+            break
+        if hand or not named or named not in said:
+            taken.append(item)
+            said.add(named)
+    return sorted(taken, key=order)
 
 
 def content_words(text: str, language: str) -> set[str]:

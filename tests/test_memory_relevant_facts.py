@@ -42,3 +42,19 @@ def test_a_step_is_given_the_most_sharing_facts_up_to_the_limit() -> None:
     assert [m.id for m in given] == [3, 4]
     # Under the limit, every fact is given, sharing or not.
     assert relevant_facts(FACTS, "Nothing shared here.", "en", limit=10) == FACTS
+
+
+def test_a_fact_said_again_in_other_words_does_not_take_a_place_of_its_own() -> None:
+    facts = [
+        _fact(1, "The ferry leaves at dawn on Tuesdays.", at=0),
+        _fact(2, "They're mending the nets every day.", at=1),
+        _fact(3, "They are mending the nets every day.", at=2),
+        _fact(4, "Every day, they are mending the NETS!", at=3),
+    ]
+    text = "At dawn they were mending the nets again."
+    # The three about the nets name the same things: the latest of them is checked, and
+    # the place the others would take goes to the ferry.
+    assert [m.id for m in facts_to_check(facts, text, "en", limit=2)] == [1, 4]
+    # A person's own line is always taken, and a model's saying the same is passed over.
+    by_hand = [*facts, _fact(5, "They are mending the nets every day.", author="u", at=4)]
+    assert [m.id for m in facts_to_check(by_hand, text, "en", limit=2)] == [1, 5]
