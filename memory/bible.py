@@ -81,28 +81,49 @@ def most_sharing(
     most content words with ``text`` (``content_words``), the later first on a tie.
     With ``sharing_only`` one that shares none is left out (the continuity check: a
     sentence that names nothing of a fact cannot say otherwise); else the limit is
-    filled. A model's item whose content words are those of one already taken says
-    the same again ("They are making maps." after "They're making maps."): it is
-    passed over for the next, so the limit holds as many different ones as there are."""
+    filled. A model's item that says word for word what one already taken says (case,
+    punctuation and English contractions aside: "They are making maps." after "They're
+    making maps!") is passed over for the next, so the limit holds as many different
+    ones as there are."""
     if len(items) <= limit and not sharing_only:
         return list(items)
     wanted = content_words(text, language)
-    ranked: list[tuple[tuple[bool, int, int, int], frozenset[str], T]] = []
+    ranked: list[tuple[tuple[bool, int, int, int], T]] = []
     for item in items:
-        named = frozenset(content_words(words(item), language))
-        shared = len(wanted & named)
+        shared = len(wanted & content_words(words(item), language))
         if by_hand(item) or shared or not sharing_only:
-            ranked.append(((by_hand(item), shared, *order(item)), named, item))
+            ranked.append(((by_hand(item), shared, *order(item)), item))
     ranked.sort(key=lambda r: r[0], reverse=True)
     taken: list[T] = []
-    said: set[frozenset[str]] = set()
-    for (hand, *_), named, item in ranked:
+    said: set[tuple[str, ...]] = set()
+    for (hand, *_), item in ranked:
         if len(taken) == limit:
             break
-        if hand or not named or named not in said:
+        same = said_words(words(item))
+        if hand or not same or same not in said:
             taken.append(item)
-            said.add(named)
+            said.add(same)
     return sorted(taken, key=order)
+
+
+_CONTRACTIONS = (
+    ("n't", " not"),
+    ("'re", " are"),
+    ("'ll", " will"),
+    ("'ve", " have"),
+    ("'m", " am"),
+)
+_WORD = re.compile(r"[^\W_]+")
+
+
+def said_words(text: str) -> tuple[str, ...]:
+    """The words of ``text`` in order, lower-cased, English contractions spelt out:
+    two texts with the same say the same thing (numbers, negations and the order of
+    who did what to whom all count)."""
+    text = text.lower().replace("\u2019", "'")
+    for short, full in _CONTRACTIONS:
+        text = text.replace(short, full)
+    return tuple(_WORD.findall(text))
 
 
 def content_words(text: str, language: str) -> set[str]:

@@ -44,17 +44,30 @@ def test_a_step_is_given_the_most_sharing_facts_up_to_the_limit() -> None:
     assert relevant_facts(FACTS, "Nothing shared here.", "en", limit=10) == FACTS
 
 
-def test_a_fact_said_again_in_other_words_does_not_take_a_place_of_its_own() -> None:
+def test_a_fact_said_again_does_not_take_a_place_of_its_own() -> None:
     facts = [
         _fact(1, "The ferry leaves at dawn on Tuesdays.", at=0),
         _fact(2, "They're mending the nets every day.", at=1),
         _fact(3, "They are mending the nets every day.", at=2),
-        _fact(4, "Every day, they are mending the NETS!", at=3),
+        _fact(4, "THEY ARE MENDING THE NETS, EVERY DAY!", at=3),
     ]
     text = "At dawn they were mending the nets again."
-    # The three about the nets name the same things: the latest of them is checked, and
+    # The three about the nets say the same words: the latest of them is checked, and
     # the place the others would take goes to the ferry.
     assert [m.id for m in facts_to_check(facts, text, "en", limit=2)] == [1, 4]
     # A person's own line is always taken, and a model's saying the same is passed over.
     by_hand = [*facts, _fact(5, "They are mending the nets every day.", author="u", at=4)]
     assert [m.id for m in facts_to_check(by_hand, text, "en", limit=2)] == [1, 5]
+
+
+def test_facts_that_differ_in_a_number_a_negation_or_who_did_it_are_all_taken() -> None:
+    facts = [
+        _fact(1, "Room 12 of the inn is locked.", at=0),
+        _fact(2, "Room 14 of the inn is locked.", at=1),
+        _fact(3, "The dog bit the ferryman.", at=2),
+        _fact(4, "The ferryman bit the dog.", at=3),
+        _fact(5, "The ferryman has green eyes.", at=4),
+        _fact(6, "The ferryman doesn't have green eyes.", at=5),
+    ]
+    text = "The ferryman and the dog reached room 12 of the inn; his eyes were green."
+    assert [m.id for m in facts_to_check(facts, text, "en", limit=6)] == [1, 2, 3, 4, 5, 6]
