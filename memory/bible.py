@@ -19,6 +19,7 @@ from memory.threads import open_threads
 from storage.memories import add_memory, list_memories
 from storage.records import MemoryRecord
 from storage.vocabulary import MemoryKind
+from text.words import TOKEN
 
 KINDS = (MemoryKind.CHARACTER, MemoryKind.PLACE, MemoryKind.FACT)
 # Bible entries a recurrent step is given at most (about 400 tokens on SmolLM2).
@@ -113,17 +114,17 @@ _CONTRACTIONS = (
     ("'ve", " have"),
     ("'m", " am"),
 )
-_WORD = re.compile(r"[^\W_]+")
 
 
 def said_words(text: str) -> tuple[str, ...]:
-    """The words of ``text`` in order, lower-cased, English contractions spelt out:
-    two texts with the same say the same thing (numbers, negations and the order of
-    who did what to whom all count)."""
+    """The tokens of ``text`` in order (``text.words.TOKEN``, as a repeated sentence is
+    told), lower-cased, English contractions spelt out: two texts with the same say
+    the same thing (numbers, negations and the order of who did what to whom all
+    count)."""
     text = text.lower().replace("\u2019", "'")
     for short, full in _CONTRACTIONS:
         text = text.replace(short, full)
-    return tuple(_WORD.findall(text))
+    return tuple(TOKEN.findall(text))
 
 
 def content_words(text: str, language: str) -> set[str]:

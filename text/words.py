@@ -19,6 +19,13 @@ import regex
 
 # Scripts written without spaces between words: each character is a word. The
 # prolonged sound mark ー belongs to both kana and is in neither script's property.
+# A token: one Chinese or Japanese character, a run of other letters (any script: café,
+# Москва, 서울) or of digits. The repetition guard and the quality measures count these
+# units, and a story bible's item said again is one with the same tokens.
+TOKEN = regex.compile(
+    r"[\p{Han}\p{Hiragana}\p{Katakana}]|[[\p{L}\p{M}]--[\p{Han}\p{Hiragana}\p{Katakana}]]+|\d+",
+    regex.V1,
+)
 _CHARACTER_WORD = r"\p{Han}\p{Hiragana}\p{Katakana}ー"
 _LETTERS = rf"[[\p{{L}}\p{{M}}\p{{N}}]--[{_CHARACTER_WORD}]]"
 _JOINER = r"['’\-‐‑]"

@@ -11,14 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-import regex
-
-# A token: one Chinese or Japanese character, a run of other letters (any script: café,
-# Москва, 서울) or of digits (agents.quality counts the same units).
-TOKEN = regex.compile(
-    r"[\p{Han}\p{Hiragana}\p{Katakana}]|[[\p{L}\p{M}]--[\p{Han}\p{Hiragana}\p{Katakana}]]+|\d+",
-    regex.V1,
-)
+from text.words import TOKEN
 
 # A short n-gram seen this many times, or a long one seen twice (a copied sentence).
 SHORT_N, SHORT_TIMES = 8, 3

@@ -14,7 +14,7 @@ import re
 
 import regex
 
-from agents.quality.repetition_guard import TOKEN
+from text.words import TOKEN
 
 CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 # A word of a script written with spaces (Latin, Cyrillic, Hangul...).
